@@ -1,0 +1,167 @@
+//! URL normalisation of SPEC section 3, used for storing mappings and for every runtime lookup.
+//!
+//! Scheme and host are lower-cased, the default port is dropped, an empty path becomes `/`, the
+//! path and query are kept byte for byte (the query is part of the key) and the fragment is
+//! dropped. A general-purpose URL parser is deliberately not used: it would rewrite the path
+//! (dot segments, percent-encoding), and the contract is that the path matches byte for byte.
+
+/// Why a URL was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UrlError {
+    /// Not of the form `scheme://host...`.
+    #[error("not an absolute URL; expected https://host/path")]
+    NotAbsolute,
+    /// A scheme other than https (or http when allowed).
+    #[error("scheme {scheme:?} is not accepted; expected https")]
+    UnsupportedScheme {
+        /// The scheme found, lower-cased.
+        scheme: String,
+    },
+    /// `user:password@` in the authority: credentials do not belong in a mapping URL.
+    #[error("credentials in the URL are not accepted")]
+    Userinfo,
+    /// Empty or malformed host.
+    #[error("invalid host")]
+    InvalidHost,
+    /// Port not a number in 1..=65535.
+    #[error("invalid port")]
+    InvalidPort,
+    /// Whitespace or control characters anywhere in the URL.
+    #[error("URL contains whitespace or control characters")]
+    InvalidCharacter,
+}
+
+/// Normalises `input`; `allow_http` also accepts plain `http` URLs.
+///
+/// # Errors
+/// [`UrlError`] naming what is wrong with the URL.
+pub fn normalize_url(input: &str, allow_http: bool) -> Result<String, UrlError> {
+    if input.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err(UrlError::InvalidCharacter);
+    }
+    let (scheme, rest) = input.split_once("://").ok_or(UrlError::NotAbsolute)?;
+    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) {
+        return Err(UrlError::NotAbsolute);
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => 443,
+        "http" if allow_http => 80,
+        _ => return Err(UrlError::UnsupportedScheme { scheme }),
+    };
+    // Fragment never reaches the server, so it is not part of the key.
+    let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path_and_query) = rest.split_at(authority_end);
+    if authority.contains('@') {
+        return Err(UrlError::Userinfo);
+    }
+    let (host, port) = split_host_port(authority)?;
+    let host = host.to_ascii_lowercase();
+    let mut out = String::with_capacity(input.len());
+    out.push_str(&scheme);
+    out.push_str("://");
+    out.push_str(&host);
+    if let Some(port) = port {
+        if port != default_port {
+            out.push(':');
+            out.push_str(&port.to_string());
+        }
+    }
+    if !path_and_query.starts_with('/') {
+        out.push('/');
+    }
+    out.push_str(path_and_query);
+    Ok(out)
+}
+
+fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), UrlError> {
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (inner, after) = v6.split_once(']').ok_or(UrlError::InvalidHost)?;
+        if inner.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(UrlError::InvalidHost);
+        }
+        let host = &authority[..inner.len() + 2];
+        match after {
+            "" => (host, None),
+            p => (host, Some(p.strip_prefix(':').ok_or(UrlError::InvalidHost)?)),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    let valid_host = !host.is_empty()
+        && (host.starts_with('[')
+            || host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+    if !valid_host {
+        return Err(UrlError::InvalidHost);
+    }
+    let port = match port {
+        None => None,
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(p.parse::<u16>().ok().filter(|&n| n != 0).ok_or(UrlError::InvalidPort)?)
+        }
+        Some(_) => return Err(UrlError::InvalidPort),
+    };
+    Ok((host, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(s: &str) -> Result<String, UrlError> {
+        normalize_url(s, false)
+    }
+
+    #[test]
+    fn lowercases_scheme_and_host_but_not_path() {
+        assert_eq!(norm("HTTPS://Api.Brand.COM/Path/X").unwrap(), "https://api.brand.com/Path/X");
+    }
+
+    #[test]
+    fn drops_default_port_keeps_others() {
+        assert_eq!(norm("https://a.com:443/x").unwrap(), "https://a.com/x");
+        assert_eq!(norm("https://a.com:8443/x").unwrap(), "https://a.com:8443/x");
+        assert_eq!(normalize_url("http://a.com:80", true).unwrap(), "http://a.com/");
+        assert_eq!(normalize_url("http://a.com:443", true).unwrap(), "http://a.com:443/");
+    }
+
+    #[test]
+    fn empty_path_becomes_slash_and_trailing_slash_is_kept() {
+        assert_eq!(norm("https://a.com").unwrap(), "https://a.com/");
+        assert_eq!(norm("https://a.com?q=1").unwrap(), "https://a.com/?q=1");
+        assert_eq!(norm("https://a.com/x/").unwrap(), "https://a.com/x/");
+        assert_ne!(norm("https://a.com/x/").unwrap(), norm("https://a.com/x").unwrap());
+    }
+
+    #[test]
+    fn query_kept_byte_for_byte_fragment_dropped() {
+        assert_eq!(norm("https://a.com/p?B=2&a=%2F#frag").unwrap(), "https://a.com/p?B=2&a=%2F");
+        assert_eq!(norm("https://a.com/%7Ex/../y").unwrap(), "https://a.com/%7Ex/../y");
+    }
+
+    #[test]
+    fn ipv6_hosts() {
+        assert_eq!(norm("https://[::1]:443/").unwrap(), "https://[::1]/");
+        assert_eq!(norm("https://[::1]:8443").unwrap(), "https://[::1]:8443/");
+        assert_eq!(norm("https://[zz]/"), Err(UrlError::InvalidHost));
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_https_url() {
+        assert_eq!(norm("a.com/x"), Err(UrlError::NotAbsolute));
+        assert!(matches!(norm("http://a.com/"), Err(UrlError::UnsupportedScheme { .. })));
+        assert!(matches!(norm("ftp://a.com/"), Err(UrlError::UnsupportedScheme { .. })));
+        assert_eq!(norm("https://u:p@a.com/"), Err(UrlError::Userinfo));
+        assert_eq!(norm("https:///x"), Err(UrlError::InvalidHost));
+        assert_eq!(norm("https://a.com:0/"), Err(UrlError::InvalidPort));
+        assert_eq!(norm("https://a.com:99999/"), Err(UrlError::InvalidPort));
+        assert_eq!(norm("https://a.com:x/"), Err(UrlError::InvalidPort));
+        assert_eq!(norm("https://a.com/a b"), Err(UrlError::InvalidCharacter));
+        assert_eq!(norm("https://a.c$m/"), Err(UrlError::InvalidHost));
+    }
+}

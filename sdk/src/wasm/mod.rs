@@ -1,0 +1,1 @@
+//! wasm-bindgen bindings: convert between JS values and the core; decide nothing.

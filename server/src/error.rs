@@ -1,0 +1,138 @@
+//! The server's one API error type, turned into HTTP in exactly one place (`ResponseError`).
+//!
+//! Bodies follow SPEC section 5: `{"error": {"code", "message", "details"}, "requestId"}`.
+//! The `requestId` is filled in by [`crate::http::request_id`], which sees every response.
+//! Messages never contain secrets or internal error text: store and transport failures are
+//! logged at the edge and described to the caller in generic terms.
+
+use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+use serde_json::Value;
+
+/// An error answered to an API caller.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable snake_case code.
+    pub code: &'static str,
+    /// Human message: what was wrong, and what to do.
+    pub message: String,
+    /// Structured details (for example a P12 report), when useful.
+    pub details: Option<Value>,
+    /// Extra response headers (`WWW-Authenticate`, `Retry-After`, `LP-*-from-transport`).
+    pub headers: Vec<(&'static str, String)>,
+}
+
+/// The body the request-id middleware completes with `requestId`; kept in response extensions.
+#[derive(Debug, Clone)]
+pub struct ErrorBody(pub Value);
+
+impl ApiError {
+    /// A new error with no details.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), details: None, headers: Vec::new() }
+    }
+    /// Attaches structured details.
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+    /// Adds a response header.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+    /// 400 with `code`.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+    /// 401 naming the accepted schemes in `WWW-Authenticate` (SPEC section 4).
+    pub fn unauthorized(schemes: &[&str], message: impl Into<String>) -> Self {
+        let challenge = schemes
+            .iter()
+            .map(|s| format!("{s} realm=\"mtls-gateway\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+            .with_header("WWW-Authenticate", challenge)
+    }
+    /// 403 `forbidden`: the same answer whether or not the target exists.
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "this credential may not act on this account")
+    }
+    /// 404 with `code`.
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+    /// 409 with `code`.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+    /// 422 with `code`.
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+    /// 503 `store_unavailable`; the cause is logged by the caller, never sent.
+    pub fn store_unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            "the certificate store is unavailable; retry later",
+        )
+    }
+    /// 500 `internal`; the cause is logged by the caller, never sent.
+    pub fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+    }
+    /// The JSON body without `requestId`.
+    pub fn body(&self) -> Value {
+        let mut error = serde_json::json!({ "code": self.code, "message": self.message });
+        if let Some(details) = &self.details {
+            error["details"] = details.clone();
+        }
+        serde_json::json!({ "error": error })
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        for (name, value) in &self.headers {
+            response.insert_header((*name, value.as_str()));
+        }
+        let body = self.body();
+        let mut response = response.json(&body);
+        response.extensions_mut().insert(ErrorBody(body));
+        response
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> Self {
+        match error {
+            crate::store::StoreError::Unavailable(reason) => {
+                tracing::warn!(%reason, "store unavailable");
+                Self::store_unavailable()
+            }
+            crate::store::StoreError::Conflict => {
+                Self::conflict("conflict", "a concurrent change won; reload and retry")
+            }
+            crate::store::StoreError::Corrupt(reason) => {
+                tracing::error!(%reason, "store holds an unreadable value");
+                Self::internal()
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! HTTP layer: one `configure` function shared by `main` and tests, per-resource handler files,
+//! and the request-id middleware that completes every error body.
+//!
+//! Handlers are thin: authorize, parse, call one service function, serialize.
+
+use actix_web::web;
+
+pub mod ops;
+pub mod request_id;
+
+/// Registers every route of SPEC section 5. Each resource module adds its own routes here.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    ops::configure(cfg);
+}

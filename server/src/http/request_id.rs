@@ -1,0 +1,134 @@
+//! Gives every response an `X-Request-Id` (the caller's, when sane, or a new one) and completes
+//! error bodies with `"requestId"`: the one place that sees every response, so no handler has
+//! to thread the id through.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, HttpResponse};
+
+use crate::error::ErrorBody;
+
+/// Header carrying the request id both ways.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The request id, available to handlers through request extensions.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Middleware function; wrap with `actix_web::middleware::from_fn(request_id::middleware)`.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    // Handler and extractor errors arrive here already turned into responses (actix converts a
+    // handler's `Err` inside the route service), so `Err` is rare and passed through unchanged.
+    let response = next.call(req).await?.map_into_boxed_body();
+    Ok(finish(response, &id))
+}
+
+fn finish(response: ServiceResponse<BoxBody>, id: &str) -> ServiceResponse<BoxBody> {
+    let error_body = response.response().extensions().get::<ErrorBody>().cloned();
+    let mut response = match error_body {
+        Some(ErrorBody(mut body)) => {
+            body["requestId"] = serde_json::Value::String(id.to_owned());
+            response.map_body(|head, _| {
+                let mut rebuilt = HttpResponse::build(head.status);
+                for (name, value) in head.headers.iter() {
+                    if name != actix_web::http::header::CONTENT_LENGTH {
+                        rebuilt.append_header((name.clone(), value.clone()));
+                    }
+                }
+                rebuilt.json(&body).into_body().boxed()
+            })
+        }
+        None => response,
+    };
+    if let Ok(value) = HeaderValue::from_str(id) {
+        response.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+    }
+    response
+}
+
+/// Maps an error escaping an extractor (bad JSON, bad path) to the SPEC error body.
+pub fn json_error_handler(
+    error: actix_web::error::JsonPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> Error {
+    use actix_web::error::JsonPayloadError as E;
+    let api = match &error {
+        E::Overflow { .. } | E::OverflowKnownLength { .. } => crate::error::ApiError::new(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "request body is too large",
+        ),
+        E::ContentType => crate::error::ApiError::bad_request(
+            "malformed_request",
+            "expected Content-Type: application/json",
+        ),
+        // serde's own text can quote the offending value (a password, say): give only where.
+        E::Deserialize(e) => crate::error::ApiError::bad_request(
+            "malformed_request",
+            format!(
+                "request body is not valid for this endpoint ({:?} error at line {} column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            )
+            .to_lowercase(),
+        ),
+        _ => crate::error::ApiError::bad_request(
+            "malformed_request",
+            "request body could not be read as JSON",
+        ),
+    };
+    api.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::{middleware::from_fn, test, web, App, HttpResponse};
+
+    use crate::error::ApiError;
+
+    async fn fails() -> Result<HttpResponse, ApiError> {
+        Err(ApiError::not_found("certificate_not_found", "no such certificate"))
+    }
+
+    #[actix_web::test]
+    async fn error_body_carries_the_callers_request_id() {
+        let app = test::init_service(
+            App::new().wrap(from_fn(super::middleware)).route("/x", web::get().to(fails)),
+        )
+        .await;
+        let req = test::TestRequest::get().uri("/x").insert_header(("X-Request-Id", "abc-1")).to_request();
+        let resp = test::call_service(&app, req).await;
+        assert_eq!(resp.status(), 404);
+        assert_eq!(resp.headers().get("x-request-id").unwrap(), "abc-1");
+        let body: serde_json::Value = test::read_body_json(resp).await;
+        assert_eq!(body["requestId"], "abc-1");
+        assert_eq!(body["error"]["code"], "certificate_not_found");
+    }
+
+    #[actix_web::test]
+    async fn a_new_request_id_when_the_caller_sends_none_or_a_bad_one() {
+        let app = test::init_service(
+            App::new().wrap(from_fn(super::middleware)).route("/x", web::get().to(fails)),
+        )
+        .await;
+        let req = test::TestRequest::get().uri("/x").insert_header(("X-Request-Id", "a b")).to_request();
+        let resp = test::call_service(&app, req).await;
+        let id = resp.headers().get("x-request-id").unwrap().to_str().unwrap().to_owned();
+        assert_ne!(id, "a b");
+        let body: serde_json::Value = test::read_body_json(resp).await;
+        assert_eq!(body["requestId"], id.as_str());
+    }
+}

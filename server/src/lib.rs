@@ -1,0 +1,17 @@
+//! The mTLS gateway server, as a library so that tests reach every layer.
+//!
+//! Layers, top to bottom: `http` (parse, authorize, map errors) → domain services
+//! (`certificates`, `mappings`, `runtime`, `forward`) → `store` (Vault, embedded) → the
+//! forwarding client pool. One error type per layer; `error::ApiError` is the HTTP one.
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+pub mod auth;
+pub mod certificates;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod runtime;
+pub mod state;
+pub mod store;

@@ -11,6 +11,7 @@ pub mod certificates;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod mappings;
 pub mod metrics;
 pub mod runtime;
 pub mod state;

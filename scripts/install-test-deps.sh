@@ -47,6 +47,13 @@ fi
 python3 -c 'import cryptography' 2>/dev/null || { log "pip install cryptography"; pip install -q cryptography; }
 python3 -c 'import requests_oauthlib' 2>/dev/null || { log "pip install requests-oauthlib"; pip install -q requests requests-oauthlib; }
 
+# --- Node packages of the cross-part tests (playwright-core drives Debian's Chromium; typescript
+# checks the npm package's types), exactly as tests/package-lock.json pins them ---
+if ! (cd tests && npm ls --depth=0 >/dev/null 2>&1); then
+  log "npm ci (tests/)"
+  (cd tests && npm ci --no-audit --no-fund)
+fi
+
 # --- The JDK and OpenSSL are the oracles; they come with the machine, check they are there ---
 for tool in java keytool openssl node npm; do
   command -v "$tool" >/dev/null || { echo "missing $tool: this machine kind ships it" >&2; exit 1; }

@@ -1,1 +1,15 @@
 //! wasm-bindgen bindings: convert between JS values and the core; decide nothing.
+//!
+//! Compiled only for `wasm32`. Each file binds one part of the SDK API of SPEC section 10 and
+//! owns the TypeScript interfaces of the values it passes as `JsValue`:
+//! - `inspect`: `inspectP12` and the `P12Report` family of types;
+//! - `error`: the one conversion of binding errors into JS `Error`s with snake_case `code`s;
+//! - `start`: the start hook (panic messages to the console).
+//!
+//! Every rule lives in the native core and is tested natively; these files only check argument
+//! shapes, call the core, and serialise its result with serde-wasm-bindgen's JSON-compatible
+//! serializer so a JS report deep-equals the server's JSON report.
+
+mod error;
+mod inspect;
+mod start;

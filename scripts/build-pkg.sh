@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds pkg/, the npm package `mtls-sdk`, from sdk/ (SPEC section 10).
+#
+# pkg/ is build output (gitignored, never hand-edited): two wasm-pack builds of the same crate
+# plus the small entry files kept in sdk/js/.
+#   pkg/node/  --target nodejs: CommonJS glue, loads the .wasm synchronously (`require`), and
+#              index.mjs re-exporting it for `import`, so both share one module instance;
+#   pkg/web/   --target web: ES-module glue, and index.js that instantiates the .wasm with
+#              top-level await so browser callers use the same synchronous API as Node;
+#   pkg/package.json  conditional `exports` (types, browser, import, require).
+# wasm-opt is skipped (sdk/Cargo.toml): Debian's binaryen 108 corrupts current wasm-bindgen
+# output. `--mode no-install` makes wasm-pack use the pinned wasm-bindgen CLI on PATH
+# (scripts/install-test-deps.sh) and never download anything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=pkg
+rm -rf "$out"
+for target in nodejs web; do
+  dir=$([ "$target" = nodejs ] && echo node || echo web)
+  wasm-pack --quiet build sdk --mode no-install --release --no-pack \
+    --target "$target" --out-dir "../$out/$dir" --out-name mtls_sdk
+  # wasm-pack writes a `*` .gitignore into each out dir, which `npm pack` would honour and
+  # publish an empty package; pkg/ as a whole is ignored by the root .gitignore instead.
+  rm -f "$out/$dir/.gitignore"
+done
+
+cp sdk/js/node/index.mjs sdk/js/node/package.json "$out/node/"
+cp sdk/js/web/index.js sdk/js/web/package.json "$out/web/"
+cp sdk/js/README.md "$out/README.md"
+# The package version is the crate's, so the two never drift.
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+node -e '
+  const fs = require("fs");
+  const manifest = JSON.parse(fs.readFileSync("sdk/js/package.json", "utf8"));
+  manifest.version = process.argv[1];
+  fs.writeFileSync(process.argv[2], JSON.stringify(manifest, null, 2) + "\n");
+' "$version" "$out/package.json"
+
+wasm_bytes=$(wc -c <"$out/web/mtls_sdk_bg.wasm")
+wasm_gzip=$(gzip -9 -c "$out/web/mtls_sdk_bg.wasm" | wc -c)
+echo "built $out/ (mtls-sdk $version): mtls_sdk_bg.wasm $wasm_bytes bytes, $wasm_gzip bytes gzip -9"

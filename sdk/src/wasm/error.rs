@@ -1,0 +1,52 @@
+//! The one conversion from binding errors to JS: every error thrown by the package is a real
+//! `Error` with a stable snake_case `code` (the same codes the server uses) and a lower-case
+//! message that never contains a password, key or file bytes.
+
+use wasm_bindgen::prelude::*;
+
+/// Why a binding refused its arguments or failed; each variant has one stable code.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum BindingError {
+    /// An argument has the wrong JS type or an out-of-range value; `argument` names it as the
+    /// TypeScript signature does (`p12`, `options.now`, ...).
+    #[error("invalid argument `{argument}`: expected {expected}")]
+    InvalidArgument { argument: &'static str, expected: &'static str },
+    /// The report could not be converted to a JS value (a bug, not bad input).
+    #[error("could not convert the result to a JS value: {0}")]
+    Conversion(String),
+    /// An SDK function failed.
+    #[error(transparent)]
+    Sdk(#[from] crate::Error),
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_ERROR: &'static str = r#"
+/** Every error thrown by this package: a JS `Error` with a stable snake_case `code`. */
+export interface MtlsSdkError extends Error {
+  /** For example `invalid_argument`. */
+  code: string;
+}
+"#;
+
+impl BindingError {
+    /// The stable snake_case code, shared with the server's error codes where they overlap.
+    pub(crate) fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidArgument { .. } => "invalid_argument",
+            Self::Conversion(_) => "internal_error",
+            Self::Sdk(crate::Error::Url(_)) => "invalid_url",
+        }
+    }
+}
+
+impl From<BindingError> for JsValue {
+    fn from(error: BindingError) -> Self {
+        let js_error = js_sys::Error::new(&error.to_string());
+        js_error.set_name("MtlsSdkError");
+        // Setting a property on a fresh Error object cannot fail (it is extensible and has no
+        // setter for `code`); ignoring the Result keeps this conversion infallible.
+        let _ = js_sys::Reflect::set(&js_error, &"code".into(), &error.code().into());
+        js_error.into()
+    }
+}

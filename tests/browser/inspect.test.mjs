@@ -1,0 +1,66 @@
+// The npm package as an ES module in headless Chromium: a page imports `mtls-sdk` through an
+// import map pointing at the package's `browser` export, and `inspectP12` run in the page returns
+// exactly the native report for the same files.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { makeFixtures, nativeReport, pkgDir } from '../node/helpers.mjs';
+import { launchChromium, openPage } from './chromium.mjs';
+import { startStaticServer } from './static-server.mjs';
+
+const manifest = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
+const browserEntry = manifest.exports['.'].browser; // for example ./web/index.js
+const PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><title>mtls-sdk browser test</title>
+<script type="importmap">{ "imports": { "mtls-sdk": "/pkg/${browserEntry.replace(/^\.\//, '')}" } }</script>
+<script type="module">
+  import * as sdk from 'mtls-sdk';
+  window.sdk = sdk;
+</script></head><body></body></html>`;
+
+let server;
+let browser;
+let fixtures;
+before(async () => {
+  fixtures = makeFixtures();
+  server = await startStaticServer({ mounts: { '/pkg/': pkgDir }, pages: { '/': PAGE } });
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (fixtures) fs.rmSync(fixtures.dir, { recursive: true, force: true });
+});
+
+test('the browser entry loads and inspectP12 equals the native report on every fixture', async () => {
+  const { page, problems } = await openPage(browser, `${server.url}/`);
+  await page.waitForFunction(() => window.sdk !== undefined, null, { timeout: 30_000 });
+  assert.equal(await page.evaluate(() => typeof window.sdk.inspectP12), 'function');
+
+  for (const c of fixtures.cases) {
+    const bytes = [...fs.readFileSync(c.file)];
+    const inPage = await page.evaluate(({ bytes, password, nowMillis, maxIterations }) => {
+      return window.sdk.inspectP12(new Uint8Array(bytes), password, { now: new Date(nowMillis), maxIterations });
+    }, { bytes, password: c.password, nowMillis: c.nowUnix * 1000, maxIterations: c.maxIterations });
+    assert.deepStrictEqual(inPage, nativeReport(c.file, c.password, c.nowUnix, c.maxIterations), c.name);
+    assert.equal(inPage.usable, c.usable, c.name);
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('a bad argument in the page throws an Error with its code', async () => {
+  const { page, problems } = await openPage(browser, `${server.url}/`);
+  await page.waitForFunction(() => window.sdk !== undefined, null, { timeout: 30_000 });
+  const thrown = await page.evaluate(() => {
+    try {
+      window.sdk.inspectP12('not bytes', 'pw');
+      return null;
+    } catch (error) {
+      return { isError: error instanceof Error, code: error.code, message: error.message };
+    }
+  });
+  assert.deepEqual({ isError: thrown?.isError, code: thrown?.code }, { isError: true, code: 'invalid_argument' });
+  assert.deepEqual(problems, []);
+});

@@ -1,0 +1,50 @@
+// A tiny static file server on 127.0.0.1 (port 0) for browser tests: serves the built package
+// under /pkg/ with the right MIME types (`application/wasm` lets the browser compile while
+// downloading) and fixed pages from memory.
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.ts': 'text/plain; charset=utf-8',
+};
+
+/**
+ * Starts the server. `mounts` maps a URL prefix (`/pkg/`) to a directory; `pages` maps an exact
+ * path to an HTML string. Resolves to `{ url, close }`.
+ */
+export function startStaticServer({ mounts = {}, pages = {} }) {
+  const server = http.createServer((request, response) => {
+    const urlPath = decodeURIComponent(new URL(request.url, 'http://x').pathname);
+    if (pages[urlPath] !== undefined) {
+      response.writeHead(200, { 'content-type': MIME['.html'] });
+      response.end(pages[urlPath]);
+      return;
+    }
+    for (const [prefix, dir] of Object.entries(mounts)) {
+      if (!urlPath.startsWith(prefix)) continue;
+      const file = path.resolve(dir, urlPath.slice(prefix.length));
+      if (!file.startsWith(path.resolve(dir) + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) break;
+      response.writeHead(200, { 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream' });
+      fs.createReadStream(file).pipe(response);
+      return;
+    }
+    response.writeHead(404, { 'content-type': 'text/plain' });
+    response.end('not found');
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        close: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }),
+      });
+    });
+  });
+}

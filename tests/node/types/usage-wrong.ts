@@ -1,0 +1,9 @@
+// Must NOT compile: types.test.mjs checks that tsc rejects each marked line, so the types are
+// not `any` in disguise.
+import { inspectP12 } from 'mtls-sdk';
+
+inspectP12('not bytes', 'password'); // expect-error: string is not a Uint8Array
+inspectP12(new Uint8Array(), 42); // expect-error: number is not a string
+inspectP12(new Uint8Array(), 'pw', { now: 'today' }); // expect-error: string is not a Date
+const usable: string = inspectP12(new Uint8Array(), 'pw').usable; // expect-error: boolean
+void usable;

@@ -4,28 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-WASM_BINDGEN_VERSION=0.2.130
-WASM_PACK_VERSION=0.15.1
-
 log() { printf '[install] %s\n' "$*"; }
 
-# --- Rust: the wasm32 target and the wasm tools, pinned to Cargo.lock's wasm-bindgen ---
-if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
-  log "rustup target add wasm32-unknown-unknown"
-  rustup target add wasm32-unknown-unknown
-fi
-if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
-  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
-  # --locked first; its lock names a webpki-roots release this registry mirror lacks, so fall
-  # back to a fresh resolution of the same pinned CLI version.
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked \
-    || cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-fi
-if ! wasm-pack --version 2>/dev/null | grep -q "$WASM_PACK_VERSION"; then
-  log "cargo install wasm-pack $WASM_PACK_VERSION"
-  cargo install wasm-pack --version "$WASM_PACK_VERSION" --locked \
-    || cargo install wasm-pack --version "$WASM_PACK_VERSION"
-fi
+# --- Rust: what scripts/start.sh needs too (wasm32 target, pinned wasm-bindgen CLI, wasm-pack) ---
+bash scripts/install-build-deps.sh
 
 # --- Debian packages: nginx (second mTLS implementation), Chromium for browser tests ---
 need_apt=()

@@ -11,18 +11,19 @@ const MIME = {
   '.mjs': 'text/javascript; charset=utf-8',
   '.json': 'application/json',
   '.wasm': 'application/wasm',
+  '.css': 'text/css; charset=utf-8',
   '.ts': 'text/plain; charset=utf-8',
 };
 
 /**
  * Starts the server. `mounts` maps a URL prefix (`/pkg/`) to a directory; `pages` maps an exact
- * path to an HTML string. Resolves to `{ url, close }`.
+ * path to an HTML string; `headers` are added to every 200. Resolves to `{ url, close }`.
  */
-export function startStaticServer({ mounts = {}, pages = {} }) {
+export function startStaticServer({ mounts = {}, pages = {}, headers = {} }) {
   const server = http.createServer((request, response) => {
     const urlPath = decodeURIComponent(new URL(request.url, 'http://x').pathname);
     if (pages[urlPath] !== undefined) {
-      response.writeHead(200, { 'content-type': MIME['.html'] });
+      response.writeHead(200, { ...headers, 'content-type': MIME['.html'] });
       response.end(pages[urlPath]);
       return;
     }
@@ -30,7 +31,7 @@ export function startStaticServer({ mounts = {}, pages = {} }) {
       if (!urlPath.startsWith(prefix)) continue;
       const file = path.resolve(dir, urlPath.slice(prefix.length));
       if (!file.startsWith(path.resolve(dir) + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) break;
-      response.writeHead(200, { 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream' });
+      response.writeHead(200, { ...headers, 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream' });
       fs.createReadStream(file).pipe(response);
       return;
     }

@@ -6,9 +6,11 @@
 use actix_web::web;
 
 pub mod ops;
+pub mod portal;
 pub mod request_id;
 
 /// Registers every route of SPEC section 5. Each resource module adds its own routes here.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     ops::configure(cfg);
+    portal::configure(cfg);
 }

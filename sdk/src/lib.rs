@@ -15,8 +15,10 @@
 mod error;
 mod pfx;
 mod policy;
+mod private_key;
 mod report;
 mod url_norm;
+mod x509;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -1,6 +1,20 @@
 //! The "usable" rules of SPEC section 2, one function per rule.
+//!
+//! [`open_p12`] reads the container (`crate::pfx::read`: rules 1, 2, 3 and 7), then applies the
+//! rules on keys and certificates (4, 5, 6) to the decoded values. Every rule adds problems or
+//! warnings to one report; a file is usable when no rule found a problem.
 
-use crate::P12Report;
+use zeroize::Zeroizing;
+
+use crate::pfx::read::{read_pfx, KeyEntry};
+use crate::private_key::{KeyKind, KeyMatch, PrivateKey};
+use crate::report::{Finding, P12Report};
+use crate::x509::{weak_signature_name, Cert, CLIENT_AUTH};
+
+/// Warn when the leaf expires within this many seconds (30 days).
+const EXPIRES_SOON_SECONDS: i64 = 30 * 24 * 3600;
+/// Smallest RSA modulus accepted (SPEC section 2, rule 5).
+const MIN_RSA_BITS: u32 = 2048;
 
 /// Default cap on MAC and PBKDF iteration counts (SPEC section 2, rule 7).
 pub const DEFAULT_MAX_ITERATIONS: u64 = 1_000_000;
@@ -50,6 +64,248 @@ pub fn open_p12(
     password: &str,
     options: &InspectOptions,
 ) -> (P12Report, Option<P12Contents>) {
-    let _ = (p12, password, options);
-    todo!("issue 2: P12 inspection")
+    let reading = read_pfx(p12, password, options.max_iterations);
+    let mut report = P12Report {
+        usable: false,
+        problems: reading.problems,
+        warnings: reading.warnings,
+        certificate: None,
+        chain: Vec::new(),
+        key: None,
+        container: reading.container,
+    };
+    if !reading.complete {
+        return (report, None);
+    }
+    let mut certs = Vec::new();
+    for entry in &reading.certificates {
+        match Cert::parse(&entry.der) {
+            Ok(cert) if certs.iter().any(|c: &(Cert, _)| c.0.der == cert.der) => {}
+            Ok(cert) => certs.push((cert, entry.local_key_id.clone())),
+            Err(why) => report.problems.push(Finding::new("invalid_certificate", why)),
+        }
+    }
+    let leaf_and_key = one_private_key(&reading.keys, &mut report.problems).and_then(|entry| {
+        let key = match PrivateKey::decode(&entry.pkcs8) {
+            Ok(key) => key,
+            Err(why) => {
+                report.problems.push(Finding::new("invalid_private_key", why));
+                return None;
+            }
+        };
+        report.key = Some(key.info.clone());
+        check_key_strength(&key, &mut report.problems);
+        let leaf = matching_certificate(&key, entry, &certs, &mut report.problems)?;
+        Some((leaf, entry))
+    });
+    let Some((leaf_index, key_entry)) = leaf_and_key else {
+        return finish(report, None);
+    };
+    let leaf = certs.swap_remove(leaf_index).0;
+    let chain = order_chain(&leaf, certs.into_iter().map(|(c, _)| c).collect(), &mut report.warnings);
+    check_validity(&leaf, options.now_unix, &mut report.problems, &mut report.warnings);
+    check_key_usage(&leaf, &mut report.problems);
+    check_extended_key_usage(&leaf, &mut report.problems);
+    warn_weak_signatures(&leaf, &chain, &mut report.warnings);
+    report.certificate = Some(leaf.info.clone());
+    report.chain = chain.iter().map(|c| c.info.clone()).collect();
+    let contents = P12Contents {
+        private_key_pkcs8: Zeroizing::new(key_entry.pkcs8.to_vec()),
+        certificate_chain: std::iter::once(leaf.der).chain(chain.into_iter().map(|c| c.der)).collect(),
+    };
+    finish(report, Some(contents))
+}
+
+fn finish(mut report: P12Report, contents: Option<P12Contents>) -> (P12Report, Option<P12Contents>) {
+    report.usable = report.problems.is_empty();
+    let contents = if report.usable { contents } else { None };
+    (report, contents)
+}
+
+/// Rule 4: exactly one private key (the same key stored twice counts once).
+fn one_private_key<'a>(keys: &'a [KeyEntry], problems: &mut Vec<Finding>) -> Option<&'a KeyEntry> {
+    let mut distinct: Vec<&KeyEntry> = Vec::new();
+    for key in keys {
+        if !distinct.iter().any(|k| k.pkcs8 == key.pkcs8) {
+            distinct.push(key);
+        }
+    }
+    match distinct.as_slice() {
+        [] => {
+            problems.push(Finding::new(
+                "no_private_key",
+                "the file holds no private key; export it with its key (openssl pkcs12 -export \
+                 -inkey key.pem)",
+            ));
+            None
+        }
+        [one] => Some(one),
+        many => {
+            problems.push(Finding::new(
+                "multiple_private_keys",
+                format!("the file holds {} private keys; exactly one is expected", many.len()),
+            ));
+            None
+        }
+    }
+}
+
+/// Rule 5: RSA of at least 2048 bits, ECDSA on P-256/P-384/P-521, or Ed25519.
+fn check_key_strength(key: &PrivateKey, problems: &mut Vec<Finding>) {
+    match &key.kind {
+        KeyKind::Rsa { bits } if *bits < MIN_RSA_BITS => problems.push(Finding::new(
+            "weak_key",
+            format!("RSA key of {bits} bits; at least {MIN_RSA_BITS} are needed"),
+        )),
+        KeyKind::Rsa { .. } | KeyKind::Ed25519 => {}
+        KeyKind::Ec { .. } if matches!(key.info.curve.as_deref(), Some("P-256" | "P-384" | "P-521")) => {}
+        KeyKind::Ec { .. } => problems.push(Finding::new(
+            "unsupported_key_type",
+            format!(
+                "EC key on curve {}; TLS client authentication needs P-256, P-384 or P-521",
+                key.info.curve.as_deref().unwrap_or("unknown")
+            ),
+        )),
+        KeyKind::Other { algorithm } => problems.push(Finding::new(
+            "unsupported_key_type",
+            format!(
+                "{algorithm} key; TLS client authentication needs RSA (2048 bits or more), ECDSA \
+                 on P-256/P-384/P-521 or Ed25519"
+            ),
+        )),
+    }
+}
+
+/// Rule 4: the certificate whose public key is the private key's; its index in `certs`.
+fn matching_certificate(
+    key: &PrivateKey,
+    entry: &KeyEntry,
+    certs: &[(Cert, Option<Vec<u8>>)],
+    problems: &mut Vec<Finding>,
+) -> Option<usize> {
+    let verdicts: Vec<KeyMatch> = certs.iter().map(|(c, _)| key.matches(&c.spki)).collect();
+    let same_id = |i: &usize| entry.local_key_id.is_some() && certs[*i].1 == entry.local_key_id;
+    let candidates: Vec<usize> =
+        (0..certs.len()).filter(|&i| verdicts[i] == KeyMatch::Matches).collect();
+    // Several certificates for one key (a renewal kept beside the old one): prefer the one the
+    // file links to the key, else the one valid longest.
+    let chosen = candidates.iter().copied().find(same_id).or_else(|| {
+        candidates.iter().copied().max_by_key(|&i| certs[i].0.not_after_unix)
+    });
+    if chosen.is_some() {
+        return chosen;
+    }
+    // Key types whose public key cannot be derived here: fall back to the file's own link.
+    let unknown: Vec<usize> = (0..certs.len()).filter(|&i| verdicts[i] == KeyMatch::Unknown).collect();
+    if let Some(i) = unknown.iter().copied().find(same_id).or(unknown.first().copied()) {
+        return Some(i);
+    }
+    problems.push(Finding::new(
+        "key_certificate_mismatch",
+        if certs.is_empty() {
+            "the file holds no certificate for the private key".to_owned()
+        } else {
+            format!(
+                "none of the {} certificates in the file has the private key's public key",
+                certs.len()
+            )
+        },
+    ));
+    None
+}
+
+/// Orders the other certificates leaf → root by issuer and subject names; warns when the chain
+/// does not reach a self-issued certificate or certificates are left over.
+fn order_chain(leaf: &Cert, mut rest: Vec<Cert>, warnings: &mut Vec<Finding>) -> Vec<Cert> {
+    let mut chain: Vec<Cert> = Vec::with_capacity(rest.len());
+    let mut current = leaf;
+    let mut complete = leaf.is_self_issued();
+    while !complete {
+        let Some(next) = rest.iter().position(|c| c.subject_der == current.issuer_der) else {
+            break;
+        };
+        chain.push(rest.swap_remove(next));
+        current = chain.last().unwrap_or(leaf);
+        complete = current.is_self_issued();
+    }
+    if !complete {
+        warnings.push(Finding::new(
+            "chain_incomplete",
+            format!(
+                "the chain ends at a certificate issued by {} that the file does not hold; servers \
+                 that do not know that issuer will refuse the certificate",
+                current.info.issuer
+            ),
+        ));
+    }
+    if !rest.is_empty() {
+        warnings.push(Finding::new(
+            "unrelated_certificates",
+            format!("{} certificates in the file are not part of the leaf's chain", rest.len()),
+        ));
+        chain.append(&mut rest);
+    }
+    chain
+}
+
+/// Rule 6: valid at `now`; a warning when it expires within 30 days.
+fn check_validity(cert: &Cert, now: i64, problems: &mut Vec<Finding>, warnings: &mut Vec<Finding>) {
+    if now < cert.not_before_unix {
+        problems.push(Finding::new(
+            "not_yet_valid",
+            format!("the certificate is valid from {} only", cert.info.not_before),
+        ));
+    } else if now > cert.not_after_unix {
+        problems.push(Finding::new(
+            "expired",
+            format!("the certificate expired at {}", cert.info.not_after),
+        ));
+    } else if cert.not_after_unix - now <= EXPIRES_SOON_SECONDS {
+        warnings.push(Finding::new(
+            "expires_soon",
+            format!("the certificate expires at {}, within 30 days", cert.info.not_after),
+        ));
+    }
+}
+
+/// Rule 6: keyUsage, when present, allows digitalSignature (RFC 5280 section 4.2.1.3).
+fn check_key_usage(cert: &Cert, problems: &mut Vec<Finding>) {
+    if cert.key_usage.as_ref().is_some_and(|key_usage| !key_usage.digital_signature()) {
+        problems.push(Finding::new(
+            "key_usage",
+            format!(
+                "keyUsage ({}) does not allow digitalSignature, which TLS client authentication \
+                 needs",
+                cert.info.key_usage.join(", ")
+            ),
+        ));
+    }
+}
+
+/// Rule 6: extendedKeyUsage, when present, includes clientAuth (RFC 5280 section 4.2.1.12).
+fn check_extended_key_usage(cert: &Cert, problems: &mut Vec<Finding>) {
+    if cert.extended_key_usage.as_ref().is_some_and(|purposes| !purposes.contains(&CLIENT_AUTH)) {
+        problems.push(Finding::new(
+            "missing_client_auth",
+            format!(
+                "extendedKeyUsage ({}) does not include clientAuth",
+                cert.info.extended_key_usage.join(", ")
+            ),
+        ));
+    }
+}
+
+/// Warns on MD5 or SHA-1 signatures of the leaf and intermediates (a root's own signature is
+/// never checked by anyone).
+fn warn_weak_signatures(leaf: &Cert, chain: &[Cert], warnings: &mut Vec<Finding>) {
+    let signed = std::iter::once(leaf).chain(chain.iter().filter(|c| !c.is_self_issued()));
+    let weak: Vec<String> = signed
+        .filter_map(|c| weak_signature_name(&c.signature_algorithm).map(|n| format!("{} ({n})", c.info.subject)))
+        .collect();
+    if !weak.is_empty() {
+        warnings.push(Finding::new(
+            "weak_signature",
+            format!("certificates signed with MD5 or SHA-1: {}", weak.join("; ")),
+        ));
+    }
 }

@@ -1,2 +1,15 @@
 //! PKCS#12 (RFC 7292): BER/DER reading, PBE/PBES2 decryption, MAC verification, writing.
 //! Owned by the P12 inspection work (issue 2) and the builder (issue 6).
+//!
+//! Reading: [`read::read_pfx`] turns bytes and a password into keys, certificates and the
+//! container's facts; the "usable" rules on top live in `crate::policy`.
+
+pub(crate) mod ber;
+pub(crate) mod hash;
+pub(crate) mod oids;
+pub(crate) mod pbe_params;
+pub(crate) mod pfx_types;
+pub(crate) mod rc4;
+pub(crate) mod read;
+pub(crate) mod safe_bag;
+pub(crate) mod scheme;

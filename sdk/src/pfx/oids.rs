@@ -1,0 +1,99 @@
+//! Object identifiers of PKCS#12 (RFC 7292), PKCS#5 (RFC 8018), PKCS#7 (RFC 2315) and the digests
+//! they use. Each const's doc gives its ASN.1 name.
+
+use der::asn1::ObjectIdentifier as Oid;
+
+/// `id-data` (PKCS#7 data content).
+pub(crate) const DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.1");
+/// `id-signedData` (public-key integrity mode).
+pub(crate) const SIGNED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.2");
+/// `id-envelopedData` (public-key privacy mode).
+pub(crate) const ENVELOPED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.3");
+/// `id-encryptedData` (password privacy mode).
+pub(crate) const ENCRYPTED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.6");
+
+/// `keyBag`: an unencrypted PKCS#8 PrivateKeyInfo.
+pub(crate) const KEY_BAG: Oid = Oid::new_unwrap("1.2.840.113549.1.12.10.1.1");
+/// `pkcs8ShroudedKeyBag`: an EncryptedPrivateKeyInfo.
+pub(crate) const PKCS8_SHROUDED_KEY_BAG: Oid = Oid::new_unwrap("1.2.840.113549.1.12.10.1.2");
+/// `certBag`.
+pub(crate) const CERT_BAG: Oid = Oid::new_unwrap("1.2.840.113549.1.12.10.1.3");
+/// `safeContentsBag`: nested SafeContents.
+pub(crate) const SAFE_CONTENTS_BAG: Oid = Oid::new_unwrap("1.2.840.113549.1.12.10.1.6");
+/// `x509Certificate` cert type of a CertBag.
+pub(crate) const X509_CERTIFICATE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.22.1");
+/// `localKeyId` bag attribute.
+pub(crate) const LOCAL_KEY_ID: Oid = Oid::new_unwrap("1.2.840.113549.1.9.21");
+
+/// `pbeWithSHAAnd128BitRC4`.
+pub(crate) const PBE_SHA1_RC4_128: Oid = Oid::new_unwrap("1.2.840.113549.1.12.1.1");
+/// `pbeWithSHAAnd40BitRC4`.
+pub(crate) const PBE_SHA1_RC4_40: Oid = Oid::new_unwrap("1.2.840.113549.1.12.1.2");
+/// `pbeWithSHAAnd3-KeyTripleDES-CBC`.
+pub(crate) const PBE_SHA1_3DES: Oid = Oid::new_unwrap("1.2.840.113549.1.12.1.3");
+/// `pbeWithSHAAnd2-KeyTripleDES-CBC`.
+pub(crate) const PBE_SHA1_2DES: Oid = Oid::new_unwrap("1.2.840.113549.1.12.1.4");
+/// `pbeWithSHAAnd128BitRC2-CBC`.
+pub(crate) const PBE_SHA1_RC2_128: Oid = Oid::new_unwrap("1.2.840.113549.1.12.1.5");
+/// `pbewithSHAAnd40BitRC2-CBC`.
+pub(crate) const PBE_SHA1_RC2_40: Oid = Oid::new_unwrap("1.2.840.113549.1.12.1.6");
+
+/// `pbeWithMD5AndDES-CBC` (PBES1).
+pub(crate) const PBE_MD5_DES: Oid = Oid::new_unwrap("1.2.840.113549.1.5.3");
+/// `pbeWithMD5AndRC2-CBC` (PBES1).
+pub(crate) const PBE_MD5_RC2: Oid = Oid::new_unwrap("1.2.840.113549.1.5.6");
+/// `pbeWithSHA1AndDES-CBC` (PBES1).
+pub(crate) const PBE_SHA1_DES: Oid = Oid::new_unwrap("1.2.840.113549.1.5.10");
+/// `pbeWithSHA1AndRC2-CBC` (PBES1).
+pub(crate) const PBE_SHA1_RC2: Oid = Oid::new_unwrap("1.2.840.113549.1.5.11");
+/// `id-PBES2`.
+pub(crate) const PBES2: Oid = Oid::new_unwrap("1.2.840.113549.1.5.13");
+/// `id-PBKDF2`.
+pub(crate) const PBKDF2: Oid = Oid::new_unwrap("1.2.840.113549.1.5.12");
+/// `id-scrypt` (RFC 7914).
+pub(crate) const SCRYPT: Oid = Oid::new_unwrap("1.3.6.1.4.1.11591.4.11");
+/// `id-PBMAC1` (RFC 9579).
+pub(crate) const PBMAC1: Oid = Oid::new_unwrap("1.2.840.113549.1.5.14");
+
+/// `id-hmacWithSHA1`.
+pub(crate) const HMAC_SHA1: Oid = Oid::new_unwrap("1.2.840.113549.2.7");
+/// `id-hmacWithSHA224`.
+pub(crate) const HMAC_SHA224: Oid = Oid::new_unwrap("1.2.840.113549.2.8");
+/// `id-hmacWithSHA256`.
+pub(crate) const HMAC_SHA256: Oid = Oid::new_unwrap("1.2.840.113549.2.9");
+/// `id-hmacWithSHA384`.
+pub(crate) const HMAC_SHA384: Oid = Oid::new_unwrap("1.2.840.113549.2.10");
+/// `id-hmacWithSHA512`.
+pub(crate) const HMAC_SHA512: Oid = Oid::new_unwrap("1.2.840.113549.2.11");
+/// `id-hmacWithSHA512-224`.
+pub(crate) const HMAC_SHA512_224: Oid = Oid::new_unwrap("1.2.840.113549.2.12");
+/// `id-hmacWithSHA512-256`.
+pub(crate) const HMAC_SHA512_256: Oid = Oid::new_unwrap("1.2.840.113549.2.13");
+
+/// `aes128-CBC`.
+pub(crate) const AES_128_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.2");
+/// `aes192-CBC`.
+pub(crate) const AES_192_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.22");
+/// `aes256-CBC`.
+pub(crate) const AES_256_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.42");
+/// `des-EDE3-CBC`.
+pub(crate) const DES_EDE3_CBC: Oid = Oid::new_unwrap("1.2.840.113549.3.7");
+/// `desCBC`.
+pub(crate) const DES_CBC: Oid = Oid::new_unwrap("1.3.14.3.2.7");
+
+/// `md5`.
+pub(crate) const MD5: Oid = Oid::new_unwrap("1.2.840.113549.2.5");
+/// `id-sha1`.
+pub(crate) const SHA1: Oid = Oid::new_unwrap("1.3.14.3.2.26");
+/// `id-sha224`.
+pub(crate) const SHA224: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.4");
+/// `id-sha256`.
+pub(crate) const SHA256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.1");
+/// `id-sha384`.
+pub(crate) const SHA384: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.2");
+/// `id-sha512`.
+pub(crate) const SHA512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.3");
+/// `id-sha512-224`.
+pub(crate) const SHA512_224: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.5");
+/// `id-sha512-256`.
+pub(crate) const SHA512_256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.6");

@@ -1,0 +1,85 @@
+//! SafeBag and the bag values of RFC 7292 section 4.2.
+
+use der::asn1::{ObjectIdentifier, OctetString};
+use der::{Any, Decode, Sequence, SliceReader};
+use spki::AlgorithmIdentifierOwned;
+
+/// [RFC 7292 section 4.2](https://www.rfc-editor.org/rfc/rfc7292#section-4.2).
+///
+/// ```text
+/// SafeContents ::= SEQUENCE OF SafeBag
+///
+/// SafeBag ::= SEQUENCE {
+///     bagId         BAG-TYPE.&id ({PKCS12BagSet}),
+///     bagValue      [0] EXPLICIT BAG-TYPE.&Type({PKCS12BagSet}{@bagId}),
+///     bagAttributes SET OF PKCS12Attribute OPTIONAL
+/// }
+/// ```
+/// `bagAttributes` is kept raw and read by [`SafeBag::local_key_id`]: DER's SET OF ordering rule
+/// is not something writers respect.
+#[derive(Clone, Debug, Sequence)]
+pub(crate) struct SafeBag {
+    pub(crate) bag_id: ObjectIdentifier,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
+    pub(crate) bag_value: Any,
+    pub(crate) bag_attributes: Option<Any>,
+}
+
+/// [RFC 7292 section 4.2.3](https://www.rfc-editor.org/rfc/rfc7292#section-4.2.3).
+///
+/// ```text
+/// CertBag ::= SEQUENCE {
+///     certId    BAG-TYPE.&id   ({CertTypes}),
+///     certValue [0] EXPLICIT BAG-TYPE.&Type ({CertTypes}{@certId})
+/// }
+/// ```
+#[derive(Clone, Debug, Sequence)]
+pub(crate) struct CertBag {
+    pub(crate) cert_id: ObjectIdentifier,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
+    pub(crate) cert_value: Any,
+}
+
+/// [RFC 5958 section 3](https://www.rfc-editor.org/rfc/rfc5958#section-3), the value of a
+/// `pkcs8ShroudedKeyBag`.
+///
+/// ```text
+/// EncryptedPrivateKeyInfo ::= SEQUENCE {
+///     encryptionAlgorithm  EncryptionAlgorithmIdentifier,
+///     encryptedData        EncryptedData }
+/// ```
+#[derive(Clone, Debug, Sequence)]
+pub(crate) struct EncryptedPrivateKeyInfo {
+    pub(crate) encryption_algorithm: AlgorithmIdentifierOwned,
+    pub(crate) encrypted_data: OctetString,
+}
+
+/// [RFC 7292 section 4.2](https://www.rfc-editor.org/rfc/rfc7292#section-4.2).
+///
+/// ```text
+/// PKCS12Attribute ::= SEQUENCE {
+///     attrId      ATTRIBUTE.&id ({PKCS12AttrSet}),
+///     attrValues  SET OF ATTRIBUTE.&Type ({PKCS12AttrSet}{@attrId})
+/// }
+/// ```
+#[derive(Clone, Debug, Sequence)]
+pub(crate) struct Pkcs12Attribute {
+    pub(crate) attr_id: ObjectIdentifier,
+    pub(crate) attr_values: Any,
+}
+
+impl SafeBag {
+    /// The first value of the `localKeyId` attribute, when present and well formed.
+    pub(crate) fn local_key_id(&self) -> Option<Vec<u8>> {
+        let attributes = self.bag_attributes.as_ref()?;
+        let mut reader = SliceReader::new(attributes.value()).ok()?;
+        while let Ok(attribute) = Pkcs12Attribute::decode(&mut reader) {
+            if attribute.attr_id == super::oids::LOCAL_KEY_ID {
+                let mut values = SliceReader::new(attribute.attr_values.value()).ok()?;
+                let first = OctetString::decode(&mut values).ok()?;
+                return Some(first.as_bytes().to_vec());
+            }
+        }
+        None
+    }
+}

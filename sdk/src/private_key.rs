@@ -1,0 +1,255 @@
+//! The private key of a P12: its type and size, and whether a certificate's public key is its
+//! own (SPEC section 2, rules 4 and 5).
+//!
+//! Matching is by arithmetic, never by names: the public key is derived from the private key
+//! (EC scalar multiplication, Ed25519 seed expansion) or read from a private key the `rsa` crate
+//! has validated (the primes multiply to the modulus), and compared with the certificate's.
+
+use der::asn1::ObjectIdentifier as Oid;
+use der::{Decode, Encode};
+use pkcs8::DecodePrivateKey;
+use spki::{DecodePublicKey, SubjectPublicKeyInfoOwned};
+
+use crate::report::KeyInfo;
+
+/// `rsaEncryption`.
+const RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
+/// `id-RSASSA-PSS`.
+const RSA_PSS: Oid = Oid::new_unwrap("1.2.840.113549.1.1.10");
+/// `id-ecPublicKey`.
+const EC: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
+/// `id-Ed25519`.
+const ED25519: Oid = Oid::new_unwrap("1.3.101.112");
+/// `id-Ed448`.
+const ED448: Oid = Oid::new_unwrap("1.3.101.113");
+/// `id-dsa`.
+const DSA: Oid = Oid::new_unwrap("1.2.840.10040.4.1");
+/// `secp256r1`.
+const P256: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
+/// `secp384r1`.
+const P384: Oid = Oid::new_unwrap("1.3.132.0.34");
+/// `secp521r1`.
+const P521: Oid = Oid::new_unwrap("1.3.132.0.35");
+/// `secp256k1`.
+const SECP256K1: Oid = Oid::new_unwrap("1.3.132.0.10");
+
+/// SPKI DER of the public key of an EC private key on a curve with arithmetic here.
+macro_rules! ec_public {
+    ($curve:ident, $pkcs8:expr) => {{
+        let key = $curve::SecretKey::from_pkcs8_der($pkcs8)
+            .map_err(|e| format!("the EC private key does not decode ({e})"))?;
+        let spki = spki::EncodePublicKey::to_public_key_der(&key.public_key())
+            .map_err(|e| e.to_string())?;
+        spki.as_bytes().to_vec()
+    }};
+}
+
+/// Whether two SPKI DERs hold the same point (compressed or not) on the curve.
+macro_rules! same_ec {
+    ($curve:ident, $a:expr, $b:expr) => {{
+        match ($curve::PublicKey::from_public_key_der($a), $curve::PublicKey::from_public_key_der($b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    }};
+}
+
+/// Key types and their fitness for TLS client authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum KeyKind {
+    Rsa { bits: u32 },
+    Ec { curve: Oid },
+    Ed25519,
+    /// Anything else (DSA, Ed448, RSA-PSS-only keys, ...), with its algorithm name.
+    Other { algorithm: String },
+}
+
+/// A decoded private key.
+pub(crate) struct PrivateKey {
+    pub(crate) kind: KeyKind,
+    pub(crate) info: KeyInfo,
+    /// The public key derived from the private key, as SPKI DER, when it could be derived.
+    public_spki: Option<Vec<u8>>,
+    /// For key types without derivation: the algorithm OID and parameters to compare.
+    algorithm_der: Vec<u8>,
+    /// For keys whose PKCS#8 carries its public key (EC of other curves): those bits.
+    embedded_public: Option<Vec<u8>>,
+}
+
+/// How a certificate's public key relates to the private key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyMatch {
+    Matches,
+    Differs,
+    /// The key type does not let us tell (DSA and other unsupported types).
+    Unknown,
+}
+
+impl PrivateKey {
+    /// Decodes a PKCS#8 PrivateKeyInfo.
+    ///
+    /// # Errors
+    /// A lower-case description when the bytes are not a consistent private key.
+    pub(crate) fn decode(pkcs8_der: &[u8]) -> Result<Self, String> {
+        let pki = pkcs8::PrivateKeyInfoOwned::from_der(pkcs8_der)
+            .map_err(|e| format!("the private key is not PKCS#8 ({e})"))?;
+        let algorithm_der = pki.algorithm.to_der().map_err(|e| e.to_string())?;
+        let oid = pki.algorithm.oid;
+        let param_oid = pki
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| Oid::from_der(&p.to_der().ok()?).ok());
+        let mut embedded_public = None;
+        let (kind, public_spki) = match oid {
+            RSA => {
+                let pkcs1 = pkcs1::RsaPrivateKey::<der::asn1::UintRef<'_>>::from_der(
+                    pki.private_key.as_bytes(),
+                )
+                .map_err(|e| format!("the RSA private key does not decode ({e})"))?;
+                let bits = bit_length(pkcs1.modulus.as_bytes());
+                let key = rsa::PrivateKey::from_pkcs8_der(pkcs8_der)
+                    .map_err(|e| format!("the RSA private key is inconsistent ({e})"))?;
+                let public = rsa::PublicKey::from(&key);
+                let spki = spki::EncodePublicKey::to_public_key_der(&public)
+                    .map_err(|e| e.to_string())?;
+                (KeyKind::Rsa { bits }, Some(spki.as_bytes().to_vec()))
+            }
+            EC => {
+                let curve = param_oid.ok_or("the EC private key does not name its curve")?;
+                let spki = match curve {
+                    P256 => Some(ec_public!(p256, pkcs8_der)),
+                    P384 => Some(ec_public!(p384, pkcs8_der)),
+                    P521 => Some(ec_public!(p521, pkcs8_der)),
+                    _ => {
+                        embedded_public = sec1::EcPrivateKey::from_der(pki.private_key.as_bytes())
+                            .ok()
+                            .and_then(|k| k.public_key.map(<[u8]>::to_vec));
+                        None
+                    }
+                };
+                (KeyKind::Ec { curve }, spki)
+            }
+            ED25519 => {
+                let key = ed25519_dalek::SigningKey::from_pkcs8_der(pkcs8_der)
+                    .map_err(|e| format!("the Ed25519 private key does not decode ({e})"))?;
+                embedded_public = Some(key.verifying_key().to_bytes().to_vec());
+                (KeyKind::Ed25519, None)
+            }
+            other => (KeyKind::Other { algorithm: algorithm_name(&other) }, None),
+        };
+        let info = match &kind {
+            KeyKind::Rsa { bits } => {
+                KeyInfo { algorithm: "RSA".to_owned(), bits: Some(*bits), curve: None }
+            }
+            KeyKind::Ec { curve } => KeyInfo {
+                algorithm: "EC".to_owned(),
+                bits: curve_bits(curve),
+                curve: Some(curve_name(curve)),
+            },
+            KeyKind::Ed25519 => {
+                KeyInfo { algorithm: "Ed25519".to_owned(), bits: Some(255), curve: None }
+            }
+            KeyKind::Other { algorithm } => {
+                KeyInfo { algorithm: algorithm.clone(), bits: None, curve: None }
+            }
+        };
+        Ok(Self { kind, info, public_spki, algorithm_der, embedded_public })
+    }
+
+    /// Whether `spki` is this key's public key.
+    pub(crate) fn matches(&self, spki: &SubjectPublicKeyInfoOwned) -> KeyMatch {
+        if let Some(own) = &self.public_spki {
+            return match &self.kind {
+                KeyKind::Rsa { .. } => {
+                    let (Ok(a), Ok(b)) = (
+                        rsa::PublicKey::from_public_key_der(own),
+                        spki.to_der().map_err(|_| ()).and_then(|d| {
+                            rsa::PublicKey::from_public_key_der(&d).map_err(|_| ())
+                        }),
+                    ) else {
+                        return KeyMatch::Differs;
+                    };
+                    if a == b { KeyMatch::Matches } else { KeyMatch::Differs }
+                }
+                KeyKind::Ec { curve } => {
+                    let Ok(theirs) = spki.to_der() else { return KeyMatch::Differs };
+                    let same = match *curve {
+                        P256 => same_ec!(p256, own, &theirs),
+                        P384 => same_ec!(p384, own, &theirs),
+                        P521 => same_ec!(p521, own, &theirs),
+                        _ => false,
+                    };
+                    if same { KeyMatch::Matches } else { KeyMatch::Differs }
+                }
+                _ => {
+                    let same = spki.to_der().is_ok_and(|theirs| &theirs == own);
+                    if same { KeyMatch::Matches } else { KeyMatch::Differs }
+                }
+            };
+        }
+        let same_algorithm = spki.algorithm.to_der().is_ok_and(|a| a == self.algorithm_der);
+        if !same_algorithm {
+            return KeyMatch::Differs;
+        }
+        match &self.embedded_public {
+            Some(bits) if bits.as_slice() == spki.subject_public_key.raw_bytes() => KeyMatch::Matches,
+            Some(_) => KeyMatch::Differs,
+            None => KeyMatch::Unknown,
+        }
+    }
+}
+
+fn bit_length(be: &[u8]) -> u32 {
+    let skip = be.iter().take_while(|&&b| b == 0).count();
+    match be.get(skip) {
+        None => 0,
+        Some(first) => (be.len() - skip - 1) as u32 * 8 + (8 - first.leading_zeros()),
+    }
+}
+
+/// Curve name as the report shows it.
+pub(crate) fn curve_name(curve: &Oid) -> String {
+    match *curve {
+        P256 => "P-256".to_owned(),
+        P384 => "P-384".to_owned(),
+        P521 => "P-521".to_owned(),
+        SECP256K1 => "secp256k1".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn curve_bits(curve: &Oid) -> Option<u32> {
+    match *curve {
+        P256 | SECP256K1 => Some(256),
+        P384 => Some(384),
+        P521 => Some(521),
+        _ => None,
+    }
+}
+
+fn algorithm_name(oid: &Oid) -> String {
+    match *oid {
+        DSA => "DSA".to_owned(),
+        ED448 => "Ed448".to_owned(),
+        RSA_PSS => "RSASSA-PSS".to_owned(),
+        other => match other.to_string().as_str() {
+            "1.3.101.110" => "X25519".to_owned(),
+            "1.3.101.111" => "X448".to_owned(),
+            "1.2.840.10046.2.1" => "DH".to_owned(),
+            s => s.to_owned(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bit_length_counts_significant_bits() {
+        assert_eq!(bit_length(&[0x00, 0x80, 0x00]), 16);
+        assert_eq!(bit_length(&[0x01]), 1);
+        assert_eq!(bit_length(&[0x00]), 0);
+    }
+}

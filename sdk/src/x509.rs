@@ -1,0 +1,211 @@
+//! Certificate facts for reports: names (RFC 4514), serial, dates (RFC 3339), fingerprint,
+//! key usages, extended key usages and subject alternative names.
+//!
+//! Entry point: [`Cert::parse`]. Reads no clock: validity is compared with the caller's time.
+
+use der::asn1::ObjectIdentifier as Oid;
+use der::{Decode, Encode};
+use sha2::{Digest, Sha256};
+use spki::SubjectPublicKeyInfoOwned;
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName};
+use x509_cert::time::Time;
+
+use crate::report::CertificateInfo;
+
+/// A parsed certificate with what the rules need.
+#[derive(Debug, Clone)]
+pub(crate) struct Cert {
+    pub(crate) der: Vec<u8>,
+    pub(crate) info: CertificateInfo,
+    pub(crate) spki: SubjectPublicKeyInfoOwned,
+    /// DER of the subject and issuer names, for chain ordering.
+    pub(crate) subject_der: Vec<u8>,
+    pub(crate) issuer_der: Vec<u8>,
+    pub(crate) not_before_unix: i64,
+    pub(crate) not_after_unix: i64,
+    /// keyUsage, when the extension is present.
+    pub(crate) key_usage: Option<KeyUsage>,
+    /// extendedKeyUsage purposes, when the extension is present.
+    pub(crate) extended_key_usage: Option<Vec<Oid>>,
+    pub(crate) signature_algorithm: Oid,
+}
+
+/// `id-kp-clientAuth`.
+pub(crate) const CLIENT_AUTH: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.2");
+
+impl Cert {
+    /// Parses a DER (or BER) certificate.
+    ///
+    /// # Errors
+    /// A lower-case description when the bytes are not an X.509 certificate.
+    pub(crate) fn parse(der_bytes: &[u8]) -> Result<Self, String> {
+        let cert = Certificate::from_der(der_bytes)
+            .or_else(|_| {
+                let normalized = crate::pfx::ber::normalize_ber(der_bytes)
+                    .map_err(|_| der::Error::from(der::ErrorKind::Failed))?;
+                Certificate::from_der(&normalized)
+            })
+            .map_err(|e| format!("a certificate does not parse ({e})"))?;
+        let der = cert.to_der().map_err(|e| e.to_string())?;
+        let tbs = cert.tbs_certificate();
+        let key_usage = tbs.get_extension::<KeyUsage>().ok().flatten().map(|(_, ku)| ku);
+        let extended_key_usage =
+            tbs.get_extension::<ExtendedKeyUsage>().ok().flatten().map(|(_, eku)| eku.0);
+        let subject_alt_names = tbs
+            .get_extension::<SubjectAltName>()
+            .ok()
+            .flatten()
+            .map(|(_, san)| san.0.iter().map(general_name).collect())
+            .unwrap_or_default();
+        let validity = tbs.validity();
+        let info = CertificateInfo {
+            subject: tbs.subject().to_string(),
+            issuer: tbs.issuer().to_string(),
+            serial_number: serial_hex(tbs.serial_number().as_bytes()),
+            not_before: rfc3339(&validity.not_before),
+            not_after: rfc3339(&validity.not_after),
+            fingerprint_sha256: hex::encode(Sha256::digest(&der)),
+            key_usage: key_usage.as_ref().map(key_usage_names).unwrap_or_default(),
+            extended_key_usage: extended_key_usage
+                .as_ref()
+                .map(|purposes| purposes.iter().map(purpose_name).collect())
+                .unwrap_or_default(),
+            subject_alt_names,
+        };
+        Ok(Self {
+            info,
+            spki: tbs.subject_public_key_info().clone(),
+            subject_der: tbs.subject().to_der().map_err(|e| e.to_string())?,
+            issuer_der: tbs.issuer().to_der().map_err(|e| e.to_string())?,
+            not_before_unix: unix(&validity.not_before),
+            not_after_unix: unix(&validity.not_after),
+            key_usage,
+            extended_key_usage,
+            signature_algorithm: cert.signature_algorithm().oid,
+            der,
+        })
+    }
+
+    /// Whether subject and issuer are the same name (a root or a self-signed leaf).
+    pub(crate) fn is_self_issued(&self) -> bool {
+        self.subject_der == self.issuer_der
+    }
+}
+
+fn unix(time: &Time) -> i64 {
+    i64::try_from(time.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
+}
+
+/// RFC 3339 UTC, for example `2026-11-29T04:03:09Z`.
+pub(crate) fn rfc3339(time: &Time) -> String {
+    let t = time.to_date_time();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minutes(),
+        t.seconds()
+    )
+}
+
+/// Lower-case hex of the serial's magnitude (without the DER sign byte).
+fn serial_hex(bytes: &[u8]) -> String {
+    let skip = bytes.iter().take_while(|&&b| b == 0).count().min(bytes.len().saturating_sub(1));
+    hex::encode(&bytes[skip..])
+}
+
+fn key_usage_names(key_usage: &KeyUsage) -> Vec<String> {
+    const NAMES: [(KeyUsages, &str); 9] = [
+        (KeyUsages::DigitalSignature, "digitalSignature"),
+        (KeyUsages::NonRepudiation, "nonRepudiation"),
+        (KeyUsages::KeyEncipherment, "keyEncipherment"),
+        (KeyUsages::DataEncipherment, "dataEncipherment"),
+        (KeyUsages::KeyAgreement, "keyAgreement"),
+        (KeyUsages::KeyCertSign, "keyCertSign"),
+        (KeyUsages::CRLSign, "cRLSign"),
+        (KeyUsages::EncipherOnly, "encipherOnly"),
+        (KeyUsages::DecipherOnly, "decipherOnly"),
+    ];
+    NAMES
+        .iter()
+        .filter(|(flag, _)| key_usage.0.contains(*flag))
+        .map(|(_, name)| (*name).to_owned())
+        .collect()
+}
+
+/// RFC 5280 section 4.2.1.12 purpose names; anything else as its dotted OID.
+fn purpose_name(oid: &Oid) -> String {
+    match oid.to_string().as_str() {
+        "1.3.6.1.5.5.7.3.1" => "serverAuth".to_owned(),
+        "1.3.6.1.5.5.7.3.2" => "clientAuth".to_owned(),
+        "1.3.6.1.5.5.7.3.3" => "codeSigning".to_owned(),
+        "1.3.6.1.5.5.7.3.4" => "emailProtection".to_owned(),
+        "1.3.6.1.5.5.7.3.8" => "timeStamping".to_owned(),
+        "1.3.6.1.5.5.7.3.9" => "OCSPSigning".to_owned(),
+        "2.5.29.37.0" => "anyExtendedKeyUsage".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+fn general_name(name: &GeneralName) -> String {
+    match name {
+        GeneralName::DnsName(dns) => format!("DNS:{}", dns.as_str()),
+        GeneralName::Rfc822Name(email) => format!("email:{}", email.as_str()),
+        GeneralName::UniformResourceIdentifier(uri) => format!("URI:{}", uri.as_str()),
+        GeneralName::IpAddress(ip) => format!("IP:{}", ip_string(ip.as_bytes())),
+        GeneralName::DirectoryName(dn) => format!("DirName:{dn}"),
+        GeneralName::RegisteredId(oid) => format!("RID:{oid}"),
+        GeneralName::OtherName(other) => format!("othername:{}", other.type_id),
+        GeneralName::EdiPartyName(_) => "EdiPartyName".to_owned(),
+    }
+}
+
+fn ip_string(bytes: &[u8]) -> String {
+    if let Ok(v4) = <[u8; 4]>::try_from(bytes) {
+        return std::net::Ipv4Addr::from(v4).to_string();
+    }
+    if let Ok(v6) = <[u8; 16]>::try_from(bytes) {
+        return std::net::Ipv6Addr::from(v6).to_string();
+    }
+    hex::encode(bytes)
+}
+
+/// Signature algorithms worth a warning, by name: MD5 and SHA-1 based.
+pub(crate) fn weak_signature_name(oid: &Oid) -> Option<&'static str> {
+    Some(match oid.to_string().as_str() {
+        "1.2.840.113549.1.1.4" => "md5WithRSAEncryption",
+        "1.2.840.113549.1.1.2" => "md2WithRSAEncryption",
+        "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption",
+        "1.2.840.10045.4.1" => "ecdsa-with-SHA1",
+        "1.2.840.10040.4.3" => "dsa-with-sha1",
+        "1.3.14.3.2.29" => "sha1WithRSASignature",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serial_hex_drops_the_sign_byte_only() {
+        assert_eq!(serial_hex(&[0x00, 0x80, 0x01]), "8001");
+        assert_eq!(serial_hex(&[0x00]), "00");
+        assert_eq!(serial_hex(&[0x12, 0x00]), "1200");
+    }
+
+    #[test]
+    fn rfc3339_formats_utc() {
+        let t = Time::GeneralTime(
+            der::asn1::GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(
+                1_764_388_989,
+            ))
+            .unwrap(),
+        );
+        assert_eq!(rfc3339(&t), "2025-11-29T04:03:09Z");
+    }
+}

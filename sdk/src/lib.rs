@@ -7,23 +7,37 @@
 //! Entry points:
 //! - [`inspect_p12`] decides whether a PKCS#12 file plus password is *usable* (SPEC section 2)
 //!   and returns a [`P12Report`]; [`open_p12`] also hands back the decrypted key and chain.
+//! - [`generate_csr`] makes a key and a PKCS#10 CSR for it; [`build_p12`] packs a key and the
+//!   certificate chain a CA returned into a PKCS#12 file that the JDK and OpenSSL 3 read
+//!   (profiles `modern`: PBES2 AES-256-CBC, PBKDF2-HMAC-SHA256, HMAC-SHA256 MAC; `legacy`:
+//!   pbeWithSHAAnd3-KeyTripleDES-CBC, HMAC-SHA1 MAC).
 //! - [`normalize_url`] is the URL normalisation used for storing mappings and every lookup.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod csr;
 mod error;
+mod p12_builder;
+mod pem_bundle;
 mod pfx;
 mod policy;
 mod private_key;
 mod report;
+mod signing_key;
 mod url_norm;
 mod x509;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+pub use csr::{
+    generate_csr, generate_csr_for_key, validate_csr_request, CsrError, CsrRequest, CsrSubject,
+    GeneratedCsr, KeyType, PRIVATE_KEY_PBKDF2_ITERATIONS,
+};
 pub use error::Error;
+pub use p12_builder::{build_p12, P12BuildError, P12BuildRequest, P12Profile, P12_ITERATIONS};
 pub use policy::{inspect_p12, open_p12, InspectOptions, P12Contents, DEFAULT_MAX_ITERATIONS};
+pub use signing_key::PrivateKeyError;
 pub use report::{CertificateInfo, ContainerInfo, EncryptionInfo, Finding, KeyInfo, P12Report};
 pub use url_norm::{normalize_url, UrlError};

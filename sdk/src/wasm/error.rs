@@ -35,7 +35,7 @@ impl BindingError {
         match self {
             Self::InvalidArgument { .. } => "invalid_argument",
             Self::Conversion(_) => "internal_error",
-            Self::Sdk(crate::Error::Url(_)) => "invalid_url",
+            Self::Sdk(error) => error.code(),
         }
     }
 }

@@ -1,0 +1,423 @@
+//! Certificate signing requests (PKCS#10, RFC 2986) made on the user's machine (SPEC section 10).
+//!
+//! [`generate_csr`] makes a key (P-256 by default, P-384, RSA-2048/3072/4096) and a CSR signed
+//! with it; [`generate_csr_for_key`] does the same for a key made elsewhere (the npm package
+//! makes keys with WebCrypto, which is far faster than RSA key generation in WebAssembly). Both
+//! return the CSR and the PKCS#8 private key as PEM; with a passphrase the key is encrypted
+//! (PBES2: PBKDF2-HMAC-SHA256 and AES-256-CBC, RFC 8018).
+//!
+//! Every CSR carries an extensionRequest attribute (RFC 2985 section 5.4.2) asking for: the
+//! subjectAltNames given (see the `san` module for the accepted forms), keyUsage
+//! digitalSignature (critical) and extendedKeyUsage clientAuth, which SPEC section 2 rule 6
+//! needs of a usable certificate. Signatures: RSA PKCS#1 v1.5 with SHA-256, ECDSA with SHA-256
+//! (P-256) or SHA-384 (P-384).
+//!
+//! Nothing here reads files or a clock; randomness comes from the system generator (getrandom,
+//! `crypto.getRandomValues` in WebAssembly).
+
+mod error;
+mod san;
+mod subject;
+
+use std::fmt;
+use std::str::FromStr;
+
+use der::asn1::{BitString, OctetString, SetOfVec};
+use der::{Encode, EncodePem};
+use pkcs8::pkcs5::pbes2;
+use spki::ObjectIdentifier;
+use x509_cert::ext::Extension;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::request::{CertReq, CertReqInfo, ExtensionReq, Version};
+use zeroize::Zeroizing;
+
+pub use error::CsrError;
+
+use crate::signing_key::SigningKey;
+
+/// The subject of a CSR. Only `common_name` is required; blank optional fields count as absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CsrSubject {
+    /// CN, 1-64 characters.
+    pub common_name: String,
+    /// O, up to 64 characters.
+    pub organization: Option<String>,
+    /// OU, up to 64 characters.
+    pub organizational_unit: Option<String>,
+    /// C, two letters (ISO 3166-1 alpha-2), written upper-case.
+    pub country: Option<String>,
+    /// ST, up to 128 characters.
+    pub state: Option<String>,
+    /// L, up to 128 characters.
+    pub locality: Option<String>,
+    /// emailAddress, an ASCII `local@domain`.
+    pub email: Option<String>,
+}
+
+/// The key types [`generate_csr`] makes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum KeyType {
+    /// ECDSA on NIST P-256 (the default: fast everywhere, accepted by every TLS stack).
+    #[default]
+    P256,
+    /// ECDSA on NIST P-384.
+    P384,
+    /// RSA, 2048-bit modulus.
+    Rsa2048,
+    /// RSA, 3072-bit modulus.
+    Rsa3072,
+    /// RSA, 4096-bit modulus.
+    Rsa4096,
+}
+
+/// What to put in a CSR.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct CsrRequest {
+    /// The subject name.
+    pub subject: CsrSubject,
+    /// subjectAltName entries: `DNS:`, `IP:`, `email:` and `URI:` prefixed, or bare (recognised
+    /// by shape: IP address, then `://` for a URI, then `@` for an email, else a DNS name).
+    pub subject_alt_names: Vec<String>,
+    /// The key to generate ([`generate_csr`] only).
+    pub key_type: KeyType,
+    /// Encrypts the returned private key with this passphrase; `None` or empty leaves it
+    /// unencrypted.
+    pub private_key_passphrase: Option<String>,
+}
+
+/// A CSR and its private key, both PEM.
+#[derive(Clone, PartialEq, Eq)]
+pub struct GeneratedCsr {
+    /// `-----BEGIN CERTIFICATE REQUEST-----`.
+    pub csr_pem: String,
+    /// `-----BEGIN PRIVATE KEY-----`, or `-----BEGIN ENCRYPTED PRIVATE KEY-----` with a
+    /// passphrase.
+    pub private_key_pem: Zeroizing<String>,
+}
+
+/// PBKDF2 iterations for an encrypted private key: well above OpenSSL's 2048, low enough for a
+/// browser to finish in well under a second.
+pub const PRIVATE_KEY_PBKDF2_ITERATIONS: u32 = 100_000;
+
+/// Generates a key of `request.key_type` and a CSR for it.
+///
+/// # Errors
+/// [`CsrError`] for an invalid subject or subjectAltName (checked before any key is made), or
+/// a failing random number generator.
+pub fn generate_csr(request: &CsrRequest) -> Result<GeneratedCsr, crate::Error> {
+    let template = CsrTemplate::new(request)?;
+    let key = match request.key_type {
+        KeyType::P256 => SigningKey::generate_p256(),
+        KeyType::P384 => SigningKey::generate_p384(),
+        KeyType::Rsa2048 => SigningKey::generate_rsa(2048),
+        KeyType::Rsa3072 => SigningKey::generate_rsa(3072),
+        KeyType::Rsa4096 => SigningKey::generate_rsa(4096),
+    }
+    .map_err(|_| CsrError::Random)?;
+    Ok(template.sign(&key, request.private_key_passphrase.as_deref())?)
+}
+
+/// Makes a CSR for an existing key given as PKCS#8 `PrivateKeyInfo` DER (RSA, P-256, P-384,
+/// P-521 or Ed25519); `request.key_type` is not used.
+///
+/// # Errors
+/// As [`generate_csr`], plus [`CsrError::Key`] when the key cannot be read.
+pub fn generate_csr_for_key(
+    request: &CsrRequest,
+    private_key_pkcs8_der: &[u8],
+) -> Result<GeneratedCsr, crate::Error> {
+    let template = CsrTemplate::new(request)?;
+    let key = SigningKey::from_pkcs8_der(private_key_pkcs8_der).map_err(CsrError::Key)?;
+    Ok(template.sign(&key, request.private_key_passphrase.as_deref())?)
+}
+
+/// Checks the subject and subjectAltNames of `request` without making a key, so a caller can
+/// refuse bad input before an expensive key generation.
+///
+/// # Errors
+/// [`CsrError::InvalidSubject`] or [`CsrError::InvalidSubjectAltName`].
+pub fn validate_csr_request(request: &CsrRequest) -> Result<(), crate::Error> {
+    CsrTemplate::new(request)?;
+    Ok(())
+}
+
+/// A validated request: the subject name and the extensions to request.
+struct CsrTemplate {
+    subject: x509_cert::name::Name,
+    extensions: Vec<Extension>,
+}
+
+impl CsrTemplate {
+    fn new(request: &CsrRequest) -> Result<Self, CsrError> {
+        let subject = subject::subject_name(&request.subject)?;
+        let alt_names = san::subject_alt_names(&request.subject_alt_names)?;
+        let extensions = requested_extensions(alt_names).map_err(|_| CsrError::Internal {
+            stage: "encoding the extensions",
+        })?;
+        Ok(Self {
+            subject,
+            extensions,
+        })
+    }
+
+    /// Builds and signs the CSR and encodes the key.
+    fn sign(self, key: &SigningKey, passphrase: Option<&str>) -> Result<GeneratedCsr, CsrError> {
+        let mut attributes = SetOfVec::new();
+        let extension_request = ExtensionReq(self.extensions)
+            .try_into()
+            .map_err(internal("encoding the extension request"))?;
+        attributes
+            .insert(extension_request)
+            .map_err(internal("encoding the attributes"))?;
+        let info = CertReqInfo {
+            version: Version::V1,
+            subject: self.subject,
+            public_key: key
+                .public_key_info()
+                .map_err(internal("encoding the public key"))?,
+            attributes,
+        };
+        let to_be_signed = info.to_der().map_err(internal("encoding the request"))?;
+        let signature = key
+            .sign(&to_be_signed)
+            .map_err(internal("signing the request"))?;
+        let request = CertReq {
+            info,
+            algorithm: key.signature_algorithm(),
+            signature: BitString::from_bytes(&signature)
+                .map_err(internal("encoding the signature"))?,
+        };
+        let csr_pem = request
+            .to_pem(der::pem::LineEnding::LF)
+            .map_err(internal("encoding the request as PEM"))?;
+        let private_key_pem = private_key_pem(key, passphrase.filter(|p| !p.is_empty()))?;
+        Ok(GeneratedCsr {
+            csr_pem,
+            private_key_pem,
+        })
+    }
+}
+
+/// Maps any error to [`CsrError::Internal`] at `stage`: encoders fail only on a bug.
+fn internal<E>(stage: &'static str) -> impl FnOnce(E) -> CsrError {
+    move |_| CsrError::Internal { stage }
+}
+
+/// The PKCS#8 PEM of `key`, encrypted when a passphrase is given.
+fn private_key_pem(
+    key: &SigningKey,
+    passphrase: Option<&str>,
+) -> Result<Zeroizing<String>, CsrError> {
+    let line_ending = der::pem::LineEnding::LF;
+    let Some(passphrase) = passphrase else {
+        return der::pem::encode_string("PRIVATE KEY", line_ending, key.pkcs8_der())
+            .map(Zeroizing::new)
+            .map_err(|_| CsrError::Internal {
+                stage: "encoding the private key",
+            });
+    };
+    let mut salt = [0u8; 16];
+    let mut iv = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|_| CsrError::Random)?;
+    getrandom::fill(&mut iv).map_err(|_| CsrError::Random)?;
+    let encrypt = || -> Result<Zeroizing<String>, pkcs8::Error> {
+        let parameters = pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(
+            PRIVATE_KEY_PBKDF2_ITERATIONS,
+            &salt,
+            iv,
+        )?;
+        let info = pkcs8::PrivateKeyInfoRef::try_from(key.pkcs8_der())?;
+        let document = info.encrypt_with_params(parameters, passphrase)?;
+        Ok(document.to_pem("ENCRYPTED PRIVATE KEY", line_ending)?)
+    };
+    encrypt().map_err(|_| CsrError::Internal {
+        stage: "encrypting the private key",
+    })
+}
+
+/// id-ce-subjectAltName (RFC 5280 section 4.2.1.6).
+const SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
+/// id-ce-keyUsage (RFC 5280 section 4.2.1.3).
+const KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
+/// id-ce-extKeyUsage (RFC 5280 section 4.2.1.12).
+const EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
+/// id-kp-clientAuth (RFC 5280 section 4.2.1.12).
+const CLIENT_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
+
+/// subjectAltName (when any), keyUsage digitalSignature, extendedKeyUsage clientAuth.
+fn requested_extensions(alt_names: Vec<GeneralName>) -> der::Result<Vec<Extension>> {
+    let mut extensions = Vec::with_capacity(3);
+    if !alt_names.is_empty() {
+        // RFC 5280 4.2.1.6: critical only when the subject is empty, which it never is here.
+        extensions.push(extension(SUBJECT_ALT_NAME, false, &alt_names)?);
+    }
+    // KeyUsage ::= BIT STRING; digitalSignature is bit 0: one byte 0x80 with 7 unused bits.
+    let digital_signature = BitString::new(7, vec![0x80])?;
+    extensions.push(extension(KEY_USAGE, true, &digital_signature)?);
+    extensions.push(extension(EXTENDED_KEY_USAGE, false, &vec![CLIENT_AUTH])?);
+    Ok(extensions)
+}
+
+fn extension(
+    extn_id: ObjectIdentifier,
+    critical: bool,
+    value: &impl Encode,
+) -> der::Result<Extension> {
+    Ok(Extension {
+        extn_id,
+        critical,
+        extn_value: OctetString::new(value.to_der()?)?,
+    })
+}
+
+// === impl KeyType ===
+
+impl KeyType {
+    /// Every key type, in the order of SPEC section 10.
+    pub const ALL: [KeyType; 5] = [
+        Self::P256,
+        Self::P384,
+        Self::Rsa2048,
+        Self::Rsa3072,
+        Self::Rsa4096,
+    ];
+
+    /// The name used in the JS API: `P-256`, `P-384`, `RSA-2048`, `RSA-3072`, `RSA-4096`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::P256 => "P-256",
+            Self::P384 => "P-384",
+            Self::Rsa2048 => "RSA-2048",
+            Self::Rsa3072 => "RSA-3072",
+            Self::Rsa4096 => "RSA-4096",
+        }
+    }
+
+    /// The RSA modulus size, or `None` for an EC key.
+    pub fn rsa_bits(self) -> Option<usize> {
+        match self {
+            Self::P256 | Self::P384 => None,
+            Self::Rsa2048 => Some(2048),
+            Self::Rsa3072 => Some(3072),
+            Self::Rsa4096 => Some(4096),
+        }
+    }
+}
+
+impl fmt::Display for KeyType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for KeyType {
+    type Err = CsrError;
+
+    /// Reads a [`KeyType::name`], ignoring case.
+    fn from_str(value: &str) -> Result<Self, CsrError> {
+        Self::ALL
+            .into_iter()
+            .find(|key_type| key_type.name().eq_ignore_ascii_case(value.trim()))
+            .ok_or_else(|| CsrError::UnsupportedKeyType {
+                key_type: value.to_owned(),
+            })
+    }
+}
+
+impl fmt::Debug for CsrRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CsrRequest")
+            .field("subject", &self.subject)
+            .field("subject_alt_names", &self.subject_alt_names)
+            .field("key_type", &self.key_type)
+            .field(
+                "private_key_passphrase",
+                &self.private_key_passphrase.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+impl fmt::Debug for GeneratedCsr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GeneratedCsr")
+            .field("csr_pem", &self.csr_pem)
+            .field("private_key_pem", &"<redacted>")
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use der::{Decode, DecodePem};
+
+    use super::*;
+
+    fn request(key_type: KeyType) -> CsrRequest {
+        CsrRequest {
+            subject: CsrSubject {
+                common_name: "client.example.com".into(),
+                ..Default::default()
+            },
+            subject_alt_names: vec!["client.example.com".into(), "IP:192.0.2.1".into()],
+            key_type,
+            private_key_passphrase: None,
+        }
+    }
+
+    #[test]
+    fn csr_round_trips_and_carries_the_requested_extensions() {
+        let generated = generate_csr(&request(KeyType::P256)).unwrap();
+        let csr = CertReq::from_pem(&generated.csr_pem).unwrap();
+        // Decode, re-encode, compare bytes: the encoder writes canonical DER.
+        let der = csr.to_der().unwrap();
+        assert_eq!(CertReq::from_der(&der).unwrap().to_der().unwrap(), der);
+        let (_, pem_der) = der::pem::decode_vec(generated.csr_pem.as_bytes()).unwrap();
+        assert_eq!(pem_der, der);
+
+        let attribute = csr.info.attributes.iter().next().unwrap();
+        let requested: Vec<Extension> =
+            attribute.values.iter().next().unwrap().decode_as().unwrap();
+        let ids: Vec<ObjectIdentifier> = requested.iter().map(|e| e.extn_id).collect();
+        assert_eq!(ids, [SUBJECT_ALT_NAME, KEY_USAGE, EXTENDED_KEY_USAGE]);
+        assert!(requested[1].critical);
+        assert_eq!(requested[1].extn_value.as_bytes(), [0x03, 0x02, 0x07, 0x80]);
+
+        let key = SigningKey::from_pem(&generated.private_key_pem, None).unwrap();
+        assert!(key.matches(&csr.info.public_key));
+    }
+
+    #[test]
+    fn passphrase_encrypts_the_key_with_pbes2() {
+        let mut with_passphrase = request(KeyType::P384);
+        with_passphrase.private_key_passphrase = Some("correct horse".into());
+        let generated = generate_csr(&with_passphrase).unwrap();
+        assert!(
+            generated
+                .private_key_pem
+                .starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        );
+        let csr = CertReq::from_pem(&generated.csr_pem).unwrap();
+        let key = SigningKey::from_pem(&generated.private_key_pem, Some("correct horse")).unwrap();
+        assert!(key.matches(&csr.info.public_key));
+        assert!(SigningKey::from_pem(&generated.private_key_pem, Some("wrong")).is_err());
+    }
+
+    #[test]
+    fn key_type_names_parse_back() {
+        for key_type in KeyType::ALL {
+            assert_eq!(key_type.name().parse::<KeyType>().unwrap(), key_type);
+        }
+        assert_eq!("p-256".parse::<KeyType>().unwrap(), KeyType::P256);
+        assert!("RSA-1024".parse::<KeyType>().is_err());
+    }
+
+    #[test]
+    fn debug_output_hides_the_passphrase_and_key() {
+        let mut secret = request(KeyType::P256);
+        secret.private_key_passphrase = Some("hunter2".into());
+        assert!(!format!("{secret:?}").contains("hunter2"));
+        let generated = generate_csr(&request(KeyType::P256)).unwrap();
+        assert!(!format!("{generated:?}").contains("PRIVATE KEY"));
+    }
+}

@@ -1,0 +1,260 @@
+//! Password-based encryption and the integrity MAC of the two profiles.
+//!
+//! - modern: PBES2 (RFC 8018 section 6.2) with PBKDF2-HMAC-SHA256 over the UTF-8 password and
+//!   AES-256-CBC; MAC HMAC-SHA256 keyed by the PKCS#12 KDF with SHA-256. What OpenSSL 3 writes
+//!   by default and JDK 12+ (and 11.0.12+, 8u301+) reads.
+//! - legacy: pbeWithSHAAnd3-KeyTripleDES-CBC (RFC 7292 appendix C) for both the key and the
+//!   certificates; MAC HMAC-SHA1. Every JDK 8 reads it, and OpenSSL 3 reads it without
+//!   `-legacy` because 3DES lives in its default provider (RC2-40, OpenSSL's own legacy choice
+//!   for certificates, does not).
+//!
+//! [`decrypt`] reverses both schemes; the builder uses it for encrypted PKCS#8 input keys and
+//! the tests use it to open what the builder wrote.
+
+use cbc::cipher::block_padding::Pkcs7;
+use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
+use der::asn1::{Any, ObjectIdentifier, OctetString};
+use der::{Decode, Encode};
+use hmac::{Hmac, KeyInit, Mac};
+use pkcs8::pkcs5::pbes2;
+use spki::AlgorithmIdentifierOwned;
+use zeroize::Zeroizing;
+
+use super::P12Profile;
+use super::asn1::{DigestInfo, MacData, Pkcs12PbeParams};
+use super::kdf::{self, Purpose};
+
+/// id-PBES2 (RFC 8018 appendix A.4).
+const PBES2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.13");
+/// pbeWithSHAAnd3-KeyTripleDES-CBC (RFC 7292 appendix C).
+pub(crate) const PBE_SHA1_3DES: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.3");
+/// id-sha1 (RFC 3279 section 2.2.1).
+const SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
+/// id-sha256 (RFC 5754 section 2.2).
+const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+
+/// Salt length for every KDF: 16 bytes (NIST SP 800-132 asks for at least 128 bits).
+const SALT_LENGTH: usize = 16;
+
+/// A failure of the random generator or of an encoder (the latter is a bug).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EncryptionError {
+    Random,
+    Internal,
+}
+
+/// A password in the two encodings the schemes use.
+pub(crate) struct Password<'a> {
+    /// For PBKDF2 (PBES2).
+    pub(crate) utf8: &'a str,
+    /// For the PKCS#12 KDF: BMPString plus terminator.
+    pub(crate) bmp: &'a [u8],
+}
+
+/// Encrypts `plaintext` under the profile's scheme with `iterations` and fresh salt (and IV);
+/// returns the algorithm identifier to store beside the ciphertext.
+pub(crate) fn encrypt(
+    profile: P12Profile,
+    password: &Password<'_>,
+    iterations: u32,
+    plaintext: &[u8],
+) -> Result<(AlgorithmIdentifierOwned, Vec<u8>), EncryptionError> {
+    let salt = random::<SALT_LENGTH>()?;
+    match profile {
+        P12Profile::Modern => {
+            let iv = random::<16>()?;
+            let parameters =
+                pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(iterations, &salt, iv)
+                    .map_err(|_| EncryptionError::Internal)?;
+            let ciphertext = parameters
+                .encrypt(password.utf8, plaintext)
+                .map_err(|_| EncryptionError::Internal)?;
+            let parameters =
+                Any::encode_from(&parameters).map_err(|_| EncryptionError::Internal)?;
+            Ok((
+                AlgorithmIdentifierOwned {
+                    oid: PBES2,
+                    parameters: Some(parameters),
+                },
+                ciphertext,
+            ))
+        }
+        P12Profile::Legacy => {
+            let (key, iv) = triple_des_key_iv(password.bmp, &salt, iterations);
+            let cipher = cbc::Encryptor::<des::TdesEde3>::new_from_slices(&key, &iv)
+                .map_err(|_| EncryptionError::Internal)?;
+            let ciphertext = cipher.encrypt_padded_vec::<Pkcs7>(plaintext);
+            let parameters = Pkcs12PbeParams {
+                salt: OctetString::new(salt.to_vec()).map_err(|_| EncryptionError::Internal)?,
+                iterations,
+            };
+            let parameters =
+                Any::encode_from(&parameters).map_err(|_| EncryptionError::Internal)?;
+            Ok((
+                AlgorithmIdentifierOwned {
+                    oid: PBE_SHA1_3DES,
+                    parameters: Some(parameters),
+                },
+                ciphertext,
+            ))
+        }
+    }
+}
+
+/// Why [`decrypt`] failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DecryptionError {
+    /// A scheme other than PBES2 or pbeWithSHAAnd3-KeyTripleDES-CBC; the OID, dotted.
+    Unsupported(String),
+    /// Wrong password, or damaged data or parameters.
+    Failed,
+}
+
+/// Decrypts data encrypted under PBES2 (as the `pkcs5` crate supports it) or
+/// pbeWithSHAAnd3-KeyTripleDES-CBC.
+pub(crate) fn decrypt(
+    algorithm: &AlgorithmIdentifierOwned,
+    password: &Password<'_>,
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, DecryptionError> {
+    let parameters = algorithm
+        .parameters
+        .as_ref()
+        .ok_or(DecryptionError::Failed)?;
+    let parameters = parameters.to_der().map_err(|_| DecryptionError::Failed)?;
+    match algorithm.oid {
+        PBES2 => {
+            let parameters =
+                pbes2::Parameters::from_der(&parameters).map_err(|_| DecryptionError::Failed)?;
+            parameters
+                .decrypt(password.utf8, ciphertext)
+                .map(Zeroizing::new)
+                .map_err(|error| match error {
+                    pkcs8::pkcs5::Error::UnsupportedAlgorithm { oid }
+                    | pkcs8::pkcs5::Error::AlgorithmParametersInvalid { oid } => {
+                        DecryptionError::Unsupported(oid.to_string())
+                    }
+                    _ => DecryptionError::Failed,
+                })
+        }
+        PBE_SHA1_3DES => {
+            let parameters =
+                Pkcs12PbeParams::from_der(&parameters).map_err(|_| DecryptionError::Failed)?;
+            let (key, iv) = triple_des_key_iv(
+                password.bmp,
+                parameters.salt.as_bytes(),
+                parameters.iterations,
+            );
+            let cipher = cbc::Decryptor::<des::TdesEde3>::new_from_slices(&key, &iv)
+                .map_err(|_| DecryptionError::Failed)?;
+            cipher
+                .decrypt_padded_vec::<Pkcs7>(ciphertext)
+                .map(Zeroizing::new)
+                .map_err(|_| DecryptionError::Failed)
+        }
+        other => Err(DecryptionError::Unsupported(other.to_string())),
+    }
+}
+
+/// The MAC of `auth_safe` (the content octets of the PFX's authSafe) under the profile.
+pub(crate) fn mac_data(
+    profile: P12Profile,
+    password_bmp: &[u8],
+    iterations: u32,
+    auth_safe: &[u8],
+) -> Result<MacData, EncryptionError> {
+    let salt = random::<SALT_LENGTH>()?;
+    let (digest_oid, digest) = compute_mac(profile, password_bmp, &salt, iterations, auth_safe)
+        .ok_or(EncryptionError::Internal)?;
+    let internal = |_| EncryptionError::Internal;
+    Ok(MacData {
+        mac: DigestInfo {
+            // RFC 7292 writes DigestInfo with the digest's NULL parameters, as OpenSSL and the
+            // JDK do.
+            digest_algorithm: AlgorithmIdentifierOwned {
+                oid: digest_oid,
+                parameters: Some(Any::null()),
+            },
+            digest: OctetString::new(digest).map_err(internal)?,
+        },
+        mac_salt: OctetString::new(salt.to_vec()).map_err(internal)?,
+        iterations,
+    })
+}
+
+/// HMAC of `data` keyed by the PKCS#12 KDF (ID 3) with the profile's hash; `None` only if the
+/// HMAC rejects the key length, which it never does.
+pub(crate) fn compute_mac(
+    profile: P12Profile,
+    password_bmp: &[u8],
+    salt: &[u8],
+    iterations: u32,
+    data: &[u8],
+) -> Option<(ObjectIdentifier, Vec<u8>)> {
+    match profile {
+        P12Profile::Modern => {
+            let key =
+                kdf::derive::<sha2::Sha256>(password_bmp, salt, Purpose::MacKey, iterations, 32);
+            let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&key).ok()?;
+            mac.update(data);
+            Some((SHA256, mac.finalize().into_bytes().to_vec()))
+        }
+        P12Profile::Legacy => {
+            let key =
+                kdf::derive::<sha1::Sha1>(password_bmp, salt, Purpose::MacKey, iterations, 20);
+            let mut mac = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(&key).ok()?;
+            mac.update(data);
+            Some((SHA1, mac.finalize().into_bytes().to_vec()))
+        }
+    }
+}
+
+/// The 24-byte key and 8-byte IV of pbeWithSHAAnd3-KeyTripleDES-CBC (RFC 7292 appendix B.2
+/// with SHA-1; DES parity bits are ignored by the cipher).
+fn triple_des_key_iv(
+    password_bmp: &[u8],
+    salt: &[u8],
+    iterations: u32,
+) -> (Zeroizing<Vec<u8>>, Zeroizing<Vec<u8>>) {
+    let key = kdf::derive::<sha1::Sha1>(password_bmp, salt, Purpose::EncryptionKey, iterations, 24);
+    let iv = kdf::derive::<sha1::Sha1>(password_bmp, salt, Purpose::Iv, iterations, 8);
+    (key, iv)
+}
+
+fn random<const N: usize>() -> Result<[u8; N], EncryptionError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|_| EncryptionError::Random)?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_schemes_decrypt_what_they_encrypt_and_refuse_a_wrong_password() {
+        let bmp = kdf::bmp_password("pässword").unwrap();
+        let password = Password {
+            utf8: "pässword",
+            bmp: &bmp,
+        };
+        let wrong_bmp = kdf::bmp_password("password").unwrap();
+        let wrong = Password {
+            utf8: "password",
+            bmp: &wrong_bmp,
+        };
+        for profile in [P12Profile::Modern, P12Profile::Legacy] {
+            let (algorithm, ciphertext) =
+                encrypt(profile, &password, 1000, b"secret bytes").unwrap();
+            assert_ne!(ciphertext.as_slice(), b"secret bytes");
+            let plaintext = decrypt(&algorithm, &password, &ciphertext).unwrap();
+            assert_eq!(plaintext.as_slice(), b"secret bytes");
+            // A wrong password fails the padding check or yields other bytes.
+            assert!(
+                decrypt(&algorithm, &wrong, &ciphertext)
+                    .map_or(true, |bytes| bytes.as_slice() != b"secret bytes")
+            );
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! Writing PKCS#12 files (RFC 7292) from a private key and its certificate chain in PEM
+//! (SPEC section 10, `buildP12`).
+//!
+//! Layout, as OpenSSL and the JDK write it so both read it back as one key entry:
+//! ```text
+//! PFX v3, MAC (HMAC keyed by the PKCS#12 KDF) over
+//!   AuthenticatedSafe
+//!     EncryptedData: SafeContents of CertBags, leaf first, then the chain up to the root
+//!     Data:          SafeContents of one pkcs8ShroudedKeyBag
+//! ```
+//! The key bag and the leaf's cert bag carry friendlyName (the JDK's alias) and localKeyId
+//! (SHA-1 of the leaf certificate, OpenSSL's choice) so readers pair them. See
+//! `encryption` for the two profiles. Salts and IVs come from the system random generator.
+//!
+//! Entry point: [`build_p12`].
+
+mod asn1;
+mod chain;
+mod encryption;
+mod error;
+mod kdf;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::str::FromStr;
+
+use der::Encode;
+use der::asn1::{Any, BmpString, OctetString, SetOfVec};
+use sha1::Digest;
+use x509_cert::attr::Attribute;
+
+pub use error::P12BuildError;
+
+pub(crate) use self::asn1::EncryptedPrivateKeyInfo;
+pub(crate) use self::encryption::{DecryptionError, Password, decrypt};
+pub(crate) use self::kdf::bmp_password;
+
+use self::asn1::{
+    AuthenticatedSafe, CERT_BAG, CertBag, ContentInfo, EncryptedContentInfo, EncryptedData,
+    FRIENDLY_NAME, ID_DATA, ID_ENCRYPTED_DATA, LOCAL_KEY_ID, PKCS8_SHROUDED_KEY_BAG, Pfx, SafeBag,
+    SafeContents, X509_CERTIFICATE,
+};
+use self::encryption::EncryptionError;
+use crate::signing_key::SigningKey;
+
+/// How the P12 is protected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum P12Profile {
+    /// PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) for key and certificates, HMAC-SHA256 MAC:
+    /// OpenSSL 3's default; read by JDK 12+, 11.0.12+ and 8u301+.
+    #[default]
+    Modern,
+    /// pbeWithSHAAnd3-KeyTripleDES-CBC for key and certificates, HMAC-SHA1 MAC: for older Java 8
+    /// runtimes; OpenSSL 3 reads it without `-legacy`.
+    Legacy,
+}
+
+/// The inputs of [`build_p12`].
+#[derive(Clone, Copy, Default)]
+pub struct P12BuildRequest<'a> {
+    /// The private key: PKCS#8, encrypted PKCS#8, PKCS#1 RSA or SEC1 EC, as PEM.
+    pub private_key_pem: &'a str,
+    /// The passphrase of an encrypted private key.
+    pub private_key_passphrase: Option<&'a str>,
+    /// The leaf certificate and its chain as PEM, in any order.
+    pub certificate_pem: &'a str,
+    /// The password of the P12: non-empty printable ASCII, the only passwords the JDK opens.
+    pub password: &'a str,
+    /// How the P12 is protected.
+    pub profile: P12Profile,
+    /// The friendly name (the JDK's alias); defaults to the leaf's common name, else `client`.
+    pub friendly_name: Option<&'a str>,
+}
+
+/// Iterations of PBKDF2, the PKCS#12 KDF and the MAC: the JDK 16+ default, well under the
+/// 1,000,000 cap of SPEC section 2 rule 7.
+pub const P12_ITERATIONS: u32 = 10_000;
+
+/// The longest friendly name accepted, in characters.
+const MAX_FRIENDLY_NAME_CHARS: usize = 128;
+
+/// Builds a PKCS#12 file from a private key and its certificate chain.
+///
+/// # Errors
+/// [`P12BuildError`] when the key or a certificate cannot be read, no certificate matches the
+/// key (`key_certificate_mismatch`), the password or friendly name is unusable, or the random
+/// generator fails.
+pub fn build_p12(request: &P12BuildRequest<'_>) -> Result<Vec<u8>, crate::Error> {
+    Ok(build(request)?)
+}
+
+fn build(request: &P12BuildRequest<'_>) -> Result<Vec<u8>, P12BuildError> {
+    if request.password.is_empty() {
+        return Err(P12BuildError::InvalidPassword {
+            problem: "is empty",
+        });
+    }
+    // The JDK's PBEKey refuses any password character outside U+0020..U+007E ("Password is not
+    // ASCII", JDK 17 com.sun.crypto.provider.PBEKey), so such a file would not be usable (SPEC
+    // section 2 rule 3) even though OpenSSL reads it.
+    if !request
+        .password
+        .bytes()
+        .all(|byte| (0x20..=0x7e).contains(&byte))
+    {
+        return Err(P12BuildError::InvalidPassword {
+            problem: "has characters other than printable ASCII, which the JDK cannot use to                       open a PKCS#12 file",
+        });
+    }
+    let password_bmp =
+        kdf::bmp_password(request.password).ok_or(P12BuildError::InvalidPassword {
+            problem: "cannot be encoded as a BMPString",
+        })?;
+    let password = Password {
+        utf8: request.password,
+        bmp: &password_bmp,
+    };
+    let key = SigningKey::from_pem(request.private_key_pem, request.private_key_passphrase)?;
+    let chain = chain::ordered_chain(request.certificate_pem, &key)?;
+    let leaf = chain.first().ok_or(P12BuildError::Internal {
+        stage: "ordering the chain",
+    })?;
+    let friendly_name = friendly_name(request.friendly_name, leaf)?;
+    let local_key_id = sha1::Sha1::digest(&leaf.der);
+    let leaf_attributes =
+        bag_attributes(&friendly_name, &local_key_id).map_err(internal("encoding attributes"))?;
+
+    // Certificates: one SafeContents, encrypted as a whole.
+    let mut cert_bags: SafeContents = Vec::with_capacity(chain.len());
+    for (index, certificate) in chain.iter().enumerate() {
+        let cert_bag = CertBag {
+            cert_id: X509_CERTIFICATE,
+            cert_value: OctetString::new(certificate.der.clone())
+                .map_err(internal("encoding a certificate"))?,
+        };
+        cert_bags.push(SafeBag {
+            bag_id: CERT_BAG,
+            bag_value: Any::encode_from(&cert_bag).map_err(internal("encoding a certificate"))?,
+            bag_attributes: (index == 0).then(|| leaf_attributes.clone()),
+        });
+    }
+    let cert_contents = cert_bags
+        .to_der()
+        .map_err(internal("encoding the certificates"))?;
+    let (algorithm, ciphertext) =
+        encryption::encrypt(request.profile, &password, P12_ITERATIONS, &cert_contents)
+            .map_err(from_encryption)?;
+    let encrypted_certificates = EncryptedData {
+        version: 0,
+        encrypted_content_info: EncryptedContentInfo {
+            content_type: ID_DATA,
+            content_encryption_algorithm: algorithm,
+            encrypted_content: Some(OctetString::new(ciphertext).map_err(internal("encoding"))?),
+        },
+    };
+
+    // The key: a shrouded key bag in a plain Data SafeContents (the bag itself is encrypted).
+    let (algorithm, ciphertext) =
+        encryption::encrypt(request.profile, &password, P12_ITERATIONS, key.pkcs8_der())
+            .map_err(from_encryption)?;
+    let shrouded_key = EncryptedPrivateKeyInfo {
+        encryption_algorithm: algorithm,
+        encrypted_data: OctetString::new(ciphertext).map_err(internal("encoding the key"))?,
+    };
+    let key_contents: SafeContents = vec![SafeBag {
+        bag_id: PKCS8_SHROUDED_KEY_BAG,
+        bag_value: Any::encode_from(&shrouded_key).map_err(internal("encoding the key"))?,
+        bag_attributes: Some(leaf_attributes),
+    }];
+    let key_contents = key_contents
+        .to_der()
+        .map_err(internal("encoding the key"))?;
+
+    let auth_safe: AuthenticatedSafe = vec![
+        ContentInfo {
+            content_type: ID_ENCRYPTED_DATA,
+            content: Some(Any::encode_from(&encrypted_certificates).map_err(internal("encoding"))?),
+        },
+        data_content_info(key_contents).map_err(internal("encoding the key"))?,
+    ];
+    let auth_safe = auth_safe
+        .to_der()
+        .map_err(internal("encoding the authenticated safe"))?;
+    let mac_data = encryption::mac_data(request.profile, &password_bmp, P12_ITERATIONS, &auth_safe)
+        .map_err(from_encryption)?;
+    let pfx = Pfx {
+        version: 3,
+        auth_safe: data_content_info(auth_safe).map_err(internal("encoding"))?,
+        mac_data: Some(mac_data),
+    };
+    pfx.to_der().map_err(internal("encoding the PFX"))
+}
+
+/// Maps any error to [`P12BuildError::Internal`] at `stage`: encoders fail only on a bug.
+fn internal<E>(stage: &'static str) -> impl FnOnce(E) -> P12BuildError {
+    move |_| P12BuildError::Internal { stage }
+}
+
+/// A `ContentInfo` of type Data holding `content` in an OCTET STRING.
+fn data_content_info(content: Vec<u8>) -> der::Result<ContentInfo> {
+    Ok(ContentInfo {
+        content_type: ID_DATA,
+        content: Some(Any::encode_from(&OctetString::new(content)?)?),
+    })
+}
+
+/// friendlyName (BMPString) and localKeyId (OCTET STRING), one value each.
+fn bag_attributes(friendly_name: &str, local_key_id: &[u8]) -> der::Result<SetOfVec<Attribute>> {
+    let mut attributes = SetOfVec::new();
+    let attribute = |oid, value: Any| -> der::Result<Attribute> {
+        Ok(Attribute {
+            oid,
+            values: SetOfVec::try_from(vec![value])?,
+        })
+    };
+    attributes.insert(attribute(
+        FRIENDLY_NAME,
+        Any::encode_from(&BmpString::from_utf8(friendly_name)?)?,
+    )?)?;
+    attributes.insert(attribute(
+        LOCAL_KEY_ID,
+        Any::encode_from(&OctetString::new(local_key_id)?)?,
+    )?)?;
+    Ok(attributes)
+}
+
+/// The requested friendly name, trimmed, or the leaf's common name, or `client`.
+fn friendly_name(
+    requested: Option<&str>,
+    leaf: &chain::ChainCertificate,
+) -> Result<String, P12BuildError> {
+    if let Some(name) = requested.map(str::trim).filter(|name| !name.is_empty()) {
+        if name.chars().any(char::is_control) {
+            return Err(P12BuildError::InvalidFriendlyName {
+                problem: "contains a control character",
+            });
+        }
+        if name.chars().count() > MAX_FRIENDLY_NAME_CHARS {
+            return Err(P12BuildError::InvalidFriendlyName {
+                problem: "is longer than 128 characters",
+            });
+        }
+        if name.chars().any(|c| u32::from(c) > 0xFFFF) {
+            return Err(P12BuildError::InvalidFriendlyName {
+                problem: "has a character outside the Basic Multilingual Plane",
+            });
+        }
+        return Ok(name.to_owned());
+    }
+    let common_name = leaf
+        .certificate
+        .tbs_certificate()
+        .subject()
+        .common_name()
+        .ok()
+        .flatten()
+        .map(String::from)
+        .filter(|name| {
+            !name.is_empty()
+                && name.chars().count() <= MAX_FRIENDLY_NAME_CHARS
+                && name
+                    .chars()
+                    .all(|c| !c.is_control() && u32::from(c) <= 0xFFFF)
+        });
+    Ok(common_name.unwrap_or_else(|| "client".to_owned()))
+}
+
+fn from_encryption(error: EncryptionError) -> P12BuildError {
+    match error {
+        EncryptionError::Random => P12BuildError::Random,
+        EncryptionError::Internal => P12BuildError::Internal {
+            stage: "encrypting",
+        },
+    }
+}
+
+// === impl P12Profile ===
+
+impl P12Profile {
+    /// `modern` or `legacy`, as the JS API names them.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Modern => "modern",
+            Self::Legacy => "legacy",
+        }
+    }
+}
+
+impl fmt::Display for P12Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for P12Profile {
+    type Err = P12BuildError;
+
+    fn from_str(value: &str) -> Result<Self, P12BuildError> {
+        [Self::Modern, Self::Legacy]
+            .into_iter()
+            .find(|profile| profile.name().eq_ignore_ascii_case(value.trim()))
+            .ok_or_else(|| P12BuildError::UnsupportedProfile {
+                profile: value.to_owned(),
+            })
+    }
+}
+
+impl fmt::Debug for P12BuildRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("P12BuildRequest")
+            .field("private_key_pem", &"<redacted>")
+            .field(
+                "private_key_passphrase",
+                &self.private_key_passphrase.map(|_| "<redacted>"),
+            )
+            .field("certificate_pem", &self.certificate_pem.len())
+            .field("password", &"<redacted>")
+            .field("profile", &self.profile)
+            .field("friendly_name", &self.friendly_name)
+            .finish()
+    }
+}

@@ -1,0 +1,468 @@
+//! A private key the SDK signs CSRs with or packs into a P12, read from any PEM form users have.
+//!
+//! Accepted: PKCS#8 `PRIVATE KEY` (RFC 5208), encrypted PKCS#8 `ENCRYPTED PRIVATE KEY` (RFC 5958,
+//! PBES2 with PBKDF2 and AES or 3DES, given the passphrase), PKCS#1 `RSA PRIVATE KEY` (RFC 8017)
+//! and SEC1 `EC PRIVATE KEY` (RFC 5915, named curves). Other blocks in the text (`EC PARAMETERS`,
+//! certificates) are skipped. Key types: RSA, ECDSA on P-256/P-384/P-521, Ed25519.
+//!
+//! Entry point: [`SigningKey::from_pem`]. [`SigningKey::matches`] decides whether a certificate
+//! carries this key's public key by comparing the public key derived from the private key with
+//! the certificate's (arithmetic, not names: SPEC section 2 rule 4).
+
+use der::{Decode, Encode};
+use pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+use signature::{SignatureEncoding, Signer};
+use spki::{AlgorithmIdentifierOwned, ObjectIdentifier, SubjectPublicKeyInfoOwned};
+use zeroize::Zeroizing;
+
+use crate::p12_builder::{
+    DecryptionError, EncryptedPrivateKeyInfo, Password, bmp_password, decrypt,
+};
+use crate::pem_bundle::{PemBundleError, pem_blocks};
+
+/// Why a private key could not be read. Messages never contain key material or the passphrase.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrivateKeyError {
+    /// The text holds no private key PEM block; `found` lists the labels that were there.
+    #[error(
+        "no private key found in the PEM text (found: {found}); expected a block labelled \
+             PRIVATE KEY, ENCRYPTED PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY"
+    )]
+    NotFound {
+        /// The PEM labels present, comma-separated, or `nothing`.
+        found: String,
+    },
+    /// The key block's base64 or DER structure is malformed.
+    #[error("the {label} block is malformed: {reason}")]
+    Malformed {
+        /// The PEM label of the block.
+        label: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The key is encrypted and no passphrase was given.
+    #[error("the private key is encrypted; give its passphrase")]
+    PassphraseRequired,
+    /// Decryption with the given passphrase failed (wrong passphrase or damaged key).
+    #[error("the private key could not be decrypted: wrong passphrase or damaged key")]
+    WrongPassphrase,
+    /// An encryption the SDK does not read, such as OpenSSL's "traditional" `Proc-Type`
+    /// encrypted PEM.
+    #[error(
+        "unsupported private key encryption ({what}); convert it with `openssl pkcs8 -topk8 \
+             -v2 aes256` first"
+    )]
+    UnsupportedEncryption {
+        /// What was found.
+        what: String,
+    },
+    /// A key algorithm other than RSA, ECDSA (P-256/P-384/P-521) or Ed25519.
+    #[error(
+        "unsupported private key algorithm {algorithm}; expected RSA, EC (P-256, P-384, \
+             P-521) or Ed25519"
+    )]
+    UnsupportedAlgorithm {
+        /// The algorithm or curve OID, dotted.
+        algorithm: String,
+    },
+}
+
+impl PrivateKeyError {
+    /// The stable snake_case code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } | Self::Malformed { .. } => "invalid_private_key",
+            Self::PassphraseRequired => "passphrase_required",
+            Self::WrongPassphrase => "wrong_passphrase",
+            Self::UnsupportedEncryption { .. } => "unsupported_key_encryption",
+            Self::UnsupportedAlgorithm { .. } => "unsupported_key_type",
+        }
+    }
+}
+
+/// A parsed private key and its PKCS#8 encoding.
+pub(crate) struct SigningKey {
+    key: KeyMaterial,
+    pkcs8_der: Zeroizing<Vec<u8>>,
+}
+
+/// The key itself, by algorithm.
+enum KeyMaterial {
+    Rsa(Box<rsa::PrivateKey>),
+    P256(p256::SecretKey),
+    P384(p384::SecretKey),
+    P521(p521::SecretKey),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
+}
+
+/// rsaEncryption (RFC 8017 appendix C).
+const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+/// id-ecPublicKey (RFC 5480 section 2.1.1).
+const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+/// secp256r1 / P-256 (RFC 5480 section 2.1.1.1).
+const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+/// secp384r1 / P-384.
+const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+/// secp521r1 / P-521.
+const SECP521R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
+/// id-Ed25519 (RFC 8410 section 3).
+const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+/// sha256WithRSAEncryption (RFC 8017 appendix C).
+const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+/// ecdsa-with-SHA256 (RFC 5758 section 3.2).
+const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+/// ecdsa-with-SHA384.
+const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+/// ecdsa-with-SHA512.
+const ECDSA_WITH_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
+
+impl SigningKey {
+    /// Reads the first private key block of `pem`; `passphrase` opens an encrypted PKCS#8 key
+    /// and is ignored for unencrypted ones.
+    ///
+    /// # Errors
+    /// [`PrivateKeyError`] saying what was found instead of a readable key.
+    pub(crate) fn from_pem(pem: &str, passphrase: Option<&str>) -> Result<Self, PrivateKeyError> {
+        let blocks = pem_blocks(pem).map_err(|error| PrivateKeyError::Malformed {
+            label: "PEM".to_owned(),
+            reason: match error {
+                PemBundleError::Unterminated => "a BEGIN line has no matching END line",
+                PemBundleError::Malformed { .. } => "invalid base64 or framing",
+            },
+        })?;
+        let Some(block) = blocks
+            .iter()
+            .find(|block| block.label.ends_with("PRIVATE KEY"))
+        else {
+            let labels: Vec<&str> = blocks.iter().map(|block| block.label.as_str()).collect();
+            let found = if labels.is_empty() {
+                "nothing".to_owned()
+            } else {
+                labels.join(", ")
+            };
+            return Err(PrivateKeyError::NotFound { found });
+        };
+        if block.has_headers {
+            return Err(PrivateKeyError::UnsupportedEncryption {
+                what: format!("{} with Proc-Type/DEK-Info headers", block.label),
+            });
+        }
+        let malformed = |reason| PrivateKeyError::Malformed {
+            label: block.label.clone(),
+            reason,
+        };
+        match block.label.as_str() {
+            "PRIVATE KEY" => Self::from_pkcs8_der(&block.der),
+            "ENCRYPTED PRIVATE KEY" => {
+                let passphrase = passphrase.ok_or(PrivateKeyError::PassphraseRequired)?;
+                let encrypted = EncryptedPrivateKeyInfo::from_der(&block.der)
+                    .map_err(|_| malformed("not an EncryptedPrivateKeyInfo"))?;
+                let passphrase_bmp =
+                    bmp_password(passphrase).ok_or(PrivateKeyError::WrongPassphrase)?;
+                let password = Password {
+                    utf8: passphrase,
+                    bmp: &passphrase_bmp,
+                };
+                let decrypted = decrypt(
+                    &encrypted.encryption_algorithm,
+                    &password,
+                    encrypted.encrypted_data.as_bytes(),
+                )
+                .map_err(|error| match error {
+                    DecryptionError::Unsupported(what) => {
+                        PrivateKeyError::UnsupportedEncryption { what }
+                    }
+                    DecryptionError::Failed => PrivateKeyError::WrongPassphrase,
+                })?;
+                Self::from_pkcs8_der(&decrypted).map_err(|error| match error {
+                    // Garbage after a "successful" CBC unpadding means the passphrase was wrong.
+                    PrivateKeyError::Malformed { .. } => PrivateKeyError::WrongPassphrase,
+                    other => other,
+                })
+            }
+            "RSA PRIVATE KEY" => {
+                let key =
+                    <rsa::PrivateKey as pkcs1::DecodeRsaPrivateKey>::from_pkcs1_der(&block.der)
+                        .map_err(|_| malformed("not a PKCS#1 RSAPrivateKey"))?;
+                Self::from_material(KeyMaterial::Rsa(Box::new(key)))
+            }
+            "EC PRIVATE KEY" => {
+                let ec = sec1::EcPrivateKey::from_der(&block.der)
+                    .map_err(|_| malformed("not a SEC1 ECPrivateKey"))?;
+                let curve = ec
+                    .parameters
+                    .as_ref()
+                    .and_then(|parameters| parameters.named_curve())
+                    .ok_or(malformed("the EC key names no curve"))?;
+                let material = match curve {
+                    SECP256R1 => p256::SecretKey::try_from(ec).map(KeyMaterial::P256),
+                    SECP384R1 => p384::SecretKey::try_from(ec).map(KeyMaterial::P384),
+                    SECP521R1 => p521::SecretKey::try_from(ec).map(KeyMaterial::P521),
+                    other => {
+                        return Err(PrivateKeyError::UnsupportedAlgorithm {
+                            algorithm: format!("EC curve {other}"),
+                        });
+                    }
+                }
+                .map_err(|_| malformed("invalid EC private key for its curve"))?;
+                Self::from_material(material)
+            }
+            other => Err(PrivateKeyError::UnsupportedEncryption {
+                what: other.to_owned(),
+            }),
+        }
+    }
+
+    /// Reads a PKCS#8 `PrivateKeyInfo` (as WebCrypto's `exportKey("pkcs8")` gives it).
+    ///
+    /// # Errors
+    /// [`PrivateKeyError::Malformed`] or [`PrivateKeyError::UnsupportedAlgorithm`].
+    pub(crate) fn from_pkcs8_der(der: &[u8]) -> Result<Self, PrivateKeyError> {
+        let malformed = |reason| PrivateKeyError::Malformed {
+            label: "PRIVATE KEY".into(),
+            reason,
+        };
+        let info = pkcs8::PrivateKeyInfoRef::from_der(der)
+            .map_err(|_| malformed("not a PKCS#8 PrivateKeyInfo"))?;
+        let (algorithm, parameter) = info
+            .algorithm
+            .oids()
+            .map_err(|_| malformed("invalid algorithm parameters"))?;
+        let key = match (algorithm, parameter) {
+            (RSA_ENCRYPTION, _) => rsa::PrivateKey::from_pkcs8_der(der)
+                .map(|key| KeyMaterial::Rsa(Box::new(key)))
+                .map_err(|_| malformed("invalid RSA private key"))?,
+            (EC_PUBLIC_KEY, Some(SECP256R1)) => p256::SecretKey::from_pkcs8_der(der)
+                .map(KeyMaterial::P256)
+                .map_err(|_| malformed("invalid P-256 private key"))?,
+            (EC_PUBLIC_KEY, Some(SECP384R1)) => p384::SecretKey::from_pkcs8_der(der)
+                .map(KeyMaterial::P384)
+                .map_err(|_| malformed("invalid P-384 private key"))?,
+            (EC_PUBLIC_KEY, Some(SECP521R1)) => p521::SecretKey::from_pkcs8_der(der)
+                .map(KeyMaterial::P521)
+                .map_err(|_| malformed("invalid P-521 private key"))?,
+            (ED25519, _) => ed25519_dalek::SigningKey::from_pkcs8_der(der)
+                .map(|key| KeyMaterial::Ed25519(Box::new(key)))
+                .map_err(|_| malformed("invalid Ed25519 private key"))?,
+            (EC_PUBLIC_KEY, curve) => {
+                return Err(PrivateKeyError::UnsupportedAlgorithm {
+                    algorithm: format!(
+                        "EC curve {}",
+                        curve.map_or_else(|| "(none)".to_owned(), |oid| oid.to_string())
+                    ),
+                });
+            }
+            (other, _) => {
+                return Err(PrivateKeyError::UnsupportedAlgorithm {
+                    algorithm: other.to_string(),
+                });
+            }
+        };
+        // Keep the caller's encoding (it may carry the optional public key or attributes).
+        Ok(Self {
+            key,
+            pkcs8_der: Zeroizing::new(der.to_vec()),
+        })
+    }
+
+    /// A freshly generated RSA key of `bits` bits (exponent 65537).
+    pub(crate) fn generate_rsa(bits: usize) -> Result<Self, KeyGenerationError> {
+        let mut rng = getrandom::SysRng;
+        let key = rsa::PrivateKey::new(&mut rng, bits).map_err(|_| KeyGenerationError)?;
+        Self::from_material(KeyMaterial::Rsa(Box::new(key))).map_err(|_| KeyGenerationError)
+    }
+
+    /// A freshly generated P-256 key.
+    pub(crate) fn generate_p256() -> Result<Self, KeyGenerationError> {
+        use p256::elliptic_curve::Generate;
+        let key = p256::SecretKey::try_generate().map_err(|_| KeyGenerationError)?;
+        Self::from_material(KeyMaterial::P256(key)).map_err(|_| KeyGenerationError)
+    }
+
+    /// A freshly generated P-384 key.
+    pub(crate) fn generate_p384() -> Result<Self, KeyGenerationError> {
+        use p384::elliptic_curve::Generate;
+        let key = p384::SecretKey::try_generate().map_err(|_| KeyGenerationError)?;
+        Self::from_material(KeyMaterial::P384(key)).map_err(|_| KeyGenerationError)
+    }
+
+    /// Wraps a key read from PKCS#1 or SEC1, or generated, with its PKCS#8 encoding.
+    fn from_material(key: KeyMaterial) -> Result<Self, PrivateKeyError> {
+        let encoded = match &key {
+            KeyMaterial::Rsa(key) => key.to_pkcs8_der().ok(),
+            KeyMaterial::P256(key) => key.to_pkcs8_der().ok(),
+            KeyMaterial::P384(key) => key.to_pkcs8_der().ok(),
+            KeyMaterial::P521(key) => key.to_pkcs8_der().ok(),
+            // Ed25519 keys only ever arrive as PKCS#8, which `from_pkcs8_der` keeps as given.
+            KeyMaterial::Ed25519(_) => None,
+        }
+        .ok_or_else(|| PrivateKeyError::Malformed {
+            label: "PRIVATE KEY".into(),
+            reason: "the key cannot be encoded as PKCS#8",
+        })?;
+        Ok(Self {
+            key,
+            pkcs8_der: Zeroizing::new(encoded.as_bytes().to_vec()),
+        })
+    }
+
+    /// The PKCS#8 `PrivateKeyInfo` DER of this key.
+    pub(crate) fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8_der
+    }
+
+    /// The `SubjectPublicKeyInfo` of the matching public key.
+    pub(crate) fn public_key_info(&self) -> Result<SubjectPublicKeyInfoOwned, spki::Error> {
+        let der = match &self.key {
+            KeyMaterial::Rsa(key) => key.to_public_key().to_public_key_der()?,
+            KeyMaterial::P256(key) => key.public_key().to_public_key_der()?,
+            KeyMaterial::P384(key) => key.public_key().to_public_key_der()?,
+            KeyMaterial::P521(key) => key.public_key().to_public_key_der()?,
+            KeyMaterial::Ed25519(key) => {
+                let public = key.verifying_key().to_bytes();
+                return Ok(SubjectPublicKeyInfoOwned {
+                    algorithm: AlgorithmIdentifierOwned {
+                        oid: ED25519,
+                        parameters: None,
+                    },
+                    subject_public_key: der::asn1::BitString::from_bytes(&public)?,
+                });
+            }
+        };
+        Ok(SubjectPublicKeyInfoOwned::from_der(der.as_bytes())?)
+    }
+
+    /// Whether `certificate_key` (a certificate's `SubjectPublicKeyInfo`) is this key's public
+    /// key: decoded as the same algorithm and compared as numbers or curve points, so an
+    /// equivalent encoding (compressed point, absent NULL parameters) still matches.
+    pub(crate) fn matches(&self, certificate_key: &SubjectPublicKeyInfoOwned) -> bool {
+        let Ok(der) = certificate_key.to_der() else {
+            return false;
+        };
+        match &self.key {
+            KeyMaterial::Rsa(key) => rsa::PublicKey::from_public_key_der(&der)
+                .is_ok_and(|public| public == key.to_public_key()),
+            KeyMaterial::P256(key) => p256::PublicKey::from_public_key_der(&der)
+                .is_ok_and(|public| public == key.public_key()),
+            KeyMaterial::P384(key) => p384::PublicKey::from_public_key_der(&der)
+                .is_ok_and(|public| public == key.public_key()),
+            KeyMaterial::P521(key) => p521::PublicKey::from_public_key_der(&der)
+                .is_ok_and(|public| public == key.public_key()),
+            KeyMaterial::Ed25519(key) => {
+                certificate_key.algorithm.oid == ED25519
+                    && certificate_key.subject_public_key.as_bytes()
+                        == Some(key.verifying_key().as_bytes().as_slice())
+            }
+        }
+    }
+
+    /// The signature algorithm this key signs CSRs with: SHA-256 for RSA and P-256, the
+    /// curve's own hash size for P-384 and P-521 (as OpenSSL and WebCrypto pair them).
+    pub(crate) fn signature_algorithm(&self) -> AlgorithmIdentifierOwned {
+        let (oid, parameters) = match &self.key {
+            // RFC 4055 section 5: the parameters of sha256WithRSAEncryption are NULL.
+            KeyMaterial::Rsa(_) => (SHA256_WITH_RSA, Some(der::asn1::Any::null())),
+            KeyMaterial::P256(_) => (ECDSA_WITH_SHA256, None),
+            KeyMaterial::P384(_) => (ECDSA_WITH_SHA384, None),
+            KeyMaterial::P521(_) => (ECDSA_WITH_SHA512, None),
+            KeyMaterial::Ed25519(_) => (ED25519, None),
+        };
+        AlgorithmIdentifierOwned { oid, parameters }
+    }
+
+    /// Signs `message` with [`Self::signature_algorithm`]; ECDSA signatures are DER-encoded as
+    /// X.509 wants them.
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, signature::Error> {
+        Ok(match &self.key {
+            KeyMaterial::Rsa(key) => {
+                let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key.as_ref().clone());
+                signer.try_sign(message)?.to_vec()
+            }
+            KeyMaterial::P256(key) => {
+                let signer = p256::ecdsa::SigningKey::from(key);
+                let signature: p256::ecdsa::Signature = signer.try_sign(message)?;
+                signature.to_der().to_vec()
+            }
+            KeyMaterial::P384(key) => {
+                let signer = p384::ecdsa::SigningKey::from(key);
+                let signature: p384::ecdsa::Signature = signer.try_sign(message)?;
+                signature.to_der().to_vec()
+            }
+            KeyMaterial::P521(key) => {
+                let signer = p521::ecdsa::SigningKey::from_bytes(&key.to_bytes())
+                    .map_err(|_| signature::Error::new())?;
+                let signature: p521::ecdsa::Signature = signer.try_sign(message)?;
+                signature.to_der().to_vec()
+            }
+            KeyMaterial::Ed25519(key) => key.try_sign(message)?.to_vec(),
+        })
+    }
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let algorithm = match &self.key {
+            KeyMaterial::Rsa(_) => "RSA",
+            KeyMaterial::P256(_) => "P-256",
+            KeyMaterial::P384(_) => "P-384",
+            KeyMaterial::P521(_) => "P-521",
+            KeyMaterial::Ed25519(_) => "Ed25519",
+        };
+        f.debug_struct("SigningKey")
+            .field("algorithm", &algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The system random number generator failed while generating a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KeyGenerationError;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_match_their_own_public_key_and_not_others() {
+        let first = SigningKey::generate_p256().unwrap();
+        let second = SigningKey::generate_p256().unwrap();
+        let p384 = SigningKey::generate_p384().unwrap();
+        assert!(first.matches(&first.public_key_info().unwrap()));
+        assert!(!first.matches(&second.public_key_info().unwrap()));
+        assert!(!first.matches(&p384.public_key_info().unwrap()));
+    }
+
+    #[test]
+    fn pkcs8_round_trips_through_pem() {
+        let key = SigningKey::generate_p384().unwrap();
+        let pem = der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, key.pkcs8_der())
+            .unwrap();
+        let again = SigningKey::from_pem(&format!("junk before\n{pem}"), None).unwrap();
+        assert_eq!(again.pkcs8_der(), key.pkcs8_der());
+    }
+
+    #[test]
+    fn explains_what_was_found_instead_of_a_key() {
+        let cert = "-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\n";
+        let error = SigningKey::from_pem(cert, None).unwrap_err();
+        assert_eq!(
+            error,
+            PrivateKeyError::NotFound {
+                found: "CERTIFICATE".into()
+            }
+        );
+        let error = SigningKey::from_pem("", None).unwrap_err();
+        assert_eq!(
+            error,
+            PrivateKeyError::NotFound {
+                found: "nothing".into()
+            }
+        );
+        let garbage = "-----BEGIN PRIVATE KEY-----\nAQID\n-----END PRIVATE KEY-----\n";
+        assert!(matches!(
+            SigningKey::from_pem(garbage, None),
+            Err(PrivateKeyError::Malformed { .. })
+        ));
+    }
+}

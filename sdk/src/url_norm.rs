@@ -145,6 +145,16 @@ mod tests {
     }
 
     #[test]
+    fn at_signs_and_fragments_outside_the_authority() {
+        assert_eq!(norm("https://A.com#frag").unwrap(), "https://a.com/");
+        assert_eq!(norm("https://a.com?x=@y").unwrap(), "https://a.com/?x=@y");
+        assert_eq!(norm("https://a.com/p@q#@r").unwrap(), "https://a.com/p@q");
+        assert_eq!(norm("https://a.com:443?").unwrap(), "https://a.com/?");
+        assert_eq!(norm("HTTPS://A.COM:443/Path?Q=%2f").unwrap(), "https://a.com/Path?Q=%2f");
+        assert_eq!(norm("https://a.com:/x"), Err(UrlError::InvalidPort));
+    }
+
+    #[test]
     fn ipv6_hosts() {
         assert_eq!(norm("https://[::1]:443/").unwrap(), "https://[::1]/");
         assert_eq!(norm("https://[::1]:8443").unwrap(), "https://[::1]:8443/");

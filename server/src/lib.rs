@@ -14,5 +14,6 @@ pub mod http;
 pub mod mappings;
 pub mod metrics;
 pub mod runtime;
+pub mod services;
 pub mod state;
 pub mod store;

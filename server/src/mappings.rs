@@ -1,11 +1,48 @@
-//! Mapping service (SPEC section 3 and 5): create many at once, list, get, update and delete
+//! Mapping service (SPEC sections 3 and 5): create many at once, list, get, update and delete
 //! with revisions; uniqueness of name and of (service, normalised URL) per account built on
-//! check-and-set. Owns the store keys under `mappings/`.
+//! create-only writes (Vault check-and-set). Owns the store keys under `mappings/` (see [`keys`]).
 //!
-//! Skeleton: the interface other modules rely on. Implemented by issue 4.
+//! Uniqueness: before a record is written, its name key and its route key are *claimed* with a
+//! create-only write holding the mapping id. Of two racing clients or gateway instances exactly
+//! one claim succeeds; the other answers 409. A claim whose mapping does not use it (left by a
+//! crash between the claim and the record write, or between an update and the release of the old
+//! key) is taken over with a versioned write once it is older than [`CLAIM_GRACE`], so nothing
+//! is blocked for ever and an in-flight write is never stolen.
+//!
+//! The revision of a mapping is the store version of its record; updates write with
+//! `Expect::Version`, so a stale `If-Match` (or a concurrent update) cannot overwrite a newer one.
+//!
+//! Callers (the handlers) call `AppState::mappings_changed` after each successful change.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use actix_web::http::StatusCode;
+use futures_util::{stream, StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::{Expect, Store, StoreError, Versioned};
+
+mod certificate_source;
+#[cfg(test)]
+pub(crate) mod fakes;
+pub(crate) mod keys;
+mod model;
+
+pub use certificate_source::CertificateSource;
+pub use model::{Mapping, MAX_ID, MAX_NAME_CHARS, MAX_URL_BYTES};
+pub(crate) use model::StoredMapping;
+
+use model::{FieldRules, MappingFields};
+
+/// How long a claim whose mapping record is not (yet) there is respected before it may be taken
+/// over: far longer than any single create or update takes.
+pub const CLAIM_GRACE: Duration = Duration::from_secs(60);
+/// Most mappings accepted in one create request.
+pub const MAX_BATCH: usize = 100;
 
 /// A mapping that uses a certificate, as listed in a `certificate_in_use` conflict.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -16,7 +53,8 @@ pub struct MappingRef {
     pub name: String,
 }
 
-/// The mappings of `account` that use certificate `certificate_id` (for the delete conflict).
+/// The mappings of `account` that use certificate `certificate_id` (for the delete conflict):
+/// one list of `by-certificate/{id}` and one read per mapping found.
 ///
 /// # Errors
 /// 503 when the store is down.
@@ -25,6 +63,561 @@ pub async fn mappings_using_certificate(
     account: &str,
     certificate_id: u64,
 ) -> Result<Vec<MappingRef>, ApiError> {
-    let _ = (state, account, certificate_id);
-    Ok(Vec::new())
+    state.mappings.using_certificate(account, certificate_id).await
 }
+
+/// Mapping operations over the store.
+pub struct MappingService {
+    store: Arc<dyn Store>,
+    certificates: Arc<dyn CertificateSource>,
+    services: Vec<(String, u32)>,
+    allow_http: bool,
+}
+
+/// What an index key holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IndexEntry {
+    id: u64,
+    /// Unix seconds of the claim, to tell an in-flight claim from one left by a crash.
+    claimed_at: u64,
+}
+
+/// Which uniqueness index a claim is for; decides the 409 code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Index {
+    Name,
+    Route,
+}
+
+impl MappingService {
+    /// A service over `store`; `services` is `MTLS_SERVICES`, `allow_http` is
+    /// `MTLS_ALLOW_PLAIN_HTTP_TARGETS` (a mapping URL is a forwarding target).
+    pub fn new(
+        store: Arc<dyn Store>,
+        certificates: Arc<dyn CertificateSource>,
+        services: Vec<(String, u32)>,
+        allow_http: bool,
+    ) -> Self {
+        Self { store, certificates, services, allow_http }
+    }
+
+    /// Creates every mapping in `body` (an array, or one object) or none: all items are validated,
+    /// checked against each other and against the store before the first write; a race lost
+    /// during the writes rolls back what this request wrote.
+    ///
+    /// # Errors
+    /// 422 (`invalid_mapping`, `invalid_url`, `unknown_service`, `certificate_not_found`,
+    /// `site_id_mismatch`) with the item's `index` in `details`; 409 `duplicate_mapping_name` or
+    /// `duplicate_mapping_url`; 503 when the store is down.
+    pub async fn create(&self, account: &str, body: &Value) -> Result<Vec<Mapping>, ApiError> {
+        let items = match body {
+            Value::Array(items) => items.as_slice(),
+            Value::Object(_) => std::slice::from_ref(body),
+            _ => return Err(model::invalid("expected a JSON array of mappings")),
+        };
+        if items.is_empty() || items.len() > MAX_BATCH {
+            return Err(model::invalid(format!("expected 1 to {MAX_BATCH} mappings")));
+        }
+        let mut planned = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            planned.push(self.plan_create(account, item).map_err(|e| at(e, index))?);
+        }
+        for (index, record) in planned.iter().enumerate() {
+            if let Some(earlier) = planned[..index].iter().find(|r| r.name == record.name) {
+                return Err(at(duplicate(Index::Name, earlier, &self.services), index));
+            }
+            if let Some(earlier) = planned[..index].iter().find(|r| same_route(r, record)) {
+                return Err(at(duplicate(Index::Route, earlier, &self.services), index));
+            }
+        }
+        for (index, record) in planned.iter().enumerate() {
+            self.require_certificate(account, record.certification_id).await.map_err(|e| at(e, index))?;
+            let name_key = keys::name(account, &record.name);
+            if self.holder(account, &name_key, 0, &|r| r.name == record.name).await?.taken {
+                return Err(at(duplicate(Index::Name, record, &self.services), index));
+            }
+            let route_key = keys::route(account, record.service_code, &record.url);
+            if self.holder(account, &route_key, 0, &|r| same_route(r, record)).await?.taken {
+                return Err(at(duplicate(Index::Route, record, &self.services), index));
+            }
+        }
+        let mut created: Vec<(StoredMapping, u64)> = Vec::with_capacity(planned.len());
+        for (index, mut record) in planned.into_iter().enumerate() {
+            record.id = new_id()?;
+            match self.insert(account, &record).await {
+                Ok(revision) => created.push((record, revision)),
+                Err(error) => {
+                    for (done, _) in created.iter().rev() {
+                        self.remove_everything(account, done).await;
+                    }
+                    return Err(at(error, index));
+                }
+            }
+        }
+        Ok(created.iter().map(|(r, rev)| r.to_api(account, *rev, &self.services)).collect())
+    }
+
+    /// Every mapping of `account`, by id. Configuration reads are never cached.
+    ///
+    /// # Errors
+    /// 503 when the store is down.
+    pub async fn list(&self, account: &str) -> Result<Vec<Mapping>, ApiError> {
+        let names = self.store.list(&keys::records(account)).await?;
+        let ids: Vec<u64> = names.iter().filter_map(|n| n.parse().ok()).collect();
+        let mut found: Vec<Mapping> = stream::iter(ids)
+            .map(|id| self.read_record(account, id))
+            .buffer_unordered(8)
+            .try_filter_map(|found| async move {
+                Ok(found.map(|(r, rev)| r.to_api(account, rev, &self.services)))
+            })
+            .try_collect()
+            .await?;
+        found.sort_by_key(|m| m.id);
+        Ok(found)
+    }
+
+    /// Mapping `id` of `account`.
+    ///
+    /// # Errors
+    /// 404 `mapping_not_found` (also for another account's id); 503 when the store is down.
+    pub async fn get(&self, account: &str, id: u64) -> Result<Mapping, ApiError> {
+        let (record, revision) = self.read_record(account, id).await?.ok_or_else(not_found)?;
+        Ok(record.to_api(account, revision, &self.services))
+    }
+
+    /// Changes the fields present in `body` (absent or null fields keep their value). With
+    /// `if_match`, the change applies only to that revision.
+    ///
+    /// # Errors
+    /// 404 `mapping_not_found`; 412 `stale_revision`; 409 `duplicate_mapping_name`,
+    /// `duplicate_mapping_url` or `concurrent_update`; 422 as for create; 503.
+    pub async fn update(
+        &self,
+        account: &str,
+        id: u64,
+        body: &Value,
+        if_match: Option<u64>,
+    ) -> Result<Mapping, ApiError> {
+        let (current, revision) = self.read_record(account, id).await?.ok_or_else(not_found)?;
+        check_revision(if_match, revision)?;
+        let fields = MappingFields::parse(body, &self.rules(account))?;
+        if let Some(given) = body.get("id").filter(|v| !v.is_null())
+            && model::parse_id(given) != Some(id) {
+                return Err(model::invalid("id in the body differs from the id in the path"));
+            }
+        let next = StoredMapping {
+            id,
+            name: fields.name.unwrap_or_else(|| current.name.clone()),
+            certification_id: fields.certification_id.unwrap_or(current.certification_id),
+            service_code: fields.service.map_or(current.service_code, |s| s.code),
+            url: fields.url.unwrap_or_else(|| current.url.clone()),
+            enable: fields.enable.unwrap_or(current.enable),
+        };
+        let name_changed = next.name != current.name;
+        let route_changed = !same_route(&next, &current);
+        let certificate_changed = next.certification_id != current.certification_id;
+        if certificate_changed {
+            self.require_certificate(account, next.certification_id).await?;
+        }
+        let mut claimed: Vec<String> = Vec::new();
+        let outcome = self
+            .write_update(account, &current, &next, revision, if_match, &mut claimed)
+            .await;
+        let new_revision = match outcome {
+            Ok(new_revision) => new_revision,
+            Err(error) => {
+                for key in &claimed {
+                    self.release(key, id).await;
+                }
+                if certificate_changed {
+                    self.forget(&keys::certificate_user(account, next.certification_id, id)).await;
+                }
+                return Err(error);
+            }
+        };
+        if name_changed {
+            self.release(&keys::name(account, &current.name), id).await;
+        }
+        if route_changed {
+            self.release(&keys::route(account, current.service_code, &current.url), id).await;
+        }
+        if certificate_changed {
+            self.forget(&keys::certificate_user(account, current.certification_id, id)).await;
+        }
+        Ok(next.to_api(account, new_revision, &self.services))
+    }
+
+    /// Deletes mapping `id`; with `if_match`, only at that revision. Answers the mapping as it
+    /// was, with `deleted: true`.
+    ///
+    /// # Errors
+    /// 404 `mapping_not_found`; 412 `stale_revision`; 503 when the store is down.
+    pub async fn delete(
+        &self,
+        account: &str,
+        id: u64,
+        if_match: Option<u64>,
+    ) -> Result<Mapping, ApiError> {
+        let (record, revision) = self.read_record(account, id).await?.ok_or_else(not_found)?;
+        check_revision(if_match, revision)?;
+        // The record goes first: once it is gone the mapping no longer exists for anyone, and
+        // index keys left behind by a crash right here are taken over by the next claimant.
+        self.store.delete(&keys::record(account, id)).await?;
+        self.remove_indexes(account, &record).await;
+        let mut mapping = record.to_api(account, revision, &self.services);
+        mapping.deleted = true;
+        Ok(mapping)
+    }
+
+    /// The mappings of `account` that use certificate `certificate_id`.
+    ///
+    /// # Errors
+    /// 503 when the store is down.
+    pub async fn using_certificate(
+        &self,
+        account: &str,
+        certificate_id: u64,
+    ) -> Result<Vec<MappingRef>, ApiError> {
+        let names = self.store.list(&keys::users_of_certificate(account, certificate_id)).await?;
+        let mut users = Vec::new();
+        for id in names.iter().filter_map(|n| n.parse::<u64>().ok()) {
+            // A marker whose record is gone or points elsewhere is a leftover: not a user.
+            if let Some((record, _)) = self.read_record(account, id).await?
+                && record.certification_id == certificate_id {
+                    users.push(MappingRef { id, name: record.name });
+                }
+        }
+        users.sort_by_key(|u| u.id);
+        Ok(users)
+    }
+
+    // === helpers ===
+
+    fn rules<'a>(&'a self, account: &'a str) -> FieldRules<'a> {
+        FieldRules { account, services: &self.services, allow_http: self.allow_http }
+    }
+
+    fn plan_create(&self, account: &str, item: &Value) -> Result<StoredMapping, ApiError> {
+        let fields = MappingFields::parse(item, &self.rules(account))?;
+        let missing = fields.missing_for_create();
+        let (Some(name), Some(certification_id), Some(service), Some(url)) =
+            (fields.name, fields.certification_id, fields.service, fields.url)
+        else {
+            return Err(model::invalid(format!("missing required field(s): {}", missing.join(", "))));
+        };
+        Ok(StoredMapping {
+            id: 0,
+            name,
+            certification_id,
+            service_code: service.code,
+            url,
+            enable: fields.enable.unwrap_or(true),
+        })
+    }
+
+    async fn require_certificate(&self, account: &str, id: u64) -> Result<(), ApiError> {
+        match self.certificates.certificate(account, id).await? {
+            Some(_) => Ok(()),
+            None => Err(ApiError::unprocessable(
+                "certificate_not_found",
+                format!("certificationId {id} is not a certificate of this account"),
+            )),
+        }
+    }
+
+    /// Claims both index keys, marks the certificate use and writes the record.
+    async fn insert(&self, account: &str, record: &StoredMapping) -> Result<u64, ApiError> {
+        let name_key = keys::name(account, &record.name);
+        if !self.claim(account, &name_key, record.id, &|r| r.name == record.name).await? {
+            return Err(duplicate(Index::Name, record, &self.services));
+        }
+        let route_key = keys::route(account, record.service_code, &record.url);
+        match self.claim(account, &route_key, record.id, &|r| same_route(r, record)).await {
+            Ok(true) => {}
+            Ok(false) => {
+                self.release(&name_key, record.id).await;
+                return Err(duplicate(Index::Route, record, &self.services));
+            }
+            Err(error) => {
+                self.release(&name_key, record.id).await;
+                return Err(error);
+            }
+        }
+        let value = to_json(record)?;
+        let written = async {
+            let marker = keys::certificate_user(account, record.certification_id, record.id);
+            self.store.write(&marker, &json!({ "id": record.id }), Expect::Any).await?;
+            self.store.write(&keys::record(account, record.id), &value, Expect::Absent).await
+        }
+        .await;
+        match written {
+            Ok(revision) => Ok(revision),
+            Err(error) => {
+                self.remove_indexes(account, record).await;
+                Err(match error {
+                    // Two random 53-bit ids collided: astronomically rare, and safe to retry.
+                    StoreError::Conflict => ApiError::conflict(
+                        "concurrent_update",
+                        "a concurrent change won; retry the request",
+                    ),
+                    other => other.into(),
+                })
+            }
+        }
+    }
+
+    async fn write_update(
+        &self,
+        account: &str,
+        current: &StoredMapping,
+        next: &StoredMapping,
+        revision: u64,
+        if_match: Option<u64>,
+        claimed: &mut Vec<String>,
+    ) -> Result<u64, ApiError> {
+        if next.name != current.name {
+            let key = keys::name(account, &next.name);
+            if !self.claim(account, &key, next.id, &|r| r.name == next.name).await? {
+                return Err(duplicate(Index::Name, next, &self.services));
+            }
+            claimed.push(key);
+        }
+        if !same_route(next, current) {
+            let key = keys::route(account, next.service_code, &next.url);
+            if !self.claim(account, &key, next.id, &|r| same_route(r, next)).await? {
+                return Err(duplicate(Index::Route, next, &self.services));
+            }
+            claimed.push(key);
+        }
+        if next.certification_id != current.certification_id {
+            let marker = keys::certificate_user(account, next.certification_id, next.id);
+            self.store.write(&marker, &json!({ "id": next.id }), Expect::Any).await?;
+        }
+        let key = keys::record(account, next.id);
+        match self.store.write(&key, &to_json(next)?, Expect::Version(revision)).await {
+            Ok(new_revision) => Ok(new_revision),
+            Err(StoreError::Conflict) if if_match.is_some() => Err(stale_revision()),
+            Err(StoreError::Conflict) => Err(ApiError::conflict(
+                "concurrent_update",
+                "the mapping changed while this update ran; read it again and retry",
+            )),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Creates `key` for mapping `id`, or takes it over when its holder is gone (see the module
+    /// docs). `false` when another mapping holds it.
+    async fn claim(
+        &self,
+        account: &str,
+        key: &str,
+        id: u64,
+        uses_key: &(dyn Fn(&StoredMapping) -> bool + Sync),
+    ) -> Result<bool, ApiError> {
+        let entry = to_json(&IndexEntry { id, claimed_at: unix_now() })?;
+        for _ in 0..4 {
+            match self.store.write(key, &entry, Expect::Absent).await {
+                Ok(_) => return Ok(true),
+                Err(StoreError::Conflict) => {}
+                Err(other) => return Err(other.into()),
+            }
+            let holder = self.holder(account, key, id, uses_key).await?;
+            if holder.taken {
+                return Ok(false);
+            }
+            let Some(version) = holder.version else { continue };
+            match self.store.write(key, &entry, Expect::Version(version)).await {
+                Ok(_) => return Ok(true),
+                Err(StoreError::Conflict) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Ok(false)
+    }
+
+    /// Who holds index `key`: `taken` unless it is free, ours (`id`), or a leftover whose mapping
+    /// does not use it and which is older than [`CLAIM_GRACE`].
+    async fn holder(
+        &self,
+        account: &str,
+        key: &str,
+        id: u64,
+        uses_key: &(dyn Fn(&StoredMapping) -> bool + Sync),
+    ) -> Result<Holder, ApiError> {
+        let Some(Versioned { value, version }) = self.store.read(key).await? else {
+            return Ok(Holder { taken: false, version: None });
+        };
+        let entry: IndexEntry = from_json(value)?;
+        if entry.id == id {
+            return Ok(Holder { taken: false, version: Some(version) });
+        }
+        if let Some((record, _)) = self.read_record(account, entry.id).await?
+            && uses_key(&record) {
+                return Ok(Holder { taken: true, version: Some(version) });
+            }
+        let recent = unix_now().saturating_sub(entry.claimed_at) < CLAIM_GRACE.as_secs();
+        Ok(Holder { taken: recent, version: Some(version) })
+    }
+
+    /// Deletes index `key` when it still names mapping `id`. Failures are logged, not returned:
+    /// a key left behind is taken over later (see [`Self::claim`]).
+    async fn release(&self, key: &str, id: u64) {
+        let held = match self.store.read(key).await {
+            Ok(Some(v)) => from_json::<IndexEntry>(v.value).is_ok_and(|e| e.id == id),
+            Ok(None) => false,
+            Err(error) => {
+                tracing::warn!(%error, "could not release a mapping index key");
+                false
+            }
+        };
+        if held {
+            self.forget(key).await;
+        }
+    }
+
+    /// Deletes `key`, logging a failure.
+    async fn forget(&self, key: &str) {
+        if let Err(error) = self.store.delete(key).await {
+            tracing::warn!(%error, "could not delete a mapping index key");
+        }
+    }
+
+    async fn remove_indexes(&self, account: &str, record: &StoredMapping) {
+        self.release(&keys::name(account, &record.name), record.id).await;
+        self.release(&keys::route(account, record.service_code, &record.url), record.id).await;
+        self.forget(&keys::certificate_user(account, record.certification_id, record.id)).await;
+    }
+
+    async fn remove_everything(&self, account: &str, record: &StoredMapping) {
+        self.forget(&keys::record(account, record.id)).await;
+        self.remove_indexes(account, record).await;
+    }
+
+    async fn read_record(
+        &self,
+        account: &str,
+        id: u64,
+    ) -> Result<Option<(StoredMapping, u64)>, ApiError> {
+        match self.store.read(&keys::record(account, id)).await? {
+            Some(Versioned { value, version }) => Ok(Some((from_json(value)?, version))),
+            None => Ok(None),
+        }
+    }
+}
+
+/// The enabled-or-not mapping stored for (account, service code, normalised url), if any:
+/// exactly two store reads (route key, record). Used by the runtime cache.
+///
+/// # Errors
+/// The store's error.
+pub(crate) async fn find_route(
+    store: &dyn Store,
+    account: &str,
+    service_code: u32,
+    normalized_url: &str,
+) -> Result<(Option<StoredMapping>, u64), StoreError> {
+    let Some(index) = store.read(&keys::route(account, service_code, normalized_url)).await? else {
+        return Ok((None, 1));
+    };
+    let entry: IndexEntry = serde_json::from_value(index.value)
+        .map_err(|e| StoreError::Corrupt(format!("mapping index: {e}")))?;
+    let Some(record) = store.read(&keys::record(account, entry.id)).await? else {
+        return Ok((None, 2));
+    };
+    let record: StoredMapping = serde_json::from_value(record.value)
+        .map_err(|e| StoreError::Corrupt(format!("mapping record: {e}")))?;
+    // A leftover index (the mapping moved to another URL) does not count.
+    let current = record.service_code == service_code && record.url == normalized_url;
+    Ok((current.then_some(record), 2))
+}
+
+struct Holder {
+    taken: bool,
+    version: Option<u64>,
+}
+
+fn same_route(a: &StoredMapping, b: &StoredMapping) -> bool {
+    a.service_code == b.service_code && a.url == b.url
+}
+
+fn duplicate(index: Index, record: &StoredMapping, services: &[(String, u32)]) -> ApiError {
+    match index {
+        Index::Name => ApiError::conflict(
+            "duplicate_mapping_name",
+            format!("a mapping named {:?} already exists in this account", record.name),
+        )
+        .with_details(json!({ "name": record.name })),
+        Index::Route => {
+            let service = crate::services::name_of(services, record.service_code);
+            ApiError::conflict(
+                "duplicate_mapping_url",
+                format!(
+                    "service {service} already has a mapping for {} in this account",
+                    record.url
+                ),
+            )
+            .with_details(json!({ "serviceId": record.service_code.to_string(), "serviceName": service, "url": record.url }))
+        }
+    }
+}
+
+/// Adds the failing item's position to an error about one item of a batch.
+fn at(mut error: ApiError, index: usize) -> ApiError {
+    if error.status.is_client_error() {
+        let mut details = error.details.take().unwrap_or_else(|| json!({}));
+        if let Some(object) = details.as_object_mut() {
+            object.insert("index".to_owned(), json!(index));
+        }
+        error.details = Some(details);
+        error.message = format!("item {index}: {}", error.message);
+    }
+    error
+}
+
+fn check_revision(if_match: Option<u64>, revision: u64) -> Result<(), ApiError> {
+    match if_match {
+        Some(wanted) if wanted != revision => Err(stale_revision()),
+        _ => Ok(()),
+    }
+}
+
+fn stale_revision() -> ApiError {
+    ApiError::new(
+        StatusCode::PRECONDITION_FAILED,
+        "stale_revision",
+        "the mapping has changed since that revision; read it again and retry",
+    )
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("mapping_not_found", "no such mapping in this account")
+}
+
+fn new_id() -> Result<u64, ApiError> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|error| {
+        tracing::error!(%error, "no randomness for a mapping id");
+        ApiError::internal()
+    })?;
+    Ok(u64::from_le_bytes(bytes) % MAX_ID + 1)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(value).map_err(|error| {
+        tracing::error!(%error, "could not encode a mapping value");
+        ApiError::internal()
+    })
+}
+
+fn from_json<T: for<'de> Deserialize<'de>>(value: Value) -> Result<T, ApiError> {
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::from(StoreError::Corrupt(format!("mapping value: {e}"))))
+}
+
+#[cfg(test)]
+mod tests;

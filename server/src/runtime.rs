@@ -1,13 +1,45 @@
 //! Runtime cache (SPEC section 7): forward and check-mapping read mappings and certificates
-//! through it. TTL, immediate invalidation on this instance, O(1) store reads per miss, stale
-//! entries served while the store is down, bounded memory.
+//! through it.
 //!
-//! Skeleton: the interface other modules rely on. Implemented by issue 4.
+//! - **TTL** (`MTLS_RUNTIME_CACHE_TTL_SECONDS`, 300 s): an entry younger than the TTL answers
+//!   without touching the store; other instances therefore see a change within the TTL.
+//! - **Immediate invalidation on this instance**: every configuration change made here calls
+//!   [`RuntimeCache::invalidate_mappings`] or [`RuntimeCache::invalidate_certificate`], which drop
+//!   every entry of the account (a certificate change can turn a negative answer positive, so
+//!   entries are dropped per account, not per certificate). A lookup that started before an
+//!   invalidation does not store its (possibly old) result: each fill checks an epoch.
+//! - **O(1) store reads per miss**: with a service, the route key, the record, the certificate
+//!   and its key material (4 reads); without one, one route key per configured service, the
+//!   records found, and the certificate (see [`crate::mappings::keys`]). Never a scan.
+//! - **Stale entries while the store is down**: an expired entry is kept until evicted; when the
+//!   refresh fails because the store is unavailable, the old answer is served (and for
+//!   [`STORE_RETRY_AFTER`] further stale answers skip the store). A fresh miss then answers 503.
+//! - **Bounded memory**: at most `capacity` entries (first in, first out); "no mapping" answers
+//!   are cached too, and URLs longer than any mapping URL are answered without a lookup.
+//! - **Metrics**: `mtls_runtime_cache_total{result="hit"|"miss"|"stale"}`,
+//!   `mtls_runtime_store_reads_total`, `mtls_runtime_cache_evictions_total`.
 
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
-use crate::certificates::ClientMaterial;
+use actix_web::http::StatusCode;
+
+use crate::certificates::{CertificateStatus, ClientMaterial};
 use crate::error::ApiError;
+use crate::mappings::{self, CertificateSource, StoredMapping, MAX_URL_BYTES};
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
+
+/// Entries kept at most, by default: a few MB even with long URLs.
+pub const DEFAULT_CAPACITY: usize = 10_000;
+/// After a failed refresh, stale answers are served without asking the store for this long,
+/// so a hung store does not add its timeout to every request.
+pub const STORE_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+const CACHE_METRIC: &str = "mtls_runtime_cache_total";
+const STORE_READS_METRIC: &str = "mtls_runtime_store_reads_total";
+const EVICTIONS_METRIC: &str = "mtls_runtime_cache_evictions_total";
 
 /// The mapping a runtime request resolved to.
 #[derive(Debug, Clone)]
@@ -19,10 +51,74 @@ pub struct RuntimeMatch {
 }
 
 /// Cached lookups for forwarding and checks.
+pub struct RuntimeCache {
+    store: Arc<dyn Store>,
+    certificates: Arc<dyn CertificateSource>,
+    service_codes: Vec<u32>,
+    ttl: Duration,
+    capacity: usize,
+    metrics: Arc<Metrics>,
+    state: Mutex<CacheState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CacheKey {
+    account: String,
+    service: Option<u32>,
+    url: String,
+}
+
+struct Entry {
+    value: Option<RuntimeMatch>,
+    fetched: Instant,
+    /// Insertion number, to tell this entry from an older one under the same key in `order`.
+    seq: u64,
+}
+
 #[derive(Default)]
-pub struct RuntimeCache {}
+struct CacheState {
+    entries: HashMap<CacheKey, Entry>,
+    /// Insertion order for eviction; may hold keys already dropped (skipped when popped).
+    order: VecDeque<(CacheKey, u64)>,
+    next_seq: u64,
+    /// Bumped by every invalidation; a fill that started in an older epoch is not stored.
+    epoch: u64,
+    store_down_until: Option<Instant>,
+}
+
+/// Why a lookup could not be answered from the store.
+enum LoadError {
+    Unavailable,
+    Failed(ApiError),
+}
 
 impl RuntimeCache {
+    /// A cache over `store` and `certificates`; `services` is `MTLS_SERVICES` (probed for
+    /// lookups without a service), `ttl` is `MTLS_RUNTIME_CACHE_TTL_SECONDS`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        certificates: Arc<dyn CertificateSource>,
+        services: &[(String, u32)],
+        ttl: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            store,
+            certificates,
+            service_codes: crate::services::codes(services),
+            ttl,
+            capacity: DEFAULT_CAPACITY,
+            metrics,
+            state: Mutex::default(),
+        }
+    }
+
+    /// The same cache holding at most `capacity` entries (at least 1).
+    pub fn with_capacity(mut self, capacity: usize) -> Self {
+        self.capacity = capacity.max(1);
+        self
+    }
+
     /// The enabled mapping of `account` for `service` (code) and the normalised `url`, with an
     /// Available certificate. Without a service, the one enabled mapping for (account, url) when
     /// exactly one exists.
@@ -35,17 +131,178 @@ impl RuntimeCache {
         service: Option<u32>,
         normalized_url: &str,
     ) -> Result<Option<RuntimeMatch>, ApiError> {
-        let _ = (account, service, normalized_url);
-        Ok(None)
+        if normalized_url.len() > MAX_URL_BYTES {
+            return Ok(None); // no mapping can have such a URL, and it would not fit the bound
+        }
+        let key = CacheKey { account: account.to_owned(), service, url: normalized_url.to_owned() };
+        let now = Instant::now();
+        let (stale, epoch) = {
+            let state = self.lock();
+            let stale = match state.entries.get(&key) {
+                Some(entry) if now.duration_since(entry.fetched) < self.ttl => {
+                    self.metrics.inc(CACHE_METRIC, "result=\"hit\"");
+                    return Ok(entry.value.clone());
+                }
+                Some(entry) => Some(entry.value.clone()),
+                None => None,
+            };
+            if let (Some(value), Some(until)) = (&stale, state.store_down_until)
+                && now < until {
+                    self.metrics.inc(CACHE_METRIC, "result=\"stale\"");
+                    return Ok(value.clone());
+                }
+            (stale, state.epoch)
+        };
+        self.metrics.inc(CACHE_METRIC, "result=\"miss\"");
+        match self.load(account, service, normalized_url).await {
+            Ok(value) => {
+                let mut state = self.lock();
+                state.store_down_until = None;
+                if state.epoch == epoch {
+                    self.insert(&mut state, key, value.clone());
+                }
+                Ok(value)
+            }
+            Err(LoadError::Unavailable) => {
+                self.lock().store_down_until = Some(Instant::now() + STORE_RETRY_AFTER);
+                match stale {
+                    Some(value) => {
+                        self.metrics.inc(CACHE_METRIC, "result=\"stale\"");
+                        Ok(value)
+                    }
+                    None => Err(ApiError::store_unavailable()),
+                }
+            }
+            Err(LoadError::Failed(error)) => Err(error),
+        }
     }
 
     /// Forgets everything cached about certificate `id` of `account` (replaced or deleted).
     pub fn invalidate_certificate(&self, account: &str, id: u64) {
-        let _ = (account, id);
+        let _ = id; // see the module docs: a certificate change can affect any entry of the account
+        self.invalidate_account(account);
     }
 
     /// Forgets everything cached about mappings of `account`.
     pub fn invalidate_mappings(&self, account: &str) {
-        let _ = account;
+        self.invalidate_account(account);
+    }
+
+    /// Number of entries held (tests and diagnostics).
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    // === helpers ===
+
+    fn invalidate_account(&self, account: &str) {
+        let mut state = self.lock();
+        state.entries.retain(|key, _| key.account != account);
+        state.epoch += 1;
+    }
+
+    fn lock(&self) -> MutexGuard<'_, CacheState> {
+        // The state is consistent after every statement, so a panic elsewhere cannot corrupt it.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn insert(&self, state: &mut CacheState, key: CacheKey, value: Option<RuntimeMatch>) {
+        let seq = state.next_seq;
+        state.next_seq += 1;
+        state.order.push_back((key.clone(), seq));
+        state.entries.insert(key, Entry { value, fetched: Instant::now(), seq });
+        while state.entries.len() > self.capacity {
+            let Some((old, old_seq)) = state.order.pop_front() else { break };
+            if state.entries.get(&old).is_some_and(|e| e.seq == old_seq) {
+                state.entries.remove(&old);
+                self.metrics.inc(EVICTIONS_METRIC, "");
+            }
+        }
+        if state.order.len() > 2 * self.capacity + 64 {
+            let CacheState { entries, order, .. } = state;
+            order.retain(|(k, s)| entries.get(k).is_some_and(|e| e.seq == *s));
+        }
+    }
+
+    async fn load(
+        &self,
+        account: &str,
+        service: Option<u32>,
+        url: &str,
+    ) -> Result<Option<RuntimeMatch>, LoadError> {
+        let record = match service {
+            Some(code) => self.route(account, code, url).await?.filter(|r| r.enable),
+            None => {
+                let probes = self.service_codes.iter().map(|&code| self.route(account, code, url));
+                let mut enabled = Vec::new();
+                for found in futures_util::future::join_all(probes).await {
+                    if let Some(record) = found?.filter(|r| r.enable) {
+                        enabled.push(record);
+                    }
+                }
+                // Without a service the URL alone must be unambiguous (SPEC section 6).
+                if enabled.len() == 1 { enabled.pop() } else { None }
+            }
+        };
+        let Some(record) = record else { return Ok(None) };
+        self.metrics.inc(STORE_READS_METRIC, "");
+        let certificate = self
+            .certificates
+            .certificate(account, record.certification_id)
+            .await
+            .map_err(LoadError::from)?;
+        if !certificate.is_some_and(|c| c.status == CertificateStatus::Available) {
+            return Ok(None);
+        }
+        self.metrics.inc(STORE_READS_METRIC, "");
+        let material = self
+            .certificates
+            .client_material(account, record.certification_id)
+            .await
+            .map_err(LoadError::from)?;
+        Ok(material.map(|m| RuntimeMatch { mapping_id: record.id, material: Arc::new(m) }))
+    }
+
+    async fn route(
+        &self,
+        account: &str,
+        code: u32,
+        url: &str,
+    ) -> Result<Option<StoredMapping>, LoadError> {
+        let (found, reads) = mappings::find_route(self.store.as_ref(), account, code, url)
+            .await
+            .map_err(LoadError::from)?;
+        self.metrics.add(STORE_READS_METRIC, "", reads);
+        Ok(found)
     }
 }
+
+impl From<StoreError> for LoadError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(reason) => {
+                tracing::warn!(%reason, "store unavailable for a runtime lookup");
+                Self::Unavailable
+            }
+            other => Self::Failed(other.into()),
+        }
+    }
+}
+
+impl From<ApiError> for LoadError {
+    fn from(error: ApiError) -> Self {
+        if error.status == StatusCode::SERVICE_UNAVAILABLE {
+            Self::Unavailable
+        } else {
+            Self::Failed(error)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

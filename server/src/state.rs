@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::certificates::CertificateService;
 use crate::config::Config;
+use crate::mappings::MappingService;
 use crate::metrics::Metrics;
 use crate::runtime::RuntimeCache;
 use crate::store::Store;
@@ -17,8 +18,10 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
-    /// Certificates.
-    pub certificates: CertificateService,
+    /// Certificates (shared with the runtime cache and the mapping service).
+    pub certificates: Arc<CertificateService>,
+    /// Mappings.
+    pub mappings: MappingService,
     /// Runtime lookups for forwarding and checks.
     pub runtime: RuntimeCache,
 }
@@ -26,13 +29,22 @@ pub struct AppState {
 impl AppState {
     /// Builds the state over an opened store.
     pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
-        Self {
-            config: Arc::new(config),
-            certificates: CertificateService::new(store.clone()),
-            runtime: RuntimeCache::default(),
-            metrics: Arc::default(),
-            store,
-        }
+        let metrics: Arc<Metrics> = Arc::default();
+        let certificates = Arc::new(CertificateService::new(store.clone()));
+        let mappings = MappingService::new(
+            store.clone(),
+            certificates.clone(),
+            config.services.clone(),
+            config.allow_plain_http_targets,
+        );
+        let runtime = RuntimeCache::new(
+            store.clone(),
+            certificates.clone(),
+            &config.services,
+            config.runtime_cache_ttl,
+            metrics.clone(),
+        );
+        Self { config: Arc::new(config), store, metrics, certificates, mappings, runtime }
     }
 
     /// Called after a certificate of `account` was replaced or deleted through this instance:

@@ -5,6 +5,9 @@
 
 use actix_web::web;
 
+pub mod checks;
+pub mod json_body;
+pub mod mappings;
 pub mod ops;
 pub mod portal;
 pub mod request_id;
@@ -13,4 +16,6 @@ pub mod request_id;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     ops::configure(cfg);
     portal::configure(cfg);
+    mappings::configure(cfg);
+    checks::configure(cfg);
 }

@@ -1,0 +1,49 @@
+//! Reads a JSON request body with a size limit, turning every failure into the SPEC error body
+//! (actix's own extractor errors have another shape, and serde's text can quote the input).
+
+use actix_web::http::StatusCode;
+use actix_web::web;
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// Largest JSON body accepted by the configuration and check endpoints.
+pub const MAX_JSON_BODY_BYTES: usize = 1024 * 1024;
+
+/// The body as JSON.
+///
+/// # Errors
+/// 413 `payload_too_large` over [`MAX_JSON_BODY_BYTES`]; 400 `malformed_request` when the body
+/// is not JSON (the message says where, never what).
+pub async fn read(mut payload: web::Payload) -> Result<Value, ApiError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::bad_request("malformed_request", "request body could not be read")
+        })?;
+        if body.len() + chunk.len() > MAX_JSON_BODY_BYTES {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("request body is larger than {MAX_JSON_BODY_BYTES} bytes"),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("malformed_request", "expected a JSON body"));
+    }
+    serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "malformed_request",
+            format!(
+                "request body is not valid JSON ({:?} error at line {} column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            )
+            .to_lowercase(),
+        )
+    })
+}

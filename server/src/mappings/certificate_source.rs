@@ -1,0 +1,42 @@
+//! What mappings and the runtime need to know about certificates, as a trait so the services
+//! can be unit-tested over a fake while the real [`CertificateService`] serves production.
+
+use async_trait::async_trait;
+
+use crate::certificates::{Certificate, CertificateService, ClientMaterial};
+use crate::error::ApiError;
+
+/// Certificate lookups by account and id; another account's id is simply absent.
+#[async_trait]
+pub trait CertificateSource: Send + Sync + 'static {
+    /// The certificate `id` of `account`, or `None`.
+    ///
+    /// # Errors
+    /// 503 when the store is down.
+    async fn certificate(&self, account: &str, id: u64) -> Result<Option<Certificate>, ApiError>;
+
+    /// The key and chain of certificate `id` of `account`, or `None`.
+    ///
+    /// # Errors
+    /// 503 when the store is down.
+    async fn client_material(
+        &self,
+        account: &str,
+        id: u64,
+    ) -> Result<Option<ClientMaterial>, ApiError>;
+}
+
+#[async_trait]
+impl CertificateSource for CertificateService {
+    async fn certificate(&self, account: &str, id: u64) -> Result<Option<Certificate>, ApiError> {
+        self.get(account, id).await
+    }
+
+    async fn client_material(
+        &self,
+        account: &str,
+        id: u64,
+    ) -> Result<Option<ClientMaterial>, ApiError> {
+        CertificateService::client_material(self, account, id).await
+    }
+}

@@ -1,0 +1,289 @@
+//! Mapping shapes: the API object of SPEC section 3, the stored record, and the parsing of
+//! request bodies into validated fields (every field error is a 422 naming the field).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+use crate::services::{self, Service};
+
+/// Longest accepted mapping name, as for certificates.
+pub const MAX_NAME_CHARS: usize = 128;
+/// Longest accepted URL: generous for real endpoints, small enough to bound cache memory.
+pub const MAX_URL_BYTES: usize = 2048;
+/// Ids stay below 2^53 so JavaScript keeps them exact (SPEC section 3).
+pub const MAX_ID: u64 = (1 << 53) - 1;
+
+/// A mapping as the API shows it (SPEC section 3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Mapping {
+    /// Unique per account, below 2^53.
+    pub id: u64,
+    /// Unique per account.
+    pub name: String,
+    /// The certificate presented for this mapping.
+    pub certification_id: u64,
+    /// Service code, as a string.
+    pub service_id: String,
+    /// Service name.
+    pub service_name: String,
+    /// Normalised target URL.
+    pub url: String,
+    /// Only enabled mappings are used at runtime.
+    pub enable: bool,
+    /// The account id.
+    pub site_id: String,
+    /// True only in the answer to a delete.
+    pub deleted: bool,
+    /// Grows on every change; also the `ETag`.
+    pub revision: u64,
+}
+
+/// What the store keeps under `records/{id}`; the revision is the store version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StoredMapping {
+    pub(crate) id: u64,
+    pub(crate) name: String,
+    pub(crate) certification_id: u64,
+    pub(crate) service_code: u32,
+    pub(crate) url: String,
+    pub(crate) enable: bool,
+}
+
+impl StoredMapping {
+    /// The API view of this record at `revision`.
+    pub(crate) fn to_api(&self, account: &str, revision: u64, services: &[(String, u32)]) -> Mapping {
+        Mapping {
+            id: self.id,
+            name: self.name.clone(),
+            certification_id: self.certification_id,
+            service_id: self.service_code.to_string(),
+            service_name: services::name_of(services, self.service_code),
+            url: self.url.clone(),
+            enable: self.enable,
+            site_id: account.to_owned(),
+            deleted: false,
+            revision,
+        }
+    }
+}
+
+/// Fields a create or update request may carry, each checked on its own; which ones are required
+/// is the caller's decision (all but `enable` on create, none on update).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct MappingFields {
+    pub(crate) name: Option<String>,
+    pub(crate) certification_id: Option<u64>,
+    pub(crate) service: Option<Service>,
+    pub(crate) url: Option<String>,
+    pub(crate) enable: Option<bool>,
+}
+
+/// Parsing context: the account of the path and the configuration that shapes validity.
+pub(crate) struct FieldRules<'a> {
+    pub(crate) account: &'a str,
+    pub(crate) services: &'a [(String, u32)],
+    pub(crate) allow_http: bool,
+}
+
+impl MappingFields {
+    /// Reads and validates the fields present in `item`.
+    ///
+    /// # Errors
+    /// 422 `invalid_mapping` (wrong type or value, naming the field), `unknown_service`,
+    /// `invalid_url`, `site_id_mismatch`.
+    pub(crate) fn parse(item: &Value, rules: &FieldRules<'_>) -> Result<Self, ApiError> {
+        let object = item
+            .as_object()
+            .ok_or_else(|| invalid("a mapping must be a JSON object"))?;
+        let mut fields = Self::default();
+        if let Some(name) = present(object, "name") {
+            fields.name = Some(parse_name(name)?);
+        }
+        if let Some(id) = present(object, "certificationId") {
+            fields.certification_id = Some(parse_id(id).ok_or_else(|| {
+                invalid("certificationId must be the id of a certificate (a positive integer)")
+            })?);
+        }
+        fields.service = parse_service(object, rules.services)?;
+        if let Some(url) = present(object, "url") {
+            let url = url.as_str().ok_or_else(|| invalid("url must be a string"))?;
+            fields.url = Some(normalize(url, rules.allow_http)?);
+        }
+        if let Some(enable) = present(object, "enable") {
+            fields.enable = Some(
+                enable.as_bool().ok_or_else(|| invalid("enable must be true or false"))?,
+            );
+        }
+        if let Some(site) = present(object, "siteId") {
+            let site = match site {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => return Err(invalid("siteId must be the account id")),
+            };
+            if site != rules.account {
+                return Err(ApiError::unprocessable(
+                    "site_id_mismatch",
+                    "siteId must be the account of the request path (or be left out)",
+                ));
+            }
+        }
+        Ok(fields)
+    }
+
+    /// The names of required fields that are missing, for a create.
+    pub(crate) fn missing_for_create(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if self.name.is_none() {
+            missing.push("name");
+        }
+        if self.certification_id.is_none() {
+            missing.push("certificationId");
+        }
+        if self.service.is_none() {
+            missing.push("serviceId");
+        }
+        if self.url.is_none() {
+            missing.push("url");
+        }
+        missing
+    }
+}
+
+/// Normalises a mapping or lookup URL with the SDK's one implementation.
+///
+/// # Errors
+/// 422 `invalid_url` saying what is wrong.
+pub(crate) fn normalize(url: &str, allow_http: bool) -> Result<String, ApiError> {
+    if url.len() > MAX_URL_BYTES {
+        return Err(ApiError::unprocessable(
+            "invalid_url",
+            format!("url is longer than {MAX_URL_BYTES} bytes"),
+        ));
+    }
+    mtls_sdk::normalize_url(url, allow_http)
+        .map_err(|e| ApiError::unprocessable("invalid_url", format!("url: {e}")))
+}
+
+/// A 422 `invalid_mapping`.
+pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::unprocessable("invalid_mapping", message)
+}
+
+/// A field counts as given unless absent or `null`.
+fn present<'a>(object: &'a Map<String, Value>, field: &str) -> Option<&'a Value> {
+    object.get(field).filter(|v| !v.is_null())
+}
+
+fn parse_name(value: &Value) -> Result<String, ApiError> {
+    let name = value.as_str().ok_or_else(|| invalid("name must be a string"))?;
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_NAME_CHARS || name.trim().is_empty() {
+        return Err(invalid(format!("name must have 1 to {MAX_NAME_CHARS} characters")));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(invalid("name must not contain control characters"));
+    }
+    Ok(name.to_owned())
+}
+
+/// A positive id below 2^53, given as a number or a decimal string (LivePerson sends both).
+pub(crate) fn parse_id(value: &Value) -> Option<u64> {
+    let id = match value {
+        Value::Number(n) => n.as_u64()?,
+        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s.parse().ok()?,
+        _ => return None,
+    };
+    (1..=MAX_ID).contains(&id).then_some(id)
+}
+
+/// `serviceId` (code or name) and `serviceName` are both accepted; given both, they must agree.
+fn parse_service(
+    object: &Map<String, Value>,
+    services: &[(String, u32)],
+) -> Result<Option<Service>, ApiError> {
+    let mut found: Option<Service> = None;
+    for field in ["serviceId", "serviceName"] {
+        let Some(given) = present(object, field) else { continue };
+        let service = services::resolve_json(services, given).ok_or_else(|| {
+            let known: Vec<&str> = services.iter().map(|(n, _)| n.as_str()).collect();
+            ApiError::unprocessable(
+                "unknown_service",
+                format!("{field} names no configured service; expected one of {known:?} or its code"),
+            )
+        })?;
+        if let Some(earlier) = &found
+            && earlier.code != service.code {
+                return Err(invalid("serviceId and serviceName name different services"));
+            }
+        found = Some(service);
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn services() -> Vec<(String, u32)> {
+        vec![("TEST_SERVICE".into(), 0), ("IDP".into(), 1)]
+    }
+
+    fn parse(item: Value) -> Result<MappingFields, ApiError> {
+        let services = services();
+        MappingFields::parse(&item, &FieldRules { account: "acc", services: &services, allow_http: false })
+    }
+
+    #[test]
+    fn parses_a_liveperson_style_item() {
+        let fields = parse(json!({"certificationId": "17", "serviceId": "1", "url": "HTTPS://A.com:443",
+            "name": "m", "enable": true, "siteId": "acc", "deleted": false}))
+        .unwrap();
+        assert_eq!(fields.certification_id, Some(17));
+        assert_eq!(fields.service.as_ref().map(|s| s.name.as_str()), Some("IDP"));
+        assert_eq!(fields.url.as_deref(), Some("https://a.com/"));
+        assert!(fields.missing_for_create_is_empty());
+    }
+
+    #[test]
+    fn names_the_field_that_is_wrong() {
+        let cases = [
+            (json!({"name": ""}), "invalid_mapping"),
+            (json!({"name": "x".repeat(129)}), "invalid_mapping"),
+            (json!({"name": 5}), "invalid_mapping"),
+            (json!({"name": "a\nb"}), "invalid_mapping"),
+            (json!({"certificationId": -1}), "invalid_mapping"),
+            (json!({"certificationId": 9_007_199_254_740_992_u64}), "invalid_mapping"),
+            (json!({"certificationId": "12x"}), "invalid_mapping"),
+            (json!({"serviceId": "9"}), "unknown_service"),
+            (json!({"serviceName": "NOPE"}), "unknown_service"),
+            (json!({"serviceId": "0", "serviceName": "IDP"}), "invalid_mapping"),
+            (json!({"url": "http://a.com/"}), "invalid_url"),
+            (json!({"url": format!("https://a.com/{}", "x".repeat(3000))}), "invalid_url"),
+            (json!({"url": 3}), "invalid_mapping"),
+            (json!({"enable": "yes"}), "invalid_mapping"),
+            (json!({"siteId": "other"}), "site_id_mismatch"),
+            (json!([1]), "invalid_mapping"),
+        ];
+        for (item, code) in cases {
+            let error = parse(item.clone()).unwrap_err();
+            assert_eq!((error.status.as_u16(), error.code), (422, code), "{item}");
+        }
+    }
+
+    #[test]
+    fn service_by_name_and_null_fields_are_absent() {
+        let fields = parse(json!({"serviceName": "test_service", "url": null, "name": null})).unwrap();
+        assert_eq!(fields.service.as_ref().map(|s| s.code), Some(0));
+        assert_eq!(fields.missing_for_create(), vec!["name", "certificationId", "url"]);
+    }
+
+    impl MappingFields {
+        fn missing_for_create_is_empty(&self) -> bool {
+            self.missing_for_create().is_empty()
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Services (SPEC section 3): a name and a numeric code, configured by `MTLS_SERVICES`.
+//! Wherever a service is given, its name or its code is accepted; this is the one place that
+//! turns what a caller sent into a configured service.
+
+use serde_json::Value;
+
+/// A configured service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// Name as configured (for example `IDP`).
+    pub name: String,
+    /// Numeric code (for example 1).
+    pub code: u32,
+}
+
+/// Resolves `given` (a name, matched without regard to case, or a code in decimal) against the
+/// configured `services`; `None` when no configured service matches.
+pub fn resolve(services: &[(String, u32)], given: &str) -> Option<Service> {
+    let given = given.trim();
+    let found = match given.parse::<u32>() {
+        Ok(code) if given.bytes().all(|b| b.is_ascii_digit()) => {
+            services.iter().find(|(_, c)| *c == code)
+        }
+        _ => services.iter().find(|(name, _)| name.eq_ignore_ascii_case(given)),
+    };
+    found.map(|(name, code)| Service { name: name.clone(), code: *code })
+}
+
+/// Resolves a JSON value (a string name or code, or a number code).
+pub fn resolve_json(services: &[(String, u32)], given: &Value) -> Option<Service> {
+    match given {
+        Value::String(text) => resolve(services, text),
+        Value::Number(n) => n.as_u64().and_then(|c| resolve(services, &c.to_string())),
+        _ => None,
+    }
+}
+
+/// The name of the service with `code`, or the code itself when it is no longer configured
+/// (a mapping made before the configuration changed still shows something meaningful).
+pub fn name_of(services: &[(String, u32)], code: u32) -> String {
+    services
+        .iter()
+        .find(|(_, c)| *c == code)
+        .map_or_else(|| code.to_string(), |(name, _)| name.clone())
+}
+
+/// Every configured code once, in configuration order.
+pub fn codes(services: &[(String, u32)]) -> Vec<u32> {
+    let mut codes: Vec<u32> = Vec::with_capacity(services.len());
+    for (_, code) in services {
+        if !codes.contains(code) {
+            codes.push(*code);
+        }
+    }
+    codes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> Vec<(String, u32)> {
+        vec![
+            ("TEST_SERVICE".to_owned(), 0),
+            ("IDP".to_owned(), 1),
+            ("WEBHOOKS".to_owned(), 2),
+            ("FAAS".to_owned(), 3),
+        ]
+    }
+
+    #[test]
+    fn resolves_names_and_codes() {
+        let s = defaults();
+        assert_eq!(resolve(&s, "IDP"), Some(Service { name: "IDP".into(), code: 1 }));
+        assert_eq!(resolve(&s, "idp").map(|s| s.code), Some(1));
+        assert_eq!(resolve(&s, "3").map(|s| s.name), Some("FAAS".to_owned()));
+        assert_eq!(resolve(&s, "0").map(|s| s.name), Some("TEST_SERVICE".to_owned()));
+        assert_eq!(resolve_json(&s, &serde_json::json!(2)).map(|s| s.name), Some("WEBHOOKS".into()));
+        assert_eq!(resolve_json(&s, &serde_json::json!("2")).map(|s| s.code), Some(2));
+    }
+
+    #[test]
+    fn refuses_what_is_not_configured() {
+        let s = defaults();
+        assert_eq!(resolve(&s, "7"), None);
+        assert_eq!(resolve(&s, "-1"), None);
+        assert_eq!(resolve(&s, "+1"), None);
+        assert_eq!(resolve(&s, "NOPE"), None);
+        assert_eq!(resolve(&s, ""), None);
+        assert_eq!(resolve_json(&s, &serde_json::json!(1.5)), None);
+        assert_eq!(resolve_json(&s, &serde_json::json!(null)), None);
+        assert_eq!(name_of(&s, 9), "9");
+        assert_eq!(codes(&[("A".into(), 1), ("B".into(), 1), ("C".into(), 0)]), vec![1, 0]);
+    }
+}

@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod certificates;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;

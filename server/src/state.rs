@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::AuthState;
 use crate::certificates::CertificateService;
 use crate::config::Config;
 use crate::mappings::MappingService;
@@ -24,11 +25,31 @@ pub struct AppState {
     pub mappings: MappingService,
     /// Runtime lookups for forwarding and checks.
     pub runtime: RuntimeCache,
+    /// Credentials: token issuer, external keys, app keys, nonces.
+    pub auth: AuthState,
 }
 
 impl AppState {
     /// Builds the state over an opened store.
+    ///
+    /// # Errors
+    /// A configured file (`MTLS_JWKS_FILE`) cannot be used; the message names the variable.
+    pub fn try_new(config: Config, store: Arc<dyn Store>) -> Result<Self, String> {
+        let auth = AuthState::new(&config, store.clone())?;
+        Ok(Self::with_auth(config, store, auth))
+    }
+
+    /// Like [`AppState::try_new`] for configurations without files to read (tests); a bad
+    /// `MTLS_JWKS_FILE` is logged and the external issuer left off.
     pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
+        let auth = AuthState::new(&config, store.clone()).unwrap_or_else(|error| {
+            tracing::error!(%error, "external token issuer disabled");
+            AuthState::without_external_issuer(store.clone())
+        });
+        Self::with_auth(config, store, auth)
+    }
+
+    fn with_auth(config: Config, store: Arc<dyn Store>, auth: AuthState) -> Self {
         let metrics: Arc<Metrics> = Arc::default();
         let certificates = Arc::new(CertificateService::new(store.clone()));
         let mappings = MappingService::new(
@@ -44,7 +65,7 @@ impl AppState {
             config.runtime_cache_ttl,
             metrics.clone(),
         );
-        Self { config: Arc::new(config), store, metrics, certificates, mappings, runtime }
+        Self { config: Arc::new(config), store, metrics, certificates, mappings, runtime, auth }
     }
 
     /// Called after a certificate of `account` was replaced or deleted through this instance:

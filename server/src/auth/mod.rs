@@ -1,13 +1,33 @@
-//! Authentication and authorization (SPEC section 4): Bearer JWTs (ES256, our own issuer and an
-//! optional JWKS), oAuth1 (RFC 5849) app keys, the admin token, and the per-endpoint scheme
-//! matrix. Handlers call [`authorize`] first.
+//! Authentication and authorization (SPEC section 4): Bearer JWTs (ES256 from our own issuer,
+//! ES256/RS256 from an optional external JWKS file), oAuth1 (RFC 5849) app keys, the admin
+//! token, and account isolation. Handlers call [`authorize`] first, with the schemes their
+//! endpoint family accepts (the matrix of SPEC section 4 lives in the handlers' constants,
+//! [`CONFIGURATION`], [`BEARER_ONLY`], [`OAUTH1_ONLY`]).
 //!
-//! Skeleton: the interface other modules rely on. Implemented by issue 3.
+//! Every refusal is a 401 whose `WWW-Authenticate` names the accepted schemes, or a 403 that is
+//! the same whether or not the addressed resource exists. Messages never echo a credential.
+
+mod admin;
+mod app_keys;
+mod issuer;
+mod jwks;
+mod jwt;
+mod nonces;
+mod oauth1;
+
+use std::sync::Arc;
 
 use actix_web::HttpRequest;
+use actix_web::http::header;
 
+pub use admin::authorize_admin;
+pub use app_keys::AppKey;
+
+use crate::clock;
+use crate::config::Config;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::{Store, StoreError};
 
 /// A credential scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +37,16 @@ pub enum Scheme {
     /// `Authorization: OAuth ...` (RFC 5849).
     OAuth1,
 }
+
+/// Certificate JSON CRUD, mapping CRUD, forward: both schemes.
+pub const CONFIGURATION: &[Scheme] = &[Scheme::Bearer, Scheme::OAuth1];
+/// Certificate by-file create/update and the P12 tester.
+pub const BEARER_ONLY: &[Scheme] = &[Scheme::Bearer];
+/// Check mapping (both forms).
+pub const OAUTH1_ONLY: &[Scheme] = &[Scheme::OAuth1];
+
+/// oAuth1 timestamps further than this from our clock are refused (SPEC section 4).
+pub const TIMESTAMP_WINDOW_SECONDS: i64 = 300;
 
 /// The accounts a credential may act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +78,78 @@ impl Caller {
     }
 }
 
+impl AccountScope {
+    /// `["*"]` (alone or among others) means every account.
+    pub fn from_claim(accounts: &[String]) -> Self {
+        if accounts.iter().any(|a| a == "*") {
+            Self::All
+        } else {
+            Self::Only(accounts.to_vec())
+        }
+    }
+}
+
+/// Credentials state: our token issuer, external keys, app keys and seen nonces.
+pub struct AuthState {
+    issuer: issuer::TokenIssuer,
+    external: Vec<jwks::ExternalKey>,
+    app_keys: app_keys::AppKeys,
+    nonces: nonces::NonceCache,
+}
+
+impl AuthState {
+    /// Builds the state; reads `MTLS_JWKS_FILE` when configured.
+    ///
+    /// # Errors
+    /// The JWKS file cannot be read or holds no usable key (message names the variable).
+    pub fn new(config: &Config, store: Arc<dyn Store>) -> Result<Self, String> {
+        let external = match &config.jwks_file {
+            Some(path) => jwks::load(path).map_err(|e| format!("MTLS_JWKS_FILE: {e}"))?,
+            None => Vec::new(),
+        };
+        Ok(Self {
+            issuer: issuer::TokenIssuer::new(store.clone()),
+            external,
+            app_keys: app_keys::AppKeys::new(store),
+            nonces: nonces::NonceCache::default(),
+        })
+    }
+
+    /// Our own issuer and app keys only.
+    pub fn without_external_issuer(store: Arc<dyn Store>) -> Self {
+        Self {
+            issuer: issuer::TokenIssuer::new(store.clone()),
+            external: Vec::new(),
+            app_keys: app_keys::AppKeys::new(store),
+            nonces: nonces::NonceCache::default(),
+        }
+    }
+
+    /// Issues a gateway token (ES256) for `sub` on `accounts`, valid `ttl_seconds`.
+    ///
+    /// # Errors
+    /// The store is unavailable (the signing key is created on first use).
+    pub async fn issue_token(&self, sub: &str, accounts: &[String], ttl_seconds: i64) -> Result<String, StoreError> {
+        self.issuer.issue(sub, accounts, ttl_seconds, clock::now_unix()).await
+    }
+
+    /// Creates an app key.
+    ///
+    /// # Errors
+    /// The store is unavailable.
+    pub async fn create_app_key(&self, name: &str, accounts: &[String]) -> Result<AppKey, StoreError> {
+        self.app_keys.create(name, accounts).await
+    }
+
+    /// Deletes an app key; `false` when it did not exist.
+    ///
+    /// # Errors
+    /// The store is unavailable.
+    pub async fn delete_app_key(&self, consumer_key: &str) -> Result<bool, StoreError> {
+        self.app_keys.delete(consumer_key).await
+    }
+}
+
 /// Authenticates `req` with one of `accepted` schemes and, when `account` is given, checks the
 /// caller may act on it (403 otherwise, with nothing about the account revealed).
 ///
@@ -63,13 +165,218 @@ pub async fn authorize(
     account: Option<&str>,
     form_body: Option<&[u8]>,
 ) -> Result<Caller, ApiError> {
-    let _ = (req, state, form_body, account);
+    let result = authenticate(req, state, accepted, form_body).await;
+    let caller = match result {
+        Ok(caller) => caller,
+        Err(error) => {
+            state.metrics.inc("mtls_auth_refusals_total", "reason=\"unauthenticated\"");
+            return Err(error);
+        }
+    };
+    if let Some(account) = account {
+        if !caller.may_access(account) {
+            state.metrics.inc("mtls_auth_refusals_total", "reason=\"forbidden\"");
+            tracing::info!(subject = %caller.subject, "credential refused for an account it does not name");
+            return Err(ApiError::forbidden());
+        }
+    }
+    Ok(caller)
+}
+
+async fn authenticate(
+    req: &HttpRequest,
+    state: &AppState,
+    accepted: &[Scheme],
+    form_body: Option<&[u8]>,
+) -> Result<Caller, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Err(unauthorized(accepted, format!("credentials are missing; this endpoint accepts {}", describe(accepted))));
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| unauthorized(accepted, "the Authorization header is not valid text"))?;
+    let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
+    let scheme = if scheme.eq_ignore_ascii_case("bearer") {
+        Scheme::Bearer
+    } else if scheme.eq_ignore_ascii_case("oauth") {
+        Scheme::OAuth1
+    } else {
+        return Err(unauthorized(
+            accepted,
+            format!("unsupported authorization scheme; this endpoint accepts {}", describe(accepted)),
+        ));
+    };
+    if !accepted.contains(&scheme) {
+        return Err(unauthorized(
+            accepted,
+            format!(
+                "{} credentials are not accepted by this endpoint; it accepts {}",
+                name(scheme),
+                describe(accepted)
+            ),
+        ));
+    }
+    match scheme {
+        Scheme::Bearer => bearer(state, rest.trim(), accepted).await,
+        Scheme::OAuth1 => oauth(req, state, rest, form_body, accepted).await,
+    }
+}
+
+async fn bearer(state: &AppState, token: &str, accepted: &[Scheme]) -> Result<Caller, ApiError> {
+    let refuse = |message: String| unauthorized(accepted, message);
+    let parsed = jwt::parse(token).map_err(|e| refuse(e.to_string()))?;
+    let now = clock::now_unix();
+    let kid = parsed.header.kid.as_deref();
+    let external_named = kid.is_some() && state.auth.external.iter().any(|k| k.kid.as_deref() == kid);
+    let mut candidates: Vec<jwt::JwtVerifyingKey> = state
+        .auth
+        .external
+        .iter()
+        .filter(|k| if external_named { k.kid.as_deref() == kid } else { k.kid.is_none() || kid.is_none() })
+        .map(|k| k.key.clone())
+        .collect();
+    if !external_named && parsed.header.alg == "ES256" {
+        if let Some(ours) = state.auth.issuer.existing().await? {
+            if kid.is_none_or(|kid| kid == ours.kid) {
+                candidates.insert(0, jwt::JwtVerifyingKey::Es256(ours.verifying));
+            }
+        }
+    }
+    for key in &candidates {
+        match parsed.verify(key, now) {
+            Ok(claims) => {
+                return Ok(Caller {
+                    accounts: AccountScope::from_claim(&claims.accounts),
+                    subject: claims.sub,
+                    scheme: Scheme::Bearer,
+                });
+            }
+            Err(jwt::JwtError::BadSignature) => continue,
+            Err(other) => return Err(refuse(other.to_string())),
+        }
+    }
+    Err(refuse(jwt::JwtError::BadSignature.to_string()))
+}
+
+async fn oauth(
+    req: &HttpRequest,
+    state: &AppState,
+    params: &str,
+    form_body: Option<&[u8]>,
+    accepted: &[Scheme],
+) -> Result<Caller, ApiError> {
+    let refuse = |message: String| unauthorized(accepted, message);
+    let params = oauth1::parse_header(params).map_err(|e| refuse(e.to_string()))?;
+    let now = clock::now_unix();
+    if params.timestamp.saturating_sub(now).abs() > TIMESTAMP_WINDOW_SECONDS {
+        return Err(refuse(format!(
+            "oauth_timestamp is more than {TIMESTAMP_WINDOW_SECONDS} s away from the server's clock; check the client's clock"
+        )));
+    }
+    // One message for an unknown key, a wrong token and a wrong signature: a caller learns
+    // nothing about which app keys exist.
+    let bad = || refuse("the OAuth signature does not verify; check the consumer key, token and secrets".to_owned());
+    let Some(key) = state.auth.app_keys.find(&params.consumer_key).await? else {
+        return Err(bad());
+    };
+    let token_secret = match &params.token {
+        Some(token) if oauth1::signatures_match(&key.token, token) => key.token_secret.as_str(),
+        Some(_) => return Err(bad()),
+        None => "",
+    };
+    let base = oauth1::base_string(
+        req.method().as_str(),
+        &base_uri(req, state),
+        req.query_string(),
+        form_body,
+        &params.signed,
+    );
+    let expected = oauth1::sign(params.signature_method, &base, &key.consumer_secret, token_secret);
+    if !oauth1::signatures_match(&expected, &params.signature) {
+        tracing::debug!(consumer_key = %params.consumer_key, "oauth1 signature mismatch");
+        return Err(bad());
+    }
+    let token = params.token.as_deref().unwrap_or("");
+    match state.auth.nonces.check(
+        &params.consumer_key,
+        token,
+        &params.nonce,
+        params.timestamp,
+        TIMESTAMP_WINDOW_SECONDS,
+        now,
+    ) {
+        nonces::NonceCheck::Fresh => {}
+        nonces::NonceCheck::Replayed => {
+            return Err(refuse("oauth_nonce was already used; every request needs a new nonce".to_owned()));
+        }
+        nonces::NonceCheck::Full => {
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "too many signed requests in the replay window; retry shortly",
+            ));
+        }
+    }
+    Ok(Caller {
+        subject: key.consumer_key.clone(),
+        scheme: Scheme::OAuth1,
+        accounts: AccountScope::from_claim(&key.accounts),
+    })
+}
+
+/// The base string URI of RFC 5849 section 3.4.1.2 for `req` as the client addressed it: the
+/// scheme this server listens with (or `X-Forwarded-Proto` from a configured trusted proxy),
+/// the `Host` header lower-cased with a default port removed, and the path as sent.
+fn base_uri(req: &HttpRequest, state: &AppState) -> String {
+    let config = &state.config;
+    let from_trusted_proxy = req
+        .peer_addr()
+        .is_some_and(|peer| config.trusted_proxies.iter().any(|net| net.contains(&peer.ip())));
+    let forwarded_proto = req
+        .headers()
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(',').next().unwrap_or("").trim().to_ascii_lowercase())
+        .filter(|v| from_trusted_proxy && (v == "http" || v == "https"));
+    let scheme = forwarded_proto.unwrap_or_else(|| if config.tls.is_some() { "https" } else { "http" }.to_owned());
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()))
+        .unwrap_or_else(|| config.listen.to_string())
+        .to_ascii_lowercase();
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    let host = host.strip_suffix(default_port).unwrap_or(&host);
+    format!("{scheme}://{host}{}", req.uri().path())
+}
+
+fn name(scheme: Scheme) -> &'static str {
+    match scheme {
+        Scheme::Bearer => "Bearer",
+        Scheme::OAuth1 => "OAuth",
+    }
+}
+
+fn describe(accepted: &[Scheme]) -> String {
     let names: Vec<&str> = accepted
         .iter()
         .map(|s| match s {
-            Scheme::Bearer => "Bearer",
-            Scheme::OAuth1 => "OAuth",
+            Scheme::Bearer => "Bearer tokens",
+            Scheme::OAuth1 => "OAuth (oAuth1 app key) signatures",
         })
         .collect();
-    Err(ApiError::unauthorized(&names, "authentication is not implemented yet"))
+    match names.as_slice() {
+        [one] => format!("{one} only"),
+        _ => names.join(" or "),
+    }
 }
+
+fn unauthorized(accepted: &[Scheme], message: impl Into<String>) -> ApiError {
+    let names: Vec<&str> = accepted.iter().copied().map(name).collect();
+    ApiError::unauthorized(&names, message)
+}
+
+#[cfg(test)]
+mod tests;

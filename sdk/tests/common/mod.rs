@@ -187,3 +187,34 @@ pub fn jdk_verdicts(dir: &Path, cases: &[(PathBuf, String)]) -> Vec<JdkVerdict> 
 fn hex_encode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+pub mod build;
+pub mod tlv;
+
+/// `openssl pkcs8 -topk8` of `key` encrypted with `password` and extra arguments (`-v2 ...`,
+/// `-v2prf ...`, `-v1 ...`): an EncryptedPrivateKeyInfo, DER.
+pub fn encrypted_pkcs8(key: &Path, password: &str, extra: &[&str]) -> Vec<u8> {
+    let pass = format!("pass:{password}");
+    let mut args = vec!["pkcs8", "-topk8", "-in", key.to_str().unwrap(), "-passout", &pass, "-outform", "DER"];
+    args.extend_from_slice(extra);
+    openssl(&args)
+}
+
+/// A certificate file as DER.
+pub fn cert_der(cert: &Path) -> Vec<u8> {
+    openssl(&["x509", "-in", cert.to_str().unwrap(), "-outform", "DER"])
+}
+
+/// `sdk/tests/toolkits/pyca_p12.py`: a P12 written by pyca/cryptography with a self-signed
+/// certificate valid between the given times.
+pub fn pyca_p12(out: &Path, password: &str, key: &Path, not_before: i64, not_after: i64, encryption: &str) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/toolkits/pyca_p12.py");
+    let status = Command::new("python3")
+        .arg(script)
+        .args([out.to_str().unwrap(), password, key.to_str().unwrap()])
+        .args(["--not-before", &not_before.to_string(), "--not-after", &not_after.to_string()])
+        .args(["--encryption", encryption])
+        .status()
+        .expect("python3 on PATH");
+    assert!(status.success(), "pyca_p12.py failed for {}", out.display());
+}

@@ -6,7 +6,7 @@
 
 use zeroize::Zeroizing;
 
-use crate::pfx::read::{read_pfx, KeyEntry};
+use crate::pfx::read::{read_pfx, BagLink, KeyEntry};
 use crate::private_key::{KeyKind, KeyMatch, PrivateKey};
 use crate::report::{Finding, P12Report};
 use crate::x509::{weak_signature_name, Cert, CLIENT_AUTH};
@@ -81,7 +81,7 @@ pub fn open_p12(
     for entry in &reading.certificates {
         match Cert::parse(&entry.der) {
             Ok(cert) if certs.iter().any(|c: &(Cert, _)| c.0.der == cert.der) => {}
-            Ok(cert) => certs.push((cert, entry.local_key_id.clone())),
+            Ok(cert) => certs.push((cert, entry.link.clone())),
             Err(why) => report.problems.push(Finding::new("invalid_certificate", why)),
         }
     }
@@ -96,6 +96,7 @@ pub fn open_p12(
         report.key = Some(key.info.clone());
         check_key_strength(&key, &mut report.problems);
         let leaf = matching_certificate(&key, entry, &certs, &mut report.problems)?;
+        check_java_pairing(&entry.link, leaf, &certs, &mut report.problems);
         Some((leaf, entry))
     });
     let Some((leaf_index, key_entry)) = leaf_and_key else {
@@ -180,11 +181,12 @@ fn check_key_strength(key: &PrivateKey, problems: &mut Vec<Finding>) {
 fn matching_certificate(
     key: &PrivateKey,
     entry: &KeyEntry,
-    certs: &[(Cert, Option<Vec<u8>>)],
+    certs: &[(Cert, BagLink)],
     problems: &mut Vec<Finding>,
 ) -> Option<usize> {
     let verdicts: Vec<KeyMatch> = certs.iter().map(|(c, _)| key.matches(&c.spki)).collect();
-    let same_id = |i: &usize| entry.local_key_id.is_some() && certs[*i].1 == entry.local_key_id;
+    let key_id = &entry.link.local_key_id;
+    let same_id = |i: &usize| key_id.is_some() && certs[*i].1.local_key_id == *key_id;
     let candidates: Vec<usize> =
         (0..certs.len()).filter(|&i| verdicts[i] == KeyMatch::Matches).collect();
     // Several certificates for one key (a renewal kept beside the old one): prefer the one the
@@ -212,6 +214,40 @@ fn matching_certificate(
         },
     ));
     None
+}
+
+/// Rule 3, measured: the JDK pairs the key with the certificate bag carrying the same
+/// `localKeyId` (else the same `friendlyName`), as `PKCS12KeyStore.findMatchedCertificate`
+/// does: a full match first, else the last `localKeyId` match, else the last name match. A key
+/// paired with no certificate, or with one that is not its own, is unusable from Java
+/// ("no certificate" from `getCertificate`, or a signature that does not verify).
+fn check_java_pairing(key: &BagLink, leaf: usize, certs: &[(Cert, BagLink)], problems: &mut Vec<Finding>) {
+    let same_id = |c: &BagLink| key.local_key_id.is_some() && c.local_key_id == key.local_key_id;
+    let same_name = |c: &BagLink| match (&key.friendly_name, &c.friendly_name) {
+        (Some(a), Some(b)) => a.to_lowercase() == b.to_lowercase(),
+        _ => false,
+    };
+    let last = |f: &dyn Fn(&BagLink) -> bool| (0..certs.len()).rev().find(|&i| f(&certs[i].1));
+    let paired = last(&|c| same_id(c) && same_name(c))
+        .or_else(|| last(&same_id))
+        .or_else(|| last(&same_name));
+    match paired {
+        Some(i) if i == leaf => {}
+        Some(i) => problems.push(Finding::new(
+            "not_java_compliant",
+            format!(
+                "the key's localKeyId points to the certificate {}, which is not the key's; Java \
+                 would present that certificate",
+                certs[i].0.info.subject
+            ),
+        )),
+        None => problems.push(Finding::new(
+            "not_java_compliant",
+            "no certificate carries the key's localKeyId (or friendlyName), so Java's PKCS12 \
+             keystore finds no certificate for the key; export with openssl pkcs12 or keytool, \
+             which link them",
+        )),
+    }
 }
 
 /// Orders the other certificates leaf → root by issuer and subject names; warns when the chain

@@ -262,24 +262,49 @@ fn verdicts_agree_with_the_jdk_and_the_spec_rules() {
         std::fs::write(&out, bytes).unwrap();
         out
     };
-    let mismatch = build::pfx(&[(epki.clone(), 1)], &[(cert_der(&other.cert), Some(1))], Style::Der);
+    let mismatch = build::pfx(&[(epki.clone(), Some(1))], &[(cert_der(&other.cert), Some(1))], Style::Der);
     cases.add("key with another key's certificate", built("mismatch", mismatch), PW, &["key_certificate_mismatch"]);
     let p256_epki = encrypted_pkcs8(&fx.path("p256.key.pem"), PW, &["-v2", "aes-128-cbc"]);
     let two_keys = build::pfx(
-        &[(epki.clone(), 1), (p256_epki, 2)],
+        &[(epki.clone(), Some(1)), (p256_epki, Some(2))],
         &[(cert_der(&cred.cert), Some(1)), (cert_der(&fx.path("p256.cert.pem")), Some(2))],
         Style::Der,
     );
     cases.add("two keys", built("two-keys", two_keys), PW, &["multiple_private_keys"]);
     let matching = [(cert_der(&cred.cert), Some(1))];
-    cases.add("assembled, no MAC", built("assembled", build::pfx(&[(epki.clone(), 1)], &matching, Style::Der)), PW, &[]);
+    cases.add("assembled, no MAC", built("assembled", build::pfx(&[(epki.clone(), Some(1))], &matching, Style::Der)), PW, &[]);
     for prf in ["hmacWithSHA1", "hmacWithSHA224", "hmacWithSHA384", "hmacWithSHA512"] {
         let e = encrypted_pkcs8(&rsa, PW, &["-v2", "aes-256-cbc", "-v2prf", prf]);
-        cases.add(&format!("PBKDF2 {prf}"), built(prf, build::pfx(&[(e, 1)], &matching, Style::Der)), PW, &[]);
+        cases.add(&format!("PBKDF2 {prf}"), built(prf, build::pfx(&[(e, Some(1))], &matching, Style::Der)), PW, &[]);
+    }
+    for prf in ["hmacWithSHA512-224", "hmacWithSHA512-256"] {
+        let e = encrypted_pkcs8(&rsa, PW, &["-v2", "aes-256-cbc", "-v2prf", prf]);
+        let file = built(prf, build::pfx(&[(e, Some(1))], &matching, Style::Der));
+        cases.add(&format!("PBKDF2 {prf}"), file, PW, &["not_java_compliant"]);
     }
     for (name, style) in [("BER chunk 1000", Style::Ber { chunk: 1000 }), ("BER chunk 17", Style::Ber { chunk: 17 })] {
-        let bytes = build::pfx(&[(epki.clone(), 1)], &matching, style);
+        let bytes = build::pfx(&[(epki.clone(), Some(1))], &matching, style);
         cases.add(&format!("assembled {name}"), built(&name.replace(' ', "-"), bytes), PW, &[]);
+    }
+    // How the JDK pairs a key with its certificate: by localKeyId (JDK PKCS12KeyStore
+    // findMatchedCertificate), and without any localKeyId by position.
+    let leaf_der = cert_der(&leaf.cert);
+    let root_der = cert_der(&root.cert);
+    let inter_der = cert_der(&inter.cert);
+    let leaf_epki = encrypted_pkcs8(&leaf_key, PW, &["-v2", "aes-256-cbc"]);
+    for (name, key_id, certs, problems) in [
+        ("ids: none, leaf first", None, vec![(leaf_der.clone(), None), (inter_der.clone(), None), (root_der.clone(), None)], &["not_java_compliant"][..]),
+        ("ids: none, root first", None, vec![(root_der.clone(), None), (inter_der.clone(), None), (leaf_der.clone(), None)], &["not_java_compliant"]),
+        ("ids: key only", Some(1), vec![(leaf_der.clone(), None), (root_der.clone(), None)], &["not_java_compliant"]),
+        ("ids: leaf only", None, vec![(root_der.clone(), None), (leaf_der.clone(), Some(1))], &["not_java_compliant"]),
+        ("ids: key and leaf differ", Some(1), vec![(leaf_der.clone(), Some(2))], &["not_java_compliant"]),
+        ("ids: key linked to the root", Some(1), vec![(root_der.clone(), Some(1)), (leaf_der.clone(), None)], &["not_java_compliant"]),
+        ("ids: key linked to the root, leaf 2", Some(1), vec![(root_der.clone(), Some(1)), (leaf_der.clone(), Some(2))], &["not_java_compliant"]),
+        ("ids: both on the leaf, chain after", Some(1), vec![(leaf_der.clone(), Some(1)), (inter_der.clone(), None), (root_der.clone(), None)], &[]),
+        ("ids: both on the leaf, chain before", Some(1), vec![(root_der.clone(), None), (inter_der.clone(), None), (leaf_der.clone(), Some(1))], &[]),
+    ] {
+        let bytes = build::pfx(&[(leaf_epki.clone(), key_id)], &certs, Style::Der);
+        cases.add(name, built(&name.replace([' ', ':', ','], "-"), bytes), PW, problems);
     }
     // BER re-encoding of MAC-protected OpenSSL files: the outer structure only (the MAC covers
     // the inner bytes), with the encrypted contents chunked.

@@ -34,13 +34,27 @@ pub(crate) struct Reading {
 pub(crate) struct KeyEntry {
     /// PKCS#8 PrivateKeyInfo, DER.
     pub(crate) pkcs8: Zeroizing<Vec<u8>>,
-    pub(crate) local_key_id: Option<Vec<u8>>,
+    pub(crate) link: BagLink,
 }
 
 /// A certificate from a CertBag.
 pub(crate) struct CertEntry {
     pub(crate) der: Vec<u8>,
+    pub(crate) link: BagLink,
+}
+
+/// The attributes by which a key bag and a certificate bag are paired: the JDK pairs them by
+/// `localKeyId`, then by `friendlyName` (its alias).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct BagLink {
     pub(crate) local_key_id: Option<Vec<u8>>,
+    pub(crate) friendly_name: Option<String>,
+}
+
+impl BagLink {
+    fn of(bag: &SafeBag) -> Self {
+        Self { local_key_id: bag.local_key_id(), friendly_name: bag.friendly_name() }
+    }
 }
 
 /// Reads `bytes` as a PFX opened with `password`, refusing iteration counts above `cap`.
@@ -315,7 +329,7 @@ impl State {
                     let pkcs8 = normalize_ber(&plain).map_err(|_| self.undecryptable())?;
                     reading.keys.push(KeyEntry {
                         pkcs8: Zeroizing::new(pkcs8),
-                        local_key_id: bag.local_key_id(),
+                        link: BagLink::of(bag),
                     });
                 }
                 oids::KEY_BAG => {
@@ -329,7 +343,7 @@ impl State {
                         .map_err(|_| not_pkcs12("malformed keyBag"))?;
                     reading.keys.push(KeyEntry {
                         pkcs8: Zeroizing::new(pkcs8),
-                        local_key_id: bag.local_key_id(),
+                        link: BagLink::of(bag),
                     });
                 }
                 oids::CERT_BAG => {
@@ -346,7 +360,7 @@ impl State {
                         .map_err(|e| not_pkcs12(&format!("malformed x509Certificate ({e})")))?;
                     reading.certificates.push(CertEntry {
                         der: der.as_bytes().to_vec(),
-                        local_key_id: bag.local_key_id(),
+                        link: BagLink::of(bag),
                     });
                 }
                 oids::SAFE_CONTENTS_BAG => {

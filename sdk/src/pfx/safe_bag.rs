@@ -1,7 +1,7 @@
 //! SafeBag and the bag values of RFC 7292 section 4.2.
 
 use der::asn1::{ObjectIdentifier, OctetString};
-use der::{Any, Decode, Sequence, SliceReader};
+use der::{Any, Decode, Encode, Sequence, SliceReader};
 use spki::AlgorithmIdentifierOwned;
 
 /// [RFC 7292 section 4.2](https://www.rfc-editor.org/rfc/rfc7292#section-4.2).
@@ -71,13 +71,25 @@ pub(crate) struct Pkcs12Attribute {
 impl SafeBag {
     /// The first value of the `localKeyId` attribute, when present and well formed.
     pub(crate) fn local_key_id(&self) -> Option<Vec<u8>> {
+        let value = self.first_attribute_value(&super::oids::LOCAL_KEY_ID)?;
+        Some(OctetString::from_der(&value).ok()?.as_bytes().to_vec())
+    }
+
+    /// The first value of the `friendlyName` attribute (a BMPString), when present.
+    pub(crate) fn friendly_name(&self) -> Option<String> {
+        let value = self.first_attribute_value(&super::oids::FRIENDLY_NAME)?;
+        let bmp = der::asn1::BmpString::from_der(&value).ok()?;
+        Some(bmp.to_string())
+    }
+
+    /// DER of the first value of the attribute `id`.
+    fn first_attribute_value(&self, id: &ObjectIdentifier) -> Option<Vec<u8>> {
         let attributes = self.bag_attributes.as_ref()?;
         let mut reader = SliceReader::new(attributes.value()).ok()?;
         while let Ok(attribute) = Pkcs12Attribute::decode(&mut reader) {
-            if attribute.attr_id == super::oids::LOCAL_KEY_ID {
+            if attribute.attr_id == *id {
                 let mut values = SliceReader::new(attribute.attr_values.value()).ok()?;
-                let first = OctetString::decode(&mut values).ok()?;
-                return Some(first.as_bytes().to_vec());
+                return der::Any::decode(&mut values).ok()?.to_der().ok();
             }
         }
         None

@@ -41,9 +41,9 @@ fn data(content: &Node, style: Style) -> Node {
     seq(vec![oid(OID_DATA), explicit0(octets(encode(content, style)))])
 }
 
-/// A MAC-less PFX holding `keys` (EncryptedPrivateKeyInfo DER, each with localKeyId `id`) and
+/// A MAC-less PFX holding `keys` (EncryptedPrivateKeyInfo DER, each with an optional localKeyId) and
 /// `certs` (DER, each with an optional localKeyId), written in `style`.
-pub fn pfx(keys: &[(Vec<u8>, u8)], certs: &[(Vec<u8>, Option<u8>)], style: Style) -> Vec<u8> {
+pub fn pfx(keys: &[(Vec<u8>, Option<u8>)], certs: &[(Vec<u8>, Option<u8>)], style: Style) -> Vec<u8> {
     let cert_bags: Vec<Node> = certs
         .iter()
         .map(|(der, id)| {
@@ -59,7 +59,11 @@ pub fn pfx(keys: &[(Vec<u8>, u8)], certs: &[(Vec<u8>, Option<u8>)], style: Style
         .iter()
         .map(|(epki, id)| {
             let value = parse(epki).expect("EncryptedPrivateKeyInfo DER");
-            seq(vec![oid(OID_SHROUDED_KEY_BAG), explicit0(value), local_key_id(*id)])
+            let mut children = vec![oid(OID_SHROUDED_KEY_BAG), explicit0(value)];
+            if let Some(id) = id {
+                children.push(local_key_id(*id));
+            }
+            seq(children)
         })
         .collect();
     let auth_safe = seq(vec![data(&seq(cert_bags), style), data(&seq(key_bags), style)]);

@@ -130,11 +130,9 @@ pub fn rewrite(node: &mut Node, style: Style, f: &mut dyn FnMut(&mut Node)) {
             }
         }
         Node::Primitive { tag: 0x04, value } => {
-            if value.first() == Some(&0x30) {
-                if let Some(mut inner) = parse(value).filter(is_pkcs12_list) {
-                    rewrite(&mut inner, style, f);
-                    *value = encode(&inner, style);
-                }
+            if let Some(mut inner) = parse(value).filter(is_pkcs12_list) {
+                rewrite(&mut inner, style, f);
+                *value = encode(&inner, style);
             }
         }
         Node::Primitive { .. } => {}

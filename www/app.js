@@ -15,6 +15,7 @@ document.body.dataset.sdk = 'ready';
 // --- P12 tester ---
 $('tester-form').addEventListener('submit', async (event) => {
   event.preventDefault();
+  $('tester-report').replaceChildren(); // a stale verdict must never sit beside new input
   const file = $('tester-file').files[0];
   if (!file) return;
   const report = await inspectFile(file, $('tester-password').value);
@@ -117,6 +118,7 @@ async function deleteCertificate(certificate) {
 $('upload-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const out = $('upload-report');
+  out.replaceChildren();
   if (!session) {
     out.replaceChildren(el('p', { className: 'error', textContent: 'Load your account first (account id and token).' }));
     return;

@@ -13,7 +13,7 @@ import { startStaticServer } from './static-server.mjs';
 const manifest = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
 const browserEntry = manifest.exports['.'].browser; // for example ./web/index.js
 const PAGE = `<!doctype html>
-<html><head><meta charset="utf-8"><title>mtls-sdk browser test</title>
+<html><head><meta charset="utf-8"><title>mtls-sdk browser test</title><link rel="icon" href="data:,">
 <script type="importmap">{ "imports": { "mtls-sdk": "/pkg/${browserEntry.replace(/^\.\//, '')}" } }</script>
 <script type="module">
   import * as sdk from 'mtls-sdk';

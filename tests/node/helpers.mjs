@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const pkgDir = path.join(repoRoot, 'pkg');
 
-/** A fixed "now" for comparisons: the fixtures' certificates are valid from now for 60 days. */
-export const NOW_UNIX = Math.floor(Date.now() / 1000);
 const DAY = 24 * 3600;
+
+/** The current time in whole seconds, as the native inspector takes it. */
+export const nowUnix = () => Math.floor(Date.now() / 1000);
 
 /**
  * Makes `tests/node_modules/mtls-sdk` a link to the built `pkg/`, so `import('mtls-sdk')` and
@@ -37,8 +38,8 @@ export function linkPackage() {
 }
 
 /** Runs the native inspector on a file and returns its report as parsed JSON. */
-export function nativeReport(file, password, nowUnix = NOW_UNIX, maxIterations = undefined) {
-  const args = [file, password, String(nowUnix)];
+export function nativeReport(file, password, now = nowUnix(), maxIterations = undefined) {
+  const args = [file, password, String(now)];
   if (maxIterations !== undefined) args.push(String(maxIterations));
   const run = spawnSync(nativeInspector(), args, { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`native inspect failed (${run.status}): ${run.stderr}`);
@@ -90,8 +91,9 @@ function exportP12(dir, name, base, password, extra = []) {
 
 /**
  * Generates the fixture set in a fresh temporary directory. Each case: `name`, `file`,
- * `password` (to open it with), `nowUnix`, optional `maxIterations`, and what SPEC section 2
- * says about it: `usable`, and for an unusable file the `problem` code it must report.
+ * `password` (to open it with), `nowUnix` (the time to judge at), optional `maxIterations`, and
+ * what SPEC section 2 says about it: `usable`, and for an unusable file the `problem` code it
+ * must report.
  */
 export function makeFixtures() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtls-sdk-p12-'));
@@ -116,11 +118,16 @@ export function makeFixtures() {
     '-days', '60', '-extfile', 'leaf.ext', '-out', 'leaf.crt'], dir);
 
   const rsaDefault = exportP12(dir, 'rsa-default', 'rsa', password);
+  // One more than the default cap of SPEC section 2 rule 7, on the MAC and both bags.
+  const overCap = exportP12(dir, 'over-cap', 'rsa', password, ['-iter', '1000001']);
   const truncated = path.join(dir, 'truncated.p12');
   const bytes = fs.readFileSync(rsaDefault);
   fs.writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
 
-  const at = (days) => NOW_UNIX + days * DAY;
+  // Judge at the time the last certificate was made: each is valid from the second openssl made
+  // it (so an earlier "now" would make it not yet valid) for 60 days.
+  const madeAt = nowUnix();
+  const at = (days) => madeAt + days * DAY;
   return {
     dir,
     cases: [
@@ -139,9 +146,10 @@ export function makeFixtures() {
       { name: 'wrong password', file: rsaDefault, password: 'wrong', usable: false, problem: 'wrong_password' },
       { name: 'expired (judged 90 days on)', file: rsaDefault, password, nowUnix: at(90), usable: false, problem: 'expired' },
       { name: 'not yet valid (judged 2 days before)', file: rsaDefault, password, nowUnix: at(-2), usable: false, problem: 'not_yet_valid' },
-      { name: 'over the iteration cap', file: rsaDefault, password, maxIterations: 1000, usable: false, problem: 'too_many_iterations' },
+      { name: 'over the default iteration cap', file: overCap, password, usable: false, problem: 'too_many_iterations' },
+      { name: 'over a lower maxIterations', file: rsaDefault, password, maxIterations: 1000, usable: false, problem: 'too_many_iterations' },
       { name: 'a PEM certificate', file: path.join(dir, 'rsa.crt'), password, usable: false, problem: 'not_pkcs12' },
       { name: 'truncated PFX', file: truncated, password, usable: false },
-    ].map((c) => ({ nowUnix: NOW_UNIX, ...c })),
+    ].map((c) => ({ nowUnix: madeAt, ...c })),
   };
 }

@@ -61,5 +61,8 @@ fn wrong_password_is_refused_without_contents() {
         let (report, contents) = open_p12(&bytes, "wrong", &InspectOptions::at(now_unix()));
         assert_eq!(codes(&report.problems), vec!["wrong_password"], "{name}: {report:#?}");
         assert!(!report.usable && contents.is_none());
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(!json.contains("wrong") || json.contains("wrong_password"), "no password in {json}");
+        assert!(!json.contains("right"), "no password in {json}");
     }
 }

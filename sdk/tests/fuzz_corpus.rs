@@ -1,0 +1,95 @@
+//! Replays the fuzz corpus (`sdk/fuzz/corpus/inspect_p12/`, seeded by `sdk/fuzz/seed-corpus.sh`,
+//! grown by `cargo fuzz run inspect_p12`) and any crash artifacts through `inspect_p12`, plus
+//! every truncation and a sweep of byte flips of each seed: no input may panic, and files over
+//! the iteration cap are refused before any KDF runs.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::tlv::{self, Node, Style};
+use mtls_sdk::{inspect_p12, InspectOptions};
+
+/// The fuzz target's passwords, chosen by the first byte of each input.
+const PASSWORDS: [&str; 4] = ["fuzz", "", "wrong", "pässwörd"];
+
+fn fuzz_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
+}
+
+fn corpus_files() -> Vec<PathBuf> {
+    let corpus = fuzz_dir().join("corpus/inspect_p12");
+    if !corpus.join("default").exists() {
+        let status = Command::new("bash").arg(fuzz_dir().join("seed-corpus.sh")).status().expect("bash");
+        assert!(status.success(), "seed-corpus.sh failed");
+    }
+    let mut files = Vec::new();
+    for dir in [corpus, fuzz_dir().join("artifacts/inspect_p12")] {
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            files.extend(entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()));
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Exactly what the fuzz target does with one input.
+fn run_target(data: &[u8]) -> Option<mtls_sdk::P12Report> {
+    let (&selector, p12) = data.split_first()?;
+    let password = PASSWORDS[usize::from(selector) % PASSWORDS.len()];
+    let options = InspectOptions { now_unix: 1_800_000_000, max_iterations: 4096 };
+    let report = inspect_p12(p12, password, &options);
+    assert_eq!(report.usable, report.problems.is_empty());
+    Some(report)
+}
+
+#[test]
+fn every_corpus_file_gives_a_report() {
+    let files = corpus_files();
+    assert!(files.len() >= 10, "seed corpus missing: {files:?}");
+    let mut usable = 0;
+    for file in &files {
+        let data = std::fs::read(file).unwrap();
+        if run_target(&data).is_some_and(|r| r.usable) {
+            usable += 1;
+        }
+    }
+    // The seeds include files that open (so the fuzzer starts past the MAC).
+    assert!(usable >= 5, "only {usable} usable seeds");
+}
+
+#[test]
+fn truncations_and_byte_flips_of_seeds_never_panic() {
+    for file in corpus_files().iter().filter(|f| ["legacy", "nomac", "rc4"].iter().any(|n| f.ends_with(n))) {
+        let data = std::fs::read(file).unwrap();
+        for len in 0..data.len() {
+            let report = run_target(&data[..len]);
+            assert!(report.is_none_or(|r| !r.usable), "{}: a truncation to {len} bytes is usable", file.display());
+        }
+        for (i, flip) in (1..data.len()).step_by(7).zip([0x01u8, 0x80, 0xff].iter().cycle()) {
+            let mut mutated = data.clone();
+            mutated[i] ^= flip;
+            run_target(&mutated);
+        }
+    }
+}
+
+#[test]
+fn hostile_iteration_counts_are_refused_without_running_the_kdf() {
+    // 2^62 iterations: if any KDF ran, this test would not finish.
+    for file in corpus_files().iter().filter(|f| ["default", "legacy", "nomac", "rc4", "md5des"].iter().any(|n| f.ends_with(n))) {
+        let data = std::fs::read(file).unwrap();
+        let mut tree = tlv::parse(&data[1..]).unwrap();
+        tlv::rewrite(&mut tree, Style::Der, &mut |node| {
+            if tlv::is_integer(node, 16) || tlv::is_integer(node, 2048) {
+                *node = Node::Primitive { tag: 0x02, value: tlv::integer_bytes(1 << 62) };
+            }
+        });
+        let hostile = tlv::encode(&tree, Style::Der);
+        let report = inspect_p12(&hostile, "fuzz", &InspectOptions::at(1_800_000_000));
+        let codes: Vec<&str> = report.problems.iter().map(|p| p.code.as_str()).collect();
+        assert_eq!(codes, ["too_many_iterations"], "{}: {report:?}", file.display());
+        assert!(report.problems[0].message.contains("4611686018427387904"), "{}", report.problems[0].message);
+    }
+}

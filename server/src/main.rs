@@ -9,7 +9,10 @@ use mtls_server::{config::Config, http, state::AppState, store};
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
     // Skeleton: configuration parsing arrives with issue 3.
-    let config = Config::for_tests("./data".into());
+    let mut config = Config::for_tests("./data".into());
+    if let Some(listen) = std::env::var("MTLS_LISTEN").ok().and_then(|l| l.parse().ok()) {
+        config.listen = listen;
+    }
     let listen = config.listen;
     let state = web::Data::new(AppState::new(config, Arc::new(store::memory::MemoryStore::default())));
     HttpServer::new(move || {

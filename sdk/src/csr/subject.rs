@@ -46,7 +46,7 @@ enum StringKind {
 /// [`CsrError::InvalidSubject`] naming the first field that breaks a rule.
 pub(super) fn subject_name(subject: &CsrSubject) -> Result<Name, CsrError> {
     let common_name = required("commonName", &subject.common_name, 64)?;
-    let country = optional("country", subject.country.as_deref(), 2)?
+    let country = optional("country", subject.country.as_deref(), 64)?
         .map(|country| {
             if country.len() == 2 && country.bytes().all(|byte| byte.is_ascii_alphabetic()) {
                 Ok(country.to_ascii_uppercase())

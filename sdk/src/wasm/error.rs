@@ -18,6 +18,9 @@ pub(crate) enum BindingError {
     /// An SDK function failed.
     #[error(transparent)]
     Sdk(#[from] crate::Error),
+    /// A WebCrypto call (`crypto.subtle`) rejected, for example an unsupported algorithm.
+    #[error("WebCrypto {operation} failed")]
+    WebCrypto { operation: &'static str },
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -36,6 +39,7 @@ impl BindingError {
             Self::InvalidArgument { .. } => "invalid_argument",
             Self::Conversion(_) => "internal_error",
             Self::Sdk(error) => error.code(),
+            Self::WebCrypto { .. } => "webcrypto_failed",
         }
     }
 }

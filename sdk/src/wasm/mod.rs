@@ -3,6 +3,7 @@
 //! Compiled only for `wasm32`. Each file binds one part of the SDK API of SPEC section 10 and
 //! owns the TypeScript interfaces of the values it passes as `JsValue`:
 //! - `inspect`: `inspectP12` and the `P12Report` family of types;
+//! - `csr`: `generateCsr` (keys from WebCrypto) and `buildP12`, with their request types;
 //! - `error`: the one conversion of binding errors into JS `Error`s with snake_case `code`s;
 //! - `start`: the start hook (panic messages to the console).
 //!
@@ -10,6 +11,7 @@
 //! shapes, call the core, and serialise its result with serde-wasm-bindgen's JSON-compatible
 //! serializer so a JS report deep-equals the server's JSON report.
 
+mod csr;
 mod error;
 mod inspect;
 mod start;

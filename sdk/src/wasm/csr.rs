@@ -1,0 +1,284 @@
+//! `generateCsr` and `buildP12` (SPEC section 10) and the TypeScript types of their arguments.
+//!
+//! `generateCsr` makes the key with WebCrypto (`globalThis.crypto.subtle`, in browsers and
+//! Node ≥ 20): RSA key generation is several times faster there than in WebAssembly. The key is
+//! exported as PKCS#8 and the core builds and signs the CSR ([`crate::generate_csr_for_key`]);
+//! where `crypto.subtle` is missing (an insecure browser context), the core makes the key itself.
+//! The subject and subjectAltNames are checked before any key is generated.
+
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use zeroize::Zeroizing;
+
+use super::error::BindingError;
+use crate::{CsrRequest, CsrSubject, KeyType, P12BuildRequest, P12Profile};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_CSR: &'static str = r#"
+/** The subject of a CSR. Blank optional fields are left out. */
+export interface CsrSubject {
+  /** CN, 1-64 characters (required). */
+  commonName: string;
+  /** O, up to 64 characters. */
+  organization?: string;
+  /** OU, up to 64 characters. */
+  organizationalUnit?: string;
+  /** C, two letters (ISO 3166-1), for example `US`. */
+  country?: string;
+  /** ST, up to 128 characters. */
+  state?: string;
+  /** L, up to 128 characters. */
+  locality?: string;
+  /** emailAddress, an ASCII `name@domain`. */
+  email?: string;
+}
+
+/** What `generateCsr` puts in the CSR. */
+export interface GenerateCsrRequest {
+  subject: CsrSubject;
+  /** `DNS:`, `IP:`, `email:` or `URI:` prefixed, or bare: an IP address, then anything with
+   * `://` is a URI, anything with `@` an email address, anything else a DNS name. */
+  subjectAltNames?: string[];
+  /** Default `P-256`. */
+  keyType?: "P-256" | "P-384" | "RSA-2048" | "RSA-3072" | "RSA-4096";
+  /** Encrypts the returned private key (PBES2: PBKDF2-HMAC-SHA256, AES-256-CBC). */
+  privateKeyPassphrase?: string;
+}
+
+/** A CSR and its private key, made on this machine; the key never leaves it. */
+export interface GeneratedCsr {
+  /** `-----BEGIN CERTIFICATE REQUEST-----` */
+  csrPem: string;
+  /** PKCS#8: `-----BEGIN PRIVATE KEY-----`, or `ENCRYPTED PRIVATE KEY` with a passphrase. */
+  privateKeyPem: string;
+}
+
+/** What `buildP12` packs. */
+export interface BuildP12Request {
+  /** PKCS#8, encrypted PKCS#8, PKCS#1 (`RSA PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`) PEM. */
+  privateKeyPem: string;
+  /** The passphrase of an encrypted private key. */
+  privateKeyPassphrase?: string;
+  /** The leaf certificate and its chain as PEM, in any order: the builder orders them. */
+  certificatePem: string;
+  /** The P12 password: printable ASCII, the only passwords the JDK opens. */
+  password: string;
+  /** `modern` (default): PBES2 AES-256 + HMAC-SHA256 MAC; `legacy`: 3DES + SHA-1 MAC. */
+  profile?: "modern" | "legacy";
+  /** The JDK alias; defaults to the leaf's common name. */
+  friendlyName?: string;
+}
+"#;
+
+/// The JSON shape of [`GenerateCsrRequest`]; every field optional so the core, not serde,
+/// reports what is missing.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GenerateCsrRequestDto {
+    #[serde(default)]
+    subject: Option<CsrSubjectDto>,
+    #[serde(default)]
+    subject_alt_names: Option<Vec<String>>,
+    #[serde(default)]
+    key_type: Option<String>,
+    #[serde(default)]
+    private_key_passphrase: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct CsrSubjectDto {
+    #[serde(default)]
+    common_name: Option<String>,
+    #[serde(default)]
+    organization: Option<String>,
+    #[serde(default)]
+    organizational_unit: Option<String>,
+    #[serde(default)]
+    country: Option<String>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    locality: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GeneratedCsrDto<'a> {
+    csr_pem: &'a str,
+    private_key_pem: &'a str,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BuildP12RequestDto {
+    #[serde(default)]
+    private_key_pem: Option<String>,
+    #[serde(default)]
+    private_key_passphrase: Option<String>,
+    #[serde(default)]
+    certificate_pem: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    profile: Option<String>,
+    #[serde(default)]
+    friendly_name: Option<String>,
+}
+
+/// Generates a key pair (WebCrypto) and a CSR for it; resolves to `{ csrPem, privateKeyPem }`.
+///
+/// Rejects with an `MtlsSdkError`: `invalid_argument` for a malformed request,
+/// `invalid_subject`, `invalid_subject_alt_name`, `unsupported_key_type`, or `webcrypto_failed`.
+#[allow(unreachable_pub, reason = "wasm-bindgen exports only `pub` functions; JS is the caller")]
+#[wasm_bindgen(js_name = generateCsr, unchecked_return_type = "GeneratedCsr")]
+pub async fn generate_csr(
+    #[wasm_bindgen(unchecked_param_type = "GenerateCsrRequest")] request: JsValue,
+) -> Result<JsValue, BindingError> {
+    let request = csr_request(request)?;
+    crate::validate_csr_request(&request)?;
+    let generated = match subtle_crypto() {
+        Some(subtle) => {
+            let pkcs8 = webcrypto_private_key(&subtle, request.key_type).await?;
+            crate::generate_csr_for_key(&request, &pkcs8)?
+        }
+        None => crate::generate_csr(&request)?,
+    };
+    to_js(&GeneratedCsrDto {
+        csr_pem: &generated.csr_pem,
+        private_key_pem: &generated.private_key_pem,
+    })
+}
+
+/// Packs a private key and its certificate chain into a PKCS#12 file.
+///
+/// Throws an `MtlsSdkError`: `invalid_argument`, `invalid_private_key`, `passphrase_required`,
+/// `wrong_passphrase`, `no_certificate`, `invalid_certificate`, `key_certificate_mismatch`,
+/// `invalid_password`, `unsupported_profile`, ...
+#[allow(unreachable_pub, reason = "wasm-bindgen exports only `pub` functions; JS is the caller")]
+#[wasm_bindgen(js_name = buildP12)]
+pub fn build_p12(
+    #[wasm_bindgen(unchecked_param_type = "BuildP12Request")] request: JsValue,
+) -> Result<Uint8Array, BindingError> {
+    let dto: BuildP12RequestDto = serde_wasm_bindgen::from_value(request).map_err(|_| {
+        BindingError::InvalidArgument {
+            argument: "request",
+            expected: "an object { privateKeyPem, certificatePem, password, profile?, \
+                       friendlyName?, privateKeyPassphrase? } of strings",
+        }
+    })?;
+    let private_key_pem = Zeroizing::new(dto.private_key_pem.unwrap_or_default());
+    let passphrase = dto.private_key_passphrase.map(Zeroizing::new);
+    let password = Zeroizing::new(dto.password.ok_or(BindingError::InvalidArgument {
+        argument: "request.password",
+        expected: "a string",
+    })?);
+    let profile = match dto.profile.as_deref() {
+        None => P12Profile::default(),
+        Some(name) => name.parse::<P12Profile>().map_err(crate::Error::from)?,
+    };
+    let certificate_pem = dto.certificate_pem.unwrap_or_default();
+    let p12 = crate::build_p12(&P12BuildRequest {
+        private_key_pem: &private_key_pem,
+        private_key_passphrase: passphrase.as_deref().map(String::as_str),
+        certificate_pem: &certificate_pem,
+        password: &password,
+        profile,
+        friendly_name: dto.friendly_name.as_deref(),
+    })?;
+    Ok(Uint8Array::from(p12.as_slice()))
+}
+
+/// The request as the core's type; `keyType` names are those of [`KeyType::name`].
+fn csr_request(request: JsValue) -> Result<CsrRequest, BindingError> {
+    let dto: GenerateCsrRequestDto =
+        serde_wasm_bindgen::from_value(request).map_err(|_| BindingError::InvalidArgument {
+            argument: "request",
+            expected: "an object { subject: { commonName, ... }, subjectAltNames?: string[], \
+                       keyType?: string, privateKeyPassphrase?: string }",
+        })?;
+    let subject = dto.subject.unwrap_or_default();
+    let key_type = match dto.key_type.as_deref() {
+        None => KeyType::default(),
+        Some(name) => name.parse::<KeyType>().map_err(crate::Error::from)?,
+    };
+    Ok(CsrRequest {
+        subject: CsrSubject {
+            common_name: subject.common_name.unwrap_or_default(),
+            organization: subject.organization,
+            organizational_unit: subject.organizational_unit,
+            country: subject.country,
+            state: subject.state,
+            locality: subject.locality,
+            email: subject.email,
+        },
+        subject_alt_names: dto.subject_alt_names.unwrap_or_default(),
+        key_type,
+        private_key_passphrase: dto.private_key_passphrase,
+    })
+}
+
+/// `globalThis.crypto.subtle`, present in browsers (secure contexts) and Node ≥ 19.
+fn subtle_crypto() -> Option<web_sys::SubtleCrypto> {
+    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
+    let subtle = Reflect::get(&crypto, &"subtle".into()).ok()?;
+    subtle.dyn_into::<web_sys::SubtleCrypto>().ok()
+}
+
+/// Generates an extractable key pair of `key_type` and exports the private key as PKCS#8 DER.
+async fn webcrypto_private_key(
+    subtle: &web_sys::SubtleCrypto,
+    key_type: KeyType,
+) -> Result<Zeroizing<Vec<u8>>, BindingError> {
+    let failed = |operation| move |_| BindingError::WebCrypto { operation };
+    let algorithm = key_algorithm(key_type).map_err(failed("building the algorithm"))?;
+    let usages = Array::of2(&"sign".into(), &"verify".into());
+    let pair = JsFuture::from(
+        subtle
+            .generate_key_with_object(&algorithm, true, &usages)
+            .map_err(failed("generateKey"))?,
+    )
+    .await
+    .map_err(failed("generateKey"))?;
+    let private_key = Reflect::get(&pair, &"privateKey".into())
+        .ok()
+        .and_then(|key| key.dyn_into::<web_sys::CryptoKey>().ok())
+        .ok_or(BindingError::WebCrypto { operation: "generateKey" })?;
+    let exported = JsFuture::from(
+        subtle.export_key("pkcs8", &private_key).map_err(failed("exportKey"))?,
+    )
+    .await
+    .map_err(failed("exportKey"))?;
+    let bytes = Uint8Array::new(&exported);
+    Ok(Zeroizing::new(bytes.to_vec()))
+}
+
+/// The WebCrypto `generateKey` algorithm: ECDSA on the curve, or RSASSA-PKCS1-v1_5 with
+/// SHA-256 and exponent 65537. (web-sys has no `RsaHashedKeyGenParams`; a plain object does.)
+fn key_algorithm(key_type: KeyType) -> Result<Object, JsValue> {
+    let algorithm = Object::new();
+    match key_type.rsa_bits() {
+        None => {
+            Reflect::set(&algorithm, &"name".into(), &"ECDSA".into())?;
+            Reflect::set(&algorithm, &"namedCurve".into(), &key_type.name().into())?;
+        }
+        Some(bits) => {
+            Reflect::set(&algorithm, &"name".into(), &"RSASSA-PKCS1-v1_5".into())?;
+            Reflect::set(&algorithm, &"modulusLength".into(), &(bits as u32).into())?;
+            let exponent = Uint8Array::from([1u8, 0, 1].as_slice());
+            Reflect::set(&algorithm, &"publicExponent".into(), &exponent)?;
+            Reflect::set(&algorithm, &"hash".into(), &"SHA-256".into())?;
+        }
+    }
+    Ok(algorithm)
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, BindingError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|error| BindingError::Conversion(error.to_string()))
+}

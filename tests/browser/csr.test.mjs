@@ -1,0 +1,93 @@
+// generateCsr and buildP12 from the npm package in headless Chromium: keys come from the page's
+// WebCrypto (`crypto.subtle.generateKey` is observed being called), the CSRs verify with
+// `openssl req -verify`, a test CA signs them, and the P12 built in the page opens in OpenSSL 3
+// and is usable by inspectP12 (issue 6).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { makeTestCa, opensslP12Info } from '../node/csr-helpers.mjs';
+import { linkPackage, pkgDir } from '../node/helpers.mjs';
+import { launchChromium, openPage } from './chromium.mjs';
+import { startStaticServer } from './static-server.mjs';
+
+linkPackage();
+const sdk = await import('mtls-sdk');
+const manifest = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
+const browserEntry = manifest.exports['.'].browser;
+const PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><title>mtls-sdk CSR test</title>
+<script type="importmap">{ "imports": { "mtls-sdk": "/pkg/${browserEntry.replace(/^\.\//, '')}" } }</script>
+<script type="module">
+  // Count WebCrypto key generations, to prove the keys come from the browser's WebCrypto.
+  const generateKey = crypto.subtle.generateKey.bind(crypto.subtle);
+  window.generateKeyCalls = [];
+  crypto.subtle.generateKey = (algorithm, ...rest) => {
+    window.generateKeyCalls.push(algorithm.name + ' ' + (algorithm.namedCurve ?? algorithm.modulusLength));
+    return generateKey(algorithm, ...rest);
+  };
+  import * as sdk from 'mtls-sdk';
+  window.sdk = sdk;
+</script></head><body></body></html>`;
+
+const PASSWORD = 'browser P12 pass';
+let server;
+let browser;
+let ca;
+before(async () => {
+  ca = makeTestCa();
+  server = await startStaticServer({ mounts: { '/pkg/': pkgDir }, pages: { '/': PAGE, '/favicon.ico': '' } });
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  ca?.cleanup();
+});
+
+test('generateCsr in Chromium uses WebCrypto, and its CSR and key make a usable P12', async () => {
+  const { page, problems } = await openPage(browser, `${server.url}/`);
+  await page.waitForFunction(() => window.sdk !== undefined, null, { timeout: 30_000 });
+  const cases = [
+    ['P-256', 'ECDSA P-256'],
+    ['P-384', 'ECDSA P-384'],
+    ['RSA-2048', 'RSASSA-PKCS1-v1_5 2048'],
+  ];
+  for (const [keyType, webCryptoCall] of cases) {
+    const generated = await page.evaluate(async (keyType) => {
+      window.generateKeyCalls.length = 0;
+      const result = await window.sdk.generateCsr({
+        subject: { commonName: `browser-${keyType}`, organization: 'Brand' },
+        subjectAltNames: ['browser.example.com'],
+        keyType,
+      });
+      return { ...result, calls: [...window.generateKeyCalls] };
+    }, keyType);
+    assert.deepEqual(generated.calls, [webCryptoCall], `${keyType}: WebCrypto generateKey calls`);
+    const text = ca.verifyCsr(generated.csrPem, `browser-${keyType}`);
+    assert.ok(text.includes('TLS Web Client Authentication'), text);
+    assert.ok(text.includes('DNS:browser.example.com'), text);
+
+    const leaf = ca.sign(generated.csrPem, `browser-${keyType}`);
+    const bytes = await page.evaluate(({ privateKeyPem, certificatePem, password }) => {
+      return [...window.sdk.buildP12({ privateKeyPem, certificatePem, password, profile: 'legacy' })];
+    }, { privateKeyPem: generated.privateKeyPem, certificatePem: ca.intermediatePem + leaf, password: PASSWORD });
+    const p12 = new Uint8Array(bytes);
+    const info = opensslP12Info(ca.write(`browser-${keyType}.p12`, p12), PASSWORD);
+    assert.ok(info.includes('pbeWithSHA1And3-KeyTripleDES-CBC'), info);
+    const report = sdk.inspectP12(p12, PASSWORD);
+    assert.equal(report.usable, true, JSON.stringify(report.problems));
+  }
+
+  const code = await page.evaluate(async () => {
+    try {
+      await window.sdk.generateCsr({ subject: { commonName: 'a', country: 'Germany' } });
+      return null;
+    } catch (error) {
+      return error.code;
+    }
+  });
+  assert.equal(code, 'invalid_subject');
+  assert.deepEqual(problems, []);
+});

@@ -7,6 +7,10 @@ bash scripts/install-test-deps.sh
 echo "== cargo test (sdk, server, end-to-end against OpenBao, nginx and rustls targets)"
 cargo test --workspace --locked
 
+echo "== cargo test on wasm32 (the bindings in sdk/src/wasm/, run in Node by wasm-bindgen-test-runner)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --locked --target wasm32-unknown-unknown -p mtls-sdk --lib
+
 echo "== npm package (pkg/, from sdk/ by wasm-pack)"
 bash scripts/build-pkg.sh
 

@@ -177,3 +177,129 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, BindingError> {
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|error| BindingError::Conversion(error.to_string()))
 }
+
+// Run with `scripts/test.sh` (or `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+// cargo test --target wasm32-unknown-unknown -p mtls-sdk --lib`): they execute in Node.
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+    use crate::{CertificateInfo, ContainerInfo, EncryptionInfo, Finding, KeyInfo, P12Report};
+
+    fn options(json: &str) -> Result<InspectOptions, BindingError> {
+        let value = js_sys::JSON::parse(json).expect("test JSON");
+        inspect_options(Some(value.unchecked_ref::<Object>()))
+    }
+
+    fn with_now(millis: f64) -> Object {
+        let object = Object::new();
+        Reflect::set(&object, &"now".into(), &Date::new(&millis.into())).expect("set now");
+        object
+    }
+
+    #[wasm_bindgen_test]
+    fn now_is_floored_to_whole_seconds_on_both_sides_of_1970() {
+        for (millis, seconds) in [(1_500.0, 1), (-1_500.0, -2), (0.0, 0), (1.7e12 + 999.0, 1_700_000_000)] {
+            let parsed = inspect_options(Some(&with_now(millis))).expect("valid Date");
+            assert_eq!(parsed.now_unix, seconds, "{millis} ms");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn max_iterations_defaults_and_must_be_a_positive_safe_integer() {
+        assert_eq!(options("{}").expect("empty").max_iterations, DEFAULT_MAX_ITERATIONS);
+        assert_eq!(options(r#"{"maxIterations": null}"#).expect("null").max_iterations, DEFAULT_MAX_ITERATIONS);
+        assert_eq!(options(r#"{"maxIterations": 2048}"#).expect("2048").max_iterations, 2048);
+        assert_eq!(
+            options(r#"{"maxIterations": 9007199254740991}"#).expect("2^53-1").max_iterations,
+            9_007_199_254_740_991
+        );
+        for bad in ["0", "-1", "1.5", "9007199254740992", "\"100\"", "true", "[]"] {
+            let error = options(&format!(r#"{{"maxIterations": {bad}}}"#)).expect_err(bad);
+            assert_eq!(error.code(), "invalid_argument", "{bad}");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn now_must_be_a_valid_date() {
+        for bad in [r#"{"now": "2026-01-01"}"#, r#"{"now": 1700000000000}"#, r#"{"now": {}}"#] {
+            assert_eq!(options(bad).expect_err(bad).code(), "invalid_argument", "{bad}");
+        }
+        let invalid = inspect_options(Some(&with_now(f64::NAN)));
+        assert_eq!(invalid.expect_err("NaN date").code(), "invalid_argument");
+    }
+
+    #[wasm_bindgen_test]
+    fn errors_become_js_errors_with_name_and_code() {
+        let error: JsValue =
+            BindingError::InvalidArgument { argument: "p12", expected: "a Uint8Array" }.into();
+        let error = error.dyn_into::<js_sys::Error>().expect("a JS Error");
+        assert_eq!(String::from(error.name()), "MtlsSdkError");
+        assert_eq!(String::from(error.message()), "invalid argument `p12`: expected a Uint8Array");
+        let code = Reflect::get(&error, &"code".into()).expect("code property");
+        assert_eq!(code.as_string().as_deref(), Some("invalid_argument"));
+    }
+
+    /// The JS object must be the server's JSON: same keys (camelCase, `curve` omitted when
+    /// absent), `null` for missing parts, numbers for counts.
+    #[wasm_bindgen_test]
+    fn report_serialises_exactly_as_serde_json_does() {
+        let certificate = CertificateInfo {
+            subject: "CN=client,O=Brand".into(),
+            issuer: "CN=CA".into(),
+            serial_number: "0a".into(),
+            not_before: "2026-01-01T00:00:00Z".into(),
+            not_after: "2027-01-01T00:00:00Z".into(),
+            fingerprint_sha256: "ab".repeat(32),
+            key_usage: vec!["digitalSignature".into()],
+            extended_key_usage: vec!["clientAuth".into()],
+            subject_alt_names: vec![],
+        };
+        let full = P12Report {
+            usable: true,
+            problems: vec![],
+            warnings: vec![Finding::new("expires_soon", "the certificate expires in 3 days")],
+            certificate: Some(certificate.clone()),
+            chain: vec![certificate],
+            key: Some(KeyInfo { algorithm: "RSA".into(), bits: Some(2048), curve: None }),
+            container: Some(ContainerInfo {
+                mac_algorithm: "SHA-256".into(),
+                mac_iterations: 2048,
+                encryption: vec![EncryptionInfo {
+                    bag: "key".into(),
+                    algorithm: "PBES2/PBKDF2-HMAC-SHA256/AES-256-CBC".into(),
+                    iterations: 2048,
+                }],
+            }),
+        };
+        let empty = P12Report {
+            usable: false,
+            problems: vec![Finding::new("not_pkcs12", "not a PKCS#12 file")],
+            warnings: vec![],
+            certificate: None,
+            chain: vec![],
+            key: None,
+            container: None,
+        };
+        for report in [full, empty] {
+            let js = to_js(&report).expect("serialisable");
+            let via_js = String::from(js_sys::JSON::stringify(&js).expect("stringify"));
+            assert_eq!(via_js, serde_json::to_string(&report).expect("serde_json"));
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn inspect_takes_bytes_and_returns_the_core_report() {
+        let bytes = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        let js = inspect_p12(Uint8Array::from(&bytes[..]).into(), "pw".into(), None).expect("report");
+        let report: P12Report = serde_wasm_bindgen::from_value(js).expect("a P12Report");
+        let native = crate::inspect_p12(bytes, "pw", &InspectOptions::at(report_time()));
+        assert_eq!(report, native);
+        assert!(!report.usable);
+    }
+
+    fn report_time() -> i64 {
+        (Date::now() / 1000.0).floor() as i64
+    }
+}

@@ -41,14 +41,18 @@ impl Cert {
     /// # Errors
     /// A lower-case description when the bytes are not an X.509 certificate.
     pub(crate) fn parse(der_bytes: &[u8]) -> Result<Self, String> {
-        let cert = Certificate::from_der(der_bytes)
-            .or_else(|_| {
+        // The bytes as stored are the certificate (its fingerprint is over them); a BER
+        // encoding is normalised first, which for a certificate signed as DER restores the DER.
+        let (cert, der) = match Certificate::from_der(der_bytes) {
+            Ok(cert) => (cert, der_bytes.to_vec()),
+            Err(first) => {
                 let normalized = crate::pfx::ber::normalize_ber(der_bytes)
-                    .map_err(|_| der::Error::from(der::ErrorKind::Failed))?;
-                Certificate::from_der(&normalized)
-            })
-            .map_err(|e| format!("a certificate does not parse ({e})"))?;
-        let der = cert.to_der().map_err(|e| e.to_string())?;
+                    .map_err(|_| format!("a certificate does not parse ({first})"))?;
+                let cert = Certificate::from_der(&normalized)
+                    .map_err(|e| format!("a certificate does not parse ({e})"))?;
+                (cert, normalized)
+            }
+        };
         let tbs = cert.tbs_certificate();
         let key_usage = tbs.get_extension::<KeyUsage>().ok().flatten().map(|(_, ku)| ku);
         let extended_key_usage =

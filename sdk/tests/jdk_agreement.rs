@@ -112,6 +112,7 @@ fn verdicts_agree_with_the_jdk_and_the_spec_rules() {
         cases.add(&format!("-macalg {mac}"), p12(&format!("mac-{mac}"), PW, &["-macalg", mac]), PW, &[]);
     }
     cases.add("-macalg md5", p12("mac-md5", PW, &["-macalg", "md5"]), PW, &["not_java_compliant"]);
+    cases.add("-macalg sha3-256", p12("mac-sha3", PW, &["-macalg", "sha3-256"]), PW, &["unsupported_algorithm"]);
     cases.add("-nomac", p12("nomac", PW, &["-nomac"]), PW, &[]).warns(&["no_mac"]);
     cases.add("-noiter", p12("noiter", PW, &["-noiter"]), PW, &[]);
     cases.add("-nomaciter", p12("nomaciter", PW, &["-nomaciter"]), PW, &[]);

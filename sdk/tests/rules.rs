@@ -1,0 +1,126 @@
+//! Specific rule outputs beyond the verdict codes: messages that say what a refused file looks
+//! like, chain order, the configurable cap, validity edges, key and container facts.
+
+mod common;
+
+use common::*;
+use mtls_sdk::{inspect_p12, InspectOptions};
+
+fn inspect_bytes(bytes: &[u8], password: &str) -> mtls_sdk::P12Report {
+    inspect_p12(bytes, password, &InspectOptions::at(now_unix()))
+}
+
+#[test]
+fn refusals_say_what_the_file_looks_like() {
+    let fx = Fixtures::new();
+    for (storetype, word) in [("JKS", "Java KeyStore (JKS)"), ("JCEKS", "JCEKS")] {
+        let out = fx.path(storetype);
+        keytool(&["-genkeypair", "-storetype", storetype, "-alias", "k", "-dname", "CN=x", "-keyalg", "EC", "-storepass", "changeit", "-keypass", "changeit", "-keystore", out.to_str().unwrap()]);
+        let report = inspect(&out, "changeit");
+        assert_eq!(codes(&report.problems), ["not_pkcs12"]);
+        assert!(report.problems[0].message.contains(word), "{}", report.problems[0].message);
+        assert!(report.problems[0].message.contains("keytool -importkeystore"));
+    }
+    let key = fx.rsa("k", 2048);
+    let cred = fx.self_signed("k", &key, 30, &[]);
+    let report = inspect(&cred.cert, "x");
+    assert!(report.problems[0].message.contains("PEM text (CERTIFICATE)"), "{:?}", report.problems);
+    let p12 = std::fs::read(fx.p12("k", &cred, &[], "pw", &[])).unwrap();
+    let base64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &p12);
+    let report = inspect_bytes(base64.as_bytes(), "pw");
+    assert!(report.problems[0].message.contains("base64"), "{:?}", report.problems);
+    let report = inspect_bytes(&p12[..p12.len() - 10], "pw");
+    assert_eq!(codes(&report.problems), ["not_pkcs12"]);
+    assert!(report.container.is_none() && report.certificate.is_none());
+}
+
+#[test]
+fn iteration_cap_is_configurable() {
+    let fx = Fixtures::new();
+    let key = fx.ec("k", "P-256");
+    let cred = fx.self_signed("k", &key, 30, &[]);
+    let p12 = std::fs::read(fx.p12("k", &cred, &[], "pw", &["-iter", "5000"])).unwrap();
+    let at = |cap| inspect_p12(&p12, "pw", &InspectOptions { now_unix: now_unix(), max_iterations: cap });
+    let refused = at(4999);
+    assert_eq!(codes(&refused.problems), ["too_many_iterations"]);
+    assert!(refused.problems[0].message.contains("5000") && refused.problems[0].message.contains("4999"));
+    assert_eq!(refused.container.as_ref().unwrap().mac_iterations, 5000, "facts still reported");
+    assert!(at(5000).usable);
+}
+
+#[test]
+fn chain_is_ordered_leaf_to_root_whatever_the_file_order() {
+    let fx = Fixtures::new();
+    let root = fx.self_signed("root", &fx.ec("root", "P-384"), 3650, &["-addext", "basicConstraints=critical,CA:true"]);
+    let inter_key = fx.ec("inter", "P-256");
+    let inter = fx.issued("inter", &inter_key, &root, "basicConstraints=critical,CA:true\n", &["-days", "900"]);
+    let leaf = fx.issued("leaf", &fx.rsa("leaf", 2048), &inter, "extendedKeyUsage=clientAuth\n", &["-days", "90"]);
+    let path = fx.p12("chain", &leaf, &[&root.cert, &inter.cert], "pw", &[]);
+    let (report, contents) = mtls_sdk::open_p12(&std::fs::read(&path).unwrap(), "pw", &InspectOptions::at(now_unix()));
+    assert!(report.usable, "{report:#?}");
+    let subjects: Vec<&str> = report.chain.iter().map(|c| c.subject.as_str()).collect();
+    assert_eq!(subjects, ["CN=inter,O=Test Brand", "CN=root,O=Test Brand"]);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    let chain = contents.unwrap().certificate_chain;
+    assert_eq!(chain, [cert_der(&leaf.cert), cert_der(&inter.cert), cert_der(&root.cert)]);
+}
+
+#[test]
+fn validity_is_judged_at_the_given_time() {
+    let fx = Fixtures::new();
+    let cred = fx.self_signed("k", &fx.ec("k", "P-256"), 100, &[]);
+    let p12 = std::fs::read(fx.p12("k", &cred, &[], "pw", &[])).unwrap();
+    let report = inspect_bytes(&p12, "pw");
+    let cert = report.certificate.clone().unwrap();
+    let not_before = parse_rfc3339(&cert.not_before);
+    let not_after = parse_rfc3339(&cert.not_after);
+    let at = |t: i64| inspect_p12(&p12, "pw", &InspectOptions::at(t));
+    assert_eq!(codes(&at(not_before - 1).problems), ["not_yet_valid"]);
+    assert!(at(not_before).usable);
+    assert!(at(not_after).usable);
+    assert_eq!(codes(&at(not_after + 1).problems), ["expired"]);
+    assert!(codes(&at(not_after - 29 * 86400).warnings).contains(&"expires_soon"));
+    assert!(!codes(&at(not_after - 31 * 86400).warnings).contains(&"expires_soon"));
+}
+
+#[test]
+fn report_facts_match_openssl() {
+    let fx = Fixtures::new();
+    let key = fx.rsa("k", 3072);
+    let cred = fx.self_signed(
+        "k",
+        &key,
+        30,
+        &["-addext", "subjectAltName=DNS:a.example,IP:10.1.2.3,email:x@example.com,URI:https://u.example/", "-addext", "keyUsage=digitalSignature,keyEncipherment", "-addext", "extendedKeyUsage=clientAuth,1.2.3.4"],
+    );
+    let report = inspect(&fx.p12("k", &cred, &[], "pw", &["-legacy"]), "pw");
+    assert!(report.usable, "{report:#?}");
+    let cert = report.certificate.unwrap();
+    let openssl_text = String::from_utf8(openssl(&["x509", "-in", cred.cert.to_str().unwrap(), "-noout", "-serial", "-fingerprint", "-sha256"])).unwrap();
+    let serial = openssl_text.lines().find_map(|l| l.strip_prefix("serial=")).unwrap().to_lowercase();
+    assert_eq!(cert.serial_number.trim_start_matches('0'), serial.trim_start_matches('0'));
+    let fingerprint = openssl_text.lines().find_map(|l| l.split_once("Fingerprint=")).unwrap().1.replace(':', "").to_lowercase();
+    assert_eq!(cert.fingerprint_sha256, fingerprint);
+    assert_eq!(cert.subject_alt_names, ["DNS:a.example", "IP:10.1.2.3", "email:x@example.com", "URI:https://u.example/"]);
+    assert_eq!(cert.key_usage, ["digitalSignature", "keyEncipherment"]);
+    assert_eq!(cert.extended_key_usage, ["clientAuth", "1.2.3.4"]);
+    let key_info = report.key.unwrap();
+    assert_eq!((key_info.algorithm.as_str(), key_info.bits), ("RSA", Some(3072)));
+    let container = report.container.unwrap();
+    assert_eq!((container.mac_algorithm.as_str(), container.mac_iterations), ("SHA-1", 2048));
+    let enc: Vec<(&str, &str)> = container.encryption.iter().map(|e| (e.bag.as_str(), e.algorithm.as_str())).collect();
+    assert_eq!(enc, [("certificates", "PBE-SHA1-RC2-40"), ("key", "PBE-SHA1-3DES")]);
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` to Unix seconds (days-from-civil, H. Hinnant), for the test only.
+fn parse_rfc3339(s: &str) -> i64 {
+    let n = |a: usize, b: usize| s[a..b].parse::<i64>().unwrap();
+    let (y, m, d) = (n(0, 4), n(5, 7), n(8, 10));
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 86400 + n(11, 13) * 3600 + n(14, 16) * 60 + n(17, 19)
+}

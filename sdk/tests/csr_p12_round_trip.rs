@@ -261,3 +261,177 @@ fn assert_openssl_reads(path: &str, profile: P12Profile, friendly_name: &str) {
         "{path}: opened with a wrong password"
     );
 }
+
+/// Keys as other tools write them (OpenSSL in every form users paste: PKCS#1, SEC1 with its
+/// EC PARAMETERS block, PKCS#8, encrypted PKCS#8 under PBES2 AES/3DES with SHA-256 or SHA-1 PRF
+/// and under PKCS#12 3DES; Ed25519 and P-521 keys) go into P12s that OpenSSL, the JDK and
+/// `inspect_p12` read.
+#[test]
+fn keys_written_by_openssl_in_every_form_build_usable_p12s() {
+    let dir = TestDir::new("key-forms");
+    let ca = TestCa::new(&dir);
+    let passphrase = "key pass";
+    let pass_arg = format!("pass:{passphrase}");
+    // (name, how to make the key PEM, needs passphrase)
+    let cases: Vec<(&str, Vec<&str>, bool)> = vec![
+        ("rsa-pkcs1", vec!["genrsa", "-traditional", "2048"], false),
+        (
+            "ec-sec1-with-params",
+            vec!["ecparam", "-genkey", "-name", "prime256v1"],
+            false,
+        ),
+        (
+            "p521-pkcs8",
+            vec![
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-521",
+            ],
+            false,
+        ),
+        (
+            "ed25519-pkcs8",
+            vec!["genpkey", "-algorithm", "ed25519"],
+            false,
+        ),
+        (
+            "pbes2-aes256-sha256",
+            vec!["pkcs8", "-topk8", "-v2", "aes256", "-passout", &pass_arg],
+            true,
+        ),
+        (
+            "pbes2-des3-sha1",
+            vec![
+                "pkcs8",
+                "-topk8",
+                "-v2",
+                "des3",
+                "-v2prf",
+                "hmacWithSHA1",
+                "-passout",
+                &pass_arg,
+            ],
+            true,
+        ),
+        (
+            "pkcs12-pbe-3des",
+            vec![
+                "pkcs8",
+                "-topk8",
+                "-v1",
+                "PBE-SHA1-3DES",
+                "-passout",
+                &pass_arg,
+            ],
+            true,
+        ),
+    ];
+    let plain_rsa = openssl_ok(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+    ]);
+    let plain_rsa_path = dir.write("plain-rsa.key", &plain_rsa);
+    let mut files = Vec::new();
+    for (name, args, encrypted) in cases {
+        let key_pem = if args[0] == "pkcs8" {
+            let mut with_input = args.clone();
+            with_input.extend(["-in", plain_rsa_path.as_str()]);
+            openssl_ok(&with_input)
+        } else {
+            openssl_ok(&args)
+        };
+        let key_path = dir.write(&format!("{name}.key"), &key_pem);
+        let mut csr_args = vec!["req", "-new", "-key", &key_path, "-subj", "/CN=interop"];
+        csr_args.extend(["-addext", "extendedKeyUsage=clientAuth"]);
+        if encrypted {
+            csr_args.extend(["-passin", pass_arg.as_str()]);
+        }
+        let csr_path = dir.write(&format!("{name}.csr"), openssl_ok(&csr_args));
+        let leaf = ca.sign(&dir, &csr_path, name);
+        let request = P12BuildRequest {
+            private_key_pem: &key_pem,
+            private_key_passphrase: encrypted.then_some(passphrase),
+            certificate_pem: &format!("{leaf}{}", ca.intermediate_pem),
+            password: PASSWORD,
+            profile: P12Profile::Modern,
+            friendly_name: Some(name),
+        };
+        let p12 = build_p12(&request).unwrap_or_else(|error| panic!("{name}: {error}"));
+        if encrypted {
+            let wrong = P12BuildRequest {
+                private_key_passphrase: Some("not it"),
+                ..request
+            };
+            let error = build_p12(&wrong).expect_err("wrong passphrase accepted");
+            assert_eq!(error.code(), "wrong_passphrase", "{name}: {error}");
+            let missing = P12BuildRequest {
+                private_key_passphrase: None,
+                ..request
+            };
+            assert_eq!(
+                build_p12(&missing).expect_err("no passphrase").code(),
+                "passphrase_required"
+            );
+        }
+        let path = dir.write(&format!("{name}.p12"), &p12);
+        let info = openssl(&[
+            "pkcs12",
+            "-info",
+            "-nokeys",
+            "-in",
+            &path,
+            "-passin",
+            &format!("pass:{PASSWORD}"),
+        ]);
+        assert!(
+            info.status.success(),
+            "{name}: openssl refused: {}",
+            info.stderr
+        );
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_secs() as i64;
+        let report = inspect_p12(&p12, PASSWORD, &InspectOptions::at(now));
+        assert!(report.usable, "{name}: not usable: {:?}", report.problems);
+        files.push(path);
+    }
+    for line in run_java_loader(PASSWORD, &files) {
+        assert!(
+            line.starts_with("OK ") && line.contains(" chain=2 "),
+            "JDK: {line}"
+        );
+    }
+}
+
+/// OpenSSL's "traditional" encrypted PEM is refused with advice, not misread.
+#[test]
+fn traditional_encrypted_pem_is_refused_with_advice() {
+    let key = openssl_ok(&[
+        "genrsa",
+        "-traditional",
+        "-aes256",
+        "-passout",
+        "pass:x",
+        "2048",
+    ]);
+    let request = P12BuildRequest {
+        private_key_pem: &key,
+        private_key_passphrase: Some("x"),
+        certificate_pem: "",
+        password: PASSWORD,
+        profile: P12Profile::Modern,
+        friendly_name: None,
+    };
+    let error = build_p12(&request).expect_err("traditional PEM accepted");
+    assert_eq!(error.code(), "unsupported_key_encryption");
+    assert!(
+        error.to_string().contains("openssl pkcs8 -topk8"),
+        "{error}"
+    );
+}

@@ -313,14 +313,27 @@ impl fmt::Display for KeyType {
 impl FromStr for KeyType {
     type Err = CsrError;
 
-    /// Reads a [`KeyType::name`], ignoring case.
+    /// Reads a [`KeyType::name`], ignoring case, spaces, `-` and `_` (`p256`, `RSA_2048`), or a
+    /// curve's SEC/X9.62 name (`secp256r1`, `prime256v1`, `secp384r1`).
     fn from_str(value: &str) -> Result<Self, CsrError> {
-        Self::ALL
-            .into_iter()
-            .find(|key_type| key_type.name().eq_ignore_ascii_case(value.trim()))
-            .ok_or_else(|| CsrError::UnsupportedKeyType {
-                key_type: value.to_owned(),
-            })
+        let squashed: String = value
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_' | ' '))
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        let key_type = match squashed.as_str() {
+            "P256" | "SECP256R1" | "PRIME256V1" => Self::P256,
+            "P384" | "SECP384R1" => Self::P384,
+            "RSA2048" => Self::Rsa2048,
+            "RSA3072" => Self::Rsa3072,
+            "RSA4096" => Self::Rsa4096,
+            _ => {
+                return Err(CsrError::UnsupportedKeyType {
+                    key_type: value.to_owned(),
+                });
+            }
+        };
+        Ok(key_type)
     }
 }
 
@@ -409,7 +422,11 @@ mod tests {
             assert_eq!(key_type.name().parse::<KeyType>().unwrap(), key_type);
         }
         assert_eq!("p-256".parse::<KeyType>().unwrap(), KeyType::P256);
-        assert!("RSA-1024".parse::<KeyType>().is_err());
+        assert_eq!("prime256v1".parse::<KeyType>().unwrap(), KeyType::P256);
+        assert_eq!("rsa_4096".parse::<KeyType>().unwrap(), KeyType::Rsa4096);
+        for unsupported in ["RSA-1024", "P-521", "Ed25519", "", "RSA"] {
+            assert!(unsupported.parse::<KeyType>().is_err(), "{unsupported}");
+        }
     }
 
     #[test]

@@ -201,7 +201,7 @@ impl MappingService {
     ) -> Result<Mapping, ApiError> {
         let (current, revision) = self.read_record(account, id).await?.ok_or_else(not_found)?;
         check_revision(if_match, revision)?;
-        let fields = MappingFields::parse(body, &self.rules(account))?;
+        let fields = MappingFields::parse(body, &self.rules(account, Some(current.service_code)))?;
         if let Some(given) = body.get("id").filter(|v| !v.is_null())
             && model::parse_id(given) != Some(id) {
                 return Err(model::invalid("id in the body differs from the id in the path"));
@@ -294,12 +294,12 @@ impl MappingService {
 
     // === helpers ===
 
-    fn rules<'a>(&'a self, account: &'a str) -> FieldRules<'a> {
-        FieldRules { account, services: &self.services, allow_http: self.allow_http }
+    fn rules<'a>(&'a self, account: &'a str, current_service: Option<u32>) -> FieldRules<'a> {
+        FieldRules { account, services: &self.services, allow_http: self.allow_http, current_service }
     }
 
     fn plan_create(&self, account: &str, item: &Value) -> Result<StoredMapping, ApiError> {
-        let fields = MappingFields::parse(item, &self.rules(account))?;
+        let fields = MappingFields::parse(item, &self.rules(account, None))?;
         let missing = fields.missing_for_create();
         let (Some(name), Some(certification_id), Some(service), Some(url)) =
             (fields.name, fields.certification_id, fields.service, fields.url)

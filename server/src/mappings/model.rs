@@ -86,6 +86,8 @@ pub(crate) struct FieldRules<'a> {
     pub(crate) account: &'a str,
     pub(crate) services: &'a [(String, u32)],
     pub(crate) allow_http: bool,
+    /// The service of the mapping being updated (`None` for a create).
+    pub(crate) current_service: Option<u32>,
 }
 
 impl MappingFields {
@@ -107,7 +109,7 @@ impl MappingFields {
                 invalid("certificationId must be the id of a certificate (a positive integer)")
             })?);
         }
-        fields.service = parse_service(object, rules.services)?;
+        fields.service = parse_service(object, rules)?;
         if let Some(url) = present(object, "url") {
             let url = url.as_str().ok_or_else(|| invalid("url must be a string"))?;
             fields.url = Some(normalize(url, rules.allow_http)?);
@@ -199,28 +201,36 @@ pub(crate) fn parse_id(value: &Value) -> Option<u64> {
     (1..=MAX_ID).contains(&id).then_some(id)
 }
 
-/// `serviceId` (code or name) and `serviceName` are both accepted; given both, they must agree.
+/// `serviceId` (code or name) and `serviceName` are both accepted. Given both and disagreeing,
+/// an update takes the one that differs from the mapping's current service (a client that read
+/// the mapping, changed one of the two and sent the whole object back); otherwise it is a 422.
 fn parse_service(
     object: &Map<String, Value>,
-    services: &[(String, u32)],
+    rules: &FieldRules<'_>,
 ) -> Result<Option<Service>, ApiError> {
-    let mut found: Option<Service> = None;
+    let mut given = Vec::with_capacity(2);
     for field in ["serviceId", "serviceName"] {
-        let Some(given) = present(object, field) else { continue };
-        let service = services::resolve_json(services, given).ok_or_else(|| {
-            let known: Vec<&str> = services.iter().map(|(n, _)| n.as_str()).collect();
+        let Some(value) = present(object, field) else { continue };
+        let service = services::resolve_json(rules.services, value).ok_or_else(|| {
+            let known: Vec<&str> = rules.services.iter().map(|(n, _)| n.as_str()).collect();
             ApiError::unprocessable(
                 "unknown_service",
                 format!("{field} names no configured service; expected one of {known:?} or its code"),
             )
         })?;
-        if let Some(earlier) = &found
-            && earlier.code != service.code {
-                return Err(invalid("serviceId and serviceName name different services"));
-            }
-        found = Some(service);
+        given.push(service);
     }
-    Ok(found)
+    match given.as_slice() {
+        [a, b] if a.code != b.code => {
+            let changed: Vec<&Service> =
+                given.iter().filter(|s| Some(s.code) != rules.current_service).collect();
+            match (rules.current_service, changed.as_slice()) {
+                (Some(_), [only]) => Ok(Some((*only).clone())),
+                _ => Err(invalid("serviceId and serviceName name different services")),
+            }
+        }
+        _ => Ok(given.into_iter().next()),
+    }
 }
 
 #[cfg(test)]
@@ -234,7 +244,7 @@ mod tests {
 
     fn parse(item: Value) -> Result<MappingFields, ApiError> {
         let services = services();
-        MappingFields::parse(&item, &FieldRules { account: "acc", services: &services, allow_http: false })
+        MappingFields::parse(&item, &FieldRules { account: "acc", services: &services, allow_http: false, current_service: None })
     }
 
     #[test]
@@ -272,6 +282,18 @@ mod tests {
             let error = parse(item.clone()).unwrap_err();
             assert_eq!((error.status.as_u16(), error.code), (422, code), "{item}");
         }
+    }
+
+    #[test]
+    fn an_update_takes_the_service_field_that_changed() {
+        let services = services();
+        let rules = FieldRules { account: "acc", services: &services, allow_http: false, current_service: Some(1) };
+        let changed_id = MappingFields::parse(&json!({"serviceId": "0", "serviceName": "IDP"}), &rules).unwrap();
+        assert_eq!(changed_id.service.map(|s| s.code), Some(0));
+        let changed_name = MappingFields::parse(&json!({"serviceId": "1", "serviceName": "TEST_SERVICE"}), &rules).unwrap();
+        assert_eq!(changed_name.service.map(|s| s.code), Some(0));
+        let same = MappingFields::parse(&json!({"serviceId": 1, "serviceName": "IDP"}), &rules).unwrap();
+        assert_eq!(same.service.map(|s| s.code), Some(1));
     }
 
     #[test]

@@ -153,6 +153,11 @@ async fn update_with_revisions() {
     let unconditional = service.update("acc", m.id, &json!({"url": "https://b.com/"}), None).await.unwrap();
     assert_eq!((unconditional.url.as_str(), unconditional.revision), ("https://b.com/", m.revision + 2));
     assert_eq!(service.get("acc", m.id).await.unwrap(), unconditional);
+    // A client sends back the whole object it read, with one field changed.
+    let mut whole = serde_json::to_value(&unconditional).unwrap();
+    whole["serviceId"] = json!("2");
+    let moved = service.update("acc", m.id, &whole, Some(unconditional.revision)).await.unwrap();
+    assert_eq!((moved.service_id.as_str(), moved.service_name.as_str()), ("2", "WEBHOOKS"));
     let wrong_id = service.update("acc", m.id, &json!({"id": m.id + 1}), None).await.unwrap_err();
     assert_eq!(wrong_id.code, "invalid_mapping");
     let missing = service.update("acc", m.id + 1, &json!({}), None).await.unwrap_err();

@@ -41,6 +41,8 @@ use model::{FieldRules, MappingFields};
 /// How long a claim whose mapping record is not (yet) there is respected before it may be taken
 /// over: far longer than any single create or update takes.
 pub const CLAIM_GRACE: Duration = Duration::from_secs(60);
+/// Longest account id: its store key segment (hex) must fit a 255-byte file name.
+pub const MAX_ACCOUNT_BYTES: usize = 100;
 /// Most mappings accepted in one create request.
 pub const MAX_BATCH: usize = 100;
 

@@ -27,7 +27,7 @@ use actix_web::http::StatusCode;
 
 use crate::certificates::{CertificateStatus, ClientMaterial};
 use crate::error::ApiError;
-use crate::mappings::{self, CertificateSource, StoredMapping, MAX_URL_BYTES};
+use crate::mappings::{self, CertificateSource, StoredMapping, MAX_ACCOUNT_BYTES, MAX_URL_BYTES};
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 
@@ -131,8 +131,8 @@ impl RuntimeCache {
         service: Option<u32>,
         normalized_url: &str,
     ) -> Result<Option<RuntimeMatch>, ApiError> {
-        if normalized_url.len() > MAX_URL_BYTES {
-            return Ok(None); // no mapping can have such a URL, and it would not fit the bound
+        if normalized_url.len() > MAX_URL_BYTES || account.len() > MAX_ACCOUNT_BYTES {
+            return Ok(None); // no mapping can have such a key, and it would not fit the bound
         }
         let key = CacheKey { account: account.to_owned(), service, url: normalized_url.to_owned() };
         let now = Instant::now();

@@ -43,6 +43,7 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
     auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
+    check_account(&account)?;
     let body = json_body::read(body).await?;
     let created = state.mappings.create(&account, &body).await?;
     state.mappings_changed(&account);
@@ -57,6 +58,7 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
     auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
+    check_account(&account)?;
     Ok(HttpResponse::Ok().json(state.mappings.list(&account).await?))
 }
 
@@ -68,6 +70,7 @@ async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
     auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
+    check_account(&account)?;
     let mapping = state.mappings.get(&account, parse_id(&id)?).await?;
     Ok(with_etag(StatusCode::OK, &mapping))
 }
@@ -81,6 +84,7 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
     auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
+    check_account(&account)?;
     let id = parse_id(&id)?;
     let if_match = if_match(&req)?;
     let body = json_body::read(body).await?;
@@ -97,10 +101,24 @@ async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
     auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
+    check_account(&account)?;
     let id = parse_id(&id)?;
     let mapping = state.mappings.delete(&account, id, if_match(&req)?).await?;
     state.mappings_changed(&account);
     Ok(HttpResponse::Ok().json(mapping))
+}
+
+/// Account ids longer than [`MAX_ACCOUNT_BYTES`](crate::mappings::MAX_ACCOUNT_BYTES) are no
+/// account of ours (and would not fit a store key). Checked after authorization, so a caller
+/// learns nothing it could not already act on.
+pub(crate) fn check_account(account: &str) -> Result<(), ApiError> {
+    if account.is_empty() || account.len() > crate::mappings::MAX_ACCOUNT_BYTES {
+        return Err(ApiError::bad_request(
+            "invalid_account",
+            format!("account ids have 1 to {} bytes", crate::mappings::MAX_ACCOUNT_BYTES),
+        ));
+    }
+    Ok(())
 }
 
 fn with_etag(status: StatusCode, mapping: &Mapping) -> HttpResponse {

@@ -1,16 +1,40 @@
-//! Certificate service: validate uploads with `mtls_sdk::open_p12`, store metadata and secrets,
-//! replace (rotation keeps the id, bumps `version`), delete, and hand the runtime the key and
-//! chain to present. Owns the store keys under `certificates/`.
+//! Certificate service (SPEC sections 3 and 5): validate uploads with [`mtls_sdk::open_p12`],
+//! store metadata and secrets, list, replace (rotation keeps the id and bumps `version`),
+//! delete, and hand the runtime the key and chain to present.
 //!
-//! Skeleton: the interface other modules rely on. Implemented by issue 3.
+//! Store layout (all keys owned here; `{a}` is the account as a hex [`segment`]):
+//! - `certificates/{a}/{id}`: the metadata ([`Certificate`] plus the leaf's notAfter). Writing it
+//!   is the commit point of a create or a replace.
+//! - `certificate-secrets/{a}/{id}/{version}`: P12 bytes, password, PKCS#8 key and chain. One key
+//!   per version, created before the metadata that points at it, so a reader never sees new
+//!   metadata with old secrets, and two racing replacements cannot both write version n+1.
+//! - `certificate-names/{a}/{hex name}`: create-only claim of a name for an id. Of two racing
+//!   creates (or renames) exactly one claim succeeds; the other answers 409. A claim whose
+//!   certificate does not exist (a crash between claim and metadata) is taken over once older
+//!   than [`CLAIM_GRACE_SECONDS`], so an in-flight create is never stolen.
+//! - `certificate-ids/{id}`: create-only claim of the id, so ids are unique across accounts and
+//!   never reused.
 
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use zeroize::Zeroizing;
 
+use crate::clock;
 use crate::error::ApiError;
-use crate::store::Store;
+use crate::store::{Expect, Store, StoreError, segment};
+
+/// How long a name claim without its certificate is respected before it may be taken over.
+pub const CLAIM_GRACE_SECONDS: i64 = 60;
+/// Longest certificate name, in characters (SPEC section 3).
+pub const MAX_NAME_CHARS: usize = 128;
+/// Ids stay below 2^53 so JavaScript numbers hold them exactly (SPEC section 3).
+pub const MAX_ID: u64 = (1 << 53) - 1;
+/// Most certificates accepted in one create request.
+pub const MAX_BATCH: usize = 100;
 
 /// Certificate as the API shows it (SPEC section 3). Never holds the P12, password or key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +105,126 @@ impl std::fmt::Debug for ClientMaterial {
     }
 }
 
+/// One certificate to create or the replacement of one: the P12, its password, and names.
+pub struct Upload {
+    /// Name (required to create; optional on replace, where it renames).
+    pub name: Option<String>,
+    /// Display name; defaults to the name.
+    pub display_name: Option<String>,
+    /// The PKCS#12 file.
+    pub p12: Zeroizing<Vec<u8>>,
+    /// Its password.
+    pub password: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upload").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// The answer to a create: what was saved and what could not be (after validation passed).
+#[derive(Debug, Clone, Serialize)]
+pub struct CreateOutcome {
+    /// Saved certificates (the wire name keeps LivePerson's spelling).
+    #[serde(rename = "successfulySavedCertificates")]
+    pub saved: Vec<Certificate>,
+    /// Certificates that could not be saved, with the reason.
+    #[serde(rename = "failedSaveToVaultCertificates")]
+    pub failed: Vec<FailedSave>,
+}
+
+/// A certificate of a create request that was valid but could not be saved.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedSave {
+    /// Its name.
+    pub name: String,
+    /// Stable code (`duplicate_certificate_name`, `store_unavailable`, ...).
+    pub code: String,
+    /// Human message.
+    pub message: String,
+}
+
+/// What is kept under `certificates/{a}/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredCertificate {
+    #[serde(flatten)]
+    certificate: Certificate,
+    not_after_unix: i64,
+}
+
+/// What is kept under `certificate-secrets/{a}/{id}/{version}`.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredSecrets {
+    p12: Zeroizing<String>,
+    password: Zeroizing<String>,
+    private_key_pkcs8: Zeroizing<String>,
+    chain: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NameClaim {
+    id: u64,
+    claimed_at: i64,
+}
+
+/// A validated upload: the report's facts and the decrypted material.
+struct Opened {
+    name: Option<String>,
+    display_name: Option<String>,
+    facts: Facts,
+    secrets: StoredSecrets,
+}
+
+struct Facts {
+    subject: String,
+    issuer: String,
+    serial_number: String,
+    fingerprint_sha256: String,
+    key_algorithm: String,
+    not_after: String,
+    not_after_unix: i64,
+}
+
+/// Runs the SPEC section 2 rules on `p12` with `password` off the async executor.
+///
+/// # Errors
+/// 500 when the check could not run (a bug); the report is in the `Ok` value either way.
+pub async fn inspect(
+    p12: Zeroizing<Vec<u8>>,
+    password: Zeroizing<String>,
+    max_iterations: u64,
+) -> Result<(mtls_sdk::P12Report, Option<mtls_sdk::P12Contents>), ApiError> {
+    let options = mtls_sdk::InspectOptions { now_unix: clock::now_unix(), max_iterations };
+    actix_web::rt::task::spawn_blocking(move || mtls_sdk::open_p12(&p12, &password, &options))
+        .await
+        .map_err(|_| {
+            tracing::error!("the P12 inspection task failed");
+            ApiError::internal()
+        })
+}
+
+/// Checks a certificate name: 1-128 characters, not blank, no control characters.
+///
+/// # Errors
+/// 422 `invalid_certificate`.
+pub fn check_name(name: &str) -> Result<(), ApiError> {
+    let chars = name.chars().count();
+    if chars == 0 || name.trim().is_empty() || chars > MAX_NAME_CHARS {
+        return Err(ApiError::unprocessable(
+            "invalid_certificate",
+            format!("name must be 1 to {MAX_NAME_CHARS} characters and not blank"),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(ApiError::unprocessable("invalid_certificate", "name must not contain control characters"));
+    }
+    Ok(())
+}
+
 /// Certificate operations over the store.
 pub struct CertificateService {
     store: Arc<dyn Store>,
@@ -97,20 +241,410 @@ impl CertificateService {
     /// # Errors
     /// 503 when the store is down.
     pub async fn get(&self, account: &str, id: u64) -> Result<Option<Certificate>, ApiError> {
-        let _ = (&self.store, account, id);
-        Ok(None)
+        Ok(self.read_meta(account, id).await?.map(|(stored, _)| present(stored)))
     }
 
-    /// The key and chain of certificate `id` of `account`: one O(1) store read.
+    /// The key and chain of certificate `id` of `account`: two O(1) store reads (the metadata
+    /// names the version whose secrets to read).
     ///
     /// # Errors
     /// 503 when the store is down.
-    pub async fn client_material(
+    pub async fn client_material(&self, account: &str, id: u64) -> Result<Option<ClientMaterial>, ApiError> {
+        let Some((stored, _)) = self.read_meta(account, id).await? else {
+            return Ok(None);
+        };
+        let version = stored.certificate.version;
+        let Some(secrets) = self.store.read(&secrets_key(account, id, version)).await? else {
+            tracing::warn!(id, version, "certificate metadata without its secrets");
+            return Ok(None);
+        };
+        let secrets: StoredSecrets = serde_json::from_value(secrets.value)
+            .map_err(|_| StoreError::Corrupt(format!("secrets of certificate {id}")))?;
+        let corrupt = || ApiError::from(StoreError::Corrupt(format!("secrets of certificate {id}")));
+        let private_key_pkcs8 = Zeroizing::new(STANDARD.decode(secrets.private_key_pkcs8.as_bytes()).map_err(|_| corrupt())?);
+        let certificate_chain = secrets
+            .chain
+            .iter()
+            .map(|c| STANDARD.decode(c).map_err(|_| corrupt()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(ClientMaterial { certificate_id: id, version, private_key_pkcs8, certificate_chain }))
+    }
+
+    /// Every certificate of `account`, by id.
+    ///
+    /// # Errors
+    /// 503 when the store is down.
+    pub async fn list(&self, account: &str) -> Result<Vec<Certificate>, ApiError> {
+        let names = self.store.list(&format!("certificates/{}", segment(account))).await?;
+        let mut out = Vec::new();
+        for name in names {
+            let Ok(id) = name.parse::<u64>() else { continue };
+            if let Some((stored, _)) = self.read_meta(account, id).await? {
+                out.push(present(stored));
+            }
+        }
+        out.sort_by_key(|c| c.id);
+        Ok(out)
+    }
+
+    /// Validates every upload (SPEC section 2 and the name rules), then stores them one by one.
+    /// Nothing is written unless every item is valid and every name is free.
+    ///
+    /// # Errors
+    /// 422 `p12_not_usable` (details: the report) or `invalid_certificate`; 409
+    /// `duplicate_certificate_name`; 503 when the store is down before anything was saved.
+    pub async fn create_many(
+        &self,
+        account: &str,
+        uploads: Vec<Upload>,
+        max_iterations: u64,
+    ) -> Result<CreateOutcome, ApiError> {
+        let mut opened = Vec::with_capacity(uploads.len());
+        let mut names = std::collections::HashSet::new();
+        for (index, upload) in uploads.into_iter().enumerate() {
+            let at = |e: ApiError| at_item(e, index);
+            let name = upload.name.clone().unwrap_or_default();
+            check_name(&name).map_err(at)?;
+            if !names.insert(name.clone()) {
+                return Err(at(duplicate_name(&name)));
+            }
+            opened.push(open(upload, max_iterations).await.map_err(at)?);
+        }
+        for (index, item) in opened.iter().enumerate() {
+            let name = item.name.as_deref().unwrap_or_default();
+            if self.name_taken(account, name).await? {
+                return Err(at_item(duplicate_name(name), index));
+            }
+        }
+        let mut outcome = CreateOutcome { saved: Vec::new(), failed: Vec::new() };
+        for item in opened {
+            let name = item.name.clone().unwrap_or_default();
+            match self.insert(account, item).await {
+                Ok(certificate) => outcome.saved.push(certificate),
+                // Nothing saved yet: the request fails as a whole, with the item's reason.
+                Err(error) if outcome.saved.is_empty() && outcome.failed.is_empty() && is_whole_failure(&error) => {
+                    return Err(error);
+                }
+                Err(error) => outcome.failed.push(FailedSave {
+                    name,
+                    code: error.code.to_owned(),
+                    message: error.message.clone(),
+                }),
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Replaces certificate `id` of `account` with `upload` (rotation: the id stays, `version`
+    /// grows by one, an optional new name is claimed).
+    ///
+    /// # Errors
+    /// 404 `certificate_not_found`; 422; 409 on a taken name or a concurrent replacement; 503.
+    pub async fn replace(
         &self,
         account: &str,
         id: u64,
-    ) -> Result<Option<ClientMaterial>, ApiError> {
-        let _ = (&self.store, account, id);
-        Ok(None)
+        upload: Upload,
+        max_iterations: u64,
+    ) -> Result<Certificate, ApiError> {
+        let Some((current, store_version)) = self.read_meta(account, id).await? else {
+            return Err(not_found());
+        };
+        if let Some(name) = &upload.name {
+            check_name(name)?;
+        }
+        let opened = open(upload, max_iterations).await?;
+        let old = current.certificate;
+        let new_name = opened.name.clone().filter(|n| *n != old.name);
+        if let Some(name) = &new_name {
+            if self.name_taken(account, name).await? || !self.claim_name(account, name, id).await? {
+                return Err(duplicate_name(name));
+            }
+        }
+        let version = old.version.saturating_add(1);
+        let secrets_key = secrets_key(account, id, version);
+        let secrets = serde_json::to_value(&opened.secrets).map_err(|_| ApiError::internal())?;
+        if let Err(error) = self.store.write(&secrets_key, &secrets, Expect::Absent).await {
+            self.release_new_name(account, new_name.as_deref(), id).await;
+            return Err(concurrent(error));
+        }
+        let now = clock::format_rfc3339(clock::now_unix());
+        let display_name = opened.display_name.clone().or_else(|| new_name.clone()).unwrap_or_else(|| old.display_name.clone());
+        let stored = StoredCertificate {
+            certificate: Certificate {
+                name: new_name.clone().unwrap_or_else(|| old.name.clone()),
+                display_name,
+                version,
+                updated_at: now,
+                ..facts_into(&opened.facts, old.clone())
+            },
+            not_after_unix: opened.facts.not_after_unix,
+        };
+        let value = serde_json::to_value(&stored).map_err(|_| ApiError::internal())?;
+        if let Err(error) = self.store.write(&meta_key(account, id), &value, Expect::Version(store_version)).await {
+            let _ = self.store.delete(&secrets_key).await;
+            self.release_new_name(account, new_name.as_deref(), id).await;
+            return Err(concurrent(error));
+        }
+        // The new version is committed; the old secrets and the old name are garbage now.
+        self.forget(&self::secrets_key(account, id, old.version)).await;
+        if new_name.is_some() {
+            self.forget(&name_key(account, &old.name)).await;
+        }
+        Ok(present(stored))
+    }
+
+    /// Deletes certificate `id` of `account` and answers it with `deleted: true`. The caller
+    /// checks first that no mapping uses it.
+    ///
+    /// # Errors
+    /// 404 `certificate_not_found`; 503.
+    pub async fn delete(&self, account: &str, id: u64) -> Result<Certificate, ApiError> {
+        let Some((stored, _)) = self.read_meta(account, id).await? else {
+            return Err(not_found());
+        };
+        self.store.delete(&meta_key(account, id)).await?;
+        self.forget(&secrets_key(account, id, stored.certificate.version)).await;
+        self.forget(&name_key(account, &stored.certificate.name)).await;
+        let mut certificate = present(stored);
+        certificate.deleted = true;
+        Ok(certificate)
+    }
+
+    async fn read_meta(&self, account: &str, id: u64) -> Result<Option<(StoredCertificate, u64)>, ApiError> {
+        if id == 0 || id > MAX_ID {
+            return Ok(None);
+        }
+        let Some(found) = self.store.read(&meta_key(account, id)).await? else {
+            return Ok(None);
+        };
+        let stored: StoredCertificate = serde_json::from_value(found.value)
+            .map_err(|_| StoreError::Corrupt(format!("certificate {id}")))?;
+        // Defence in depth: the key already scopes by account.
+        if stored.certificate.site_id != account || stored.certificate.id != id {
+            return Ok(None);
+        }
+        Ok(Some((stored, found.version)))
+    }
+
+    /// True when a live certificate holds `name` (a stale claim does not count).
+    async fn name_taken(&self, account: &str, name: &str) -> Result<bool, ApiError> {
+        match self.store.read(&name_key(account, name)).await? {
+            None => Ok(false),
+            Some(found) => {
+                let claim: NameClaim = serde_json::from_value(found.value)
+                    .map_err(|_| StoreError::Corrupt("certificate name claim".to_owned()))?;
+                Ok(self.read_meta(account, claim.id).await?.is_some_and(|(s, _)| s.certificate.name == name))
+            }
+        }
+    }
+
+    /// Claims `name` for `id`; `false` when a live certificate or an in-flight create holds it.
+    async fn claim_name(&self, account: &str, name: &str, id: u64) -> Result<bool, ApiError> {
+        let key = name_key(account, name);
+        let now = clock::now_unix();
+        let claim = serde_json::to_value(NameClaim { id, claimed_at: now }).map_err(|_| ApiError::internal())?;
+        match self.store.write(&key, &claim, Expect::Absent).await {
+            Ok(_) => return Ok(true),
+            Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let Some(found) = self.store.read(&key).await? else {
+            // Released in between: try once more.
+            return Ok(self.store.write(&key, &claim, Expect::Absent).await.is_ok());
+        };
+        let held: NameClaim = serde_json::from_value(found.value)
+            .map_err(|_| StoreError::Corrupt("certificate name claim".to_owned()))?;
+        let live = self.read_meta(account, held.id).await?.is_some_and(|(s, _)| s.certificate.name == name);
+        if live || now.saturating_sub(held.claimed_at) < CLAIM_GRACE_SECONDS {
+            return Ok(false);
+        }
+        match self.store.write(&key, &claim, Expect::Version(found.version)).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn insert(&self, account: &str, item: Opened) -> Result<Certificate, ApiError> {
+        let id = self.claim_id(account).await?;
+        let name = item.name.clone().unwrap_or_default();
+        if !self.claim_name(account, &name, id).await? {
+            return Err(duplicate_name(&name));
+        }
+        let secrets = serde_json::to_value(&item.secrets).map_err(|_| ApiError::internal())?;
+        if let Err(error) = self.store.write(&secrets_key(account, id, 1), &secrets, Expect::Absent).await {
+            self.release_new_name(account, Some(&name), id).await;
+            return Err(error.into());
+        }
+        let now = clock::format_rfc3339(clock::now_unix());
+        let blank = Certificate {
+            id,
+            name: name.clone(),
+            display_name: item.display_name.clone().unwrap_or_else(|| name.clone()),
+            site_id: account.to_owned(),
+            status: CertificateStatus::Available,
+            expiration_date: String::new(),
+            deleted: false,
+            subject: String::new(),
+            issuer: String::new(),
+            serial_number: String::new(),
+            fingerprint_sha256: String::new(),
+            key_algorithm: String::new(),
+            version: 1,
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        let stored = StoredCertificate { certificate: facts_into(&item.facts, blank), not_after_unix: item.facts.not_after_unix };
+        let value = serde_json::to_value(&stored).map_err(|_| ApiError::internal())?;
+        if let Err(error) = self.store.write(&meta_key(account, id), &value, Expect::Absent).await {
+            self.forget(&secrets_key(account, id, 1)).await;
+            self.release_new_name(account, Some(&name), id).await;
+            return Err(error.into());
+        }
+        Ok(present(stored))
+    }
+
+    async fn claim_id(&self, account: &str) -> Result<u64, ApiError> {
+        for _ in 0..8 {
+            let mut bytes = [0u8; 8];
+            getrandom::fill(&mut bytes).map_err(|_| ApiError::internal())?;
+            let id = u64::from_le_bytes(bytes) & MAX_ID;
+            if id == 0 {
+                continue;
+            }
+            match self.store.write(&format!("certificate-ids/{id}"), &json!({ "account": account }), Expect::Absent).await {
+                Ok(_) => return Ok(id),
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ApiError::internal())
+    }
+
+    /// Releases a name claim we made for `id` (after a failed write); best effort.
+    async fn release_new_name(&self, account: &str, name: Option<&str>, id: u64) {
+        let Some(name) = name else { return };
+        let key = name_key(account, name);
+        if let Ok(Some(found)) = self.store.read(&key).await {
+            if serde_json::from_value::<NameClaim>(found.value).is_ok_and(|c| c.id == id) {
+                self.forget(&key).await;
+            }
+        }
+    }
+
+    /// Deletes garbage after a committed change; a failure only leaves garbage behind.
+    async fn forget(&self, key: &str) {
+        if let Err(error) = self.store.delete(key).await {
+            tracing::warn!(%error, "could not delete a superseded certificate entry; it stays as garbage");
+        }
     }
 }
+
+/// Validates one upload: runs the P12 rules and keeps what is needed.
+async fn open(upload: Upload, max_iterations: u64) -> Result<Opened, ApiError> {
+    let Upload { name, display_name, p12, password } = upload;
+    let (report, contents) = inspect(p12.clone(), password.clone(), max_iterations).await?;
+    let (true, Some(contents), Some(leaf), Some(key)) =
+        (report.usable, contents, report.certificate.as_ref(), report.key.as_ref())
+    else {
+        return Err(not_usable(&report));
+    };
+    let not_after_unix = clock::parse_rfc3339(&leaf.not_after).unwrap_or(i64::MAX);
+    let facts = Facts {
+        subject: leaf.subject.clone(),
+        issuer: leaf.issuer.clone(),
+        serial_number: leaf.serial_number.clone(),
+        fingerprint_sha256: leaf.fingerprint_sha256.clone(),
+        key_algorithm: key.algorithm.clone(),
+        not_after: leaf.not_after.clone(),
+        not_after_unix,
+    };
+    let secrets = StoredSecrets {
+        p12: Zeroizing::new(STANDARD.encode(p12.as_slice())),
+        password,
+        private_key_pkcs8: Zeroizing::new(STANDARD.encode(contents.private_key_pkcs8.as_slice())),
+        chain: contents.certificate_chain.iter().map(|c| STANDARD.encode(c)).collect(),
+    };
+    Ok(Opened { name, display_name, facts, secrets })
+}
+
+/// 422 `p12_not_usable` with the report as details (SPEC section 5).
+pub fn not_usable(report: &mtls_sdk::P12Report) -> ApiError {
+    let reasons: Vec<&str> = report.problems.iter().map(|p| p.message.as_str()).collect();
+    let message = if reasons.is_empty() {
+        "the P12 file is not usable".to_owned()
+    } else {
+        format!("the P12 file is not usable: {}", reasons.join("; "))
+    };
+    ApiError::unprocessable("p12_not_usable", message)
+        .with_details(serde_json::to_value(report).unwrap_or(serde_json::Value::Null))
+}
+
+fn facts_into(facts: &Facts, certificate: Certificate) -> Certificate {
+    Certificate {
+        subject: facts.subject.clone(),
+        issuer: facts.issuer.clone(),
+        serial_number: facts.serial_number.clone(),
+        fingerprint_sha256: facts.fingerprint_sha256.clone(),
+        key_algorithm: facts.key_algorithm.clone(),
+        expiration_date: facts.not_after.clone(),
+        ..certificate
+    }
+}
+
+/// The certificate as shown now: status follows the clock.
+fn present(stored: StoredCertificate) -> Certificate {
+    let mut certificate = stored.certificate;
+    certificate.status = if clock::now_unix() > stored.not_after_unix {
+        CertificateStatus::Expired
+    } else {
+        CertificateStatus::Available
+    };
+    certificate.deleted = false;
+    certificate
+}
+
+fn at_item(error: ApiError, index: usize) -> ApiError {
+    let message = format!("certificate {index}: {}", error.message);
+    ApiError { message, ..error }
+}
+
+fn is_whole_failure(error: &ApiError) -> bool {
+    error.status.is_server_error() || error.status == actix_web::http::StatusCode::CONFLICT
+}
+
+fn concurrent(error: StoreError) -> ApiError {
+    match error {
+        StoreError::Conflict => ApiError::conflict(
+            "concurrent_change",
+            "the certificate was changed by another request at the same time; reload and retry",
+        ),
+        other => other.into(),
+    }
+}
+
+/// 404 `certificate_not_found`: also the answer for another account's id.
+pub fn not_found() -> ApiError {
+    ApiError::not_found("certificate_not_found", "no certificate with this id in this account")
+}
+
+fn duplicate_name(name: &str) -> ApiError {
+    ApiError::conflict("duplicate_certificate_name", format!("a certificate named {name:?} already exists in this account"))
+        .with_details(json!({ "name": name }))
+}
+
+fn meta_key(account: &str, id: u64) -> String {
+    format!("certificates/{}/{id}", segment(account))
+}
+
+fn secrets_key(account: &str, id: u64, version: u32) -> String {
+    format!("certificate-secrets/{}/{id}/{version}", segment(account))
+}
+
+fn name_key(account: &str, name: &str) -> String {
+    format!("certificate-names/{}/{}", segment(account), segment(name))
+}
+
+#[cfg(test)]
+mod tests;

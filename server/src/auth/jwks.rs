@@ -84,7 +84,7 @@ pub(crate) fn parse(text: &[u8]) -> Result<Vec<ExternalKey>, String> {
     Ok(keys)
 }
 
-fn field<'a>(value: &'a Option<String>, name: &str) -> Result<Vec<u8>, String> {
+fn field(value: &Option<String>, name: &str) -> Result<Vec<u8>, String> {
     let value = value.as_deref().ok_or_else(|| format!("missing {name:?}"))?;
     URL_SAFE_NO_PAD
         .decode(value.trim_end_matches('='))

@@ -5,16 +5,23 @@
 
 use actix_web::web;
 
+pub mod admin;
+pub mod certificates;
 pub mod checks;
 pub mod json_body;
 pub mod mappings;
+pub mod multipart_form;
 pub mod ops;
+pub mod p12_test;
 pub mod portal;
 pub mod request_id;
 
 /// Registers every route of SPEC section 5. Each resource module adds its own routes here.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     ops::configure(cfg);
+    admin::configure(cfg);
+    certificates::configure(cfg);
+    p12_test::configure(cfg);
     portal::configure(cfg);
     mappings::configure(cfg);
     checks::configure(cfg);

@@ -1,14 +1,21 @@
 //! Operations endpoints: `/healthz`, `/readyz`, `/metrics`, `/openapi.json` (no credential,
 //! never throttled).
 
-use actix_web::{web, HttpResponse};
+use actix_web::{HttpResponse, web};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// The OpenAPI 3 description of every endpoint of SPEC section 5, written by hand and checked
+/// against the route table by tests.
+pub const OPENAPI_JSON: &str = include_str!("openapi.json");
+
 /// Routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz)).route("/readyz", web::get().to(readyz));
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics))
+        .route("/openapi.json", web::get().to(openapi));
 }
 
 /// `GET /healthz`: the process is up.
@@ -16,8 +23,18 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: the store answers.
+/// `GET /readyz`: the store answers; 503 `store_unavailable` otherwise.
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.store.ping().await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
+}
+
+/// `GET /metrics`: Prometheus text exposition format 0.0.4.
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render())
+}
+
+/// `GET /openapi.json`.
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(OPENAPI_JSON)
 }

@@ -1,0 +1,81 @@
+//! Reads a small `multipart/form-data` body (RFC 7578) into named parts, with one size limit over
+//! the whole body, turning every failure into the SPEC error body: 400 `malformed_request` for
+//! anything that is not a well-formed form, 413 `payload_too_large` past the limit (answered as
+//! soon as the limit is crossed, without reading the rest).
+
+use std::collections::HashMap;
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, web};
+use futures_util::StreamExt as _;
+use zeroize::Zeroizing;
+
+use crate::error::ApiError;
+
+/// The parts of a form by name; the first part of each name wins. Contents are wiped on drop
+/// (they hold P12 files and passwords).
+pub struct FormParts {
+    parts: HashMap<String, Zeroizing<Vec<u8>>>,
+}
+
+impl FormParts {
+    /// The bytes of part `name`.
+    pub fn bytes(&self, name: &str) -> Option<&Zeroizing<Vec<u8>>> {
+        self.parts.get(name)
+    }
+
+    /// Part `name` as UTF-8 text.
+    ///
+    /// # Errors
+    /// 400 when the part is not UTF-8.
+    pub fn text(&self, name: &str) -> Result<Option<Zeroizing<String>>, ApiError> {
+        match self.parts.get(name) {
+            None => Ok(None),
+            Some(bytes) => std::str::from_utf8(bytes)
+                .map(|s| Some(Zeroizing::new(s.to_owned())))
+                .map_err(|_| malformed(&format!("form part {name:?} must be UTF-8 text"))),
+        }
+    }
+}
+
+/// Reads the form from `payload`, at most `limit` bytes of part contents in all.
+///
+/// # Errors
+/// 400 `malformed_request`; 413 `payload_too_large`.
+pub async fn read(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<FormParts, ApiError> {
+    let is_form = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !is_form {
+        return Err(malformed("expected Content-Type: multipart/form-data"));
+    }
+    let mut multipart = Multipart::new(req.headers(), payload);
+    let mut parts: HashMap<String, Zeroizing<Vec<u8>>> = HashMap::new();
+    let mut total = 0usize;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(|_| malformed("the multipart body is malformed"))?;
+        let name = field.name().map(str::to_owned).unwrap_or_default();
+        let mut buf = Zeroizing::new(Vec::new());
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|_| malformed("the multipart body is malformed or truncated"))?;
+            total = total.saturating_add(chunk.len());
+            if total > limit {
+                return Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the form is larger than {limit} bytes"),
+                ));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        parts.entry(name).or_insert(buf);
+    }
+    Ok(FormParts { parts })
+}
+
+fn malformed(message: &str) -> ApiError {
+    ApiError::bad_request("malformed_request", message)
+}

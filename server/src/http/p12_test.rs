@@ -1,0 +1,46 @@
+//! The P12 tester (SPEC section 5): `POST /mtls/account/{account}/p12-test/multipart` with the
+//! form parts `file` and `password`, Bearer only. The answer is the report of SPEC section 2
+//! itself: 200 when usable, 422 when not. Nothing is stored.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use zeroize::Zeroizing;
+
+use crate::auth::{self, BEARER_ONLY};
+use crate::certificates;
+use crate::error::ApiError;
+use crate::http::multipart_form;
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/mtls/account/{account}/p12-test/multipart", web::post().to(test_p12));
+}
+
+/// Extracts the account, the `file` and `password` parts; answers the report.
+async fn test_p12(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let account = path.into_inner();
+    auth::authorize(&req, &state, BEARER_ONLY, Some(&account), None).await?;
+    let form = multipart_form::read(&req, payload, state.config.max_body_bytes).await?;
+    let file = form
+        .bytes("file")
+        .filter(|f| !f.is_empty())
+        .ok_or_else(|| ApiError::bad_request("malformed_request", "the form lacks the file part (the P12)"))?
+        .clone();
+    let password = form
+        .text("password")?
+        .ok_or_else(|| ApiError::bad_request("malformed_request", "the form lacks the password part"))?;
+    let password = Zeroizing::new(password.trim_end_matches(['\r', '\n']).to_owned());
+    let (report, _contents) = certificates::inspect(file, password, state.config.p12_max_iterations).await?;
+    let labels = if report.usable { "usable=\"true\"" } else { "usable=\"false\"" };
+    state.metrics.inc("mtls_p12_tests_total", labels);
+    Ok(if report.usable {
+        HttpResponse::Ok().json(report)
+    } else {
+        HttpResponse::UnprocessableEntity().json(report)
+    })
+}

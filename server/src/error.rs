@@ -136,3 +136,32 @@ impl From<crate::store::StoreError> for ApiError {
         }
     }
 }
+
+impl From<crate::forward::ForwardError> for ApiError {
+    fn from(error: crate::forward::ForwardError) -> Self {
+        use crate::forward::ForwardError as F;
+        match error {
+            F::TargetNotAllowed { origin } => Self::new(
+                StatusCode::FORBIDDEN,
+                "target_not_allowed",
+                format!(
+                    "target {origin} is on a loopback, private, link-local or otherwise \
+                     non-public address; allow its range with MTLS_ALLOWED_TARGET_CIDRS"
+                ),
+            ),
+            F::Transport { kind, origin, message } => {
+                let text = format!("{origin}: {message}");
+                Self::new(StatusCode::FAILED_DEPENDENCY, "transport_error", format!("the call to the target failed: {text}"))
+                    .with_details(serde_json::json!({ "errorFromTransport": kind.as_str(), "target": origin }))
+                    .with_header("LP-message-from-transport", text)
+                    .with_header("LP-error-from-transport", kind.as_str())
+            }
+            F::BodyTooLarge { limit } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("request body is larger than MTLS_MAX_BODY_BYTES ({limit} bytes)"),
+            ),
+            F::BadClientMaterial { .. } => Self::internal(),
+        }
+    }
+}

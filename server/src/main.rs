@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use actix_web::{middleware, web, App, HttpServer};
-use mtls_server::{config::Config, http, state::AppState, store};
+use mtls_server::{config::Config, http, state::AppState, store, throttle};
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
@@ -14,10 +14,12 @@ async fn main() -> std::io::Result<()> {
         config.listen = listen;
     }
     let listen = config.listen;
+    let throttle = throttle::start(&config).map_err(std::io::Error::other)?;
     let state = web::Data::new(AppState::new(config, Arc::new(store::memory::MemoryStore::default())));
     HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .wrap(throttle::middleware(&throttle))
             .wrap(middleware::from_fn(http::request_id::middleware))
             .configure(http::configure)
     })

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::auth::AuthState;
 use crate::certificates::CertificateService;
 use crate::config::Config;
+use crate::forward::Forwarder;
 use crate::mappings::MappingService;
 use crate::metrics::Metrics;
 use crate::runtime::RuntimeCache;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub runtime: RuntimeCache,
     /// Credentials: token issuer, external keys, app keys, nonces.
     pub auth: AuthState,
+    /// Wrap-and-forward: target guard and the client pools per certificate version.
+    pub forwarder: Forwarder,
 }
 
 impl AppState {
@@ -36,7 +39,8 @@ impl AppState {
     /// A configured file (`MTLS_JWKS_FILE`) cannot be used; the message names the variable.
     pub fn try_new(config: Config, store: Arc<dyn Store>) -> Result<Self, String> {
         let auth = AuthState::new(&config, store.clone())?;
-        Ok(Self::with_auth(config, store, auth))
+        let forwarder = Forwarder::new(&config)?;
+        Ok(Self::with_auth(config, store, auth, forwarder))
     }
 
     /// Like [`AppState::try_new`] for configurations without files to read (tests); a bad
@@ -46,10 +50,18 @@ impl AppState {
             tracing::error!(%error, "external token issuer disabled");
             AuthState::without_external_issuer(store.clone())
         });
-        Self::with_auth(config, store, auth)
+        let forwarder = Forwarder::new(&config).unwrap_or_else(|error| {
+            tracing::error!(%error, "extra target CA file ignored");
+            let mut plain = config.clone();
+            plain.extra_target_ca_file = None;
+            // Without a file to read, building the forwarder reads nothing and cannot fail.
+            #[allow(clippy::expect_used)]
+            Forwarder::new(&plain).expect("forwarder without files")
+        });
+        Self::with_auth(config, store, auth, forwarder)
     }
 
-    fn with_auth(config: Config, store: Arc<dyn Store>, auth: AuthState) -> Self {
+    fn with_auth(config: Config, store: Arc<dyn Store>, auth: AuthState, forwarder: Forwarder) -> Self {
         let metrics: Arc<Metrics> = Arc::default();
         let certificates = Arc::new(CertificateService::new(store.clone()));
         let mappings = MappingService::new(
@@ -65,13 +77,14 @@ impl AppState {
             config.runtime_cache_ttl,
             metrics.clone(),
         );
-        Self { config: Arc::new(config), store, metrics, certificates, mappings, runtime, auth }
+        Self { config: Arc::new(config), store, metrics, certificates, mappings, runtime, auth, forwarder }
     }
 
     /// Called after a certificate of `account` was replaced or deleted through this instance:
     /// the runtime cache and the forwarding pools drop what they hold for it at once.
     pub fn certificate_changed(&self, account: &str, id: u64) {
         self.runtime.invalidate_certificate(account, id);
+        self.forwarder.certificate_changed(id);
     }
 
     /// Called after a mapping of `account` changed through this instance.

@@ -8,6 +8,7 @@ use actix_web::web;
 pub mod admin;
 pub mod certificates;
 pub mod checks;
+pub mod forward;
 pub mod json_body;
 pub mod mappings;
 pub mod multipart_form;
@@ -25,4 +26,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     portal::configure(cfg);
     mappings::configure(cfg);
     checks::configure(cfg);
+    forward::configure(cfg);
 }

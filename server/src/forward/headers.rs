@@ -1,0 +1,152 @@
+//! Header rules of SPEC section 6: what the caller sent that may reach the target, and what the
+//! target answered that may reach the caller.
+//!
+//! Never forwarded to the target: the caller's own `Authorization` (a gateway credential), every
+//! `LP-*` header (instructions to the gateway), and hop-by-hop headers, which describe one
+//! connection and not the message (RFC 9110 section 7.6.1: `Connection` and every header it
+//! names, plus `Proxy-Connection`, `Keep-Alive`, `TE`, `Transfer-Encoding`, `Upgrade`,
+//! `Proxy-Authenticate`, `Proxy-Authorization`, `Trailer`). `Host` is set from the target URL,
+//! and `Expect` is answered by this hop. The same hop-by-hop rule applies to the response.
+
+use actix_web::http::header::HeaderMap as ActixHeaders;
+use reqwest::header::{HeaderMap as TargetHeaders, HeaderName, HeaderValue};
+
+/// Prefix of the gateway's own headers.
+pub const LP_PREFIX: &str = "lp-";
+
+/// RFC 9110 section 7.6.1 and the de-facto `Proxy-Connection`/`Keep-Alive`.
+const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "proxy-connection",
+    "keep-alive",
+    "te",
+    "transfer-encoding",
+    "upgrade",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "trailer",
+];
+
+/// Headers of the request to send to the target. `authorization` and `content_type` are the
+/// override values (`LP-authorization-override`, `LP-content-type-override`).
+pub fn request_headers(
+    incoming: &ActixHeaders,
+    authorization: Option<&HeaderValue>,
+    content_type: Option<&HeaderValue>,
+) -> TargetHeaders {
+    let named = connection_named(incoming.get_all("connection").filter_map(|v| v.to_str().ok()));
+    let mut out = TargetHeaders::with_capacity(incoming.len());
+    for (name, value) in incoming.iter() {
+        let key = name.as_str();
+        if key.starts_with(LP_PREFIX)
+            || key == "authorization"
+            || key == "host"
+            || key == "expect"
+            || is_hop_by_hop(key, &named)
+        {
+            continue;
+        }
+        // actix-web 4 and reqwest 0.13 use different majors of the `http` crate: convert by
+        // bytes (both sides already validated them, so the conversion cannot fail in practice).
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::from_bytes(key.as_bytes()), HeaderValue::from_bytes(value.as_bytes()))
+        {
+            out.append(name, value);
+        }
+    }
+    if let Some(value) = authorization {
+        out.insert(reqwest::header::AUTHORIZATION, value.clone());
+    }
+    if let Some(value) = content_type {
+        out.insert(reqwest::header::CONTENT_TYPE, value.clone());
+    }
+    out
+}
+
+/// The target's response headers that go back to the caller (hop-by-hop ones removed; the
+/// framing headers are set again by this server for its own connection).
+pub fn response_headers(target: &TargetHeaders) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
+    let named = connection_named(target.get_all("connection").iter().filter_map(|v| v.to_str().ok()));
+    target.iter().filter(move |(name, _)| {
+        let key = name.as_str();
+        key != "content-length" && !is_hop_by_hop(key, &named)
+    })
+}
+
+fn is_hop_by_hop(name: &str, named_by_connection: &[String]) -> bool {
+    HOP_BY_HOP.contains(&name) || named_by_connection.iter().any(|n| n == name)
+}
+
+/// Header names listed in `Connection` values (comma-separated tokens), lower-cased.
+fn connection_named<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
+    values
+        .flat_map(|v| v.split(','))
+        .map(|token| token.trim().to_ascii_lowercase())
+        .filter(|token| !token.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::{HeaderName as N, HeaderValue as V};
+
+    fn incoming(pairs: &[(&str, &str)]) -> ActixHeaders {
+        let mut map = ActixHeaders::new();
+        for (name, value) in pairs {
+            map.append(N::from_bytes(name.as_bytes()).unwrap(), V::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn strips_credentials_lp_and_hop_by_hop_headers() {
+        let map = incoming(&[
+            ("authorization", "Bearer gateway-token"),
+            ("lp-forward-url", "https://t.example/"),
+            ("lp-authorization-override", "Basic dGFyZ2V0"),
+            ("connection", "keep-alive, X-Secret-Hop"),
+            ("x-secret-hop", "1"),
+            ("keep-alive", "timeout=5"),
+            ("te", "trailers"),
+            ("transfer-encoding", "chunked"),
+            ("upgrade", "h2c"),
+            ("proxy-authorization", "Basic cHJveHk="),
+            ("proxy-connection", "keep-alive"),
+            ("trailer", "x-t"),
+            ("host", "gateway.example"),
+            ("expect", "100-continue"),
+            ("x-custom", "kept"),
+            ("x-custom", "twice"),
+            ("content-type", "text/plain"),
+            ("content-length", "5"),
+        ]);
+        let out = request_headers(&map, None, None);
+        let names: Vec<&str> = out.keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["x-custom", "content-type", "content-length"], "{out:?}");
+        assert_eq!(out.get_all("x-custom").iter().count(), 2);
+    }
+
+    #[test]
+    fn overrides_replace_authorization_and_content_type() {
+        let map = incoming(&[("authorization", "OAuth x"), ("content-type", "text/plain")]);
+        let auth = HeaderValue::from_static("Basic dGFyZ2V0");
+        let ct = HeaderValue::from_static("application/json");
+        let out = request_headers(&map, Some(&auth), Some(&ct));
+        assert_eq!(out.get("authorization").unwrap(), "Basic dGFyZ2V0");
+        assert_eq!(out.get("content-type").unwrap(), "application/json");
+        assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn response_drops_hop_by_hop_and_length() {
+        let mut map = TargetHeaders::new();
+        map.insert("connection", HeaderValue::from_static("close, x-hop"));
+        map.insert("x-hop", HeaderValue::from_static("1"));
+        map.insert("transfer-encoding", HeaderValue::from_static("chunked"));
+        map.insert("content-length", HeaderValue::from_static("3"));
+        map.insert("set-cookie", HeaderValue::from_static("a=b"));
+        let kept: Vec<&str> = response_headers(&map).map(|(n, _)| n.as_str()).collect();
+        assert_eq!(kept, ["set-cookie"]);
+    }
+}

@@ -1,0 +1,174 @@
+//! Failures of the call to the target, classified for the 424 answer of SPEC section 6
+//! (`LP-error-from-transport`: `dns`, `connect`, `tls`, `timeout`, `io`), and the refusals that
+//! happen before anything is sent.
+//!
+//! Messages are short, fixed phrases plus the target's origin (scheme, host, port): never the
+//! path or query (which may carry tokens), never an error's own text (which may quote data).
+
+use std::error::Error as StdError;
+use std::io;
+
+use super::guard::GuardError;
+
+/// The failure kinds callers see in `LP-error-from-transport`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// The target name did not resolve.
+    Dns,
+    /// TCP connection refused, reset or unreachable.
+    Connect,
+    /// TLS handshake failed: bad server certificate, or the target refused ours.
+    Tls,
+    /// Connect or total timeout.
+    Timeout,
+    /// The connection broke while the request or response was in flight.
+    Io,
+}
+
+impl TransportKind {
+    /// The header value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dns => "dns",
+            Self::Connect => "connect",
+            Self::Tls => "tls",
+            Self::Timeout => "timeout",
+            Self::Io => "io",
+        }
+    }
+}
+
+/// Why a forward did not produce a target response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ForwardError {
+    /// The target address is in a refused range (403 `target_not_allowed`).
+    #[error("target {origin} resolves to an address that is not allowed")]
+    TargetNotAllowed {
+        /// scheme://host:port of the target.
+        origin: String,
+    },
+    /// The call to the target failed (424).
+    #[error("{origin}: {message}")]
+    Transport {
+        /// The failure kind.
+        kind: TransportKind,
+        /// scheme://host:port of the target.
+        origin: String,
+        /// A short fixed phrase.
+        message: &'static str,
+    },
+    /// The request body went over `MTLS_MAX_BODY_BYTES` while streaming (413).
+    #[error("request body is larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// The mapped certificate's key or chain could not be turned into a TLS identity (500).
+    #[error("certificate {certificate_id} could not be loaded for TLS")]
+    BadClientMaterial {
+        /// Certificate id.
+        certificate_id: u64,
+    },
+}
+
+/// Classifies an error of the HTTP client for a request to `origin`.
+pub fn classify(error: &reqwest::Error, origin: &str) -> ForwardError {
+    let transport = |kind, message| ForwardError::Transport { kind, origin: origin.to_owned(), message };
+    let mut connect_refused = false;
+    let mut tls_alert = None;
+    let mut tls_other = false;
+    for cause in chain(error) {
+        if let Some(guard) = cause.downcast_ref::<GuardError>() {
+            return match guard {
+                GuardError::NotAllowed { .. } => {
+                    ForwardError::TargetNotAllowed { origin: origin.to_owned() }
+                }
+                GuardError::Dns => transport(TransportKind::Dns, "name does not resolve"),
+            };
+        }
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            match tls {
+                rustls::Error::AlertReceived(alert) => tls_alert = Some(*alert),
+                _ => tls_other = true,
+            }
+        }
+        if let Some(io) = cause.downcast_ref::<io::Error>() {
+            if matches!(
+                io.kind(),
+                io::ErrorKind::ConnectionRefused
+                    | io::ErrorKind::HostUnreachable
+                    | io::ErrorKind::NetworkUnreachable
+                    | io::ErrorKind::AddrNotAvailable
+            ) {
+                connect_refused = true;
+            }
+            // tokio-rustls wraps rustls errors in io::Error, and io::Error::source skips the
+            // wrapped error itself: look inside.
+            if let Some(tls) = io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+                match tls {
+                    rustls::Error::AlertReceived(alert) => tls_alert = Some(*alert),
+                    _ => tls_other = true,
+                }
+            }
+        }
+    }
+    if error.is_timeout() {
+        return transport(TransportKind::Timeout, "timed out");
+    }
+    if let Some(alert) = tls_alert {
+        use rustls::AlertDescription as A;
+        let message = match alert {
+            A::CertificateRequired | A::BadCertificate | A::UnknownCA | A::CertificateUnknown
+            | A::CertificateRevoked | A::CertificateExpired | A::AccessDenied
+            | A::UnsupportedCertificate => "target refused the client certificate",
+            _ => "target ended the TLS handshake",
+        };
+        return transport(TransportKind::Tls, message);
+    }
+    if tls_other {
+        return transport(TransportKind::Tls, "TLS handshake failed (target certificate not trusted or invalid)");
+    }
+    if connect_refused {
+        return transport(TransportKind::Connect, "connection refused");
+    }
+    if error.is_connect() {
+        return transport(TransportKind::Connect, "connection failed");
+    }
+    transport(TransportKind::Io, "connection to the target broke")
+}
+
+/// `error` and its sources.
+fn chain<'a>(error: &'a (dyn StdError + 'static)) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(error), |e: &&'a (dyn StdError + 'static)| (*e).source())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_have_stable_names_and_messages_name_the_origin_only() {
+        let names: Vec<&str> = [
+            TransportKind::Dns,
+            TransportKind::Connect,
+            TransportKind::Tls,
+            TransportKind::Timeout,
+            TransportKind::Io,
+        ]
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+        assert_eq!(names, ["dns", "connect", "tls", "timeout", "io"]);
+        let e = ForwardError::Transport {
+            kind: TransportKind::Dns,
+            origin: "https://t.example:8443".into(),
+            message: "name does not resolve",
+        };
+        assert_eq!(e.to_string(), "https://t.example:8443: name does not resolve");
+        assert_eq!(
+            ForwardError::BodyTooLarge { limit: 10 }.to_string(),
+            "request body is larger than 10 bytes"
+        );
+    }
+}

@@ -1,0 +1,214 @@
+//! `GET, POST, PUT, PATCH, DELETE /mtls/account/{a}`: wrap and forward (SPEC section 6).
+//!
+//! Extracts: the account from the path, the caller's credential (Bearer or oAuth1, for that
+//! account), the `LP-*` headers, and the body as a stream. Then: runtime lookup of the mapping →
+//! [`crate::forward::Forwarder::send`] → the target's status, headers and body streamed back,
+//! with `LP-certificate-id` naming the certificate presented (absent when none was).
+//!
+//! oAuth1 callers: the body is streamed, never read ahead, so form parameters of a
+//! `application/x-www-form-urlencoded` body are not part of the signature base string here.
+
+use actix_web::body::{BodyStream, SizedStream};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::TryStreamExt;
+
+use crate::auth::{self, Scheme};
+use crate::error::ApiError;
+use crate::forward::{headers, stream_payload, ForwardError, Outgoing};
+use crate::state::AppState;
+
+/// Response header naming the certificate presented to the target.
+pub const CERTIFICATE_ID_HEADER: &str = "lp-certificate-id";
+
+const FORWARD_URL: &str = "lp-forward-url";
+const SERVICE_NAME: &str = "lp-service-name";
+const AUTHORIZATION_OVERRIDE: &str = "lp-authorization-override";
+const CONTENT_TYPE_OVERRIDE: &str = "lp-content-type-override";
+const METHOD_OVERRIDE: &str = "lp-method-override";
+const STOP_IF_NOT_FOUND: &str = "lp-stop-if-certificate-not-found";
+
+const FORWARD_METRIC: &str = "mtls_forward_total";
+
+/// Routes of this module.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/mtls/account/{account}", web::get().to(forward))
+        .route("/mtls/account/{account}", web::post().to(forward))
+        .route("/mtls/account/{account}", web::put().to(forward))
+        .route("/mtls/account/{account}", web::patch().to(forward))
+        .route("/mtls/account/{account}", web::delete().to(forward));
+}
+
+/// What the `LP-*` headers ask for.
+struct Instructions {
+    /// Normalised target URL: the runtime lookup key.
+    normalized_url: String,
+    /// The URL to send to.
+    url: reqwest::Url,
+    service: Option<u32>,
+    authorization: Option<reqwest::header::HeaderValue>,
+    content_type: Option<reqwest::header::HeaderValue>,
+    method: reqwest::Method,
+    stop_if_not_found: bool,
+}
+
+async fn forward(
+    req: HttpRequest,
+    payload: web::Payload,
+    account: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let account = account.into_inner();
+    auth::authorize(&req, &state, &[Scheme::Bearer, Scheme::OAuth1], Some(&account), None).await?;
+    let instructions = instructions(&req, &state)?;
+    let limit = state.forwarder.max_body_bytes();
+    let declared_length = declared_length(&req)?;
+    if declared_length.is_some_and(|length| length > limit as u64) {
+        return Err(too_large(limit));
+    }
+
+    let found = state.runtime.find(&account, instructions.service, &instructions.normalized_url).await?;
+    let material = found.as_ref().map(|m| m.material.clone());
+    if material.is_none() && instructions.stop_if_not_found {
+        return Err(ApiError::bad_request(
+            "certificate_not_found",
+            "no enabled mapping with an available certificate for this account, service and URL",
+        ));
+    }
+
+    let has_body = declared_length.is_some_and(|n| n > 0) || req.headers().contains_key("transfer-encoding");
+    let outgoing = Outgoing {
+        method: instructions.method,
+        url: instructions.url,
+        headers: headers::request_headers(
+            req.headers(),
+            instructions.authorization.as_ref(),
+            instructions.content_type.as_ref(),
+        ),
+        body: has_body.then(|| stream_payload(payload, limit)),
+    };
+    let response = match state.forwarder.send(material.as_deref(), outgoing).await {
+        Ok(response) => response,
+        Err(error) => {
+            state.metrics.inc(FORWARD_METRIC, outcome_label(&error));
+            return Err(error.into());
+        }
+    };
+    state.metrics.inc(FORWARD_METRIC, "result=\"forwarded\"");
+    Ok(relay(response, material.map(|m| m.certificate_id)))
+}
+
+/// The target's response, streamed to the caller.
+fn relay(response: reqwest::Response, certificate_id: Option<u64>) -> HttpResponse {
+    let status = StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut builder = HttpResponse::build(status);
+    for (name, value) in headers::response_headers(response.headers()) {
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::from_bytes(name.as_str().as_bytes()), HeaderValue::from_bytes(value.as_bytes()))
+        {
+            builder.append_header((name, value));
+        }
+    }
+    if let Some(id) = certificate_id {
+        builder.insert_header((CERTIFICATE_ID_HEADER, id.to_string()));
+    }
+    let length = response.content_length();
+    let stream = response.bytes_stream().map_err(|error| {
+        // The status line is gone already: the caller sees a truncated body.
+        tracing::info!(error = %error.without_url(), "target response body broke off");
+        std::io::Error::other("target response body broke off")
+    });
+    match length {
+        Some(length) => builder.body(SizedStream::new(length, stream)),
+        None => builder.body(BodyStream::new(stream)),
+    }
+}
+
+fn instructions(req: &HttpRequest, state: &AppState) -> Result<Instructions, ApiError> {
+    let headers = req.headers();
+    let text = |name: &str| -> Result<Option<&str>, ApiError> {
+        headers
+            .get(name)
+            .map(|v| {
+                v.to_str().map_err(|_| {
+                    ApiError::bad_request("invalid_header", format!("{name} must be visible ASCII"))
+                })
+            })
+            .transpose()
+    };
+    let invalid_url = |message: String| ApiError::bad_request("invalid_forward_url", message);
+
+    let Some(target) = text(FORWARD_URL)? else {
+        return Err(invalid_url("the LP-forward-url header is required".into()));
+    };
+    let target = target.trim();
+    let allow_http = state.config.allow_plain_http_targets;
+    let normalized_url = mtls_sdk::normalize_url(target, allow_http)
+        .map_err(|e| invalid_url(format!("LP-forward-url: {e}")))?;
+    let url = reqwest::Url::parse(target)
+        .map_err(|_| invalid_url("LP-forward-url: not a valid absolute URL".into()))?;
+
+    let service = match text(SERVICE_NAME)?.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(given) => Some(
+            crate::services::resolve(&state.config.services, given)
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "unknown_service",
+                        "LP-service-name names no configured service; use a service name or code",
+                    )
+                })?
+                .code,
+        ),
+    };
+    let method = match text(METHOD_OVERRIDE)?.map(str::trim).filter(|s| !s.is_empty()) {
+        None => reqwest::Method::from_bytes(req.method().as_str().as_bytes())
+            .map_err(|_| ApiError::bad_request("invalid_method_override", "unsupported method"))?,
+        Some(given) => reqwest::Method::from_bytes(given.to_ascii_uppercase().as_bytes()).map_err(|_| {
+            ApiError::bad_request("invalid_method_override", "LP-method-override is not an HTTP method")
+        })?,
+    };
+    let passthrough = |name: &str| {
+        headers.get(name).and_then(|v| reqwest::header::HeaderValue::from_bytes(v.as_bytes()).ok())
+    };
+    Ok(Instructions {
+        normalized_url,
+        url,
+        service,
+        authorization: passthrough(AUTHORIZATION_OVERRIDE),
+        content_type: passthrough(CONTENT_TYPE_OVERRIDE),
+        method,
+        stop_if_not_found: text(STOP_IF_NOT_FOUND)?.is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+    })
+}
+
+/// The caller's `Content-Length`, when sent.
+fn declared_length(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
+    req.headers()
+        .get("content-length")
+        .map(|v| {
+            v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()).ok_or_else(|| {
+                ApiError::bad_request("invalid_header", "Content-Length must be a number")
+            })
+        })
+        .transpose()
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::from(ForwardError::BodyTooLarge { limit })
+}
+
+fn outcome_label(error: &ForwardError) -> &'static str {
+    use crate::forward::TransportKind as K;
+    match error {
+        ForwardError::TargetNotAllowed { .. } => "result=\"target_not_allowed\"",
+        ForwardError::BodyTooLarge { .. } => "result=\"too_large\"",
+        ForwardError::BadClientMaterial { .. } => "result=\"bad_certificate\"",
+        ForwardError::Transport { kind: K::Dns, .. } => "result=\"dns\"",
+        ForwardError::Transport { kind: K::Connect, .. } => "result=\"connect\"",
+        ForwardError::Transport { kind: K::Tls, .. } => "result=\"tls\"",
+        ForwardError::Transport { kind: K::Timeout, .. } => "result=\"timeout\"",
+        ForwardError::Transport { kind: K::Io, .. } => "result=\"io\"",
+    }
+}

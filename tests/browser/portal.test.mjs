@@ -1,38 +1,27 @@
-// The portal page (www/) in headless Chromium: it loads the npm package's browser entry under the
-// portal's Content-Security-Policy, and its P12 tester shows inspectP12's verdict for a file
-// chosen in the page, matching the native report.
-//
-// The page is served with the URL layout and CSP of server/src/http/portal.rs (`/`, `/portal/`,
-// `/pkg/`); the server's own serving of those paths is tested in server/tests/portal.rs.
+// The portal in headless Chromium, served by the real gateway binary at `/` (server/src/http/
+// portal.rs serves www/ and the built pkg/ under its Content-Security-Policy): the page loads the
+// npm package's browser entry, and its P12 tester shows inspectP12's verdict for a file chosen in
+// the page, matching the native report.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { makeFixtures, nativeReport, pkgDir, repoRoot } from '../node/helpers.mjs';
+import { linkPackage, makeFixtures, nativeReport } from '../node/helpers.mjs';
 import { launchChromium, openPage } from './chromium.mjs';
-import { startStaticServer } from './static-server.mjs';
-
-const wwwDir = path.join(repoRoot, 'www');
-// Same policy as CONTENT_SECURITY_POLICY in server/src/http/portal.rs.
-const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; "
-  + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+import { startGateway } from './gateway.mjs';
 
 let server;
 let browser;
 let fixtures;
 before(async () => {
+  linkPackage(); // fails early with a clear message when pkg/ is not built
   fixtures = makeFixtures();
-  server = await startStaticServer({
-    mounts: { '/portal/': wwwDir, '/pkg/': pkgDir },
-    pages: { '/': fs.readFileSync(path.join(wwwDir, 'index.html'), 'utf8') },
-    headers: { 'content-security-policy': CSP },
-  });
+  server = await startGateway();
   browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
-  await server?.close();
+  await server?.stop();
   if (fixtures) fs.rmSync(fixtures.dir, { recursive: true, force: true });
 });
 
@@ -73,4 +62,19 @@ test('the portal loads the SDK and tests P12 files in the page', async () => {
   assert.ok(refused.problems.includes('wrong_password'));
 
   assert.deepEqual(problems, []);
+});
+
+test('the gateway serves the built package with the types browsers need', async () => {
+  const manifest = await (await fetch(`${server.url}/pkg/package.json`)).json();
+  const entry = manifest.exports['.'].browser.replace(/^\.\//, '');
+  const module = await fetch(`${server.url}/pkg/${entry}`);
+  assert.equal(module.status, 200);
+  assert.equal(module.headers.get('content-type'), 'text/javascript; charset=utf-8');
+  const wasm = await fetch(`${server.url}/pkg/${entry.replace(/[^/]+$/, 'mtls_sdk_bg.wasm')}`);
+  assert.equal(wasm.status, 200);
+  assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+  const bytes = new Uint8Array(await wasm.arrayBuffer());
+  assert.deepEqual([...bytes.subarray(0, 4)], [0x00, 0x61, 0x73, 0x6d]); // "\0asm"
+  const page = await fetch(`${server.url}/`);
+  assert.match(page.headers.get('content-security-policy'), /script-src 'self' 'wasm-unsafe-eval'/);
 });

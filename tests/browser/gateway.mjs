@@ -1,0 +1,100 @@
+// Starts the real gateway binary (`mtls-server`, built by cargo) for browser tests: on
+// 127.0.0.1 with a free port, the embedded store in a fresh temporary directory, and a random
+// admin token. The caller stops it with `await gateway.stop()` (the process is also killed when
+// the test process exits).
+import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+import { repoRoot } from '../node/helpers.mjs';
+
+function buildServer() {
+  const out = execFileSync(
+    'cargo', ['build', '--quiet', '-p', 'mtls-server', '--bin', 'mtls-server', '--message-format=json'],
+    { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  for (const line of out.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const message = JSON.parse(line);
+    if (message.reason === 'compiler-artifact' && message.executable && message.target?.name === 'mtls-server') {
+      return message.executable;
+    }
+  }
+  throw new Error('cargo did not report the mtls-server executable');
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHealth(url, child, log) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`mtls-server exited with ${child.exitCode}: ${log()}`);
+    try {
+      const response = await fetch(`${url}/healthz`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`mtls-server did not answer /healthz within 30 s: ${log()}`);
+}
+
+/** Starts the gateway; resolves to `{ url, adminToken, stop }`. */
+export async function startGateway(extraEnv = {}) {
+  const binary = buildServer();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtls-gateway-'));
+  const port = await freePort();
+  const adminToken = crypto.randomBytes(24).toString('hex');
+  let output = '';
+  const child = spawn(binary, [], {
+    cwd: repoRoot, // the portal serves ./www and ./pkg
+    env: {
+      ...process.env,
+      MTLS_LISTEN: `127.0.0.1:${port}`,
+      MTLS_STORE: 'embedded',
+      MTLS_DATA_DIR: dataDir,
+      MTLS_ADMIN_TOKEN: adminToken,
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.on('data', (chunk) => { output += chunk; });
+  child.stderr.on('data', (chunk) => { output += chunk; });
+  const kill = () => child.exitCode === null && child.kill('SIGKILL');
+  process.on('exit', kill);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHealth(url, child, () => output);
+  } catch (error) {
+    kill();
+    throw error;
+  }
+  return {
+    url,
+    adminToken,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+        kill();
+      }
+      process.off('exit', kill);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

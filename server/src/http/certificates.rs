@@ -20,6 +20,7 @@ use zeroize::Zeroizing;
 use crate::auth::{self, BEARER_ONLY, CONFIGURATION};
 use crate::certificates::{self, CreateOutcome, MAX_BATCH, Upload};
 use crate::error::ApiError;
+use crate::http::mappings::check_account;
 use crate::http::multipart_form;
 use crate::state::AppState;
 
@@ -49,6 +50,7 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
     auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    check_account(&account)?;
     let body = read_json(payload, state.config.max_body_bytes).await?;
     let Value::Array(items) = body else {
         return Err(malformed("expected a JSON array of certificates"));
@@ -77,6 +79,7 @@ async fn create_by_file(
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
     auth::authorize(&req, &state, BEARER_ONLY, Some(&account), None).await?;
+    check_account(&account)?;
     let form = multipart_form::read(&req, payload, state.config.max_body_bytes).await?;
     let (p12, fields) = file_and_fields(&form)?;
     let upload = Upload {
@@ -99,6 +102,7 @@ async fn update_by_file(
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
     auth::authorize(&req, &state, BEARER_ONLY, Some(&account), None).await?;
+    check_account(&account)?;
     let form = multipart_form::read(&req, payload, state.config.max_body_bytes).await?;
     let (p12, fields) = file_and_fields(&form)?;
     let id = match fields.get("id") {
@@ -122,6 +126,7 @@ async fn update_by_file(
 async fn list(req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
     auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    check_account(&account)?;
     Ok(HttpResponse::Ok().json(state.certificates.list(&account).await?))
 }
 
@@ -133,6 +138,7 @@ async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
     auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    check_account(&account)?;
     let id = parse_id(&id)?;
     match state.certificates.get(&account, id).await? {
         Some(certificate) => Ok(HttpResponse::Ok().json(certificate)),
@@ -149,6 +155,7 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
     auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    check_account(&account)?;
     let id = parse_id(&id)?;
     let body = read_json(payload, state.config.max_body_bytes).await?;
     let upload = upload_from_json(&body, false)?;
@@ -166,6 +173,7 @@ async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
     auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    check_account(&account)?;
     let id = parse_id(&id)?;
     if state.certificates.get(&account, id).await?.is_none() {
         return Err(certificates::not_found());

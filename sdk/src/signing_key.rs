@@ -174,6 +174,9 @@ impl SigningKey {
                         PrivateKeyError::UnsupportedEncryption { what }
                     }
                     DecryptionError::Failed => PrivateKeyError::WrongPassphrase,
+                    DecryptionError::TooCostly => PrivateKeyError::UnsupportedEncryption {
+                        what: "a key derivation over 1,000,000 iterations or scrypt".to_owned(),
+                    },
                 })?;
                 Self::from_pkcs8_der(&decrypted).map_err(|error| match error {
                     // Garbage after a "successful" CBC unpadding means the passphrase was wrong.

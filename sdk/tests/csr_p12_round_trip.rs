@@ -435,3 +435,28 @@ fn traditional_encrypted_pem_is_refused_with_advice() {
         "{error}"
     );
 }
+
+/// An encrypted key asking for more than 1,000,000 PBKDF2 iterations is refused before any
+/// derivation (a hostile file must cost nothing, as SPEC section 2 rule 7 says for P12s).
+#[test]
+fn encrypted_key_over_the_iteration_cap_is_refused() {
+    let dir = TestDir::new("iteration-cap");
+    let plain = dir.write(
+        "plain.key",
+        openssl_ok(&["genpkey", "-algorithm", "ed25519"]),
+    );
+    let costly = openssl_ok(&[
+        "pkcs8", "-topk8", "-v2", "aes256", "-iter", "1000001", "-in", &plain, "-passout", "pass:x",
+    ]);
+    let request = P12BuildRequest {
+        private_key_pem: &costly,
+        private_key_passphrase: Some("x"),
+        certificate_pem: "",
+        password: PASSWORD,
+        profile: P12Profile::Modern,
+        friendly_name: None,
+    };
+    let error = build_p12(&request).expect_err("costly key accepted");
+    assert_eq!(error.code(), "unsupported_key_encryption", "{error}");
+    assert!(error.to_string().contains("1,000,000"), "{error}");
+}

@@ -102,6 +102,10 @@ pub(crate) fn encrypt(
     }
 }
 
+/// The most key-derivation iterations [`decrypt`] runs: SPEC section 2 rule 7's default cap, so
+/// a hostile encrypted key cannot make the caller spin.
+const MAX_DECRYPT_ITERATIONS: u32 = 1_000_000;
+
 /// Why [`decrypt`] failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum DecryptionError {
@@ -109,6 +113,9 @@ pub(crate) enum DecryptionError {
     Unsupported(String),
     /// Wrong password, or damaged data or parameters.
     Failed,
+    /// More iterations than [`MAX_DECRYPT_ITERATIONS`], or a scrypt KDF (whose cost this
+    /// builder does not bound); refused before any derivation.
+    TooCostly,
 }
 
 /// Decrypts data encrypted under PBES2 (as the `pkcs5` crate supports it) or
@@ -127,6 +134,10 @@ pub(crate) fn decrypt(
         PBES2 => {
             let parameters =
                 pbes2::Parameters::from_der(&parameters).map_err(|_| DecryptionError::Failed)?;
+            match parameters.kdf.pbkdf2() {
+                Some(pbkdf2) if pbkdf2.iteration_count <= MAX_DECRYPT_ITERATIONS => {}
+                _ => return Err(DecryptionError::TooCostly),
+            }
             parameters
                 .decrypt(password.utf8, ciphertext)
                 .map(Zeroizing::new)
@@ -141,6 +152,9 @@ pub(crate) fn decrypt(
         PBE_SHA1_3DES => {
             let parameters =
                 Pkcs12PbeParams::from_der(&parameters).map_err(|_| DecryptionError::Failed)?;
+            if parameters.iterations > MAX_DECRYPT_ITERATIONS {
+                return Err(DecryptionError::TooCostly);
+            }
             let (key, iv) = triple_des_key_iv(
                 password.bmp,
                 parameters.salt.as_bytes(),

@@ -344,3 +344,45 @@ fn error_messages_read_well() {
         );
     }
 }
+
+/// Bytes flipped and truncated in the key and certificate DER (re-wrapped as PEM) give an error
+/// or a P12, never a panic (SPEC section 11). Deterministic: a fixed linear congruential
+/// generator picks the positions.
+#[test]
+fn mangled_keys_and_certificates_never_panic() {
+    let (key_pem, leaf_pem) = key_and_certificate("leaf");
+    let (_, key_der) = der::pem::decode_vec(key_pem.as_bytes()).unwrap();
+    let (_, cert_der) = der::pem::decode_vec(leaf_pem.as_bytes()).unwrap();
+    let pem =
+        |label, der: &[u8]| der::pem::encode_string(label, der::pem::LineEnding::LF, der).unwrap();
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move |bound: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(state >> 33).unwrap() % bound
+    };
+    for round in 0..400 {
+        let mangle_key = round % 2 == 0;
+        let mut der = if mangle_key {
+            key_der.clone()
+        } else {
+            cert_der.clone()
+        };
+        if round % 5 == 0 {
+            der.truncate(next(der.len()));
+        } else {
+            for _ in 0..=next(3) {
+                let position = next(der.len());
+                der[position] ^= 1 << next(8);
+            }
+        }
+        let (key, certificates) = if mangle_key {
+            (pem("PRIVATE KEY", &der), leaf_pem.clone())
+        } else {
+            (key_pem.clone(), pem("CERTIFICATE", &der))
+        };
+        // Ok (a flip in a signature or an unused field) or Err; both are fine, a panic is not.
+        let _ = build_p12(&request(&key, &certificates, P12Profile::Legacy));
+    }
+}

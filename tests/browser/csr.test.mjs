@@ -53,6 +53,8 @@ test('generateCsr in Chromium uses WebCrypto, and its CSR and key make a usable 
     ['P-256', 'ECDSA P-256'],
     ['P-384', 'ECDSA P-384'],
     ['RSA-2048', 'RSASSA-PKCS1-v1_5 2048'],
+    ['RSA-3072', 'RSASSA-PKCS1-v1_5 3072'],
+    ['RSA-4096', 'RSASSA-PKCS1-v1_5 4096'],
   ];
   for (const [keyType, webCryptoCall] of cases) {
     const generated = await page.evaluate(async (keyType) => {
@@ -66,6 +68,8 @@ test('generateCsr in Chromium uses WebCrypto, and its CSR and key make a usable 
     }, keyType);
     assert.deepEqual(generated.calls, [webCryptoCall], `${keyType}: WebCrypto generateKey calls`);
     const text = ca.verifyCsr(generated.csrPem, `browser-${keyType}`);
+    const expectedKey = keyType.startsWith('RSA') ? `Public-Key: (${keyType.slice(4)} bit)` : `NIST CURVE: ${keyType}`;
+    assert.ok(text.includes(expectedKey), `${keyType}: ${text}`);
     assert.ok(text.includes('TLS Web Client Authentication'), text);
     assert.ok(text.includes('DNS:browser.example.com'), text);
 

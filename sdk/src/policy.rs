@@ -4,6 +4,8 @@
 //! rules on keys and certificates (4, 5, 6) to the decoded values. Every rule adds problems or
 //! warnings to one report; a file is usable when no rule found a problem.
 
+use std::collections::HashMap;
+
 use zeroize::Zeroizing;
 
 use crate::pfx::read::{read_pfx, BagLink, KeyEntry};
@@ -251,17 +253,25 @@ fn check_java_pairing(key: &BagLink, leaf: usize, certs: &[(Cert, BagLink)], pro
 }
 
 /// Orders the other certificates leaf → root by issuer and subject names; warns when the chain
-/// does not reach a self-issued certificate or certificates are left over.
-fn order_chain(leaf: &Cert, mut rest: Vec<Cert>, warnings: &mut Vec<Finding>) -> Vec<Cert> {
-    let mut chain: Vec<Cert> = Vec::with_capacity(rest.len());
+/// does not reach a self-issued certificate or certificates are left over. Linear in the number
+/// of certificates (an index by subject), whatever a hostile file holds.
+fn order_chain(leaf: &Cert, rest: Vec<Cert>, warnings: &mut Vec<Finding>) -> Vec<Cert> {
+    let mut by_subject: HashMap<&[u8], Vec<usize>> = HashMap::new();
+    for (i, cert) in rest.iter().enumerate() {
+        by_subject.entry(cert.subject_der.as_slice()).or_default().push(i);
+    }
+    let mut used = vec![false; rest.len()];
+    let mut order = Vec::new();
     let mut current = leaf;
     let mut complete = leaf.is_self_issued();
     while !complete {
-        let Some(next) = rest.iter().position(|c| c.subject_der == current.issuer_der) else {
-            break;
-        };
-        chain.push(rest.swap_remove(next));
-        current = chain.last().unwrap_or(leaf);
+        let next = by_subject
+            .get(current.issuer_der.as_slice())
+            .and_then(|candidates| candidates.iter().copied().find(|&i| !used[i]));
+        let Some(i) = next else { break };
+        used[i] = true;
+        order.push(i);
+        current = &rest[i];
         complete = current.is_self_issued();
     }
     if !complete {
@@ -274,13 +284,16 @@ fn order_chain(leaf: &Cert, mut rest: Vec<Cert>, warnings: &mut Vec<Finding>) ->
             ),
         ));
     }
-    if !rest.is_empty() {
+    let leftovers = used.iter().filter(|u| !**u).count();
+    if leftovers > 0 {
         warnings.push(Finding::new(
             "unrelated_certificates",
-            format!("{} certificates in the file are not part of the leaf's chain", rest.len()),
+            format!("{leftovers} certificates in the file are not part of the leaf's chain"),
         ));
-        chain.append(&mut rest);
     }
+    let mut slots: Vec<Option<Cert>> = rest.into_iter().map(Some).collect();
+    let mut chain: Vec<Cert> = order.iter().filter_map(|&i| slots[i].take()).collect();
+    chain.extend(slots.into_iter().flatten());
     chain
 }
 

@@ -72,6 +72,7 @@ pub(crate) struct PrivateKey {
     public_spki: Option<Vec<u8>>,
     /// For key types without derivation: the algorithm OID and parameters to compare.
     algorithm_der: Vec<u8>,
+    algorithm_oid: Oid,
     /// For keys whose PKCS#8 carries its public key (EC of other curves): those bits.
     embedded_public: Option<Vec<u8>>,
 }
@@ -154,11 +155,19 @@ impl PrivateKey {
                 KeyInfo { algorithm: algorithm.clone(), bits: None, curve: None }
             }
         };
-        Ok(Self { kind, info, public_spki, algorithm_der, embedded_public })
+        Ok(Self { kind, info, public_spki, algorithm_der, algorithm_oid: oid, embedded_public })
     }
 
     /// Whether `spki` is this key's public key.
     pub(crate) fn matches(&self, spki: &SubjectPublicKeyInfoOwned) -> KeyMatch {
+        // Cheap answers first, so a file with thousands of certificates costs little.
+        if spki.algorithm.oid != self.algorithm_oid {
+            return KeyMatch::Differs;
+        }
+        let theirs = spki.to_der().unwrap_or_default();
+        if self.public_spki.as_ref().is_some_and(|own| *own == theirs) {
+            return KeyMatch::Matches;
+        }
         if let Some(own) = &self.public_spki {
             return match &self.kind {
                 KeyKind::Rsa { .. } => {

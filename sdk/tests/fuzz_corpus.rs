@@ -93,3 +93,36 @@ fn hostile_iteration_counts_are_refused_without_running_the_kdf() {
         assert!(report.problems[0].message.contains("4611686018427387904"), "{}", report.problems[0].message);
     }
 }
+
+#[test]
+fn many_parts_each_under_the_cap_are_refused_before_any_kdf() {
+    // 300 more key parts of 1,000,000 iterations each: every one is under the cap, together
+    // they would cost minutes of KDF; the file's budget refuses them before the first KDF.
+    let seed = std::fs::read(corpus_files().into_iter().find(|f| f.ends_with("nomac")).unwrap()).unwrap();
+    let mut pfx = tlv::parse(&seed[1..]).unwrap();
+    let Node::Constructed { children: pfx_children, .. } = &mut pfx else { panic!("PFX") };
+    let Node::Constructed { children: content_info, .. } = &mut pfx_children[1] else { panic!("ContentInfo") };
+    let Node::Constructed { children: explicit, .. } = &mut content_info[1] else { panic!("[0]") };
+    let Node::Primitive { value: auth_safe_bytes, .. } = &mut explicit[0] else { panic!("OCTET STRING") };
+    let mut auth_safe = tlv::parse(auth_safe_bytes).unwrap();
+    let Node::Constructed { children: parts, .. } = &mut auth_safe else { panic!("AuthenticatedSafe") };
+    let has_kdf = |part: &Node| {
+        let mut found = false;
+        let mut probe = part.clone();
+        tlv::rewrite(&mut probe, Style::Der, &mut |node| found |= tlv::is_integer(node, 16));
+        found
+    };
+    let mut template = parts.iter().find(|p| has_kdf(p)).expect("a part with a KDF").clone();
+    tlv::rewrite(&mut template, Style::Der, &mut |node| {
+        if tlv::is_integer(node, 16) {
+            *node = Node::Primitive { tag: 0x02, value: tlv::integer_bytes(1_000_000) };
+        }
+    });
+    parts.extend(std::iter::repeat_n(template, 300));
+    *auth_safe_bytes = tlv::encode(&auth_safe, Style::Der);
+    let hostile = tlv::encode(&pfx, Style::Der);
+    let report = inspect_p12(&hostile, "fuzz", &InspectOptions::at(1_800_000_000));
+    let codes: Vec<&str> = report.problems.iter().map(|p| p.code.as_str()).collect();
+    assert_eq!(codes, ["too_many_iterations"], "{:?}", report.problems);
+    assert!(report.problems[0].message.contains("in all"), "{}", report.problems[0].message);
+}

@@ -72,6 +72,11 @@ pub(crate) fn read_pfx(bytes: &[u8], password: &str, cap: u64) -> Reading {
 /// Nesting limit for SafeContentsBag inside SafeContents.
 const MAX_BAG_DEPTH: usize = 8;
 
+/// The iterations of all KDF runs of one file together may be this many times the per-KDF cap:
+/// a MAC, a certificate part and a key need 3; a hostile file with thousands of parts, each under
+/// the cap, is refused before its first KDF instead of costing thousands of KDF runs.
+const KDF_BUDGET_FACTOR: u64 = 8;
+
 struct State {
     /// Candidate BMPString encodings of the password for the PKCS#12 KDF: an empty password is
     /// tried as `00 00` and as zero bytes, as the JDK does (JDK-8202299 RetryWithZero).
@@ -81,6 +86,8 @@ struct State {
     /// Whether the password has only printable ASCII, which is all the JDK's PBE keys accept.
     ascii: bool,
     cap: u64,
+    /// Iterations the remaining KDF runs may still spend (see [`KDF_BUDGET_FACTOR`]).
+    budget: u64,
     mac: Option<(String, u64)>,
     encryption: Vec<EncryptionInfo>,
     /// Whether a verified MAC vouches for the password (then decryption errors mean corruption).
@@ -99,6 +106,7 @@ impl State {
             bytes: Zeroizing::new(password.as_bytes().to_vec()),
             ascii: password.chars().all(|c| (' '..='~').contains(&c)),
             cap,
+            budget: cap.saturating_mul(KDF_BUDGET_FACTOR),
             mac: None,
             encryption: Vec::new(),
             password_verified: false,
@@ -142,8 +150,11 @@ impl State {
         for content in &auth_safe {
             parts.push(Part::parse(content)?);
         }
+        let mut visible_total: u64 = 0;
         if let Some(mac) = &pfx.mac_data {
-            self.check_iterations("the MAC", mac.iterations.as_ref().map_or(1, iteration_count))?;
+            let count = mac.iterations.as_ref().map_or(1, iteration_count);
+            self.check_iterations("the MAC", count)?;
+            visible_total = visible_total.saturating_add(count);
         }
         for part in &parts {
             match part {
@@ -152,13 +163,18 @@ impl State {
                         if bag.bag_id == oids::PKCS8_SHROUDED_KEY_BAG {
                             let (scheme, _) = shrouded_key(bag)?;
                             self.check_iterations("the key encryption", scheme.iterations())?;
+                            visible_total = visible_total.saturating_add(scheme.iterations());
                         }
                     }
                 }
                 Part::Encrypted { scheme, .. } => {
                     self.check_iterations("the certificate encryption", scheme.iterations())?;
+                    visible_total = visible_total.saturating_add(scheme.iterations());
                 }
             }
+        }
+        if visible_total > self.budget {
+            return Err(self.over_budget(visible_total));
         }
 
         // Pass 2: MAC, then decryption.
@@ -213,6 +229,29 @@ impl State {
         Ok(())
     }
 
+    /// Takes `count` iterations from the file's KDF budget, before the KDF runs.
+    fn spend(&mut self, count: u64) -> Result<(), Finding> {
+        match self.budget.checked_sub(count) {
+            Some(left) => {
+                self.budget = left;
+                Ok(())
+            }
+            None => Err(self.over_budget(count)),
+        }
+    }
+
+    fn over_budget(&self, count: u64) -> Finding {
+        Finding::new(
+            "too_many_iterations",
+            format!(
+                "the file's key derivations need {count} iterations in all; at most {} are \
+                 allowed ({KDF_BUDGET_FACTOR} times the cap of {} per derivation)",
+                self.cap.saturating_mul(KDF_BUDGET_FACTOR),
+                self.cap
+            ),
+        )
+    }
+
     fn check_iterations(&self, what: &str, count: u64) -> Result<(), Finding> {
         if count == 0 {
             return Err(not_pkcs12(&format!("iteration count of {what} is not positive")));
@@ -248,6 +287,7 @@ impl State {
             self.legacy.push("HMAC-SHA1 MAC".to_owned());
         }
         let iterations = mac.iterations.as_ref().map_or(1, iteration_count);
+        self.spend(iterations)?;
         let salt = mac.mac_salt.as_bytes();
         let expected = mac.mac.digest.as_bytes();
         let position = self.bmp_candidates.iter().position(|password| {
@@ -288,6 +328,7 @@ impl State {
 
     /// Decrypts with the password candidates still open; the first that works is kept.
     fn decrypt(&mut self, scheme: &Scheme, data: &[u8]) -> Result<Zeroizing<Vec<u8>>, Finding> {
+        self.spend(scheme.iterations())?;
         for index in 0..self.bmp_candidates.len() {
             let bmp = &self.bmp_candidates[index];
             if let Ok(plain) = scheme.decrypt(bmp, &self.bytes, data) {

@@ -356,10 +356,10 @@ impl CertificateService {
         let opened = open(upload, max_iterations).await?;
         let old = current.certificate;
         let new_name = opened.name.clone().filter(|n| *n != old.name);
-        if let Some(name) = &new_name {
-            if self.name_taken(account, name).await? || !self.claim_name(account, name, id).await? {
-                return Err(duplicate_name(name));
-            }
+        if let Some(name) = &new_name
+            && (self.name_taken(account, name).await? || !self.claim_name(account, name, id).await?)
+        {
+            return Err(duplicate_name(name));
         }
         let version = old.version.saturating_add(1);
         let secrets_key = secrets_key(account, id, version);
@@ -526,10 +526,10 @@ impl CertificateService {
     async fn release_new_name(&self, account: &str, name: Option<&str>, id: u64) {
         let Some(name) = name else { return };
         let key = name_key(account, name);
-        if let Ok(Some(found)) = self.store.read(&key).await {
-            if serde_json::from_value::<NameClaim>(found.value).is_ok_and(|c| c.id == id) {
-                self.forget(&key).await;
-            }
+        if let Ok(Some(found)) = self.store.read(&key).await
+            && serde_json::from_value::<NameClaim>(found.value).is_ok_and(|c| c.id == id)
+        {
+            self.forget(&key).await;
         }
     }
 

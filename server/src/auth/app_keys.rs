@@ -98,10 +98,10 @@ impl AppKeys {
     /// The store could not be reached and nothing is cached.
     pub(crate) async fn find(&self, consumer_key: &str) -> Result<Option<Arc<AppKey>>, StoreError> {
         let cached = self.lock().get(consumer_key).cloned();
-        if let Some((key, at)) = &cached {
-            if at.elapsed() < CACHE_TTL {
-                return Ok(Some(key.clone()));
-            }
+        if let Some((key, at)) = &cached
+            && at.elapsed() < CACHE_TTL
+        {
+            return Ok(Some(key.clone()));
         }
         match self.store.read(&store_key(consumer_key)).await {
             Ok(Some(stored)) => {

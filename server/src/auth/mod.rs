@@ -173,12 +173,12 @@ pub async fn authorize(
             return Err(error);
         }
     };
-    if let Some(account) = account {
-        if !caller.may_access(account) {
-            state.metrics.inc("mtls_auth_refusals_total", "reason=\"forbidden\"");
-            tracing::info!(subject = %caller.subject, "credential refused for an account it does not name");
-            return Err(ApiError::forbidden());
-        }
+    if let Some(account) = account
+        && !caller.may_access(account)
+    {
+        state.metrics.inc("mtls_auth_refusals_total", "reason=\"forbidden\"");
+        tracing::info!(subject = %caller.subject, "credential refused for an account it does not name");
+        return Err(ApiError::forbidden());
     }
     Ok(caller)
 }
@@ -235,12 +235,12 @@ async fn bearer(state: &AppState, token: &str, accepted: &[Scheme]) -> Result<Ca
         .filter(|k| if external_named { k.kid.as_deref() == kid } else { k.kid.is_none() || kid.is_none() })
         .map(|k| k.key.clone())
         .collect();
-    if !external_named && parsed.header.alg == "ES256" {
-        if let Some(ours) = state.auth.issuer.existing().await? {
-            if kid.is_none_or(|kid| kid == ours.kid) {
-                candidates.insert(0, jwt::JwtVerifyingKey::Es256(ours.verifying));
-            }
-        }
+    if !external_named
+        && parsed.header.alg == "ES256"
+        && let Some(ours) = state.auth.issuer.existing().await?
+        && kid.is_none_or(|kid| kid == ours.kid)
+    {
+        candidates.insert(0, jwt::JwtVerifyingKey::Es256(ours.verifying));
     }
     for key in &candidates {
         match parsed.verify(key, now) {

@@ -515,3 +515,21 @@ fn openapi_lists_every_endpoint_of_the_spec() {
     }
     assert_eq!(doc["paths"].as_object().unwrap().len(), expected.len());
 }
+
+#[actix_web::test]
+async fn uploads_use_the_configured_iteration_cap() {
+    let f = Fixture::new().await;
+    let mut config = Config::for_tests(f.dir.clone());
+    // OpenSSL 3 writes 2048 iterations by default.
+    config.p12_max_iterations = 1000;
+    let capped = web::Data::new(AppState::new(config, Arc::new(TestStore::default())));
+    let token = format!("Bearer {}", capped.auth.issue_token("t", &["acc1".to_owned()], 60).await.unwrap());
+    let app = test::init_service(App::new().app_data(capped.clone()).wrap(from_fn(crate::http::request_id::middleware)).configure(crate::http::configure)).await;
+    let p12 = f.p12("capped");
+    let (status, error, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", token.clone())).set_json(json!([{ "name": "c", "p12": base64::engine::general_purpose::STANDARD.encode(&p12), "password": PASSWORD }]))).await;
+    assert_eq!(status, 422);
+    assert_eq!(error["error"]["details"]["problems"][0]["code"], "too_many_iterations");
+    let (ctype, body) = multipart(&[("file", &p12), ("password", PASSWORD.as_bytes())]);
+    let (status, report, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/p12-test/multipart").insert_header(("Authorization", token)).insert_header(("Content-Type", ctype)).set_payload(body)).await;
+    assert_eq!((status, report["problems"][0]["code"].as_str()), (422, Some("too_many_iterations")));
+}

@@ -78,7 +78,7 @@ pub fn classify(error: &reqwest::Error, origin: &str) -> ForwardError {
     let mut connect_refused = false;
     let mut tls_alert = None;
     let mut tls_other = false;
-    for cause in chain(error) {
+    for cause in causes(error) {
         if let Some(guard) = cause.downcast_ref::<GuardError>() {
             return match guard {
                 GuardError::NotAllowed { .. } => {
@@ -93,24 +93,16 @@ pub fn classify(error: &reqwest::Error, origin: &str) -> ForwardError {
                 _ => tls_other = true,
             }
         }
-        if let Some(io) = cause.downcast_ref::<io::Error>() {
-            if matches!(
+        if let Some(io) = cause.downcast_ref::<io::Error>()
+            && matches!(
                 io.kind(),
                 io::ErrorKind::ConnectionRefused
                     | io::ErrorKind::HostUnreachable
                     | io::ErrorKind::NetworkUnreachable
                     | io::ErrorKind::AddrNotAvailable
-            ) {
-                connect_refused = true;
-            }
-            // tokio-rustls wraps rustls errors in io::Error, and io::Error::source skips the
-            // wrapped error itself: look inside.
-            if let Some(tls) = io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
-                match tls {
-                    rustls::Error::AlertReceived(alert) => tls_alert = Some(*alert),
-                    _ => tls_other = true,
-                }
-            }
+            )
+        {
+            connect_refused = true;
         }
     }
     if error.is_timeout() {
@@ -138,9 +130,24 @@ pub fn classify(error: &reqwest::Error, origin: &str) -> ForwardError {
     transport(TransportKind::Io, "connection to the target broke")
 }
 
-/// `error` and its sources.
-fn chain<'a>(error: &'a (dyn StdError + 'static)) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
-    std::iter::successors(Some(error), |e: &&'a (dyn StdError + 'static)| (*e).source())
+/// `error`, its sources, and the errors wrapped inside `io::Error`s: tokio-rustls wraps rustls
+/// errors in io::Error (sometimes twice), and `io::Error::source` skips the wrapped error itself.
+fn causes<'a>(error: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
+    let mut found = Vec::new();
+    let mut pending = vec![error];
+    while let Some(e) = pending.pop() {
+        if found.len() > 32 {
+            break; // a cycle would be a bug elsewhere; do not loop on it
+        }
+        found.push(e);
+        if let Some(inner) = e.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
+            pending.push(inner);
+        }
+        if let Some(source) = e.source() {
+            pending.push(source);
+        }
+    }
+    found
 }
 
 #[cfg(test)]

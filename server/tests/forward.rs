@@ -1,0 +1,560 @@
+//! Wrap and forward (SPEC section 6) against real mTLS targets on 127.0.0.1: a rustls echo
+//! server that requires (or accepts) a client certificate and reports it, and Debian nginx with
+//! `ssl_verify_client on`. The gateway runs its production routes in this process.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+mod mtls_targets;
+
+use std::time::Duration;
+
+use mtls_targets::{config_for, ClientAuth, EchoTarget, NginxTarget, Pki, TestGateway};
+use reqwest::Method;
+use serde_json::Value;
+
+const ACCOUNT: &str = "acc-1";
+
+struct Setup {
+    pki: Pki,
+    gateway: TestGateway,
+    token: String,
+}
+
+async fn setup(tweak: impl FnOnce(&mut mtls_server::config::Config)) -> Setup {
+    let pki = Pki::new();
+    let mut config = config_for(&pki);
+    tweak(&mut config);
+    let gateway = TestGateway::start(config);
+    let token = gateway.token(&[ACCOUNT]).await;
+    Setup { pki, gateway, token }
+}
+
+async fn json(resp: reqwest::Response) -> Value {
+    let text = resp.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+fn header<'a>(resp: &'a reqwest::Response, name: &str) -> Option<&'a str> {
+    resp.headers().get(name).map(|v| v.to_str().unwrap())
+}
+
+async fn assert_error(resp: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(resp.status(), status, "{:?}", resp.headers());
+    let body = json(resp).await;
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(body["requestId"].is_string(), "{body}");
+    body
+}
+
+#[tokio::test]
+async fn mapped_certificate_is_presented_and_header_rules_hold() {
+    let s = setup(|_| {}).await;
+    let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Required);
+    let cert = s.pki.client("client-one", false);
+    let id = s.gateway.upload(&s.token, ACCOUNT, "one", &cert).await;
+    let url = target.url("/echo?x=1&y=two");
+    s.gateway.map(&s.token, ACCOUNT, id, "IDP", &url).await;
+
+    let resp = s
+        .gateway
+        .forward(Method::POST, ACCOUNT, &s.token, &url)
+        .header("LP-service-name", "IDP")
+        .header("LP-authorization-override", "Basic dGFyZ2V0OnNlY3JldA==")
+        .header("LP-content-type-override", "application/x-custom")
+        .header("Content-Type", "text/plain")
+        .header("Connection", "keep-alive, X-Hop-Secret")
+        .header("X-Hop-Secret", "must-not-pass")
+        .header("Proxy-Authorization", "Basic cHJveHk=")
+        .header("X-Custom", "kept")
+        .body("hello target")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(header(&resp, "lp-certificate-id"), Some(id.to_string().as_str()));
+    assert_eq!(header(&resp, "x-target"), Some("echo"));
+    let echo = json(resp).await;
+    assert_eq!(echo["clientCertSha256"], cert.fingerprint.as_str());
+    assert_eq!(echo["method"], "POST");
+    assert_eq!(echo["path"], "/echo");
+    assert_eq!(echo["query"], "x=1&y=two");
+    assert_eq!(echo["bodySample"], "hello target");
+    let headers = echo["headers"].as_object().unwrap();
+    assert_eq!(headers["authorization"], serde_json::json!(["Basic dGFyZ2V0OnNlY3JldA=="]));
+    assert_eq!(headers["content-type"], serde_json::json!(["application/x-custom"]));
+    assert_eq!(headers["x-custom"], serde_json::json!(["kept"]));
+    assert_eq!(headers["host"], serde_json::json!([format!("127.0.0.1:{}", target.addr.port())]));
+    for name in headers.keys() {
+        assert!(!name.starts_with("lp-"), "{name} reached the target");
+        assert!(!["x-hop-secret", "proxy-authorization", "connection", "keep-alive"].contains(&name.as_str()), "{name} reached the target");
+    }
+    // The caller's own credential never reaches the target.
+    assert!(!echo.to_string().contains(&s.token));
+
+    // Service given by code, and omitted (the one enabled mapping for the URL).
+    for service in [Some("1"), None] {
+        let mut req = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &url);
+        if let Some(service) = service {
+            req = req.header("LP-service-name", service);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        let echo = json(resp).await;
+        assert_eq!(echo["clientCertSha256"], cert.fingerprint.as_str(), "service {service:?}");
+        assert!(echo["headers"].get("authorization").is_none(), "no override: no Authorization");
+    }
+
+    // Method override.
+    let resp = s
+        .gateway
+        .forward(Method::POST, ACCOUNT, &s.token, &url)
+        .header("LP-method-override", "PATCH")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(resp).await["method"], "PATCH");
+
+    // Every routed method goes through as itself.
+    for method in [Method::GET, Method::PUT, Method::DELETE, Method::PATCH] {
+        let resp = s.gateway.forward(method.clone(), ACCOUNT, &s.token, &url).send().await.unwrap();
+        assert_eq!(json(resp).await["method"], method.as_str());
+    }
+
+    // One pooled client for the one certificate version.
+    assert_eq!(s.gateway.state.forwarder.pool().len(), 1);
+}
+
+#[tokio::test]
+async fn without_mapping_plain_tls_or_stop() {
+    let s = setup(|_| {}).await;
+    let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Optional);
+    let url = target.url("/unmapped");
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &url).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(header(&resp, "lp-certificate-id").is_none());
+    assert_eq!(json(resp).await["clientCertSha256"], Value::Null);
+
+    // Redirects go back to the caller unfollowed.
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &target.url("/redirect")).send().await.unwrap();
+    assert_eq!(resp.status(), 302);
+    assert_eq!(header(&resp, "location"), Some("https://example.com/elsewhere"));
+
+    for flag in ["true", "TRUE"] {
+        let resp = s
+            .gateway
+            .forward(Method::POST, ACCOUNT, &s.token, &url)
+            .header("LP-stop-if-certificate-not-found", flag)
+            .body("never sent")
+            .send()
+            .await
+            .unwrap();
+        assert_error(resp, 400, "certificate_not_found").await;
+    }
+    let resp = s
+        .gateway
+        .forward(Method::GET, ACCOUNT, &s.token, &url)
+        .header("LP-stop-if-certificate-not-found", "false")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+
+    // A mapping for another service does not match a request naming a different service.
+    let cert = s.pki.client("client-svc", false);
+    let id = s.gateway.upload(&s.token, ACCOUNT, "svc", &cert).await;
+    s.gateway.map(&s.token, ACCOUNT, id, "WEBHOOKS", &url).await;
+    let resp = s
+        .gateway
+        .forward(Method::GET, ACCOUNT, &s.token, &url)
+        .header("LP-service-name", "IDP")
+        .header("LP-stop-if-certificate-not-found", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 400, "certificate_not_found").await;
+    let resp = s
+        .gateway
+        .forward(Method::GET, ACCOUNT, &s.token, &url)
+        .header("LP-service-name", "webhooks")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&resp, "lp-certificate-id"), Some(id.to_string().as_str()));
+    assert_eq!(json(resp).await["clientCertSha256"], cert.fingerprint.as_str());
+}
+
+#[tokio::test]
+async fn bad_instructions_are_refused_before_sending() {
+    let s = setup(|_| {}).await;
+    let c = mtls_targets::client();
+    let resp = c
+        .get(format!("{}/mtls/account/{ACCOUNT}", s.gateway.base))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 400, "invalid_forward_url").await;
+    for bad in ["not a url", "/relative/path", "ftp://127.0.0.1/", "http://127.0.0.1:9/plain", "https://user:pw@127.0.0.1/"] {
+        let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, bad).send().await.unwrap();
+        assert_error(resp, 400, "invalid_forward_url").await;
+    }
+    let resp = s
+        .gateway
+        .forward(Method::GET, ACCOUNT, &s.token, "https://127.0.0.1:9/")
+        .header("LP-service-name", "NO_SUCH_SERVICE")
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 400, "unknown_service").await;
+    let resp = s
+        .gateway
+        .forward(Method::GET, ACCOUNT, &s.token, "https://127.0.0.1:9/")
+        .header("LP-method-override", "BAD METHOD")
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 400, "invalid_method_override").await;
+
+    // Unauthenticated, wrong account.
+    let resp = c
+        .get(format!("{}/mtls/account/{ACCOUNT}", s.gateway.base))
+        .header("LP-forward-url", "https://127.0.0.1:9/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let www = header(&resp, "www-authenticate").unwrap().to_owned();
+    assert!(www.contains("Bearer") && www.contains("OAuth"), "{www}");
+    let other = s.gateway.token(&["someone-else"]).await;
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &other, "https://127.0.0.1:9/").send().await.unwrap();
+    assert_error(resp, 403, "forbidden").await;
+}
+
+#[tokio::test]
+async fn plain_http_targets_only_when_enabled() {
+    let s = setup(|c| c.allow_plain_http_targets = true).await;
+    // A plain HTTP listener that answers one request.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let _ = sock.read(&mut buf).await;
+        let _ = sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nplain").await;
+    });
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &format!("http://127.0.0.1:{port}/")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.unwrap(), "plain");
+}
+
+async fn assert_transport(resp: reqwest::Response, kind: &str, origin: &str) {
+    assert_eq!(resp.status(), 424, "{:?}", resp.headers());
+    assert_eq!(header(&resp, "lp-error-from-transport"), Some(kind));
+    let message = header(&resp, "lp-message-from-transport").unwrap().to_owned();
+    assert!(message.starts_with(origin), "{message}");
+    assert!(!message.contains("secret-query"), "the query must not leak: {message}");
+    let body = assert_error(resp, 424, "transport_error").await;
+    assert_eq!(body["error"]["details"]["errorFromTransport"], kind);
+}
+
+#[tokio::test]
+async fn transport_failures_answer_424_with_their_kind() {
+    let s = setup(|c| {
+        c.forward_timeout = Duration::from_millis(1500);
+        c.forward_connect_timeout = Duration::from_millis(700);
+    })
+    .await;
+
+    // dns
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, "https://no-such-host.invalid/?t=secret-query").send().await.unwrap();
+    assert_transport(resp, "dns", "https://no-such-host.invalid:443").await;
+
+    // connect: a port nobody listens on
+    let port = mtls_targets::free_port();
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &format!("https://127.0.0.1:{port}/?t=secret-query")).send().await.unwrap();
+    assert_transport(resp, "connect", &format!("https://127.0.0.1:{port}")).await;
+
+    // tls: the target's certificate comes from a CA the gateway does not trust
+    let rogue = EchoTarget::start(&s.pki.rogue_server_cert, &s.pki.rogue_server_key, &s.pki.ca_pem, ClientAuth::Optional);
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &rogue.url("/?t=secret-query")).send().await.unwrap();
+    assert_transport(resp, "tls", &format!("https://127.0.0.1:{}", rogue.addr.port())).await;
+
+    // tls: the target requires a client certificate and none is mapped
+    let strict = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Required);
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &strict.url("/")).send().await.unwrap();
+    assert_transport(resp, "tls", &format!("https://127.0.0.1:{}", strict.addr.port())).await;
+
+    // tls: the target rejects the mapped certificate (issued by a CA it does not trust)
+    let foreign = s.pki.client("client-rogue", true);
+    let id = s.gateway.upload(&s.token, ACCOUNT, "rogue", &foreign).await;
+    s.gateway.map(&s.token, ACCOUNT, id, "IDP", &strict.url("/rejects")).await;
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &strict.url("/rejects")).send().await.unwrap();
+    assert_transport(resp, "tls", &format!("https://127.0.0.1:{}", strict.addr.port())).await;
+
+    // timeout: total (the target answers after 5 s, the limit is 1.5 s)
+    let slow = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Optional);
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &slow.url("/slow")).send().await.unwrap();
+    assert_transport(resp, "timeout", &format!("https://127.0.0.1:{}", slow.addr.port())).await;
+
+    // timeout: connect (a listener whose accept queue is full drops further SYNs)
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let full = socket.listen(0).unwrap();
+    let addr = full.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..4 {
+        if let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_millis(200), tokio::net::TcpStream::connect(addr)).await {
+            fillers.push(stream);
+        }
+    }
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &format!("https://127.0.0.1:{}/", addr.port())).send().await.unwrap();
+    assert_transport(resp, "timeout", &format!("https://127.0.0.1:{}", addr.port())).await;
+    drop((fillers, full));
+
+    for kind in ["dns", "connect", "tls", "timeout"] {
+        let label: &'static str = Box::leak(format!("result=\"{kind}\"").into_boxed_str());
+        assert!(s.gateway.state.metrics.get("mtls_forward_total", label) >= 1, "{kind} counted");
+    }
+}
+
+#[tokio::test]
+async fn loopback_and_private_targets_are_refused_unless_allowed() {
+    let pki = Pki::new();
+    let mut config = config_for(&pki);
+    config.allowed_target_cidrs = Vec::new();
+    let gateway = TestGateway::start(config);
+    let token = gateway.token(&[ACCOUNT]).await;
+    let target = EchoTarget::start(&pki.server_cert, &pki.server_key, &pki.ca_pem, ClientAuth::Optional);
+    let port = target.addr.port();
+    for url in [
+        format!("https://127.0.0.1:{port}/"),
+        format!("https://localhost:{port}/"), // a name that resolves to loopback
+        format!("https://[::ffff:127.0.0.1]:{port}/"),
+        format!("https://[::1]:{port}/"),
+        "https://169.254.169.254/latest/meta-data/".to_owned(),
+        "https://10.0.0.1/".to_owned(),
+        "https://0.0.0.0/".to_owned(),
+    ] {
+        let resp = gateway.forward(Method::GET, ACCOUNT, &token, &url).send().await.unwrap();
+        let body = assert_error(resp, 403, "target_not_allowed").await;
+        assert!(body["error"]["message"].as_str().unwrap().contains("MTLS_ALLOWED_TARGET_CIDRS"));
+    }
+    // The same target is reachable once its range is allowed (the other tests run that way).
+    let allowed = TestGateway::start(config_for(&pki));
+    let token = allowed.token(&[ACCOUNT]).await;
+    let resp = allowed.forward(Method::GET, ACCOUNT, &token, &format!("https://localhost:{port}/")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn rotation_presents_the_new_certificate_on_the_next_request() {
+    let s = setup(|_| {}).await;
+    let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Required);
+    let first = s.pki.client("rot-one", false);
+    let second = s.pki.client("rot-two", false);
+    let id = s.gateway.upload(&s.token, ACCOUNT, "rotating", &first).await;
+    let url = target.url("/rotate");
+    s.gateway.map(&s.token, ACCOUNT, id, "IDP", &url).await;
+    let fingerprint = |resp: Value| resp["clientCertSha256"].as_str().unwrap().to_owned();
+
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &url).send().await.unwrap();
+    assert_eq!(fingerprint(json(resp).await), first.fingerprint);
+    s.gateway.replace(&s.token, ACCOUNT, id, &second).await;
+    // The old version's pool is gone at once.
+    assert_eq!(s.gateway.state.forwarder.pool().len(), 0);
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &url).send().await.unwrap();
+    assert_eq!(header(&resp, "lp-certificate-id"), Some(id.to_string().as_str()));
+    assert_eq!(fingerprint(json(resp).await), second.fingerprint);
+    assert_eq!(s.gateway.state.forwarder.pool().len(), 1);
+}
+
+#[tokio::test]
+async fn body_limit_413_declared_and_streamed() {
+    let s = setup(|c| c.max_body_bytes = 1024 * 1024).await;
+    let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Optional);
+    let url = target.url("/limit");
+    // Declared up front.
+    let resp = s.gateway.forward(Method::POST, ACCOUNT, &s.token, &url).body(vec![b'a'; 1024 * 1024 + 1]).send().await.unwrap();
+    assert_error(resp, 413, "payload_too_large").await;
+    // Exactly the limit passes.
+    let resp = s.gateway.forward(Method::POST, ACCOUNT, &s.token, &url).body(vec![b'a'; 1024 * 1024]).send().await.unwrap();
+    assert_eq!(json(resp).await["bodyLength"], 1024 * 1024);
+    // Chunked, found over the limit mid-stream.
+    let chunks = futures_util::stream::iter((0..40).map(|_| Ok::<_, std::io::Error>(vec![b'b'; 64 * 1024])));
+    let resp = s
+        .gateway
+        .forward(Method::PUT, ACCOUNT, &s.token, &url)
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 413, "payload_too_large").await;
+}
+
+/// Runs [`hundred_mib_body_in_this_process`] in a child process with glibc's mmap threshold
+/// fixed: by default glibc raises the threshold after freeing a large buffer and then keeps
+/// freed 256 KiB chunks in its heap, which makes RSS a measure of the allocator, not of
+/// buffering. The peak RSS of the child (gateway, target and client together) is the figure.
+#[test]
+fn a_100_mib_body_streams_both_ways_without_buffering() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["hundred_mib_body_in_this_process", "--exact", "--nocapture", "--ignored", "--test-threads=1"])
+        .env("FORWARD_RSS_CHILD", "1")
+        .env("MALLOC_MMAP_THRESHOLD_", "131072")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    println!("{text}");
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 passed"), "{text}");
+}
+
+#[tokio::test]
+#[ignore = "run by a_100_mib_body_streams_both_ways_without_buffering in a child process"]
+async fn hundred_mib_body_in_this_process() {
+    assert!(std::env::var_os("FORWARD_RSS_CHILD").is_some(), "run through the parent test");
+    let s = setup(|c| c.max_body_bytes = 200 * 1024 * 1024).await;
+    let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Optional);
+    const SIZE: usize = 100 * 1024 * 1024;
+    // Warm up (pools, TLS), then measure this process's RSS (gateway, target and client all
+    // live here, so the figure is an upper bound for the gateway).
+    let _ = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &target.url("/warm")).send().await.unwrap().bytes().await;
+    let before = mtls_targets::rss_bytes();
+    let chunk = bytes::Bytes::from(vec![b'z'; 256 * 1024]);
+    let chunks = futures_util::stream::iter((0..SIZE / chunk.len()).map(move |_| Ok::<_, std::io::Error>(chunk.clone())));
+    let resp = s
+        .gateway
+        .forward(Method::POST, ACCOUNT, &s.token, &target.url("/upload"))
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    let echo = json(resp).await;
+    assert_eq!(echo["bodyLength"], SIZE as u64);
+    let expected = {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        for _ in 0..SIZE / (256 * 1024) {
+            h.update([b'z'; 256 * 1024]);
+        }
+        hex::encode(h.finalize())
+    };
+    assert_eq!(echo["bodySha256"], expected.as_str());
+    let after_upload = mtls_targets::rss_bytes();
+
+    // And a 100 MiB response, read as a stream.
+    let mut resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &target.url(&format!("/bytes/{SIZE}"))).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut received = 0usize;
+    while let Some(chunk) = resp.chunk().await.unwrap() {
+        received += chunk.len();
+    }
+    assert_eq!(received, SIZE);
+    let after_download = mtls_targets::rss_bytes();
+    let peak = mtls_targets::peak_rss_bytes();
+    let grew = peak.saturating_sub(before);
+    println!("RSS before {before} B, after upload {after_upload} B, after download {after_download} B, peak {peak} B, peak growth {grew} B");
+    assert!(grew < 40 * 1024 * 1024, "RSS grew by {grew} bytes for a 100 MiB body each way");
+}
+
+#[tokio::test]
+async fn oauth1_callers_forward_too() {
+    let s = setup(|_| {}).await;
+    let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Required);
+    let cert = s.pki.client("client-oauth", false);
+    let id = s.gateway.upload(&s.token, ACCOUNT, "oauth", &cert).await;
+    let url = target.url("/oauth");
+    s.gateway.map(&s.token, ACCOUNT, id, "FAAS", &url).await;
+    let key = s.gateway.state.auth.create_app_key("fwd", &[ACCOUNT.to_owned()]).await.unwrap();
+    let path = format!("/mtls/account/{ACCOUNT}");
+    let host = s.gateway.base.trim_start_matches("http://").to_owned();
+    let authorization = oauth1_header("POST", &format!("http://{host}{path}"), &key.consumer_key, &key.consumer_secret, &key.token, &key.token_secret);
+    let resp = mtls_targets::client()
+        .post(format!("{}{path}", s.gateway.base))
+        .header("Authorization", &authorization)
+        .header("LP-forward-url", &url)
+        .header("LP-service-name", "FAAS")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let echo = json(resp).await;
+    assert_eq!(echo["clientCertSha256"], cert.fingerprint.as_str());
+    assert!(echo["headers"].get("authorization").is_none(), "the OAuth header must not reach the target");
+    assert!(!echo.to_string().contains(&key.consumer_key));
+}
+
+/// RFC 5849 HMAC-SHA1 `Authorization` header (no query or form parameters).
+fn oauth1_header(method: &str, uri: &str, consumer_key: &str, consumer_secret: &str, token: &str, token_secret: &str) -> String {
+    use base64::Engine as _;
+    use hmac::{KeyInit, Mac};
+    fn enc(s: &str) -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
+            })
+            .collect()
+    }
+    let timestamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string();
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let mut params = [
+        ("oauth_consumer_key", consumer_key.to_owned()),
+        ("oauth_nonce", nonce),
+        ("oauth_signature_method", "HMAC-SHA1".to_owned()),
+        ("oauth_timestamp", timestamp),
+        ("oauth_token", token.to_owned()),
+        ("oauth_version", "1.0".to_owned()),
+    ];
+    params.sort();
+    let normalized = params.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
+    let base = format!("{}&{}&{}", method, enc(uri), enc(&normalized));
+    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(format!("{}&{}", enc(consumer_secret), enc(token_secret)).as_bytes()).unwrap();
+    mac.update(base.as_bytes());
+    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let mut fields: Vec<String> = params.iter().map(|(k, v)| format!("{k}=\"{}\"", enc(v))).collect();
+    fields.push(format!("oauth_signature=\"{}\"", enc(&signature)));
+    format!("OAuth {}", fields.join(", "))
+}
+
+#[tokio::test]
+async fn nginx_target_sees_the_mapped_certificate() {
+    if mtls_targets::nginx_binary().is_none() {
+        panic!("nginx missing: run scripts/install-test-deps.sh");
+    }
+    let s = setup(|_| {}).await;
+    let nginx = NginxTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, None);
+    let cert = s.pki.client("client-nginx", false);
+    let id = s.gateway.upload(&s.token, ACCOUNT, "nginx", &cert).await;
+    let url = nginx.url("/api");
+    s.gateway.map(&s.token, ACCOUNT, id, "WEBHOOKS", &url).await;
+    let resp = s
+        .gateway
+        .forward(Method::POST, ACCOUNT, &s.token, &url)
+        .header("LP-authorization-override", "Bearer target-token")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(header(&resp, "lp-certificate-id"), Some(id.to_string().as_str()));
+    let seen = json(resp).await;
+    assert_eq!(seen["verify"], "SUCCESS");
+    assert!(seen["subject"].as_str().unwrap().contains("CN=client-nginx"), "{seen}");
+    assert_eq!(seen["fingerprint"].as_str().unwrap().to_ascii_lowercase(), sha1_of_pem(&cert.cert_pem));
+    assert_eq!(seen["authorization"], "Bearer target-token");
+    // Unmapped: no client certificate; nginx answers 400 itself, passed through unchanged.
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &nginx.url("/other")).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    assert!(header(&resp, "lp-certificate-id").is_none());
+    assert!(resp.text().await.unwrap().contains("No required SSL certificate was sent"));
+}
+
+/// nginx's `$ssl_client_fingerprint` is the SHA-1 of the DER.
+fn sha1_of_pem(path: &std::path::Path) -> String {
+    use rustls_pki_types::pem::PemObject;
+    use sha1::Digest;
+    let der = rustls_pki_types::CertificateDer::from_pem_file(path).unwrap();
+    hex::encode(sha1::Sha1::digest(der.as_ref()))
+}

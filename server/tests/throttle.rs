@@ -1,0 +1,94 @@
+//! Throttling (SPEC section 7) through the production middleware stack: per client IP, burst and
+//! rate from the configuration, 429 with `Retry-After` and the SPEC error body, trusted-proxy
+//! `X-Forwarded-For`, operations endpoints exempt.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+mod mtls_targets;
+
+use mtls_server::config::Config;
+use mtls_targets::TestGateway;
+
+fn config(rate: u32, burst: u32, trusted: &[&str]) -> Config {
+    let mut config = Config::for_tests(std::env::temp_dir());
+    config.rate_limit_per_second = rate;
+    config.rate_limit_burst = burst;
+    config.trusted_proxies = trusted.iter().map(|t| t.parse().unwrap()).collect();
+    config
+}
+
+/// Sends `n` requests to a throttled route one after the other; returns the statuses.
+async fn burst(gateway: &TestGateway, n: usize, xff: Option<&str>) -> Vec<u16> {
+    let client = mtls_targets::client();
+    let mut statuses = Vec::new();
+    for _ in 0..n {
+        let mut req = client.get(format!("{}/mtls/account/acc", gateway.base)).header("LP-forward-url", "https://127.0.0.1/");
+        if let Some(xff) = xff {
+            req = req.header("X-Forwarded-For", xff);
+        }
+        statuses.push(req.send().await.unwrap().status().as_u16());
+    }
+    statuses
+}
+
+fn allowed(statuses: &[u16]) -> usize {
+    statuses.iter().filter(|s| **s != 429).count()
+}
+
+#[tokio::test]
+async fn exactly_the_burst_passes_then_429_with_retry_after() {
+    // One token a second and a burst of 10: 15 requests in well under a second let 10 through
+    // (a second token would need a full second).
+    let gateway = TestGateway::start(config(1, 10, &[]));
+    let statuses = burst(&gateway, 15, None).await;
+    assert_eq!(allowed(&statuses), 10, "{statuses:?}");
+    assert!(statuses[..10].iter().all(|s| *s == 401), "unauthenticated but not throttled: {statuses:?}");
+
+    let resp = mtls_targets::client()
+        .get(format!("{}/mtls/account/acc", gateway.base))
+        .header("X-Request-Id", "throttled-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    let retry: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=1).contains(&retry), "Retry-After {retry}");
+    assert_eq!(resp.headers()["x-request-id"], "throttled-1");
+    let body: serde_json::Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "too_many_requests");
+    assert_eq!(body["requestId"], "throttled-1");
+
+    // Operations endpoints are never throttled, even now.
+    let client = mtls_targets::client();
+    for path in ["/healthz", "/readyz", "/metrics", "/openapi.json"] {
+        for _ in 0..15 {
+            let status = client.get(format!("{}{path}", gateway.base)).send().await.unwrap().status();
+            assert_ne!(status, 429, "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_rate_refills_the_bucket() {
+    let gateway = TestGateway::start(config(10, 2, &[]));
+    assert_eq!(allowed(&burst(&gateway, 4, None).await), 2);
+    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    // 10 a second: after 250 ms two tokens are back (burst 2 caps it).
+    assert_eq!(allowed(&burst(&gateway, 4, None).await), 2);
+}
+
+#[tokio::test]
+async fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+    // The peer (127.0.0.1) is a trusted proxy: each client behind it has its own bucket.
+    let gateway = TestGateway::start(config(1, 3, &["127.0.0.1/32"]));
+    assert_eq!(allowed(&burst(&gateway, 5, Some("203.0.113.7")).await), 3);
+    assert_eq!(allowed(&burst(&gateway, 5, Some("203.0.113.8")).await), 3, "another client is unaffected");
+    // A client cannot escape by prepending addresses: the rightmost untrusted one counts.
+    assert_eq!(allowed(&burst(&gateway, 2, Some("198.51.100.1, 203.0.113.7")).await), 0);
+    // A trusted hop on the right is skipped.
+    assert_eq!(allowed(&burst(&gateway, 2, Some("203.0.113.8, 127.0.0.1")).await), 0);
+
+    // Without trust, the header is ignored: everyone from 127.0.0.1 shares one bucket.
+    let untrusting = TestGateway::start(config(1, 3, &[]));
+    assert_eq!(allowed(&burst(&untrusting, 2, Some("203.0.113.7")).await), 2);
+    assert_eq!(allowed(&burst(&untrusting, 3, Some("203.0.113.8")).await), 1);
+}

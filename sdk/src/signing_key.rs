@@ -1,9 +1,10 @@
 //! A private key the SDK signs CSRs with or packs into a P12, read from any PEM form users have.
 //!
 //! Accepted: PKCS#8 `PRIVATE KEY` (RFC 5208), encrypted PKCS#8 `ENCRYPTED PRIVATE KEY` (RFC 5958,
-//! PBES2 with PBKDF2 and AES or 3DES, given the passphrase), PKCS#1 `RSA PRIVATE KEY` (RFC 8017)
-//! and SEC1 `EC PRIVATE KEY` (RFC 5915, named curves). Other blocks in the text (`EC PARAMETERS`,
-//! certificates) are skipped. Key types: RSA, ECDSA on P-256/P-384/P-521, Ed25519.
+//! given the passphrase, under any scheme the P12 reader decrypts: PBES2, PKCS#12 PBE, PBES1;
+//! at most 1,000,000 iterations), PKCS#1 `RSA PRIVATE KEY` (RFC 8017) and SEC1 `EC PRIVATE KEY`
+//! (RFC 5915, named curves). Other blocks in the text (`EC PARAMETERS`, certificates) are
+//! skipped. Key types: RSA, ECDSA on P-256/P-384/P-521, Ed25519.
 //!
 //! Entry point: [`SigningKey::from_pem`]. [`SigningKey::matches`] decides whether a certificate
 //! carries this key's public key by comparing the public key derived from the private key with
@@ -15,10 +16,11 @@ use signature::{SignatureEncoding, Signer};
 use spki::{AlgorithmIdentifierOwned, ObjectIdentifier, SubjectPublicKeyInfoOwned};
 use zeroize::Zeroizing;
 
-use crate::p12_builder::{
-    DecryptionError, EncryptedPrivateKeyInfo, Password, bmp_password, decrypt,
-};
+use crate::DEFAULT_MAX_ITERATIONS;
+use crate::p12_builder::EncryptedPrivateKeyInfo;
 use crate::pem_bundle::{PemBundleError, pem_blocks};
+use crate::pfx::hash::bmp_password;
+use crate::pfx::scheme::{Scheme, SchemeError};
 
 /// Why a private key could not be read. Messages never contain key material or the passphrase.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -158,26 +160,7 @@ impl SigningKey {
                 let passphrase = passphrase.ok_or(PrivateKeyError::PassphraseRequired)?;
                 let encrypted = EncryptedPrivateKeyInfo::from_der(&block.der)
                     .map_err(|_| malformed("not an EncryptedPrivateKeyInfo"))?;
-                let passphrase_bmp =
-                    bmp_password(passphrase).ok_or(PrivateKeyError::WrongPassphrase)?;
-                let password = Password {
-                    utf8: passphrase,
-                    bmp: &passphrase_bmp,
-                };
-                let decrypted = decrypt(
-                    &encrypted.encryption_algorithm,
-                    &password,
-                    encrypted.encrypted_data.as_bytes(),
-                )
-                .map_err(|error| match error {
-                    DecryptionError::Unsupported(what) => {
-                        PrivateKeyError::UnsupportedEncryption { what }
-                    }
-                    DecryptionError::Failed => PrivateKeyError::WrongPassphrase,
-                    DecryptionError::TooCostly => PrivateKeyError::UnsupportedEncryption {
-                        what: "a key derivation over 1,000,000 iterations or scrypt".to_owned(),
-                    },
-                })?;
+                let decrypted = decrypt_private_key(&encrypted, passphrase)?;
                 Self::from_pkcs8_der(&decrypted).map_err(|error| match error {
                     // Garbage after a "successful" CBC unpadding means the passphrase was wrong.
                     PrivateKeyError::Malformed { .. } => PrivateKeyError::WrongPassphrase,
@@ -401,6 +384,37 @@ impl SigningKey {
             KeyMaterial::Ed25519(key) => key.try_sign(message)?.to_vec(),
         })
     }
+}
+
+/// Decrypts an encrypted PKCS#8 key with the P12 reader's schemes (PBES2, PKCS#12 PBE, PBES1),
+/// refusing more than [`DEFAULT_MAX_ITERATIONS`] before deriving anything, so a hostile key
+/// costs nothing.
+fn decrypt_private_key(
+    encrypted: &EncryptedPrivateKeyInfo,
+    passphrase: &str,
+) -> Result<Zeroizing<Vec<u8>>, PrivateKeyError> {
+    let scheme = Scheme::parse(&encrypted.encryption_algorithm).map_err(|error| match error {
+        SchemeError::Unsupported(what) => PrivateKeyError::UnsupportedEncryption { what },
+        SchemeError::Malformed(_) => PrivateKeyError::Malformed {
+            label: "ENCRYPTED PRIVATE KEY".to_owned(),
+            reason: "invalid encryption parameters",
+        },
+    })?;
+    if scheme.iterations() > DEFAULT_MAX_ITERATIONS {
+        return Err(PrivateKeyError::UnsupportedEncryption {
+            what: format!(
+                "{} iterations; at most 1,000,000 are accepted",
+                scheme.iterations()
+            ),
+        });
+    }
+    scheme
+        .decrypt(
+            &bmp_password(passphrase),
+            passphrase.as_bytes(),
+            encrypted.encrypted_data.as_bytes(),
+        )
+        .map_err(|_| PrivateKeyError::WrongPassphrase)
 }
 
 impl std::fmt::Debug for SigningKey {

@@ -8,13 +8,12 @@
 //!   `-legacy` because 3DES lives in its default provider (RC2-40, OpenSSL's own legacy choice
 //!   for certificates, does not).
 //!
-//! [`decrypt`] reverses both schemes; the builder uses it for encrypted PKCS#8 input keys and
-//! the tests use it to open what the builder wrote.
+//! The PKCS#12 KDF and decryption are the reader's (`crate::pfx::hash`, `crate::pfx::scheme`):
+//! one implementation for writing and reading.
 
 use cbc::cipher::block_padding::Pkcs7;
-use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
+use cbc::cipher::{BlockModeEncrypt, KeyIvInit};
 use der::asn1::{Any, ObjectIdentifier, OctetString};
-use der::{Decode, Encode};
 use hmac::{Hmac, KeyInit, Mac};
 use pkcs8::pkcs5::pbes2;
 use spki::AlgorithmIdentifierOwned;
@@ -22,7 +21,7 @@ use zeroize::Zeroizing;
 
 use super::P12Profile;
 use super::asn1::{DigestInfo, MacData, Pkcs12PbeParams};
-use super::kdf::{self, Purpose};
+use crate::pfx::hash::{Hash, KDF_IV, KDF_KEY, KDF_MAC};
 
 /// id-PBES2 (RFC 8018 appendix A.4).
 const PBES2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.13");
@@ -102,75 +101,6 @@ pub(crate) fn encrypt(
     }
 }
 
-/// The most key-derivation iterations [`decrypt`] runs: SPEC section 2 rule 7's default cap, so
-/// a hostile encrypted key cannot make the caller spin.
-const MAX_DECRYPT_ITERATIONS: u32 = 1_000_000;
-
-/// Why [`decrypt`] failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum DecryptionError {
-    /// A scheme other than PBES2 or pbeWithSHAAnd3-KeyTripleDES-CBC; the OID, dotted.
-    Unsupported(String),
-    /// Wrong password, or damaged data or parameters.
-    Failed,
-    /// More iterations than [`MAX_DECRYPT_ITERATIONS`], or a scrypt KDF (whose cost this
-    /// builder does not bound); refused before any derivation.
-    TooCostly,
-}
-
-/// Decrypts data encrypted under PBES2 (as the `pkcs5` crate supports it) or
-/// pbeWithSHAAnd3-KeyTripleDES-CBC.
-pub(crate) fn decrypt(
-    algorithm: &AlgorithmIdentifierOwned,
-    password: &Password<'_>,
-    ciphertext: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, DecryptionError> {
-    let parameters = algorithm
-        .parameters
-        .as_ref()
-        .ok_or(DecryptionError::Failed)?;
-    let parameters = parameters.to_der().map_err(|_| DecryptionError::Failed)?;
-    match algorithm.oid {
-        PBES2 => {
-            let parameters =
-                pbes2::Parameters::from_der(&parameters).map_err(|_| DecryptionError::Failed)?;
-            match parameters.kdf.pbkdf2() {
-                Some(pbkdf2) if pbkdf2.iteration_count <= MAX_DECRYPT_ITERATIONS => {}
-                _ => return Err(DecryptionError::TooCostly),
-            }
-            parameters
-                .decrypt(password.utf8, ciphertext)
-                .map(Zeroizing::new)
-                .map_err(|error| match error {
-                    pkcs8::pkcs5::Error::UnsupportedAlgorithm { oid }
-                    | pkcs8::pkcs5::Error::AlgorithmParametersInvalid { oid } => {
-                        DecryptionError::Unsupported(oid.to_string())
-                    }
-                    _ => DecryptionError::Failed,
-                })
-        }
-        PBE_SHA1_3DES => {
-            let parameters =
-                Pkcs12PbeParams::from_der(&parameters).map_err(|_| DecryptionError::Failed)?;
-            if parameters.iterations > MAX_DECRYPT_ITERATIONS {
-                return Err(DecryptionError::TooCostly);
-            }
-            let (key, iv) = triple_des_key_iv(
-                password.bmp,
-                parameters.salt.as_bytes(),
-                parameters.iterations,
-            );
-            let cipher = cbc::Decryptor::<des::TdesEde3>::new_from_slices(&key, &iv)
-                .map_err(|_| DecryptionError::Failed)?;
-            cipher
-                .decrypt_padded_vec::<Pkcs7>(ciphertext)
-                .map(Zeroizing::new)
-                .map_err(|_| DecryptionError::Failed)
-        }
-        other => Err(DecryptionError::Unsupported(other.to_string())),
-    }
-}
-
 /// The MAC of `auth_safe` (the content octets of the PFX's authSafe) under the profile.
 pub(crate) fn mac_data(
     profile: P12Profile,
@@ -208,15 +138,13 @@ pub(crate) fn compute_mac(
 ) -> Option<(ObjectIdentifier, Vec<u8>)> {
     match profile {
         P12Profile::Modern => {
-            let key =
-                kdf::derive::<sha2::Sha256>(password_bmp, salt, Purpose::MacKey, iterations, 32);
+            let key = Hash::Sha256.pkcs12_kdf(password_bmp, salt, KDF_MAC, iterations.into(), 32);
             let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&key).ok()?;
             mac.update(data);
             Some((SHA256, mac.finalize().into_bytes().to_vec()))
         }
         P12Profile::Legacy => {
-            let key =
-                kdf::derive::<sha1::Sha1>(password_bmp, salt, Purpose::MacKey, iterations, 20);
+            let key = Hash::Sha1.pkcs12_kdf(password_bmp, salt, KDF_MAC, iterations.into(), 20);
             let mut mac = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(&key).ok()?;
             mac.update(data);
             Some((SHA1, mac.finalize().into_bytes().to_vec()))
@@ -231,8 +159,8 @@ fn triple_des_key_iv(
     salt: &[u8],
     iterations: u32,
 ) -> (Zeroizing<Vec<u8>>, Zeroizing<Vec<u8>>) {
-    let key = kdf::derive::<sha1::Sha1>(password_bmp, salt, Purpose::EncryptionKey, iterations, 24);
-    let iv = kdf::derive::<sha1::Sha1>(password_bmp, salt, Purpose::Iv, iterations, 8);
+    let key = Hash::Sha1.pkcs12_kdf(password_bmp, salt, KDF_KEY, iterations.into(), 24);
+    let iv = Hash::Sha1.pkcs12_kdf(password_bmp, salt, KDF_IV, iterations.into(), 8);
     (key, iv)
 }
 
@@ -243,31 +171,39 @@ fn random<const N: usize>() -> Result<[u8; N], EncryptionError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::pfx::hash::bmp_password;
+
+    /// Decrypts with the reader's implementation (`crate::pfx::scheme`).
+    pub(crate) fn open(
+        algorithm: &AlgorithmIdentifierOwned,
+        password: &str,
+        ciphertext: &[u8],
+    ) -> Option<Zeroizing<Vec<u8>>> {
+        let scheme = crate::pfx::scheme::Scheme::parse(algorithm).ok()?;
+        scheme
+            .decrypt(&bmp_password(password), password.as_bytes(), ciphertext)
+            .ok()
+    }
 
     #[test]
-    fn both_schemes_decrypt_what_they_encrypt_and_refuse_a_wrong_password() {
-        let bmp = kdf::bmp_password("pässword").unwrap();
+    fn the_reader_decrypts_what_both_schemes_encrypt_and_only_with_the_password() {
+        let bmp = bmp_password("pass word");
         let password = Password {
-            utf8: "pässword",
+            utf8: "pass word",
             bmp: &bmp,
-        };
-        let wrong_bmp = kdf::bmp_password("password").unwrap();
-        let wrong = Password {
-            utf8: "password",
-            bmp: &wrong_bmp,
         };
         for profile in [P12Profile::Modern, P12Profile::Legacy] {
             let (algorithm, ciphertext) =
                 encrypt(profile, &password, 1000, b"secret bytes").unwrap();
             assert_ne!(ciphertext.as_slice(), b"secret bytes");
-            let plaintext = decrypt(&algorithm, &password, &ciphertext).unwrap();
+            let plaintext = open(&algorithm, "pass word", &ciphertext).unwrap();
             assert_eq!(plaintext.as_slice(), b"secret bytes");
             // A wrong password fails the padding check or yields other bytes.
             assert!(
-                decrypt(&algorithm, &wrong, &ciphertext)
-                    .map_or(true, |bytes| bytes.as_slice() != b"secret bytes")
+                open(&algorithm, "password", &ciphertext)
+                    .is_none_or(|bytes| bytes.as_slice() != b"secret bytes")
             );
         }
     }

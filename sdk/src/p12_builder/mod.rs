@@ -18,7 +18,6 @@ mod asn1;
 mod chain;
 mod encryption;
 mod error;
-mod kdf;
 #[cfg(test)]
 mod tests;
 
@@ -33,15 +32,14 @@ use x509_cert::attr::Attribute;
 pub use error::P12BuildError;
 
 pub(crate) use self::asn1::EncryptedPrivateKeyInfo;
-pub(crate) use self::encryption::{DecryptionError, Password, decrypt};
-pub(crate) use self::kdf::bmp_password;
 
 use self::asn1::{
     AuthenticatedSafe, CERT_BAG, CertBag, ContentInfo, EncryptedContentInfo, EncryptedData,
     FRIENDLY_NAME, ID_DATA, ID_ENCRYPTED_DATA, LOCAL_KEY_ID, PKCS8_SHROUDED_KEY_BAG, Pfx, SafeBag,
     SafeContents, X509_CERTIFICATE,
 };
-use self::encryption::EncryptionError;
+use self::encryption::{EncryptionError, Password};
+use crate::pfx::hash::bmp_password;
 use crate::signing_key::SigningKey;
 
 /// How the P12 is protected.
@@ -105,13 +103,11 @@ fn build(request: &P12BuildRequest<'_>) -> Result<Vec<u8>, P12BuildError> {
         .all(|byte| (0x20..=0x7e).contains(&byte))
     {
         return Err(P12BuildError::InvalidPassword {
-            problem: "has characters other than printable ASCII, which the JDK cannot use to                       open a PKCS#12 file",
+            problem: "has characters other than printable ASCII, which the JDK cannot use to open \
+                      a PKCS#12 file",
         });
     }
-    let password_bmp =
-        kdf::bmp_password(request.password).ok_or(P12BuildError::InvalidPassword {
-            problem: "cannot be encoded as a BMPString",
-        })?;
+    let password_bmp = bmp_password(request.password);
     let password = Password {
         utf8: request.password,
         bmp: &password_bmp,

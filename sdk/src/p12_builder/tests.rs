@@ -27,9 +27,11 @@ use x509_cert::spki::SubjectPublicKeyInfoOwned;
 use x509_cert::time::Validity;
 
 use super::asn1::*;
-use super::encryption::{Password, compute_mac, decrypt};
+use super::encryption::compute_mac;
+use super::encryption::tests::open;
 use super::*;
 use crate::Error;
+use crate::pfx::hash::bmp_password;
 
 const PASSWORD: &str = "test password";
 
@@ -82,11 +84,7 @@ fn every_layer_decodes_reencodes_to_the_same_bytes_and_opens_with_the_password()
     let (key_pem, leaf_pem) = key_and_certificate("leaf");
     let (_, other_pem) = key_and_certificate("unrelated CA");
     let chain = format!("{other_pem}{leaf_pem}");
-    let bmp = kdf::bmp_password(PASSWORD).unwrap();
-    let password = Password {
-        utf8: PASSWORD,
-        bmp: &bmp,
-    };
+    let bmp = bmp_password(PASSWORD);
     for profile in [P12Profile::Modern, P12Profile::Legacy] {
         let p12 = build_p12(&request(&key_pem, &chain, profile)).unwrap();
         let pfx = Pfx::from_der(&p12).unwrap();
@@ -125,9 +123,9 @@ fn every_layer_decodes_reencodes_to_the_same_bytes_and_opens_with_the_password()
         assert_eq!(auth_safe[0].content_type, ID_ENCRYPTED_DATA);
         let encrypted: EncryptedData = auth_safe[0].content.as_ref().unwrap().decode_as().unwrap();
         let info = &encrypted.encrypted_content_info;
-        let plaintext = decrypt(
+        let plaintext = open(
             &info.content_encryption_algorithm,
-            &password,
+            PASSWORD,
             info.encrypted_content.as_ref().unwrap().as_bytes(),
         )
         .unwrap();
@@ -180,9 +178,9 @@ fn every_layer_decodes_reencodes_to_the_same_bytes_and_opens_with_the_password()
         assert_eq!(key_bags[0].bag_id, PKCS8_SHROUDED_KEY_BAG);
         assert_eq!(key_bags[0].bag_attributes.as_ref(), Some(attributes));
         let shrouded: EncryptedPrivateKeyInfo = key_bags[0].bag_value.decode_as().unwrap();
-        let key_der = decrypt(
+        let key_der = open(
             &shrouded.encryption_algorithm,
-            &password,
+            PASSWORD,
             shrouded.encrypted_data.as_bytes(),
         )
         .unwrap();
@@ -190,7 +188,7 @@ fn every_layer_decodes_reencodes_to_the_same_bytes_and_opens_with_the_password()
         assert_eq!(key_der.as_slice(), expected_key.as_slice());
 
         // A wrong password gives another MAC.
-        let wrong = kdf::bmp_password("wrong").unwrap();
+        let wrong = bmp_password("wrong");
         let (_, wrong_mac) = compute_mac(
             profile,
             &wrong,

@@ -7,3 +7,9 @@ inspectP12(new Uint8Array(), 42); // expect-error: number is not a string
 inspectP12(new Uint8Array(), 'pw', { now: 'today' }); // expect-error: string is not a Date
 const usable: string = inspectP12(new Uint8Array(), 'pw').usable; // expect-error: boolean
 void usable;
+import { buildP12, generateCsr } from 'mtls-sdk';
+void generateCsr({ subject: { commonName: 'a' }, keyType: 'RSA-1024' }); // expect-error: not a key type
+void generateCsr({ subject: { organization: 'no common name' } }); // expect-error: commonName missing
+const pem: string = generateCsr({ subject: { commonName: 'a' } }); // expect-error: a Promise
+buildP12({ privateKeyPem: 'k', certificatePem: 'c', password: 'p', profile: 'rc2' }); // expect-error: profile
+void pem;

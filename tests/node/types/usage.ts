@@ -20,3 +20,27 @@ try {
   void code;
 }
 void [usable, codes, notAfter, bits, iterations];
+
+// generateCsr and buildP12 (SPEC section 10; issue 6).
+import { buildP12, generateCsr } from 'mtls-sdk';
+import type { BuildP12Request, GenerateCsrRequest, GeneratedCsr } from 'mtls-sdk';
+
+async function csrToP12(caResponsePem: string): Promise<Uint8Array> {
+  const request: GenerateCsrRequest = {
+    subject: { commonName: 'client.example', organization: 'Brand', country: 'US' },
+    subjectAltNames: ['client.example', 'IP:192.0.2.1'],
+    keyType: 'RSA-2048',
+  };
+  const generated: GeneratedCsr = await generateCsr(request);
+  const csrPem: string = generated.csrPem;
+  void csrPem;
+  const build: BuildP12Request = {
+    privateKeyPem: generated.privateKeyPem,
+    certificatePem: caResponsePem,
+    password: 'password',
+    profile: 'legacy',
+    friendlyName: 'brand',
+  };
+  return buildP12(build);
+}
+void csrToP12;

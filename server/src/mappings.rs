@@ -509,7 +509,7 @@ impl MappingService {
 }
 
 /// The enabled-or-not mapping stored for (account, service code, normalised url), if any:
-/// exactly two store reads (route key, record). Used by the runtime cache.
+/// at most two store reads (route key, record). Used by the runtime cache.
 ///
 /// # Errors
 /// The store's error.
@@ -518,20 +518,20 @@ pub(crate) async fn find_route(
     account: &str,
     service_code: u32,
     normalized_url: &str,
-) -> Result<(Option<StoredMapping>, u64), StoreError> {
+) -> Result<Option<StoredMapping>, StoreError> {
     let Some(index) = store.read(&keys::route(account, service_code, normalized_url)).await? else {
-        return Ok((None, 1));
+        return Ok(None);
     };
     let entry: IndexEntry = serde_json::from_value(index.value)
         .map_err(|e| StoreError::Corrupt(format!("mapping index: {e}")))?;
     let Some(record) = store.read(&keys::record(account, entry.id)).await? else {
-        return Ok((None, 2));
+        return Ok(None);
     };
     let record: StoredMapping = serde_json::from_value(record.value)
         .map_err(|e| StoreError::Corrupt(format!("mapping record: {e}")))?;
     // A leftover index (the mapping moved to another URL) does not count.
     let current = record.service_code == service_code && record.url == normalized_url;
-    Ok((current.then_some(record), 2))
+    Ok(current.then_some(record))
 }
 
 struct Holder {

@@ -8,9 +8,10 @@
 //!   every entry of the account (a certificate change can turn a negative answer positive, so
 //!   entries are dropped per account, not per certificate). A lookup that started before an
 //!   invalidation does not store its (possibly old) result: each fill checks an epoch.
-//! - **O(1) store reads per miss**: with a service, the route key, the record, the certificate
-//!   and its key material (4 reads); without one, one route key per configured service, the
-//!   records found, and the certificate (see [`crate::mappings::keys`]). Never a scan.
+//! - **O(1) store reads per miss**: with a service, the route key and the record (2 reads; 1
+//!   when there is no route), then the certificate's metadata and its key material (3 reads with
+//!   the certificate service of issue 3); without a service, one route key per configured service
+//!   first. Never a scan (see [`crate::mappings::keys`]). Counted by [`ReadCounter`].
 //! - **Stale entries while the store is down**: an expired entry is kept until evicted; when the
 //!   refresh fails because the store is unavailable, the old answer is served (and for
 //!   [`STORE_RETRY_AFTER`] further stale answers skip the store). A fresh miss then answers 503.
@@ -37,8 +38,11 @@ pub const DEFAULT_CAPACITY: usize = 10_000;
 /// so a hung store does not add its timeout to every request.
 pub const STORE_RETRY_AFTER: Duration = Duration::from_secs(5);
 
+mod read_counter;
+
+pub use read_counter::{ReadCounter, STORE_READS_METRIC};
+
 const CACHE_METRIC: &str = "mtls_runtime_cache_total";
-const STORE_READS_METRIC: &str = "mtls_runtime_store_reads_total";
 const EVICTIONS_METRIC: &str = "mtls_runtime_cache_evictions_total";
 
 /// The mapping a runtime request resolved to.
@@ -94,7 +98,8 @@ enum LoadError {
 
 impl RuntimeCache {
     /// A cache over `store` and `certificates`; `services` is `MTLS_SERVICES` (probed for
-    /// lookups without a service), `ttl` is `MTLS_RUNTIME_CACHE_TTL_SECONDS`.
+    /// lookups without a service), `ttl` is `MTLS_RUNTIME_CACHE_TTL_SECONDS`. To count store
+    /// reads, give a [`ReadCounter`] store here and to the certificate source.
     pub fn new(
         store: Arc<dyn Store>,
         certificates: Arc<dyn CertificateSource>,
@@ -250,7 +255,6 @@ impl RuntimeCache {
             }
         };
         let Some(record) = record else { return Ok(None) };
-        self.metrics.inc(STORE_READS_METRIC, "");
         let certificate = self
             .certificates
             .certificate(account, record.certification_id)
@@ -259,7 +263,6 @@ impl RuntimeCache {
         if !certificate.is_some_and(|c| c.status == CertificateStatus::Available) {
             return Ok(None);
         }
-        self.metrics.inc(STORE_READS_METRIC, "");
         let material = self
             .certificates
             .client_material(account, record.certification_id)
@@ -274,10 +277,9 @@ impl RuntimeCache {
         code: u32,
         url: &str,
     ) -> Result<Option<StoredMapping>, LoadError> {
-        let (found, reads) = mappings::find_route(self.store.as_ref(), account, code, url)
+        let found = mappings::find_route(self.store.as_ref(), account, code, url)
             .await
             .map_err(LoadError::from)?;
-        self.metrics.add(STORE_READS_METRIC, "", reads);
         Ok(found)
     }
 }

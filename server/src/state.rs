@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::forward::Forwarder;
 use crate::mappings::MappingService;
 use crate::metrics::Metrics;
-use crate::runtime::RuntimeCache;
+use crate::runtime::{ReadCounter, RuntimeCache};
 use crate::store::Store;
 
 /// Everything handlers need: configuration, the store, and the domain services.
@@ -70,9 +70,11 @@ impl AppState {
             config.services.clone(),
             config.allow_plain_http_targets,
         );
+        // The runtime reads through a counter so its metrics show real store round trips.
+        let runtime_store = ReadCounter::wrap(store.clone(), metrics.clone());
         let runtime = RuntimeCache::new(
-            store.clone(),
-            certificates.clone(),
+            runtime_store.clone(),
+            Arc::new(CertificateService::new(runtime_store)),
             &config.services,
             config.runtime_cache_ttl,
             metrics.clone(),

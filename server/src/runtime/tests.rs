@@ -23,7 +23,7 @@ fn fixture(ttl: Duration) -> Fixture {
     world.certificates.add("acc", 12, CertificateStatus::Expired);
     let metrics: Arc<Metrics> = Arc::default();
     let cache = RuntimeCache::new(
-        world.store.clone(),
+        ReadCounter::wrap(world.store.clone(), metrics.clone()),
         world.certificates.clone(),
         &World::services(),
         ttl,
@@ -71,12 +71,15 @@ async fn a_miss_reads_a_constant_number_of_keys_then_hits() {
     let before = f.world.store.reads();
     let found = f.cache.find("acc", Some(1), "https://t.com/").await.unwrap().unwrap();
     assert_eq!((found.mapping_id, found.material.certificate_id), (id, 11));
-    // Route key and record from the store; certificate and key material from the certificates.
+    // Route key and record from the store (the fake certificates read nothing).
     assert_eq!(f.world.store.reads() - before, 2);
-    assert_eq!(f.metrics.get(STORE_READS_METRIC, ""), 4);
+    assert_eq!(f.metrics.get(STORE_READS_METRIC, ""), 2);
+    assert_eq!(f.find(Some(1), "https://none.com/").await, None);
+    assert_eq!(f.metrics.get(STORE_READS_METRIC, ""), 3, "no route: one read");
     assert_eq!(f.find(Some(1), "https://t.com/").await, Some(id));
-    assert_eq!(f.world.store.reads() - before, 2, "a hit reads nothing");
-    assert_eq!((f.count("hit"), f.count("miss")), (1, 1));
+    assert_eq!(f.world.store.reads() - before, 3, "a hit reads nothing");
+    assert_eq!(f.metrics.get(STORE_READS_METRIC, ""), 3);
+    assert_eq!((f.count("hit"), f.count("miss")), (1, 2));
 }
 
 #[tokio::test]

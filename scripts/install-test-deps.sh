@@ -12,6 +12,7 @@ bash scripts/install-build-deps.sh
 # --- Debian packages: nginx (second mTLS implementation), Chromium for browser tests ---
 need_apt=()
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
+command -v wrk >/dev/null || need_apt+=(wrk)  # load generator of tests/bench/forward
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -290,6 +290,7 @@ async fn transport_failures_answer_424_with_their_kind() {
     let id = s.gateway.upload(&s.token, ACCOUNT, "rogue", &foreign).await;
     s.gateway.map(&s.token, ACCOUNT, id, "IDP", &strict.url("/rejects")).await;
     let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &strict.url("/rejects")).send().await.unwrap();
+    assert_eq!(header(&resp, "lp-certificate-id"), Some(id.to_string().as_str()), "which certificate was refused");
     assert_transport(resp, "tls", &format!("https://127.0.0.1:{}", strict.addr.port())).await;
 
     // timeout: total (the target answers after 5 s, the limit is 1.5 s)

@@ -92,7 +92,11 @@ async fn forward(
         Ok(response) => response,
         Err(error) => {
             state.metrics.inc(FORWARD_METRIC, outcome_label(&error));
-            return Err(error.into());
+            let mut error = ApiError::from(error);
+            if let Some(material) = &material {
+                error = error.with_header(CERTIFICATE_ID_HEADER, material.certificate_id.to_string());
+            }
+            return Err(error);
         }
     };
     state.metrics.inc(FORWARD_METRIC, "result=\"forwarded\"");

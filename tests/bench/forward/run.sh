@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): requests/s and p50/p99 latency, in one run on 127.0.0.1, of
+#   1. the gateway (release build, throttle raised) forwarding to an mTLS nginx target,
+#   2. nginx itself as the forwarding proxy (proxy_ssl_certificate, upstream keepalive) to the
+#      same target, the reference to match or beat,
+#   3. plain loopback HTTP (nginx `return 200`), the ceiling,
+# with wrk (Debian package, installed by scripts/install-test-deps.sh). Bounded: each run is
+# DURATION seconds (default 10) with CONNECTIONS connections (default 32) and THREADS wrk threads.
+#
+#   tests/bench/forward/run.sh            # prints a table and the ratios
+#   DURATION=20 CONNECTIONS=64 tests/bench/forward/run.sh
+#
+# Everything it starts lives in a temp dir and is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+ROOT=$PWD
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+BODY=${BODY:-'{"ok":true,"from":"mtls-target"}'}
+NGINX=${NGINX:-/usr/sbin/nginx}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+command -v wrk >/dev/null || { echo "wrk missing: run scripts/install-test-deps.sh" >&2; exit 1; }
+[ -x "$NGINX" ] || { echo "nginx missing: run scripts/install-test-deps.sh" >&2; exit 1; }
+
+cargo build --release -q -p mtls-server
+GATEWAY_BIN=$CARGO_TARGET_DIR/release/mtls-server
+
+WORK=$(mktemp -d /tmp/mtls-fwd-bench.XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 1 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "nothing listens on $1" >&2; return 1
+}
+
+# --- PKI: CA, server certificate for 127.0.0.1, client certificate (+ P12) ---
+cd "$WORK"
+ossl() { openssl "$@" >/dev/null 2>&1; }
+ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key
+ossl req -x509 -new -key ca.key -subj "/CN=Bench CA" -days 7 -addext basicConstraints=critical,CA:TRUE -out ca.pem
+for who in server client; do
+  ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $who.key
+  ossl req -new -key $who.key -subj "/CN=bench-$who" -out $who.csr
+done
+printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > server.ext
+printf 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n' > client.ext
+for who in server client; do
+  ossl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 7 -extfile $who.ext -out $who.pem
+done
+ossl pkcs12 -export -inkey client.key -in client.pem -passout pass:bench-pass -out client.p12
+
+TARGET_PORT=$(free_port); PROXY_PORT=$(free_port); PLAIN_PORT=$(free_port); GATEWAY_PORT=$(free_port)
+
+# --- nginx: the mTLS target, nginx as forwarding proxy, and plain HTTP, one process ---
+mkdir -p nginx
+cat > nginx/nginx.conf <<CONF
+daemon off;
+worker_processes 1;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy;
+  fastcgi_temp_path $WORK/nginx/fcgi; uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
+  keepalive_requests 1000000;
+  upstream mtls_target { server 127.0.0.1:$TARGET_PORT; keepalive 64; }
+  server {  # the mTLS target
+    listen 127.0.0.1:$TARGET_PORT ssl;
+    ssl_certificate $WORK/server.pem; ssl_certificate_key $WORK/server.key;
+    ssl_client_certificate $WORK/ca.pem; ssl_verify_client on;
+    location / { default_type application/json; return 200 '$BODY'; }
+  }
+  server {  # nginx as the forwarding proxy, presenting the client certificate
+    listen 127.0.0.1:$PROXY_PORT;
+    location / {
+      proxy_pass https://mtls_target;
+      proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_ssl_certificate $WORK/client.pem; proxy_ssl_certificate_key $WORK/client.key;
+      proxy_ssl_trusted_certificate $WORK/ca.pem; proxy_ssl_verify on; proxy_ssl_name 127.0.0.1;
+      proxy_ssl_session_reuse on;
+    }
+  }
+  server {  # the ceiling: plain loopback HTTP
+    listen 127.0.0.1:$PLAIN_PORT;
+    location / { default_type application/json; return 200 '$BODY'; }
+  }
+}
+CONF
+"$NGINX" -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
+PIDS+=($!)
+
+# --- the gateway ---
+ADMIN=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+MTLS_LISTEN=127.0.0.1:$GATEWAY_PORT MTLS_ADMIN_TOKEN=$ADMIN MTLS_STORE=embedded MTLS_DATA_DIR=$WORK/data \
+MTLS_ALLOWED_TARGET_CIDRS=127.0.0.0/8 MTLS_EXTRA_TARGET_CA_FILE=$WORK/ca.pem \
+MTLS_RATE_LIMIT_PER_SECOND=100000000 MTLS_RATE_LIMIT_BURST=100000000 RUST_LOG=warn \
+  "$GATEWAY_BIN" > "$WORK/gateway.log" 2>&1 &
+PIDS+=($!)
+wait_port "$TARGET_PORT"; wait_port "$PROXY_PORT"; wait_port "$PLAIN_PORT"; wait_port "$GATEWAY_PORT"
+
+GW=http://127.0.0.1:$GATEWAY_PORT
+TARGET_URL=https://127.0.0.1:$TARGET_PORT/api
+TOKEN=$(curl -sf -X POST "$GW/admin/tokens" -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
+  -d '{"sub":"bench","accounts":["bench"],"ttlSeconds":3600}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["accessToken"])')
+P12=$(base64 -w0 client.p12)
+CERT_ID=$(curl -sf -X POST "$GW/mtls/account/bench/certificates" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d "[{\"name\":\"bench\",\"p12\":\"$P12\",\"password\":\"bench-pass\"}]" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["successfulySavedCertificates"][0]["id"])')
+curl -sf -o /dev/null -X POST "$GW/api/account/bench/configuration/ac-common/mtls?v=3.0" -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/json' \
+  -d "[{\"certificationId\":$CERT_ID,\"serviceId\":\"1\",\"url\":\"$TARGET_URL\",\"name\":\"bench\",\"enable\":true}]"
+
+# Sanity: all three answer the target's body, and the gateway and nginx presented the certificate.
+check() { local got; got=$(curl -sf "$@"); [ "$got" = "$BODY" ] || { echo "unexpected answer: $got" >&2; cat "$WORK/gateway.log" >&2; exit 1; }; }
+GW_HEADERS=(-H "Authorization: Bearer $TOKEN" -H "LP-forward-url: $TARGET_URL" -H "LP-service-name: IDP")
+check "${GW_HEADERS[@]}" "$GW/mtls/account/bench"
+check "http://127.0.0.1:$PROXY_PORT/api"
+check "http://127.0.0.1:$PLAIN_PORT/api"
+curl -sfi "${GW_HEADERS[@]}" "$GW/mtls/account/bench" | grep -qi "^lp-certificate-id: $CERT_ID" \
+  || { echo "gateway did not present the certificate" >&2; exit 1; }
+
+# --- load ---
+run() {  # name, wrk args...
+  local name=$1; shift
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" > "$WORK/$name.wrk" 2>&1
+  python3 - "$WORK/$name.wrk" "$name" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+def ms(v):
+    n, unit = re.match(r"([\d.]+)(us|ms|s)", v).groups()
+    return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+p50 = ms(re.search(r"\s50%\s+(\S+)", text).group(1))
+p99 = ms(re.search(r"\s99%\s+(\S+)", text).group(1))
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+sock = re.search(r"Socket errors: (.*)", text)
+print(f"{sys.argv[2]} {rps:.0f} {p50:.3f} {p99:.3f} {errors.group(1) if errors else 0} {'yes' if sock else 'no'}")
+PY
+}
+echo "warming up..." >&2
+wrk -t1 -c4 -d2s "${GW_HEADERS[@]}" "$GW/mtls/account/bench" >/dev/null
+wrk -t1 -c4 -d2s "http://127.0.0.1:$PROXY_PORT/api" >/dev/null
+RESULTS=$(
+  run gateway "${GW_HEADERS[@]}" "$GW/mtls/account/bench"
+  run nginx-proxy "http://127.0.0.1:$PROXY_PORT/api"
+  run plain-http "http://127.0.0.1:$PLAIN_PORT/api"
+)
+RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/${PIDS[1]}/status" 2>/dev/null || echo "?")
+
+python3 - "$DURATION" "$CONNECTIONS" "$THREADS" "$RSS_KB" <<PY
+import sys
+rows = [l.split() for l in """$RESULTS""".strip().splitlines()]
+r = {name: (float(rps), float(p50), float(p99), int(bad), sock) for name, rps, p50, p99, bad, sock in rows}
+d, c, t, rss = sys.argv[1:5]
+print(f"forward benchmark: {d}s per run, {c} connections, {t} wrk threads, 127.0.0.1, {__import__('os').cpu_count()} cores shared by all")
+print(f"{'':28} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'sock err':>8}")
+label = {"gateway": "gateway -> mTLS nginx", "nginx-proxy": "nginx proxy -> mTLS nginx", "plain-http": "plain loopback HTTP"}
+for name in ("gateway", "nginx-proxy", "plain-http"):
+    rps, p50, p99, bad, sock = r[name]
+    print(f"{label[name]:28} {rps:10.0f} {p50:8.3f} {p99:8.3f} {bad:8d} {sock:>8}")
+g, n, p = r["gateway"], r["nginx-proxy"], r["plain-http"]
+print(f"gateway/nginx-proxy: throughput {g[0]/n[0]:.2f}x, p50 {g[1]/n[1]:.2f}x, p99 {g[2]/n[2]:.2f}x")
+print(f"gateway/plain-http:  throughput {g[0]/p[0]:.2f}x; nginx-proxy/plain-http: {n[0]/p[0]:.2f}x")
+print(f"gateway RSS after the run: {rss} kB")
+PY

@@ -394,21 +394,56 @@ impl CertificateService {
         Ok(present(stored))
     }
 
-    /// Deletes certificate `id` of `account` and answers it with `deleted: true`. The caller
-    /// checks first that no mapping uses it.
+    /// Deletes certificate `id` of `account` unless `users` (the mappings using it) is
+    /// non-empty, and answers it with `deleted: true`.
+    ///
+    /// `users` is asked before and again *after* the metadata is gone: a mapping created
+    /// concurrently either marked its use before the second look (the delete is undone and
+    /// answers the users) or checks the certificate after it vanished (and is refused).
     ///
     /// # Errors
-    /// 404 `certificate_not_found`; 503.
-    pub async fn delete(&self, account: &str, id: u64) -> Result<Certificate, ApiError> {
+    /// 404 `certificate_not_found`; 409 `certificate_in_use` listing the users; 503.
+    pub async fn delete_unless_used<F, Fut, U>(&self, account: &str, id: u64, users: F) -> Result<Certificate, ApiError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<U>, ApiError>>,
+        U: Serialize,
+    {
         let Some((stored, _)) = self.read_meta(account, id).await? else {
             return Err(not_found());
         };
+        let before = users().await?;
+        if !before.is_empty() {
+            return Err(in_use(&before));
+        }
         self.store.delete(&meta_key(account, id)).await?;
+        let after = match users().await {
+            Ok(after) => after,
+            Err(error) => {
+                self.restore(account, id, &stored).await;
+                return Err(error);
+            }
+        };
+        if !after.is_empty() {
+            self.restore(account, id, &stored).await;
+            return Err(in_use(&after));
+        }
         self.forget(&secrets_key(account, id, stored.certificate.version)).await;
         self.forget(&name_key(account, &stored.certificate.name)).await;
         let mut certificate = present(stored);
         certificate.deleted = true;
         Ok(certificate)
+    }
+
+    /// Puts back metadata removed by a delete that had to be undone.
+    async fn restore(&self, account: &str, id: u64, stored: &StoredCertificate) {
+        let restored = match serde_json::to_value(stored) {
+            Ok(value) => self.store.write(&meta_key(account, id), &value, Expect::Absent).await.map(|_| ()),
+            Err(e) => Err(StoreError::Corrupt(e.to_string())),
+        };
+        if let Err(error) = restored {
+            tracing::error!(%error, account, id, "could not restore a certificate whose delete was undone");
+        }
     }
 
     async fn read_meta(&self, account: &str, id: u64) -> Result<Option<(StoredCertificate, u64)>, ApiError> {
@@ -603,6 +638,15 @@ fn present(stored: StoredCertificate) -> Certificate {
     };
     certificate.deleted = false;
     certificate
+}
+
+/// 409 `certificate_in_use` listing the mappings.
+fn in_use<U: Serialize>(users: &[U]) -> ApiError {
+    ApiError::conflict(
+        "certificate_in_use",
+        format!("{} mapping(s) use this certificate; delete or repoint them first", users.len()),
+    )
+    .with_details(json!({ "mappings": users }))
 }
 
 fn at_item(error: ApiError, index: usize) -> ApiError {

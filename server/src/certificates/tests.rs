@@ -533,3 +533,34 @@ async fn uploads_use_the_configured_iteration_cap() {
     let (status, report, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/p12-test/multipart").insert_header(("Authorization", token)).insert_header(("Content-Type", ctype)).set_payload(body)).await;
     assert_eq!((status, report["problems"][0]["code"].as_str()), (422, Some("too_many_iterations")));
 }
+
+/// A mapping that appears while the delete runs (marked after the first look, before the
+/// second) undoes the delete: 409 with the mapping, and the certificate is still whole.
+#[actix_web::test]
+async fn a_mapping_appearing_during_delete_undoes_it() {
+    let f = Fixture::new().await;
+    let p12 = f.p12("contested");
+    let upload = crate::certificates::Upload {
+        name: Some("contested".to_owned()),
+        display_name: None,
+        p12: zeroize::Zeroizing::new(p12),
+        password: zeroize::Zeroizing::new(PASSWORD.to_owned()),
+    };
+    let created = f.state.certificates.create_many("acc1", vec![upload], 1_000_000).await.unwrap();
+    let id = created.saved[0].id;
+    let looks = std::sync::atomic::AtomicUsize::new(0);
+    let users = || {
+        let n = looks.fetch_add(1, Ordering::SeqCst);
+        async move { Ok(if n == 0 { Vec::new() } else { vec![json!({ "id": 7, "name": "late" })] }) }
+    };
+    let error = f.state.certificates.delete_unless_used("acc1", id, users).await.unwrap_err();
+    assert_eq!((error.status.as_u16(), error.code), (409, "certificate_in_use"));
+    assert_eq!(error.details.unwrap()["mappings"][0]["name"], "late");
+    assert_eq!(f.state.certificates.get("acc1", id).await.unwrap().unwrap().name, "contested");
+    assert!(f.state.certificates.client_material("acc1", id).await.unwrap().is_some());
+    // Without users, the delete goes through.
+    let none = || async { Ok(Vec::<Value>::new()) };
+    let deleted = f.state.certificates.delete_unless_used("acc1", id, none).await.unwrap();
+    assert!(deleted.deleted);
+    assert!(f.state.certificates.get("acc1", id).await.unwrap().is_none());
+}

@@ -14,7 +14,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine as _;
 use futures_util::StreamExt as _;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use crate::auth::{self, BEARER_ONLY, CONFIGURATION};
@@ -175,18 +175,8 @@ async fn delete(
     auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id)?;
-    if state.certificates.get(&account, id).await?.is_none() {
-        return Err(certificates::not_found());
-    }
-    let users = crate::mappings::mappings_using_certificate(&state, &account, id).await?;
-    if !users.is_empty() {
-        return Err(ApiError::conflict(
-            "certificate_in_use",
-            format!("{} mapping(s) use this certificate; delete or repoint them first", users.len()),
-        )
-        .with_details(json!({ "mappings": users })));
-    }
-    let certificate = state.certificates.delete(&account, id).await?;
+    let users = || crate::mappings::mappings_using_certificate(&state, &account, id);
+    let certificate = state.certificates.delete_unless_used(&account, id, users).await?;
     changed(&state, &account, id, "delete");
     Ok(HttpResponse::Ok().json(certificate))
 }

@@ -18,5 +18,6 @@ pub mod metrics;
 pub mod runtime;
 pub mod services;
 pub mod state;
+pub mod tls;
 pub mod store;
 pub mod throttle;

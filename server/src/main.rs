@@ -1,29 +1,69 @@
-//! `mtls-server`: parse configuration, build the app, run. Everything else lives in the library.
-
-use std::sync::Arc;
+//! `mtls-server`: parse configuration, open the store, build the app, run. Everything else lives
+//! in the library.
+//!
+//! Exit codes: 64 (`EX_USAGE`) for a bad setting, flag or TLS file; 69 (`EX_UNAVAILABLE`) when
+//! the store cannot be opened (data dir unusable, data key mismatch, Vault refused the login).
 
 use actix_web::{middleware, web, App, HttpServer};
-use mtls_server::{config::Config, http, state::AppState, store, throttle};
+use mtls_server::config::Config;
+use mtls_server::{http, state::AppState, store, throttle, tls};
+
+const EX_USAGE: i32 = 64;
+const EX_UNAVAILABLE: i32 = 69;
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
-    // Skeleton: configuration parsing arrives with issue 3.
-    let mut config = Config::for_tests("./data".into());
-    if let Some(listen) = std::env::var("MTLS_LISTEN").ok().and_then(|l| l.parse().ok()) {
-        config.listen = listen;
-    }
+    let config = match Config::try_from_env() {
+        Ok(config) => config,
+        Err(error) => exit(&error.to_string(), error.exit_code()),
+    };
+    init_logging();
+    tls::install_crypto_provider();
+
+    let tls_config = config
+        .tls
+        .as_ref()
+        .map(|(cert, key)| tls::server_config(cert, key).unwrap_or_else(|e| exit(&e, EX_USAGE)));
+    let store = match store::open(&config.store).await {
+        Ok(store) => store,
+        Err(error) => exit(&format!("cannot open the store: {error}"), EX_UNAVAILABLE),
+    };
     let listen = config.listen;
-    let throttle = throttle::start(&config).map_err(std::io::Error::other)?;
-    let state = web::Data::new(AppState::new(config, Arc::new(store::memory::MemoryStore::default())));
-    HttpServer::new(move || {
+    let throttle = throttle::start(&config).unwrap_or_else(|e| exit(&e.to_string(), EX_USAGE));
+    let state = match AppState::try_new(config, store) {
+        Ok(state) => web::Data::new(state),
+        Err(error) => exit(&error, EX_USAGE),
+    };
+
+    let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .wrap(throttle::middleware(&throttle))
             .wrap(middleware::from_fn(http::request_id::middleware))
             .configure(http::configure)
-    })
-    .bind(listen)?
-    .run()
-    .await
+    });
+    let https = tls_config.is_some();
+    let server = match tls_config {
+        Some(tls_config) => server.bind_rustls_0_23(listen, tls_config)?,
+        None => server.bind(listen)?,
+    };
+    tracing::info!(%listen, https, "listening");
+    server.run().await
+}
+
+/// Logs to stderr; `RUST_LOG` overrides the default. vaultrs logs Vault's error lists itself at
+/// error level (CAS conflicts included); the store maps and reports those, so it stays quiet.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,vaultrs=off,rustify=off"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn exit(message: &str, code: i32) -> ! {
+    if code == 0 {
+        println!("{message}");
+    } else {
+        eprintln!("{message}");
+    }
+    std::process::exit(code)
 }

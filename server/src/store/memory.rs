@@ -42,7 +42,7 @@ impl Store for MemoryStore {
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        let folder = format!("{prefix}/");
+        let folder = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
         let entries = self.entries.lock().expect("store mutex poisoned");
         let mut names: Vec<String> = entries
             .keys()

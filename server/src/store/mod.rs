@@ -8,10 +8,16 @@
 //! Implementations: `vault` (HashiCorp Vault / OpenBao KV v2), `embedded` (data dir, values
 //! encrypted at rest), `memory` (unit tests only).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde_json::Value;
 
+use crate::config::StoreConfig;
+
+pub mod embedded;
 pub mod memory;
+pub mod vault;
 
 /// A value and the version it was read at (versions start at 1 and grow on every write).
 #[derive(Debug, Clone, PartialEq)]
@@ -66,4 +72,39 @@ pub trait Store: Send + Sync + 'static {
 /// Encodes arbitrary text (a name, a URL) as one safe key segment: lower-case hex of its UTF-8.
 pub fn segment(text: &str) -> String {
     hex::encode(text.as_bytes())
+}
+
+/// Opens the configured store: the embedded one in its data dir, or Vault (logging in).
+///
+/// # Errors
+/// [`StoreError::Unavailable`] or [`StoreError::Corrupt`] with a message for the operator: the
+/// data dir cannot be used, the data key does not match, Vault refused the credentials. An
+/// unreachable Vault is not an error here (requests answer 503 until it is back).
+pub async fn open(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
+    match config {
+        StoreConfig::Embedded { data_dir, data_key } => {
+            let key = match data_key {
+                Some(text) => embedded::DataKey::Given(crate::config::decode_data_key(text).ok_or_else(|| {
+                    StoreError::Unavailable("MTLS_DATA_KEY is not base64 of 32 bytes".to_owned())
+                })?),
+                None => embedded::DataKey::File,
+            };
+            let dir = data_dir.clone();
+            let store = tokio::task::spawn_blocking(move || embedded::EmbeddedStore::open(&dir, key))
+                .await
+                .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))??;
+            Ok(Arc::new(store))
+        }
+        StoreConfig::Vault { address, auth, mount, prefix, ca_cert, namespace } => {
+            let settings = vault::VaultSettings {
+                address: address.clone(),
+                auth: auth.clone(),
+                mount: mount.clone(),
+                prefix: prefix.clone(),
+                ca_cert: ca_cert.clone(),
+                namespace: namespace.clone(),
+            };
+            Ok(Arc::new(vault::VaultStore::open(settings).await?))
+        }
+    }
 }

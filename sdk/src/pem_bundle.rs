@@ -46,11 +46,17 @@ pub(crate) fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, PemBundleError> {
             .ok_or(PemBundleError::Unterminated)?;
         let block_text = &from_begin[..end + end_line.len()];
         let index = blocks.len();
+        // Lines trimmed: PEM pasted from YAML or an indented e-mail keeps its content.
+        let block_text = block_text
+            .lines()
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join("\n");
         let has_headers = block_text.lines().any(|line| line.contains(':'));
         let der = if has_headers {
             Zeroizing::new(Vec::new())
         } else {
-            let (_, der) = der::pem::decode_vec(block_text.trim().as_bytes())
+            let (_, der) = der::pem::decode_vec(block_text.as_bytes())
                 .map_err(|_| PemBundleError::Malformed { index })?;
             Zeroizing::new(der)
         };
@@ -77,6 +83,16 @@ mod tests {
         assert_eq!(blocks.len(), 2);
         assert_eq!(blocks[1].label, "CERTIFICATE");
         assert_eq!(blocks[1].der.as_slice(), &[1, 2, 3]);
+    }
+
+    #[test]
+    fn reads_windows_line_endings_and_indented_blocks() {
+        let crlf = ONE.replace('\n', "\r\n");
+        let blocks = pem_blocks(&format!("{crlf}{crlf}")).unwrap();
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(blocks[0].der.as_slice(), &[1, 2, 3]);
+        let indented: String = ONE.lines().map(|line| format!("    {line}\n")).collect();
+        assert_eq!(pem_blocks(&indented).unwrap()[0].der.as_slice(), &[1, 2, 3]);
     }
 
     #[test]

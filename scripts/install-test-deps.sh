@@ -15,6 +15,9 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 command -v wrk >/dev/null || need_apt+=(wrk)  # load generator of tests/bench/forward
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
+# Other PKCS#12 writers for the P12 tests: GnuTLS certtool, NSS pk12util/certutil.
+command -v certtool >/dev/null || need_apt+=(gnutls-bin)
+command -v pk12util >/dev/null || need_apt+=(libnss3-tools)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -255,6 +255,43 @@ fn verdicts_agree_with_the_jdk_and_the_spec_rules() {
     pyca_p12(&pyca_ed, PW, &fx.key("ed25519-pyca", &["-algorithm", "ED25519"]), now - 60, now + year, "best");
     cases.add("pyca Ed25519", pyca_ed, PW, &[]);
 
+    // --- GnuTLS certtool (600,000 iterations) and NSS pk12util (BER output) ---
+    let gnutls: [(&str, &[&'static str]); 7] = [
+        ("3des-pkcs12", &[]),
+        ("aes-128", &[]),
+        ("aes-256", &[]),
+        ("rc2-40", &[]),
+        ("aes-192", &["not_java_compliant"]),
+        ("3des", &["not_java_compliant"]),
+        // GnuTLS writes a plain PrivateKeyInfo under the shrouded-key bag type: broken for all.
+        ("none", &["not_pkcs12"]),
+    ];
+    for (cipher, problems) in gnutls {
+        let out = fx.path(&format!("gnutls-{cipher}.p12"));
+        run_tool("certtool", &["--to-p12", "--load-privkey", rsa.to_str().unwrap(), "--load-certificate", cred.cert.to_str().unwrap(), "--p12-name", "client", "--password", PW, "--pkcs-cipher", cipher, "--outder", "--outfile", out.to_str().unwrap()], &[]);
+        cases.add(&format!("certtool --pkcs-cipher {cipher}"), out, PW, problems);
+    }
+    let nssdb = format!("sql:{}", fx.path("nssdb").display());
+    std::fs::create_dir(fx.path("nssdb")).unwrap();
+    run_tool("certutil", &["-N", "-d", &nssdb, "--empty-password"], &[]);
+    let named = p12("named", PW, &["-name", "client"]);
+    run_tool("pk12util", &["-i", named.to_str().unwrap(), "-d", &nssdb, "-W", PW, "-K", ""], &[]);
+    for (name, cipher) in [
+        ("default", None),
+        ("aes-256", Some("AES-256-CBC")),
+        ("3des", Some("PKCS #12 V2 PBE With SHA-1 And 3KEY Triple DES-CBC")),
+        ("rc2-40", Some("PKCS #12 V2 PBE With SHA-1 And 40 Bit RC2 CBC")),
+    ] {
+        let out = fx.path(&format!("nss-{name}.p12"));
+        let mut args = vec!["-o", out.to_str().unwrap(), "-n", "client", "-d", &nssdb, "-W", PW, "-K", ""];
+        if let Some(cipher) = cipher {
+            args.extend_from_slice(&["-c", cipher, "-C", cipher]);
+        }
+        run_tool("pk12util", &args, &[]);
+        assert_eq!(&std::fs::read(&out).unwrap()[..2], &[0x30, 0x80], "NSS writes BER");
+        cases.add(&format!("pk12util {name}"), out, PW, &[]);
+    }
+
     // --- Assembled here: mismatch, two keys, PBKDF2 PRFs, BER ---
     let other = fx.self_signed("other", &fx.rsa("other", 2048), 365, &ext);
     let epki = encrypted_pkcs8(&rsa, PW, &["-v2", "aes-256-cbc", "-v2prf", "hmacWithSHA256"]);

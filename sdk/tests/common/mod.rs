@@ -123,6 +123,23 @@ pub fn openssl(args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
+/// Runs another toolkit's CLI (certtool, certutil, pk12util) with environment `env`, and
+/// panics with its output on failure.
+pub fn run_tool(tool: &str, args: &[&str], env: &[(&str, &str)]) {
+    let out = Command::new(tool)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} not found ({e}): run scripts/install-test-deps.sh"));
+    assert!(
+        out.status.success(),
+        "{tool} {} failed: {}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Runs `keytool` and panics with its output on failure.
 pub fn keytool(args: &[&str]) {
     let out = Command::new("keytool").args(args).output().expect("keytool on PATH");

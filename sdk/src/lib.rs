@@ -12,6 +12,8 @@
 //!   (profiles `modern`: PBES2 AES-256-CBC, PBKDF2-HMAC-SHA256, HMAC-SHA256 MAC; `legacy`:
 //!   pbeWithSHAAnd3-KeyTripleDES-CBC, HMAC-SHA1 MAC).
 //! - [`normalize_url`] is the URL normalisation used for storing mappings and every lookup.
+//! - [`oauth1_authorization`] signs a request for the gateway's oAuth1 endpoints (RFC 5849); the
+//!   npm package's `MtlsClient` uses it.
 //!
 //! PKCS#12 reading ([`inspect_p12`]): DER and BER (indefinite lengths, chunked OCTET STRINGs);
 //! MAC HMAC-SHA-1/224/256/384/512/512-224/512-256 over the RFC 7292 KDF (an HMAC-MD5 MAC is
@@ -29,6 +31,7 @@
 
 mod csr;
 mod error;
+mod oauth1;
 mod p12_builder;
 mod pem_bundle;
 mod pfx;
@@ -47,6 +50,7 @@ pub use csr::{
     GeneratedCsr, KeyType, PRIVATE_KEY_PBKDF2_ITERATIONS,
 };
 pub use error::Error;
+pub use oauth1::{oauth1_authorization, OAuth1Credentials, OAuth1SignatureMethod};
 pub use p12_builder::{build_p12, P12BuildError, P12BuildRequest, P12Profile, P12_ITERATIONS};
 pub use policy::{inspect_p12, open_p12, InspectOptions, P12Contents, DEFAULT_MAX_ITERATIONS};
 pub use signing_key::PrivateKeyError;

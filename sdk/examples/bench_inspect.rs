@@ -26,7 +26,9 @@ fn main() -> ExitCode {
             return ExitCode::from(66);
         }
     };
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
     let options = InspectOptions::at(now);
 
     // One warm-up run, as the WASM and Python columns do.

@@ -20,7 +20,9 @@ fn main() -> ExitCode {
             Ok(now) => now,
             Err(_) => return usage_error("<now> must be an integer of seconds since 1970"),
         },
-        None => SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64),
+        None => SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64),
     };
     let max_iterations = match rest.get(1) {
         Some(cap) => match cap.parse::<u64>() {
@@ -36,7 +38,14 @@ fn main() -> ExitCode {
             return ExitCode::from(66);
         }
     };
-    let report = mtls_sdk::inspect_p12(&bytes, password, &InspectOptions { now_unix, max_iterations });
+    let report = mtls_sdk::inspect_p12(
+        &bytes,
+        password,
+        &InspectOptions {
+            now_unix,
+            max_iterations,
+        },
+    );
     match serde_json::to_string(&report) {
         Ok(json) => {
             println!("{json}");

@@ -27,7 +27,10 @@ impl std::fmt::Debug for OAuth1Credentials {
             .field("consumer_key", &self.consumer_key)
             .field("consumer_secret", &"<redacted>")
             .field("token", &self.token)
-            .field("token_secret", &self.token_secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "token_secret",
+                &self.token_secret.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -91,7 +94,10 @@ pub fn oauth1_authorization(
         .iter()
         .map(|(name, value)| format!("{name}=\"{}\"", percent_encode(value)))
         .collect();
-    fields.push(format!("oauth_signature=\"{}\"", percent_encode(&signature)));
+    fields.push(format!(
+        "oauth_signature=\"{}\"",
+        percent_encode(&signature)
+    ));
     fields.sort();
     format!("OAuth {}", fields.join(", "))
 }
@@ -115,8 +121,16 @@ fn signature_base_string(
     let mut parameters: Vec<(String, String)> = url
         .query_pairs()
         .map(|(name, value)| (percent_encode(&name), percent_encode(&value)))
-        .chain(form_parameters.iter().map(|(n, v)| (percent_encode(n), percent_encode(v))))
-        .chain(protocol.iter().map(|(n, v)| (percent_encode(n), percent_encode(v))))
+        .chain(
+            form_parameters
+                .iter()
+                .map(|(n, v)| (percent_encode(n), percent_encode(v))),
+        )
+        .chain(
+            protocol
+                .iter()
+                .map(|(n, v)| (percent_encode(n), percent_encode(v))),
+        )
         .collect();
     parameters.sort();
     let normalized = parameters
@@ -171,8 +185,9 @@ mod tests {
     /// OAuth Core 1.0 Revision A, Appendix A.5 (the "photos" example, with oauth_version).
     #[test]
     fn signs_the_oauth_core_appendix_example() {
-        let url = url::Url::parse("http://photos.example.net/photos?file=vacation.jpg&size=original")
-            .expect("example URL");
+        let url =
+            url::Url::parse("http://photos.example.net/photos?file=vacation.jpg&size=original")
+                .expect("example URL");
         let header = oauth1_authorization(
             "GET",
             &url,
@@ -182,14 +197,17 @@ mod tests {
             "kllo9940pd9333jh",
             1_191_242_096,
         );
-        assert!(header.contains(r#"oauth_signature="tR3%2BTy81lMeYAr%2FFid0kMTYa%2FWM%3D""#), "{header}");
+        assert!(
+            header.contains(r#"oauth_signature="tR3%2BTy81lMeYAr%2FFid0kMTYa%2FWM%3D""#),
+            "{header}"
+        );
         assert!(header.starts_with("OAuth oauth_consumer_key=\"dpf43f3p2l4k3l03\", oauth_nonce="));
     }
 
     #[test]
     fn base_string_follows_rfc_5849_section_3_4_1() {
-        let url = url::Url::parse("HTTPS://Example.COM:443/a%20b/c?b=2&a=1&a=0&c=x%2By")
-            .expect("URL");
+        let url =
+            url::Url::parse("HTTPS://Example.COM:443/a%20b/c?b=2&a=1&a=0&c=x%2By").expect("URL");
         let base = signature_base_string(
             "post",
             &url,
@@ -207,7 +225,11 @@ mod tests {
 
     #[test]
     fn token_is_optional_and_secrets_never_appear() {
-        let credentials = OAuth1Credentials { token: None, token_secret: None, ..photos_credentials() };
+        let credentials = OAuth1Credentials {
+            token: None,
+            token_secret: None,
+            ..photos_credentials()
+        };
         let url = url::Url::parse("https://gw.example/mtls/mapping?v=2").expect("URL");
         let header = oauth1_authorization(
             "POST",

@@ -180,7 +180,10 @@ struct Reply {
     request_id: Option<String>,
 }
 
-#[allow(unreachable_pub, reason = "wasm-bindgen exports only `pub` items; JS is the caller")]
+#[allow(
+    unreachable_pub,
+    reason = "wasm-bindgen exports only `pub` items; JS is the caller"
+)]
 #[wasm_bindgen]
 impl MtlsClient {
     /// `new MtlsClient({ baseUrl, auth })`.
@@ -208,9 +211,15 @@ impl MtlsClient {
     /// `POST /mtls/account/{a}/certificates` (p12 bytes are sent as base64).
     #[wasm_bindgen(js_name = createCertificates)]
     pub fn create_certificates(&self, account_id: String, certificates: JsValue) -> Promise {
-        let body = match Array::try_from(certificates.clone()) {
-            Ok(items) => items.iter().map(|item| with_p12_as_base64(&item)).collect::<Result<Array, _>>(),
-            Err(_) => Err(invalid("certificates", "an array of { name, p12, password }")),
+        let body = match certificates.dyn_into::<Array>() {
+            Ok(items) => items
+                .iter()
+                .map(|item| with_p12_as_base64(&item))
+                .collect::<Result<Array, _>>(),
+            Err(_) => Err(invalid(
+                "certificates",
+                "an array of { name, p12, password }",
+            )),
         };
         match body.and_then(|items| json(&items.into())) {
             Ok(body) => {
@@ -224,7 +233,10 @@ impl MtlsClient {
     /// `POST /mtls/account/{a}/certificates/by-file` (multipart).
     #[wasm_bindgen(js_name = uploadCertificate)]
     pub fn upload_certificate(&self, account_id: String, upload: JsValue) -> Promise {
-        let path = format!("/mtls/account/{}/certificates/by-file", segment(&account_id));
+        let path = format!(
+            "/mtls/account/{}/certificates/by-file",
+            segment(&account_id)
+        );
         match by_file_form(&upload, &["name", "password", "displayName"]) {
             Ok(form) => self.json_call("POST", path, form),
             Err(error) => Promise::reject(&error.into()),
@@ -234,7 +246,10 @@ impl MtlsClient {
     /// `PUT /mtls/account/{a}/certificates/by-file` (multipart): rotation keeping the id.
     #[wasm_bindgen(js_name = replaceCertificateFile)]
     pub fn replace_certificate_file(&self, account_id: String, upload: JsValue) -> Promise {
-        let path = format!("/mtls/account/{}/certificates/by-file", segment(&account_id));
+        let path = format!(
+            "/mtls/account/{}/certificates/by-file",
+            segment(&account_id)
+        );
         match by_file_form(&upload, &["id", "password", "name"]) {
             Ok(form) => self.json_call("PUT", path, form),
             Err(error) => Promise::reject(&error.into()),
@@ -268,8 +283,12 @@ impl MtlsClient {
     #[wasm_bindgen(js_name = testP12)]
     pub fn test_p12(&self, account_id: String, file: JsValue, password: JsValue) -> Promise {
         let form = (|| {
-            let file = file.dyn_into::<Uint8Array>().map_err(|_| invalid("file", "a Uint8Array"))?;
-            let password = password.as_string().ok_or_else(|| invalid("password", "a string"))?;
+            let file = file
+                .dyn_into::<Uint8Array>()
+                .map_err(|_| invalid("file", "a Uint8Array"))?;
+            let password = password
+                .as_string()
+                .ok_or_else(|| invalid("password", "a string"))?;
             let form = new_form_data()?;
             append_blob(&form, "file", &file)?;
             append(&form, "password", &password.into())?;
@@ -285,7 +304,10 @@ impl MtlsClient {
             let reply = inner.send("POST", &path, form, &[]).await?;
             if matches!(reply.status, 200 | 422) {
                 let report = parse_json(&reply.bytes);
-                if report.as_ref().is_some_and(|r| Reflect::has(r, &"usable".into()).unwrap_or(false)) {
+                if report
+                    .as_ref()
+                    .is_some_and(|r| Reflect::has(r, &"usable".into()).unwrap_or(false))
+                {
                     return Ok(report.unwrap_or(JsValue::NULL));
                 }
             }
@@ -297,7 +319,11 @@ impl MtlsClient {
     #[wasm_bindgen(js_name = createMappings)]
     pub fn create_mappings(&self, account_id: String, mappings: JsValue) -> Promise {
         match json(&mappings) {
-            Ok(body) => self.json_call("POST", format!("{}?v=3.0", mappings_path(&account_id)), body),
+            Ok(body) => self.json_call(
+                "POST",
+                format!("{}?v=3.0", mappings_path(&account_id)),
+                body,
+            ),
             Err(error) => Promise::reject(&error.into()),
         }
     }
@@ -312,19 +338,31 @@ impl MtlsClient {
     #[wasm_bindgen(js_name = getMapping)]
     pub fn get_mapping(&self, account_id: String, id: JsValue) -> Promise {
         self.with_id(id, "id", |this, id| {
-            this.json_call("GET", format!("{}/{id}", mappings_path(&account_id)), Body::None)
+            this.json_call(
+                "GET",
+                format!("{}/{id}", mappings_path(&account_id)),
+                Body::None,
+            )
         })
     }
 
     /// `PUT /api/account/{a}/configuration/ac-common/mtls/{id}` (`If-Match` optional).
     #[wasm_bindgen(js_name = updateMapping)]
-    pub fn update_mapping(&self, account_id: String, id: JsValue, mapping: JsValue, options: JsValue) -> Promise {
-        self.with_id(id, "id", |this, id| match (json(&mapping), if_match(&options)) {
-            (Ok(body), Ok(headers)) => {
-                let path = format!("{}/{id}", mappings_path(&account_id));
-                this.call("PUT", path, body, headers, false)
+    pub fn update_mapping(
+        &self,
+        account_id: String,
+        id: JsValue,
+        mapping: JsValue,
+        options: JsValue,
+    ) -> Promise {
+        self.with_id(id, "id", |this, id| {
+            match (json(&mapping), if_match(&options)) {
+                (Ok(body), Ok(headers)) => {
+                    let path = format!("{}/{id}", mappings_path(&account_id));
+                    this.call("PUT", path, body, headers, false)
+                }
+                (Err(error), _) | (_, Err(error)) => Promise::reject(&error.into()),
             }
-            (Err(error), _) | (_, Err(error)) => Promise::reject(&error.into()),
         })
     }
 
@@ -363,7 +401,10 @@ impl MtlsClient {
     pub fn check_service_url_mappings(&self, account_id: String, items: JsValue) -> Promise {
         match json(&items) {
             Ok(body) => {
-                let path = format!("/api/account/{}/checks/serviceUrlMappings", segment(&account_id));
+                let path = format!(
+                    "/api/account/{}/checks/serviceUrlMappings",
+                    segment(&account_id)
+                );
                 self.json_call("POST", path, body)
             }
             Err(error) => Promise::reject(&error.into()),
@@ -389,7 +430,11 @@ impl MtlsClient {
             set(&out, "status", &JsValue::from(reply.status))?;
             set(&out, "headers", &reply.headers)?;
             set(&out, "body", &Uint8Array::from(reply.bytes.as_slice()))?;
-            set(&out, "certificateId", &certificate_id.map_or(JsValue::NULL, JsValue::from))?;
+            set(
+                &out,
+                "certificateId",
+                &certificate_id.map_or(JsValue::NULL, JsValue::from),
+            )?;
             Ok(out.into())
         })
     }
@@ -399,10 +444,12 @@ impl MtlsClient {
 
 impl MtlsClient {
     fn from_options(options: JsValue) -> Result<MtlsClient, BindingError> {
-        const EXPECTED: &str =
-            "{ baseUrl: string, auth: { bearer: string } | { oauth1: { consumerKey, consumerSecret, token?, tokenSecret? } } }";
-        let options: ClientOptions = serde_wasm_bindgen::from_value(options)
-            .map_err(|_| BindingError::InvalidArgument { argument: "options", expected: EXPECTED })?;
+        const EXPECTED: &str = "{ baseUrl: string, auth: { bearer: string } | { oauth1: { consumerKey, consumerSecret, token?, tokenSecret? } } }";
+        let options: ClientOptions =
+            serde_wasm_bindgen::from_value(options).map_err(|_| BindingError::InvalidArgument {
+                argument: "options",
+                expected: EXPECTED,
+            })?;
         let base = url::Url::parse(&options.base_url).ok().filter(|u| {
             matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.query().is_none()
         });
@@ -441,7 +488,9 @@ impl MtlsClient {
             }
         };
         let base_url = base.as_str().trim_end_matches('/').to_owned();
-        Ok(MtlsClient { inner: Rc::new(Inner { base_url, auth }) })
+        Ok(MtlsClient {
+            inner: Rc::new(Inner { base_url, auth }),
+        })
     }
 
     /// A call whose successful answer is JSON.
@@ -466,18 +515,32 @@ impl MtlsClient {
             match parse_json(&reply.bytes) {
                 Some(value) => Ok(value),
                 None if empty_ok || reply.bytes.is_empty() => Ok(JsValue::UNDEFINED),
-                None => Err(mtls_error(reply.status, "unexpected_response", "the gateway answered with a body that is not JSON", reply.request_id.as_deref(), None)),
+                None => Err(mtls_error(
+                    reply.status,
+                    "unexpected_response",
+                    "the gateway answered with a body that is not JSON",
+                    reply.request_id.as_deref(),
+                    None,
+                )),
             }
         })
     }
 
     /// Runs `call` with an id that is a non-negative safe integer (or its decimal string).
-    fn with_id(&self, id: JsValue, argument: &'static str, call: impl FnOnce(&Self, String) -> Promise) -> Promise {
+    fn with_id(
+        &self,
+        id: JsValue,
+        argument: &'static str,
+        call: impl FnOnce(&Self, String) -> Promise,
+    ) -> Promise {
         let id = id
             .as_f64()
             .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= 9_007_199_254_740_991.0)
             .map(|n| format!("{}", n as u64))
-            .or_else(|| id.as_string().filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())));
+            .or_else(|| {
+                id.as_string()
+                    .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            });
         match id {
             Some(id) => call(self, id),
             None => Promise::reject(&invalid(argument, "a non-negative integer").into()),
@@ -496,7 +559,11 @@ impl Inner {
         let url = format!("{}{path}", self.base_url);
         let headers = Object::new();
         set(&headers, "accept", &"application/json".into())?;
-        set(&headers, "authorization", &self.authorization(method, &url)?.into())?;
+        set(
+            &headers,
+            "authorization",
+            &self.authorization(method, &url)?.into(),
+        )?;
         for (name, value) in extra_headers {
             set(&headers, name, &value.into())?;
         }
@@ -516,29 +583,60 @@ impl Inner {
         let global = js_sys::global();
         let fetch = Reflect::get(&global, &"fetch".into())?
             .dyn_into::<Function>()
-            .map_err(|_| mtls_error(0, "network_error", "this platform has no fetch()", None, None))?;
+            .map_err(|_| {
+                mtls_error(
+                    0,
+                    "network_error",
+                    "this platform has no fetch()",
+                    None,
+                    None,
+                )
+            })?;
         let response = JsFuture::from(Promise::from(fetch.call2(&global, &url.into(), &init)?))
             .await
             .map_err(|_| {
-                mtls_error(0, "network_error", &format!("the gateway at {} did not answer", self.base_url), None, None)
+                mtls_error(
+                    0,
+                    "network_error",
+                    &format!("the gateway at {} did not answer", self.base_url),
+                    None,
+                    None,
+                )
             })?;
-        let status = Reflect::get(&response, &"status".into())?.as_f64().unwrap_or(0.0) as u16;
+        let status = Reflect::get(&response, &"status".into())?
+            .as_f64()
+            .unwrap_or(0.0) as u16;
         let headers = headers_object(&Reflect::get(&response, &"headers".into())?)?;
-        let buffer = Reflect::get(&response, &"arrayBuffer".into())?.dyn_into::<Function>()?.call0(&response)?;
+        let buffer = Reflect::get(&response, &"arrayBuffer".into())?
+            .dyn_into::<Function>()?
+            .call0(&response)?;
         let buffer = JsFuture::from(Promise::from(buffer)).await?;
         let bytes = Uint8Array::new(&buffer).to_vec();
         let request_id = header(&headers, "x-request-id");
-        Ok(Reply { status, headers, bytes, request_id })
+        Ok(Reply {
+            status,
+            headers,
+            bytes,
+            request_id,
+        })
     }
 
     fn authorization(&self, method: &str, url: &str) -> Result<String, JsValue> {
         match &self.auth {
             Auth::Bearer(token) => Ok(format!("Bearer {token}")),
             Auth::OAuth1(credentials, signature_method) => {
-                let url = url::Url::parse(url).map_err(|_| invalid("accountId", "a value that makes a valid URL"))?;
+                let url = url::Url::parse(url)
+                    .map_err(|_| invalid("accountId", "a value that makes a valid URL"))?;
                 let mut nonce = [0_u8; 16];
-                getrandom::fill(&mut nonce)
-                    .map_err(|_| mtls_error(0, "internal_error", "no random numbers for the oAuth1 nonce", None, None))?;
+                getrandom::fill(&mut nonce).map_err(|_| {
+                    mtls_error(
+                        0,
+                        "internal_error",
+                        "no random numbers for the oAuth1 nonce",
+                        None,
+                        None,
+                    )
+                })?;
                 let timestamp = (js_sys::Date::now() / 1000.0).floor() as u64;
                 Ok(crate::oauth1_authorization(
                     method,
@@ -570,7 +668,9 @@ impl Reply {
         }
         self.status >= 400
             && parse_json(&self.bytes).is_some_and(|body| {
-                let id = Reflect::get(&body, &"requestId".into()).ok().and_then(|v| v.as_string());
+                let id = Reflect::get(&body, &"requestId".into())
+                    .ok()
+                    .and_then(|v| v.as_string());
                 let has_error = Reflect::get(&body, &"error".into()).is_ok_and(|e| e.is_object());
                 has_error && id.is_some() && id == self.request_id
             })
@@ -579,11 +679,23 @@ impl Reply {
     /// The `MtlsError` for this failed reply, from the SPEC section 5 error body when there is one.
     fn into_error(self) -> JsValue {
         let body = parse_json(&self.bytes);
-        let error = body.as_ref().and_then(|b| Reflect::get(b, &"error".into()).ok()).filter(JsValue::is_object);
-        let field = |name: &str| error.as_ref().and_then(|e| Reflect::get(e, &name.into()).ok()).and_then(|v| v.as_string());
+        let error = body
+            .as_ref()
+            .and_then(|b| Reflect::get(b, &"error".into()).ok())
+            .filter(JsValue::is_object);
+        let field = |name: &str| {
+            error
+                .as_ref()
+                .and_then(|e| Reflect::get(e, &name.into()).ok())
+                .and_then(|v| v.as_string())
+        };
         let code = field("code").unwrap_or_else(|| format!("http_{}", self.status));
-        let message = field("message").unwrap_or_else(|| format!("the gateway answered {}", self.status));
-        let details = error.as_ref().and_then(|e| Reflect::get(e, &"details".into()).ok()).filter(|d| !d.is_undefined());
+        let message =
+            field("message").unwrap_or_else(|| format!("the gateway answered {}", self.status));
+        let details = error
+            .as_ref()
+            .and_then(|e| Reflect::get(e, &"details".into()).ok())
+            .filter(|d| !d.is_undefined());
         let request_id = body
             .as_ref()
             .and_then(|b| Reflect::get(b, &"requestId".into()).ok())
@@ -603,7 +715,10 @@ fn set(object: &Object, name: &str, value: &JsValue) -> Result<(), JsValue> {
 
 /// The API paths of mappings.
 fn mappings_path(account_id: &str) -> String {
-    format!("/api/account/{}/configuration/ac-common/mtls", segment(account_id))
+    format!(
+        "/api/account/{}/configuration/ac-common/mtls",
+        segment(account_id)
+    )
 }
 
 /// A path segment, percent-encoded so an account id cannot change the path.
@@ -636,7 +751,10 @@ fn parse_json(bytes: &[u8]) -> Option<JsValue> {
 /// otherwise turn the bytes into an object of indices).
 fn with_p12_as_base64(item: &JsValue) -> Result<JsValue, BindingError> {
     if !item.is_object() {
-        return Err(invalid("certificates", "objects like { name, p12, password }"));
+        return Err(invalid(
+            "certificates",
+            "objects like { name, p12, password }",
+        ));
     }
     let copy = Object::assign(&Object::new(), item.unchecked_ref::<Object>());
     let p12 = Reflect::get(&copy, &"p12".into()).unwrap_or(JsValue::UNDEFINED);
@@ -663,10 +781,12 @@ fn by_file_form(upload: &JsValue, fields: &[&str]) -> Result<Body, BindingError>
     for field in fields {
         let value = Reflect::get(upload, &(*field).into()).unwrap_or(JsValue::UNDEFINED);
         if !value.is_undefined() {
-            Reflect::set(&certificate, &(*field).into(), &value).map_err(|_| invalid("upload", EXPECTED))?;
+            Reflect::set(&certificate, &(*field).into(), &value)
+                .map_err(|_| invalid("upload", EXPECTED))?;
         }
     }
-    let certificate = js_sys::JSON::stringify(&certificate).map_err(|_| invalid("upload", EXPECTED))?;
+    let certificate =
+        js_sys::JSON::stringify(&certificate).map_err(|_| invalid("upload", EXPECTED))?;
     let form = new_form_data()?;
     append_blob(&form, "file", &file)?;
     append(&form, "certificate", &certificate.into())?;
@@ -701,7 +821,9 @@ fn append_blob(form: &JsValue, name: &str, bytes: &Uint8Array) -> Result<(), Bin
     let blob = construct("Blob", &Array::of2(&Array::of1(bytes), &options))?;
     let call = || -> Result<(), JsValue> {
         let append = Reflect::get(form, &"append".into())?.dyn_into::<Function>()?;
-        append.call3(form, &name.into(), &blob, &"client.p12".into()).map(|_| ())
+        append
+            .call3(form, &name.into(), &blob, &"client.p12".into())
+            .map(|_| ())
     };
     call().map_err(|_| BindingError::Conversion("FormData.append failed".into()))
 }
@@ -709,17 +831,29 @@ fn append_blob(form: &JsValue, name: &str, bytes: &Uint8Array) -> Result<(), Bin
 /// `Headers` to a plain object of lower-case names.
 fn headers_object(headers: &JsValue) -> Result<Object, JsValue> {
     let out = Object::new();
-    let entries = Reflect::get(headers, &"entries".into())?.dyn_into::<Function>()?.call0(headers)?;
+    let entries = Reflect::get(headers, &"entries".into())?
+        .dyn_into::<Function>()?
+        .call0(headers)?;
     let pairs = js_sys::Array::from(&entries);
     for pair in pairs.iter() {
         let pair = Array::from(&pair);
-        set(&out, &pair.get(0).as_string().unwrap_or_default().to_ascii_lowercase(), &pair.get(1))?;
+        set(
+            &out,
+            &pair
+                .get(0)
+                .as_string()
+                .unwrap_or_default()
+                .to_ascii_lowercase(),
+            &pair.get(1),
+        )?;
     }
     Ok(out)
 }
 
 fn header(headers: &Object, name: &str) -> Option<String> {
-    Reflect::get(headers, &name.into()).ok().and_then(|v| v.as_string())
+    Reflect::get(headers, &name.into())
+        .ok()
+        .and_then(|v| v.as_string())
 }
 
 fn if_match(options: &JsValue) -> Result<Vec<(String, String)>, BindingError> {
@@ -732,13 +866,23 @@ fn if_match(options: &JsValue) -> Result<Vec<(String, String)>, BindingError> {
     }
     let text = value
         .as_string()
-        .or_else(|| value.as_f64().filter(|n| n.fract() == 0.0).map(|n| format!("{}", n as i64)))
-        .ok_or(invalid("options.ifMatch", "a string or an integer revision"))?;
+        .or_else(|| {
+            value
+                .as_f64()
+                .filter(|n| n.fract() == 0.0)
+                .map(|n| format!("{}", n as i64))
+        })
+        .ok_or(invalid(
+            "options.ifMatch",
+            "a string or an integer revision",
+        ))?;
     Ok(vec![("if-match".into(), text)])
 }
 
-/// Method, body and headers of a forward call.
-fn forward_request(request: &JsValue) -> Result<(String, Body, Vec<(String, String)>), BindingError> {
+/// Method, body and extra headers of a forwarded call.
+type ForwardParts = (String, Body, Vec<(String, String)>);
+
+fn forward_request(request: &JsValue) -> Result<ForwardParts, BindingError> {
     const EXPECTED: &str = "{ url: string, method?, serviceName?, headers?, body?, ... }";
     if !request.is_object() {
         return Err(invalid("request", EXPECTED));
@@ -752,7 +896,9 @@ fn forward_request(request: &JsValue) -> Result<(String, Body, Vec<(String, Stri
         value.as_string().map(Some).ok_or(invalid(name, "a string"))
     };
     let url = text("url")?.ok_or(invalid("request.url", "the target URL"))?;
-    let method = text("method")?.unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
+    let method = text("method")?
+        .unwrap_or_else(|| "GET".into())
+        .to_ascii_uppercase();
     if !matches!(method.as_str(), "GET" | "POST" | "PUT" | "PATCH" | "DELETE") {
         return Err(invalid("request.method", "GET, POST, PUT, PATCH or DELETE"));
     }
@@ -762,7 +908,8 @@ fn forward_request(request: &JsValue) -> Result<(String, Body, Vec<(String, Stri
         let entries = Object::entries(extra.unchecked_ref::<Object>());
         for entry in entries.iter() {
             let entry = Array::from(&entry);
-            let (Some(name), Some(value)) = (entry.get(0).as_string(), entry.get(1).as_string()) else {
+            let (Some(name), Some(value)) = (entry.get(0).as_string(), entry.get(1).as_string())
+            else {
                 return Err(invalid("request.headers", "an object of string values"));
             };
             headers.push((name.to_ascii_lowercase(), value));
@@ -788,7 +935,10 @@ fn forward_request(request: &JsValue) -> Result<(String, Body, Vec<(String, Stri
     } else if let Some(text) = body.as_string() {
         Body::Bytes(Uint8Array::from(text.as_bytes()))
     } else {
-        Body::Bytes(body.dyn_into::<Uint8Array>().map_err(|_| invalid("request.body", "a Uint8Array or a string"))?)
+        Body::Bytes(
+            body.dyn_into::<Uint8Array>()
+                .map_err(|_| invalid("request.body", "a Uint8Array or a string"))?,
+        )
     };
     Ok((method, body, headers))
 }

@@ -96,7 +96,10 @@ export function inspectP12(p12: Uint8Array, password: string, options?: InspectP
 /// written above (`TS_REPORT`) because wasm-bindgen cannot mark `options` optional while giving it
 /// an interface type.
 #[wasm_bindgen(js_name = inspectP12, skip_typescript)]
-#[allow(unreachable_pub, reason = "wasm-bindgen exports only `pub` functions; JS is the caller")]
+#[allow(
+    unreachable_pub,
+    reason = "wasm-bindgen exports only `pub` functions; JS is the caller"
+)]
 pub fn inspect_p12(
     p12: JsValue,
     password: JsValue,
@@ -104,11 +107,15 @@ pub fn inspect_p12(
 ) -> Result<JsValue, BindingError> {
     let p12 = p12
         .dyn_into::<Uint8Array>()
-        .map_err(|_| BindingError::InvalidArgument { argument: "p12", expected: "a Uint8Array" })?
+        .map_err(|_| BindingError::InvalidArgument {
+            argument: "p12",
+            expected: "a Uint8Array",
+        })?
         .to_vec();
-    let password = password
-        .as_string()
-        .ok_or(BindingError::InvalidArgument { argument: "password", expected: "a string" })?;
+    let password = password.as_string().ok_or(BindingError::InvalidArgument {
+        argument: "password",
+        expected: "a string",
+    })?;
     let options = inspect_options(options.as_ref())?;
     let report = crate::inspect_p12(&p12, &password, &options);
     to_js(&report)
@@ -131,10 +138,12 @@ fn inspect_options(options: Option<&Object>) -> Result<InspectOptions, BindingEr
         Date::now()
     } else {
         const EXPECTED_DATE: &str = "a valid Date";
-        let date = now.dyn_into::<Date>().map_err(|_| BindingError::InvalidArgument {
-            argument: "options.now",
-            expected: EXPECTED_DATE,
-        })?;
+        let date = now
+            .dyn_into::<Date>()
+            .map_err(|_| BindingError::InvalidArgument {
+                argument: "options.now",
+                expected: EXPECTED_DATE,
+            })?;
         let millis = date.get_time();
         if millis.is_nan() {
             return Err(BindingError::InvalidArgument {
@@ -159,7 +168,10 @@ fn inspect_options(options: Option<&Object>) -> Result<InspectOptions, BindingEr
     // JS time is milliseconds; the core takes whole seconds (floor, so times before 1970 stay
     // correct). `Date` values are at most 8.64e15 ms, far inside i64.
     let now_unix = (now_millis / 1000.0).floor() as i64;
-    Ok(InspectOptions { now_unix, max_iterations })
+    Ok(InspectOptions {
+        now_unix,
+        max_iterations,
+    })
 }
 
 /// 2^53 - 1: the largest integer a JS number holds exactly.
@@ -200,7 +212,12 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn now_is_floored_to_whole_seconds_on_both_sides_of_1970() {
-        for (millis, seconds) in [(1_500.0, 1), (-1_500.0, -2), (0.0, 0), (1.7e12 + 999.0, 1_700_000_000)] {
+        for (millis, seconds) in [
+            (1_500.0, 1),
+            (-1_500.0, -2),
+            (0.0, 0),
+            (1.7e12 + 999.0, 1_700_000_000),
+        ] {
             let parsed = inspect_options(Some(&with_now(millis))).expect("valid Date");
             assert_eq!(parsed.now_unix, seconds, "{millis} ms");
         }
@@ -208,14 +225,37 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn max_iterations_defaults_and_must_be_a_positive_safe_integer() {
-        assert_eq!(options("{}").expect("empty").max_iterations, DEFAULT_MAX_ITERATIONS);
-        assert_eq!(options(r#"{"maxIterations": null}"#).expect("null").max_iterations, DEFAULT_MAX_ITERATIONS);
-        assert_eq!(options(r#"{"maxIterations": 2048}"#).expect("2048").max_iterations, 2048);
         assert_eq!(
-            options(r#"{"maxIterations": 9007199254740991}"#).expect("2^53-1").max_iterations,
+            options("{}").expect("empty").max_iterations,
+            DEFAULT_MAX_ITERATIONS
+        );
+        assert_eq!(
+            options(r#"{"maxIterations": null}"#)
+                .expect("null")
+                .max_iterations,
+            DEFAULT_MAX_ITERATIONS
+        );
+        assert_eq!(
+            options(r#"{"maxIterations": 2048}"#)
+                .expect("2048")
+                .max_iterations,
+            2048
+        );
+        assert_eq!(
+            options(r#"{"maxIterations": 9007199254740991}"#)
+                .expect("2^53-1")
+                .max_iterations,
             9_007_199_254_740_991
         );
-        for bad in ["0", "-1", "1.5", "9007199254740992", "\"100\"", "true", "[]"] {
+        for bad in [
+            "0",
+            "-1",
+            "1.5",
+            "9007199254740992",
+            "\"100\"",
+            "true",
+            "[]",
+        ] {
             let error = options(&format!(r#"{{"maxIterations": {bad}}}"#)).expect_err(bad);
             assert_eq!(error.code(), "invalid_argument", "{bad}");
         }
@@ -223,8 +263,16 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn now_must_be_a_valid_date() {
-        for bad in [r#"{"now": "2026-01-01"}"#, r#"{"now": 1700000000000}"#, r#"{"now": {}}"#] {
-            assert_eq!(options(bad).expect_err(bad).code(), "invalid_argument", "{bad}");
+        for bad in [
+            r#"{"now": "2026-01-01"}"#,
+            r#"{"now": 1700000000000}"#,
+            r#"{"now": {}}"#,
+        ] {
+            assert_eq!(
+                options(bad).expect_err(bad).code(),
+                "invalid_argument",
+                "{bad}"
+            );
         }
         let invalid = inspect_options(Some(&with_now(f64::NAN)));
         assert_eq!(invalid.expect_err("NaN date").code(), "invalid_argument");
@@ -232,11 +280,17 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn errors_become_js_errors_with_name_and_code() {
-        let error: JsValue =
-            BindingError::InvalidArgument { argument: "p12", expected: "a Uint8Array" }.into();
+        let error: JsValue = BindingError::InvalidArgument {
+            argument: "p12",
+            expected: "a Uint8Array",
+        }
+        .into();
         let error = error.dyn_into::<js_sys::Error>().expect("a JS Error");
         assert_eq!(String::from(error.name()), "MtlsSdkError");
-        assert_eq!(String::from(error.message()), "invalid argument `p12`: expected a Uint8Array");
+        assert_eq!(
+            String::from(error.message()),
+            "invalid argument `p12`: expected a Uint8Array"
+        );
         let code = Reflect::get(&error, &"code".into()).expect("code property");
         assert_eq!(code.as_string().as_deref(), Some("invalid_argument"));
     }
@@ -259,10 +313,17 @@ mod tests {
         let full = P12Report {
             usable: true,
             problems: vec![],
-            warnings: vec![Finding::new("expires_soon", "the certificate expires in 3 days")],
+            warnings: vec![Finding::new(
+                "expires_soon",
+                "the certificate expires in 3 days",
+            )],
             certificate: Some(certificate.clone()),
             chain: vec![certificate],
-            key: Some(KeyInfo { algorithm: "RSA".into(), bits: Some(2048), curve: None }),
+            key: Some(KeyInfo {
+                algorithm: "RSA".into(),
+                bits: Some(2048),
+                curve: None,
+            }),
             container: Some(ContainerInfo {
                 mac_algorithm: "SHA-256".into(),
                 mac_iterations: 2048,
@@ -292,7 +353,8 @@ mod tests {
     #[wasm_bindgen_test]
     fn inspect_takes_bytes_and_returns_the_core_report() {
         let bytes = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-        let js = inspect_p12(Uint8Array::from(&bytes[..]).into(), "pw".into(), None).expect("report");
+        let js =
+            inspect_p12(Uint8Array::from(&bytes[..]).into(), "pw".into(), None).expect("report");
         let report: P12Report = serde_wasm_bindgen::from_value(js).expect("a P12Report");
         let native = crate::inspect_p12(bytes, "pw", &InspectOptions::at(report_time()));
         assert_eq!(report, native);

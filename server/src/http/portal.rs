@@ -62,14 +62,15 @@ impl StaticDir {
         if here.is_dir() {
             return here;
         }
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(self.name())
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(self.name())
     }
 }
 
 async fn serve(dir: StaticDir, relative: &str) -> Result<HttpResponse, ApiError> {
-    let not_found = || {
-        ApiError::not_found("not_found", format!("no file `{relative}` in the portal"))
-    };
+    let not_found =
+        || ApiError::not_found("not_found", format!("no file `{relative}` in the portal"));
     if !is_safe_relative_path(relative) {
         return Err(not_found());
     }
@@ -123,10 +124,26 @@ mod tests {
 
     #[test]
     fn safe_paths_are_plain_file_names() {
-        for good in ["index.html", "app.js", "web/index.js", "node/mtls_sdk_bg.wasm"] {
+        for good in [
+            "index.html",
+            "app.js",
+            "web/index.js",
+            "node/mtls_sdk_bg.wasm",
+        ] {
             assert!(is_safe_relative_path(good), "{good}");
         }
-        for bad in ["", "/etc/passwd", "../Cargo.toml", "web/../../x", ".env", "a//b", "a/", "a\\b", "a%2fb", "é"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../Cargo.toml",
+            "web/../../x",
+            ".env",
+            "a//b",
+            "a/",
+            "a\\b",
+            "a%2fb",
+            "é",
+        ] {
             assert!(!is_safe_relative_path(bad), "{bad}");
         }
     }
@@ -134,7 +151,10 @@ mod tests {
     #[test]
     fn wasm_and_modules_get_their_mime_types() {
         assert_eq!(content_type("web/mtls_sdk_bg.wasm"), "application/wasm");
-        assert_eq!(content_type("web/index.js"), "text/javascript; charset=utf-8");
+        assert_eq!(
+            content_type("web/index.js"),
+            "text/javascript; charset=utf-8"
+        );
         assert_eq!(content_type("LICENSE"), "application/octet-stream");
     }
 }

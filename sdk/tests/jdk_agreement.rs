@@ -344,6 +344,15 @@ fn verdicts_agree_with_the_jdk_and_the_spec_rules() {
         let bytes = build::pfx(&[(leaf_epki.clone(), key_id)], &certs, Style::Der);
         cases.add(name, built(&name.replace([' ', ':', ','], "-"), bytes), PW, problems);
     }
+    for (name, key_name, certs, problems) in [
+        ("names: key and leaf", "client", vec![(root_der.clone(), "root"), (leaf_der.clone(), "client")], &[][..]),
+        ("names: differ in case", "Client", vec![(leaf_der.clone(), "cLIENT")], &[]),
+        ("names: key and root", "client", vec![(root_der.clone(), "client"), (leaf_der.clone(), "leaf")], &["not_java_compliant"]),
+        ("names: no match", "client", vec![(leaf_der.clone(), "other")], &["not_java_compliant"]),
+    ] {
+        let bytes = build::pfx_named(&leaf_epki, key_name, &certs);
+        cases.add(name, built(&name.replace([' ', ':', ','], "-"), bytes), PW, problems);
+    }
     // BER re-encoding of MAC-protected OpenSSL files: the outer structure only (the MAC covers
     // the inner bytes), with the encrypted contents chunked.
     for source in ["default", "legacy"] {

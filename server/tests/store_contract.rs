@@ -369,6 +369,36 @@ async fn openbao_approle_login_reads_and_writes() {
 }
 
 #[tokio::test]
+async fn openbao_readme_least_privilege_policy_suffices() {
+    // The policy README.md gives for the gateway's AppRole, on the default prefix `mtls`.
+    let bao = OpenBao::start();
+    bao.write_policy_hcl(
+        "mtls-gateway",
+        r#"
+path "secret/data/mtls/*"     { capabilities = ["create", "read", "update"] }
+path "secret/metadata/mtls/*" { capabilities = ["read", "list", "delete"] }
+path "secret/metadata/mtls"   { capabilities = ["list"] }
+"#,
+    );
+    let (role_id, secret_id) = bao.create_approle_with_policy("mtls-gateway", "mtls-gateway", "1h");
+    mtls_server::tls::install_crypto_provider();
+    let settings = VaultSettings {
+        prefix: "mtls".to_owned(),
+        ..vault_settings(&bao, VaultAuth::AppRole { role_id, secret_id, mount: "approle".to_owned() })
+    };
+    let store = VaultStore::open(settings.clone()).await.unwrap();
+    store.ping().await.unwrap();
+    list_shows_direct_children_and_folders(&store).await;
+    delete_removes_the_key_and_its_history(&store).await;
+    update_needs_the_current_version(&store).await;
+    exactly_one_of_racing_creators_wins(&store).await;
+    // Outside the prefix the policy refuses, and the store says so instead of pretending.
+    let outside = VaultStore::open(VaultSettings { prefix: "other".to_owned(), ..settings }).await.unwrap();
+    assert!(matches!(outside.write("k", &json!({}), Expect::Absent).await, Err(StoreError::Unavailable(m)) if m.contains("403")));
+    assert!(matches!(outside.ping().await, Err(StoreError::Unavailable(_))));
+}
+
+#[tokio::test]
 async fn openbao_approle_keeps_working_past_the_token_ttl() {
     let bao = OpenBao::start();
     let (role_id, secret_id) = bao.create_approle("short", "3s");

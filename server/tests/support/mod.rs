@@ -241,12 +241,26 @@ impl OpenBao {
         self.cli(&["policy", "write", name, path.to_str().expect("utf-8 temp path")]);
     }
 
+    /// Writes the ACL policy `name` from HCL text.
+    pub fn write_policy_hcl(&self, name: &str, hcl: &str) {
+        let file = TempDir::new("policy");
+        let path = file.path().join("policy.hcl");
+        std::fs::write(&path, hcl).expect("write policy file");
+        self.cli(&["policy", "write", name, path.to_str().expect("utf-8 temp path")]);
+    }
+
     /// Enables AppRole and creates role `name` with a policy over all of `secret/`, tokens of
     /// `token_ttl` (e.g. "1h", or "10s" to exercise renewal). Returns `(role_id, secret_id)`.
     pub fn create_approle(&self, name: &str, token_ttl: &str) -> (String, String) {
-        self.enable_approle();
         let policy = format!("{name}-policy");
         self.write_policy(&policy, "secret/*");
+        self.create_approle_with_policy(name, &policy, token_ttl)
+    }
+
+    /// Enables AppRole and creates role `name` bound to the existing policy `policy`.
+    /// Returns `(role_id, secret_id)`.
+    pub fn create_approle_with_policy(&self, name: &str, policy: &str, token_ttl: &str) -> (String, String) {
+        self.enable_approle();
         self.cli(&[
             "write",
             &format!("auth/approle/role/{name}"),

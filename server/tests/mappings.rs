@@ -6,6 +6,7 @@
 //! through the certificate API; oAuth1 requests are signed by `harness::OAuth1` (RFC 5849).
 
 mod harness;
+mod support;
 
 use std::time::Duration;
 
@@ -223,6 +224,20 @@ async fn check_forms(backend: Backend) {
     assert_eq!(status, 400);
     let (status, _, _) = gw.send("POST", "/mtls/mapping?v=2", &a.oauth, Some(json!({"not": "an array"}))).await;
     assert_eq!(status, 400);
+
+    // A miss costs O(1) store reads however many mappings the account has: the route key and
+    // the record, then the certificate and its key material (4); 1 when there is no route.
+    let more: Vec<Value> = (0..30).map(|i| mapping(&format!("bulk{i}"), cert, "0", &format!("https://bulk.com/{i}"))).collect();
+    let (status, _, _) = gw.send("POST", &base, &a.bearer, Some(Value::Array(more))).await;
+    assert_eq!(status, 201);
+    let reads = "mtls_runtime_store_reads_total";
+    let before = gw.metric(reads).await;
+    assert!(gw.check(&a.oauth, "acc-a", "TEST_SERVICE", "https://bulk.com/17").await);
+    assert_eq!(gw.metric(reads).await - before, 4);
+    assert!(!gw.check(&a.oauth, "acc-a", "TEST_SERVICE", "https://bulk.com/none").await);
+    assert_eq!(gw.metric(reads).await - before, 5);
+    assert!(gw.check(&a.oauth, "acc-a", "TEST_SERVICE", "https://bulk.com/17").await);
+    assert_eq!(gw.metric(reads).await - before, 5, "a hit reads nothing");
 
     // Enabling through this instance is visible here at once (the cache holds a "false").
     let (_, _, listed) = gw.send("GET", &base, &a.bearer, None).await;

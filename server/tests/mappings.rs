@@ -45,6 +45,10 @@ async fn crud_normalisation_and_revisions(backend: Backend) {
     assert_eq!(one["certificationId"], json!(cert));
     assert_eq!(body[1]["url"], "https://api.brand.com/");
     let id = one["id"].as_u64().unwrap();
+    let records = format!("mappings/{}/records", hex::encode("acc-a"));
+    if backend == Backend::Vault {
+        assert!(world.vault_list(&records).contains(&id.to_string()), "the record is in OpenBao");
+    }
 
     // The same triple however it is spelled: case, default port, fragment.
     for (i, url) in ["https://API.BRAND.com/Hook?b=2&a=1", "https://api.brand.com:443/Hook?b=2&a=1#x"].iter().enumerate() {
@@ -115,6 +119,9 @@ async fn crud_normalisation_and_revisions(backend: Backend) {
     assert_eq!((status, deleted["deleted"].as_bool()), (200, Some(true)));
     let (status, _, body) = gw.send("GET", &item, &a.bearer, None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (404, Some("mapping_not_found")));
+    if backend == Backend::Vault {
+        assert!(!world.vault_list(&records).contains(&id.to_string()), "the record left OpenBao");
+    }
     let (status, _, _) = gw.send("GET", &format!("{base}/not-a-number"), &a.bearer, None).await;
     assert_eq!(status, 404);
 }

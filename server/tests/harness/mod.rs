@@ -47,6 +47,8 @@ pub struct Account {
 pub struct World {
     pub openbao: Option<OpenBao>,
     pub gateways: Vec<Api>,
+    /// `MTLS_VAULT_PREFIX` of every gateway (Vault only).
+    pub prefix: String,
 }
 
 impl World {
@@ -82,7 +84,7 @@ impl World {
                 Api { gateway: Gateway::spawn_on(store, &env), http: client() }
             })
             .collect();
-        Self { openbao, gateways }
+        Self { openbao, gateways, prefix }
     }
 
     /// A Bearer token and an app key for `account`, from the admin API.
@@ -108,6 +110,22 @@ impl World {
                 token_secret: text(&key["tokenSecret"]),
             }),
         }
+    }
+
+    /// Names in OpenBao under `folder` (a store key folder such as `mappings/...`), read with
+    /// the `bao` CLI: proof of what the gateway really wrote. Empty when the folder is absent.
+    pub fn vault_list(&self, folder: &str) -> Vec<String> {
+        let bao = self.openbao.as_ref().expect("a Vault world");
+        let path = format!("{}/{folder}", self.prefix);
+        let out = Command::new("bao")
+            .args(["kv", "list", "-mount=secret", "-format=json", &path])
+            .env("VAULT_ADDR", bao.addr())
+            .env("BAO_ADDR", bao.addr())
+            .env("VAULT_TOKEN", bao.token())
+            .env("BAO_TOKEN", bao.token())
+            .output()
+            .expect("bao cli");
+        serde_json::from_slice(&out.stdout).unwrap_or_default()
     }
 
     /// Stops OpenBao (the gateways keep running).

@@ -277,12 +277,13 @@ fn decode(text: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        if bytes[i] == b'%'
+            && let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
         i += 1;
@@ -304,7 +305,6 @@ pub fn make_p12(name: &str, password: &str) -> Vec<u8> {
         "-addext", "keyUsage=critical,digitalSignature", "-addext", "extendedKeyUsage=clientAuth"]);
     run(&["pkcs12", "-export", "-inkey", "key.pem", "-in", "cert.pem", "-name", name,
         "-passout", &format!("pass:{password}"), "-out", "client.p12"]);
-    let p12 = std::fs::read(dir.join("client.p12")).expect("p12 written");
-    p12
+    std::fs::read(dir.join("client.p12")).expect("p12 written")
 }
 

@@ -459,21 +459,24 @@ fn shrouded_key(bag: &SafeBag) -> Result<(Scheme, Vec<u8>), Finding> {
 }
 
 /// Decodes a typed value from BER or DER bytes: the one place BER is turned into DER first.
-pub(crate) fn decode_ber<T>(bytes: &[u8]) -> Result<T, der::Error>
+///
+/// # Errors
+/// A lower-case description of what is wrong with the encoding.
+pub(crate) fn decode_ber<T>(bytes: &[u8]) -> Result<T, String>
 where
     T: for<'a> Decode<'a, Error = der::Error>,
 {
+    use super::ber::BerError;
     let der_bytes = normalize_ber(bytes).map_err(|e| {
-        let kind = match e {
-            super::ber::BerError::Truncated => der::ErrorKind::Incomplete {
-                expected_len: der::Length::ZERO,
-                actual_len: der::Length::ZERO,
-            },
-            _ => der::ErrorKind::Failed,
-        };
-        der::Error::from(kind)
+        match e {
+            BerError::Truncated => "the data is truncated",
+            BerError::Malformed => "malformed ASN.1",
+            BerError::TooDeep => "ASN.1 nested too deeply",
+            BerError::TrailingData => "bytes follow the end of the structure",
+        }
+        .to_owned()
     })?;
-    T::from_der(&der_bytes)
+    T::from_der(&der_bytes).map_err(|e| e.to_string())
 }
 
 fn decode_any<T>(any: &der::Any) -> Result<T, der::Error>

@@ -255,6 +255,44 @@ async fn check_forms(backend: Backend) {
     assert!(gw.check(&a.oauth, "acc-a", "WEBHOOKS", "https://off.com/").await);
 }
 
+// === a stock oAuth1 client (requests-oauthlib) on every mapping and check endpoint ===
+
+async fn stock_oauth1_client(backend: Backend) {
+    let world = World::start(backend).await;
+    let gw = &world.gateways[0];
+    let a = world.account("acc-a").await;
+    let cert = gw.upload_certificate(&a.bearer, "acc-a", "c").await;
+    let base = format!("/api/account/acc-a/{MAPPINGS}");
+    let created = gw.stock_oauth1(&a.oauth, &[
+        ("POST", &format!("{base}?v=3.0"), Some(json!([mapping("stock", cert, "IDP", "https://stock.com/p?x=1")]))),
+        ("GET", &base, None),
+    ]);
+    assert_eq!(created[0]["status"], 201, "{}", created[0]);
+    assert_eq!(created[1]["status"], 200);
+    let id = created[0]["body"][0]["id"].as_u64().unwrap();
+    let item = format!("{base}/{id}");
+    let item_json = json!([{"serviceName": "IDP", "accountId": "acc-a", "url": "https://stock.com/p?x=1"}]);
+    let answers = gw.stock_oauth1(&a.oauth, &[
+        ("GET", &item, None),
+        ("PUT", &format!("{item}?v=3.0"), Some(json!({"name": "stock-renamed"}))),
+        ("POST", "/mtls/mapping?v=1", Some(item_json.clone())),
+        ("POST", "/mtls/mapping", Some(item_json.clone())),
+        ("POST", "/mtls/mapping?v=2", Some(item_json)),
+        ("POST", "/api/account/acc-a/checks/serviceUrlMappings", Some(json!([{"serviceName": "IDP", "url": "https://stock.com/p?x=1"}]))),
+        ("POST", "/api/account/acc-b/checks/serviceUrlMappings", Some(json!([{"serviceName": "IDP", "url": "https://stock.com/p?x=1"}]))),
+        ("DELETE", &item, None),
+    ]);
+    let statuses: Vec<u64> = answers.iter().map(|r| r["status"].as_u64().unwrap()).collect();
+    assert_eq!(statuses, vec![200, 200, 200, 200, 200, 200, 403, 200], "{answers:?}");
+    assert_eq!(answers[1]["body"]["name"], "stock-renamed");
+    let key = "CertificateMappingParamters{serviceName='IDP', accountId='acc-a', url='https://stock.com/p?x=1'}";
+    assert_eq!(answers[2]["body"], json!({ key: true }));
+    assert_eq!(answers[3]["body"], json!({ key: true }));
+    assert_eq!(answers[4]["body"][0]["doExist"], true);
+    assert_eq!(answers[5]["body"][0]["exist"], true);
+    assert_eq!(answers[7]["body"]["deleted"], true);
+}
+
 // === races ===
 
 async fn racing_duplicates(backend: Backend) {
@@ -360,4 +398,10 @@ macro_rules! on_both_stores {
     };
 }
 
-on_both_stores!(crud_normalisation_and_revisions, cross_account_attempts, check_forms, racing_duplicates);
+on_both_stores!(
+    crud_normalisation_and_revisions,
+    cross_account_attempts,
+    check_forms,
+    stock_oauth1_client,
+    racing_duplicates,
+);

@@ -179,6 +179,36 @@ impl Api {
         (status, headers, body)
     }
 
+    /// Sends `requests` (`[{method, path, json?}]`) signed by requests-oauthlib, a stock oAuth1
+    /// client (`tests/oauth1_client.py`); returns `[{status, body, wwwAuthenticate}]`.
+    pub fn stock_oauth1(&self, key: &Cred, requests: &[(&str, &str, Option<Value>)]) -> Vec<Value> {
+        let Cred::OAuth(key) = key else { panic!("an oAuth1 credential") };
+        let requests: Vec<Value> = requests
+            .iter()
+            .map(|(method, path, body)| {
+                let mut item = json!({"method": method, "url": format!("{}{}", self.gateway.base_url(), path)});
+                if let Some(body) = body {
+                    item["json"] = body.clone();
+                }
+                item
+            })
+            .collect();
+        let spec = json!({"consumerKey": key.consumer_key, "consumerSecret": key.consumer_secret,
+            "token": key.token, "tokenSecret": key.token_secret, "requests": requests});
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oauth1_client.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 (scripts/install-test-deps.sh installs requests-oauthlib)");
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), spec.to_string().as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "oauth1 client failed: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     /// Generates a usable P12 with `openssl` and uploads it; returns the certificate id.
     pub async fn upload_certificate(&self, cred: &Cred, account: &str, name: &str) -> u64 {
         let p12 = make_p12(name, "p12-password");

@@ -119,7 +119,9 @@ pub struct Upload {
 
 impl std::fmt::Debug for Upload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Upload").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Upload")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -198,7 +200,10 @@ pub async fn inspect(
     password: Zeroizing<String>,
     max_iterations: u64,
 ) -> Result<(mtls_sdk::P12Report, Option<mtls_sdk::P12Contents>), ApiError> {
-    let options = mtls_sdk::InspectOptions { now_unix: clock::now_unix(), max_iterations };
+    let options = mtls_sdk::InspectOptions {
+        now_unix: clock::now_unix(),
+        max_iterations,
+    };
     actix_web::rt::task::spawn_blocking(move || mtls_sdk::open_p12(&p12, &password, &options))
         .await
         .map_err(|_| {
@@ -220,7 +225,10 @@ pub fn check_name(name: &str) -> Result<(), ApiError> {
         ));
     }
     if name.chars().any(char::is_control) {
-        return Err(ApiError::unprocessable("invalid_certificate", "name must not contain control characters"));
+        return Err(ApiError::unprocessable(
+            "invalid_certificate",
+            "name must not contain control characters",
+        ));
     }
     Ok(())
 }
@@ -241,7 +249,10 @@ impl CertificateService {
     /// # Errors
     /// 503 when the store is down.
     pub async fn get(&self, account: &str, id: u64) -> Result<Option<Certificate>, ApiError> {
-        Ok(self.read_meta(account, id).await?.map(|(stored, _)| present(stored)))
+        Ok(self
+            .read_meta(account, id)
+            .await?
+            .map(|(stored, _)| present(stored)))
     }
 
     /// The key and chain of certificate `id` of `account`: two O(1) store reads (the metadata
@@ -249,7 +260,11 @@ impl CertificateService {
     ///
     /// # Errors
     /// 503 when the store is down.
-    pub async fn client_material(&self, account: &str, id: u64) -> Result<Option<ClientMaterial>, ApiError> {
+    pub async fn client_material(
+        &self,
+        account: &str,
+        id: u64,
+    ) -> Result<Option<ClientMaterial>, ApiError> {
         let Some((stored, _)) = self.read_meta(account, id).await? else {
             return Ok(None);
         };
@@ -260,14 +275,24 @@ impl CertificateService {
         };
         let secrets: StoredSecrets = serde_json::from_value(secrets.value)
             .map_err(|_| StoreError::Corrupt(format!("secrets of certificate {id}")))?;
-        let corrupt = || ApiError::from(StoreError::Corrupt(format!("secrets of certificate {id}")));
-        let private_key_pkcs8 = Zeroizing::new(STANDARD.decode(secrets.private_key_pkcs8.as_bytes()).map_err(|_| corrupt())?);
+        let corrupt =
+            || ApiError::from(StoreError::Corrupt(format!("secrets of certificate {id}")));
+        let private_key_pkcs8 = Zeroizing::new(
+            STANDARD
+                .decode(secrets.private_key_pkcs8.as_bytes())
+                .map_err(|_| corrupt())?,
+        );
         let certificate_chain = secrets
             .chain
             .iter()
             .map(|c| STANDARD.decode(c).map_err(|_| corrupt()))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(ClientMaterial { certificate_id: id, version, private_key_pkcs8, certificate_chain }))
+        Ok(Some(ClientMaterial {
+            certificate_id: id,
+            version,
+            private_key_pkcs8,
+            certificate_chain,
+        }))
     }
 
     /// Every certificate of `account`, by id.
@@ -275,10 +300,15 @@ impl CertificateService {
     /// # Errors
     /// 503 when the store is down.
     pub async fn list(&self, account: &str) -> Result<Vec<Certificate>, ApiError> {
-        let names = self.store.list(&format!("certificates/{}", segment(account))).await?;
+        let names = self
+            .store
+            .list(&format!("certificates/{}", segment(account)))
+            .await?;
         let mut out = Vec::new();
         for name in names {
-            let Ok(id) = name.parse::<u64>() else { continue };
+            let Ok(id) = name.parse::<u64>() else {
+                continue;
+            };
             if let Some((stored, _)) = self.read_meta(account, id).await? {
                 out.push(present(stored));
             }
@@ -316,13 +346,20 @@ impl CertificateService {
                 return Err(at_item(duplicate_name(name), index));
             }
         }
-        let mut outcome = CreateOutcome { saved: Vec::new(), failed: Vec::new() };
+        let mut outcome = CreateOutcome {
+            saved: Vec::new(),
+            failed: Vec::new(),
+        };
         for item in opened {
             let name = item.name.clone().unwrap_or_default();
             match self.insert(account, item).await {
                 Ok(certificate) => outcome.saved.push(certificate),
                 // Nothing saved yet: the request fails as a whole, with the item's reason.
-                Err(error) if outcome.saved.is_empty() && outcome.failed.is_empty() && is_whole_failure(&error) => {
+                Err(error)
+                    if outcome.saved.is_empty()
+                        && outcome.failed.is_empty()
+                        && is_whole_failure(&error) =>
+                {
                     return Err(error);
                 }
                 Err(error) => outcome.failed.push(FailedSave {
@@ -357,19 +394,29 @@ impl CertificateService {
         let old = current.certificate;
         let new_name = opened.name.clone().filter(|n| *n != old.name);
         if let Some(name) = &new_name
-            && (self.name_taken(account, name).await? || !self.claim_name(account, name, id).await?)
+            && (self.name_taken(account, name).await?
+                || !self.claim_name(account, name, id).await?)
         {
             return Err(duplicate_name(name));
         }
         let version = old.version.saturating_add(1);
         let secrets_key = secrets_key(account, id, version);
         let secrets = serde_json::to_value(&opened.secrets).map_err(|_| ApiError::internal())?;
-        if let Err(error) = self.store.write(&secrets_key, &secrets, Expect::Absent).await {
-            self.release_new_name(account, new_name.as_deref(), id).await;
+        if let Err(error) = self
+            .store
+            .write(&secrets_key, &secrets, Expect::Absent)
+            .await
+        {
+            self.release_new_name(account, new_name.as_deref(), id)
+                .await;
             return Err(concurrent(error));
         }
         let now = clock::format_rfc3339(clock::now_unix());
-        let display_name = opened.display_name.clone().or_else(|| new_name.clone()).unwrap_or_else(|| old.display_name.clone());
+        let display_name = opened
+            .display_name
+            .clone()
+            .or_else(|| new_name.clone())
+            .unwrap_or_else(|| old.display_name.clone());
         let stored = StoredCertificate {
             certificate: Certificate {
                 name: new_name.clone().unwrap_or_else(|| old.name.clone()),
@@ -381,13 +428,23 @@ impl CertificateService {
             not_after_unix: opened.facts.not_after_unix,
         };
         let value = serde_json::to_value(&stored).map_err(|_| ApiError::internal())?;
-        if let Err(error) = self.store.write(&meta_key(account, id), &value, Expect::Version(store_version)).await {
+        if let Err(error) = self
+            .store
+            .write(
+                &meta_key(account, id),
+                &value,
+                Expect::Version(store_version),
+            )
+            .await
+        {
             let _ = self.store.delete(&secrets_key).await;
-            self.release_new_name(account, new_name.as_deref(), id).await;
+            self.release_new_name(account, new_name.as_deref(), id)
+                .await;
             return Err(concurrent(error));
         }
         // The new version is committed; the old secrets and the old name are garbage now.
-        self.forget(&self::secrets_key(account, id, old.version)).await;
+        self.forget(&self::secrets_key(account, id, old.version))
+            .await;
         if new_name.is_some() {
             self.forget(&name_key(account, &old.name)).await;
         }
@@ -403,7 +460,12 @@ impl CertificateService {
     ///
     /// # Errors
     /// 404 `certificate_not_found`; 409 `certificate_in_use` listing the users; 503.
-    pub async fn delete_unless_used<F, Fut, U>(&self, account: &str, id: u64, users: F) -> Result<Certificate, ApiError>
+    pub async fn delete_unless_used<F, Fut, U>(
+        &self,
+        account: &str,
+        id: u64,
+        users: F,
+    ) -> Result<Certificate, ApiError>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<Vec<U>, ApiError>>,
@@ -428,8 +490,10 @@ impl CertificateService {
             self.restore(account, id, &stored).await;
             return Err(in_use(&after));
         }
-        self.forget(&secrets_key(account, id, stored.certificate.version)).await;
-        self.forget(&name_key(account, &stored.certificate.name)).await;
+        self.forget(&secrets_key(account, id, stored.certificate.version))
+            .await;
+        self.forget(&name_key(account, &stored.certificate.name))
+            .await;
         let mut certificate = present(stored);
         certificate.deleted = true;
         Ok(certificate)
@@ -438,7 +502,11 @@ impl CertificateService {
     /// Puts back metadata removed by a delete that had to be undone.
     async fn restore(&self, account: &str, id: u64, stored: &StoredCertificate) {
         let restored = match serde_json::to_value(stored) {
-            Ok(value) => self.store.write(&meta_key(account, id), &value, Expect::Absent).await.map(|_| ()),
+            Ok(value) => self
+                .store
+                .write(&meta_key(account, id), &value, Expect::Absent)
+                .await
+                .map(|_| ()),
             Err(e) => Err(StoreError::Corrupt(e.to_string())),
         };
         if let Err(error) = restored {
@@ -446,7 +514,11 @@ impl CertificateService {
         }
     }
 
-    async fn read_meta(&self, account: &str, id: u64) -> Result<Option<(StoredCertificate, u64)>, ApiError> {
+    async fn read_meta(
+        &self,
+        account: &str,
+        id: u64,
+    ) -> Result<Option<(StoredCertificate, u64)>, ApiError> {
         if id == 0 || id > MAX_ID {
             return Ok(None);
         }
@@ -469,7 +541,10 @@ impl CertificateService {
             Some(found) => {
                 let claim: NameClaim = serde_json::from_value(found.value)
                     .map_err(|_| StoreError::Corrupt("certificate name claim".to_owned()))?;
-                Ok(self.read_meta(account, claim.id).await?.is_some_and(|(s, _)| s.certificate.name == name))
+                Ok(self
+                    .read_meta(account, claim.id)
+                    .await?
+                    .is_some_and(|(s, _)| s.certificate.name == name))
             }
         }
     }
@@ -478,7 +553,11 @@ impl CertificateService {
     async fn claim_name(&self, account: &str, name: &str, id: u64) -> Result<bool, ApiError> {
         let key = name_key(account, name);
         let now = clock::now_unix();
-        let claim = serde_json::to_value(NameClaim { id, claimed_at: now }).map_err(|_| ApiError::internal())?;
+        let claim = serde_json::to_value(NameClaim {
+            id,
+            claimed_at: now,
+        })
+        .map_err(|_| ApiError::internal())?;
         match self.store.write(&key, &claim, Expect::Absent).await {
             Ok(_) => return Ok(true),
             Err(StoreError::Conflict) => {}
@@ -490,11 +569,18 @@ impl CertificateService {
         };
         let held: NameClaim = serde_json::from_value(found.value)
             .map_err(|_| StoreError::Corrupt("certificate name claim".to_owned()))?;
-        let live = self.read_meta(account, held.id).await?.is_some_and(|(s, _)| s.certificate.name == name);
+        let live = self
+            .read_meta(account, held.id)
+            .await?
+            .is_some_and(|(s, _)| s.certificate.name == name);
         if live || now.saturating_sub(held.claimed_at) < CLAIM_GRACE_SECONDS {
             return Ok(false);
         }
-        match self.store.write(&key, &claim, Expect::Version(found.version)).await {
+        match self
+            .store
+            .write(&key, &claim, Expect::Version(found.version))
+            .await
+        {
             Ok(_) => Ok(true),
             Err(StoreError::Conflict) => Ok(false),
             Err(e) => Err(e.into()),
@@ -508,7 +594,11 @@ impl CertificateService {
             return Err(duplicate_name(&name));
         }
         let secrets = serde_json::to_value(&item.secrets).map_err(|_| ApiError::internal())?;
-        if let Err(error) = self.store.write(&secrets_key(account, id, 1), &secrets, Expect::Absent).await {
+        if let Err(error) = self
+            .store
+            .write(&secrets_key(account, id, 1), &secrets, Expect::Absent)
+            .await
+        {
             self.release_new_name(account, Some(&name), id).await;
             return Err(error.into());
         }
@@ -530,9 +620,16 @@ impl CertificateService {
             created_at: now.clone(),
             updated_at: now,
         };
-        let stored = StoredCertificate { certificate: facts_into(&item.facts, blank), not_after_unix: item.facts.not_after_unix };
+        let stored = StoredCertificate {
+            certificate: facts_into(&item.facts, blank),
+            not_after_unix: item.facts.not_after_unix,
+        };
         let value = serde_json::to_value(&stored).map_err(|_| ApiError::internal())?;
-        if let Err(error) = self.store.write(&meta_key(account, id), &value, Expect::Absent).await {
+        if let Err(error) = self
+            .store
+            .write(&meta_key(account, id), &value, Expect::Absent)
+            .await
+        {
             self.forget(&secrets_key(account, id, 1)).await;
             self.release_new_name(account, Some(&name), id).await;
             return Err(error.into());
@@ -548,7 +645,15 @@ impl CertificateService {
             if id == 0 {
                 continue;
             }
-            match self.store.write(&format!("certificate-ids/{id}"), &json!({ "account": account }), Expect::Absent).await {
+            match self
+                .store
+                .write(
+                    &format!("certificate-ids/{id}"),
+                    &json!({ "account": account }),
+                    Expect::Absent,
+                )
+                .await
+            {
                 Ok(_) => return Ok(id),
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
@@ -578,11 +683,19 @@ impl CertificateService {
 
 /// Validates one upload: runs the P12 rules and keeps what is needed.
 async fn open(upload: Upload, max_iterations: u64) -> Result<Opened, ApiError> {
-    let Upload { name, display_name, p12, password } = upload;
+    let Upload {
+        name,
+        display_name,
+        p12,
+        password,
+    } = upload;
     let (report, contents) = inspect(p12.clone(), password.clone(), max_iterations).await?;
-    let (true, Some(contents), Some(leaf), Some(key)) =
-        (report.usable, contents, report.certificate.as_ref(), report.key.as_ref())
-    else {
+    let (true, Some(contents), Some(leaf), Some(key)) = (
+        report.usable,
+        contents,
+        report.certificate.as_ref(),
+        report.key.as_ref(),
+    ) else {
         return Err(not_usable(&report));
     };
     let not_after_unix = clock::parse_rfc3339(&leaf.not_after).unwrap_or(i64::MAX);
@@ -599,9 +712,18 @@ async fn open(upload: Upload, max_iterations: u64) -> Result<Opened, ApiError> {
         p12: Zeroizing::new(STANDARD.encode(p12.as_slice())),
         password,
         private_key_pkcs8: Zeroizing::new(STANDARD.encode(contents.private_key_pkcs8.as_slice())),
-        chain: contents.certificate_chain.iter().map(|c| STANDARD.encode(c)).collect(),
+        chain: contents
+            .certificate_chain
+            .iter()
+            .map(|c| STANDARD.encode(c))
+            .collect(),
     };
-    Ok(Opened { name, display_name, facts, secrets })
+    Ok(Opened {
+        name,
+        display_name,
+        facts,
+        secrets,
+    })
 }
 
 /// 422 `p12_not_usable` with the report as details (SPEC section 5).
@@ -644,7 +766,10 @@ fn present(stored: StoredCertificate) -> Certificate {
 fn in_use<U: Serialize>(users: &[U]) -> ApiError {
     ApiError::conflict(
         "certificate_in_use",
-        format!("{} mapping(s) use this certificate; delete or repoint them first", users.len()),
+        format!(
+            "{} mapping(s) use this certificate; delete or repoint them first",
+            users.len()
+        ),
     )
     .with_details(json!({ "mappings": users }))
 }
@@ -670,12 +795,18 @@ fn concurrent(error: StoreError) -> ApiError {
 
 /// 404 `certificate_not_found`: also the answer for another account's id.
 pub fn not_found() -> ApiError {
-    ApiError::not_found("certificate_not_found", "no certificate with this id in this account")
+    ApiError::not_found(
+        "certificate_not_found",
+        "no certificate with this id in this account",
+    )
 }
 
 fn duplicate_name(name: &str) -> ApiError {
-    ApiError::conflict("duplicate_certificate_name", format!("a certificate named {name:?} already exists in this account"))
-        .with_details(json!({ "name": name }))
+    ApiError::conflict(
+        "duplicate_certificate_name",
+        format!("a certificate named {name:?} already exists in this account"),
+    )
+    .with_details(json!({ "name": name }))
 }
 
 fn meta_key(account: &str, id: u64) -> String {

@@ -2,7 +2,11 @@
 //! on the embedded store and on a real OpenBao, driven over HTTP with credentials obtained
 //! through the admin API. oAuth1 requests are signed by requests-oauthlib (Python), not by our
 //! own signer. P12 files are made by `openssl` in each test.
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: failing loudly is right")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: failing loudly is right"
+)]
 
 mod support;
 
@@ -46,7 +50,11 @@ struct Api {
 
 impl Api {
     fn new(gateway: &Gateway) -> Self {
-        Self { base: gateway.base_url(), admin: gateway.admin_token().to_owned(), client: support::client() }
+        Self {
+            base: gateway.base_url(),
+            admin: gateway.admin_token().to_owned(),
+            client: support::client(),
+        }
     }
 
     async fn send(&self, method: &str, path: &str, auth: Option<&str>, body: Body) -> Answer {
@@ -57,22 +65,39 @@ impl Api {
         }
         req = match body {
             Body::None => req,
-            Body::Json(v) => req.header("Content-Type", "application/json").body(v.to_string()),
+            Body::Json(v) => req
+                .header("Content-Type", "application/json")
+                .body(v.to_string()),
             Body::Raw(ctype, bytes) => req.header("Content-Type", ctype).body(bytes),
         };
         let resp = req.send().await.expect("request");
         let status = resp.status().as_u16();
-        let header = |name: &str| resp.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
         let (challenge, request_id) = (header("www-authenticate"), header("x-request-id"));
         let text = resp.text().await.unwrap();
-        Answer { status, challenge, request_id, json: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+        Answer {
+            status,
+            challenge,
+            request_id,
+            json: serde_json::from_str(&text).unwrap_or(Value::Null),
+            text,
+        }
     }
 
     /// A Bearer token from `POST /admin/tokens`, as an `Authorization` value.
     async fn bearer(&self, accounts: &[&str]) -> String {
         let admin = format!("Bearer {}", self.admin);
         let answer = self
-            .send("POST", "/admin/tokens", Some(&admin), Body::Json(json!({ "sub": "tests", "accounts": accounts, "ttlSeconds": 600 })))
+            .send(
+                "POST",
+                "/admin/tokens",
+                Some(&admin),
+                Body::Json(json!({ "sub": "tests", "accounts": accounts, "ttlSeconds": 600 })),
+            )
             .await;
         assert_eq!(answer.status, 201, "{}", answer.text);
         assert_eq!(answer.json["tokenType"], "Bearer");
@@ -83,14 +108,25 @@ impl Api {
     async fn app_key(&self, accounts: &[&str]) -> Value {
         let admin = format!("Bearer {}", self.admin);
         let answer = self
-            .send("POST", "/admin/app-keys", Some(&admin), Body::Json(json!({ "name": "tests", "accounts": accounts })))
+            .send(
+                "POST",
+                "/admin/app-keys",
+                Some(&admin),
+                Body::Json(json!({ "name": "tests", "accounts": accounts })),
+            )
             .await;
         assert_eq!(answer.status, 201, "{}", answer.text);
         answer.json
     }
 
     async fn create(&self, account: &str, auth: &str, items: Value) -> Answer {
-        self.send("POST", &format!("/mtls/account/{account}/certificates"), Some(auth), Body::Json(items)).await
+        self.send(
+            "POST",
+            &format!("/mtls/account/{account}/certificates"),
+            Some(auth),
+            Body::Json(items),
+        )
+        .await
     }
 }
 
@@ -101,19 +137,38 @@ struct P12s {
 
 impl P12s {
     fn new() -> Self {
-        Self { dir: TempDir::new("p12") }
+        Self {
+            dir: TempDir::new("p12"),
+        }
     }
 
     /// A self-signed client certificate (P-256 unless `key` says otherwise) in a P12.
     fn make(&self, cn: &str, key: &str) -> Vec<u8> {
         let dir = self.dir.path();
-        let (k, c, p) = (dir.join(format!("{cn}.key")), dir.join(format!("{cn}.crt")), dir.join(format!("{cn}.p12")));
+        let (k, c, p) = (
+            dir.join(format!("{cn}.key")),
+            dir.join(format!("{cn}.crt")),
+            dir.join(format!("{cn}.p12")),
+        );
         let mut req = Command::new("openssl");
         req.args(["req", "-x509", "-newkey", key]);
         if key == "ec" {
             req.args(["-pkeyopt", "ec_paramgen_curve:P-256"]);
         }
-        run(req.args(["-nodes", "-days", "30", "-subj", &format!("/CN={cn}"), "-addext", "extendedKeyUsage=clientAuth"]).arg("-keyout").arg(&k).arg("-out").arg(&c));
+        run(req
+            .args([
+                "-nodes",
+                "-days",
+                "30",
+                "-subj",
+                &format!("/CN={cn}"),
+                "-addext",
+                "extendedKeyUsage=clientAuth",
+            ])
+            .arg("-keyout")
+            .arg(&k)
+            .arg("-out")
+            .arg(&c));
         run(Command::new("openssl")
             .args(["pkcs12", "-export", "-passout", &format!("pass:{PASSWORD}")])
             .arg("-inkey")
@@ -132,7 +187,11 @@ impl P12s {
 
 fn run(command: &mut Command) {
     let out = command.output().expect("run openssl");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -143,16 +202,23 @@ fn multipart(parts: &[(&str, &[u8])]) -> Body {
     const BOUNDARY: &str = "----mtls-test-boundary-5b1e";
     let mut body = Vec::new();
     for (name, data) in parts {
-        body.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes());
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes(),
+        );
         if *name == "file" {
-            body.extend_from_slice(b"; filename=\"client.p12\"\r\nContent-Type: application/x-pkcs12");
+            body.extend_from_slice(
+                b"; filename=\"client.p12\"\r\nContent-Type: application/x-pkcs12",
+            );
         }
         body.extend_from_slice(b"\r\n\r\n");
         body.extend_from_slice(data);
         body.extend_from_slice(b"\r\n");
     }
     body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    Body::Raw("multipart/form-data; boundary=----mtls-test-boundary-5b1e", body)
+    Body::Raw(
+        "multipart/form-data; boundary=----mtls-test-boundary-5b1e",
+        body,
+    )
 }
 
 /// Runs `oauth1_client.py` (requests-oauthlib) with `key` over `requests`; returns its answers.
@@ -161,7 +227,12 @@ fn oauth1(key: &Value, with_token: bool, requests: Value) -> Vec<Value> {
 }
 
 /// [`oauth1`] over HTTPS, trusting `ca_file`.
-fn oauth1_trusting(key: &Value, with_token: bool, requests: Value, ca_file: Option<&Path>) -> Vec<Value> {
+fn oauth1_trusting(
+    key: &Value,
+    with_token: bool,
+    requests: Value,
+    ca_file: Option<&Path>,
+) -> Vec<Value> {
     let mut spec = json!({
         "consumerKey": key["consumerKey"],
         "consumerSecret": key["consumerSecret"],
@@ -182,9 +253,18 @@ fn oauth1_trusting(key: &Value, with_token: bool, requests: Value, ca_file: Opti
         .stderr(Stdio::piped())
         .spawn()
         .expect("python3 (scripts/install-test-deps.sh installs requests-oauthlib)");
-    child.stdin.take().unwrap().write_all(spec.to_string().as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(spec.to_string().as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "oauth1 client failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "oauth1 client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -224,83 +304,276 @@ async fn lifecycle_and_error_statuses(gateway: &Gateway) {
     assert_eq!(created.json["failedSaveToVaultCertificates"], json!([]));
     let id = cert["id"].as_u64().unwrap();
     assert!(id < 1 << 53);
-    assert_eq!((cert["status"].as_str(), cert["version"].as_u64(), cert["siteId"].as_str()), (Some("Available"), Some(1), Some("acc1")));
+    assert_eq!(
+        (
+            cert["status"].as_str(),
+            cert["version"].as_u64(),
+            cert["siteId"].as_str()
+        ),
+        (Some("Available"), Some(1), Some("acc1"))
+    );
 
     let second = api.create("acc1", &bearer, json!([{ "name": "second", "displayName": "Second", "p12": b64(&p12s.ec("second")), "password": PASSWORD }])).await;
     assert_eq!(second.status, 201, "{}", second.text);
     let by_file = api
-        .send("POST", "/mtls/account/acc1/certificates/by-file", Some(&bearer), multipart(&[("file", &p12s.ec("third")), ("certificate", format!(r#"{{"name":"third","password":"{PASSWORD}"}}"#).as_bytes())]))
+        .send(
+            "POST",
+            "/mtls/account/acc1/certificates/by-file",
+            Some(&bearer),
+            multipart(&[
+                ("file", &p12s.ec("third")),
+                (
+                    "certificate",
+                    format!(r#"{{"name":"third","password":"{PASSWORD}"}}"#).as_bytes(),
+                ),
+            ]),
+        )
         .await;
     assert_eq!(by_file.status, 201, "{}", by_file.text);
-    let third = by_file.json["successfulySavedCertificates"][0]["id"].as_u64().unwrap();
+    let third = by_file.json["successfulySavedCertificates"][0]["id"]
+        .as_u64()
+        .unwrap();
 
-    let list = api.send("GET", "/mtls/account/acc1/certificates", Some(&bearer), Body::None).await;
+    let list = api
+        .send(
+            "GET",
+            "/mtls/account/acc1/certificates",
+            Some(&bearer),
+            Body::None,
+        )
+        .await;
     assert_eq!(list.status, 200);
-    let mut names: Vec<&str> = list.json.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let mut names: Vec<&str> = list
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     names.sort_unstable();
     assert_eq!(names, ["first", "second", "third"]);
-    let got = api.send("GET", &format!("/mtls/account/acc1/certificates/{id}"), Some(&bearer), Body::None).await;
+    let got = api
+        .send(
+            "GET",
+            &format!("/mtls/account/acc1/certificates/{id}"),
+            Some(&bearer),
+            Body::None,
+        )
+        .await;
     assert_eq!((got.status, &got.json), (200, &cert));
 
     // Rotation through JSON and through a file: the id stays, the version grows.
     let put = api
-        .send("PUT", &format!("/mtls/account/acc1/certificates/{id}"), Some(&bearer), Body::Json(json!({ "p12": b64(&p12s.ec("first-v2")), "password": PASSWORD })))
+        .send(
+            "PUT",
+            &format!("/mtls/account/acc1/certificates/{id}"),
+            Some(&bearer),
+            Body::Json(json!({ "p12": b64(&p12s.ec("first-v2")), "password": PASSWORD })),
+        )
         .await;
-    assert_eq!((put.status, put.json["id"].as_u64(), put.json["version"].as_u64()), (200, Some(id), Some(2)), "{}", put.text);
+    assert_eq!(
+        (
+            put.status,
+            put.json["id"].as_u64(),
+            put.json["version"].as_u64()
+        ),
+        (200, Some(id), Some(2)),
+        "{}",
+        put.text
+    );
     assert_eq!(put.json["subject"], "CN=first-v2");
     let put = api
-        .send("PUT", "/mtls/account/acc1/certificates/by-file", Some(&bearer), multipart(&[("file", &p12s.ec("third-v2")), ("certificate", format!(r#"{{"id":{third},"password":"{PASSWORD}","name":"third-renamed"}}"#).as_bytes())]))
+        .send(
+            "PUT",
+            "/mtls/account/acc1/certificates/by-file",
+            Some(&bearer),
+            multipart(&[
+                ("file", &p12s.ec("third-v2")),
+                (
+                    "certificate",
+                    format!(r#"{{"id":{third},"password":"{PASSWORD}","name":"third-renamed"}}"#)
+                        .as_bytes(),
+                ),
+            ]),
+        )
         .await;
     assert_eq!(put.status, 200, "{}", put.text);
     let saved = &put.json["successfulySavedCertificates"][0];
-    assert_eq!((saved["id"].as_u64(), saved["version"].as_u64(), saved["name"].as_str()), (Some(third), Some(2), Some("third-renamed")));
+    assert_eq!(
+        (
+            saved["id"].as_u64(),
+            saved["version"].as_u64(),
+            saved["name"].as_str()
+        ),
+        (Some(third), Some(2), Some("third-renamed"))
+    );
 
     // P12 tester: the report itself, 200 or 422; nothing stored.
-    let tested = api.send("POST", "/mtls/account/acc1/p12-test/multipart", Some(&bearer), multipart(&[("file", &first), ("password", PASSWORD.as_bytes())])).await;
-    assert_eq!((tested.status, tested.json["usable"].as_bool()), (200, Some(true)), "{}", tested.text);
-    let tested = api.send("POST", "/mtls/account/acc1/p12-test/multipart", Some(&bearer), multipart(&[("file", &first), ("password", b"wrong")])).await;
-    assert_eq!((tested.status, tested.json["problems"][0]["code"].as_str()), (422, Some("wrong_password")));
+    let tested = api
+        .send(
+            "POST",
+            "/mtls/account/acc1/p12-test/multipart",
+            Some(&bearer),
+            multipart(&[("file", &first), ("password", PASSWORD.as_bytes())]),
+        )
+        .await;
+    assert_eq!(
+        (tested.status, tested.json["usable"].as_bool()),
+        (200, Some(true)),
+        "{}",
+        tested.text
+    );
+    let tested = api
+        .send(
+            "POST",
+            "/mtls/account/acc1/p12-test/multipart",
+            Some(&bearer),
+            multipart(&[("file", &first), ("password", b"wrong")]),
+        )
+        .await;
+    assert_eq!(
+        (tested.status, tested.json["problems"][0]["code"].as_str()),
+        (422, Some("wrong_password"))
+    );
 
     // 400: malformed JSON, bad base64, bad multipart.
-    let bad = api.send("POST", "/mtls/account/acc1/certificates", Some(&bearer), Body::Raw("application/json", b"[{".to_vec())).await;
-    assert_eq!((bad.status, bad.json["error"]["code"].as_str()), (400, Some("malformed_request")));
+    let bad = api
+        .send(
+            "POST",
+            "/mtls/account/acc1/certificates",
+            Some(&bearer),
+            Body::Raw("application/json", b"[{".to_vec()),
+        )
+        .await;
+    assert_eq!(
+        (bad.status, bad.json["error"]["code"].as_str()),
+        (400, Some("malformed_request"))
+    );
     assert_eq!(bad.json["requestId"].as_str(), bad.request_id.as_deref());
-    let bad = api.create("acc1", &bearer, json!([{ "name": "x", "p12": "***", "password": "p" }])).await;
+    let bad = api
+        .create(
+            "acc1",
+            &bearer,
+            json!([{ "name": "x", "p12": "***", "password": "p" }]),
+        )
+        .await;
     assert_eq!(bad.status, 400);
-    let bad = api.send("POST", "/mtls/account/acc1/certificates/by-file", Some(&bearer), Body::Raw("multipart/form-data; boundary=nope", b"junk".to_vec())).await;
+    let bad = api
+        .send(
+            "POST",
+            "/mtls/account/acc1/certificates/by-file",
+            Some(&bearer),
+            Body::Raw("multipart/form-data; boundary=nope", b"junk".to_vec()),
+        )
+        .await;
     assert_eq!(bad.status, 400);
     // 401 with the accepted schemes.
-    let anonymous = api.send("GET", "/mtls/account/acc1/certificates", None, Body::None).await;
+    let anonymous = api
+        .send("GET", "/mtls/account/acc1/certificates", None, Body::None)
+        .await;
     assert_eq!(anonymous.status, 401);
     let challenge = anonymous.challenge.unwrap();
-    assert!(challenge.contains("Bearer") && challenge.contains("OAuth"), "{challenge}");
+    assert!(
+        challenge.contains("Bearer") && challenge.contains("OAuth"),
+        "{challenge}"
+    );
     // 403 on another account.
-    let other = api.send("GET", "/mtls/account/acc2/certificates", Some(&bearer), Body::None).await;
-    assert_eq!((other.status, other.json["error"]["code"].as_str()), (403, Some("forbidden")));
+    let other = api
+        .send(
+            "GET",
+            "/mtls/account/acc2/certificates",
+            Some(&bearer),
+            Body::None,
+        )
+        .await;
+    assert_eq!(
+        (other.status, other.json["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
     // 404.
-    let missing = api.send("GET", "/mtls/account/acc1/certificates/12345", Some(&bearer), Body::None).await;
-    assert_eq!((missing.status, missing.json["error"]["code"].as_str()), (404, Some("certificate_not_found")));
+    let missing = api
+        .send(
+            "GET",
+            "/mtls/account/acc1/certificates/12345",
+            Some(&bearer),
+            Body::None,
+        )
+        .await;
+    assert_eq!(
+        (missing.status, missing.json["error"]["code"].as_str()),
+        (404, Some("certificate_not_found"))
+    );
     // 409 duplicate name.
-    let dup = api.create("acc1", &bearer, json!([{ "name": "second", "p12": b64(&first), "password": PASSWORD }])).await;
-    assert_eq!((dup.status, dup.json["error"]["code"].as_str()), (409, Some("duplicate_certificate_name")));
+    let dup = api
+        .create(
+            "acc1",
+            &bearer,
+            json!([{ "name": "second", "p12": b64(&first), "password": PASSWORD }]),
+        )
+        .await;
+    assert_eq!(
+        (dup.status, dup.json["error"]["code"].as_str()),
+        (409, Some("duplicate_certificate_name"))
+    );
     // 413 over MTLS_MAX_BODY_BYTES (the harness default, 10 MiB).
-    let huge = api.send("POST", "/mtls/account/acc1/certificates", Some(&bearer), Body::Raw("application/json", vec![b' '; 10 * 1024 * 1024 + 1])).await;
+    let huge = api
+        .send(
+            "POST",
+            "/mtls/account/acc1/certificates",
+            Some(&bearer),
+            Body::Raw("application/json", vec![b' '; 10 * 1024 * 1024 + 1]),
+        )
+        .await;
     assert_eq!(huge.status, 413);
     // 422 unusable: a 1024-bit RSA key.
     let weak = api.create("acc1", &bearer, json!([{ "name": "weak", "p12": b64(&p12s.make("weak", "rsa:1024")), "password": PASSWORD }])).await;
-    assert_eq!((weak.status, weak.json["error"]["code"].as_str()), (422, Some("p12_not_usable")));
-    assert_eq!(weak.json["error"]["details"]["problems"][0]["code"], "weak_key");
+    assert_eq!(
+        (weak.status, weak.json["error"]["code"].as_str()),
+        (422, Some("p12_not_usable"))
+    );
+    assert_eq!(
+        weak.json["error"]["details"]["problems"][0]["code"],
+        "weak_key"
+    );
 
     // Delete: 200 with deleted: true, then 404.
-    let deleted = api.send("DELETE", &format!("/mtls/account/acc1/certificates/{id}"), Some(&bearer), Body::None).await;
-    assert_eq!((deleted.status, deleted.json["deleted"].as_bool()), (200, Some(true)));
-    let again = api.send("DELETE", &format!("/mtls/account/acc1/certificates/{id}"), Some(&bearer), Body::None).await;
+    let deleted = api
+        .send(
+            "DELETE",
+            &format!("/mtls/account/acc1/certificates/{id}"),
+            Some(&bearer),
+            Body::None,
+        )
+        .await;
+    assert_eq!(
+        (deleted.status, deleted.json["deleted"].as_bool()),
+        (200, Some(true))
+    );
+    let again = api
+        .send(
+            "DELETE",
+            &format!("/mtls/account/acc1/certificates/{id}"),
+            Some(&bearer),
+            Body::None,
+        )
+        .await;
     assert_eq!(again.status, 404);
-    let list = api.send("GET", "/mtls/account/acc1/certificates", Some(&bearer), Body::None).await;
+    let list = api
+        .send(
+            "GET",
+            "/mtls/account/acc1/certificates",
+            Some(&bearer),
+            Body::None,
+        )
+        .await;
     assert_eq!(list.json.as_array().unwrap().len(), 2);
 }
 
-on_both_stores!(lifecycle_and_error_statuses, lifecycle_on_embedded, lifecycle_on_openbao);
+on_both_stores!(
+    lifecycle_and_error_statuses,
+    lifecycle_on_embedded,
+    lifecycle_on_openbao
+);
 
 /// oAuth1 from requests-oauthlib: HMAC-SHA1 and HMAC-SHA256, with and without token; query
 /// parameters signed; a replayed request, the wrong scheme, and another account refused.
@@ -310,41 +583,89 @@ async fn oauth1_from_an_ecosystem_client(gateway: &Gateway) {
     let key = api.app_key(&["acc1"]).await;
     let base = api.base.clone();
     let p12 = b64(&p12s.ec("oauth"));
-    let answers = oauth1(&key, true, json!([
-        { "method": "POST", "url": format!("{base}/mtls/account/acc1/certificates"), "json": [{ "name": "oauth", "p12": p12, "password": PASSWORD }] },
-        { "method": "GET", "url": format!("{base}/mtls/account/acc1/certificates?select=all&x=a%20b") },
-        { "method": "GET", "url": format!("{base}/mtls/account/acc1/certificates"), "signatureMethod": "HMAC-SHA256" },
-        { "method": "GET", "url": format!("{base}/mtls/account/acc1/certificates"), "replay": true },
-        { "method": "GET", "url": format!("{base}/mtls/account/acc2/certificates") },
-        { "method": "POST", "url": format!("{base}/mtls/account/acc1/p12-test/multipart"), "form": { "password": "x" } },
-        { "method": "POST", "url": format!("{base}/api/account/acc1/checks/serviceUrlMappings?v=1"), "json": [{ "serviceName": "IDP", "url": "https://brand.example/x" }] },
-    ]));
-    let statuses: Vec<u64> = answers.iter().map(|a| a["status"].as_u64().unwrap()).collect();
-    assert_eq!(statuses, [201, 200, 200, 401, 403, 401, 200], "{answers:#?}");
+    let answers = oauth1(
+        &key,
+        true,
+        json!([
+            { "method": "POST", "url": format!("{base}/mtls/account/acc1/certificates"), "json": [{ "name": "oauth", "p12": p12, "password": PASSWORD }] },
+            { "method": "GET", "url": format!("{base}/mtls/account/acc1/certificates?select=all&x=a%20b") },
+            { "method": "GET", "url": format!("{base}/mtls/account/acc1/certificates"), "signatureMethod": "HMAC-SHA256" },
+            { "method": "GET", "url": format!("{base}/mtls/account/acc1/certificates"), "replay": true },
+            { "method": "GET", "url": format!("{base}/mtls/account/acc2/certificates") },
+            { "method": "POST", "url": format!("{base}/mtls/account/acc1/p12-test/multipart"), "form": { "password": "x" } },
+            { "method": "POST", "url": format!("{base}/api/account/acc1/checks/serviceUrlMappings?v=1"), "json": [{ "serviceName": "IDP", "url": "https://brand.example/x" }] },
+        ]),
+    );
+    let statuses: Vec<u64> = answers
+        .iter()
+        .map(|a| a["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [201, 200, 200, 401, 403, 401, 200],
+        "{answers:#?}"
+    );
     assert_eq!(answers[1]["body"][0]["name"], "oauth");
-    assert!(answers[3]["body"]["error"]["message"].as_str().unwrap().contains("nonce"));
-    assert_eq!(answers[5]["wwwAuthenticate"], "Bearer realm=\"mtls-gateway\"");
+    assert!(
+        answers[3]["body"]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nonce")
+    );
+    assert_eq!(
+        answers[5]["wwwAuthenticate"],
+        "Bearer realm=\"mtls-gateway\""
+    );
     assert_eq!(answers[6]["body"][0]["exist"], false);
 
-    let without_token = oauth1(&key, false, json!([
-        { "method": "GET", "url": format!("{base}/mtls/account/acc1/certificates") },
-        { "method": "GET", "url": format!("{base}/mtls/account/acc1/certificates"), "signatureMethod": "HMAC-SHA256" },
-    ]));
-    assert_eq!(without_token.iter().map(|a| a["status"].as_u64().unwrap()).collect::<Vec<_>>(), [200, 200]);
+    let without_token = oauth1(
+        &key,
+        false,
+        json!([
+            { "method": "GET", "url": format!("{base}/mtls/account/acc1/certificates") },
+            { "method": "GET", "url": format!("{base}/mtls/account/acc1/certificates"), "signatureMethod": "HMAC-SHA256" },
+        ]),
+    );
+    assert_eq!(
+        without_token
+            .iter()
+            .map(|a| a["status"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [200, 200]
+    );
 
     // A wrong secret and a deleted key are refused.
     let mut wrong = key.clone();
     wrong["consumerSecret"] = json!("not-the-secret");
-    let refused = oauth1(&wrong, true, json!([{ "method": "GET", "url": format!("{base}/mtls/account/acc1/certificates") }]));
+    let refused = oauth1(
+        &wrong,
+        true,
+        json!([{ "method": "GET", "url": format!("{base}/mtls/account/acc1/certificates") }]),
+    );
     assert_eq!(refused[0]["status"], 401);
     let admin = format!("Bearer {}", api.admin);
-    let deleted = api.send("DELETE", &format!("/admin/app-keys/{}", key["consumerKey"].as_str().unwrap()), Some(&admin), Body::None).await;
+    let deleted = api
+        .send(
+            "DELETE",
+            &format!("/admin/app-keys/{}", key["consumerKey"].as_str().unwrap()),
+            Some(&admin),
+            Body::None,
+        )
+        .await;
     assert_eq!(deleted.status, 204);
-    let refused = oauth1(&key, true, json!([{ "method": "GET", "url": format!("{base}/mtls/account/acc1/certificates") }]));
+    let refused = oauth1(
+        &key,
+        true,
+        json!([{ "method": "GET", "url": format!("{base}/mtls/account/acc1/certificates") }]),
+    );
     assert_eq!(refused[0]["status"], 401);
 }
 
-on_both_stores!(oauth1_from_an_ecosystem_client, oauth1_on_embedded, oauth1_on_openbao);
+on_both_stores!(
+    oauth1_from_an_ecosystem_client,
+    oauth1_on_embedded,
+    oauth1_on_openbao
+);
 
 /// A credential for acc2 gets the same 403 on every account endpoint of acc1, whether or not
 /// the addressed id exists; acc1's data is unchanged afterwards.
@@ -353,8 +674,16 @@ async fn cross_account_attempts(gateway: &Gateway) {
     let p12s = P12s::new();
     let owner = api.bearer(&["acc1"]).await;
     let p12 = p12s.ec("owned");
-    let created = api.create("acc1", &owner, json!([{ "name": "owned", "p12": b64(&p12), "password": PASSWORD }])).await;
-    let id = created.json["successfulySavedCertificates"][0]["id"].as_u64().unwrap();
+    let created = api
+        .create(
+            "acc1",
+            &owner,
+            json!([{ "name": "owned", "p12": b64(&p12), "password": PASSWORD }]),
+        )
+        .await;
+    let id = created.json["successfulySavedCertificates"][0]["id"]
+        .as_u64()
+        .unwrap();
     let mapping = api
         .send("POST", "/api/account/acc1/configuration/ac-common/mtls?v=3.0", Some(&owner), Body::Json(json!([{ "certificationId": id, "serviceId": "1", "url": "https://brand.example/a", "name": "m", "enable": true }])))
         .await;
@@ -362,23 +691,82 @@ async fn cross_account_attempts(gateway: &Gateway) {
     let mapping_id = mapping.json[0]["id"].as_u64().unwrap();
 
     let intruder = api.bearer(&["acc2"]).await;
-    let form = || multipart(&[("file", &p12), ("certificate", format!(r#"{{"id":{id},"name":"x","password":"{PASSWORD}"}}"#).as_bytes()), ("password", PASSWORD.as_bytes())]);
+    let form = || {
+        multipart(&[
+            ("file", &p12),
+            (
+                "certificate",
+                format!(r#"{{"id":{id},"name":"x","password":"{PASSWORD}"}}"#).as_bytes(),
+            ),
+            ("password", PASSWORD.as_bytes()),
+        ])
+    };
     let mut errors = Vec::new();
     for (cert, map) in [(id, mapping_id), (987_654_321, 987_654_321)] {
         let attempts: Vec<(&str, String, Body)> = vec![
             ("GET", "/mtls/account/acc1/certificates".into(), Body::None),
-            ("POST", "/mtls/account/acc1/certificates".into(), Body::Json(json!([{ "name": "x", "p12": b64(&p12), "password": PASSWORD }]))),
-            ("GET", format!("/mtls/account/acc1/certificates/{cert}"), Body::None),
-            ("PUT", format!("/mtls/account/acc1/certificates/{cert}"), Body::Json(json!({ "p12": b64(&p12), "password": PASSWORD }))),
-            ("DELETE", format!("/mtls/account/acc1/certificates/{cert}"), Body::None),
-            ("POST", "/mtls/account/acc1/certificates/by-file".into(), form()),
-            ("PUT", "/mtls/account/acc1/certificates/by-file".into(), form()),
-            ("POST", "/mtls/account/acc1/p12-test/multipart".into(), form()),
-            ("GET", "/api/account/acc1/configuration/ac-common/mtls".into(), Body::None),
-            ("POST", "/api/account/acc1/configuration/ac-common/mtls?v=3.0".into(), Body::Json(json!([{ "certificationId": cert, "serviceId": "1", "url": "https://e.example/", "name": "n", "enable": true }]))),
-            ("GET", format!("/api/account/acc1/configuration/ac-common/mtls/{map}"), Body::None),
-            ("PUT", format!("/api/account/acc1/configuration/ac-common/mtls/{map}"), Body::Json(json!({ "enable": false }))),
-            ("DELETE", format!("/api/account/acc1/configuration/ac-common/mtls/{map}"), Body::None),
+            (
+                "POST",
+                "/mtls/account/acc1/certificates".into(),
+                Body::Json(json!([{ "name": "x", "p12": b64(&p12), "password": PASSWORD }])),
+            ),
+            (
+                "GET",
+                format!("/mtls/account/acc1/certificates/{cert}"),
+                Body::None,
+            ),
+            (
+                "PUT",
+                format!("/mtls/account/acc1/certificates/{cert}"),
+                Body::Json(json!({ "p12": b64(&p12), "password": PASSWORD })),
+            ),
+            (
+                "DELETE",
+                format!("/mtls/account/acc1/certificates/{cert}"),
+                Body::None,
+            ),
+            (
+                "POST",
+                "/mtls/account/acc1/certificates/by-file".into(),
+                form(),
+            ),
+            (
+                "PUT",
+                "/mtls/account/acc1/certificates/by-file".into(),
+                form(),
+            ),
+            (
+                "POST",
+                "/mtls/account/acc1/p12-test/multipart".into(),
+                form(),
+            ),
+            (
+                "GET",
+                "/api/account/acc1/configuration/ac-common/mtls".into(),
+                Body::None,
+            ),
+            (
+                "POST",
+                "/api/account/acc1/configuration/ac-common/mtls?v=3.0".into(),
+                Body::Json(
+                    json!([{ "certificationId": cert, "serviceId": "1", "url": "https://e.example/", "name": "n", "enable": true }]),
+                ),
+            ),
+            (
+                "GET",
+                format!("/api/account/acc1/configuration/ac-common/mtls/{map}"),
+                Body::None,
+            ),
+            (
+                "PUT",
+                format!("/api/account/acc1/configuration/ac-common/mtls/{map}"),
+                Body::Json(json!({ "enable": false })),
+            ),
+            (
+                "DELETE",
+                format!("/api/account/acc1/configuration/ac-common/mtls/{map}"),
+                Body::None,
+            ),
             ("GET", "/mtls/account/acc1".into(), Body::None),
         ];
         for (method, path, body) in attempts {
@@ -387,19 +775,44 @@ async fn cross_account_attempts(gateway: &Gateway) {
             errors.push(answer.json["error"].clone());
         }
     }
-    assert!(errors.iter().all(|e| *e == errors[0]), "403 bodies differ: {errors:?}");
+    assert!(
+        errors.iter().all(|e| *e == errors[0]),
+        "403 bodies differ: {errors:?}"
+    );
     // oAuth1 for acc2 on the oAuth1-only check of acc1: 403 too.
     let key = api.app_key(&["acc2"]).await;
-    let answers = oauth1(&key, true, json!([{ "method": "POST", "url": format!("{}/api/account/acc1/checks/serviceUrlMappings", api.base), "json": [{ "serviceName": "IDP", "url": "https://brand.example/a" }] }]));
+    let answers = oauth1(
+        &key,
+        true,
+        json!([{ "method": "POST", "url": format!("{}/api/account/acc1/checks/serviceUrlMappings", api.base), "json": [{ "serviceName": "IDP", "url": "https://brand.example/a" }] }]),
+    );
     assert_eq!(answers[0]["status"], 403);
     // Nothing changed.
-    let got = api.send("GET", &format!("/mtls/account/acc1/certificates/{id}"), Some(&owner), Body::None).await;
+    let got = api
+        .send(
+            "GET",
+            &format!("/mtls/account/acc1/certificates/{id}"),
+            Some(&owner),
+            Body::None,
+        )
+        .await;
     assert_eq!((got.status, got.json["version"].as_u64()), (200, Some(1)));
-    let list = api.send("GET", "/api/account/acc1/configuration/ac-common/mtls", Some(&owner), Body::None).await;
+    let list = api
+        .send(
+            "GET",
+            "/api/account/acc1/configuration/ac-common/mtls",
+            Some(&owner),
+            Body::None,
+        )
+        .await;
     assert_eq!(list.json.as_array().map(Vec::len), Some(1));
 }
 
-on_both_stores!(cross_account_attempts, cross_account_on_embedded, cross_account_on_openbao);
+on_both_stores!(
+    cross_account_attempts,
+    cross_account_on_embedded,
+    cross_account_on_openbao
+);
 
 /// No P12, password, key, token or app-key secret appears in any response or in the server's
 /// output at RUST_LOG=debug.
@@ -410,39 +823,123 @@ async fn secrets_never_escape(gateway: &Gateway) {
     let key = api.app_key(&["acc1"]).await;
     let p12 = p12s.ec("secretive");
     let mut texts = Vec::new();
-    let created = api.create("acc1", &bearer, json!([{ "name": "secretive", "p12": b64(&p12), "password": PASSWORD }])).await;
+    let created = api
+        .create(
+            "acc1",
+            &bearer,
+            json!([{ "name": "secretive", "p12": b64(&p12), "password": PASSWORD }]),
+        )
+        .await;
     assert_eq!(created.status, 201);
     texts.push(created.text);
-    texts.push(api.create("acc1", &bearer, json!([{ "name": "bad", "p12": b64(&p12), "password": format!("{PASSWORD}-wrong") }])).await.text);
-    texts.push(api.create("acc1", &bearer, json!([{ "name": "bad", "p12": b64(&p12), "password": 12 }])).await.text);
-    texts.push(api.send("POST", "/mtls/account/acc1/certificates", Some(&bearer), Body::Raw("application/json", format!(r#"[{{"name":"x","password":"{PASSWORD}","p12":"#).into_bytes())).await.text);
-    texts.push(api.send("POST", "/mtls/account/acc1/p12-test/multipart", Some(&bearer), multipart(&[("file", &p12), ("password", PASSWORD.as_bytes())])).await.text);
-    texts.push(api.send("GET", "/mtls/account/acc1/certificates", Some(&bearer), Body::None).await.text);
-    texts.push(api.send("GET", "/mtls/account/acc1/certificates", Some(&format!("{bearer}x")), Body::None).await.text);
+    texts.push(
+        api.create(
+            "acc1",
+            &bearer,
+            json!([{ "name": "bad", "p12": b64(&p12), "password": format!("{PASSWORD}-wrong") }]),
+        )
+        .await
+        .text,
+    );
+    texts.push(
+        api.create(
+            "acc1",
+            &bearer,
+            json!([{ "name": "bad", "p12": b64(&p12), "password": 12 }]),
+        )
+        .await
+        .text,
+    );
+    texts.push(
+        api.send(
+            "POST",
+            "/mtls/account/acc1/certificates",
+            Some(&bearer),
+            Body::Raw(
+                "application/json",
+                format!(r#"[{{"name":"x","password":"{PASSWORD}","p12":"#).into_bytes(),
+            ),
+        )
+        .await
+        .text,
+    );
+    texts.push(
+        api.send(
+            "POST",
+            "/mtls/account/acc1/p12-test/multipart",
+            Some(&bearer),
+            multipart(&[("file", &p12), ("password", PASSWORD.as_bytes())]),
+        )
+        .await
+        .text,
+    );
+    texts.push(
+        api.send(
+            "GET",
+            "/mtls/account/acc1/certificates",
+            Some(&bearer),
+            Body::None,
+        )
+        .await
+        .text,
+    );
+    texts.push(
+        api.send(
+            "GET",
+            "/mtls/account/acc1/certificates",
+            Some(&format!("{bearer}x")),
+            Body::None,
+        )
+        .await
+        .text,
+    );
     texts.push(api.send("GET", "/metrics", None, Body::None).await.text);
-    oauth1(&key, true, json!([{ "method": "GET", "url": format!("{}/mtls/account/acc1/certificates", api.base) }]));
+    oauth1(
+        &key,
+        true,
+        json!([{ "method": "GET", "url": format!("{}/mtls/account/acc1/certificates", api.base) }]),
+    );
     std::thread::sleep(Duration::from_millis(200));
     let logs = gateway.logs();
-    assert!(logs.contains("DEBUG") || logs.contains("INFO"), "no log output captured: {logs}");
+    assert!(
+        logs.contains("DEBUG") || logs.contains("INFO"),
+        "no log output captured: {logs}"
+    );
     let token = bearer.trim_start_matches("Bearer ");
     let secrets = [
         ("password", PASSWORD.to_owned()),
         ("p12 base64", b64(&p12)[..40].to_owned()),
         ("bearer token", token.to_owned()),
-        ("bearer token signature", token.rsplit('.').next().unwrap().to_owned()),
+        (
+            "bearer token signature",
+            token.rsplit('.').next().unwrap().to_owned(),
+        ),
         ("admin token", api.admin.clone()),
-        ("consumer secret", key["consumerSecret"].as_str().unwrap().to_owned()),
-        ("token secret", key["tokenSecret"].as_str().unwrap().to_owned()),
+        (
+            "consumer secret",
+            key["consumerSecret"].as_str().unwrap().to_owned(),
+        ),
+        (
+            "token secret",
+            key["tokenSecret"].as_str().unwrap().to_owned(),
+        ),
     ];
     for (what, secret) in &secrets {
         assert!(!logs.contains(secret.as_str()), "{what} in the server log");
         for text in &texts {
-            assert!(!text.contains(secret.as_str()), "{what} in a response: {text}");
+            assert!(
+                !text.contains(secret.as_str()),
+                "{what} in a response: {text}"
+            );
         }
     }
 }
 
-on_both_stores!(secrets_never_escape, secrets_on_embedded, secrets_on_openbao);
+on_both_stores!(
+    secrets_never_escape,
+    secrets_on_embedded,
+    secrets_on_openbao
+);
 
 /// After a crash and restart: certificates, app keys and issued tokens all still work.
 async fn restart_keeps_everything(gateway: &mut Gateway) {
@@ -450,17 +947,40 @@ async fn restart_keeps_everything(gateway: &mut Gateway) {
     let p12s = P12s::new();
     let bearer = api.bearer(&["acc1"]).await;
     let key = api.app_key(&["acc1"]).await;
-    let created = api.create("acc1", &bearer, json!([{ "name": "durable", "p12": b64(&p12s.ec("durable")), "password": PASSWORD }])).await;
+    let created = api
+        .create(
+            "acc1",
+            &bearer,
+            json!([{ "name": "durable", "p12": b64(&p12s.ec("durable")), "password": PASSWORD }]),
+        )
+        .await;
     assert_eq!(created.status, 201);
     let cert = created.json["successfulySavedCertificates"][0].clone();
     gateway.restart();
     // A new client: the old one's pooled connections died with the process.
     let api = Api::new(gateway);
-    let got = api.send("GET", &format!("/mtls/account/acc1/certificates/{}", cert["id"]), Some(&bearer), Body::None).await;
+    let got = api
+        .send(
+            "GET",
+            &format!("/mtls/account/acc1/certificates/{}", cert["id"]),
+            Some(&bearer),
+            Body::None,
+        )
+        .await;
     assert_eq!((got.status, &got.json), (200, &cert), "{}", got.text);
-    let answers = oauth1(&key, true, json!([{ "method": "GET", "url": format!("{}/mtls/account/acc1/certificates", api.base) }]));
+    let answers = oauth1(
+        &key,
+        true,
+        json!([{ "method": "GET", "url": format!("{}/mtls/account/acc1/certificates", api.base) }]),
+    );
     assert_eq!(answers[0]["status"], 200);
-    let dup = api.create("acc1", &bearer, json!([{ "name": "durable", "p12": b64(&p12s.ec("durable2")), "password": PASSWORD }])).await;
+    let dup = api
+        .create(
+            "acc1",
+            &bearer,
+            json!([{ "name": "durable", "p12": b64(&p12s.ec("durable2")), "password": PASSWORD }]),
+        )
+        .await;
     assert_eq!(dup.status, 409, "the name index survived the restart");
 }
 
@@ -484,16 +1004,41 @@ async fn two_instances_share_keys_and_data_on_openbao() {
     let bao = OpenBao::start();
     let prefix = format!("mtls-{}", support::random_token());
     let env = [("MTLS_VAULT_PREFIX", prefix.as_str())];
-    let (a, b) = (Gateway::spawn_on(StoreKind::Vault(&bao), &env), Gateway::spawn_on(StoreKind::Vault(&bao), &env));
+    let (a, b) = (
+        Gateway::spawn_on(StoreKind::Vault(&bao), &env),
+        Gateway::spawn_on(StoreKind::Vault(&bao), &env),
+    );
     let (api_a, api_b) = (Api::new(&a), Api::new(&b));
     let (from_a, from_b) = tokio::join!(api_a.bearer(&["acc1"]), api_b.bearer(&["acc1"]));
     let p12s = P12s::new();
-    let created = api_a.create("acc1", &from_b, json!([{ "name": "shared", "p12": b64(&p12s.ec("shared")), "password": PASSWORD }])).await;
+    let created = api_a
+        .create(
+            "acc1",
+            &from_b,
+            json!([{ "name": "shared", "p12": b64(&p12s.ec("shared")), "password": PASSWORD }]),
+        )
+        .await;
     assert_eq!(created.status, 201, "{}", created.text);
-    let list = api_b.send("GET", "/mtls/account/acc1/certificates", Some(&from_a), Body::None).await;
-    assert_eq!((list.status, list.json[0]["name"].as_str()), (200, Some("shared")), "{}", list.text);
+    let list = api_b
+        .send(
+            "GET",
+            "/mtls/account/acc1/certificates",
+            Some(&from_a),
+            Body::None,
+        )
+        .await;
+    assert_eq!(
+        (list.status, list.json[0]["name"].as_str()),
+        (200, Some("shared")),
+        "{}",
+        list.text
+    );
     let key = api_a.app_key(&["acc1"]).await;
-    let answers = oauth1(&key, true, json!([{ "method": "GET", "url": format!("{}/mtls/account/acc1/certificates", api_b.base) }]));
+    let answers = oauth1(
+        &key,
+        true,
+        json!([{ "method": "GET", "url": format!("{}/mtls/account/acc1/certificates", api_b.base) }]),
+    );
     assert_eq!(answers[0]["status"], 200);
 }
 
@@ -516,8 +1061,13 @@ impl Relay {
                     drop(client);
                     continue;
                 }
-                let Ok(upstream) = TcpStream::connect(target) else { continue };
-                for (mut from, mut to) in [(client.try_clone().unwrap(), upstream.try_clone().unwrap()), (upstream, client)] {
+                let Ok(upstream) = TcpStream::connect(target) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), upstream.try_clone().unwrap()),
+                    (upstream, client),
+                ] {
                     let gate = gate.clone();
                     std::thread::spawn(move || {
                         let mut buf = [0u8; 16384];
@@ -552,23 +1102,75 @@ async fn store_outage_is_503_and_loses_nothing_on_openbao() {
     let api = Api::new(&gateway);
     let p12s = P12s::new();
     let bearer = api.bearer(&["acc1"]).await;
-    let created = api.create("acc1", &bearer, json!([{ "name": "before", "p12": b64(&p12s.ec("before")), "password": PASSWORD }])).await;
+    let created = api
+        .create(
+            "acc1",
+            &bearer,
+            json!([{ "name": "before", "p12": b64(&p12s.ec("before")), "password": PASSWORD }]),
+        )
+        .await;
     assert_eq!(created.status, 201);
 
     relay.open.store(false, Ordering::SeqCst);
-    let refused = api.create("acc1", &bearer, json!([{ "name": "during", "p12": b64(&p12s.ec("during")), "password": PASSWORD }])).await;
-    assert_eq!((refused.status, refused.json["error"]["code"].as_str()), (503, Some("store_unavailable")), "{}", refused.text);
-    assert_eq!(api.send("GET", "/readyz", None, Body::None).await.status, 503);
-    assert_eq!(api.send("GET", "/mtls/account/acc1/certificates", Some(&bearer), Body::None).await.status, 503);
-    assert_eq!(api.send("GET", "/healthz", None, Body::None).await.status, 200);
+    let refused = api
+        .create(
+            "acc1",
+            &bearer,
+            json!([{ "name": "during", "p12": b64(&p12s.ec("during")), "password": PASSWORD }]),
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.json["error"]["code"].as_str()),
+        (503, Some("store_unavailable")),
+        "{}",
+        refused.text
+    );
+    assert_eq!(
+        api.send("GET", "/readyz", None, Body::None).await.status,
+        503
+    );
+    assert_eq!(
+        api.send(
+            "GET",
+            "/mtls/account/acc1/certificates",
+            Some(&bearer),
+            Body::None
+        )
+        .await
+        .status,
+        503
+    );
+    assert_eq!(
+        api.send("GET", "/healthz", None, Body::None).await.status,
+        200
+    );
 
     relay.open.store(true, Ordering::SeqCst);
-    let list = api.send("GET", "/mtls/account/acc1/certificates", Some(&bearer), Body::None).await;
+    let list = api
+        .send(
+            "GET",
+            "/mtls/account/acc1/certificates",
+            Some(&bearer),
+            Body::None,
+        )
+        .await;
     assert_eq!(list.status, 200, "{}", list.text);
-    let names: Vec<&str> = list.json.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = list
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["before"]);
     // The refused name was not left claimed.
-    let retry = api.create("acc1", &bearer, json!([{ "name": "during", "p12": b64(&p12s.ec("during")), "password": PASSWORD }])).await;
+    let retry = api
+        .create(
+            "acc1",
+            &bearer,
+            json!([{ "name": "during", "p12": b64(&p12s.ec("during")), "password": PASSWORD }]),
+        )
+        .await;
     assert_eq!(retry.status, 201, "{}", retry.text);
 }
 
@@ -580,10 +1182,18 @@ async fn operations_endpoints_of_the_binary() {
     let doc = api.send("GET", "/openapi.json", None, Body::None).await;
     assert_eq!(doc.status, 200);
     assert!(doc.json["paths"]["/mtls/account/{account}/certificates/by-file"]["put"].is_object());
-    let _ = api.send("GET", "/mtls/account/acc1/certificates", None, Body::None).await;
+    let _ = api
+        .send("GET", "/mtls/account/acc1/certificates", None, Body::None)
+        .await;
     let metrics = api.send("GET", "/metrics", None, Body::None).await;
     assert_eq!(metrics.status, 200);
-    assert!(metrics.text.contains("mtls_auth_refusals_total{reason=\"unauthenticated\"}"), "{}", metrics.text);
+    assert!(
+        metrics
+            .text
+            .contains("mtls_auth_refusals_total{reason=\"unauthenticated\"}"),
+        "{}",
+        metrics.text
+    );
 }
 
 /// Over HTTPS (`MTLS_TLS_CERT`), the oAuth1 base string URI starts with `https://` and has no
@@ -592,22 +1202,86 @@ async fn operations_endpoints_of_the_binary() {
 async fn oauth1_over_https_signs_the_https_url() {
     let dir = TempDir::new("tls");
     let (ca_key, ca) = (dir.path().join("ca.key"), dir.path().join("ca.crt"));
-    let (key, csr, cert) = (dir.path().join("srv.key"), dir.path().join("srv.csr"), dir.path().join("srv.crt"));
+    let (key, csr, cert) = (
+        dir.path().join("srv.key"),
+        dir.path().join("srv.csr"),
+        dir.path().join("srv.crt"),
+    );
     let ext = dir.path().join("ext.cnf");
     std::fs::write(&ext, "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
-    run(Command::new("openssl").args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=test-ca"]).arg("-keyout").arg(&ca_key).arg("-out").arg(&ca));
-    run(Command::new("openssl").args(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost"]).arg("-keyout").arg(&key).arg("-out").arg(&csr));
-    run(Command::new("openssl").args(["x509", "-req", "-days", "2", "-CAcreateserial"]).arg("-in").arg(&csr).arg("-CA").arg(&ca).arg("-CAkey").arg(&ca_key).arg("-extfile").arg(&ext).arg("-out").arg(&cert));
+    run(Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=test-ca",
+        ])
+        .arg("-keyout")
+        .arg(&ca_key)
+        .arg("-out")
+        .arg(&ca));
+    run(Command::new("openssl")
+        .args([
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&csr));
+    run(Command::new("openssl")
+        .args(["x509", "-req", "-days", "2", "-CAcreateserial"])
+        .arg("-in")
+        .arg(&csr)
+        .arg("-CA")
+        .arg(&ca)
+        .arg("-CAkey")
+        .arg(&ca_key)
+        .arg("-extfile")
+        .arg(&ext)
+        .arg("-out")
+        .arg(&cert));
     let (cert_s, key_s) = (cert.display().to_string(), key.display().to_string());
-    let gateway = Gateway::spawn_on(StoreKind::Embedded, &[("MTLS_TLS_CERT", cert_s.as_str()), ("MTLS_TLS_KEY", key_s.as_str())]);
+    let gateway = Gateway::spawn_on(
+        StoreKind::Embedded,
+        &[
+            ("MTLS_TLS_CERT", cert_s.as_str()),
+            ("MTLS_TLS_KEY", key_s.as_str()),
+        ],
+    );
     let mut api = Api::new(&gateway);
     api.client = support::client_trusting(&std::fs::read(&ca).unwrap());
     let app_key = api.app_key(&["acc1"]).await;
-    let answers = oauth1_trusting(&app_key, true, json!([
-        { "method": "GET", "url": format!("{}/mtls/account/acc1/certificates?page=1", api.base) },
-        { "method": "GET", "url": format!("{}/mtls/account/acc1/certificates", api.base), "signatureMethod": "HMAC-SHA256" },
-    ]), Some(&ca));
-    assert_eq!(answers.iter().map(|a| a["status"].as_u64().unwrap()).collect::<Vec<_>>(), [200, 200], "{answers:#?}");
+    let answers = oauth1_trusting(
+        &app_key,
+        true,
+        json!([
+            { "method": "GET", "url": format!("{}/mtls/account/acc1/certificates?page=1", api.base) },
+            { "method": "GET", "url": format!("{}/mtls/account/acc1/certificates", api.base), "signatureMethod": "HMAC-SHA256" },
+        ]),
+        Some(&ca),
+    );
+    assert_eq!(
+        answers
+            .iter()
+            .map(|a| a["status"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [200, 200],
+        "{answers:#?}"
+    );
 }
 
 /// An external issuer's RS256 token (signed by openssl, key published in `MTLS_JWKS_FILE`)
@@ -617,36 +1291,121 @@ async fn oauth1_over_https_signs_the_https_url() {
 async fn external_issuer_rs256_tokens_from_a_jwks_file() {
     let dir = TempDir::new("jwks");
     let key = dir.path().join("issuer.key");
-    run(Command::new("openssl").args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]).arg("-out").arg(&key));
-    let modulus = Command::new("openssl").args(["rsa", "-noout", "-modulus"]).arg("-in").arg(&key).output().unwrap();
+    run(Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ])
+        .arg("-out")
+        .arg(&key));
+    let modulus = Command::new("openssl")
+        .args(["rsa", "-noout", "-modulus"])
+        .arg("-in")
+        .arg(&key)
+        .output()
+        .unwrap();
     let modulus = String::from_utf8(modulus.stdout).unwrap();
     let modulus = hex::decode(modulus.trim().trim_start_matches("Modulus=")).unwrap();
     let url = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     let jwks = dir.path().join("jwks.json");
     std::fs::write(&jwks, json!({ "keys": [{ "kty": "RSA", "kid": "idp-rsa", "use": "sig", "n": url(&modulus), "e": "AQAB" }] }).to_string()).unwrap();
     let sign = |claims: &Value, kid: &str| {
-        let input = format!("{}.{}", url(json!({ "alg": "RS256", "kid": kid }).to_string().as_bytes()), url(claims.to_string().as_bytes()));
+        let input = format!(
+            "{}.{}",
+            url(json!({ "alg": "RS256", "kid": kid }).to_string().as_bytes()),
+            url(claims.to_string().as_bytes())
+        );
         let data = dir.path().join("input");
         std::fs::write(&data, &input).unwrap();
-        let out = Command::new("openssl").args(["dgst", "-sha256", "-sign"]).arg(&key).arg(&data).output().unwrap();
+        let out = Command::new("openssl")
+            .args(["dgst", "-sha256", "-sign"])
+            .arg(&key)
+            .arg(&data)
+            .output()
+            .unwrap();
         assert!(out.status.success());
         format!("Bearer {input}.{}", url(&out.stdout))
     };
     let jwks_s = jwks.display().to_string();
     let gateway = Gateway::spawn_on(StoreKind::Embedded, &[("MTLS_JWKS_FILE", jwks_s.as_str())]);
     let api = Api::new(&gateway);
-    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 300;
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 300;
     let claims = json!({ "sub": "idp-user", "accounts": ["acc7"], "exp": exp, "iss": "https://idp.example" });
     let good = sign(&claims, "idp-rsa");
-    assert_eq!(api.send("GET", "/mtls/account/acc7/certificates", Some(&good), Body::None).await.status, 200);
-    assert_eq!(api.send("GET", "/mtls/account/acc8/certificates", Some(&good), Body::None).await.status, 403);
-    let (head, rest) = good.rsplit_once('.').map(|(h, s)| (h.to_owned(), s.to_owned())).unwrap();
+    assert_eq!(
+        api.send(
+            "GET",
+            "/mtls/account/acc7/certificates",
+            Some(&good),
+            Body::None
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        api.send(
+            "GET",
+            "/mtls/account/acc8/certificates",
+            Some(&good),
+            Body::None
+        )
+        .await
+        .status,
+        403
+    );
+    let (head, rest) = good
+        .rsplit_once('.')
+        .map(|(h, s)| (h.to_owned(), s.to_owned()))
+        .unwrap();
     let (prefix, _) = head.rsplit_once('.').unwrap();
-    let forged = format!("{prefix}.{}.{rest}", url(json!({ "sub": "idp-user", "accounts": ["*"], "exp": exp }).to_string().as_bytes()));
-    assert_eq!(api.send("GET", "/mtls/account/acc8/certificates", Some(&forged), Body::None).await.status, 401);
-    assert_eq!(api.send("GET", "/mtls/account/acc7/certificates", Some(&sign(&claims, "other")), Body::None).await.status, 401);
+    let forged = format!(
+        "{prefix}.{}.{rest}",
+        url(json!({ "sub": "idp-user", "accounts": ["*"], "exp": exp })
+            .to_string()
+            .as_bytes())
+    );
+    assert_eq!(
+        api.send(
+            "GET",
+            "/mtls/account/acc8/certificates",
+            Some(&forged),
+            Body::None
+        )
+        .await
+        .status,
+        401
+    );
+    assert_eq!(
+        api.send(
+            "GET",
+            "/mtls/account/acc7/certificates",
+            Some(&sign(&claims, "other")),
+            Body::None
+        )
+        .await
+        .status,
+        401
+    );
     let no_exp = json!({ "sub": "idp-user", "accounts": ["acc7"] });
-    assert_eq!(api.send("GET", "/mtls/account/acc7/certificates", Some(&sign(&no_exp, "idp-rsa")), Body::None).await.status, 401);
+    assert_eq!(
+        api.send(
+            "GET",
+            "/mtls/account/acc7/certificates",
+            Some(&sign(&no_exp, "idp-rsa")),
+            Body::None
+        )
+        .await
+        .status,
+        401
+    );
 
     std::fs::write(&jwks, r#"{"keys": []}"#).unwrap();
     let (status, output) = Gateway::run_to_exit(&[("MTLS_JWKS_FILE", jwks_s.as_str())], &[]);

@@ -18,8 +18,15 @@ use crate::state::AppState;
 /// 401 with `WWW-Authenticate: Bearer` when the token is missing, wrong, or the admin API is off.
 pub fn authorize_admin(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let refuse = |message: &str| ApiError::unauthorized(&["Bearer"], message);
-    let Some(expected) = state.config.admin_token.as_deref().filter(|t| !t.is_empty()) else {
-        return Err(refuse("the admin API is disabled; start the server with MTLS_ADMIN_TOKEN set"));
+    let Some(expected) = state
+        .config
+        .admin_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    else {
+        return Err(refuse(
+            "the admin API is disabled; start the server with MTLS_ADMIN_TOKEN set",
+        ));
     };
     let given = req
         .headers()
@@ -30,9 +37,13 @@ pub fn authorize_admin(req: &HttpRequest, state: &AppState) -> Result<(), ApiErr
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         })
         .ok_or_else(|| refuse("the admin API needs Authorization: Bearer <MTLS_ADMIN_TOKEN>"))?;
-    let same: bool = Sha256::digest(given.as_bytes()).ct_eq(&Sha256::digest(expected.as_bytes())).into();
+    let same: bool = Sha256::digest(given.as_bytes())
+        .ct_eq(&Sha256::digest(expected.as_bytes()))
+        .into();
     if !same {
-        state.metrics.inc("mtls_auth_refusals_total", "reason=\"admin\"");
+        state
+            .metrics
+            .inc("mtls_auth_refusals_total", "reason=\"admin\"");
         return Err(refuse("the admin token is wrong"));
     }
     Ok(())

@@ -56,14 +56,21 @@ pub(crate) struct AppKeys {
 impl AppKeys {
     /// App keys kept in `store`.
     pub(crate) fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, cache: Mutex::default() }
+        Self {
+            store,
+            cache: Mutex::default(),
+        }
     }
 
     /// Creates an app key named `name` for `accounts`.
     ///
     /// # Errors
     /// The store could not be written.
-    pub(crate) async fn create(&self, name: &str, accounts: &[String]) -> Result<AppKey, StoreError> {
+    pub(crate) async fn create(
+        &self,
+        name: &str,
+        accounts: &[String],
+    ) -> Result<AppKey, StoreError> {
         let key = AppKey {
             consumer_key: random_token(16)?,
             consumer_secret: random_token(32)?,
@@ -73,7 +80,9 @@ impl AppKeys {
             accounts: accounts.to_vec(),
         };
         let value = serde_json::to_value(&key).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.store.write(&store_key(&key.consumer_key), &value, Expect::Absent).await?;
+        self.store
+            .write(&store_key(&key.consumer_key), &value, Expect::Absent)
+            .await?;
         Ok(key)
     }
 
@@ -108,7 +117,8 @@ impl AppKeys {
                 let key: AppKey = serde_json::from_value(stored.value)
                     .map_err(|_| StoreError::Corrupt("app key".to_owned()))?;
                 let key = Arc::new(key);
-                self.lock().insert(consumer_key.to_owned(), (key.clone(), Instant::now()));
+                self.lock()
+                    .insert(consumer_key.to_owned(), (key.clone(), Instant::now()));
                 Ok(Some(key))
             }
             Ok(None) => {
@@ -127,7 +137,9 @@ impl AppKeys {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<AppKey>, Instant)>> {
-        self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -138,7 +150,8 @@ fn store_key(consumer_key: &str) -> String {
 /// `bytes` random bytes as base64url: URL- and header-safe, nothing to percent-encode.
 fn random_token(bytes: usize) -> Result<String, StoreError> {
     let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).map_err(|e| StoreError::Unavailable(format!("no system randomness: {e}")))?;
+    getrandom::fill(&mut buf)
+        .map_err(|e| StoreError::Unavailable(format!("no system randomness: {e}")))?;
     Ok(URL_SAFE_NO_PAD.encode(buf))
 }
 

@@ -48,7 +48,10 @@ struct StoredKey {
 impl TokenIssuer {
     /// An issuer over `store`; nothing is read until first use.
     pub(crate) fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, key: OnceCell::new() }
+        Self {
+            store,
+            key: OnceCell::new(),
+        }
     }
 
     /// Signs a token for `sub` on `accounts`, valid `ttl_seconds` from `now`.
@@ -138,7 +141,11 @@ fn with_kid(signing: p256::ecdsa::SigningKey) -> IssuerKey {
     let verifying = *signing.verifying_key();
     let point = verifying.to_sec1_point(false);
     let digest = sha2::Sha256::digest(point.as_bytes());
-    IssuerKey { kid: hex::encode(&digest[..8]), signing, verifying }
+    IssuerKey {
+        kid: hex::encode(&digest[..8]),
+        signing,
+        verifying,
+    }
 }
 
 fn decode(value: &serde_json::Value) -> Result<Arc<IssuerKey>, StoreError> {
@@ -161,12 +168,21 @@ mod tests {
     #[tokio::test]
     async fn two_issuers_on_one_store_share_one_key() {
         let store: Arc<dyn Store> = Arc::new(MemoryStore::default());
-        let (a, b) = (TokenIssuer::new(store.clone()), TokenIssuer::new(store.clone()));
+        let (a, b) = (
+            TokenIssuer::new(store.clone()),
+            TokenIssuer::new(store.clone()),
+        );
         assert!(a.existing().await.unwrap().is_none());
         let accounts = vec!["1".to_owned()];
-        let (ta, tb) = tokio::join!(a.issue("x", &accounts, 60, 0), b.issue("y", &accounts, 60, 0));
+        let (ta, tb) = tokio::join!(
+            a.issue("x", &accounts, 60, 0),
+            b.issue("y", &accounts, 60, 0)
+        );
         let (ta, tb) = (ta.unwrap(), tb.unwrap());
-        let (ka, kb) = (a.existing().await.unwrap().unwrap(), b.existing().await.unwrap().unwrap());
+        let (ka, kb) = (
+            a.existing().await.unwrap().unwrap(),
+            b.existing().await.unwrap().unwrap(),
+        );
         assert_eq!(ka.kid, kb.kid);
         let key = jwt::JwtVerifyingKey::Es256(kb.verifying);
         jwt::parse(&ta).unwrap().verify(&key, 1).unwrap();

@@ -75,7 +75,10 @@ pub(crate) fn parse(text: &[u8]) -> Result<Vec<ExternalKey>, String> {
             _ => None,
         };
         if let Some(key) = key {
-            keys.push(ExternalKey { kid: jwk.kid.clone(), key });
+            keys.push(ExternalKey {
+                kid: jwk.kid.clone(),
+                key,
+            });
         }
     }
     if keys.is_empty() {
@@ -85,7 +88,9 @@ pub(crate) fn parse(text: &[u8]) -> Result<Vec<ExternalKey>, String> {
 }
 
 fn field(value: &Option<String>, name: &str) -> Result<Vec<u8>, String> {
-    let value = value.as_deref().ok_or_else(|| format!("missing {name:?}"))?;
+    let value = value
+        .as_deref()
+        .ok_or_else(|| format!("missing {name:?}"))?;
     URL_SAFE_NO_PAD
         .decode(value.trim_end_matches('='))
         .map_err(|_| format!("{name:?} is not base64url"))
@@ -93,7 +98,10 @@ fn field(value: &Option<String>, name: &str) -> Result<Vec<u8>, String> {
 
 fn ec_key(jwk: &Jwk) -> Result<JwtVerifyingKey, String> {
     if jwk.crv.as_deref() != Some("P-256") {
-        return Err(format!("EC curve {:?} is not supported; P-256 (ES256) is", jwk.crv));
+        return Err(format!(
+            "EC curve {:?} is not supported; P-256 (ES256) is",
+            jwk.crv
+        ));
     }
     let (x, y) = (field(&jwk.x, "x")?, field(&jwk.y, "y")?);
     if x.len() != 32 || y.len() != 32 {
@@ -113,14 +121,19 @@ fn rsa_key(jwk: &Jwk) -> Result<JwtVerifyingKey, String> {
     let n = strip_leading_zeros(&n);
     let bits = n.len() * 8;
     if bits < MIN_RSA_BITS {
-        return Err(format!("RSA modulus of {bits} bits; at least {MIN_RSA_BITS} are needed"));
+        return Err(format!(
+            "RSA modulus of {bits} bits; at least {MIN_RSA_BITS} are needed"
+        ));
     }
     let precision = u32::try_from(bits).map_err(|_| "RSA modulus too large".to_owned())?;
-    let n = rsa::BoxedUint::from_be_slice(n, precision).map_err(|_| "bad RSA modulus".to_owned())?;
+    let n =
+        rsa::BoxedUint::from_be_slice(n, precision).map_err(|_| "bad RSA modulus".to_owned())?;
     let e = rsa::BoxedUint::from_be_slice(strip_leading_zeros(&e), 64)
         .map_err(|_| "bad RSA exponent".to_owned())?;
     let key = rsa::PublicKey::new(n, e).map_err(|e| format!("bad RSA key: {e}"))?;
-    Ok(JwtVerifyingKey::Rs256(Box::new(rsa::pkcs1v15::VerifyingKey::new(key))))
+    Ok(JwtVerifyingKey::Rs256(Box::new(
+        rsa::pkcs1v15::VerifyingKey::new(key),
+    )))
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {

@@ -88,7 +88,10 @@ pub(crate) fn sign_es256(key: &p256::ecdsa::SigningKey, kid: &str, claims: &Clai
         URL_SAFE_NO_PAD.encode(claims)
     );
     let signature: p256::ecdsa::Signature = key.sign(signing_input.as_bytes());
-    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+    format!(
+        "{signing_input}.{}",
+        URL_SAFE_NO_PAD.encode(signature.to_bytes())
+    )
 }
 
 /// A token split into its parts; the signature is not checked yet.
@@ -111,7 +114,11 @@ pub(crate) fn parse(token: &str) -> Result<Parsed<'_>, JwtError> {
     else {
         return Err(JwtError::Malformed);
     };
-    let decode = |part: &str| URL_SAFE_NO_PAD.decode(part).map_err(|_| JwtError::Malformed);
+    let decode = |part: &str| {
+        URL_SAFE_NO_PAD
+            .decode(part)
+            .map_err(|_| JwtError::Malformed)
+    };
     let header: Header =
         serde_json::from_slice(&decode(header)?).map_err(|_| JwtError::Malformed)?;
     if header.alg != "ES256" && header.alg != "RS256" {
@@ -120,7 +127,12 @@ pub(crate) fn parse(token: &str) -> Result<Parsed<'_>, JwtError> {
         return Err(JwtError::UnsupportedAlgorithm(alg));
     }
     let signing_input = &token[..token.len() - signature.len() - 1];
-    Ok(Parsed { header, signing_input, payload: decode(payload)?, signature: decode(signature)? })
+    Ok(Parsed {
+        header,
+        signing_input,
+        payload: decode(payload)?,
+        signature: decode(signature)?,
+    })
 }
 
 impl Parsed<'_> {
@@ -132,12 +144,20 @@ impl Parsed<'_> {
     /// [`JwtError::MissingClaim`].
     pub(crate) fn verify(&self, key: &JwtVerifyingKey, now: i64) -> Result<Claims, JwtError> {
         let verified = match (key, self.header.alg.as_str()) {
-            (JwtVerifyingKey::Es256(key), "ES256") => p256::ecdsa::Signature::from_slice(&self.signature)
-                .map(|signature| key.verify(self.signing_input.as_bytes(), &signature).is_ok())
-                .unwrap_or(false),
+            (JwtVerifyingKey::Es256(key), "ES256") => {
+                p256::ecdsa::Signature::from_slice(&self.signature)
+                    .map(|signature| {
+                        key.verify(self.signing_input.as_bytes(), &signature)
+                            .is_ok()
+                    })
+                    .unwrap_or(false)
+            }
             (JwtVerifyingKey::Rs256(key), "RS256") => {
                 rsa::pkcs1v15::Signature::try_from(self.signature.as_slice())
-                    .map(|signature| key.verify(self.signing_input.as_bytes(), &signature).is_ok())
+                    .map(|signature| {
+                        key.verify(self.signing_input.as_bytes(), &signature)
+                            .is_ok()
+                    })
                     .unwrap_or(false)
             }
             _ => false,
@@ -149,12 +169,19 @@ impl Parsed<'_> {
             serde_json::from_slice(&self.payload).map_err(|_| JwtError::Malformed)?;
         let exp = claims.get("exp").and_then(serde_json::Value::as_i64);
         let exp = exp.ok_or(JwtError::MissingClaim("exp"))?;
-        if claims.get("sub").and_then(serde_json::Value::as_str).is_none_or(str::is_empty) {
+        if claims
+            .get("sub")
+            .and_then(serde_json::Value::as_str)
+            .is_none_or(str::is_empty)
+        {
             return Err(JwtError::MissingClaim("sub"));
         }
-        let accounts_ok = claims.get("accounts").and_then(serde_json::Value::as_array).is_some_and(|a| {
-            !a.is_empty() && a.iter().all(|v| v.as_str().is_some_and(|s| !s.is_empty()))
-        });
+        let accounts_ok = claims
+            .get("accounts")
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|a| {
+                !a.is_empty() && a.iter().all(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+            });
         if !accounts_ok {
             return Err(JwtError::MissingClaim("accounts"));
         }
@@ -162,7 +189,10 @@ impl Parsed<'_> {
         if now > exp.saturating_add(LEEWAY_SECONDS) {
             return Err(JwtError::Expired);
         }
-        if claims.nbf.is_some_and(|nbf| now.saturating_add(LEEWAY_SECONDS) < nbf) {
+        if claims
+            .nbf
+            .is_some_and(|nbf| now.saturating_add(LEEWAY_SECONDS) < nbf)
+        {
             return Err(JwtError::NotYetValid);
         }
         Ok(claims)
@@ -194,7 +224,9 @@ mod tests {
         let token = sign_es256(&key(), "k1", &claims(2000));
         let parsed = parse(&token).unwrap();
         assert_eq!(parsed.header.kid.as_deref(), Some("k1"));
-        let got = parsed.verify(&JwtVerifyingKey::Es256(*key().verifying_key()), 1000).unwrap();
+        let got = parsed
+            .verify(&JwtVerifyingKey::Es256(*key().verifying_key()), 1000)
+            .unwrap();
         assert_eq!(got.sub, "alice");
         assert_eq!(got.accounts, vec!["le1".to_owned()]);
     }
@@ -202,7 +234,9 @@ mod tests {
     #[test]
     fn expired_token_is_refused() {
         let token = sign_es256(&key(), "k1", &claims(1000));
-        let err = parse(&token).unwrap().verify(&JwtVerifyingKey::Es256(*key().verifying_key()), 2000);
+        let err = parse(&token)
+            .unwrap()
+            .verify(&JwtVerifyingKey::Es256(*key().verifying_key()), 2000);
         assert_eq!(err.unwrap_err(), JwtError::Expired);
     }
 
@@ -211,11 +245,17 @@ mod tests {
         let token = sign_es256(&key(), "k1", &claims(2000));
         let mut parts: Vec<&str> = token.split('.').collect();
         let forged = URL_SAFE_NO_PAD.encode(
-            serde_json::to_vec(&Claims { accounts: vec!["*".into()], ..claims(2000) }).unwrap(),
+            serde_json::to_vec(&Claims {
+                accounts: vec!["*".into()],
+                ..claims(2000)
+            })
+            .unwrap(),
         );
         parts[1] = &forged;
         let forged = parts.join(".");
-        let err = parse(&forged).unwrap().verify(&JwtVerifyingKey::Es256(*key().verifying_key()), 1000);
+        let err = parse(&forged)
+            .unwrap()
+            .verify(&JwtVerifyingKey::Es256(*key().verifying_key()), 1000);
         assert_eq!(err.unwrap_err(), JwtError::BadSignature);
     }
 
@@ -225,7 +265,10 @@ mod tests {
             let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}"}}"#));
             let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(2000)).unwrap());
             let token = format!("{header}.{body}.");
-            assert!(matches!(parse(&token), Err(JwtError::UnsupportedAlgorithm(_))), "{alg}");
+            assert!(
+                matches!(parse(&token), Err(JwtError::UnsupportedAlgorithm(_))),
+                "{alg}"
+            );
         }
     }
 
@@ -236,13 +279,23 @@ mod tests {
         let input = format!("{header}.{body}");
         let signature: p256::ecdsa::Signature = key().sign(input.as_bytes());
         let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()));
-        let err = parse(&token).unwrap().verify(&JwtVerifyingKey::Es256(*key().verifying_key()), 1);
+        let err = parse(&token)
+            .unwrap()
+            .verify(&JwtVerifyingKey::Es256(*key().verifying_key()), 1);
         assert_eq!(err.unwrap_err(), JwtError::MissingClaim("exp"));
     }
 
     #[test]
     fn garbage_is_malformed_not_a_panic() {
-        for token in ["", "a", "a.b", "a.b.c.d", "!!.??.**", "e30.e30.e30", "é.é.é"] {
+        for token in [
+            "",
+            "a",
+            "a.b",
+            "a.b.c.d",
+            "!!.??.**",
+            "e30.e30.e30",
+            "é.é.é",
+        ] {
             assert_eq!(parse(token).err(), Some(JwtError::Malformed), "{token}");
         }
     }

@@ -129,15 +129,26 @@ impl AuthState {
     ///
     /// # Errors
     /// The store is unavailable (the signing key is created on first use).
-    pub async fn issue_token(&self, sub: &str, accounts: &[String], ttl_seconds: i64) -> Result<String, StoreError> {
-        self.issuer.issue(sub, accounts, ttl_seconds, clock::now_unix()).await
+    pub async fn issue_token(
+        &self,
+        sub: &str,
+        accounts: &[String],
+        ttl_seconds: i64,
+    ) -> Result<String, StoreError> {
+        self.issuer
+            .issue(sub, accounts, ttl_seconds, clock::now_unix())
+            .await
     }
 
     /// Creates an app key.
     ///
     /// # Errors
     /// The store is unavailable.
-    pub async fn create_app_key(&self, name: &str, accounts: &[String]) -> Result<AppKey, StoreError> {
+    pub async fn create_app_key(
+        &self,
+        name: &str,
+        accounts: &[String],
+    ) -> Result<AppKey, StoreError> {
         self.app_keys.create(name, accounts).await
     }
 
@@ -169,14 +180,18 @@ pub async fn authorize(
     let caller = match result {
         Ok(caller) => caller,
         Err(error) => {
-            state.metrics.inc("mtls_auth_refusals_total", "reason=\"unauthenticated\"");
+            state
+                .metrics
+                .inc("mtls_auth_refusals_total", "reason=\"unauthenticated\"");
             return Err(error);
         }
     };
     if let Some(account) = account
         && !caller.may_access(account)
     {
-        state.metrics.inc("mtls_auth_refusals_total", "reason=\"forbidden\"");
+        state
+            .metrics
+            .inc("mtls_auth_refusals_total", "reason=\"forbidden\"");
         tracing::info!(subject = %caller.subject, "credential refused for an account it does not name");
         return Err(ApiError::forbidden());
     }
@@ -190,7 +205,13 @@ async fn authenticate(
     form_body: Option<&[u8]>,
 ) -> Result<Caller, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Err(unauthorized(accepted, format!("credentials are missing; this endpoint accepts {}", describe(accepted))));
+        return Err(unauthorized(
+            accepted,
+            format!(
+                "credentials are missing; this endpoint accepts {}",
+                describe(accepted)
+            ),
+        ));
     };
     let value = value
         .to_str()
@@ -203,7 +224,10 @@ async fn authenticate(
     } else {
         return Err(unauthorized(
             accepted,
-            format!("unsupported authorization scheme; this endpoint accepts {}", describe(accepted)),
+            format!(
+                "unsupported authorization scheme; this endpoint accepts {}",
+                describe(accepted)
+            ),
         ));
     };
     if !accepted.contains(&scheme) {
@@ -227,12 +251,19 @@ async fn bearer(state: &AppState, token: &str, accepted: &[Scheme]) -> Result<Ca
     let parsed = jwt::parse(token).map_err(|e| refuse(e.to_string()))?;
     let now = clock::now_unix();
     let kid = parsed.header.kid.as_deref();
-    let external_named = kid.is_some() && state.auth.external.iter().any(|k| k.kid.as_deref() == kid);
+    let external_named =
+        kid.is_some() && state.auth.external.iter().any(|k| k.kid.as_deref() == kid);
     let mut candidates: Vec<jwt::JwtVerifyingKey> = state
         .auth
         .external
         .iter()
-        .filter(|k| if external_named { k.kid.as_deref() == kid } else { k.kid.is_none() || kid.is_none() })
+        .filter(|k| {
+            if external_named {
+                k.kid.as_deref() == kid
+            } else {
+                k.kid.is_none() || kid.is_none()
+            }
+        })
         .map(|k| k.key.clone())
         .collect();
     if !external_named
@@ -275,7 +306,12 @@ async fn oauth(
     }
     // One message for an unknown key, a wrong token and a wrong signature: a caller learns
     // nothing about which app keys exist.
-    let bad = || refuse("the OAuth signature does not verify; check the consumer key, token and secrets".to_owned());
+    let bad = || {
+        refuse(
+            "the OAuth signature does not verify; check the consumer key, token and secrets"
+                .to_owned(),
+        )
+    };
     let Some(key) = state.auth.app_keys.find(&params.consumer_key).await? else {
         return Err(bad());
     };
@@ -291,7 +327,12 @@ async fn oauth(
         form_body,
         &params.signed,
     );
-    let expected = oauth1::sign(params.signature_method, &base, &key.consumer_secret, token_secret);
+    let expected = oauth1::sign(
+        params.signature_method,
+        &base,
+        &key.consumer_secret,
+        token_secret,
+    );
     if !oauth1::signatures_match(&expected, &params.signature) {
         tracing::debug!(consumer_key = %params.consumer_key, "oauth1 signature mismatch");
         return Err(bad());
@@ -307,7 +348,9 @@ async fn oauth(
     ) {
         nonces::NonceCheck::Fresh => {}
         nonces::NonceCheck::Replayed => {
-            return Err(refuse("oauth_nonce was already used; every request needs a new nonce".to_owned()));
+            return Err(refuse(
+                "oauth_nonce was already used; every request needs a new nonce".to_owned(),
+            ));
         }
         nonces::NonceCheck::Full => {
             return Err(ApiError::new(
@@ -329,16 +372,32 @@ async fn oauth(
 /// the `Host` header lower-cased with a default port removed, and the path as sent.
 fn base_uri(req: &HttpRequest, state: &AppState) -> String {
     let config = &state.config;
-    let from_trusted_proxy = req
-        .peer_addr()
-        .is_some_and(|peer| config.trusted_proxies.iter().any(|net| net.contains(&peer.ip())));
+    let from_trusted_proxy = req.peer_addr().is_some_and(|peer| {
+        config
+            .trusted_proxies
+            .iter()
+            .any(|net| net.contains(&peer.ip()))
+    });
     let forwarded_proto = req
         .headers()
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(',').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(',')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .filter(|v| from_trusted_proxy && (v == "http" || v == "https"));
-    let scheme = forwarded_proto.unwrap_or_else(|| if config.tls.is_some() { "https" } else { "http" }.to_owned());
+    let scheme = forwarded_proto.unwrap_or_else(|| {
+        if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+        .to_owned()
+    });
     let host = req
         .headers()
         .get(header::HOST)

@@ -35,7 +35,10 @@ impl NonceCache {
     /// A cache holding at most `capacity` nonces (tests use a small one).
     #[cfg(test)]
     pub(crate) fn with_capacity(capacity: usize) -> Self {
-        Self { seen: Mutex::default(), capacity: Some(capacity) }
+        Self {
+            seen: Mutex::default(),
+            capacity: Some(capacity),
+        }
     }
 
     /// Records `nonce` of (`consumer_key`, `token`) with `timestamp`; it is forgotten once
@@ -49,7 +52,10 @@ impl NonceCache {
         window: i64,
         now: i64,
     ) -> NonceCheck {
-        let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let key = (consumer_key.to_owned(), token.to_owned(), nonce.to_owned());
         if seen.get(&key).is_some_and(|forget_at| *forget_at >= now) {
             return NonceCheck::Replayed;
@@ -73,10 +79,19 @@ mod tests {
     #[test]
     fn a_nonce_is_refused_the_second_time_within_the_window() {
         let cache = NonceCache::default();
-        assert_eq!(cache.check("k", "", "n1", 1000, 300, 1000), NonceCheck::Fresh);
-        assert_eq!(cache.check("k", "", "n1", 1000, 300, 1200), NonceCheck::Replayed);
+        assert_eq!(
+            cache.check("k", "", "n1", 1000, 300, 1000),
+            NonceCheck::Fresh
+        );
+        assert_eq!(
+            cache.check("k", "", "n1", 1000, 300, 1200),
+            NonceCheck::Replayed
+        );
         // Same nonce, another consumer: independent.
-        assert_eq!(cache.check("k2", "", "n1", 1000, 300, 1000), NonceCheck::Fresh);
+        assert_eq!(
+            cache.check("k2", "", "n1", 1000, 300, 1000),
+            NonceCheck::Fresh
+        );
     }
 
     #[test]
@@ -85,6 +100,9 @@ mod tests {
         assert_eq!(cache.check("k", "", "a", 0, 300, 0), NonceCheck::Fresh);
         assert_eq!(cache.check("k", "", "b", 0, 300, 0), NonceCheck::Fresh);
         assert_eq!(cache.check("k", "", "c", 0, 300, 10), NonceCheck::Full);
-        assert_eq!(cache.check("k", "", "c", 1000, 300, 1000), NonceCheck::Fresh);
+        assert_eq!(
+            cache.check("k", "", "c", 1000, 300, 1000),
+            NonceCheck::Fresh
+        );
     }
 }

@@ -78,13 +78,18 @@ pub(crate) fn parse_header(params: &str) -> Result<OAuthParams, OAuthError> {
         if item.is_empty() {
             continue;
         }
-        let (name, value) = item.split_once('=').ok_or(OAuthError::Malformed("a parameter has no value"))?;
+        let (name, value) = item
+            .split_once('=')
+            .ok_or(OAuthError::Malformed("a parameter has no value"))?;
         let value = value
             .trim()
             .strip_prefix('"')
             .and_then(|v| v.strip_suffix('"'))
-            .ok_or(OAuthError::Malformed("parameter values must be double-quoted"))?;
-        let name = percent_decode(name.trim()).ok_or(OAuthError::Malformed("bad percent-encoding"))?;
+            .ok_or(OAuthError::Malformed(
+                "parameter values must be double-quoted",
+            ))?;
+        let name =
+            percent_decode(name.trim()).ok_or(OAuthError::Malformed("bad percent-encoding"))?;
         let value = percent_decode(value).ok_or(OAuthError::Malformed("bad percent-encoding"))?;
         match name.as_str() {
             "realm" => {}
@@ -101,7 +106,12 @@ pub(crate) fn parse_header(params: &str) -> Result<OAuthParams, OAuthError> {
             }
         }
     }
-    let get = |name: &str| signed.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    let get = |name: &str| {
+        signed
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
     if get("oauth_version").is_some_and(|v| v != "1.0") {
         return Err(OAuthError::UnsupportedVersion);
     }
@@ -123,7 +133,9 @@ pub(crate) fn parse_header(params: &str) -> Result<OAuthParams, OAuthError> {
         signature_method,
         signature: signature.ok_or(OAuthError::Missing("oauth_signature"))?,
         timestamp,
-        nonce: get("oauth_nonce").filter(|n| !n.is_empty()).ok_or(OAuthError::Missing("oauth_nonce"))?,
+        nonce: get("oauth_nonce")
+            .filter(|n| !n.is_empty())
+            .ok_or(OAuthError::Missing("oauth_nonce"))?,
         signed,
     })
 }
@@ -147,10 +159,16 @@ pub(crate) fn base_string(
     }
     params.extend(oauth.iter().cloned());
     // Section 3.4.1.3.2: encode, then sort by name and by value, both by byte order.
-    let mut encoded: Vec<(String, String)> =
-        params.iter().map(|(n, v)| (percent_encode(n), percent_encode(v))).collect();
+    let mut encoded: Vec<(String, String)> = params
+        .iter()
+        .map(|(n, v)| (percent_encode(n), percent_encode(v)))
+        .collect();
     encoded.sort();
-    let normalized = encoded.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("&");
+    let normalized = encoded
+        .iter()
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
     format!(
         "{}&{}&{}",
         percent_encode(&method.to_ascii_uppercase()),
@@ -160,17 +178,28 @@ pub(crate) fn base_string(
 }
 
 /// The base64 signature of `base` with key `consumer_secret&token_secret` (section 3.4.2).
-pub(crate) fn sign(method: SignatureMethod, base: &str, consumer_secret: &str, token_secret: &str) -> String {
-    let key = format!("{}&{}", percent_encode(consumer_secret), percent_encode(token_secret));
+pub(crate) fn sign(
+    method: SignatureMethod,
+    base: &str,
+    consumer_secret: &str,
+    token_secret: &str,
+) -> String {
+    let key = format!(
+        "{}&{}",
+        percent_encode(consumer_secret),
+        percent_encode(token_secret)
+    );
     match method {
         SignatureMethod::HmacSha1 => {
             // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
-            let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes()).expect("any key length");
+            let mut mac =
+                Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes()).expect("any key length");
             mac.update(base.as_bytes());
             STANDARD.encode(mac.finalize().into_bytes())
         }
         SignatureMethod::HmacSha256 => {
-            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
+            let mut mac =
+                Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
             mac.update(base.as_bytes());
             STANDARD.encode(mac.finalize().into_bytes())
         }
@@ -212,7 +241,8 @@ pub(crate) fn form_decode(text: &[u8]) -> Vec<(String, String)> {
                 None => (pair, &pair[pair.len()..]),
             };
             let lossy = |bytes: &[u8]| {
-                decode_bytes(bytes, true).unwrap_or_else(|| String::from_utf8_lossy(bytes).into_owned())
+                decode_bytes(bytes, true)
+                    .unwrap_or_else(|| String::from_utf8_lossy(bytes).into_owned())
             };
             (lossy(name), lossy(value))
         })
@@ -283,25 +313,43 @@ mod tests {
             None,
             &params.signed,
         );
-        let signature = sign(SignatureMethod::HmacSha1, &base, "kd94hf93k423kf44", "pfkkdhi9sl3r4s00");
+        let signature = sign(
+            SignatureMethod::HmacSha1,
+            &base,
+            "kd94hf93k423kf44",
+            "pfkkdhi9sl3r4s00",
+        );
         assert_eq!(signature, "MdpQcU8iPSUjWoN/UDMsK2sui9I=");
         assert!(signatures_match(&signature, &params.signature));
     }
 
     #[test]
     fn percent_encoding_follows_section_3_6() {
-        assert_eq!(percent_encode("Ladies + Gentlemen"), "Ladies%20%2B%20Gentlemen");
-        assert_eq!(percent_encode("An encoded string!"), "An%20encoded%20string%21");
-        assert_eq!(percent_encode("Dogs, Cats & Mice"), "Dogs%2C%20Cats%20%26%20Mice");
+        assert_eq!(
+            percent_encode("Ladies + Gentlemen"),
+            "Ladies%20%2B%20Gentlemen"
+        );
+        assert_eq!(
+            percent_encode("An encoded string!"),
+            "An%20encoded%20string%21"
+        );
+        assert_eq!(
+            percent_encode("Dogs, Cats & Mice"),
+            "Dogs%2C%20Cats%20%26%20Mice"
+        );
         assert_eq!(percent_encode("☃"), "%E2%98%83");
         assert_eq!(percent_encode("a-b.c_d~e"), "a-b.c_d~e");
     }
 
     #[test]
     fn header_faults_are_named_not_panics() {
-        assert_eq!(parse_header("oauth_consumer_key").unwrap_err(), OAuthError::Malformed("a parameter has no value"));
         assert_eq!(
-            parse_header(r#"oauth_consumer_key="k", oauth_signature_method="PLAINTEXT""#).unwrap_err(),
+            parse_header("oauth_consumer_key").unwrap_err(),
+            OAuthError::Malformed("a parameter has no value")
+        );
+        assert_eq!(
+            parse_header(r#"oauth_consumer_key="k", oauth_signature_method="PLAINTEXT""#)
+                .unwrap_err(),
             OAuthError::UnsupportedMethod
         );
         assert_eq!(
@@ -318,7 +366,13 @@ mod tests {
         let a = sign(SignatureMethod::HmacSha1, "base", "cs", "ts");
         let b = sign(SignatureMethod::HmacSha256, "base", "cs", "ts");
         assert_ne!(a, b);
-        assert!(signatures_match(&b, &sign(SignatureMethod::HmacSha256, "base", "cs", "ts")));
-        assert!(!signatures_match(&b, &sign(SignatureMethod::HmacSha256, "base", "cs", "")));
+        assert!(signatures_match(
+            &b,
+            &sign(SignatureMethod::HmacSha256, "base", "cs", "ts")
+        ));
+        assert!(!signatures_match(
+            &b,
+            &sign(SignatureMethod::HmacSha256, "base", "cs", "")
+        ));
     }
 }

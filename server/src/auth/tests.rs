@@ -10,7 +10,11 @@ use super::*;
 use crate::config::Config;
 use crate::store::memory::MemoryStore;
 
-async fn probe(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+async fn probe(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let account = req.match_info().get("a").map(str::to_owned);
     let accepted = match req.match_info().get("kind") {
         Some("bearer") => BEARER_ONLY,
@@ -20,7 +24,10 @@ async fn probe(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -
     let form = req
         .headers()
         .get("content-type")
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/x-www-form-urlencoded"))
+        .is_some_and(|v| {
+            v.as_bytes()
+                .starts_with(b"application/x-www-form-urlencoded")
+        })
         .then_some(&body[..]);
     let caller = authorize(&req, &state, accepted, account.as_deref(), form).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "subject": caller.subject })))
@@ -34,7 +41,9 @@ fn state() -> web::Data<AppState> {
 macro_rules! app {
     ($state:expr) => {
         test::init_service(
-            App::new().app_data($state.clone()).route("/t/{kind}/{a}", web::route().to(probe)),
+            App::new()
+                .app_data($state.clone())
+                .route("/t/{kind}/{a}", web::route().to(probe)),
         )
         .await
     };
@@ -49,13 +58,22 @@ struct Signer<'a> {
 }
 
 impl Signer<'_> {
-    fn header(&self, method: &str, host_and_path: &str, query: &str, form: Option<&[u8]>) -> String {
+    fn header(
+        &self,
+        method: &str,
+        host_and_path: &str,
+        query: &str,
+        form: Option<&[u8]>,
+    ) -> String {
         let method_name = match self.method {
             oauth1::SignatureMethod::HmacSha1 => "HMAC-SHA1",
             oauth1::SignatureMethod::HmacSha256 => "HMAC-SHA256",
         };
         let mut params = vec![
-            ("oauth_consumer_key".to_owned(), self.key.consumer_key.clone()),
+            (
+                "oauth_consumer_key".to_owned(),
+                self.key.consumer_key.clone(),
+            ),
             ("oauth_nonce".to_owned(), self.nonce.clone()),
             ("oauth_signature_method".to_owned(), method_name.to_owned()),
             ("oauth_timestamp".to_owned(), self.timestamp.to_string()),
@@ -64,13 +82,29 @@ impl Signer<'_> {
         if self.with_token {
             params.push(("oauth_token".to_owned(), self.key.token.clone()));
         }
-        let base = oauth1::base_string(method, &format!("http://{host_and_path}"), query, form, &params);
-        let token_secret = if self.with_token { self.key.token_secret.as_str() } else { "" };
+        let base = oauth1::base_string(
+            method,
+            &format!("http://{host_and_path}"),
+            query,
+            form,
+            &params,
+        );
+        let token_secret = if self.with_token {
+            self.key.token_secret.as_str()
+        } else {
+            ""
+        };
         let signature = oauth1::sign(self.method, &base, &self.key.consumer_secret, token_secret);
         params.push(("oauth_signature".to_owned(), signature));
         let parts: Vec<String> = params
             .iter()
-            .map(|(n, v)| format!("{}=\"{}\"", oauth1::percent_encode(n), oauth1::percent_encode(v)))
+            .map(|(n, v)| {
+                format!(
+                    "{}=\"{}\"",
+                    oauth1::percent_encode(n),
+                    oauth1::percent_encode(v)
+                )
+            })
             .collect();
         format!("OAuth realm=\"x\", {}", parts.join(", "))
     }
@@ -87,29 +121,66 @@ fn signer(key: &AppKey) -> Signer<'_> {
 }
 
 async fn status_and_challenge(
-    app: &impl actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse, Error = actix_web::Error>,
+    app: &impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >,
     req: test::TestRequest,
 ) -> (u16, Option<String>, serde_json::Value) {
     let resp = test::call_service(app, req.to_request()).await;
     let status = resp.status().as_u16();
-    let challenge = resp.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned());
+    let challenge = resp
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
     let body = test::read_body(resp).await;
-    (status, challenge, serde_json::from_slice(&body).unwrap_or_default())
+    (
+        status,
+        challenge,
+        serde_json::from_slice(&body).unwrap_or_default(),
+    )
 }
 
 #[actix_web::test]
 async fn issued_bearer_acts_only_on_its_accounts() {
     let state = state();
     let app = app!(state);
-    let token = state.auth.issue_token("alice", &["le1".to_owned()], 60).await.unwrap();
+    let token = state
+        .auth
+        .issue_token("alice", &["le1".to_owned()], 60)
+        .await
+        .unwrap();
     let bearer = ("Authorization", format!("Bearer {token}"));
-    let (status, _, body) = status_and_challenge(&app, test::TestRequest::get().uri("/t/conf/le1").insert_header(bearer.clone())).await;
+    let (status, _, body) = status_and_challenge(
+        &app,
+        test::TestRequest::get()
+            .uri("/t/conf/le1")
+            .insert_header(bearer.clone()),
+    )
+    .await;
     assert_eq!((status, body["subject"].as_str()), (200, Some("alice")));
-    let (status, challenge, body) = status_and_challenge(&app, test::TestRequest::get().uri("/t/conf/le2").insert_header(bearer.clone())).await;
+    let (status, challenge, body) = status_and_challenge(
+        &app,
+        test::TestRequest::get()
+            .uri("/t/conf/le2")
+            .insert_header(bearer.clone()),
+    )
+    .await;
     assert_eq!((status, challenge), (403, None));
     assert_eq!(body["error"]["code"], "forbidden");
-    let star = state.auth.issue_token("ops", &["*".to_owned()], 60).await.unwrap();
-    let (status, _, _) = status_and_challenge(&app, test::TestRequest::get().uri("/t/conf/anything").insert_header(("Authorization", format!("Bearer {star}")))).await;
+    let star = state
+        .auth
+        .issue_token("ops", &["*".to_owned()], 60)
+        .await
+        .unwrap();
+    let (status, _, _) = status_and_challenge(
+        &app,
+        test::TestRequest::get()
+            .uri("/t/conf/anything")
+            .insert_header(("Authorization", format!("Bearer {star}"))),
+    )
+    .await;
     assert_eq!(status, 200);
 }
 
@@ -117,26 +188,77 @@ async fn issued_bearer_acts_only_on_its_accounts() {
 async fn every_401_names_the_accepted_schemes() {
     let state = state();
     let app = app!(state);
-    let (status, challenge, body) = status_and_challenge(&app, test::TestRequest::get().uri("/t/conf/le1")).await;
+    let (status, challenge, body) =
+        status_and_challenge(&app, test::TestRequest::get().uri("/t/conf/le1")).await;
     assert_eq!(status, 401);
     let challenge = challenge.unwrap();
-    assert!(challenge.contains("Bearer") && challenge.contains("OAuth"), "{challenge}");
+    assert!(
+        challenge.contains("Bearer") && challenge.contains("OAuth"),
+        "{challenge}"
+    );
     assert_eq!(body["error"]["code"], "unauthenticated");
 
-    let key = state.auth.create_app_key("k", &["le1".to_owned()]).await.unwrap();
+    let key = state
+        .auth
+        .create_app_key("k", &["le1".to_owned()])
+        .await
+        .unwrap();
     let header = signer(&key).header("GET", "127.0.0.1:8080/t/bearer/le1", "", None);
-    let (status, challenge, body) = status_and_challenge(&app, test::TestRequest::get().uri("/t/bearer/le1").insert_header(("Authorization", header))).await;
-    assert_eq!((status, challenge.as_deref()), (401, Some("Bearer realm=\"mtls-gateway\"")));
-    assert!(body["error"]["message"].as_str().unwrap().contains("Bearer tokens only"), "{body}");
+    let (status, challenge, body) = status_and_challenge(
+        &app,
+        test::TestRequest::get()
+            .uri("/t/bearer/le1")
+            .insert_header(("Authorization", header)),
+    )
+    .await;
+    assert_eq!(
+        (status, challenge.as_deref()),
+        (401, Some("Bearer realm=\"mtls-gateway\""))
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Bearer tokens only"),
+        "{body}"
+    );
 
-    let token = state.auth.issue_token("alice", &["le1".to_owned()], 60).await.unwrap();
-    let (status, challenge, body) = status_and_challenge(&app, test::TestRequest::get().uri("/t/oauth/le1").insert_header(("Authorization", format!("Bearer {token}")))).await;
-    assert_eq!((status, challenge.as_deref()), (401, Some("OAuth realm=\"mtls-gateway\"")));
-    assert!(body["error"]["message"].as_str().unwrap().contains("OAuth"), "{body}");
+    let token = state
+        .auth
+        .issue_token("alice", &["le1".to_owned()], 60)
+        .await
+        .unwrap();
+    let (status, challenge, body) = status_and_challenge(
+        &app,
+        test::TestRequest::get()
+            .uri("/t/oauth/le1")
+            .insert_header(("Authorization", format!("Bearer {token}"))),
+    )
+    .await;
+    assert_eq!(
+        (status, challenge.as_deref()),
+        (401, Some("OAuth realm=\"mtls-gateway\""))
+    );
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("OAuth"),
+        "{body}"
+    );
     assert!(!body.to_string().contains(&token));
 
-    for bad in ["Bearer", "Bearer x.y.z", "Basic dXNlcjpwYXNz", "Bearer test-admin-token", "OAuth garbage"] {
-        let (status, challenge, _) = status_and_challenge(&app, test::TestRequest::get().uri("/t/conf/le1").insert_header(("Authorization", bad))).await;
+    for bad in [
+        "Bearer",
+        "Bearer x.y.z",
+        "Basic dXNlcjpwYXNz",
+        "Bearer test-admin-token",
+        "OAuth garbage",
+    ] {
+        let (status, challenge, _) = status_and_challenge(
+            &app,
+            test::TestRequest::get()
+                .uri("/t/conf/le1")
+                .insert_header(("Authorization", bad)),
+        )
+        .await;
         assert_eq!(status, 401, "{bad}");
         assert!(challenge.is_some(), "{bad}");
     }
@@ -148,36 +270,80 @@ async fn tokens_signed_by_another_key_or_expired_are_refused() {
     let app = app!(state);
     // Same claims, a key the server does not know.
     let stranger = p256::ecdsa::SigningKey::from_slice(&[3u8; 32]).unwrap();
-    let claims = jwt::Claims { sub: "eve".into(), accounts: vec!["*".into()], exp: clock::now_unix() + 60, nbf: None, iat: None, iss: None, jti: None };
+    let claims = jwt::Claims {
+        sub: "eve".into(),
+        accounts: vec!["*".into()],
+        exp: clock::now_unix() + 60,
+        nbf: None,
+        iat: None,
+        iss: None,
+        jti: None,
+    };
     let forged = jwt::sign_es256(&stranger, "whatever", &claims);
-    let (status, _, _) = status_and_challenge(&app, test::TestRequest::get().uri("/t/conf/le1").insert_header(("Authorization", format!("Bearer {forged}")))).await;
+    let (status, _, _) = status_and_challenge(
+        &app,
+        test::TestRequest::get()
+            .uri("/t/conf/le1")
+            .insert_header(("Authorization", format!("Bearer {forged}"))),
+    )
+    .await;
     assert_eq!(status, 401);
-    let expired = state.auth.issue_token("alice", &["le1".to_owned()], -120).await.unwrap();
-    let (status, _, body) = status_and_challenge(&app, test::TestRequest::get().uri("/t/conf/le1").insert_header(("Authorization", format!("Bearer {expired}")))).await;
+    let expired = state
+        .auth
+        .issue_token("alice", &["le1".to_owned()], -120)
+        .await
+        .unwrap();
+    let (status, _, body) = status_and_challenge(
+        &app,
+        test::TestRequest::get()
+            .uri("/t/conf/le1")
+            .insert_header(("Authorization", format!("Bearer {expired}"))),
+    )
+    .await;
     assert_eq!(status, 401);
-    assert!(body["error"]["message"].as_str().unwrap().contains("expired"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
 }
 
 #[actix_web::test]
 async fn oauth1_with_and_without_token_sha1_and_sha256() {
     let state = state();
     let app = app!(state);
-    let key = state.auth.create_app_key("k", &["le1".to_owned()]).await.unwrap();
+    let key = state
+        .auth
+        .create_app_key("k", &["le1".to_owned()])
+        .await
+        .unwrap();
     for (with_token, method) in [
         (true, oauth1::SignatureMethod::HmacSha1),
         (false, oauth1::SignatureMethod::HmacSha1),
         (true, oauth1::SignatureMethod::HmacSha256),
         (false, oauth1::SignatureMethod::HmacSha256),
     ] {
-        let s = Signer { with_token, method, ..signer(&key) };
+        let s = Signer {
+            with_token,
+            method,
+            ..signer(&key)
+        };
         let header = s.header("POST", "127.0.0.1:8080/t/conf/le1", "v=1&q=a%20b", None);
-        let req = test::TestRequest::post().uri("/t/conf/le1?v=1&q=a%20b").insert_header(("Authorization", header));
+        let req = test::TestRequest::post()
+            .uri("/t/conf/le1?v=1&q=a%20b")
+            .insert_header(("Authorization", header));
         let (status, _, body) = status_and_challenge(&app, req).await;
         assert_eq!(status, 200, "{with_token} {method:?} {body}");
         assert_eq!(body["subject"], key.consumer_key.as_str());
     }
     // Form parameters are signed too.
-    let header = signer(&key).header("POST", "127.0.0.1:8080/t/conf/le1", "", Some(b"a=1&b=two+words"));
+    let header = signer(&key).header(
+        "POST",
+        "127.0.0.1:8080/t/conf/le1",
+        "",
+        Some(b"a=1&b=two+words"),
+    );
     let req = test::TestRequest::post()
         .uri("/t/conf/le1")
         .insert_header(("Authorization", header.clone()))
@@ -202,7 +368,9 @@ async fn oauth1_with_and_without_token_sha1_and_sha256() {
     assert_eq!(status_and_challenge(&app, req).await.0, 200);
     // Another account: 403.
     let header = signer(&key).header("GET", "127.0.0.1:8080/t/conf/le2", "", None);
-    let req = test::TestRequest::get().uri("/t/conf/le2").insert_header(("Authorization", header));
+    let req = test::TestRequest::get()
+        .uri("/t/conf/le2")
+        .insert_header(("Authorization", header));
     assert_eq!(status_and_challenge(&app, req).await.0, 403);
 }
 
@@ -210,15 +378,41 @@ async fn oauth1_with_and_without_token_sha1_and_sha256() {
 async fn oauth1_refuses_old_timestamps_replays_wrong_secrets_and_deleted_keys() {
     let state = state();
     let app = app!(state);
-    let key = state.auth.create_app_key("k", &["*".to_owned()]).await.unwrap();
-    let get = |header: String| test::TestRequest::get().uri("/t/conf/le1").insert_header(("Authorization", header));
+    let key = state
+        .auth
+        .create_app_key("k", &["*".to_owned()])
+        .await
+        .unwrap();
+    let get = |header: String| {
+        test::TestRequest::get()
+            .uri("/t/conf/le1")
+            .insert_header(("Authorization", header))
+    };
 
-    let stale = Signer { timestamp: clock::now_unix() - 301, ..signer(&key) };
-    let (status, _, body) = status_and_challenge(&app, get(stale.header("GET", "127.0.0.1:8080/t/conf/le1", "", None))).await;
+    let stale = Signer {
+        timestamp: clock::now_unix() - 301,
+        ..signer(&key)
+    };
+    let (status, _, body) = status_and_challenge(
+        &app,
+        get(stale.header("GET", "127.0.0.1:8080/t/conf/le1", "", None)),
+    )
+    .await;
     assert_eq!(status, 401);
     assert!(body["error"]["message"].as_str().unwrap().contains("clock"));
-    let future = Signer { timestamp: clock::now_unix() + 301, ..signer(&key) };
-    assert_eq!(status_and_challenge(&app, get(future.header("GET", "127.0.0.1:8080/t/conf/le1", "", None))).await.0, 401);
+    let future = Signer {
+        timestamp: clock::now_unix() + 301,
+        ..signer(&key)
+    };
+    assert_eq!(
+        status_and_challenge(
+            &app,
+            get(future.header("GET", "127.0.0.1:8080/t/conf/le1", "", None))
+        )
+        .await
+        .0,
+        401
+    );
 
     let once = signer(&key).header("GET", "127.0.0.1:8080/t/conf/le1", "", None);
     assert_eq!(status_and_challenge(&app, get(once.clone())).await.0, 200);
@@ -226,31 +420,88 @@ async fn oauth1_refuses_old_timestamps_replays_wrong_secrets_and_deleted_keys() 
     assert_eq!(status, 401);
     assert!(body["error"]["message"].as_str().unwrap().contains("nonce"));
 
-    let wrong = AppKey { consumer_secret: "nope".into(), ..key.clone() };
-    assert_eq!(status_and_challenge(&app, get(signer(&wrong).header("GET", "127.0.0.1:8080/t/conf/le1", "", None))).await.0, 401);
-    let wrong_token = AppKey { token: "other".into(), ..key.clone() };
-    assert_eq!(status_and_challenge(&app, get(signer(&wrong_token).header("GET", "127.0.0.1:8080/t/conf/le1", "", None))).await.0, 401);
+    let wrong = AppKey {
+        consumer_secret: "nope".into(),
+        ..key.clone()
+    };
+    assert_eq!(
+        status_and_challenge(
+            &app,
+            get(signer(&wrong).header("GET", "127.0.0.1:8080/t/conf/le1", "", None))
+        )
+        .await
+        .0,
+        401
+    );
+    let wrong_token = AppKey {
+        token: "other".into(),
+        ..key.clone()
+    };
+    assert_eq!(
+        status_and_challenge(
+            &app,
+            get(signer(&wrong_token).header("GET", "127.0.0.1:8080/t/conf/le1", "", None))
+        )
+        .await
+        .0,
+        401
+    );
     // Signed for another path.
-    assert_eq!(status_and_challenge(&app, get(signer(&key).header("GET", "127.0.0.1:8080/t/conf/le9", "", None))).await.0, 401);
+    assert_eq!(
+        status_and_challenge(
+            &app,
+            get(signer(&key).header("GET", "127.0.0.1:8080/t/conf/le9", "", None))
+        )
+        .await
+        .0,
+        401
+    );
 
     assert!(state.auth.delete_app_key(&key.consumer_key).await.unwrap());
-    assert_eq!(status_and_challenge(&app, get(signer(&key).header("GET", "127.0.0.1:8080/t/conf/le1", "", None))).await.0, 401);
+    assert_eq!(
+        status_and_challenge(
+            &app,
+            get(signer(&key).header("GET", "127.0.0.1:8080/t/conf/le1", "", None))
+        )
+        .await
+        .0,
+        401
+    );
 }
 
 #[actix_web::test]
 async fn admin_token_is_compared_and_only_the_admin_token_passes() {
     let state = state();
-    let req = test::TestRequest::get().insert_header(("Authorization", "Bearer test-admin-token")).to_http_request();
+    let req = test::TestRequest::get()
+        .insert_header(("Authorization", "Bearer test-admin-token"))
+        .to_http_request();
     assert!(authorize_admin(&req, &state).is_ok());
-    for bad in ["Bearer test-admin-tokeN", "Bearer ", "test-admin-token", "Basic test-admin-token"] {
-        let req = test::TestRequest::get().insert_header(("Authorization", bad)).to_http_request();
+    for bad in [
+        "Bearer test-admin-tokeN",
+        "Bearer ",
+        "test-admin-token",
+        "Basic test-admin-token",
+    ] {
+        let req = test::TestRequest::get()
+            .insert_header(("Authorization", bad))
+            .to_http_request();
         let err = authorize_admin(&req, &state).unwrap_err();
         assert_eq!(err.status.as_u16(), 401, "{bad}");
     }
-    let config = Config { admin_token: None, ..Config::for_tests(std::env::temp_dir()) };
+    let config = Config {
+        admin_token: None,
+        ..Config::for_tests(std::env::temp_dir())
+    };
     let off = AppState::new(config, Arc::new(MemoryStore::default()));
-    let req = test::TestRequest::get().insert_header(("Authorization", "Bearer test-admin-token")).to_http_request();
-    assert!(authorize_admin(&req, &off).unwrap_err().message.contains("disabled"));
+    let req = test::TestRequest::get()
+        .insert_header(("Authorization", "Bearer test-admin-token"))
+        .to_http_request();
+    assert!(
+        authorize_admin(&req, &off)
+            .unwrap_err()
+            .message
+            .contains("disabled")
+    );
 }
 
 #[actix_web::test]
@@ -264,16 +515,39 @@ async fn external_jwks_tokens_are_accepted() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("jwks.json");
     std::fs::write(&file, serde_json::json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "idp-1", "x": b64(&b[1..33]), "y": b64(&b[33..])}]}).to_string()).unwrap();
-    let config = Config { jwks_file: Some(file.clone()), ..Config::for_tests(dir.clone()) };
-    let state = web::Data::new(AppState::try_new(config, Arc::new(MemoryStore::default())).unwrap());
+    let config = Config {
+        jwks_file: Some(file.clone()),
+        ..Config::for_tests(dir.clone())
+    };
+    let state =
+        web::Data::new(AppState::try_new(config, Arc::new(MemoryStore::default())).unwrap());
     let app = app!(state);
-    let claims = jwt::Claims { sub: "idp-user".into(), accounts: vec!["le1".into()], exp: clock::now_unix() + 60, nbf: None, iat: None, iss: Some("idp".into()), jti: None };
+    let claims = jwt::Claims {
+        sub: "idp-user".into(),
+        accounts: vec!["le1".into()],
+        exp: clock::now_unix() + 60,
+        nbf: None,
+        iat: None,
+        iss: Some("idp".into()),
+        jti: None,
+    };
     let token = jwt::sign_es256(&external, "idp-1", &claims);
-    let (status, _, body) = status_and_challenge(&app, test::TestRequest::get().uri("/t/conf/le1").insert_header(("Authorization", format!("Bearer {token}")))).await;
+    let (status, _, body) = status_and_challenge(
+        &app,
+        test::TestRequest::get()
+            .uri("/t/conf/le1")
+            .insert_header(("Authorization", format!("Bearer {token}"))),
+    )
+    .await;
     assert_eq!((status, body["subject"].as_str()), (200, Some("idp-user")));
     std::fs::write(&file, "{}").unwrap();
-    let config = Config { jwks_file: Some(file), ..Config::for_tests(dir.clone()) };
-    let error = AppState::try_new(config, Arc::new(MemoryStore::default())).err().unwrap();
+    let config = Config {
+        jwks_file: Some(file),
+        ..Config::for_tests(dir.clone())
+    };
+    let error = AppState::try_new(config, Arc::new(MemoryStore::default()))
+        .err()
+        .unwrap();
     assert!(error.starts_with("MTLS_JWKS_FILE"), "{error}");
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -19,21 +19,37 @@ const PASSWORD: &str = "s3cr3t-Pa55word";
 
 /// A client P12 (leaf with clientAuth) made by openssl; `key` is an openssl `-newkey` argument.
 fn make_p12(dir: &Path, name: &str, key: &str, password: &str) -> Vec<u8> {
-    let (k, c, p) = (dir.join(format!("{name}.key")), dir.join(format!("{name}.crt")), dir.join(format!("{name}.p12")));
+    let (k, c, p) = (
+        dir.join(format!("{name}.key")),
+        dir.join(format!("{name}.crt")),
+        dir.join(format!("{name}.p12")),
+    );
     let mut req = Command::new("openssl");
     req.args(["req", "-x509", "-newkey", key]);
     if key == "ec" {
         req.args(["-pkeyopt", "ec_paramgen_curve:P-256"]);
     }
     let ok = req
-        .args(["-nodes", "-days", "30", "-subj", &format!("/CN={name}"), "-addext", "extendedKeyUsage=clientAuth"])
+        .args([
+            "-nodes",
+            "-days",
+            "30",
+            "-subj",
+            &format!("/CN={name}"),
+            "-addext",
+            "extendedKeyUsage=clientAuth",
+        ])
         .arg("-keyout")
         .arg(&k)
         .arg("-out")
         .arg(&c)
         .output()
         .unwrap();
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     let ok = Command::new("openssl")
         .args(["pkcs12", "-export", "-passout", &format!("pass:{password}")])
         .arg("-inkey")
@@ -44,7 +60,11 @@ fn make_p12(dir: &Path, name: &str, key: &str, password: &str) -> Vec<u8> {
         .arg(&p)
         .output()
         .unwrap();
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     std::fs::read(p).unwrap()
 }
 
@@ -61,8 +81,17 @@ impl Fixture {
         std::fs::create_dir_all(&dir).unwrap();
         let store = Arc::new(TestStore::default());
         let state = web::Data::new(AppState::new(Config::for_tests(dir.clone()), store.clone()));
-        let token = state.auth.issue_token("tester", &["acc1".to_owned()], 600).await.unwrap();
-        Self { state, store, dir, bearer: format!("Bearer {token}") }
+        let token = state
+            .auth
+            .issue_token("tester", &["acc1".to_owned()], 600)
+            .await
+            .unwrap();
+        Self {
+            state,
+            store,
+            dir,
+            bearer: format!("Bearer {token}"),
+        }
     }
 
     fn p12(&self, name: &str) -> Vec<u8> {
@@ -89,23 +118,35 @@ macro_rules! app {
 }
 
 async fn call(
-    app: &impl actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse, Error = actix_web::Error>,
+    app: &impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >,
     req: test::TestRequest,
 ) -> (u16, Value, String) {
     let resp = test::call_service(app, req.to_request()).await;
     let status = resp.status().as_u16();
     let body = test::read_body(resp).await;
     let text = String::from_utf8_lossy(&body).into_owned();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null), text)
+    (
+        status,
+        serde_json::from_slice(&body).unwrap_or(Value::Null),
+        text,
+    )
 }
 
 fn multipart(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "----mtlsboundary7MA4YWxkTrZu0gW";
     let mut body = Vec::new();
     for (name, data) in parts {
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes());
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes(),
+        );
         if *name == "file" {
-            body.extend_from_slice(b"; filename=\"client.p12\"\r\nContent-Type: application/x-pkcs12");
+            body.extend_from_slice(
+                b"; filename=\"client.p12\"\r\nContent-Type: application/x-pkcs12",
+            );
         }
         body.extend_from_slice(b"\r\n\r\n");
         body.extend_from_slice(data);
@@ -125,7 +166,14 @@ async fn create_get_list_replace_delete_round_trip() {
         { "name": "alpha", "p12": p12.iter().map(|b| *b as i8).collect::<Vec<i8>>(), "password": PASSWORD },
         { "name": "beta", "displayName": "Beta cert", "p12": base64::engine::general_purpose::STANDARD.encode(f.p12("beta")), "password": PASSWORD },
     ]);
-    let (status, created, text) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", f.bearer.clone())).set_json(&body)).await;
+    let (status, created, text) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/certificates")
+            .insert_header(("Authorization", f.bearer.clone()))
+            .set_json(&body),
+    )
+    .await;
     assert_eq!(status, 201, "{text}");
     assert!(!text.contains(PASSWORD));
     let saved = created["successfulySavedCertificates"].as_array().unwrap();
@@ -145,19 +193,44 @@ async fn create_get_list_replace_delete_round_trip() {
     assert!(id > 0 && id < (1 << 53));
     assert_ne!(id, saved[1]["id"].as_u64().unwrap());
 
-    let (status, got, _) = call(&app, test::TestRequest::get().uri(&format!("/mtls/account/acc1/certificates/{id}")).insert_header(("Authorization", f.bearer.clone()))).await;
+    let (status, got, _) = call(
+        &app,
+        test::TestRequest::get()
+            .uri(&format!("/mtls/account/acc1/certificates/{id}"))
+            .insert_header(("Authorization", f.bearer.clone())),
+    )
+    .await;
     assert_eq!((status, &got), (200, alpha));
-    let (status, list, _) = call(&app, test::TestRequest::get().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", f.bearer.clone()))).await;
+    let (status, list, _) = call(
+        &app,
+        test::TestRequest::get()
+            .uri("/mtls/account/acc1/certificates")
+            .insert_header(("Authorization", f.bearer.clone())),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(list.as_array().unwrap().len(), 2);
 
     // The runtime gets the key and chain.
-    let material = f.state.certificates.client_material("acc1", id).await.unwrap().unwrap();
+    let material = f
+        .state
+        .certificates
+        .client_material("acc1", id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((material.version, material.certificate_chain.len()), (1, 1));
 
     // Rotation: same id, version 2, new material, new fingerprint.
     let replacement = json!({ "p12": base64::engine::general_purpose::STANDARD.encode(f.p12("alpha2")), "password": PASSWORD, "name": "alpha-renamed" });
-    let (status, replaced, text) = call(&app, test::TestRequest::put().uri(&format!("/mtls/account/acc1/certificates/{id}")).insert_header(("Authorization", f.bearer.clone())).set_json(&replacement)).await;
+    let (status, replaced, text) = call(
+        &app,
+        test::TestRequest::put()
+            .uri(&format!("/mtls/account/acc1/certificates/{id}"))
+            .insert_header(("Authorization", f.bearer.clone()))
+            .set_json(&replacement),
+    )
+    .await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(replaced["id"].as_u64(), Some(id));
     assert_eq!(replaced["version"], 2);
@@ -165,22 +238,59 @@ async fn create_get_list_replace_delete_round_trip() {
     assert_eq!(replaced["subject"], "CN=alpha2");
     assert_ne!(replaced["fingerprintSha256"], alpha["fingerprintSha256"]);
     assert_eq!(replaced["createdAt"], alpha["createdAt"]);
-    let material = f.state.certificates.client_material("acc1", id).await.unwrap().unwrap();
+    let material = f
+        .state
+        .certificates
+        .client_material("acc1", id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(material.version, 2);
     // The old name is free again, the new one taken.
     let (status, _, text) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", f.bearer.clone())).set_json(json!([{ "name": "alpha", "p12": base64::engine::general_purpose::STANDARD.encode(&p12), "password": PASSWORD }]))).await;
     assert_eq!(status, 201, "{text}");
     let (status, dup, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", f.bearer.clone())).set_json(json!([{ "name": "alpha-renamed", "p12": base64::engine::general_purpose::STANDARD.encode(&p12), "password": PASSWORD }]))).await;
-    assert_eq!((status, dup["error"]["code"].as_str()), (409, Some("duplicate_certificate_name")));
+    assert_eq!(
+        (status, dup["error"]["code"].as_str()),
+        (409, Some("duplicate_certificate_name"))
+    );
 
-    let (status, deleted, _) = call(&app, test::TestRequest::delete().uri(&format!("/mtls/account/acc1/certificates/{id}")).insert_header(("Authorization", f.bearer.clone()))).await;
+    let (status, deleted, _) = call(
+        &app,
+        test::TestRequest::delete()
+            .uri(&format!("/mtls/account/acc1/certificates/{id}"))
+            .insert_header(("Authorization", f.bearer.clone())),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(deleted["deleted"], true);
     assert_eq!(deleted["id"].as_u64(), Some(id));
-    let (status, gone, _) = call(&app, test::TestRequest::get().uri(&format!("/mtls/account/acc1/certificates/{id}")).insert_header(("Authorization", f.bearer.clone()))).await;
-    assert_eq!((status, gone["error"]["code"].as_str()), (404, Some("certificate_not_found")));
-    assert!(f.state.certificates.client_material("acc1", id).await.unwrap().is_none());
-    let (status, _, _) = call(&app, test::TestRequest::delete().uri(&format!("/mtls/account/acc1/certificates/{id}")).insert_header(("Authorization", f.bearer.clone()))).await;
+    let (status, gone, _) = call(
+        &app,
+        test::TestRequest::get()
+            .uri(&format!("/mtls/account/acc1/certificates/{id}"))
+            .insert_header(("Authorization", f.bearer.clone())),
+    )
+    .await;
+    assert_eq!(
+        (status, gone["error"]["code"].as_str()),
+        (404, Some("certificate_not_found"))
+    );
+    assert!(
+        f.state
+            .certificates
+            .client_material("acc1", id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (status, _, _) = call(
+        &app,
+        test::TestRequest::delete()
+            .uri(&format!("/mtls/account/acc1/certificates/{id}"))
+            .insert_header(("Authorization", f.bearer.clone())),
+    )
+    .await;
     assert_eq!(status, 404);
 }
 
@@ -189,30 +299,63 @@ async fn unusable_files_are_refused_with_the_report_and_nothing_is_stored() {
     let f = Fixture::new().await;
     let app = app!(f);
     let good = base64::engine::general_purpose::STANDARD.encode(f.p12("good"));
-    let weak = base64::engine::general_purpose::STANDARD.encode(make_p12(&f.dir, "weak", "rsa:1024", PASSWORD));
+    let weak = base64::engine::general_purpose::STANDARD
+        .encode(make_p12(&f.dir, "weak", "rsa:1024", PASSWORD));
     // One good and one wrong password: the whole request fails, nothing is written.
     let body = json!([
         { "name": "good", "p12": good, "password": PASSWORD },
         { "name": "bad", "p12": good, "password": "not-the-password" },
     ]);
-    let (status, error, text) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", f.bearer.clone())).set_json(&body)).await;
+    let (status, error, text) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/certificates")
+            .insert_header(("Authorization", f.bearer.clone()))
+            .set_json(&body),
+    )
+    .await;
     assert_eq!(status, 422, "{text}");
     assert_eq!(error["error"]["code"], "p12_not_usable");
     assert_eq!(error["error"]["details"]["usable"], false);
-    assert_eq!(error["error"]["details"]["problems"][0]["code"], "wrong_password");
+    assert_eq!(
+        error["error"]["details"]["problems"][0]["code"],
+        "wrong_password"
+    );
     assert!(error["requestId"].is_string());
     assert!(!text.contains("not-the-password") && !text.contains(PASSWORD));
-    let (_, list, _) = call(&app, test::TestRequest::get().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", f.bearer.clone()))).await;
+    let (_, list, _) = call(
+        &app,
+        test::TestRequest::get()
+            .uri("/mtls/account/acc1/certificates")
+            .insert_header(("Authorization", f.bearer.clone())),
+    )
+    .await;
     assert_eq!(list, json!([]));
 
-    let (status, error, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", f.bearer.clone())).set_json(json!([{ "name": "weak", "p12": weak, "password": PASSWORD }]))).await;
+    let (status, error, _) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/certificates")
+            .insert_header(("Authorization", f.bearer.clone()))
+            .set_json(json!([{ "name": "weak", "p12": weak, "password": PASSWORD }])),
+    )
+    .await;
     assert_eq!(status, 422);
     assert_eq!(error["error"]["details"]["problems"][0]["code"], "weak_key");
 
     // Two items with one name: refused before any write.
     let (status, error, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", f.bearer.clone())).set_json(json!([{ "name": "x", "p12": good, "password": PASSWORD }, { "name": "x", "p12": good, "password": PASSWORD }]))).await;
-    assert_eq!((status, error["error"]["code"].as_str()), (409, Some("duplicate_certificate_name")));
-    let (_, list, _) = call(&app, test::TestRequest::get().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", f.bearer.clone()))).await;
+    assert_eq!(
+        (status, error["error"]["code"].as_str()),
+        (409, Some("duplicate_certificate_name"))
+    );
+    let (_, list, _) = call(
+        &app,
+        test::TestRequest::get()
+            .uri("/mtls/account/acc1/certificates")
+            .insert_header(("Authorization", f.bearer.clone())),
+    )
+    .await;
     assert_eq!(list, json!([]));
 }
 
@@ -233,34 +376,105 @@ async fn malformed_requests_are_400_and_bad_names_422() {
         (b"".to_vec(), 400),
         (br#"{"name":"a"}"#.to_vec(), 400),
         (b"[]".to_vec(), 400),
-        (br#"[{"name":"a","p12":"%%%not-base64%%%","password":"p"}]"#.to_vec(), 400),
-        (br#"[{"name":"a","p12":[1,2,999],"password":"p"}]"#.to_vec(), 400),
+        (
+            br#"[{"name":"a","p12":"%%%not-base64%%%","password":"p"}]"#.to_vec(),
+            400,
+        ),
+        (
+            br#"[{"name":"a","p12":[1,2,999],"password":"p"}]"#.to_vec(),
+            400,
+        ),
         (br#"[{"name":"a","p12":{},"password":"p"}]"#.to_vec(), 400),
-        (format!(r#"[{{"name":"a","p12":"{good}"}}]"#).into_bytes(), 400),
-        (format!(r#"[{{"p12":"{good}","password":"p"}}]"#).into_bytes(), 400),
-        (format!(r#"[{{"name":"a","p12":"{good}","password":7}}]"#).into_bytes(), 400),
-        (format!(r#"[{{"name":"","p12":"{good}","password":"{PASSWORD}"}}]"#).into_bytes(), 422),
-        (format!(r#"[{{"name":"{}","p12":"{good}","password":"{PASSWORD}"}}]"#, "n".repeat(129)).into_bytes(), 422),
-        (b"[{\"name\":\"a\",\"p12\":\"AAAA\",\"password\":\"p\"}]".to_vec(), 422),
+        (
+            format!(r#"[{{"name":"a","p12":"{good}"}}]"#).into_bytes(),
+            400,
+        ),
+        (
+            format!(r#"[{{"p12":"{good}","password":"p"}}]"#).into_bytes(),
+            400,
+        ),
+        (
+            format!(r#"[{{"name":"a","p12":"{good}","password":7}}]"#).into_bytes(),
+            400,
+        ),
+        (
+            format!(r#"[{{"name":"","p12":"{good}","password":"{PASSWORD}"}}]"#).into_bytes(),
+            422,
+        ),
+        (
+            format!(
+                r#"[{{"name":"{}","p12":"{good}","password":"{PASSWORD}"}}]"#,
+                "n".repeat(129)
+            )
+            .into_bytes(),
+            422,
+        ),
+        (
+            b"[{\"name\":\"a\",\"p12\":\"AAAA\",\"password\":\"p\"}]".to_vec(),
+            422,
+        ),
     ];
     for (body, want) in cases {
-        let shown = String::from_utf8_lossy(&body).chars().take(80).collect::<String>();
+        let shown = String::from_utf8_lossy(&body)
+            .chars()
+            .take(80)
+            .collect::<String>();
         let (status, error, _) = call(&app, post(body)).await;
         assert_eq!(status, want, "{shown}: {error}");
-        assert!(error["error"]["code"].is_string() && error["requestId"].is_string(), "{shown}");
+        assert!(
+            error["error"]["code"].is_string() && error["requestId"].is_string(),
+            "{shown}"
+        );
     }
-    let (status, error, _) = call(&app, test::TestRequest::get().uri("/mtls/account/acc1/certificates/not-a-number").insert_header(("Authorization", f.bearer.clone()))).await;
-    assert_eq!((status, error["error"]["code"].as_str()), (404, Some("certificate_not_found")));
+    let (status, error, _) = call(
+        &app,
+        test::TestRequest::get()
+            .uri("/mtls/account/acc1/certificates/not-a-number")
+            .insert_header(("Authorization", f.bearer.clone())),
+    )
+    .await;
+    assert_eq!(
+        (status, error["error"]["code"].as_str()),
+        (404, Some("certificate_not_found"))
+    );
     // Over MTLS_MAX_BODY_BYTES: 413.
     let mut config = Config::for_tests(f.dir.clone());
     config.max_body_bytes = 1024;
     let small = web::Data::new(AppState::new(config, Arc::new(TestStore::default())));
-    let token = small.auth.issue_token("t", &["acc1".to_owned()], 60).await.unwrap();
-    let app2 = test::init_service(App::new().app_data(small.clone()).wrap(from_fn(crate::http::request_id::middleware)).configure(crate::http::configure)).await;
-    let (status, error, _) = call(&app2, test::TestRequest::post().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", format!("Bearer {token}"))).set_json(json!([{ "name": "a", "p12": good, "password": PASSWORD }]))).await;
-    assert_eq!((status, error["error"]["code"].as_str()), (413, Some("payload_too_large")));
+    let token = small
+        .auth
+        .issue_token("t", &["acc1".to_owned()], 60)
+        .await
+        .unwrap();
+    let app2 = test::init_service(
+        App::new()
+            .app_data(small.clone())
+            .wrap(from_fn(crate::http::request_id::middleware))
+            .configure(crate::http::configure),
+    )
+    .await;
+    let (status, error, _) = call(
+        &app2,
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/certificates")
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .set_json(json!([{ "name": "a", "p12": good, "password": PASSWORD }])),
+    )
+    .await;
+    assert_eq!(
+        (status, error["error"]["code"].as_str()),
+        (413, Some("payload_too_large"))
+    );
     let (ctype, body) = multipart(&[("file", &vec![0u8; 4096]), ("password", b"x")]);
-    let (status, _, _) = call(&app2, test::TestRequest::post().uri("/mtls/account/acc1/p12-test/multipart").insert_header(("Authorization", format!("Bearer {token}"))).insert_header(("Content-Type", ctype)).set_payload(body)).await;
+    let (status, _, _) = call(
+        &app2,
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/p12-test/multipart")
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(("Content-Type", ctype))
+            .set_payload(body),
+    )
+    .await;
     assert_eq!(status, 413);
 }
 
@@ -271,40 +485,111 @@ async fn by_file_create_and_update_are_bearer_only_multipart() {
     let p12 = f.p12("file1");
     let meta = format!(r#"{{"name":"file1","password":"{PASSWORD}"}}"#);
     let (ctype, body) = multipart(&[("certificate", meta.as_bytes()), ("file", &p12)]);
-    let (status, created, text) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/certificates/by-file").insert_header(("Authorization", f.bearer.clone())).insert_header(("Content-Type", ctype.clone())).set_payload(body.clone())).await;
+    let (status, created, text) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/certificates/by-file")
+            .insert_header(("Authorization", f.bearer.clone()))
+            .insert_header(("Content-Type", ctype.clone()))
+            .set_payload(body.clone()),
+    )
+    .await;
     assert_eq!(status, 201, "{text}");
-    let id = created["successfulySavedCertificates"][0]["id"].as_u64().unwrap();
+    let id = created["successfulySavedCertificates"][0]["id"]
+        .as_u64()
+        .unwrap();
 
-    let key = f.state.auth.create_app_key("k", &["acc1".to_owned()]).await.unwrap();
+    let key = f
+        .state
+        .auth
+        .create_app_key("k", &["acc1".to_owned()])
+        .await
+        .unwrap();
     let oauth = format!(
         "OAuth oauth_consumer_key=\"{}\", oauth_signature_method=\"HMAC-SHA1\", oauth_timestamp=\"{}\", oauth_nonce=\"n1\", oauth_signature=\"x\"",
         key.consumer_key,
         crate::clock::now_unix()
     );
-    let resp = test::call_service(&app, test::TestRequest::post().uri("/mtls/account/acc1/certificates/by-file").insert_header(("Authorization", oauth.clone())).insert_header(("Content-Type", ctype.clone())).set_payload(body).to_request()).await;
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/certificates/by-file")
+            .insert_header(("Authorization", oauth.clone()))
+            .insert_header(("Content-Type", ctype.clone()))
+            .set_payload(body)
+            .to_request(),
+    )
+    .await;
     assert_eq!(resp.status(), 401);
-    assert_eq!(resp.headers().get("www-authenticate").unwrap(), "Bearer realm=\"mtls-gateway\"");
+    assert_eq!(
+        resp.headers().get("www-authenticate").unwrap(),
+        "Bearer realm=\"mtls-gateway\""
+    );
 
     let meta = format!(r#"{{"id":{id},"password":"{PASSWORD}"}}"#);
     let (ctype, body) = multipart(&[("file", &f.p12("file1b")), ("certificate", meta.as_bytes())]);
-    let (status, updated, text) = call(&app, test::TestRequest::put().uri("/mtls/account/acc1/certificates/by-file").insert_header(("Authorization", f.bearer.clone())).insert_header(("Content-Type", ctype)).set_payload(body)).await;
+    let (status, updated, text) = call(
+        &app,
+        test::TestRequest::put()
+            .uri("/mtls/account/acc1/certificates/by-file")
+            .insert_header(("Authorization", f.bearer.clone()))
+            .insert_header(("Content-Type", ctype))
+            .set_payload(body),
+    )
+    .await;
     assert_eq!(status, 200, "{text}");
     let saved = &updated["successfulySavedCertificates"][0];
-    assert_eq!((saved["id"].as_u64(), saved["version"].as_u64(), saved["name"].as_str()), (Some(id), Some(2), Some("file1")));
+    assert_eq!(
+        (
+            saved["id"].as_u64(),
+            saved["version"].as_u64(),
+            saved["name"].as_str()
+        ),
+        (Some(id), Some(2), Some("file1"))
+    );
 
     // Broken forms: no file, no certificate part, bad JSON, not multipart at all.
     for (parts, label) in [
         (vec![("certificate", meta.as_bytes())], "no file"),
         (vec![("file", p12.as_slice())], "no certificate"),
-        (vec![("file", p12.as_slice()), ("certificate", b"{oops".as_slice())], "bad json"),
+        (
+            vec![
+                ("file", p12.as_slice()),
+                ("certificate", b"{oops".as_slice()),
+            ],
+            "bad json",
+        ),
     ] {
         let (ctype, body) = multipart(&parts);
-        let (status, _, _) = call(&app, test::TestRequest::put().uri("/mtls/account/acc1/certificates/by-file").insert_header(("Authorization", f.bearer.clone())).insert_header(("Content-Type", ctype)).set_payload(body)).await;
+        let (status, _, _) = call(
+            &app,
+            test::TestRequest::put()
+                .uri("/mtls/account/acc1/certificates/by-file")
+                .insert_header(("Authorization", f.bearer.clone()))
+                .insert_header(("Content-Type", ctype))
+                .set_payload(body),
+        )
+        .await;
         assert_eq!(status, 400, "{label}");
     }
-    let (status, _, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/certificates/by-file").insert_header(("Authorization", f.bearer.clone())).insert_header(("Content-Type", "multipart/form-data; boundary=zzz")).set_payload("garbage without boundaries")).await;
+    let (status, _, _) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/certificates/by-file")
+            .insert_header(("Authorization", f.bearer.clone()))
+            .insert_header(("Content-Type", "multipart/form-data; boundary=zzz"))
+            .set_payload("garbage without boundaries"),
+    )
+    .await;
     assert_eq!(status, 400);
-    let (status, _, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/certificates/by-file").insert_header(("Authorization", f.bearer.clone())).set_json(json!({}))).await;
+    let (status, _, _) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/certificates/by-file")
+            .insert_header(("Authorization", f.bearer.clone()))
+            .set_json(json!({})),
+    )
+    .await;
     assert_eq!(status, 400);
 }
 
@@ -314,57 +599,126 @@ async fn p12_tester_answers_the_report_and_stores_nothing() {
     let app = app!(f);
     let p12 = f.p12("tested");
     let (ctype, body) = multipart(&[("file", &p12), ("password", PASSWORD.as_bytes())]);
-    let (status, report, text) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/p12-test/multipart").insert_header(("Authorization", f.bearer.clone())).insert_header(("Content-Type", ctype)).set_payload(body)).await;
+    let (status, report, text) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/p12-test/multipart")
+            .insert_header(("Authorization", f.bearer.clone()))
+            .insert_header(("Content-Type", ctype))
+            .set_payload(body),
+    )
+    .await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(report["usable"], true);
     assert_eq!(report["certificate"]["subject"], "CN=tested");
     assert!(!text.contains(PASSWORD));
     let (ctype, body) = multipart(&[("file", &p12), ("password", b"wrong")]);
-    let (status, report, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/p12-test/multipart").insert_header(("Authorization", f.bearer.clone())).insert_header(("Content-Type", ctype)).set_payload(body)).await;
+    let (status, report, _) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/p12-test/multipart")
+            .insert_header(("Authorization", f.bearer.clone()))
+            .insert_header(("Content-Type", ctype))
+            .set_payload(body),
+    )
+    .await;
     assert_eq!((status, report["usable"].as_bool()), (422, Some(false)));
     assert_eq!(report["problems"][0]["code"], "wrong_password");
     let (ctype, body) = multipart(&[("file", b"this is not a p12"), ("password", b"x")]);
-    let (status, report, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/p12-test/multipart").insert_header(("Authorization", f.bearer.clone())).insert_header(("Content-Type", ctype)).set_payload(body)).await;
-    assert_eq!((status, report["problems"][0]["code"].as_str()), (422, Some("not_pkcs12")));
+    let (status, report, _) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/p12-test/multipart")
+            .insert_header(("Authorization", f.bearer.clone()))
+            .insert_header(("Content-Type", ctype))
+            .set_payload(body),
+    )
+    .await;
+    assert_eq!(
+        (status, report["problems"][0]["code"].as_str()),
+        (422, Some("not_pkcs12"))
+    );
     let (ctype, body) = multipart(&[("file", &p12)]);
-    let (status, _, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/p12-test/multipart").insert_header(("Authorization", f.bearer.clone())).insert_header(("Content-Type", ctype)).set_payload(body)).await;
+    let (status, _, _) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/p12-test/multipart")
+            .insert_header(("Authorization", f.bearer.clone()))
+            .insert_header(("Content-Type", ctype))
+            .set_payload(body),
+    )
+    .await;
     assert_eq!(status, 400);
     assert!(f.state.certificates.list("acc1").await.unwrap().is_empty());
 }
 
 #[actix_web::test]
-async fn another_accounts_credential_gets_403_on_every_certificate_endpoint_whether_or_not_the_id_exists() {
+async fn another_accounts_credential_gets_403_on_every_certificate_endpoint_whether_or_not_the_id_exists()
+ {
     let f = Fixture::new().await;
     let app = app!(f);
     let p12 = f.p12("mine");
     let (status, created, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", f.bearer.clone())).set_json(json!([{ "name": "mine", "p12": base64::engine::general_purpose::STANDARD.encode(&p12), "password": PASSWORD }]))).await;
     assert_eq!(status, 201);
-    let id = created["successfulySavedCertificates"][0]["id"].as_u64().unwrap();
-    let other = format!("Bearer {}", f.state.auth.issue_token("intruder", &["acc2".to_owned()], 600).await.unwrap());
+    let id = created["successfulySavedCertificates"][0]["id"]
+        .as_u64()
+        .unwrap();
+    let other = format!(
+        "Bearer {}",
+        f.state
+            .auth
+            .issue_token("intruder", &["acc2".to_owned()], 600)
+            .await
+            .unwrap()
+    );
     let (ctype, form) = multipart(&[("file", &p12), ("password", PASSWORD.as_bytes())]);
     let json_body = json!([{ "name": "x", "p12": base64::engine::general_purpose::STANDARD.encode(&p12), "password": PASSWORD }]);
     for target_id in [id.to_string(), "424242".to_owned()] {
         let item = format!("/mtls/account/acc1/certificates/{target_id}");
         let requests = vec![
             test::TestRequest::get().uri(&item),
-            test::TestRequest::put().uri(&item).set_json(json!({ "p12": "AAAA", "password": "x" })),
+            test::TestRequest::put()
+                .uri(&item)
+                .set_json(json!({ "p12": "AAAA", "password": "x" })),
             test::TestRequest::delete().uri(&item),
             test::TestRequest::get().uri("/mtls/account/acc1/certificates"),
-            test::TestRequest::post().uri("/mtls/account/acc1/certificates").set_json(&json_body),
-            test::TestRequest::post().uri("/mtls/account/acc1/certificates/by-file").insert_header(("Content-Type", ctype.clone())).set_payload(form.clone()),
-            test::TestRequest::put().uri("/mtls/account/acc1/certificates/by-file").insert_header(("Content-Type", ctype.clone())).set_payload(form.clone()),
-            test::TestRequest::post().uri("/mtls/account/acc1/p12-test/multipart").insert_header(("Content-Type", ctype.clone())).set_payload(form.clone()),
+            test::TestRequest::post()
+                .uri("/mtls/account/acc1/certificates")
+                .set_json(&json_body),
+            test::TestRequest::post()
+                .uri("/mtls/account/acc1/certificates/by-file")
+                .insert_header(("Content-Type", ctype.clone()))
+                .set_payload(form.clone()),
+            test::TestRequest::put()
+                .uri("/mtls/account/acc1/certificates/by-file")
+                .insert_header(("Content-Type", ctype.clone()))
+                .set_payload(form.clone()),
+            test::TestRequest::post()
+                .uri("/mtls/account/acc1/p12-test/multipart")
+                .insert_header(("Content-Type", ctype.clone()))
+                .set_payload(form.clone()),
         ];
         let mut answers = Vec::new();
         for req in requests {
-            let (status, body, text) = call(&app, req.insert_header(("Authorization", other.clone()))).await;
+            let (status, body, text) =
+                call(&app, req.insert_header(("Authorization", other.clone()))).await;
             assert_eq!(status, 403, "{text}");
             answers.push(body["error"].clone());
         }
-        assert!(answers.iter().all(|a| *a == answers[0]), "403 answers differ: {answers:?}");
+        assert!(
+            answers.iter().all(|a| *a == answers[0]),
+            "403 answers differ: {answers:?}"
+        );
     }
     // The certificate is untouched.
-    assert!(f.state.certificates.get("acc1", id).await.unwrap().is_some());
+    assert!(
+        f.state
+            .certificates
+            .get("acc1", id)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[actix_web::test]
@@ -373,9 +727,23 @@ async fn racing_creates_of_one_name_leave_exactly_one_winner() {
     let app = app!(f);
     let p12 = base64::engine::general_purpose::STANDARD.encode(f.p12("race"));
     let body = json!([{ "name": "race", "p12": p12, "password": PASSWORD }]);
-    let req = || test::TestRequest::post().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", f.bearer.clone())).set_json(&body).to_request();
-    let (a, b, c) = tokio::join!(test::call_service(&app, req()), test::call_service(&app, req()), test::call_service(&app, req()));
-    let mut statuses = vec![a.status().as_u16(), b.status().as_u16(), c.status().as_u16()];
+    let req = || {
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/certificates")
+            .insert_header(("Authorization", f.bearer.clone()))
+            .set_json(&body)
+            .to_request()
+    };
+    let (a, b, c) = tokio::join!(
+        test::call_service(&app, req()),
+        test::call_service(&app, req()),
+        test::call_service(&app, req())
+    );
+    let mut statuses = vec![
+        a.status().as_u16(),
+        b.status().as_u16(),
+        c.status().as_u16(),
+    ];
     statuses.sort_unstable();
     assert_eq!(statuses, vec![201, 409, 409]);
     assert_eq!(f.state.certificates.list("acc1").await.unwrap().len(), 1);
@@ -386,12 +754,35 @@ async fn store_down_answers_503_and_loses_nothing_acknowledged() {
     let f = Fixture::new().await;
     let app = app!(f);
     let p12 = base64::engine::general_purpose::STANDARD.encode(f.p12("kept"));
-    let (status, created, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", f.bearer.clone())).set_json(json!([{ "name": "kept", "p12": p12, "password": PASSWORD }]))).await;
+    let (status, created, _) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/certificates")
+            .insert_header(("Authorization", f.bearer.clone()))
+            .set_json(json!([{ "name": "kept", "p12": p12, "password": PASSWORD }])),
+    )
+    .await;
     assert_eq!(status, 201);
     f.store.down.store(true, Ordering::SeqCst);
-    let (status, error, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", f.bearer.clone())).set_json(json!([{ "name": "lost", "p12": p12, "password": PASSWORD }]))).await;
-    assert_eq!((status, error["error"]["code"].as_str()), (503, Some("store_unavailable")));
-    let (status, _, _) = call(&app, test::TestRequest::get().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", f.bearer.clone()))).await;
+    let (status, error, _) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/certificates")
+            .insert_header(("Authorization", f.bearer.clone()))
+            .set_json(json!([{ "name": "lost", "p12": p12, "password": PASSWORD }])),
+    )
+    .await;
+    assert_eq!(
+        (status, error["error"]["code"].as_str()),
+        (503, Some("store_unavailable"))
+    );
+    let (status, _, _) = call(
+        &app,
+        test::TestRequest::get()
+            .uri("/mtls/account/acc1/certificates")
+            .insert_header(("Authorization", f.bearer.clone())),
+    )
+    .await;
     assert_eq!(status, 503);
     let (status, _, _) = call(&app, test::TestRequest::get().uri("/readyz")).await;
     assert_eq!(status, 503);
@@ -399,8 +790,16 @@ async fn store_down_answers_503_and_loses_nothing_acknowledged() {
     assert_eq!(status, 200);
     f.store.down.store(false, Ordering::SeqCst);
     let list = f.state.certificates.list("acc1").await.unwrap();
-    assert_eq!(list.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec!["kept"]);
-    assert_eq!(list[0].id, created["successfulySavedCertificates"][0]["id"].as_u64().unwrap());
+    assert_eq!(
+        list.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        vec!["kept"]
+    );
+    assert_eq!(
+        list[0].id,
+        created["successfulySavedCertificates"][0]["id"]
+            .as_u64()
+            .unwrap()
+    );
 }
 
 #[actix_web::test]
@@ -408,17 +807,52 @@ async fn delete_of_a_mapped_certificate_is_409_listing_the_mappings() {
     let f = Fixture::new().await;
     let app = app!(f);
     let p12 = base64::engine::general_purpose::STANDARD.encode(f.p12("used"));
-    let (_, created, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", f.bearer.clone())).set_json(json!([{ "name": "used", "p12": p12, "password": PASSWORD }]))).await;
-    let id = created["successfulySavedCertificates"][0]["id"].as_u64().unwrap();
+    let (_, created, _) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/certificates")
+            .insert_header(("Authorization", f.bearer.clone()))
+            .set_json(json!([{ "name": "used", "p12": p12, "password": PASSWORD }])),
+    )
+    .await;
+    let id = created["successfulySavedCertificates"][0]["id"]
+        .as_u64()
+        .unwrap();
     let mapping = json!([{ "certificationId": id, "serviceId": "1", "url": "https://brand.example/hook", "name": "m1", "enable": true }]);
-    let (status, mapped, text) = call(&app, test::TestRequest::post().uri("/api/account/acc1/configuration/ac-common/mtls?v=3.0").insert_header(("Authorization", f.bearer.clone())).set_json(&mapping)).await;
+    let (status, mapped, text) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/api/account/acc1/configuration/ac-common/mtls?v=3.0")
+            .insert_header(("Authorization", f.bearer.clone()))
+            .set_json(&mapping),
+    )
+    .await;
     assert_eq!(status, 201, "{text}");
     let mapping_id = mapped[0]["id"].as_u64().unwrap();
-    let (status, error, _) = call(&app, test::TestRequest::delete().uri(&format!("/mtls/account/acc1/certificates/{id}")).insert_header(("Authorization", f.bearer.clone()))).await;
-    assert_eq!((status, error["error"]["code"].as_str()), (409, Some("certificate_in_use")));
-    assert_eq!(error["error"]["details"]["mappings"][0]["id"].as_u64(), Some(mapping_id));
+    let (status, error, _) = call(
+        &app,
+        test::TestRequest::delete()
+            .uri(&format!("/mtls/account/acc1/certificates/{id}"))
+            .insert_header(("Authorization", f.bearer.clone())),
+    )
+    .await;
+    assert_eq!(
+        (status, error["error"]["code"].as_str()),
+        (409, Some("certificate_in_use"))
+    );
+    assert_eq!(
+        error["error"]["details"]["mappings"][0]["id"].as_u64(),
+        Some(mapping_id)
+    );
     assert_eq!(error["error"]["details"]["mappings"][0]["name"], "m1");
-    assert!(f.state.certificates.get("acc1", id).await.unwrap().is_some());
+    assert!(
+        f.state
+            .certificates
+            .get("acc1", id)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[actix_web::test]
@@ -426,45 +860,123 @@ async fn admin_endpoints_issue_tokens_and_app_keys_only_for_the_admin_token() {
     let f = Fixture::new().await;
     let app = app!(f);
     let admin = ("Authorization", "Bearer test-admin-token");
-    let (status, issued, _) = call(&app, test::TestRequest::post().uri("/admin/tokens").insert_header(admin).set_json(json!({ "sub": "svc", "accounts": ["acc9"], "ttlSeconds": 120 }))).await;
+    let (status, issued, _) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/admin/tokens")
+            .insert_header(admin)
+            .set_json(json!({ "sub": "svc", "accounts": ["acc9"], "ttlSeconds": 120 })),
+    )
+    .await;
     assert_eq!(status, 201);
-    assert_eq!((issued["tokenType"].as_str(), issued["expiresIn"].as_i64()), (Some("Bearer"), Some(120)));
+    assert_eq!(
+        (issued["tokenType"].as_str(), issued["expiresIn"].as_i64()),
+        (Some("Bearer"), Some(120))
+    );
     let token = format!("Bearer {}", issued["accessToken"].as_str().unwrap());
-    let (status, _, _) = call(&app, test::TestRequest::get().uri("/mtls/account/acc9/certificates").insert_header(("Authorization", token.clone()))).await;
+    let (status, _, _) = call(
+        &app,
+        test::TestRequest::get()
+            .uri("/mtls/account/acc9/certificates")
+            .insert_header(("Authorization", token.clone())),
+    )
+    .await;
     assert_eq!(status, 200);
     // An issued token is no admin credential, and the admin token no API credential.
-    let (status, _, _) = call(&app, test::TestRequest::post().uri("/admin/tokens").insert_header(("Authorization", token)).set_json(json!({ "sub": "x", "accounts": ["*"] }))).await;
+    let (status, _, _) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/admin/tokens")
+            .insert_header(("Authorization", token))
+            .set_json(json!({ "sub": "x", "accounts": ["*"] })),
+    )
+    .await;
     assert_eq!(status, 401);
-    let (status, _, _) = call(&app, test::TestRequest::get().uri("/mtls/account/acc9/certificates").insert_header(admin)).await;
+    let (status, _, _) = call(
+        &app,
+        test::TestRequest::get()
+            .uri("/mtls/account/acc9/certificates")
+            .insert_header(admin),
+    )
+    .await;
     assert_eq!(status, 401);
 
-    let (status, key, text) = call(&app, test::TestRequest::post().uri("/admin/app-keys").insert_header(admin).set_json(json!({ "name": "ci", "accounts": ["*"] }))).await;
+    let (status, key, text) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/admin/app-keys")
+            .insert_header(admin)
+            .set_json(json!({ "name": "ci", "accounts": ["*"] })),
+    )
+    .await;
     assert_eq!(status, 201, "{text}");
     for field in ["consumerKey", "consumerSecret", "token", "tokenSecret"] {
-        assert!(key[field].as_str().is_some_and(|v| v.len() >= 16), "{field}");
+        assert!(
+            key[field].as_str().is_some_and(|v| v.len() >= 16),
+            "{field}"
+        );
     }
     assert_eq!(key["accounts"], json!(["*"]));
     let consumer_key = key["consumerKey"].as_str().unwrap();
-    let resp = test::call_service(&app, test::TestRequest::delete().uri(&format!("/admin/app-keys/{consumer_key}")).insert_header(admin).to_request()).await;
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::delete()
+            .uri(&format!("/admin/app-keys/{consumer_key}"))
+            .insert_header(admin)
+            .to_request(),
+    )
+    .await;
     assert_eq!(resp.status(), 204);
-    let (status, _, _) = call(&app, test::TestRequest::delete().uri(&format!("/admin/app-keys/{consumer_key}")).insert_header(admin)).await;
+    let (status, _, _) = call(
+        &app,
+        test::TestRequest::delete()
+            .uri(&format!("/admin/app-keys/{consumer_key}"))
+            .insert_header(admin),
+    )
+    .await;
     assert_eq!(status, 404);
 
     for (body, want) in [
         (json!({ "accounts": ["a"] }), 400),
         (json!({ "sub": "s", "accounts": "a" }), 400),
         (json!({ "sub": "s", "accounts": [] }), 422),
-        (json!({ "sub": "s", "accounts": ["a"], "ttlSeconds": 0 }), 422),
-        (json!({ "sub": "s", "accounts": ["a"], "ttlSeconds": "1" }), 422),
+        (
+            json!({ "sub": "s", "accounts": ["a"], "ttlSeconds": 0 }),
+            422,
+        ),
+        (
+            json!({ "sub": "s", "accounts": ["a"], "ttlSeconds": "1" }),
+            422,
+        ),
     ] {
-        let (status, _, _) = call(&app, test::TestRequest::post().uri("/admin/tokens").insert_header(admin).set_json(&body)).await;
+        let (status, _, _) = call(
+            &app,
+            test::TestRequest::post()
+                .uri("/admin/tokens")
+                .insert_header(admin)
+                .set_json(&body),
+        )
+        .await;
         assert_eq!(status, want, "{body}");
     }
     for auth in ["Bearer wrong", "Basic dGVzdA=="] {
-        let (status, _, _) = call(&app, test::TestRequest::post().uri("/admin/app-keys").insert_header(("Authorization", auth)).set_json(json!({ "name": "x", "accounts": ["*"] }))).await;
+        let (status, _, _) = call(
+            &app,
+            test::TestRequest::post()
+                .uri("/admin/app-keys")
+                .insert_header(("Authorization", auth))
+                .set_json(json!({ "name": "x", "accounts": ["*"] })),
+        )
+        .await;
         assert_eq!(status, 401, "{auth}");
     }
-    let (status, _, _) = call(&app, test::TestRequest::post().uri("/admin/app-keys").set_json(json!({ "name": "x", "accounts": ["*"] }))).await;
+    let (status, _, _) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/admin/app-keys")
+            .set_json(json!({ "name": "x", "accounts": ["*"] })),
+    )
+    .await;
     assert_eq!(status, 401);
 }
 
@@ -477,10 +989,17 @@ async fn operations_endpoints_need_no_credential() {
     let (status, _, _) = call(&app, test::TestRequest::get().uri("/readyz")).await;
     assert_eq!(status, 200);
     // Make a counter move, then read it.
-    let _ = call(&app, test::TestRequest::get().uri("/mtls/account/acc1/certificates")).await;
+    let _ = call(
+        &app,
+        test::TestRequest::get().uri("/mtls/account/acc1/certificates"),
+    )
+    .await;
     let (status, _, text) = call(&app, test::TestRequest::get().uri("/metrics")).await;
     assert_eq!(status, 200);
-    assert!(text.contains("mtls_auth_refusals_total{reason=\"unauthenticated\"} 1"), "{text}");
+    assert!(
+        text.contains("mtls_auth_refusals_total{reason=\"unauthenticated\"} 1"),
+        "{text}"
+    );
     let (status, doc, _) = call(&app, test::TestRequest::get().uri("/openapi.json")).await;
     assert_eq!(status, 200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
@@ -492,14 +1011,32 @@ fn openapi_lists_every_endpoint_of_the_spec() {
     let doc: Value = serde_json::from_str(crate::http::ops::OPENAPI_JSON).unwrap();
     let expected: &[(&str, &[&str])] = &[
         ("/mtls/account/{account}/certificates", &["post", "get"]),
-        ("/mtls/account/{account}/certificates/by-file", &["post", "put"]),
-        ("/mtls/account/{account}/certificates/{id}", &["get", "put", "delete"]),
+        (
+            "/mtls/account/{account}/certificates/by-file",
+            &["post", "put"],
+        ),
+        (
+            "/mtls/account/{account}/certificates/{id}",
+            &["get", "put", "delete"],
+        ),
         ("/mtls/account/{account}/p12-test/multipart", &["post"]),
-        ("/api/account/{account}/configuration/ac-common/mtls", &["post", "get"]),
-        ("/api/account/{account}/configuration/ac-common/mtls/{id}", &["get", "put", "delete"]),
+        (
+            "/api/account/{account}/configuration/ac-common/mtls",
+            &["post", "get"],
+        ),
+        (
+            "/api/account/{account}/configuration/ac-common/mtls/{id}",
+            &["get", "put", "delete"],
+        ),
         ("/mtls/mapping", &["post"]),
-        ("/api/account/{account}/checks/serviceUrlMappings", &["post"]),
-        ("/mtls/account/{account}", &["get", "post", "put", "patch", "delete"]),
+        (
+            "/api/account/{account}/checks/serviceUrlMappings",
+            &["post"],
+        ),
+        (
+            "/mtls/account/{account}",
+            &["get", "post", "put", "patch", "delete"],
+        ),
         ("/admin/app-keys", &["post"]),
         ("/admin/app-keys/{consumerKey}", &["delete"]),
         ("/admin/tokens", &["post"]),
@@ -510,7 +1047,10 @@ fn openapi_lists_every_endpoint_of_the_spec() {
     ];
     for (path, methods) in expected {
         for method in *methods {
-            assert!(doc["paths"][path][method]["responses"].is_object(), "{method} {path} missing");
+            assert!(
+                doc["paths"][path][method]["responses"].is_object(),
+                "{method} {path} missing"
+            );
         }
     }
     assert_eq!(doc["paths"].as_object().unwrap().len(), expected.len());
@@ -523,15 +1063,42 @@ async fn uploads_use_the_configured_iteration_cap() {
     // OpenSSL 3 writes 2048 iterations by default.
     config.p12_max_iterations = 1000;
     let capped = web::Data::new(AppState::new(config, Arc::new(TestStore::default())));
-    let token = format!("Bearer {}", capped.auth.issue_token("t", &["acc1".to_owned()], 60).await.unwrap());
-    let app = test::init_service(App::new().app_data(capped.clone()).wrap(from_fn(crate::http::request_id::middleware)).configure(crate::http::configure)).await;
+    let token = format!(
+        "Bearer {}",
+        capped
+            .auth
+            .issue_token("t", &["acc1".to_owned()], 60)
+            .await
+            .unwrap()
+    );
+    let app = test::init_service(
+        App::new()
+            .app_data(capped.clone())
+            .wrap(from_fn(crate::http::request_id::middleware))
+            .configure(crate::http::configure),
+    )
+    .await;
     let p12 = f.p12("capped");
     let (status, error, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", token.clone())).set_json(json!([{ "name": "c", "p12": base64::engine::general_purpose::STANDARD.encode(&p12), "password": PASSWORD }]))).await;
     assert_eq!(status, 422);
-    assert_eq!(error["error"]["details"]["problems"][0]["code"], "too_many_iterations");
+    assert_eq!(
+        error["error"]["details"]["problems"][0]["code"],
+        "too_many_iterations"
+    );
     let (ctype, body) = multipart(&[("file", &p12), ("password", PASSWORD.as_bytes())]);
-    let (status, report, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/p12-test/multipart").insert_header(("Authorization", token)).insert_header(("Content-Type", ctype)).set_payload(body)).await;
-    assert_eq!((status, report["problems"][0]["code"].as_str()), (422, Some("too_many_iterations")));
+    let (status, report, _) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/p12-test/multipart")
+            .insert_header(("Authorization", token))
+            .insert_header(("Content-Type", ctype))
+            .set_payload(body),
+    )
+    .await;
+    assert_eq!(
+        (status, report["problems"][0]["code"].as_str()),
+        (422, Some("too_many_iterations"))
+    );
 }
 
 /// A mapping that appears while the delete runs (marked after the first look, before the
@@ -546,21 +1113,68 @@ async fn a_mapping_appearing_during_delete_undoes_it() {
         p12: zeroize::Zeroizing::new(p12),
         password: zeroize::Zeroizing::new(PASSWORD.to_owned()),
     };
-    let created = f.state.certificates.create_many("acc1", vec![upload], 1_000_000).await.unwrap();
+    let created = f
+        .state
+        .certificates
+        .create_many("acc1", vec![upload], 1_000_000)
+        .await
+        .unwrap();
     let id = created.saved[0].id;
     let looks = std::sync::atomic::AtomicUsize::new(0);
     let users = || {
         let n = looks.fetch_add(1, Ordering::SeqCst);
-        async move { Ok(if n == 0 { Vec::new() } else { vec![json!({ "id": 7, "name": "late" })] }) }
+        async move {
+            Ok(if n == 0 {
+                Vec::new()
+            } else {
+                vec![json!({ "id": 7, "name": "late" })]
+            })
+        }
     };
-    let error = f.state.certificates.delete_unless_used("acc1", id, users).await.unwrap_err();
-    assert_eq!((error.status.as_u16(), error.code), (409, "certificate_in_use"));
+    let error = f
+        .state
+        .certificates
+        .delete_unless_used("acc1", id, users)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (error.status.as_u16(), error.code),
+        (409, "certificate_in_use")
+    );
     assert_eq!(error.details.unwrap()["mappings"][0]["name"], "late");
-    assert_eq!(f.state.certificates.get("acc1", id).await.unwrap().unwrap().name, "contested");
-    assert!(f.state.certificates.client_material("acc1", id).await.unwrap().is_some());
+    assert_eq!(
+        f.state
+            .certificates
+            .get("acc1", id)
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        "contested"
+    );
+    assert!(
+        f.state
+            .certificates
+            .client_material("acc1", id)
+            .await
+            .unwrap()
+            .is_some()
+    );
     // Without users, the delete goes through.
     let none = || async { Ok(Vec::<Value>::new()) };
-    let deleted = f.state.certificates.delete_unless_used("acc1", id, none).await.unwrap();
+    let deleted = f
+        .state
+        .certificates
+        .delete_unless_used("acc1", id, none)
+        .await
+        .unwrap();
     assert!(deleted.deleted);
-    assert!(f.state.certificates.get("acc1", id).await.unwrap().is_none());
+    assert!(
+        f.state
+            .certificates
+            .get("acc1", id)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

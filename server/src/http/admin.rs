@@ -18,12 +18,19 @@ pub const DEFAULT_TOKEN_TTL_SECONDS: i64 = 3600;
 /// Routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/app-keys", web::post().to(create_app_key))
-        .route("/admin/app-keys/{consumer_key}", web::delete().to(delete_app_key))
+        .route(
+            "/admin/app-keys/{consumer_key}",
+            web::delete().to(delete_app_key),
+        )
         .route("/admin/tokens", web::post().to(issue_token));
 }
 
 /// `{name, accounts}` → 201 `{consumerKey, consumerSecret, token, tokenSecret, accounts, name}`.
-async fn create_app_key(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+async fn create_app_key(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     auth::authorize_admin(&req, &state)?;
     let body = json_body::read(payload).await?;
     let name = text(&body, "name")?;
@@ -41,19 +48,30 @@ async fn create_app_key(req: HttpRequest, state: web::Data<AppState>, payload: w
 }
 
 /// 204 when deleted; 404 `app_key_not_found`.
-async fn delete_app_key(req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn delete_app_key(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     auth::authorize_admin(&req, &state)?;
     let consumer_key = path.into_inner();
     if state.auth.delete_app_key(&consumer_key).await? {
         tracing::info!(%consumer_key, "app key deleted");
         Ok(HttpResponse::NoContent().finish())
     } else {
-        Err(ApiError::not_found("app_key_not_found", "no app key with this consumer key"))
+        Err(ApiError::not_found(
+            "app_key_not_found",
+            "no app key with this consumer key",
+        ))
     }
 }
 
 /// `{sub, accounts, ttlSeconds}` → 201 `{accessToken, tokenType: "Bearer", expiresIn}`.
-async fn issue_token(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+async fn issue_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     auth::authorize_admin(&req, &state)?;
     let body = json_body::read(payload).await?;
     let sub = text(&body, "sub")?;
@@ -63,11 +81,16 @@ async fn issue_token(req: HttpRequest, state: web::Data<AppState>, payload: web:
         Some(value) => value
             .as_i64()
             .filter(|ttl| (1..=MAX_TOKEN_TTL_SECONDS).contains(ttl))
-            .ok_or_else(|| invalid(&format!("ttlSeconds must be an integer from 1 to {MAX_TOKEN_TTL_SECONDS}")))?,
+            .ok_or_else(|| {
+                invalid(&format!(
+                    "ttlSeconds must be an integer from 1 to {MAX_TOKEN_TTL_SECONDS}"
+                ))
+            })?,
     };
     let token = state.auth.issue_token(&sub, &accounts, ttl).await?;
     tracing::info!(%sub, ttl, "bearer token issued");
-    Ok(HttpResponse::Created().json(json!({ "accessToken": token, "tokenType": "Bearer", "expiresIn": ttl })))
+    Ok(HttpResponse::Created()
+        .json(json!({ "accessToken": token, "tokenType": "Bearer", "expiresIn": ttl })))
 }
 
 fn text(body: &Value, field: &str) -> Result<String, ApiError> {
@@ -75,9 +98,14 @@ fn text(body: &Value, field: &str) -> Result<String, ApiError> {
         .get(field)
         .ok_or_else(|| ApiError::bad_request("malformed_request", format!("{field} is missing")))?
         .as_str()
-        .ok_or_else(|| ApiError::bad_request("malformed_request", format!("{field} must be a string")))?;
-    if value.trim().is_empty() || value.chars().count() > 128 || value.chars().any(char::is_control) {
-        return Err(invalid(&format!("{field} must be 1 to 128 printable characters")));
+        .ok_or_else(|| {
+            ApiError::bad_request("malformed_request", format!("{field} must be a string"))
+        })?;
+    if value.trim().is_empty() || value.chars().count() > 128 || value.chars().any(char::is_control)
+    {
+        return Err(invalid(&format!(
+            "{field} must be 1 to 128 printable characters"
+        )));
     }
     Ok(value.to_owned())
 }
@@ -88,14 +116,25 @@ fn accounts(body: &Value) -> Result<Vec<String>, ApiError> {
         .get("accounts")
         .ok_or_else(|| ApiError::bad_request("malformed_request", "accounts is missing"))?
         .as_array()
-        .ok_or_else(|| ApiError::bad_request("malformed_request", "accounts must be an array of account ids or [\"*\"]"))?;
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "malformed_request",
+                "accounts must be an array of account ids or [\"*\"]",
+            )
+        })?;
     if list.is_empty() || list.len() > 1000 {
-        return Err(invalid("accounts must name 1 to 1000 accounts, or be [\"*\"]"));
+        return Err(invalid(
+            "accounts must name 1 to 1000 accounts, or be [\"*\"]",
+        ));
     }
     list.iter()
         .map(|v| {
             v.as_str()
-                .filter(|s| !s.is_empty() && s.len() <= 128 && !s.chars().any(|c| c.is_control() || c == '/'))
+                .filter(|s| {
+                    !s.is_empty()
+                        && s.len() <= 128
+                        && !s.chars().any(|c| c.is_control() || c == '/')
+                })
                 .map(str::to_owned)
                 .ok_or_else(|| invalid("each account must be a non-empty string without '/'"))
         })

@@ -30,14 +30,22 @@ const ITEM: &str = "/mtls/account/{account}/certificates/{id}";
 
 /// Routes of this module. `by-file` is registered before `{id}` so it is never read as an id.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource(COLLECTION).route(web::post().to(create)).route(web::get().to(list)))
-        .service(web::resource(BY_FILE).route(web::post().to(create_by_file)).route(web::put().to(update_by_file)))
-        .service(
-            web::resource(ITEM)
-                .route(web::get().to(get))
-                .route(web::put().to(update))
-                .route(web::delete().to(delete)),
-        );
+    cfg.service(
+        web::resource(COLLECTION)
+            .route(web::post().to(create))
+            .route(web::get().to(list)),
+    )
+    .service(
+        web::resource(BY_FILE)
+            .route(web::post().to(create_by_file))
+            .route(web::put().to(update_by_file)),
+    )
+    .service(
+        web::resource(ITEM)
+            .route(web::get().to(get))
+            .route(web::put().to(update))
+            .route(web::delete().to(delete)),
+    );
 }
 
 /// `POST .../certificates`: a JSON array of `{name, displayName?, p12, password}`; 201 with the
@@ -56,16 +64,24 @@ async fn create(
         return Err(malformed("expected a JSON array of certificates"));
     };
     if items.is_empty() || items.len() > MAX_BATCH {
-        return Err(malformed(&format!("expected 1 to {MAX_BATCH} certificates")));
+        return Err(malformed(&format!(
+            "expected 1 to {MAX_BATCH} certificates"
+        )));
     }
     let uploads = items
         .iter()
         .enumerate()
         .map(|(index, item)| {
-            upload_from_json(item, true).map_err(|e| ApiError { message: format!("certificate {index}: {}", e.message), ..e })
+            upload_from_json(item, true).map_err(|e| ApiError {
+                message: format!("certificate {index}: {}", e.message),
+                ..e
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let outcome = state.certificates.create_many(&account, uploads, state.config.p12_max_iterations).await?;
+    let outcome = state
+        .certificates
+        .create_many(&account, uploads, state.config.p12_max_iterations)
+        .await?;
     Ok(created(&state, &account, outcome))
 }
 
@@ -88,7 +104,10 @@ async fn create_by_file(
         p12,
         password: password_field(&fields)?,
     };
-    let outcome = state.certificates.create_many(&account, vec![upload], state.config.p12_max_iterations).await?;
+    let outcome = state
+        .certificates
+        .create_many(&account, vec![upload], state.config.p12_max_iterations)
+        .await?;
     Ok(created(&state, &account, outcome))
 }
 
@@ -107,7 +126,10 @@ async fn update_by_file(
     let (p12, fields) = file_and_fields(&form)?;
     let id = match fields.get("id") {
         Some(Value::Number(n)) => n.as_u64().ok_or_else(certificates::not_found)?,
-        Some(Value::String(s)) => s.trim().parse::<u64>().map_err(|_| certificates::not_found())?,
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| certificates::not_found())?,
         Some(_) => return Err(malformed("id must be a number")),
         None => return Err(malformed("the certificate part lacks id")),
     };
@@ -117,13 +139,23 @@ async fn update_by_file(
         p12,
         password: password_field(&fields)?,
     };
-    let certificate = state.certificates.replace(&account, id, upload, state.config.p12_max_iterations).await?;
+    let certificate = state
+        .certificates
+        .replace(&account, id, upload, state.config.p12_max_iterations)
+        .await?;
     changed(&state, &account, id, "replace");
-    Ok(HttpResponse::Ok().json(CreateOutcome { saved: vec![certificate], failed: Vec::new() }))
+    Ok(HttpResponse::Ok().json(CreateOutcome {
+        saved: vec![certificate],
+        failed: Vec::new(),
+    }))
 }
 
 /// `GET .../certificates`: every certificate of the account.
-async fn list(req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
     auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
@@ -159,7 +191,10 @@ async fn update(
     let id = parse_id(&id)?;
     let body = read_json(payload, state.config.max_body_bytes).await?;
     let upload = upload_from_json(&body, false)?;
-    let certificate = state.certificates.replace(&account, id, upload, state.config.p12_max_iterations).await?;
+    let certificate = state
+        .certificates
+        .replace(&account, id, upload, state.config.p12_max_iterations)
+        .await?;
     changed(&state, &account, id, "replace");
     Ok(HttpResponse::Ok().json(certificate))
 }
@@ -176,22 +211,36 @@ async fn delete(
     check_account(&account)?;
     let id = parse_id(&id)?;
     let users = || crate::mappings::mappings_using_certificate(&state, &account, id);
-    let certificate = state.certificates.delete_unless_used(&account, id, users).await?;
+    let certificate = state
+        .certificates
+        .delete_unless_used(&account, id, users)
+        .await?;
     changed(&state, &account, id, "delete");
     Ok(HttpResponse::Ok().json(certificate))
 }
 
 fn created(state: &AppState, account: &str, outcome: CreateOutcome) -> HttpResponse {
     for certificate in &outcome.saved {
-        state.metrics.inc("mtls_certificate_changes_total", "op=\"create\"");
-        tracing::info!(account, id = certificate.id, version = certificate.version, "certificate created");
+        state
+            .metrics
+            .inc("mtls_certificate_changes_total", "op=\"create\"");
+        tracing::info!(
+            account,
+            id = certificate.id,
+            version = certificate.version,
+            "certificate created"
+        );
     }
     HttpResponse::Created().json(outcome)
 }
 
 fn changed(state: &AppState, account: &str, id: u64, op: &'static str) {
     state.certificate_changed(account, id);
-    let labels = if op == "delete" { "op=\"delete\"" } else { "op=\"replace\"" };
+    let labels = if op == "delete" {
+        "op=\"delete\""
+    } else {
+        "op=\"replace\""
+    };
     state.metrics.inc("mtls_certificate_changes_total", labels);
     tracing::info!(account, id, op, "certificate changed");
 }
@@ -206,16 +255,24 @@ type FileAndFields = (Zeroizing<Vec<u8>>, Map<String, Value>);
 
 /// The `file` part and the `certificate` JSON part (older clients call it `body`).
 fn file_and_fields(form: &multipart_form::FormParts) -> Result<FileAndFields, ApiError> {
-    let file = form.bytes("file").ok_or_else(|| malformed("the form lacks the file part (the P12)"))?;
+    let file = form
+        .bytes("file")
+        .ok_or_else(|| malformed("the form lacks the file part (the P12)"))?;
     if file.is_empty() {
         return Err(malformed("the file part is empty"));
     }
     let text = match form.text("certificate")? {
         Some(text) => text,
-        None => form.text("body")?.ok_or_else(|| malformed("the form lacks the certificate part (JSON)"))?,
+        None => form
+            .text("body")?
+            .ok_or_else(|| malformed("the form lacks the certificate part (JSON)"))?,
     };
     let value: Value = serde_json::from_str(&text).map_err(|e| {
-        malformed(&format!("the certificate part is not valid JSON (at line {} column {})", e.line(), e.column()))
+        malformed(&format!(
+            "the certificate part is not valid JSON (at line {} column {})",
+            e.line(),
+            e.column()
+        ))
     })?;
     let Value::Object(fields) = value else {
         return Err(malformed("the certificate part must be a JSON object"));
@@ -242,7 +299,11 @@ fn upload_from_json(item: &Value, name_required: bool) -> Result<Upload, ApiErro
             bytes
         }
         Some(Value::String(text)) => decode_base64(text)?,
-        Some(_) => return Err(malformed("p12 must be an array of byte values or a base64 string")),
+        Some(_) => {
+            return Err(malformed(
+                "p12 must be an array of byte values or a base64 string",
+            ));
+        }
         None => return Err(malformed("p12 is missing")),
     };
     if p12.is_empty() {
@@ -258,7 +319,8 @@ fn upload_from_json(item: &Value, name_required: bool) -> Result<Upload, ApiErro
 
 fn decode_base64(text: &str) -> Result<Zeroizing<Vec<u8>>, ApiError> {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-    let compact: Zeroizing<String> = Zeroizing::new(text.chars().filter(|c| !c.is_ascii_whitespace()).collect());
+    let compact: Zeroizing<String> =
+        Zeroizing::new(text.chars().filter(|c| !c.is_ascii_whitespace()).collect());
     [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
         .iter()
         .find_map(|engine| engine.decode(compact.as_bytes()).ok())
@@ -266,7 +328,11 @@ fn decode_base64(text: &str) -> Result<Zeroizing<Vec<u8>>, ApiError> {
         .ok_or_else(|| malformed("p12 is a string but not valid base64"))
 }
 
-fn string_field(fields: &Map<String, Value>, name: &str, required: bool) -> Result<Option<String>, ApiError> {
+fn string_field(
+    fields: &Map<String, Value>,
+    name: &str,
+    required: bool,
+) -> Result<Option<String>, ApiError> {
     match fields.get(name) {
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(Value::Null) | None if !required => Ok(None),
@@ -298,7 +364,11 @@ async fn read_json(mut payload: web::Payload, limit: usize) -> Result<Value, Api
         body.extend_from_slice(&chunk);
     }
     serde_json::from_slice(&body).map_err(|e| {
-        malformed(&format!("request body is not valid JSON (at line {} column {})", e.line(), e.column()))
+        malformed(&format!(
+            "request body is not valid JSON (at line {} column {})",
+            e.line(),
+            e.column()
+        ))
     })
 }
 

@@ -43,12 +43,20 @@ impl FormParts {
 ///
 /// # Errors
 /// 400 `malformed_request`; 413 `payload_too_large`.
-pub async fn read(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<FormParts, ApiError> {
+pub async fn read(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<FormParts, ApiError> {
     let is_form = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
     if !is_form {
         return Err(malformed("expected Content-Type: multipart/form-data"));
     }
@@ -60,7 +68,8 @@ pub async fn read(req: &HttpRequest, payload: web::Payload, limit: usize) -> Res
         let name = field.name().map(str::to_owned).unwrap_or_default();
         let mut buf = Zeroizing::new(Vec::new());
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|_| malformed("the multipart body is malformed or truncated"))?;
+            let chunk =
+                chunk.map_err(|_| malformed("the multipart body is malformed or truncated"))?;
             total = total.saturating_add(chunk.len());
             if total > limit {
                 return Err(ApiError::new(

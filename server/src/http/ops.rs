@@ -31,10 +31,14 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 
 /// `GET /metrics`: Prometheus text exposition format 0.0.4.
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render())
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render())
 }
 
 /// `GET /openapi.json`.
 async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(OPENAPI_JSON)
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(OPENAPI_JSON)
 }

@@ -13,7 +13,10 @@ use crate::state::AppState;
 
 /// Routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/mtls/account/{account}/p12-test/multipart", web::post().to(test_p12));
+    cfg.route(
+        "/mtls/account/{account}/p12-test/multipart",
+        web::post().to(test_p12),
+    );
 }
 
 /// Extracts the account, the `file` and `password` parts; answers the report.
@@ -30,14 +33,24 @@ async fn test_p12(
     let file = form
         .bytes("file")
         .filter(|f| !f.is_empty())
-        .ok_or_else(|| ApiError::bad_request("malformed_request", "the form lacks the file part (the P12)"))?
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "malformed_request",
+                "the form lacks the file part (the P12)",
+            )
+        })?
         .clone();
-    let password = form
-        .text("password")?
-        .ok_or_else(|| ApiError::bad_request("malformed_request", "the form lacks the password part"))?;
+    let password = form.text("password")?.ok_or_else(|| {
+        ApiError::bad_request("malformed_request", "the form lacks the password part")
+    })?;
     let password = Zeroizing::new(password.trim_end_matches(['\r', '\n']).to_owned());
-    let (report, _contents) = certificates::inspect(file, password, state.config.p12_max_iterations).await?;
-    let labels = if report.usable { "usable=\"true\"" } else { "usable=\"false\"" };
+    let (report, _contents) =
+        certificates::inspect(file, password, state.config.p12_max_iterations).await?;
+    let labels = if report.usable {
+        "usable=\"true\""
+    } else {
+        "usable=\"false\""
+    };
     state.metrics.inc("mtls_p12_tests_total", labels);
     Ok(if report.usable {
         HttpResponse::Ok().json(report)

@@ -14,6 +14,7 @@ mod jwks;
 mod jwt;
 mod nonces;
 mod oauth1;
+mod verified_tokens;
 
 use std::sync::Arc;
 
@@ -95,6 +96,7 @@ pub struct AuthState {
     external: Vec<jwks::ExternalKey>,
     app_keys: app_keys::AppKeys,
     nonces: nonces::NonceCache,
+    verified: verified_tokens::VerifiedTokens,
 }
 
 impl AuthState {
@@ -112,6 +114,7 @@ impl AuthState {
             external,
             app_keys: app_keys::AppKeys::new(store),
             nonces: nonces::NonceCache::default(),
+            verified: verified_tokens::VerifiedTokens::default(),
         })
     }
 
@@ -122,6 +125,7 @@ impl AuthState {
             external: Vec::new(),
             app_keys: app_keys::AppKeys::new(store),
             nonces: nonces::NonceCache::default(),
+            verified: verified_tokens::VerifiedTokens::default(),
         }
     }
 
@@ -248,8 +252,15 @@ async fn authenticate(
 
 async fn bearer(state: &AppState, token: &str, accepted: &[Scheme]) -> Result<Caller, ApiError> {
     let refuse = |message: String| unauthorized(accepted, message);
-    let parsed = jwt::parse(token).map_err(|e| refuse(e.to_string()))?;
     let now = clock::now_unix();
+    if let Some(known) = state.auth.verified.get(token, now) {
+        return Ok(Caller {
+            accounts: AccountScope::from_claim(&known.accounts),
+            subject: known.sub,
+            scheme: Scheme::Bearer,
+        });
+    }
+    let parsed = jwt::parse(token).map_err(|e| refuse(e.to_string()))?;
     let kid = parsed.header.kid.as_deref();
     let external_named =
         kid.is_some() && state.auth.external.iter().any(|k| k.kid.as_deref() == kid);
@@ -276,6 +287,15 @@ async fn bearer(state: &AppState, token: &str, accepted: &[Scheme]) -> Result<Ca
     for key in &candidates {
         match parsed.verify(key, now) {
             Ok(claims) => {
+                state.auth.verified.insert(
+                    token,
+                    verified_tokens::Verified {
+                        sub: claims.sub.clone(),
+                        accounts: claims.accounts.clone(),
+                        exp: claims.exp,
+                    },
+                    now,
+                );
                 return Ok(Caller {
                     accounts: AccountScope::from_claim(&claims.accounts),
                     subject: claims.sub,

@@ -52,7 +52,7 @@ for who in server client; do
   ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $who.key
   ossl req -new -key $who.key -subj "/CN=bench-$who" -out $who.csr
 done
-printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > server.ext
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' > server.ext
 printf 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n' > client.ext
 for who in server client; do
   ossl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 7 -extfile $who.ext -out $who.pem
@@ -87,7 +87,7 @@ http {
       proxy_pass https://mtls_target;
       proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_ssl_certificate $WORK/client.pem; proxy_ssl_certificate_key $WORK/client.key;
-      proxy_ssl_trusted_certificate $WORK/ca.pem; proxy_ssl_verify on; proxy_ssl_name 127.0.0.1;
+      proxy_ssl_trusted_certificate $WORK/ca.pem; proxy_ssl_verify on; proxy_ssl_name localhost;
       proxy_ssl_session_reuse on;
     }
   }
@@ -122,7 +122,7 @@ curl -sf -o /dev/null -X POST "$GW/api/account/bench/configuration/ac-common/mtl
   -d "[{\"certificationId\":$CERT_ID,\"serviceId\":\"1\",\"url\":\"$TARGET_URL\",\"name\":\"bench\",\"enable\":true}]"
 
 # Sanity: all three answer the target's body, and the gateway and nginx presented the certificate.
-check() { local got; got=$(curl -sf "$@"); [ "$got" = "$BODY" ] || { echo "unexpected answer: $got" >&2; cat "$WORK/gateway.log" >&2; exit 1; }; }
+check() { local got; got=$(curl -s "$@"); [ "$got" = "$BODY" ] || { echo "unexpected answer from $*: $got" >&2; tail -5 "$WORK/gateway.log" "$WORK/nginx/error.log" >&2; exit 1; }; }
 GW_HEADERS=(-H "Authorization: Bearer $TOKEN" -H "LP-forward-url: $TARGET_URL" -H "LP-service-name: IDP")
 check "${GW_HEADERS[@]}" "$GW/mtls/account/bench"
 check "http://127.0.0.1:$PROXY_PORT/api"

@@ -124,6 +124,11 @@ async fn crud_normalisation_and_revisions(backend: Backend) {
     }
     let (status, _, _) = gw.send("GET", &format!("{base}/not-a-number"), &a.bearer, None).await;
     assert_eq!(status, 404);
+    let (status, headers, body) = gw.send("PATCH", &item, &a.bearer, Some(json!({}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (405, Some("method_not_allowed")));
+    assert_eq!(headers.get("allow").unwrap(), "GET, PUT, DELETE");
+    let (status, _, body) = gw.send("GET", "/mtls/mapping?v=1", &a.oauth, None).await;
+    assert_eq!((status, body["requestId"].is_string()), (405, true));
 }
 
 // === cross-account ===

@@ -33,9 +33,16 @@ const SCHEMES: &[Scheme] = &[Scheme::OAuth1];
 
 /// Routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/mtls/mapping", web::post().to(check_mapping)).route(
-        "/api/account/{account}/checks/serviceUrlMappings",
-        web::post().to(check_service_url_mappings),
+    let not_allowed = || crate::http::mappings::method_not_allowed("POST");
+    cfg.service(
+        web::resource("/mtls/mapping")
+            .route(web::post().to(check_mapping))
+            .default_service(web::to(not_allowed)),
+    )
+    .service(
+        web::resource("/api/account/{account}/checks/serviceUrlMappings")
+            .route(web::post().to(check_service_url_mappings))
+            .default_service(web::to(not_allowed)),
     );
 }
 

@@ -24,14 +24,28 @@ const ITEM: &str = "/api/account/{account}/configuration/ac-common/mtls/{id}";
 /// Routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource(COLLECTION).route(web::post().to(create)).route(web::get().to(list)),
+        web::resource(COLLECTION)
+            .route(web::post().to(create))
+            .route(web::get().to(list))
+            .default_service(web::to(|| method_not_allowed("GET, POST"))),
     )
     .service(
         web::resource(ITEM)
             .route(web::get().to(get))
             .route(web::put().to(update))
-            .route(web::delete().to(delete)),
+            .route(web::delete().to(delete))
+            .default_service(web::to(|| method_not_allowed("GET, PUT, DELETE"))),
     );
+}
+
+/// 405 in the SPEC error shape (actix's own answer has no body), with `Allow`.
+pub(crate) async fn method_not_allowed(allow: &'static str) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("this endpoint accepts {allow}"),
+    )
+    .with_header("Allow", allow))
 }
 
 /// `POST ...?v=3.0`: body an array of mappings; 201 with the created mappings.
@@ -171,6 +185,13 @@ mod tests {
         assert_eq!(parse("*").unwrap(), None);
         assert_eq!(parse("abc").unwrap_err().code, "stale_revision");
         assert_eq!(if_match(&TestRequest::default().to_http_request()).unwrap(), None);
+    }
+
+    #[actix_web::test]
+    async fn other_methods_are_405_with_allow() {
+        let error = method_not_allowed("GET, POST").await.unwrap_err();
+        assert_eq!((error.status.as_u16(), error.code), (405, "method_not_allowed"));
+        assert_eq!(error.headers, vec![("Allow", "GET, POST".to_owned())]);
     }
 
     #[test]

@@ -179,6 +179,7 @@ async fn delete_removes_the_key_and_its_history(store: &dyn Store) {
     assert_eq!(store.write("gone/k", &json!({"stale": true}), Expect::Version(v1)).await, Err(StoreError::Conflict));
     // The key can be created again, and then updated with the version it returns.
     let again = store.write("gone/k", &json!({"n": 1}), Expect::Absent).await.unwrap();
+    assert!(again > v1, "a re-created key never reuses a version number ({again} after {v1})");
     let next = store.write("gone/k", &json!({"n": 2}), Expect::Version(again)).await.unwrap();
     assert_eq!(next, again + 1);
     assert_eq!(store.read("gone/k").await.unwrap().unwrap().value, json!({"n": 2}));
@@ -376,7 +377,8 @@ async fn openbao_readme_least_privilege_policy_suffices() {
         "mtls-gateway",
         r#"
 path "secret/data/mtls/*"     { capabilities = ["create", "read", "update"] }
-path "secret/metadata/mtls/*" { capabilities = ["read", "list", "delete"] }
+path "secret/destroy/mtls/*"  { capabilities = ["update"] }
+path "secret/metadata/mtls/*" { capabilities = ["read", "list"] }
 path "secret/metadata/mtls"   { capabilities = ["list"] }
 "#,
     );
@@ -428,6 +430,33 @@ async fn openbao_refused_credentials_fail_at_open() {
     assert!(!message.contains("wrong-secret-id-value"), "{message}");
     let bad_token = VaultAuth::Token("not-the-token".to_owned());
     assert!(VaultStore::open(vault_settings(&bao, bad_token)).await.is_err());
+}
+
+#[tokio::test]
+async fn openbao_delete_destroys_every_version_and_racing_recreates_still_race() {
+    let bao = OpenBao::start();
+    mtls_server::tls::install_crypto_provider();
+    let settings = vault_settings(&bao, VaultAuth::Token(bao.token().to_owned()));
+    let path = format!("secret/{}/k", settings.prefix);
+    let store = VaultStore::open(settings).await.unwrap();
+    store.write("k", &json!({"p12": "secret-one"}), Expect::Absent).await.unwrap();
+    store.write("k", &json!({"p12": "secret-two"}), Expect::Version(1)).await.unwrap();
+    store.delete("k").await.unwrap();
+    for version in ["1", "2", "3"] {
+        let out = std::process::Command::new("bao")
+            .args(["kv", "get", "-format=json", &format!("-version={version}"), &path])
+            .env("VAULT_ADDR", bao.addr())
+            .env("VAULT_TOKEN", bao.token())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains("secret-one") && !text.contains("secret-two"), "version {version}: {text}");
+    }
+    // Two creators racing on the deleted key: one wins, with a version never used before.
+    let (a, b) = (json!({"by": "a"}), json!({"by": "b"}));
+    let (ra, rb) = tokio::join!(store.write("k", &a, Expect::Absent), store.write("k", &b, Expect::Absent));
+    assert!(ra.is_ok() != rb.is_ok(), "{ra:?} {rb:?}");
+    assert!(ra.or(rb).unwrap() > 3);
 }
 
 #[tokio::test]

@@ -6,14 +6,15 @@
 //! [`Expect::Any`] → no `cas`. Vault decides the race, so any number of gateway instances can
 //! share one Vault and two racing writers cannot both win.
 //!
-//! Delete removes the key's metadata and every version, so no secret stays behind in Vault's
-//! history. That resets the key's version counter: a re-created key starts again at 1. Why
-//! [`Expect::Version`] stays sound anyway: a stale writer holding version `n` of the old key
-//! can only succeed if, between its read and its write, the key was deleted, re-created and
-//! written exactly `n` times. The domain services never re-create a deleted key under the same
-//! name with a stale reader around: certificate and mapping records use ids that are never
-//! reused, and claim keys (unique names, triples) are only ever written with
-//! [`Expect::Absent`], which a deleted-then-recreated key still refuses correctly.
+//! Delete keeps the key's version counter, so a version number is never reused for a different
+//! value (the guarantee [`Expect::Version`] needs: with KV v2's `delete metadata`, a re-created
+//! key would start again at 1, and a stale writer holding version 1 of the old key, say one
+//! taking over a leftover name claim, would silently overwrite the new one). A delete therefore
+//! writes a tombstone version (`{"__mtls_deleted": true}`), then *destroys* the data of every
+//! version, tombstone included: no secret stays in Vault's history, reads answer "absent", any
+//! stale check-and-set fails, and a create (`Expect::Absent`) of a deleted key checks-and-sets
+//! against that exact current version, so racing creators still race on one CAS. The metadata
+//! (key name and version numbers, no values) stays; `list` leaves deleted keys out.
 //!
 //! Errors: a CAS mismatch (HTTP 400 "check-and-set parameter did not match") is
 //! [`StoreError::Conflict`]; transport failures, 5xx, 429 and permission errors are
@@ -29,7 +30,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::Value;
 use tokio::sync::RwLock;
+use futures_util::{StreamExt, TryStreamExt};
 use vaultrs::api::kv2::requests::{ReadSecretRequest, SetSecretRequestOptions};
+use vaultrs::api::kv2::responses::ReadSecretMetadataResponse;
 use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
 use vaultrs::error::ClientError;
 
@@ -124,10 +127,103 @@ impl VaultStore {
 #[async_trait]
 impl Store for VaultStore {
     async fn read(&self, key: &str) -> Result<Option<Versioned>, StoreError> {
-        let (mount, path) = (self.mount().to_owned(), self.path(key));
+        Ok(self.read_raw(&self.path(key)).await?.filter(|v| !is_tombstone(&v.value)))
+    }
+
+    async fn write(&self, key: &str, value: &Value, expect: Expect) -> Result<u64, StoreError> {
+        let path = self.path(key);
+        match expect {
+            Expect::Any => self.set(&path, value, None).await,
+            // KV v2 versions are u32 on the wire; a larger one can never match.
+            Expect::Version(n) => {
+                self.set(&path, value, Some(u32::try_from(n).map_err(|_| StoreError::Conflict)?)).await
+            }
+            Expect::Absent => match self.set(&path, value, Some(0)).await {
+                Err(StoreError::Conflict) => {
+                    // The key may exist only as a deleted one (its versions kept, see module
+                    // docs): create over that exact version, so racing creators still race on
+                    // one check-and-set.
+                    match self.deleted_at(&path).await? {
+                        Some(version) => {
+                            let cas = u32::try_from(version).map_err(|_| StoreError::Conflict)?;
+                            self.set(&path, value, Some(cas)).await
+                        }
+                        None => Err(StoreError::Conflict),
+                    }
+                }
+                other => other,
+            },
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let path = self.path(key);
+        let Some(meta) = self.metadata(&path).await? else { return Ok(()) };
+        if version_destroyed(&meta, meta.current_version) {
+            return Ok(());
+        }
+        // 1. A tombstone as the new latest version: readers see "absent" from here on, and a
+        //    writer holding any earlier version now fails its check-and-set.
+        let tombstone = self.set(&path, &tombstone_value(), None).await?;
+        // 2. Destroy the data of every version (the tombstone's too), so no secret stays in
+        //    Vault's history; the version counter survives, so numbers are never reused.
+        let mut versions: Vec<u64> = meta
+            .versions
+            .iter()
+            .filter(|(_, v)| !v.destroyed)
+            .filter_map(|(n, _)| n.parse().ok())
+            .collect();
+        versions.push(tombstone);
+        let mount = self.mount().to_owned();
         let result = self
             .with_client(|client| {
-                let (mount, path) = (mount.clone(), path.clone());
+                let (mount, path, versions) = (mount.clone(), path.clone(), versions.clone());
+                async move { vaultrs::kv2::destroy_versions(client.as_ref(), &mount, &path, versions).await }
+            })
+            .await;
+        result.map_err(map_error)
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let folder = self.path(prefix);
+        let names = self.list_raw(&folder).await?;
+        // Deleted keys keep their metadata (module docs): list only the live ones. Folders are
+        // listed while they hold any key, deleted or not.
+        let checks = names.into_iter().map(|name| {
+            let folder = folder.clone();
+            async move {
+                if name.ends_with('/') {
+                    return Ok(Some(name));
+                }
+                let live = self.read_raw(&join(&folder, &name)).await?.is_some_and(|v| !is_tombstone(&v.value));
+                Ok::<_, StoreError>(live.then_some(name))
+            }
+        });
+        let mut live: Vec<String> = futures_util::stream::iter(checks)
+            .buffered(16)
+            .try_filter_map(|name| async move { Ok(name) })
+            .try_collect()
+            .await?;
+        live.sort();
+        Ok(live)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        // A real authenticated request on the prefix: proves reachability, token and policy.
+        self.list_raw(&self.path("")).await.map(|_| ())
+    }
+}
+
+// === impl VaultStore: requests ===
+
+impl VaultStore {
+    /// The latest version at `path` as stored (tombstones included); `None` when absent or
+    /// destroyed.
+    async fn read_raw(&self, path: &str) -> Result<Option<Versioned>, StoreError> {
+        let mount = self.mount().to_owned();
+        let result = self
+            .with_client(|client| {
+                let (mount, path) = (mount.clone(), path.to_owned());
                 async move {
                     let endpoint = ReadSecretRequest::builder()
                         .mount(mount)
@@ -139,39 +235,25 @@ impl Store for VaultStore {
             })
             .await;
         match result {
-            Ok(response) => {
-                if response.metadata.destroyed || !response.metadata.deletion_time.is_empty() {
-                    return Ok(None);
-                }
-                Ok(Some(Versioned { value: response.data, version: response.metadata.version }))
-            }
-            Err(ClientError::APIError { code: 404, .. }) => Ok(None),
+            Ok(response) if response.metadata.destroyed || !response.metadata.deletion_time.is_empty() => Ok(None),
+            Ok(response) => Ok(Some(Versioned { value: response.data, version: response.metadata.version })),
+            // Absent, or latest version destroyed (Vault answers 404 for both; for a destroyed
+            // version the body is the metadata, not an error list).
+            Err(e) if is_not_found(&e) => Ok(None),
             Err(e) => Err(map_error(e)),
         }
     }
 
-    async fn write(&self, key: &str, value: &Value, expect: Expect) -> Result<u64, StoreError> {
-        let cas = match expect {
-            Expect::Any => None,
-            Expect::Absent => Some(0),
-            // KV v2 versions are u32 on the wire; a larger one can never match.
-            Expect::Version(n) => Some(u32::try_from(n).map_err(|_| StoreError::Conflict)?),
-        };
-        let (mount, path) = (self.mount().to_owned(), self.path(key));
+    async fn set(&self, path: &str, value: &Value, cas: Option<u32>) -> Result<u64, StoreError> {
+        let mount = self.mount().to_owned();
         let result = self
             .with_client(|client| {
-                let (mount, path) = (mount.clone(), path.clone());
+                let (mount, path) = (mount.clone(), path.to_owned());
                 async move {
                     match cas {
                         Some(cas) => {
-                            vaultrs::kv2::set_with_options(
-                                client.as_ref(),
-                                &mount,
-                                &path,
-                                value,
-                                SetSecretRequestOptions { cas },
-                            )
-                            .await
+                            let options = SetSecretRequestOptions { cas };
+                            vaultrs::kv2::set_with_options(client.as_ref(), &mount, &path, value, options).await
                         }
                         None => vaultrs::kv2::set(client.as_ref(), &mount, &path, value).await,
                     }
@@ -185,42 +267,64 @@ impl Store for VaultStore {
         }
     }
 
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        let (mount, path) = (self.mount().to_owned(), self.path(key));
+    async fn metadata(&self, path: &str) -> Result<Option<ReadSecretMetadataResponse>, StoreError> {
+        let mount = self.mount().to_owned();
         let result = self
             .with_client(|client| {
-                let (mount, path) = (mount.clone(), path.clone());
-                async move { vaultrs::kv2::delete_metadata(client.as_ref(), &mount, &path).await }
+                let (mount, path) = (mount.clone(), path.to_owned());
+                async move { vaultrs::kv2::read_metadata(client.as_ref(), &mount, &path).await }
             })
             .await;
         match result {
-            Ok(()) | Err(ClientError::APIError { code: 404, .. }) => Ok(()),
+            Ok(meta) => Ok(Some(meta)),
+            Err(e) if is_not_found(&e) => Ok(None),
             Err(e) => Err(map_error(e)),
         }
     }
 
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        let (mount, path) = (self.mount().to_owned(), self.path(prefix));
+    /// The current version of a key that exists only as deleted (destroyed or a tombstone);
+    /// `None` when it is live (or gone entirely, which a failed `cas=0` rules out).
+    async fn deleted_at(&self, path: &str) -> Result<Option<u64>, StoreError> {
+        let Some(meta) = self.metadata(path).await? else { return Ok(None) };
+        let current = meta.current_version;
+        if version_destroyed(&meta, current) {
+            return Ok(Some(current));
+        }
+        match self.read_raw(path).await? {
+            Some(latest) if latest.version == current && is_tombstone(&latest.value) => Ok(Some(current)),
+            _ => Ok(None),
+        }
+    }
+
+    async fn list_raw(&self, path: &str) -> Result<Vec<String>, StoreError> {
+        let mount = self.mount().to_owned();
         let result = self
             .with_client(|client| {
-                let (mount, path) = (mount.clone(), path.clone());
+                let (mount, path) = (mount.clone(), path.to_owned());
                 async move { vaultrs::kv2::list(client.as_ref(), &mount, &path).await }
             })
             .await;
         match result {
-            Ok(mut names) => {
-                names.sort();
-                Ok(names)
-            }
-            Err(ClientError::APIError { code: 404, .. }) => Ok(Vec::new()),
+            Ok(names) => Ok(names),
+            Err(e) if is_not_found(&e) => Ok(Vec::new()),
             Err(e) => Err(map_error(e)),
         }
     }
+}
 
-    async fn ping(&self) -> Result<(), StoreError> {
-        // A real authenticated request on the mount: proves reachability, token and policy.
-        self.list("").await.map(|_| ())
-    }
+/// Marker field of a deleted key's last version (holds no data).
+const TOMBSTONE_FIELD: &str = "__mtls_deleted";
+
+fn tombstone_value() -> Value {
+    serde_json::json!({ TOMBSTONE_FIELD: true })
+}
+
+fn is_tombstone(value: &Value) -> bool {
+    value.get(TOMBSTONE_FIELD).is_some()
+}
+
+fn version_destroyed(meta: &ReadSecretMetadataResponse, version: u64) -> bool {
+    meta.versions.get(&version.to_string()).is_some_and(|v| v.destroyed || !v.deletion_time.is_empty())
 }
 
 // === impl Inner ===
@@ -342,6 +446,16 @@ fn join(prefix: &str, key: &str) -> String {
     }
 }
 
+fn is_not_found(e: &ClientError) -> bool {
+    matches!(
+        e,
+        ClientError::APIError { code: 404, .. }
+            | ClientError::RestClientError {
+                source: rustify::errors::ClientError::ServerResponseError { code: 404, .. }
+            }
+    )
+}
+
 fn is_cas_mismatch(e: &ClientError) -> bool {
     matches!(e, ClientError::APIError { code: 400, errors } if errors.iter().any(|m| m.contains("check-and-set")))
 }
@@ -353,6 +467,9 @@ fn map_error(e: ClientError) -> StoreError {
         ClientError::APIError { code, errors } => {
             StoreError::Unavailable(format!("vault answered HTTP {code}: {}", errors.join("; ")))
         }
+        ClientError::RestClientError {
+            source: rustify::errors::ClientError::ServerResponseError { code, .. },
+        } => StoreError::Unavailable(format!("vault answered HTTP {code}")),
         ClientError::RestClientError { source } => {
             StoreError::Unavailable(format!("vault unreachable: {}", error_chain(&source)))
         }

@@ -1178,3 +1178,44 @@ async fn a_mapping_appearing_during_delete_undoes_it() {
             .is_none()
     );
 }
+
+#[actix_web::test]
+async fn unknown_paths_and_methods_get_the_spec_error_body() {
+    let f = Fixture::new().await;
+    let app = app!(f);
+    for (req, status, code) in [
+        (
+            test::TestRequest::get().uri("/no/such/thing"),
+            404,
+            "not_found",
+        ),
+        (
+            test::TestRequest::get().uri("/admin/tokens"),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            test::TestRequest::patch().uri("/mtls/account/acc1/certificates"),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            test::TestRequest::get().uri("/mtls/account/acc1/certificates/by-file"),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            test::TestRequest::get().uri("/mtls/account/acc1/p12-test/multipart"),
+            405,
+            "method_not_allowed",
+        ),
+    ] {
+        let (got, body, text) = call(&app, req).await;
+        assert_eq!(
+            (got, body["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{text}"
+        );
+        assert!(body["requestId"].is_string());
+    }
+}

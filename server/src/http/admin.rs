@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::auth;
 use crate::error::ApiError;
-use crate::http::json_body;
+use crate::http::{json_body, ops};
 use crate::state::AppState;
 
 /// Longest accepted token lifetime: one year.
@@ -17,12 +17,10 @@ pub const DEFAULT_TOKEN_TTL_SECONDS: i64 = 3600;
 
 /// Routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/app-keys", web::post().to(create_app_key))
-        .route(
-            "/admin/app-keys/{consumer_key}",
-            web::delete().to(delete_app_key),
-        )
-        .route("/admin/tokens", web::post().to(issue_token));
+    let resource = |path| web::resource(path).default_service(web::to(ops::method_not_allowed));
+    cfg.service(resource("/admin/app-keys").route(web::post().to(create_app_key)))
+        .service(resource("/admin/app-keys/{consumer_key}").route(web::delete().to(delete_app_key)))
+        .service(resource("/admin/tokens").route(web::post().to(issue_token)));
 }
 
 /// `{name, accounts}` → 201 `{consumerKey, consumerSecret, token, tokenSecret, accounts, name}`.

@@ -21,7 +21,7 @@ use crate::auth::{self, BEARER_ONLY, CONFIGURATION};
 use crate::certificates::{self, CreateOutcome, MAX_BATCH, Upload};
 use crate::error::ApiError;
 use crate::http::mappings::check_account;
-use crate::http::multipart_form;
+use crate::http::{multipart_form, ops};
 use crate::state::AppState;
 
 const COLLECTION: &str = "/mtls/account/{account}/certificates";
@@ -33,18 +33,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource(COLLECTION)
             .route(web::post().to(create))
-            .route(web::get().to(list)),
+            .route(web::get().to(list))
+            .default_service(web::to(ops::method_not_allowed)),
     )
     .service(
         web::resource(BY_FILE)
             .route(web::post().to(create_by_file))
-            .route(web::put().to(update_by_file)),
+            .route(web::put().to(update_by_file))
+            .default_service(web::to(ops::method_not_allowed)),
     )
     .service(
         web::resource(ITEM)
             .route(web::get().to(get))
             .route(web::put().to(update))
-            .route(web::delete().to(delete)),
+            .route(web::delete().to(delete))
+            .default_service(web::to(ops::method_not_allowed)),
     );
 }
 

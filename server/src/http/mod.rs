@@ -20,6 +20,7 @@ pub mod request_id;
 /// Registers every route of SPEC section 5. Each resource module adds its own routes here.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     ops::configure(cfg);
+    cfg.default_service(web::to(ops::unknown_route));
     admin::configure(cfg);
     certificates::configure(cfg);
     p12_test::configure(cfg);

@@ -18,6 +18,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/openapi.json", web::get().to(openapi));
 }
 
+/// Any path no route matches: 404 `not_found` in the SPEC error body (actix's own is empty).
+pub async fn unknown_route() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(
+        "not_found",
+        "no such endpoint; /openapi.json lists them",
+    ))
+}
+
+/// A known path with a method it does not serve: 405 `method_not_allowed` in the SPEC error
+/// body. Resources opt in with `.default_service(web::to(ops::method_not_allowed))`.
+pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not serve that method; /openapi.json lists the methods",
+    ))
+}
+
 /// `GET /healthz`: the process is up.
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))

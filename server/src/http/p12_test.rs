@@ -8,14 +8,15 @@ use zeroize::Zeroizing;
 use crate::auth::{self, BEARER_ONLY};
 use crate::certificates;
 use crate::error::ApiError;
-use crate::http::multipart_form;
+use crate::http::{multipart_form, ops};
 use crate::state::AppState;
 
 /// Routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/mtls/account/{account}/p12-test/multipart",
-        web::post().to(test_p12),
+    cfg.service(
+        web::resource("/mtls/account/{account}/p12-test/multipart")
+            .route(web::post().to(test_p12))
+            .default_service(web::to(ops::method_not_allowed)),
     );
 }
 

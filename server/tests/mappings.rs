@@ -48,6 +48,7 @@ async fn crud_normalisation_and_revisions(backend: Backend) {
     let records = format!("mappings/{}/records", hex::encode("acc-a"));
     if backend == Backend::Vault {
         assert!(world.vault_list(&records).contains(&id.to_string()), "the record is in OpenBao");
+        assert!(world.vault_has(&format!("{records}/{id}")));
     }
 
     // The same triple however it is spelled: case, default port, fragment.
@@ -120,7 +121,7 @@ async fn crud_normalisation_and_revisions(backend: Backend) {
     let (status, _, body) = gw.send("GET", &item, &a.bearer, None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (404, Some("mapping_not_found")));
     if backend == Backend::Vault {
-        assert!(!world.vault_list(&records).contains(&id.to_string()), "the record left OpenBao");
+        assert!(!world.vault_has(&format!("{records}/{id}")), "the record left OpenBao");
     }
     let (status, _, _) = gw.send("GET", &format!("{base}/not-a-number"), &a.bearer, None).await;
     assert_eq!(status, 404);

@@ -128,6 +128,22 @@ impl World {
         serde_json::from_slice(&out.stdout).unwrap_or_default()
     }
 
+    /// Whether OpenBao holds a current value under the store key `key` (`bao kv get`).
+    pub fn vault_has(&self, key: &str) -> bool {
+        let bao = self.openbao.as_ref().expect("a Vault world");
+        let path = format!("{}/{key}", self.prefix);
+        let out = Command::new("bao")
+            .args(["kv", "get", "-mount=secret", "-format=json", &path])
+            .env("VAULT_ADDR", bao.addr())
+            .env("BAO_ADDR", bao.addr())
+            .env("VAULT_TOKEN", bao.token())
+            .env("BAO_TOKEN", bao.token())
+            .output()
+            .expect("bao cli");
+        let value: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        out.status.success() && value["data"]["data"].is_object()
+    }
+
     /// Stops OpenBao (the gateways keep running).
     pub fn stop_openbao(&mut self) {
         if let Some(bao) = self.openbao.as_mut() {

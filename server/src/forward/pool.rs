@@ -6,10 +6,16 @@
 //! version) from a prebuilt root store, kept in a bounded map, and dropped when the certificate
 //! is replaced or deleted; a newer version of the same id also evicts the older one, so a
 //! rotation seen through the runtime cache of another instance takes effect here too. Requests
-//! without a mapped certificate share one client that presents none.
+//! without a mapped certificate share a client that presents none.
+//!
+//! Clients are also per worker thread: hyper drives each pooled connection from a task on the
+//! runtime that opened it, so a connection shared between actix workers costs two cross-thread
+//! wake-ups per request. Measured in `tests/bench/forward`: per-thread clients cut the kernel's
+//! scheduling share and raised throughput (see the commit message for figures).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::ThreadId;
 use std::time::Duration;
 
 use rustls::RootCertStore;
@@ -42,16 +48,19 @@ pub struct ClientSettings {
 /// The clients, keyed by certificate version.
 pub struct ClientPool {
     settings: ClientSettings,
-    anonymous: reqwest::Client,
     clients: Mutex<Clients>,
     capacity: usize,
 }
 
+/// (worker thread, certificate id, version); id 0 with version 0 is "no certificate" (real
+/// certificate ids start at 1).
+type Key = (ThreadId, u64, u32);
+
 #[derive(Default)]
 struct Clients {
-    by_version: HashMap<(u64, u32), reqwest::Client>,
+    by_version: HashMap<Key, reqwest::Client>,
     /// Insertion order, for the bound.
-    order: Vec<(u64, u32)>,
+    order: Vec<Key>,
 }
 
 impl ClientPool {
@@ -60,8 +69,9 @@ impl ClientPool {
     /// # Errors
     /// The HTTP client cannot be built (a bug or an unusable TLS configuration).
     pub fn new(settings: ClientSettings) -> Result<Self, String> {
-        let anonymous = build_client(&settings, None).map_err(|e| format!("forwarding client: {e}"))?;
-        Ok(Self { settings, anonymous, clients: Mutex::default(), capacity: DEFAULT_CAPACITY })
+        // Build one now so a configuration rustls refuses stops the server at start.
+        build_client(&settings, None).map_err(|e| format!("forwarding client: {e}"))?;
+        Ok(Self { settings, clients: Mutex::default(), capacity: DEFAULT_CAPACITY })
     }
 
     /// The client presenting `material`, or none.
@@ -69,23 +79,28 @@ impl ClientPool {
     /// # Errors
     /// [`ForwardError::BadClientMaterial`] when the key or chain cannot be used by rustls.
     pub fn client(&self, material: Option<&ClientMaterial>) -> Result<reqwest::Client, ForwardError> {
-        let Some(material) = material else { return Ok(self.anonymous.clone()) };
-        let key = (material.certificate_id, material.version);
+        let thread = std::thread::current().id();
+        let key = material.map_or((thread, 0, 0), |m| (thread, m.certificate_id, m.version));
         if let Some(client) = self.lock().by_version.get(&key) {
             return Ok(client.clone());
         }
         // Built outside the lock: parsing the key takes a moment, and racing builders only waste
         // one client.
-        let client = build_client(&self.settings, Some(material)).map_err(|reason| {
-            tracing::error!(certificate_id = material.certificate_id, %reason, "unusable client certificate");
-            ForwardError::BadClientMaterial { certificate_id: material.certificate_id }
+        let client = build_client(&self.settings, material).map_err(|reason| {
+            let certificate_id = material.map_or(0, |m| m.certificate_id);
+            tracing::error!(certificate_id, %reason, "unusable client certificate");
+            ForwardError::BadClientMaterial { certificate_id }
         })?;
         let mut clients = self.lock();
         if let Some(existing) = clients.by_version.get(&key) {
             return Ok(existing.clone());
         }
         // A newer version replaces the older ones of the same certificate.
-        clients.remove_certificate(material.certificate_id);
+        if let Some(material) = material {
+            let (id, version) = (material.certificate_id, material.version);
+            clients.by_version.retain(|(_, cert, v), _| *cert != id || *v == version);
+            clients.order.retain(|(_, cert, v)| *cert != id || *v == version);
+        }
         while clients.by_version.len() >= self.capacity && !clients.order.is_empty() {
             let oldest = clients.order.remove(0);
             clients.by_version.remove(&oldest);
@@ -100,9 +115,14 @@ impl ClientPool {
         self.lock().remove_certificate(id);
     }
 
-    /// Number of certificate versions with a client (tests, metrics).
+    /// Number of certificate versions with a client, over all worker threads (tests, metrics).
     pub fn len(&self) -> usize {
-        self.lock().by_version.len()
+        let clients = self.lock();
+        let mut versions: Vec<(u64, u32)> =
+            clients.by_version.keys().filter(|(_, id, _)| *id != 0).map(|(_, id, v)| (*id, *v)).collect();
+        versions.sort_unstable();
+        versions.dedup();
+        versions.len()
     }
 
     /// True when no certificate has a client.
@@ -117,8 +137,8 @@ impl ClientPool {
 
 impl Clients {
     fn remove_certificate(&mut self, id: u64) {
-        self.by_version.retain(|(cert, _), _| *cert != id);
-        self.order.retain(|(cert, _)| *cert != id);
+        self.by_version.retain(|(_, cert, _), _| *cert != id);
+        self.order.retain(|(_, cert, _)| *cert != id);
     }
 }
 

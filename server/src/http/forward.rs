@@ -33,11 +33,16 @@ const FORWARD_METRIC: &str = "mtls_forward_total";
 
 /// Routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/mtls/account/{account}", web::get().to(forward))
-        .route("/mtls/account/{account}", web::post().to(forward))
-        .route("/mtls/account/{account}", web::put().to(forward))
-        .route("/mtls/account/{account}", web::patch().to(forward))
-        .route("/mtls/account/{account}", web::delete().to(forward));
+    // One resource (one pattern match per request) with a route per method; other methods get
+    // 405 from the resource.
+    cfg.service(
+        web::resource("/mtls/account/{account}")
+            .route(web::get().to(forward))
+            .route(web::post().to(forward))
+            .route(web::put().to(forward))
+            .route(web::patch().to(forward))
+            .route(web::delete().to(forward)),
+    );
 }
 
 /// What the `LP-*` headers ask for.

@@ -19,6 +19,9 @@ pub mod request_id;
 
 /// Registers every route of SPEC section 5. Each resource module adds its own routes here.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // The forward route is the hot path: routes are tried in order, each dynamic one a regex
+    // match, so it goes first (its one pattern cannot match any other endpoint's path).
+    forward::configure(cfg);
     ops::configure(cfg);
     cfg.default_service(web::to(ops::unknown_route));
     admin::configure(cfg);
@@ -27,5 +30,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     portal::configure(cfg);
     mappings::configure(cfg);
     checks::configure(cfg);
-    forward::configure(cfg);
 }

@@ -14,6 +14,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# cargo copies the finished .wasm to one fixed name per target dir (`release/mtls_sdk.wasm`), so
+# checkouts sharing a CARGO_TARGET_DIR would read each other's build: give this checkout's wasm
+# build a directory of its own (inside the shared one, keyed by the checkout's path).
+checkout_key=$(pwd | sha256sum | cut -c1-12)
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$(pwd)/target}/wasm-pkg-$checkout_key"
+
 out=pkg
 rm -rf "$out"
 for target in nodejs web; do

@@ -52,7 +52,7 @@ async function waitForHealth(url, child, log) {
   throw new Error(`mtls-server did not answer /healthz within 30 s: ${log()}`);
 }
 
-/** Starts the gateway; resolves to `{ url, adminToken, stop }`. */
+/** Starts the gateway; resolves to `{ url, adminToken, admin, stop }`. */
 export async function startGateway(extraEnv = {}) {
   const binary = buildServer();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtls-gateway-'));
@@ -67,6 +67,9 @@ export async function startGateway(extraEnv = {}) {
       MTLS_STORE: 'embedded',
       MTLS_DATA_DIR: dataDir,
       MTLS_ADMIN_TOKEN: adminToken,
+      // Tests send bursts from one address; the throttle itself is tested in server/tests.
+      MTLS_RATE_LIMIT_PER_SECOND: '1000',
+      MTLS_RATE_LIMIT_BURST: '1000',
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -82,9 +85,20 @@ export async function startGateway(extraEnv = {}) {
     kill();
     throw error;
   }
+  /** Calls the admin API (`POST /admin/tokens`, `/admin/app-keys`) and returns the JSON. */
+  const admin = async (path, body) => {
+    const response = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (response.status !== 201) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return response.json();
+  };
   return {
     url,
     adminToken,
+    admin,
     output: () => output,
     stop: async () => {
       if (child.exitCode === null) {

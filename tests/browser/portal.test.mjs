@@ -16,6 +16,7 @@ let fixtures;
 before(async () => {
   linkPackage(); // fails early with a clear message when pkg/ is not built
   fixtures = makeFixtures();
+  nativeReport(fixtures.cases[0].file, fixtures.cases[0].password); // build the inspector first
   server = await startGateway();
   browser = await launchChromium();
 });

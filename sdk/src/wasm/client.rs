@@ -594,14 +594,10 @@ impl Inner {
             })?;
         let response = JsFuture::from(Promise::from(fetch.call2(&global, &url.into(), &init)?))
             .await
-            .map_err(|_| {
-                mtls_error(
-                    0,
-                    "network_error",
-                    &format!("the gateway at {} did not answer", self.base_url),
-                    None,
-                    None,
-                )
+            .map_err(|error| {
+                let reason = transport_reason(&error);
+                let message = format!("the gateway at {} did not answer: {reason}", self.base_url);
+                mtls_error(0, "network_error", &message, None, None)
             })?;
         let status = Reflect::get(&response, &"status".into())?
             .as_f64()
@@ -702,6 +698,20 @@ impl Reply {
             .and_then(|v| v.as_string())
             .or(self.request_id);
         mtls_error(self.status, &code, &message, request_id.as_deref(), details)
+    }
+}
+
+/// The platform's words for a failed `fetch`: its message and its cause's (Node puts the socket
+/// error, for example `ECONNREFUSED`, in `cause`). Neither contains request data.
+fn transport_reason(error: &JsValue) -> String {
+    let text = |value: &JsValue, name: &str| {
+        Reflect::get(value, &name.into()).ok().and_then(|v| v.as_string())
+    };
+    let message = text(error, "message").unwrap_or_else(|| "fetch failed".into());
+    let cause = Reflect::get(error, &"cause".into()).ok().filter(JsValue::is_object);
+    match cause.and_then(|c| text(&c, "code").or_else(|| text(&c, "message"))) {
+        Some(cause) => format!("{message} ({cause})"),
+        None => message,
     }
 }
 

@@ -20,10 +20,15 @@ fn fuzz_dir() -> PathBuf {
 
 fn corpus_files() -> Vec<PathBuf> {
     let corpus = fuzz_dir().join("corpus/inspect_p12");
-    if !corpus.join("default").exists() {
-        let status = Command::new("bash").arg(fuzz_dir().join("seed-corpus.sh")).status().expect("bash");
-        assert!(status.success(), "seed-corpus.sh failed");
-    }
+    // The tests of this file run in parallel threads: seed once, and let the others wait until
+    // the seeds are complete (on a fresh clone a test could otherwise read a half-written seed).
+    static SEEDED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    SEEDED.get_or_init(|| {
+        if !corpus.join("default").exists() {
+            let status = Command::new("bash").arg(fuzz_dir().join("seed-corpus.sh")).status().expect("bash");
+            assert!(status.success(), "seed-corpus.sh failed");
+        }
+    });
     let mut files = Vec::new();
     for dir in [corpus, fuzz_dir().join("artifacts/inspect_p12")] {
         if let Ok(entries) = std::fs::read_dir(&dir) {

@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 use crate::auth::{self, BEARER_ONLY, CONFIGURATION};
 use crate::certificates::{self, CreateOutcome, MAX_BATCH, Upload};
 use crate::error::ApiError;
-use crate::http::mappings::check_account;
+use crate::http::check_account;
 use crate::http::{multipart_form, ops};
 use crate::state::AppState;
 

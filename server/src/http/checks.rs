@@ -88,7 +88,7 @@ async fn check_service_url_mappings(
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
     auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
-    crate::http::mappings::check_account(&account)?;
+    crate::http::check_account(&account)?;
     let items = parse_items(json_body::read(body).await?, Some(&account))?;
     let found = exist_all(&state, &items).await?;
     Ok(HttpResponse::Ok().json(echo(items, found, "exist")))

@@ -13,6 +13,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::auth::{self, Scheme};
 use crate::error::ApiError;
+use crate::http::check_account;
 use crate::http::json_body;
 use crate::mappings::Mapping;
 use crate::state::AppState;
@@ -120,19 +121,6 @@ async fn delete(
     let mapping = state.mappings.delete(&account, id, if_match(&req)?).await?;
     state.mappings_changed(&account);
     Ok(HttpResponse::Ok().json(mapping))
-}
-
-/// Account ids longer than [`MAX_ACCOUNT_BYTES`](crate::mappings::MAX_ACCOUNT_BYTES) are no
-/// account of ours (and would not fit a store key). Checked after authorization, so a caller
-/// learns nothing it could not already act on.
-pub(crate) fn check_account(account: &str) -> Result<(), ApiError> {
-    if account.is_empty() || account.len() > crate::mappings::MAX_ACCOUNT_BYTES {
-        return Err(ApiError::bad_request(
-            "invalid_account",
-            format!("account ids have 1 to {} bytes", crate::mappings::MAX_ACCOUNT_BYTES),
-        ));
-    }
-    Ok(())
 }
 
 fn with_etag(status: StatusCode, mapping: &Mapping) -> HttpResponse {

@@ -5,6 +5,8 @@
 
 use actix_web::web;
 
+use crate::error::ApiError;
+
 pub mod admin;
 pub mod certificates;
 pub mod checks;
@@ -30,4 +32,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     portal::configure(cfg);
     mappings::configure(cfg);
     checks::configure(cfg);
+}
+
+/// Account ids longer than [`MAX_ACCOUNT_BYTES`](crate::mappings::MAX_ACCOUNT_BYTES) are no
+/// account of ours (and would not fit a store key). Checked after authorization, so a caller
+/// learns nothing it could not already act on.
+pub(crate) fn check_account(account: &str) -> Result<(), ApiError> {
+    if account.is_empty() || account.len() > crate::mappings::MAX_ACCOUNT_BYTES {
+        return Err(ApiError::bad_request(
+            "invalid_account",
+            format!("account ids have 1 to {} bytes", crate::mappings::MAX_ACCOUNT_BYTES),
+        ));
+    }
+    Ok(())
 }

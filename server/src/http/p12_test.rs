@@ -29,7 +29,7 @@ async fn test_p12(
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
     auth::authorize(&req, &state, BEARER_ONLY, Some(&account), None).await?;
-    crate::http::mappings::check_account(&account)?;
+    crate::http::check_account(&account)?;
     let form = multipart_form::read(&req, payload, state.config.max_body_bytes).await?;
     let file = form
         .bytes("file")

@@ -8,12 +8,13 @@
     reason = "tests: failing loudly is right"
 )]
 
+mod stock_oauth1;
 mod support;
 
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -245,27 +246,7 @@ fn oauth1_trusting(
         spec["token"] = key["token"].clone();
         spec["tokenSecret"] = key["tokenSecret"].clone();
     }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oauth1_client.py");
-    let mut child = Command::new("python3")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 (scripts/install-test-deps.sh installs requests-oauthlib)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(spec.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "oauth1 client failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    stock_oauth1::run(&spec)
 }
 
 /// Runs `$scenario` against a fresh gateway on each store.

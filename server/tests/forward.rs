@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 mod mtls_targets;
+mod stock_oauth1;
 
 use std::time::Duration;
 
@@ -485,6 +486,39 @@ async fn oauth1_callers_forward_too() {
     assert_eq!(echo["clientCertSha256"], cert.fingerprint.as_str());
     assert!(echo["headers"].get("authorization").is_none(), "the OAuth header must not reach the target");
     assert!(!echo.to_string().contains(&key.consumer_key));
+}
+
+/// RFC 5849 section 3.4.1.3.1: a form-encoded body's parameters are part of the signature. A
+/// stock client (requests-oauthlib) signs them; the gateway verifies them and forwards the body
+/// unchanged; the same request with its body changed after signing is refused.
+#[tokio::test]
+async fn oauth1_signature_covers_a_form_encoded_body() {
+    let s = setup(|_| {}).await;
+    let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Required);
+    let cert = s.pki.client("client-form", false);
+    let id = s.gateway.upload(&s.token, ACCOUNT, "form", &cert).await;
+    let url = target.url("/form");
+    s.gateway.map(&s.token, ACCOUNT, id, "IDP", &url).await;
+    let key = s.gateway.state.auth.create_app_key("form", &[ACCOUNT.to_owned()]).await.unwrap();
+    let headers = serde_json::json!({"LP-forward-url": url, "LP-service-name": "IDP"});
+    let form = serde_json::json!({"grant_type": "client credentials", "scope": "a&b=c"});
+    let request = serde_json::json!({"method": "POST", "url": format!("{}/mtls/account/{ACCOUNT}", s.gateway.base),
+        "headers": headers, "form": form});
+    let mut tampered = request.clone();
+    tampered["bodyAfterSigning"] = serde_json::json!("grant_type=client+credentials&scope=admin");
+    let answers = tokio::task::spawn_blocking(move || {
+        stock_oauth1::run(&serde_json::json!({"consumerKey": key.consumer_key, "consumerSecret": key.consumer_secret,
+            "token": key.token, "tokenSecret": key.token_secret, "requests": [request, tampered]}))
+    })
+    .await
+    .unwrap();
+
+    assert_eq!(answers[0]["status"], 200, "{}", answers[0]);
+    let echo = &answers[0]["body"];
+    assert_eq!(echo["bodySample"], "grant_type=client+credentials&scope=a%26b%3Dc", "{echo}");
+    assert_eq!(echo["clientCertSha256"], cert.fingerprint.as_str());
+    assert_eq!(answers[1]["status"], 401, "{}", answers[1]);
+    assert!(answers[1]["wwwAuthenticate"].as_str().unwrap().contains("OAuth"), "{}", answers[1]);
 }
 
 /// RFC 5849 HMAC-SHA1 `Authorization` header (no query or form parameters).

@@ -6,6 +6,7 @@
 //! through the certificate API; oAuth1 requests are signed by `harness::OAuth1` (RFC 5849).
 
 mod harness;
+mod stock_oauth1;
 mod support;
 
 use std::time::Duration;

@@ -2,10 +2,12 @@
 the gateway's own signer, so the server is checked against an independent RFC 5849 implementation.
 
 Input (stdin): JSON {"consumerKey", "consumerSecret", "token"?, "tokenSecret"?, "requests": [
-  {"method", "url", "json"?, "form"?, "signatureMethod"?: "HMAC-SHA1"|"HMAC-SHA256",
-   "replay"?: true}], "caFile"?: path of the CA to trust for https}
+  {"method", "url", "json"?, "form"?, "headers"?: {name: value}, "signatureMethod"?:
+   "HMAC-SHA1"|"HMAC-SHA256", "replay"?: true, "bodyAfterSigning"?: str}],
+   "caFile"?: path of the CA to trust for https}
 Output (stdout): JSON list of {"status", "body", "wwwAuthenticate"} in order. With "replay", the
-exact prepared request of the previous item is sent again (same nonce and timestamp).
+exact prepared request of the previous item is sent again (same nonce and timestamp). With
+"bodyAfterSigning", the body is replaced after the signature was made (a tampered request).
 """
 import json
 import sys
@@ -32,12 +34,15 @@ for item in spec["requests"]:
             resource_owner_secret=spec.get("tokenSecret"),
             signature_method=method,
         )
-        request = requests.Request(item["method"], item["url"], auth=auth)
+        request = requests.Request(item["method"], item["url"], auth=auth, headers=item.get("headers", {}))
         if "json" in item:
             request.json = item["json"]
         if "form" in item:
             request.data = item["form"]
         prepared = session.prepare_request(request)
+        if "bodyAfterSigning" in item:
+            prepared.body = item["bodyAfterSigning"]
+            prepared.headers["Content-Length"] = str(len(prepared.body.encode()))
     previous = prepared
     response = session.send(prepared, timeout=60)
     try:

@@ -5,8 +5,10 @@
 //! [`crate::forward::Forwarder::send`] → the target's status, headers and body streamed back,
 //! with `LP-certificate-id` naming the certificate presented (absent when none was).
 //!
-//! oAuth1 callers: the body is streamed, never read ahead, so form parameters of a
-//! `application/x-www-form-urlencoded` body are not part of the signature base string here.
+//! oAuth1 callers: RFC 5849 section 3.4.1.3.1 puts the parameters of an
+//! `application/x-www-form-urlencoded` body into the signature base string, so such a body is read
+//! whole (within `MTLS_MAX_BODY_BYTES`) before the caller is authenticated and then sent from
+//! memory. Every other body is streamed, never read ahead.
 
 use actix_web::body::{BodyStream, SizedStream};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -16,7 +18,7 @@ use futures_util::TryStreamExt;
 
 use crate::auth::{self, Scheme};
 use crate::error::ApiError;
-use crate::forward::{headers, stream_payload, ForwardError, Outgoing};
+use crate::forward::{headers, stream_payload, BodyLimit, ForwardError, Outgoing};
 use crate::state::AppState;
 
 /// Response header naming the certificate presented to the target.
@@ -65,10 +67,19 @@ async fn forward(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let account = account.into_inner();
-    auth::authorize(&req, &state, &[Scheme::Bearer, Scheme::OAuth1], Some(&account), None).await?;
-    let instructions = instructions(&req, &state)?;
     let limit = state.forwarder.max_body_bytes();
     let declared_length = declared_length(&req)?;
+    let (signed_form, payload) = if is_oauth1(&req) && is_form_encoded(&req) {
+        if declared_length.is_some_and(|length| length > limit as u64) {
+            return Err(too_large(limit));
+        }
+        (Some(read_whole(payload, limit).await?), None)
+    } else {
+        (None, Some(payload))
+    };
+    auth::authorize(&req, &state, &[Scheme::Bearer, Scheme::OAuth1], Some(&account), signed_form.as_deref())
+        .await?;
+    let instructions = instructions(&req, &state)?;
     if declared_length.is_some_and(|length| length > limit as u64) {
         return Err(too_large(limit));
     }
@@ -91,7 +102,11 @@ async fn forward(
             instructions.authorization.as_ref(),
             instructions.content_type.as_ref(),
         ),
-        body: has_body.then(|| stream_payload(payload, limit)),
+        body: match (signed_form, payload) {
+            (Some(form), _) => (!form.is_empty()).then(|| (reqwest::Body::from(form), BodyLimit::default())),
+            (None, Some(payload)) => has_body.then(|| stream_payload(payload, limit)),
+            (None, None) => None,
+        },
     };
     let response = match state.forwarder.send(material.as_deref(), outgoing).await {
         Ok(response) => response,
@@ -190,6 +205,39 @@ fn instructions(req: &HttpRequest, state: &AppState) -> Result<Instructions, Api
         method,
         stop_if_not_found: text(STOP_IF_NOT_FOUND)?.is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
     })
+}
+
+fn is_oauth1(req: &HttpRequest) -> bool {
+    req.headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim_start().split_once(' '))
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("oauth"))
+}
+
+/// True for a single-part `application/x-www-form-urlencoded` body (parameters may follow `;`).
+fn is_form_encoded(req: &HttpRequest) -> bool {
+    req.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+}
+
+/// Reads the caller's body into memory, refusing it with 413 once it passes `limit`.
+async fn read_whole(mut payload: web::Payload, limit: usize) -> Result<bytes::Bytes, ApiError> {
+    use futures_util::StreamExt as _;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::bad_request("invalid_body", "the request body could not be read")
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 /// The caller's `Content-Length`, when sent.

@@ -211,18 +211,7 @@ impl Api {
             .collect();
         let spec = json!({"consumerKey": key.consumer_key, "consumerSecret": key.consumer_secret,
             "token": key.token, "tokenSecret": key.token_secret, "requests": requests});
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oauth1_client.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("python3 (scripts/install-test-deps.sh installs requests-oauthlib)");
-        std::io::Write::write_all(&mut child.stdin.take().unwrap(), spec.to_string().as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "oauth1 client failed: {}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap()
+        crate::stock_oauth1::run(&spec)
     }
 
     /// Generates a usable P12 with `openssl` and uploads it; returns the certificate id.

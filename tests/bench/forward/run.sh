@@ -9,6 +9,7 @@
 #
 #   tests/bench/forward/run.sh            # prints a table and the ratios
 #   DURATION=20 CONNECTIONS=64 tests/bench/forward/run.sh
+#   GATEWAY_WRAPPER="perf record -g -o /tmp/gw.perf --" tests/bench/forward/run.sh   # profile
 #
 # Everything it starts lives in a temp dir and is stopped on exit.
 set -euo pipefail
@@ -61,31 +62,44 @@ ossl pkcs12 -export -inkey client.key -in client.pem -passout pass:bench-pass -o
 
 TARGET_PORT=$(free_port); PROXY_PORT=$(free_port); PLAIN_PORT=$(free_port); GATEWAY_PORT=$(free_port)
 
-# --- nginx: the mTLS target, nginx as forwarding proxy, and plain HTTP, one process ---
-mkdir -p nginx
-cat > nginx/nginx.conf <<CONF
+# --- nginx: the mTLS target in one process (one worker, the same for every run); nginx as the
+# forwarding proxy and the plain-HTTP ceiling in another, with as many workers as the gateway has
+# (one per core). Separate processes, so that the proxy's hop to the target crosses processes as
+# the gateway's does, rather than staying inside one nginx worker. ---
+PROXY_WORKERS=${PROXY_WORKERS:-$(nproc)}
+nginx_conf() {  # name, worker count, server blocks
+  mkdir -p "nginx-$1"
+  cat > "nginx-$1/nginx.conf" <<CONF
 daemon off;
-worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
+worker_processes $2;
+pid $WORK/nginx-$1/nginx.pid;
+error_log $WORK/nginx-$1/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
-  client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fcgi; uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
+  client_body_temp_path $WORK/nginx-$1/body; proxy_temp_path $WORK/nginx-$1/proxy;
+  fastcgi_temp_path $WORK/nginx-$1/fcgi; uwsgi_temp_path $WORK/nginx-$1/uwsgi; scgi_temp_path $WORK/nginx-$1/scgi;
   keepalive_requests 1000000;
-  upstream mtls_target { server 127.0.0.1:$TARGET_PORT; keepalive 64; }
+$3
+}
+CONF
+  "$NGINX" -e "$WORK/nginx-$1/error.log" -p "$WORK/nginx-$1" -c "$WORK/nginx-$1/nginx.conf" &
+  PIDS+=($!)
+}
+nginx_conf target 1 "
   server {  # the mTLS target
     listen 127.0.0.1:$TARGET_PORT ssl;
     ssl_certificate $WORK/server.pem; ssl_certificate_key $WORK/server.key;
     ssl_client_certificate $WORK/ca.pem; ssl_verify_client on;
     location / { default_type application/json; return 200 '$BODY'; }
-  }
+  }"
+nginx_conf proxy "$PROXY_WORKERS" "
+  upstream mtls_target { server 127.0.0.1:$TARGET_PORT; keepalive 64; }
   server {  # nginx as the forwarding proxy, presenting the client certificate
     listen 127.0.0.1:$PROXY_PORT;
     location / {
       proxy_pass https://mtls_target;
-      proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_http_version 1.1; proxy_set_header Connection \"\";
       proxy_ssl_certificate $WORK/client.pem; proxy_ssl_certificate_key $WORK/client.key;
       proxy_ssl_trusted_certificate $WORK/ca.pem; proxy_ssl_verify on; proxy_ssl_name localhost;
       proxy_ssl_session_reuse on;
@@ -94,19 +108,17 @@ http {
   server {  # the ceiling: plain loopback HTTP
     listen 127.0.0.1:$PLAIN_PORT;
     location / { default_type application/json; return 200 '$BODY'; }
-  }
-}
-CONF
-"$NGINX" -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
-PIDS+=($!)
+  }"
+PROXY_NGINX_PID=${PIDS[-1]}
 
 # --- the gateway ---
 ADMIN=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 MTLS_LISTEN=127.0.0.1:$GATEWAY_PORT MTLS_ADMIN_TOKEN=$ADMIN MTLS_STORE=embedded MTLS_DATA_DIR=$WORK/data \
 MTLS_ALLOWED_TARGET_CIDRS=127.0.0.0/8 MTLS_EXTRA_TARGET_CA_FILE=$WORK/ca.pem \
 MTLS_RATE_LIMIT_PER_SECOND=100000000 MTLS_RATE_LIMIT_BURST=100000000 RUST_LOG=warn \
-  "$GATEWAY_BIN" > "$WORK/gateway.log" 2>&1 &
-PIDS+=($!)
+  ${GATEWAY_WRAPPER:-} "$GATEWAY_BIN" > "$WORK/gateway.log" 2>&1 &
+GATEWAY_PID=$!
+PIDS+=($GATEWAY_PID)
 wait_port "$TARGET_PORT"; wait_port "$PROXY_PORT"; wait_port "$PLAIN_PORT"; wait_port "$GATEWAY_PORT"
 
 GW=http://127.0.0.1:$GATEWAY_PORT
@@ -122,7 +134,7 @@ curl -sf -o /dev/null -X POST "$GW/api/account/bench/configuration/ac-common/mtl
   -d "[{\"certificationId\":$CERT_ID,\"serviceId\":\"1\",\"url\":\"$TARGET_URL\",\"name\":\"bench\",\"enable\":true}]"
 
 # Sanity: all three answer the target's body, and the gateway and nginx presented the certificate.
-check() { local got; got=$(curl -s "$@"); [ "$got" = "$BODY" ] || { echo "unexpected answer from $*: $got" >&2; tail -5 "$WORK/gateway.log" "$WORK/nginx/error.log" >&2; exit 1; }; }
+check() { local got; got=$(curl -s "$@"); [ "$got" = "$BODY" ] || { echo "unexpected answer from $*: $got" >&2; tail -5 "$WORK/gateway.log" "$WORK"/nginx-*/error.log >&2; exit 1; }; }
 GW_HEADERS=(-H "Authorization: Bearer $TOKEN" -H "LP-forward-url: $TARGET_URL" -H "LP-service-name: IDP")
 check "${GW_HEADERS[@]}" "$GW/mtls/account/bench"
 check "http://127.0.0.1:$PROXY_PORT/api"
@@ -131,10 +143,27 @@ curl -sfi "${GW_HEADERS[@]}" "$GW/mtls/account/bench" | grep -qi "^lp-certificat
   || { echo "gateway did not present the certificate" >&2; exit 1; }
 
 # --- load ---
-run() {  # name, wrk args...
-  local name=$1; shift
+# CPU time (user + system, clock ticks) of processes and their children (nginx workers).
+cpu_ticks() {
+  local total=0 pid
+  for pid in "$@" $(for p in "$@"; do pgrep -P "$p"; done); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+# Context switches (voluntary + involuntary) of every thread of the processes and their children.
+switches() {
+  local pid
+  for pid in "$@" $(for p in "$@"; do pgrep -P "$p"; done); do
+    cat /proc/"$pid"/task/*/status 2>/dev/null
+  done | awk '/ctxt_switches/ {n += $2} END {print n + 0}'
+}
+run() {  # name, pid of the proxy under load (its CPU per request is reported), wrk args...
+  local name=$1 pid=$2; shift 2
+  local before switched; before=$(cpu_ticks "$pid"); switched=$(switches "$pid")
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" > "$WORK/$name.wrk" 2>&1
-  python3 - "$WORK/$name.wrk" "$name" <<'PY'
+  python3 - "$WORK/$name.wrk" "$name" "$(( $(cpu_ticks "$pid") - before ))" "$(getconf CLK_TCK)" \
+    "$(( $(switches "$pid") - switched ))" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 def ms(v):
@@ -145,32 +174,36 @@ p50 = ms(re.search(r"\s50%\s+(\S+)", text).group(1))
 p99 = ms(re.search(r"\s99%\s+(\S+)", text).group(1))
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 sock = re.search(r"Socket errors: (.*)", text)
-print(f"{sys.argv[2]} {rps:.0f} {p50:.3f} {p99:.3f} {errors.group(1) if errors else 0} {'yes' if sock else 'no'}")
+count = int(re.search(r"(\d+) requests in", text).group(1))
+cpu_us = int(sys.argv[3]) / int(sys.argv[4]) * 1e6 / max(count, 1)
+switches = int(sys.argv[5]) / max(count, 1)
+print(f"{sys.argv[2]} {rps:.0f} {p50:.3f} {p99:.3f} {errors.group(1) if errors else 0} {'yes' if sock else 'no'} {cpu_us:.1f} {switches:.2f}")
 PY
 }
 echo "warming up..." >&2
 wrk -t1 -c4 -d2s "${GW_HEADERS[@]}" "$GW/mtls/account/bench" >/dev/null
 wrk -t1 -c4 -d2s "http://127.0.0.1:$PROXY_PORT/api" >/dev/null
 RESULTS=$(
-  run gateway "${GW_HEADERS[@]}" "$GW/mtls/account/bench"
-  run nginx-proxy "http://127.0.0.1:$PROXY_PORT/api"
-  run plain-http "http://127.0.0.1:$PLAIN_PORT/api"
+  run gateway "$GATEWAY_PID" "${GW_HEADERS[@]}" "$GW/mtls/account/bench"
+  run nginx-proxy "$PROXY_NGINX_PID" "http://127.0.0.1:$PROXY_PORT/api"
+  run plain-http "$PROXY_NGINX_PID" "http://127.0.0.1:$PLAIN_PORT/api"
 )
-RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/${PIDS[1]}/status" 2>/dev/null || echo "?")
+RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$GATEWAY_PID/status" 2>/dev/null || echo "?")
 
 python3 - "$DURATION" "$CONNECTIONS" "$THREADS" "$RSS_KB" <<PY
 import sys
 rows = [l.split() for l in """$RESULTS""".strip().splitlines()]
-r = {name: (float(rps), float(p50), float(p99), int(bad), sock) for name, rps, p50, p99, bad, sock in rows}
+r = {name: (float(rps), float(p50), float(p99), int(bad), sock, float(cpu), float(cs)) for name, rps, p50, p99, bad, sock, cpu, cs in rows}
 d, c, t, rss = sys.argv[1:5]
 print(f"forward benchmark: {d}s per run, {c} connections, {t} wrk threads, 127.0.0.1, {__import__('os').cpu_count()} cores shared by all")
-print(f"{'':28} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'sock err':>8}")
+print(f"target: nginx, 1 worker; gateway: {__import__('os').cpu_count()} workers; nginx proxy: $PROXY_WORKERS workers")
+print(f"{'':28} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'sock err':>8} {'CPU us/req':>10} {'switch/req':>10}")
 label = {"gateway": "gateway -> mTLS nginx", "nginx-proxy": "nginx proxy -> mTLS nginx", "plain-http": "plain loopback HTTP"}
 for name in ("gateway", "nginx-proxy", "plain-http"):
-    rps, p50, p99, bad, sock = r[name]
-    print(f"{label[name]:28} {rps:10.0f} {p50:8.3f} {p99:8.3f} {bad:8d} {sock:>8}")
+    rps, p50, p99, bad, sock, cpu, cs = r[name]
+    print(f"{label[name]:28} {rps:10.0f} {p50:8.3f} {p99:8.3f} {bad:8d} {sock:>8} {cpu:10.1f} {cs:10.2f}")
 g, n, p = r["gateway"], r["nginx-proxy"], r["plain-http"]
-print(f"gateway/nginx-proxy: throughput {g[0]/n[0]:.2f}x, p50 {g[1]/n[1]:.2f}x, p99 {g[2]/n[2]:.2f}x")
+print(f"gateway/nginx-proxy: throughput {g[0]/n[0]:.2f}x, p50 {g[1]/n[1]:.2f}x, p99 {g[2]/n[2]:.2f}x, CPU per request {g[5]/n[5]:.2f}x")
 print(f"gateway/plain-http:  throughput {g[0]/p[0]:.2f}x; nginx-proxy/plain-http: {n[0]/p[0]:.2f}x")
 print(f"gateway RSS after the run: {rss} kB")
 PY

@@ -8,6 +8,11 @@ use actix_web::{middleware, web, App, HttpServer};
 use mtls_server::config::Config;
 use mtls_server::{http, state::AppState, store, throttle, tls};
 
+// mimalloc's per-thread free lists suit actix's thread-per-core workers: measured in
+// tests/bench/forward/run.sh (see the commit message).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EX_USAGE: i32 = 64;
 const EX_UNAVAILABLE: i32 = 69;
 

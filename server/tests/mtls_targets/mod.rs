@@ -345,8 +345,9 @@ impl NginxTarget {
              return 200 '{\"subject\":\"$ssl_client_s_dn\",\"fingerprint\":\"$ssl_client_fingerprint\",\"verify\":\"$ssl_client_verify\",\"method\":\"$request_method\",\"authorization\":\"$http_authorization\"}';",
         );
         let conf = format!(
+            // One process (no master): Drop's SIGKILL then leaves no orphaned worker behind.
             r#"daemon off;
-worker_processes 1;
+master_process off;
 pid {d}/nginx.pid;
 error_log {d}/error.log warn;
 events {{ worker_connections 1024; }}

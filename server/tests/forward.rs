@@ -29,6 +29,26 @@ async fn setup(tweak: impl FnOnce(&mut mtls_server::config::Config)) -> Setup {
     Setup { pki, gateway, token }
 }
 
+/// A rustls echo target requiring a client certificate, and a fresh certificate `name` uploaded
+/// and mapped to `service` and the target's `path`.
+struct MappedEcho {
+    target: EchoTarget,
+    cert: mtls_targets::ClientCert,
+    id: u64,
+    url: String,
+}
+
+impl Setup {
+    async fn mapped_echo(&self, name: &str, service: &str, path: &str) -> MappedEcho {
+        let target = EchoTarget::start(&self.pki.server_cert, &self.pki.server_key, &self.pki.ca_pem, ClientAuth::Required);
+        let cert = self.pki.client(&format!("client-{name}"), false);
+        let id = self.gateway.upload(&self.token, ACCOUNT, name, &cert).await;
+        let url = target.url(path);
+        self.gateway.map(&self.token, ACCOUNT, id, service, &url).await;
+        MappedEcho { target, cert, id, url }
+    }
+}
+
 async fn json(resp: reqwest::Response) -> Value {
     let text = resp.text().await.unwrap();
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
@@ -49,11 +69,7 @@ async fn assert_error(resp: reqwest::Response, status: u16, code: &str) -> Value
 #[tokio::test]
 async fn mapped_certificate_is_presented_and_header_rules_hold() {
     let s = setup(|_| {}).await;
-    let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Required);
-    let cert = s.pki.client("client-one", false);
-    let id = s.gateway.upload(&s.token, ACCOUNT, "one", &cert).await;
-    let url = target.url("/echo?x=1&y=two");
-    s.gateway.map(&s.token, ACCOUNT, id, "IDP", &url).await;
+    let MappedEcho { target, cert, id, url } = s.mapped_echo("one", "IDP", "/echo?x=1&y=two").await;
 
     let resp = s
         .gateway
@@ -463,11 +479,7 @@ async fn hundred_mib_body_in_this_process() {
 #[tokio::test]
 async fn oauth1_callers_forward_too() {
     let s = setup(|_| {}).await;
-    let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Required);
-    let cert = s.pki.client("client-oauth", false);
-    let id = s.gateway.upload(&s.token, ACCOUNT, "oauth", &cert).await;
-    let url = target.url("/oauth");
-    s.gateway.map(&s.token, ACCOUNT, id, "FAAS", &url).await;
+    let MappedEcho { target: _target, cert, url, .. } = s.mapped_echo("oauth", "FAAS", "/oauth").await;
     let key = s.gateway.state.auth.create_app_key("fwd", &[ACCOUNT.to_owned()]).await.unwrap();
     let path = format!("/mtls/account/{ACCOUNT}");
     let host = s.gateway.base.trim_start_matches("http://").to_owned();
@@ -494,11 +506,7 @@ async fn oauth1_callers_forward_too() {
 #[tokio::test]
 async fn oauth1_signature_covers_a_form_encoded_body() {
     let s = setup(|_| {}).await;
-    let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Required);
-    let cert = s.pki.client("client-form", false);
-    let id = s.gateway.upload(&s.token, ACCOUNT, "form", &cert).await;
-    let url = target.url("/form");
-    s.gateway.map(&s.token, ACCOUNT, id, "IDP", &url).await;
+    let MappedEcho { target: _target, cert, url, .. } = s.mapped_echo("form", "IDP", "/form").await;
     let key = s.gateway.state.auth.create_app_key("form", &[ACCOUNT.to_owned()]).await.unwrap();
     let headers = serde_json::json!({"LP-forward-url": url, "LP-service-name": "IDP"});
     let form = serde_json::json!({"grant_type": "client credentials", "scope": "a&b=c"});

@@ -8,6 +8,10 @@
 //!   every entry of the account (a certificate change can turn a negative answer positive, so
 //!   entries are dropped per account, not per certificate). A lookup that started before an
 //!   invalidation does not store its (possibly old) result: each fill checks an epoch.
+//! - **One load per key at a time**: requests that miss the same key while its load is under
+//!   way wait for that load instead of starting their own, so a burst of requests on a cold
+//!   or expired key costs the store one lookup, not one per request. An invalidation also
+//!   forgets the account's loads under way, so a later request starts a fresh one.
 //! - **O(1) store reads per miss**: with a service, the route key and the record (2 reads; 1
 //!   when there is no route), then the certificate's metadata and its key material (3 reads with
 //!   the certificate service of issue 3); without a service, one route key per configured service
@@ -25,6 +29,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
+use futures_util::future::{BoxFuture, FutureExt as _, Shared};
 
 use crate::certificates::{CertificateStatus, ClientMaterial};
 use crate::error::ApiError;
@@ -56,9 +61,7 @@ pub struct RuntimeMatch {
 
 /// Cached lookups for forwarding and checks.
 pub struct RuntimeCache {
-    store: Arc<dyn Store>,
-    certificates: Arc<dyn CertificateSource>,
-    service_codes: Vec<u32>,
+    loader: Loader,
     ttl: Duration,
     capacity: usize,
     metrics: Arc<Metrics>,
@@ -79,6 +82,17 @@ struct Entry {
     seq: u64,
 }
 
+/// What a miss reads from: cloned into each load, so a load is `'static` and can be shared.
+#[derive(Clone)]
+struct Loader {
+    store: Arc<dyn Store>,
+    certificates: Arc<dyn CertificateSource>,
+    service_codes: Arc<[u32]>,
+}
+
+/// A load under way, awaited by every request that missed its key meanwhile.
+type SharedLoad = Shared<BoxFuture<'static, Result<Option<RuntimeMatch>, LoadError>>>;
+
 #[derive(Default)]
 struct CacheState {
     entries: HashMap<CacheKey, Entry>,
@@ -88,9 +102,13 @@ struct CacheState {
     /// Bumped by every invalidation; a fill that started in an older epoch is not stored.
     epoch: u64,
     store_down_until: Option<Instant>,
+    /// Loads under way; an invalidation drops those of its account, so no later request
+    /// joins a load that may have read the old data.
+    loading: HashMap<CacheKey, SharedLoad>,
 }
 
 /// Why a lookup could not be answered from the store.
+#[derive(Clone)]
 enum LoadError {
     Unavailable,
     Failed(ApiError),
@@ -108,9 +126,7 @@ impl RuntimeCache {
         metrics: Arc<Metrics>,
     ) -> Self {
         Self {
-            store,
-            certificates,
-            service_codes: crate::services::codes(services),
+            loader: Loader { store, certificates, service_codes: crate::services::codes(services).into() },
             ttl,
             capacity: DEFAULT_CAPACITY,
             metrics,
@@ -141,8 +157,8 @@ impl RuntimeCache {
         }
         let key = CacheKey { account: account.to_owned(), service, url: normalized_url.to_owned() };
         let now = Instant::now();
-        let (stale, epoch) = {
-            let state = self.lock();
+        let (stale, epoch, load) = {
+            let mut state = self.lock();
             let stale = match state.entries.get(&key) {
                 Some(entry) if now.duration_since(entry.fetched) < self.ttl => {
                     self.metrics.inc(CACHE_METRIC, "result=\"hit\"");
@@ -156,20 +172,39 @@ impl RuntimeCache {
                     self.metrics.inc(CACHE_METRIC, "result=\"stale\"");
                     return Ok(value.clone());
                 }
-            (stale, state.epoch)
+            let epoch = state.epoch;
+            let load = match state.loading.get(&key) {
+                Some(load) => load.clone(),
+                None => {
+                    let loader = self.loader.clone();
+                    let (account, url) = (account.to_owned(), normalized_url.to_owned());
+                    let load = async move { loader.load(&account, service, &url).await }.boxed().shared();
+                    state.loading.insert(key.clone(), load.clone());
+                    load
+                }
+            };
+            (stale, epoch, load)
         };
         self.metrics.inc(CACHE_METRIC, "result=\"miss\"");
-        match self.load(account, service, normalized_url).await {
+        let result = load.clone().await;
+        let mut state = self.lock();
+        // The first waiter back (whoever started the load may have gone: its caller hung up)
+        // retires the load and stores its answer, once.
+        let first = state.loading.get(&key).is_some_and(|current| current.ptr_eq(&load));
+        if first {
+            state.loading.remove(&key);
+        }
+        match result {
             Ok(value) => {
-                let mut state = self.lock();
                 state.store_down_until = None;
-                if state.epoch == epoch {
+                if first && state.epoch == epoch {
                     self.insert(&mut state, key, value.clone());
                 }
                 Ok(value)
             }
             Err(LoadError::Unavailable) => {
-                self.lock().store_down_until = Some(Instant::now() + STORE_RETRY_AFTER);
+                state.store_down_until = Some(Instant::now() + STORE_RETRY_AFTER);
+                drop(state);
                 match stale {
                     Some(value) => {
                         self.metrics.inc(CACHE_METRIC, "result=\"stale\"");
@@ -208,6 +243,8 @@ impl RuntimeCache {
     fn invalidate_account(&self, account: &str) {
         let mut state = self.lock();
         state.entries.retain(|key, _| key.account != account);
+        // Loads under way keep running for those awaiting them; later requests start anew.
+        state.loading.retain(|key, _| key.account != account);
         state.epoch += 1;
     }
 
@@ -233,7 +270,9 @@ impl RuntimeCache {
             order.retain(|(k, s)| entries.get(k).is_some_and(|e| e.seq == *s));
         }
     }
+}
 
+impl Loader {
     async fn load(
         &self,
         account: &str,

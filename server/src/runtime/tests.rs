@@ -213,3 +213,49 @@ async fn a_lookup_racing_an_invalidation_does_not_store_old_data() {
     f.find(Some(1), "https://a.com/").await;
     assert_eq!(f.cache.len(), 1);
 }
+
+#[tokio::test]
+async fn concurrent_misses_of_one_key_share_one_load() {
+    let f = fixture(Duration::from_secs(300));
+    let id = f.map("a", 1, "https://a.com/", 11, true).await;
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    *f.world.store.gate.lock().unwrap() = Some(gate.clone());
+    let before = f.metrics.get(STORE_READS_METRIC, "");
+    let lookups = futures_util::future::join_all((0..20).map(|_| f.cache.find("acc", Some(1), "https://a.com/")));
+    let open = async {
+        tokio::task::yield_now().await;
+        gate.add_permits(100);
+    };
+    let (found, ()) = tokio::join!(lookups, open);
+    for answer in found {
+        assert_eq!(answer.unwrap().map(|m| m.mapping_id), Some(id));
+    }
+    assert_eq!(f.metrics.get(STORE_READS_METRIC, "") - before, 2, "one load (route key, record) for 20 misses");
+    assert_eq!(f.cache.len(), 1);
+    *f.world.store.gate.lock().unwrap() = None;
+    assert_eq!(f.find(Some(1), "https://a.com/").await, Some(id));
+    assert_eq!(f.metrics.get(STORE_READS_METRIC, "") - before, 2, "then a hit");
+}
+
+#[tokio::test]
+async fn a_miss_after_an_invalidation_does_not_join_an_older_load() {
+    let f = fixture(Duration::from_secs(300));
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    *f.world.store.gate.lock().unwrap() = Some(gate.clone());
+    let before = f.metrics.get(STORE_READS_METRIC, "");
+    let older = f.cache.find("acc", Some(1), "https://none.com/");
+    let newer = async {
+        tokio::task::yield_now().await; // the older lookup is now waiting at the gate
+        f.cache.invalidate_mappings("acc");
+        let newer = f.cache.find("acc", Some(1), "https://none.com/");
+        let open = async {
+            tokio::task::yield_now().await;
+            gate.add_permits(100);
+        };
+        tokio::join!(newer, open).0
+    };
+    let (older, newer) = tokio::join!(older, newer);
+    assert!(older.unwrap().is_none() && newer.unwrap().is_none());
+    assert_eq!(f.metrics.get(STORE_READS_METRIC, "") - before, 2, "two loads of one read each");
+    assert_eq!(f.cache.len(), 1, "only the newer load's answer is kept");
+}

@@ -601,3 +601,58 @@ fn sha1_of_pem(path: &std::path::Path) -> String {
     let der = rustls_pki_types::CertificateDer::from_pem_file(path).unwrap();
     hex::encode(sha1::Sha1::digest(der.as_ref()))
 }
+
+/// Pooled connections against a target that closes them: nginx ends a connection after three
+/// requests (`keepalive_requests`) and after one idle second (`keepalive_timeout`). Every request
+/// must still succeed, reusing live pooled connections (nginx's `$connection` serial number tells
+/// which connection served a request). Also responses without a body: 204, and
+/// HEAD through `LP-method-override`.
+#[tokio::test]
+async fn pooled_connections_the_target_closed_are_not_used_and_bodiless_answers_end() {
+    let s = setup(|_| {}).await;
+    let nginx = NginxTarget::start(
+        &s.pki.server_cert,
+        &s.pki.server_key,
+        &s.pki.ca_pem,
+        Some("keepalive_timeout 1s; keepalive_requests 3; default_type text/plain; \
+              location /empty { return 204; } return 200 'connection $connection';"),
+    );
+    let cert = s.pki.client("client-keepalive", false);
+    let id = s.gateway.upload(&s.token, ACCOUNT, "keepalive", &cert).await;
+    let url = nginx.url("/conn");
+    s.gateway.map(&s.token, ACCOUNT, id, "IDP", &url).await;
+    let empty = nginx.url("/empty");
+    s.gateway.map(&s.token, ACCOUNT, id, "FAAS", &empty).await;
+    let send = || async {
+        let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &url).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.text().await.unwrap()
+    };
+    // Each gateway worker thread pools its own connections; eight requests over at most two
+    // workers reuse some, and nginx's close after every third request must not fail any.
+    let mut served = Vec::new();
+    for _ in 0..8 {
+        served.push(send().await);
+    }
+    let mut distinct = served.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert!(distinct.len() < served.len(), "pooled connections are reused: {served:?}");
+    tokio::time::sleep(Duration::from_millis(1500)).await; // nginx closes the idle connections
+    let after_idle = send().await;
+    assert!(!served.contains(&after_idle), "a connection the target closed is not used: {after_idle}");
+
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &empty).send().await.unwrap();
+    assert_eq!(resp.status(), 204);
+    assert!(resp.bytes().await.unwrap().is_empty());
+    let resp = s
+        .gateway
+        .forward(Method::GET, ACCOUNT, &s.token, &url)
+        .header("LP-method-override", "HEAD")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.bytes().await.unwrap().is_empty(), "a HEAD answer has no body");
+    assert!(send().await.starts_with("connection "), "the connection is usable after a HEAD");
+}

@@ -55,4 +55,4 @@ pub use p12_builder::{build_p12, P12BuildError, P12BuildRequest, P12Profile, P12
 pub use policy::{inspect_p12, open_p12, InspectOptions, P12Contents, DEFAULT_MAX_ITERATIONS};
 pub use signing_key::PrivateKeyError;
 pub use report::{CertificateInfo, ContainerInfo, EncryptionInfo, Finding, KeyInfo, P12Report};
-pub use url_norm::{normalize_url, UrlError};
+pub use url_norm::{normalize_url, parse_url, NormalizedUrl, UrlError};

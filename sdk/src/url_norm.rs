@@ -37,6 +37,77 @@ pub enum UrlError {
 /// # Errors
 /// [`UrlError`] naming what is wrong with the URL.
 pub fn normalize_url(input: &str, allow_http: bool) -> Result<String, UrlError> {
+    parse_url(input, allow_http).map(NormalizedUrl::into_string)
+}
+
+/// A URL normalised by the rule of [`normalize_url`], with its parts at hand: one parse serves
+/// both the mapping lookup (the normalised text) and the request to the target (host, port,
+/// request-target).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NormalizedUrl {
+    text: String,
+    /// End of the scheme (before `://`).
+    scheme_end: usize,
+    /// End of the host (IPv6 hosts keep their brackets).
+    host_end: usize,
+    /// Start of the path (the text always has one: `/` at least).
+    path_start: usize,
+    port: u16,
+}
+
+impl NormalizedUrl {
+    /// The normalised URL (the mapping key).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The normalised URL, owned.
+    pub fn into_string(self) -> String {
+        self.text
+    }
+
+    /// `https` or `http`.
+    pub fn scheme(&self) -> &str {
+        &self.text[..self.scheme_end]
+    }
+
+    /// The lower-cased host; an IPv6 literal keeps its brackets.
+    pub fn host(&self) -> &str {
+        &self.text[self.scheme_end + 3..self.host_end]
+    }
+
+    /// The port connected to (the scheme's default when none was given).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Host and, when not the default, `:port`: the value of a `Host` header.
+    pub fn authority(&self) -> &str {
+        &self.text[self.scheme_end + 3..self.path_start]
+    }
+
+    /// `scheme://host[:port]`: the normalised URL up to its path (one target server).
+    pub fn base(&self) -> &str {
+        &self.text[..self.path_start]
+    }
+
+    /// Path and query (starts with `/`): the request-target of an HTTP/1.1 request.
+    pub fn path_and_query(&self) -> &str {
+        &self.text[self.path_start..]
+    }
+
+    /// `scheme://host:port` with the port always written: what messages may name (the path and
+    /// query may carry secrets).
+    pub fn origin(&self) -> String {
+        format!("{}://{}:{}", self.scheme(), self.host(), self.port)
+    }
+}
+
+/// Parses and normalises `input` (the rule of [`normalize_url`]).
+///
+/// # Errors
+/// [`UrlError`] naming what is wrong with the URL.
+pub fn parse_url(input: &str, allow_http: bool) -> Result<NormalizedUrl, UrlError> {
     if input.bytes().any(|b| b <= b' ' || b == 0x7f) {
         return Err(UrlError::InvalidCharacter);
     }
@@ -44,11 +115,12 @@ pub fn normalize_url(input: &str, allow_http: bool) -> Result<String, UrlError> 
     if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) {
         return Err(UrlError::NotAbsolute);
     }
-    let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "https" => 443,
-        "http" if allow_http => 80,
-        _ => return Err(UrlError::UnsupportedScheme { scheme }),
+    let default_port = if scheme.eq_ignore_ascii_case("https") {
+        443
+    } else if allow_http && scheme.eq_ignore_ascii_case("http") {
+        80
+    } else {
+        return Err(UrlError::UnsupportedScheme { scheme: scheme.to_ascii_lowercase() });
     };
     // Fragment never reaches the server, so it is not part of the key.
     let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
@@ -58,22 +130,27 @@ pub fn normalize_url(input: &str, allow_http: bool) -> Result<String, UrlError> 
         return Err(UrlError::Userinfo);
     }
     let (host, port) = split_host_port(authority)?;
-    let host = host.to_ascii_lowercase();
-    let mut out = String::with_capacity(input.len());
-    out.push_str(&scheme);
-    out.push_str("://");
-    out.push_str(&host);
-    if let Some(port) = port {
-        if port != default_port {
-            out.push(':');
-            out.push_str(&port.to_string());
-        }
+    let mut text = String::with_capacity(input.len() + 1);
+    text.push_str(scheme);
+    text.make_ascii_lowercase();
+    let scheme_end = text.len();
+    text.push_str("://");
+    let host_start = text.len();
+    text.push_str(host);
+    text[host_start..].make_ascii_lowercase();
+    let host_end = text.len();
+    if let Some(port) = port
+        && port != default_port
+    {
+        use std::fmt::Write as _;
+        let _ = write!(text, ":{port}");
     }
+    let path_start = text.len();
     if !path_and_query.starts_with('/') {
-        out.push('/');
+        text.push('/');
     }
-    out.push_str(path_and_query);
-    Ok(out)
+    text.push_str(path_and_query);
+    Ok(NormalizedUrl { text, scheme_end, host_end, path_start, port: port.unwrap_or(default_port) })
 }
 
 fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), UrlError> {
@@ -112,6 +189,22 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), UrlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parts_of_a_normalized_url() {
+        let url = parse_url("HTTPS://Api.Brand.COM:8443/Path?Q=1#frag", false).unwrap();
+        assert_eq!(url.as_str(), "https://api.brand.com:8443/Path?Q=1");
+        assert_eq!((url.scheme(), url.host(), url.port()), ("https", "api.brand.com", 8443));
+        assert_eq!(url.authority(), "api.brand.com:8443");
+        assert_eq!(url.path_and_query(), "/Path?Q=1");
+        assert_eq!(url.base(), "https://api.brand.com:8443");
+        assert_eq!(url.origin(), "https://api.brand.com:8443");
+        let url = parse_url("https://[::1]?x", false).unwrap();
+        assert_eq!((url.host(), url.port(), url.authority()), ("[::1]", 443, "[::1]"));
+        assert_eq!(url.path_and_query(), "/?x");
+        let url = parse_url("http://A.com:80", true).unwrap();
+        assert_eq!((url.scheme(), url.authority(), url.port(), url.path_and_query()), ("http", "a.com", 80, "/"));
+    }
 
     fn norm(s: &str) -> Result<String, UrlError> {
         normalize_url(s, false)

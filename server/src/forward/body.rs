@@ -1,73 +1,206 @@
-//! The request body, streamed from the caller to the target without buffering it whole.
+//! Bodies on both sides of the forward, streamed without buffering them whole.
 //!
-//! actix's payload lives on one worker thread (it is `!Send`) while the HTTP client wants a
-//! `Send` stream, so a small local task moves chunks through a bounded channel: at most
-//! [`CHANNEL_CHUNKS`] chunks are in flight, and a slow target slows the reading of the caller's
-//! body (backpressure). The task counts bytes and ends the stream with an error once
-//! `MTLS_MAX_BODY_BYTES` is passed, which aborts the request to the target; the caller then
-//! gets 413 (see [`BodyLimit::exceeded`]).
+//! [`RequestBody`] is what hyper sends to the target. A caller's body is actix's payload itself:
+//! the target connection's task runs on the same actix worker (`spawn_local`), so hyper polls the
+//! payload directly, and a slow target slows the reading of the caller's body (backpressure).
+//! Bytes are counted as they pass; once `MTLS_MAX_BODY_BYTES` is passed the body ends with an
+//! error, which aborts the request to the target, and the caller gets 413 (see
+//! [`BodyLimit::exceeded`]).
+//!
+//! [`ResponseBody`] is the target's response body as the caller's response stream: it gives the
+//! connection back to the worker's pool once the body has been read to its end, and ends with an
+//! error when the total timeout passes.
 
+use std::cell::Cell;
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll};
+use std::rc::Rc;
+use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
-use tokio::sync::mpsc;
+use futures_util::Stream;
+use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
+use tokio::time::Sleep;
 
-/// Chunks buffered between the caller's connection and the target's (actix reads up to 64 KiB
-/// at a time, so this bounds the body bytes held per request to about 512 KiB).
-pub const CHANNEL_CHUNKS: usize = 8;
+use super::pool::Lease;
 
-/// Tells whether the body went over the limit.
+/// Tells whether the caller's body went over the limit.
 #[derive(Debug, Clone, Default)]
-pub struct BodyLimit(Arc<AtomicBool>);
+pub struct BodyLimit(Rc<Cell<bool>>);
 
 impl BodyLimit {
     /// True once more than the limit was read.
     pub fn exceeded(&self) -> bool {
-        self.0.load(Ordering::Acquire)
+        self.0.get()
     }
 }
 
-/// Starts streaming `payload` (on the current actix worker) and returns the body to send.
-pub fn stream_payload(mut payload: actix_web::web::Payload, limit: usize) -> (reqwest::Body, BodyLimit) {
-    let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(CHANNEL_CHUNKS);
-    let flag = BodyLimit::default();
-    let exceeded = flag.clone();
-    actix_web::rt::spawn(async move {
-        let mut total: usize = 0;
-        while let Some(chunk) = payload.next().await {
-            let item = match chunk {
-                Ok(bytes) => {
-                    total = total.saturating_add(bytes.len());
-                    if total > limit {
-                        exceeded.0.store(true, Ordering::Release);
-                        let _ = tx.send(Err(io::Error::other("request body over the limit"))).await;
-                        return;
-                    }
-                    Ok(bytes)
-                }
-                Err(_) => Err(io::Error::other("caller's request body could not be read")),
-            };
-            let failed = item.is_err();
-            // A closed channel means the target request is over (answered or failed): stop.
-            if tx.send(item).await.is_err() || failed {
-                return;
-            }
-        }
-    });
-    (reqwest::Body::wrap_stream(ChannelStream(rx)), flag)
+/// The body of the request to the target.
+pub enum RequestBody {
+    /// No body.
+    Empty,
+    /// A body already in memory (a form read whole for its oAuth1 signature); taken when sent.
+    Full(Option<Bytes>),
+    /// The caller's body, streamed.
+    Caller(CallerBody),
 }
 
-struct ChannelStream(mpsc::Receiver<io::Result<Bytes>>);
+/// The caller's payload with its byte count.
+pub struct CallerBody {
+    payload: actix_web::web::Payload,
+    limit: usize,
+    total: usize,
+    exceeded: BodyLimit,
+}
 
-impl Stream for ChannelStream {
+/// Why the request body ended early (hyper aborts the request with it).
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// More than `MTLS_MAX_BODY_BYTES` arrived.
+    #[error("request body over the limit")]
+    OverLimit,
+    /// The caller's connection failed mid-body.
+    #[error("caller's request body could not be read")]
+    Caller,
+}
+
+impl RequestBody {
+    /// Streams `payload`, refusing more than `limit` bytes; the flag tells when that happened.
+    pub fn caller(payload: actix_web::web::Payload, limit: usize) -> (Self, BodyLimit) {
+        let exceeded = BodyLimit::default();
+        let body = CallerBody { payload, limit, total: 0, exceeded: exceeded.clone() };
+        (Self::Caller(body), exceeded)
+    }
+
+    /// A body held in memory (empty bytes send no body).
+    pub fn full(bytes: Bytes) -> Self {
+        if bytes.is_empty() { Self::Empty } else { Self::Full(Some(bytes)) }
+    }
+
+    /// The limit flag of a streamed caller's body.
+    pub fn limit(&self) -> Option<BodyLimit> {
+        match self {
+            Self::Caller(body) => Some(body.exceeded.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl Body for RequestBody {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        match self.get_mut() {
+            Self::Empty => Poll::Ready(None),
+            Self::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Self::Caller(body) => {
+                let item = match ready!(Pin::new(&mut body.payload).poll_next(cx)) {
+                    None => None,
+                    Some(Ok(bytes)) => {
+                        body.total = body.total.saturating_add(bytes.len());
+                        if body.total > body.limit {
+                            body.exceeded.0.set(true);
+                            Some(Err(BodyError::OverLimit))
+                        } else {
+                            Some(Ok(Frame::data(bytes)))
+                        }
+                    }
+                    Some(Err(_)) => Some(Err(BodyError::Caller)),
+                };
+                Poll::Ready(item)
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, Self::Empty | Self::Full(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Self::Empty | Self::Full(None) => SizeHint::with_exact(0),
+            Self::Full(Some(bytes)) => SizeHint::with_exact(bytes.len() as u64),
+            Self::Caller(_) => SizeHint::default(),
+        }
+    }
+}
+
+/// The target's response body, streamed to the caller.
+pub struct ResponseBody {
+    incoming: Incoming,
+    /// The connection, until the body has been read to its end.
+    lease: Option<Lease>,
+    /// The total timeout (`MTLS_FORWARD_TIMEOUT_MS`), started with the request.
+    deadline: Pin<Box<Sleep>>,
+    done: bool,
+}
+
+impl ResponseBody {
+    /// `incoming` read over `lease`'s connection until `deadline`; a body that is empty already
+    /// gives the connection back at once.
+    pub(super) fn new(incoming: Incoming, lease: Lease, deadline: Pin<Box<Sleep>>) -> Self {
+        let lease = if incoming.is_end_stream() {
+            lease.release();
+            None
+        } else {
+            Some(lease)
+        };
+        Self { incoming, lease, deadline, done: false }
+    }
+
+    /// The length the target declared, when it did.
+    pub fn content_length(&self) -> Option<u64> {
+        self.incoming.size_hint().exact()
+    }
+
+    fn fail(&mut self, message: &'static str) -> Poll<Option<io::Result<Bytes>>> {
+        // The status line is gone already: the caller sees a truncated body. Dropping the lease
+        // closes the connection (its response was not read to the end).
+        self.done = true;
+        self.lease = None;
+        Poll::Ready(Some(Err(io::Error::other(message))))
+    }
+}
+
+impl Stream for ResponseBody {
     type Item = io::Result<Bytes>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.0.poll_recv(cx)
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        if this.deadline.as_mut().poll(cx).is_ready() {
+            tracing::info!("target response body timed out");
+            return this.fail("target response body timed out");
+        }
+        loop {
+            match ready!(Pin::new(&mut this.incoming).poll_frame(cx)) {
+                None => {
+                    this.done = true;
+                    if let Some(lease) = this.lease.take() {
+                        lease.release();
+                    }
+                    return Poll::Ready(None);
+                }
+                Some(Ok(frame)) => {
+                    // Trailers are hop-by-hop here (the caller's response is framed anew).
+                    let Ok(data) = frame.into_data() else { continue };
+                    if this.incoming.is_end_stream()
+                        && let Some(lease) = this.lease.take()
+                    {
+                        lease.release();
+                    }
+                    return Poll::Ready(Some(Ok(data)));
+                }
+                Some(Err(error)) => {
+                    tracing::info!(%error, "target response body broke off");
+                    return this.fail("target response body broke off");
+                }
+            }
+        }
     }
 }

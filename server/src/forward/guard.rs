@@ -2,19 +2,16 @@
 //! CGNAT, unspecified, multicast and other special-purpose addresses are refused unless their
 //! range is allowed by `MTLS_ALLOWED_TARGET_CIDRS`.
 //!
-//! The check applies to the address actually connected to: the forwarding client resolves names
-//! through [`GuardResolver`], which returns only addresses that pass, so the connector cannot
-//! reach an address that was not checked (no gap between check and connect for a DNS answer
-//! to change in). IP literals never reach a resolver, so [`TargetGuard::check_ip`] is called on
-//! them before sending.
+//! The check applies to the address actually connected to: the connector (`connect.rs`) gets its
+//! addresses only from [`TargetGuard::addresses`], which resolves the name once and returns only
+//! the addresses that pass, so no address is connected to that was not checked (no gap between
+//! check and connect for a DNS answer to change in). IP literals are checked the same way.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
 
 use ipnet::IpNet;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-/// Why the guard stopped a connection; carried through the HTTP client's error chain.
+/// Why the guard stopped a connection.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum GuardError {
@@ -57,6 +54,32 @@ impl TargetGuard {
     /// [`GuardError::NotAllowed`].
     pub fn check_ip(&self, ip: IpAddr) -> Result<(), GuardError> {
         if self.permits(ip) { Ok(()) } else { Err(GuardError::NotAllowed { address: ip }) }
+    }
+
+    /// The addresses of `host` (a name, or an IP literal, IPv6 in brackets) that may be connected
+    /// to, with `port`.
+    ///
+    /// # Errors
+    /// [`GuardError::Dns`] when the name does not resolve; [`GuardError::NotAllowed`] when no
+    /// address passes.
+    pub async fn addresses(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, GuardError> {
+        let literal = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+        if let Ok(ip) = literal.parse::<IpAddr>() {
+            self.check_ip(ip)?;
+            return Ok(vec![SocketAddr::new(ip, port)]);
+        }
+        let found: Vec<SocketAddr> = match tokio::net::lookup_host((host, port)).await {
+            Ok(addrs) => addrs.collect(),
+            Err(_) => return Err(GuardError::Dns),
+        };
+        let Some(first) = found.first().copied() else {
+            return Err(GuardError::Dns);
+        };
+        let permitted: Vec<SocketAddr> = found.into_iter().filter(|addr| self.permits(addr.ip())).collect();
+        if permitted.is_empty() {
+            return Err(GuardError::NotAllowed { address: first.ip() });
+        }
+        Ok(permitted)
     }
 }
 
@@ -119,41 +142,6 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     None
 }
 
-/// Resolves target names and keeps only the addresses the guard permits.
-#[derive(Debug, Clone)]
-pub struct GuardResolver {
-    guard: Arc<TargetGuard>,
-}
-
-impl GuardResolver {
-    /// A resolver filtered by `guard`.
-    pub fn new(guard: Arc<TargetGuard>) -> Self {
-        Self { guard }
-    }
-}
-
-impl Resolve for GuardResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let guard = self.guard.clone();
-        let host = name.as_str().to_owned();
-        Box::pin(async move {
-            let found: Vec<SocketAddr> = match tokio::net::lookup_host((host.as_str(), 0)).await {
-                Ok(addrs) => addrs.collect(),
-                Err(_) => return Err(Box::new(GuardError::Dns) as _),
-            };
-            let Some(first) = found.first().copied() else {
-                return Err(Box::new(GuardError::Dns) as _);
-            };
-            let permitted: Vec<SocketAddr> =
-                found.into_iter().filter(|addr| guard.permits(addr.ip())).collect();
-            if permitted.is_empty() {
-                return Err(Box::new(GuardError::NotAllowed { address: first.ip() }) as _);
-            }
-            Ok(Box::new(permitted.into_iter()) as Addrs)
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,22 +189,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn resolver_drops_refused_addresses() {
-        let resolver = GuardResolver::new(Arc::new(TargetGuard::default()));
-        let error = resolver.resolve("localhost".parse().unwrap()).await.err().unwrap();
-        let error = error.downcast_ref::<GuardError>().unwrap();
+    async fn addresses_are_resolved_and_checked_literals_too() {
+        let guard = TargetGuard::default();
+        let error = guard.addresses("localhost", 443).await.unwrap_err();
         assert!(matches!(error, GuardError::NotAllowed { .. }), "{error:?}");
+        assert_eq!(
+            guard.addresses("[::1]", 443).await,
+            Err(GuardError::NotAllowed { address: ip("::1") })
+        );
+        assert_eq!(
+            guard.addresses("127.0.0.1", 443).await,
+            Err(GuardError::NotAllowed { address: ip("127.0.0.1") })
+        );
+        assert_eq!(guard.addresses("8.8.8.8", 8443).await, Ok(vec!["8.8.8.8:8443".parse().unwrap()]));
 
-        let allowing = GuardResolver::new(Arc::new(TargetGuard::new(vec![
-            "127.0.0.0/8".parse().unwrap(),
-            "::1/128".parse().unwrap(),
-        ])));
-        let addrs: Vec<SocketAddr> =
-            allowing.resolve("localhost".parse().unwrap()).await.unwrap().collect();
+        let allowing = TargetGuard::new(vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()]);
+        let addrs = allowing.addresses("localhost", 8443).await.unwrap();
         assert!(!addrs.is_empty());
-        assert!(addrs.iter().all(|a| a.ip().is_loopback()));
+        assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 8443));
+        assert_eq!(allowing.addresses("[::1]", 1).await, Ok(vec!["[::1]:1".parse().unwrap()]));
 
-        let error = resolver.resolve("no-such-host.invalid".parse().unwrap()).await.err().unwrap();
-        assert_eq!(error.downcast_ref::<GuardError>(), Some(&GuardError::Dns));
+        assert_eq!(guard.addresses("no-such-host.invalid", 443).await, Err(GuardError::Dns));
     }
 }

@@ -9,7 +9,7 @@
 //! and `Expect` is answered by this hop. The same hop-by-hop rule applies to the response.
 
 use actix_web::http::header::HeaderMap as ActixHeaders;
-use reqwest::header::{HeaderMap as TargetHeaders, HeaderName, HeaderValue};
+use http::header::{HeaderMap as TargetHeaders, HeaderName, HeaderValue};
 
 /// Prefix of the gateway's own headers.
 pub const LP_PREFIX: &str = "lp-";
@@ -46,7 +46,7 @@ pub fn request_headers(
         {
             continue;
         }
-        // actix-web 4 and reqwest 0.13 use different majors of the `http` crate: convert by
+        // actix-web 4 and hyper 1 use different majors of the `http` crate: convert by
         // bytes (both sides already validated them, so the conversion cannot fail in practice).
         if let (Ok(name), Ok(value)) =
             (HeaderName::from_bytes(key.as_bytes()), HeaderValue::from_bytes(value.as_bytes()))
@@ -55,10 +55,10 @@ pub fn request_headers(
         }
     }
     if let Some(value) = authorization {
-        out.insert(reqwest::header::AUTHORIZATION, value.clone());
+        out.insert(http::header::AUTHORIZATION, value.clone());
     }
     if let Some(value) = content_type {
-        out.insert(reqwest::header::CONTENT_TYPE, value.clone());
+        out.insert(http::header::CONTENT_TYPE, value.clone());
     }
     out
 }

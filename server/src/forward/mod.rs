@@ -2,43 +2,62 @@
 //! the mapped client certificate, and hand back the target's response as a stream.
 //!
 //! Entry point: [`Forwarder::send`], called by `http::forward` after it authorized the caller,
-//! parsed the `LP-*` headers and looked the mapping up in the runtime cache. Data flow:
-//! target guard (IP literals here, names in the client's resolver, on the addresses actually
-//! connected) → client pool (certificate version → `reqwest::Client` with its connections) →
-//! streamed request and response. Failures are classified in [`transport_error`].
+//! parsed the `LP-*` headers (the target URL once, by `mtls_sdk::parse_url`) and looked the
+//! mapping up in the runtime cache. Data flow: the worker's connection pool ([`pool`]: per
+//! certificate version, then per target) → on a miss, a new connection ([`connect`]: guard-checked
+//! addresses, TCP, verified TLS presenting the certificate, HTTP/1.1 by hyper) → the request with
+//! the caller's body streamed in ([`body::RequestBody`]) → the response head, whose body streams
+//! back ([`body::ResponseBody`]) and returns the connection to the pool at its end. Failures are
+//! classified in [`transport_error`].
 
 pub mod body;
+pub mod connect;
 pub mod guard;
 pub mod headers;
 pub mod pool;
 pub mod transport_error;
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::certificates::ClientMaterial;
 use crate::config::Config;
-pub use body::{stream_payload, BodyLimit};
+pub use body::{BodyLimit, RequestBody, ResponseBody};
 pub use guard::{GuardError, TargetGuard};
 pub use pool::{ClientPool, ClientSettings};
+use transport_error::Failure;
 pub use transport_error::{ForwardError, TransportKind};
 
 /// A request ready to go to the target.
 pub struct Outgoing {
     /// Method (after `LP-method-override`).
-    pub method: reqwest::Method,
-    /// Target URL (`LP-forward-url`).
-    pub url: reqwest::Url,
-    /// Headers after the rules of [`headers::request_headers`].
-    pub headers: reqwest::header::HeaderMap,
-    /// The streamed body and its limit flag, when the caller sent one.
-    pub body: Option<(reqwest::Body, BodyLimit)>,
+    pub method: http::Method,
+    /// Target URL (`LP-forward-url`), normalised.
+    pub url: mtls_sdk::NormalizedUrl,
+    /// The request-target: the URL's path and query.
+    pub target: http::Uri,
+    /// Headers after the rules of [`headers::request_headers`] (`Host` is added from the URL).
+    pub headers: http::HeaderMap,
+    /// The body.
+    pub body: RequestBody,
+}
+
+/// The target's answer: status and headers, and the body as the caller reads it.
+pub struct TargetResponse {
+    /// Status, headers.
+    pub head: http::response::Parts,
+    /// The streamed body.
+    pub body: ResponseBody,
+}
+
+impl std::fmt::Debug for TargetResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetResponse").field("status", &self.head.status).finish_non_exhaustive()
+    }
 }
 
 /// Forwards requests; one per server, shared by all workers.
 pub struct Forwarder {
     pool: ClientPool,
-    guard: Arc<TargetGuard>,
     max_body_bytes: usize,
 }
 
@@ -61,11 +80,11 @@ impl Forwarder {
         let guard = Arc::new(TargetGuard::new(config.allowed_target_cidrs.clone()));
         let pool = ClientPool::new(ClientSettings {
             roots: Arc::new(roots),
-            guard: guard.clone(),
+            guard,
             connect_timeout: config.forward_connect_timeout,
             total_timeout: config.forward_timeout,
         })?;
-        Ok(Self { pool, guard, max_body_bytes: config.max_body_bytes })
+        Ok(Self { pool, max_body_bytes: config.max_body_bytes })
     }
 
     /// `MTLS_MAX_BODY_BYTES`.
@@ -79,7 +98,8 @@ impl Forwarder {
     }
 
     /// Sends `request`, presenting `material` when given, and returns the target's response
-    /// head; its body is read as the caller reads it.
+    /// head; its body is read as the caller reads it. Must run on an actix worker (the
+    /// connection's task is spawned on it).
     ///
     /// # Errors
     /// [`ForwardError`]: refused target, transport failure, body over the limit, unusable
@@ -88,56 +108,73 @@ impl Forwarder {
         &self,
         material: Option<&ClientMaterial>,
         request: Outgoing,
-    ) -> Result<reqwest::Response, ForwardError> {
-        let origin = origin(&request.url);
-        let literal: Option<IpAddr> = request
-            .url
-            .host_str()
-            .and_then(|host| host.trim_start_matches('[').trim_end_matches(']').parse().ok());
-        // IP literals are connected to without a resolver: check them here.
-        if let Some(ip) = literal
-            && self.guard.check_ip(ip).is_err()
-        {
-            return Err(ForwardError::TargetNotAllowed { origin });
+    ) -> Result<TargetResponse, ForwardError> {
+        let Outgoing { method, url, target, mut headers, body } = request;
+        let limit = body.limit();
+        if let Ok(host) = http::HeaderValue::from_str(url.authority()) {
+            headers.insert(http::header::HOST, host);
         }
-        let client = self.pool.client(material)?;
-        let mut builder = client.request(request.method, request.url).headers(request.headers);
-        let limit = match request.body {
-            Some((body, limit)) => {
-                builder = builder.body(body);
-                Some(limit)
+        let mut outgoing = http::Request::new(body);
+        *outgoing.method_mut() = method;
+        *outgoing.uri_mut() = target;
+        *outgoing.headers_mut() = headers;
+
+        // The total timeout runs from here to the end of the response body.
+        let mut deadline = Box::pin(tokio::time::sleep(self.pool.settings().total_timeout));
+        let worker = self.pool.worker();
+        let key = ClientPool::key(material);
+        let exchange = async {
+            let mut outgoing = outgoing;
+            loop {
+                let (mut sender, reused) = match worker.take(key, url.base()) {
+                    Some(sender) => (sender, true),
+                    None => {
+                        let tls = self.pool.tls(material).map_err(Failure::Refused)?;
+                        (connect::open(self.pool.settings(), &url, tls).await?, false)
+                    }
+                };
+                if reused && sender.ready().await.is_err() {
+                    continue; // closed while idle
+                }
+                match sender.try_send_request(outgoing).await {
+                    Ok(response) => return Ok((response, sender)),
+                    Err(mut error) => match error.take_message() {
+                        // A reused connection closed before the request went out: another one.
+                        Some(unsent) if reused => outgoing = unsent,
+                        _ => return Err(Failure::Exchange(error.into_error().into())),
+                    },
+                }
             }
-            None => None,
         };
-        match builder.send().await {
-            Ok(response) => Ok(response),
+        let outcome = tokio::select! {
+            biased;
+            outcome = exchange => outcome,
+            () = deadline.as_mut() => Err(Failure::Timeout),
+        };
+        match outcome {
+            Ok((response, sender)) => {
+                let (head, incoming) = response.into_parts();
+                let lease = pool::Lease { sender, worker, key, url };
+                Ok(TargetResponse { head, body: ResponseBody::new(incoming, lease, deadline) })
+            }
+            Err(Failure::Refused(refused)) => Err(refused),
             Err(_) if limit.as_ref().is_some_and(BodyLimit::exceeded) => {
                 Err(ForwardError::BodyTooLarge { limit: self.max_body_bytes })
             }
-            Err(error) => {
-                let classified = transport_error::classify(&error, &origin);
-                // The URL's path and query may carry tokens: keep them out of the log.
-                let error = error.without_url();
-                tracing::info!(%origin, error = %error_chain(&error), "forward failed");
+            Err(failure) => {
+                // The origin only: the URL's path and query may carry tokens.
+                let origin = url.origin();
+                let classified = transport_error::classify(&failure, &origin);
+                tracing::info!(%origin, error = %error_chain(failure.as_error()), "forward failed");
                 Err(classified)
             }
         }
     }
 
-    /// Drops the clients and connections of certificate `id` (replaced or deleted).
+    /// Drops the TLS settings and connections of certificate `id` (replaced or deleted).
     pub fn certificate_changed(&self, id: u64) {
         self.pool.forget_certificate(id);
     }
-}
-
-/// scheme://host:port of `url`: what messages may name (the path and query may carry secrets).
-pub fn origin(url: &reqwest::Url) -> String {
-    format!(
-        "{}://{}:{}",
-        url.scheme(),
-        url.host_str().unwrap_or(""),
-        url.port_or_known_default().unwrap_or(0)
-    )
 }
 
 /// The error and its causes for the log (transport errors carry no request data).
@@ -150,4 +187,127 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    fn forwarder(allowed: &str) -> Forwarder {
+        let mut config = Config::for_tests(std::env::temp_dir());
+        config.allowed_target_cidrs = vec![allowed.parse().unwrap()];
+        config.forward_connect_timeout = std::time::Duration::from_secs(2);
+        config.forward_timeout = std::time::Duration::from_secs(5);
+        Forwarder::new(&config).unwrap()
+    }
+
+    fn get(url: &str) -> Outgoing {
+        let url = mtls_sdk::parse_url(url, true).unwrap();
+        let target = http::Uri::try_from(url.path_and_query()).unwrap();
+        Outgoing { method: http::Method::GET, url, target, headers: http::HeaderMap::new(), body: RequestBody::Empty }
+    }
+
+    fn on_worker<F: std::future::Future>(future: F) -> F::Output {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        tokio::task::LocalSet::new().block_on(&runtime, future)
+    }
+
+    /// A plain HTTP/1.1 keep-alive target answering every request with `ok`; counts connections.
+    async fn keep_alive_target() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buffer = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    while let Ok(n @ 1..) = stream.read(&mut chunk).await {
+                        buffer.extend_from_slice(&chunk[..n]);
+                        while let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                            buffer.drain(..end + 4);
+                            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                            if stream.write_all(answer).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (addr, accepted)
+    }
+
+    async fn read_all(body: ResponseBody) -> Vec<u8> {
+        body.map(|chunk| chunk.unwrap().to_vec()).concat().await
+    }
+
+    #[test]
+    fn one_connection_serves_consecutive_requests() {
+        on_worker(async {
+            let (addr, accepted) = keep_alive_target().await;
+            let forwarder = forwarder("127.0.0.0/8");
+            for _ in 0..3 {
+                let response = forwarder.send(None, get(&format!("http://{addr}/x?secret=1"))).await.unwrap();
+                assert_eq!(response.head.status, 200);
+                assert_eq!(response.body.content_length(), Some(2));
+                assert_eq!(read_all(response.body).await, b"ok");
+            }
+            assert_eq!(accepted.load(Ordering::SeqCst), 1, "the connection was reused");
+
+            // A response dropped before its end closes its connection instead of pooling it.
+            let response = forwarder.send(None, get(&format!("http://{addr}/"))).await.unwrap();
+            drop(response);
+            let response = forwarder.send(None, get(&format!("http://{addr}/"))).await.unwrap();
+            assert_eq!(read_all(response.body).await, b"ok");
+            assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        });
+    }
+
+    fn transport_kind(error: ForwardError) -> (TransportKind, String) {
+        match error {
+            ForwardError::Transport { kind, origin, .. } => (kind, origin),
+            other => panic!("not a transport failure: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn failures_of_the_client_are_classified() {
+        on_worker(async {
+            let forwarder = forwarder("127.0.0.0/8");
+            // Nobody listens.
+            let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+            let error = forwarder.send(None, get(&format!("https://127.0.0.1:{port}/?secret=1"))).await.unwrap_err();
+            assert_eq!(transport_kind(error), (TransportKind::Connect, format!("https://127.0.0.1:{port}")));
+
+            // The target accepts, reads the request and hangs up without answering.
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move {
+                while let Ok((mut stream, _)) = listener.accept().await {
+                    let _ = stream.read(&mut [0u8; 1024]).await;
+                }
+            });
+            let error = forwarder.send(None, get(&format!("http://{addr}/"))).await.unwrap_err();
+            assert_eq!(transport_kind(error).0, TransportKind::Io);
+            // The same hang-up during a TLS handshake is a connect failure.
+            let error = forwarder.send(None, get(&format!("https://{addr}/"))).await.unwrap_err();
+            assert_eq!(transport_kind(error).0, TransportKind::Connect);
+
+            // Names that do not resolve, and addresses the guard refuses (literal or resolved).
+            let error = forwarder.send(None, get("https://no-such-host.invalid/")).await.unwrap_err();
+            assert_eq!(transport_kind(error).0, TransportKind::Dns);
+            let strict = self::forwarder("192.0.2.0/24");
+            for url in [format!("http://{addr}/"), format!("http://localhost:{}/", addr.port())] {
+                let error = strict.send(None, get(&url)).await.unwrap_err();
+                assert!(matches!(error, ForwardError::TargetNotAllowed { .. }), "{url}: {error:?}");
+            }
+        });
+    }
 }

@@ -1,43 +1,59 @@
-//! Forwarding clients, one per certificate version (SPEC section 6: "connections to a target are
-//! pooled per certificate version and reused").
+//! Connections to targets, pooled per certificate version and reused (SPEC section 6).
 //!
-//! A `reqwest::Client` holds its TLS identity and its own connection pool, so presenting a
-//! different certificate means a different client. Clients are built once per (certificate id,
-//! version) from a prebuilt root store, kept in a bounded map, and dropped when the certificate
-//! is replaced or deleted; a newer version of the same id also evicts the older one, so a
-//! rotation seen through the runtime cache of another instance takes effect here too. Requests
-//! without a mapped certificate share a client that presents none.
+//! Two levels:
+//! - [`ClientPool`] (one per server, shared) holds the TLS settings of each certificate version
+//!   (an `Arc<rustls::ClientConfig>` presenting that certificate), built once, in a bounded map.
+//!   A certificate replaced or deleted ([`ClientPool::forget_certificate`]), a newer version of
+//!   the same id, and eviction by the bound all bump an epoch.
+//! - [`WorkerPool`] (one per actix worker thread, thread-local) holds the idle connections, by
+//!   certificate version and then by target (`scheme://host:port`). Actix workers are
+//!   single-threaded runtimes: the pool needs no lock, and each connection's task runs on the
+//!   worker that opened it (`spawn_local`), so a request never wakes another thread. Each
+//!   checkout compares the worker's epoch with the shared one (one atomic load); when they
+//!   differ the worker drops the connections of every version no longer in the shared map.
 //!
-//! Clients are also per worker thread: hyper drives each pooled connection from a task on the
-//! runtime that opened it, so a connection shared between actix workers costs two cross-thread
-//! wake-ups per request. Measured in `tests/bench/forward`: per-thread clients cut the kernel's
-//! scheduling share and raised throughput (see the commit message for figures).
+//! Bounds: [`DEFAULT_CAPACITY`] certificate versions, [`MAX_IDLE_PER_TARGET`] idle connections
+//! per target and version, [`MAX_TARGETS_PER_VERSION`] targets per version and worker; idle
+//! connections close after [`IDLE_TIMEOUT`] (checked on checkout and by a reaper task per worker).
 
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::ThreadId;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use rustls::RootCertStore;
+use hyper::client::conn::http1::SendRequest;
+use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use super::guard::{GuardResolver, TargetGuard};
+use super::body::RequestBody;
+use super::guard::TargetGuard;
 use super::transport_error::ForwardError;
 use crate::certificates::ClientMaterial;
 
 /// Certificate versions kept at most; the least recently inserted goes first.
 pub const DEFAULT_CAPACITY: usize = 1024;
-/// Idle connections per target and certificate version.
-const MAX_IDLE_PER_HOST: usize = 64;
+/// Idle connections per target and certificate version, per worker.
+pub const MAX_IDLE_PER_TARGET: usize = 64;
+/// Targets with idle connections per certificate version, per worker.
+pub const MAX_TARGETS_PER_VERSION: usize = 1024;
 /// How long an idle pooled connection is kept.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Settings every client shares.
+/// (certificate id, version); (0, 0) is "no certificate" (real certificate ids start at 1).
+pub type VersionKey = (u64, u32);
+const NO_CERTIFICATE: VersionKey = (0, 0);
+
+/// A connection's request side.
+pub type Sender = SendRequest<RequestBody>;
+
+/// Settings every connection shares.
 #[derive(Clone)]
 pub struct ClientSettings {
     /// Mozilla roots plus `MTLS_EXTRA_TARGET_CA_FILE`.
     pub roots: Arc<RootCertStore>,
-    /// The target guard (the clients resolve through it).
+    /// The target guard (every address connected to passes it).
     pub guard: Arc<TargetGuard>,
     /// `MTLS_FORWARD_CONNECT_TIMEOUT_MS`.
     pub connect_timeout: Duration,
@@ -45,110 +61,272 @@ pub struct ClientSettings {
     pub total_timeout: Duration,
 }
 
-/// The clients, keyed by certificate version.
+/// The TLS settings per certificate version, shared by all workers; see the module docs.
 pub struct ClientPool {
+    /// Tells this pool's thread-local worker pools from those of other servers in the process.
+    id: u64,
     settings: ClientSettings,
-    clients: Mutex<Clients>,
+    versions: Mutex<Versions>,
+    /// Bumped (under the `versions` lock) whenever a version leaves the map.
+    epoch: AtomicU64,
     capacity: usize,
 }
 
-/// (worker thread, certificate id, version); id 0 with version 0 is "no certificate" (real
-/// certificate ids start at 1).
-type Key = (ThreadId, u64, u32);
-
 #[derive(Default)]
-struct Clients {
-    by_version: HashMap<Key, reqwest::Client>,
+struct Versions {
+    tls: HashMap<VersionKey, Arc<ClientConfig>>,
     /// Insertion order, for the bound.
-    order: Vec<Key>,
+    order: VecDeque<VersionKey>,
+}
+
+static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// This thread's worker pools, by [`ClientPool::id`] (one per server running on it).
+    static WORKER_POOLS: RefCell<Vec<(u64, Rc<WorkerPool>)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl ClientPool {
     /// A pool with the given settings.
     ///
     /// # Errors
-    /// The HTTP client cannot be built (a bug or an unusable TLS configuration).
+    /// rustls refuses the TLS configuration (a bug).
     pub fn new(settings: ClientSettings) -> Result<Self, String> {
-        // Build one now so a configuration rustls refuses stops the server at start.
-        build_client(&settings, None).map_err(|e| format!("forwarding client: {e}"))?;
-        Ok(Self { settings, clients: Mutex::default(), capacity: DEFAULT_CAPACITY })
+        Self::with_capacity(settings, DEFAULT_CAPACITY)
     }
 
-    /// The client presenting `material`, or none.
+    /// A pool keeping at most `capacity` certificate versions.
     ///
     /// # Errors
-    /// [`ForwardError::BadClientMaterial`] when the key or chain cannot be used by rustls.
-    pub fn client(&self, material: Option<&ClientMaterial>) -> Result<reqwest::Client, ForwardError> {
-        let thread = std::thread::current().id();
-        let key = material.map_or((thread, 0, 0), |m| (thread, m.certificate_id, m.version));
-        if let Some(client) = self.lock().by_version.get(&key) {
-            return Ok(client.clone());
+    /// rustls refuses the TLS configuration (a bug).
+    pub fn with_capacity(settings: ClientSettings, capacity: usize) -> Result<Self, String> {
+        // Build the certificate-less settings now so a configuration rustls refuses stops the
+        // server at start.
+        let none = build_tls(&settings.roots, None).map_err(|e| format!("forwarding TLS settings: {e}"))?;
+        let mut versions = Versions::default();
+        versions.tls.insert(NO_CERTIFICATE, Arc::new(none));
+        Ok(Self {
+            id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
+            settings,
+            versions: Mutex::new(versions),
+            epoch: AtomicU64::new(0),
+            capacity: capacity.max(1),
+        })
+    }
+
+    /// The shared settings.
+    pub fn settings(&self) -> &ClientSettings {
+        &self.settings
+    }
+
+    /// The key of the version `material` presents.
+    pub fn key(material: Option<&ClientMaterial>) -> VersionKey {
+        material.map_or(NO_CERTIFICATE, |m| (m.certificate_id, m.version))
+    }
+
+    /// The TLS settings presenting `material` (or none), built on first use.
+    ///
+    /// # Errors
+    /// [`ForwardError::BadClientMaterial`] when rustls cannot use the key or chain.
+    pub fn tls(&self, material: Option<&ClientMaterial>) -> Result<Arc<ClientConfig>, ForwardError> {
+        let key = Self::key(material);
+        if let Some(tls) = self.lock().tls.get(&key) {
+            return Ok(tls.clone());
         }
         // Built outside the lock: parsing the key takes a moment, and racing builders only waste
-        // one client.
-        let client = build_client(&self.settings, material).map_err(|reason| {
-            let certificate_id = material.map_or(0, |m| m.certificate_id);
+        // one build.
+        let tls = build_tls(&self.settings.roots, material).map_err(|reason| {
+            let certificate_id = key.0;
             tracing::error!(certificate_id, %reason, "unusable client certificate");
             ForwardError::BadClientMaterial { certificate_id }
         })?;
-        let mut clients = self.lock();
-        if let Some(existing) = clients.by_version.get(&key) {
-            return Ok(existing.clone());
+        Ok(self.insert(key, Arc::new(tls)))
+    }
+
+    /// Keeps `tls` for `key` (or the settings a racing builder kept first), evicting older
+    /// versions of the same certificate and the oldest versions over the bound.
+    fn insert(&self, key: VersionKey, tls: Arc<ClientConfig>) -> Arc<ClientConfig> {
+        let mut versions = self.lock();
+        if let Some(existing) = versions.tls.get(&key) {
+            return existing.clone();
         }
+        let (id, version) = key;
+        let before = versions.order.len();
         // A newer version replaces the older ones of the same certificate.
-        if let Some(material) = material {
-            let (id, version) = (material.certificate_id, material.version);
-            clients.by_version.retain(|(_, cert, v), _| *cert != id || *v == version);
-            clients.order.retain(|(_, cert, v)| *cert != id || *v == version);
+        versions.tls.retain(|(cert, v), _| *cert != id || *v == version);
+        versions.order.retain(|(cert, v)| *cert != id || *v == version);
+        while versions.order.len() >= self.capacity {
+            if let Some(oldest) = versions.order.pop_front() {
+                versions.tls.remove(&oldest);
+            }
         }
-        while clients.by_version.len() >= self.capacity && !clients.order.is_empty() {
-            let oldest = clients.order.remove(0);
-            clients.by_version.remove(&oldest);
+        if versions.order.len() < before {
+            self.epoch.fetch_add(1, Ordering::Release);
         }
-        clients.by_version.insert(key, client.clone());
-        clients.order.push(key);
-        Ok(client)
+        versions.tls.insert(key, tls.clone());
+        versions.order.push_back(key);
+        tls
     }
 
-    /// Drops every client (and so every pooled connection) of certificate `id`.
+    /// Drops the TLS settings of certificate `id`; every worker drops its connections on its
+    /// next checkout.
     pub fn forget_certificate(&self, id: u64) {
-        self.lock().remove_certificate(id);
+        let mut versions = self.lock();
+        versions.tls.retain(|(cert, _), _| *cert != id);
+        versions.order.retain(|(cert, _)| *cert != id);
+        self.epoch.fetch_add(1, Ordering::Release);
     }
 
-    /// Number of certificate versions with a client, over all worker threads (tests, metrics).
+    /// Number of certificate versions with TLS settings (tests, metrics).
     pub fn len(&self) -> usize {
-        let clients = self.lock();
-        let mut versions: Vec<(u64, u32)> =
-            clients.by_version.keys().filter(|(_, id, _)| *id != 0).map(|(_, id, v)| (*id, *v)).collect();
-        versions.sort_unstable();
-        versions.dedup();
-        versions.len()
+        self.lock().order.len()
     }
 
-    /// True when no certificate has a client.
+    /// True when no certificate has TLS settings.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    fn lock(&self) -> MutexGuard<'_, Clients> {
-        self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The calling thread's connections, with the versions that left the shared map dropped.
+    /// Must run on a `LocalSet` (an actix worker): it may start the worker's reaper task.
+    pub fn worker(&self) -> Rc<WorkerPool> {
+        let worker = WORKER_POOLS.with_borrow_mut(|pools| {
+            if let Some((_, worker)) = pools.iter().find(|(id, _)| *id == self.id) {
+                return worker.clone();
+            }
+            let worker = Rc::new(WorkerPool::new(self.epoch.load(Ordering::Acquire)));
+            start_reaper(Rc::downgrade(&worker));
+            pools.push((self.id, worker.clone()));
+            worker
+        });
+        if worker.epoch.get() != self.epoch.load(Ordering::Acquire) {
+            let versions = self.lock();
+            worker.connections.borrow_mut().retain(|key, _| versions.tls.contains_key(key));
+            worker.epoch.set(self.epoch.load(Ordering::Acquire));
+        }
+        worker
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Versions> {
+        self.versions.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-impl Clients {
-    fn remove_certificate(&mut self, id: u64) {
-        self.by_version.retain(|(_, cert, _), _| *cert != id);
-        self.order.retain(|(_, cert, _)| *cert != id);
+/// One worker thread's idle connections; see the module docs.
+pub struct WorkerPool {
+    /// The shared epoch this pool was last brought in line with.
+    epoch: Cell<u64>,
+    connections: RefCell<HashMap<VersionKey, Targets>>,
+}
+
+/// Idle connections by `scheme://host:port` (the normalised URL up to its path).
+type Targets = HashMap<Box<str>, Vec<Idle>>;
+
+struct Idle {
+    sender: Sender,
+    since: Instant,
+}
+
+impl Idle {
+    fn usable(&self, now: Instant) -> bool {
+        !self.sender.is_closed() && now.duration_since(self.since) < IDLE_TIMEOUT
     }
 }
 
-fn build_client(settings: &ClientSettings, material: Option<&ClientMaterial>) -> Result<reqwest::Client, String> {
+impl WorkerPool {
+    fn new(epoch: u64) -> Self {
+        Self { epoch: Cell::new(epoch), connections: RefCell::default() }
+    }
+
+    /// The most recently used idle connection to `target` for `key`, if any is still open.
+    pub fn take(&self, key: VersionKey, target: &str) -> Option<Sender> {
+        let mut connections = self.connections.borrow_mut();
+        let idle = connections.get_mut(&key)?.get_mut(target)?;
+        let now = Instant::now();
+        while let Some(connection) = idle.pop() {
+            if connection.usable(now) {
+                return Some(connection.sender);
+            }
+        }
+        None
+    }
+
+    /// Keeps `sender` for reuse (dropped, which closes it, when a bound is reached or its
+    /// version is gone).
+    pub fn put(&self, key: VersionKey, target: &str, sender: Sender) {
+        if sender.is_closed() {
+            return;
+        }
+        let mut connections = self.connections.borrow_mut();
+        let targets = connections.entry(key).or_default();
+        let idle = match targets.get_mut(target) {
+            Some(idle) => idle,
+            None => {
+                if targets.len() >= MAX_TARGETS_PER_VERSION {
+                    targets.retain(|_, idle| !idle.is_empty());
+                    if targets.len() >= MAX_TARGETS_PER_VERSION {
+                        return;
+                    }
+                }
+                targets.entry(target.into()).or_default()
+            }
+        };
+        if idle.len() >= MAX_IDLE_PER_TARGET {
+            idle.remove(0);
+        }
+        idle.push(Idle { sender, since: Instant::now() });
+    }
+
+    /// Closes idle connections that timed out or were closed by the target.
+    fn prune(&self) {
+        let now = Instant::now();
+        for targets in self.connections.borrow_mut().values_mut() {
+            targets.retain(|_, idle| {
+                idle.retain(|connection| connection.usable(now));
+                !idle.is_empty()
+            });
+        }
+    }
+
+    /// Idle connections held (tests).
+    pub fn idle_count(&self) -> usize {
+        self.connections.borrow().values().flat_map(|targets| targets.values()).map(Vec::len).sum()
+    }
+}
+
+fn start_reaper(worker: std::rc::Weak<WorkerPool>) {
+    tokio::task::spawn_local(async move {
+        loop {
+            tokio::time::sleep(IDLE_TIMEOUT / 2).await;
+            let Some(worker) = worker.upgrade() else { return };
+            worker.prune();
+        }
+    });
+}
+
+/// A connection in use by one exchange; goes back to its worker's pool when the response has
+/// been read to its end ([`Lease::release`]), and closes when dropped before that.
+pub struct Lease {
+    pub(super) sender: Sender,
+    pub(super) worker: Rc<WorkerPool>,
+    pub(super) key: VersionKey,
+    pub(super) url: mtls_sdk::NormalizedUrl,
+}
+
+impl Lease {
+    /// Gives the connection back for reuse.
+    pub fn release(self) {
+        self.worker.put(self.key, self.url.base(), self.sender);
+    }
+}
+
+fn build_tls(roots: &Arc<RootCertStore>, material: Option<&ClientMaterial>) -> Result<ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
-        .with_root_certificates(settings.roots.clone());
-    let tls = match material {
+        .with_root_certificates(roots.clone());
+    let mut tls = match material {
         None => builder.with_no_client_auth(),
         Some(material) => {
             let chain: Vec<CertificateDer<'static>> =
@@ -158,22 +336,8 @@ fn build_client(settings: &ClientSettings, material: Option<&ClientMaterial>) ->
             builder.with_client_auth_cert(chain, key).map_err(|e| e.to_string())?
         }
     };
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .dns_resolver(GuardResolver::new(settings.guard.clone()))
-        // The gateway is the proxy: environment proxies must not reroute target traffic, and
-        // redirects are the caller's to follow (the target's answer goes back unchanged).
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .referer(false)
-        .http1_only()
-        .tcp_nodelay(true)
-        .connect_timeout(settings.connect_timeout)
-        .timeout(settings.total_timeout)
-        .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
-        .pool_idle_timeout(IDLE_TIMEOUT)
-        .build()
-        .map_err(|e| e.to_string())
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tls)
 }
 
 /// Mozilla's roots (webpki-roots) plus the certificates of `extra_ca_pem` (PEM text).
@@ -195,4 +359,120 @@ pub fn root_store(extra_ca_pem: Option<&[u8]>) -> Result<RootCertStore, String> 
         }
     }
     Ok(roots)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper_util::rt::TokioIo;
+    use std::net::SocketAddr;
+    use tokio::net::{TcpListener, TcpStream};
+
+    const TARGET: &str = "https://127.0.0.1:1";
+
+    fn settings() -> ClientSettings {
+        ClientSettings {
+            roots: Arc::new(root_store(None).unwrap()),
+            guard: Arc::new(TargetGuard::default()),
+            connect_timeout: Duration::from_secs(1),
+            total_timeout: Duration::from_secs(1),
+        }
+    }
+
+    /// Runs `future` as an actix worker would: one thread, a `LocalSet`.
+    fn on_worker<F: std::future::Future>(future: F) -> F::Output {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        tokio::task::LocalSet::new().block_on(&runtime, future)
+    }
+
+    /// A real connection to `addr` (a listener that never answers: it stays open and idle).
+    async fn connection(addr: SocketAddr) -> Sender {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        super::super::connect::start(TokioIo::new(tcp)).await.unwrap()
+    }
+
+    #[test]
+    fn reuses_by_version_and_target_and_skips_closed_connections() {
+        on_worker(async {
+            let pool = ClientPool::new(settings()).unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let worker = pool.worker();
+            assert!(Rc::ptr_eq(&worker, &pool.worker()), "one pool per worker thread");
+            assert!(worker.take((7, 1), TARGET).is_none());
+            worker.put((7, 1), TARGET, connection(addr).await);
+            assert!(worker.take((7, 2), TARGET).is_none(), "another version of the certificate");
+            assert!(worker.take(NO_CERTIFICATE, TARGET).is_none(), "no certificate");
+            assert!(worker.take((7, 1), "https://127.0.0.1:2").is_none(), "another target");
+            let sender = worker.take((7, 1), TARGET).expect("the pooled connection");
+            assert!(worker.take((7, 1), TARGET).is_none(), "handed out once");
+            worker.put((7, 1), TARGET, sender);
+            assert_eq!(worker.idle_count(), 1);
+
+            // The target closes the connection while it is idle: it is not handed out again.
+            let (server_side, _) = listener.accept().await.unwrap();
+            drop(server_side);
+            for _ in 0..100 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                if worker.connections.borrow()[&(7, 1)][TARGET][0].sender.is_closed() {
+                    break;
+                }
+            }
+            assert!(worker.take((7, 1), TARGET).is_none());
+        });
+    }
+
+    #[test]
+    fn a_certificate_change_reaches_every_worker_thread() {
+        let pool = Arc::new(ClientPool::new(settings()).unwrap());
+        let tls = pool.tls(None).unwrap();
+        pool.insert((7, 1), tls.clone());
+        pool.insert((8, 1), tls);
+        let (to_main, from_worker) = std::sync::mpsc::channel();
+        let (to_worker, from_main) = std::sync::mpsc::channel();
+        let shared = pool.clone();
+        let worker_thread = std::thread::spawn(move || {
+            on_worker(async move {
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let worker = shared.worker();
+                worker.put((7, 1), TARGET, connection(addr).await);
+                worker.put((8, 1), TARGET, connection(addr).await);
+                to_main.send(worker.idle_count()).unwrap();
+                from_main.recv().unwrap();
+                let worker = shared.worker();
+                (worker.take((7, 1), TARGET).is_some(), worker.take((8, 1), TARGET).is_some())
+            })
+        });
+        assert_eq!(from_worker.recv().unwrap(), 2);
+        pool.forget_certificate(7);
+        assert_eq!(pool.len(), 1);
+        to_worker.send(()).unwrap();
+        assert_eq!(worker_thread.join().unwrap(), (false, true), "7 dropped on the other thread, 8 kept");
+    }
+
+    #[test]
+    fn versions_and_idle_connections_are_bounded() {
+        on_worker(async {
+            let pool = ClientPool::with_capacity(settings(), 2).unwrap();
+            let tls = pool.tls(None).unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            pool.insert((1, 1), tls.clone());
+            pool.insert((2, 1), tls.clone());
+            let worker = pool.worker();
+            worker.put((1, 1), TARGET, connection(addr).await);
+            pool.insert((3, 1), tls.clone());
+            assert_eq!(pool.lock().order, [(2, 1), (3, 1)], "the oldest version left");
+            assert!(pool.worker().take((1, 1), TARGET).is_none(), "and its connections with it");
+            pool.insert((2, 2), tls.clone());
+            assert_eq!(pool.lock().order, [(3, 1), (2, 2)], "a newer version replaces the older");
+            assert_eq!(pool.len(), 2);
+
+            for _ in 0..=MAX_IDLE_PER_TARGET {
+                worker.put((3, 1), TARGET, connection(addr).await);
+            }
+            assert_eq!(worker.idle_count(), MAX_IDLE_PER_TARGET);
+        });
+    }
 }

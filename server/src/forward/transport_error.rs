@@ -72,41 +72,72 @@ pub enum ForwardError {
     },
 }
 
-/// Classifies an error of the HTTP client for a request to `origin`.
-pub fn classify(error: &reqwest::Error, origin: &str) -> ForwardError {
+/// What went wrong on the way to a target response, before classification.
+#[derive(Debug)]
+pub enum Failure {
+    /// Refused before anything was sent (an unusable certificate).
+    Refused(ForwardError),
+    /// The guard refused the target or its name did not resolve.
+    Guard(GuardError),
+    /// The connect or total timeout passed.
+    Timeout,
+    /// TCP connect or the TLS handshake failed.
+    Connect(io::Error),
+    /// The exchange over an established connection failed (a hyper error, or under TLS 1.3 the
+    /// target's alert refusing the client certificate, which arrives after the handshake).
+    Exchange(Box<dyn StdError + Send + Sync>),
+}
+
+impl Failure {
+    /// The error itself, for the log (none of these carry request data).
+    pub fn as_error(&self) -> &(dyn StdError + 'static) {
+        match self {
+            Self::Refused(e) => e,
+            Self::Guard(e) => e,
+            Self::Timeout => &TimedOut,
+            Self::Connect(e) => e,
+            Self::Exchange(e) => e.as_ref(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("timed out")]
+struct TimedOut;
+
+/// Classifies a failure of the call to `origin`.
+pub fn classify(failure: &Failure, origin: &str) -> ForwardError {
     let transport = |kind, message| ForwardError::Transport { kind, origin: origin.to_owned(), message };
+    let error = match failure {
+        Failure::Refused(refused) => return refused.clone(),
+        Failure::Guard(GuardError::NotAllowed { .. }) => {
+            return ForwardError::TargetNotAllowed { origin: origin.to_owned() };
+        }
+        Failure::Guard(GuardError::Dns) => return transport(TransportKind::Dns, "name does not resolve"),
+        Failure::Timeout => return transport(TransportKind::Timeout, "timed out"),
+        Failure::Connect(error) => error as &(dyn StdError + 'static),
+        Failure::Exchange(error) => error.as_ref() as &(dyn StdError + 'static),
+    };
     let mut connect_refused = false;
     let mut tls_alert = None;
     let mut tls_other = false;
     for cause in causes(error) {
-        if let Some(guard) = cause.downcast_ref::<GuardError>() {
-            return match guard {
-                GuardError::NotAllowed { .. } => {
-                    ForwardError::TargetNotAllowed { origin: origin.to_owned() }
-                }
-                GuardError::Dns => transport(TransportKind::Dns, "name does not resolve"),
-            };
-        }
         if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
             match tls {
                 rustls::Error::AlertReceived(alert) => tls_alert = Some(*alert),
                 _ => tls_other = true,
             }
         }
-        if let Some(io) = cause.downcast_ref::<io::Error>()
-            && matches!(
-                io.kind(),
+        if let Some(io) = cause.downcast_ref::<io::Error>() {
+            match io.kind() {
                 io::ErrorKind::ConnectionRefused
-                    | io::ErrorKind::HostUnreachable
-                    | io::ErrorKind::NetworkUnreachable
-                    | io::ErrorKind::AddrNotAvailable
-            )
-        {
-            connect_refused = true;
+                | io::ErrorKind::HostUnreachable
+                | io::ErrorKind::NetworkUnreachable
+                | io::ErrorKind::AddrNotAvailable => connect_refused = true,
+                io::ErrorKind::TimedOut => return transport(TransportKind::Timeout, "timed out"),
+                _ => {}
+            }
         }
-    }
-    if error.is_timeout() {
-        return transport(TransportKind::Timeout, "timed out");
     }
     if let Some(alert) = tls_alert {
         use rustls::AlertDescription as A;
@@ -124,10 +155,10 @@ pub fn classify(error: &reqwest::Error, origin: &str) -> ForwardError {
     if connect_refused {
         return transport(TransportKind::Connect, "connection refused");
     }
-    if error.is_connect() {
-        return transport(TransportKind::Connect, "connection failed");
+    match failure {
+        Failure::Connect(_) => transport(TransportKind::Connect, "connection failed"),
+        _ => transport(TransportKind::Io, "connection to the target broke"),
     }
-    transport(TransportKind::Io, "connection to the target broke")
 }
 
 /// `error`, its sources, and the errors wrapped inside `io::Error`s: tokio-rustls wraps rustls
@@ -176,6 +207,62 @@ mod tests {
         assert_eq!(
             ForwardError::BodyTooLarge { limit: 10 }.to_string(),
             "request body is larger than 10 bytes"
+        );
+    }
+
+    const ORIGIN: &str = "https://t.example:443";
+
+    fn kind_and_message(failure: Failure) -> (TransportKind, &'static str) {
+        match classify(&failure, ORIGIN) {
+            ForwardError::Transport { kind, origin, message } => {
+                assert_eq!(origin, ORIGIN);
+                (kind, message)
+            }
+            other => panic!("not a transport error: {other:?}"),
+        }
+    }
+
+    /// rustls errors reach the client inside io::Errors (tokio-rustls), sometimes twice.
+    fn tls_io(error: rustls::Error) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, io::Error::new(io::ErrorKind::InvalidData, error))
+    }
+
+    #[test]
+    fn failures_are_classified_by_kind() {
+        use rustls::AlertDescription as A;
+        let refused = classify(&Failure::Guard(GuardError::NotAllowed { address: [10, 0, 0, 1].into() }), ORIGIN);
+        assert_eq!(refused, ForwardError::TargetNotAllowed { origin: ORIGIN.into() });
+        assert_eq!(kind_and_message(Failure::Guard(GuardError::Dns)).0, TransportKind::Dns);
+        assert_eq!(kind_and_message(Failure::Timeout).0, TransportKind::Timeout);
+        assert_eq!(
+            kind_and_message(Failure::Connect(io::ErrorKind::ConnectionRefused.into())),
+            (TransportKind::Connect, "connection refused")
+        );
+        assert_eq!(
+            kind_and_message(Failure::Connect(io::ErrorKind::ConnectionReset.into())),
+            (TransportKind::Connect, "connection failed")
+        );
+        assert_eq!(kind_and_message(Failure::Connect(io::ErrorKind::TimedOut.into())).0, TransportKind::Timeout);
+        // TLS 1.2: the target's alert ends the handshake.
+        assert_eq!(
+            kind_and_message(Failure::Connect(tls_io(rustls::Error::AlertReceived(A::BadCertificate)))),
+            (TransportKind::Tls, "target refused the client certificate")
+        );
+        assert_eq!(
+            kind_and_message(Failure::Connect(tls_io(rustls::Error::AlertReceived(A::HandshakeFailure)))),
+            (TransportKind::Tls, "target ended the TLS handshake")
+        );
+        let untrusted = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        assert_eq!(kind_and_message(Failure::Connect(tls_io(untrusted))).0, TransportKind::Tls);
+        // TLS 1.3: the alert arrives with the first read after the handshake.
+        let alert = tls_io(rustls::Error::AlertReceived(A::CertificateRequired));
+        assert_eq!(
+            kind_and_message(Failure::Exchange(Box::new(alert))),
+            (TransportKind::Tls, "target refused the client certificate")
+        );
+        assert_eq!(
+            kind_and_message(Failure::Exchange(Box::new(io::Error::from(io::ErrorKind::UnexpectedEof)))),
+            (TransportKind::Io, "connection to the target broke")
         );
     }
 }

@@ -14,11 +14,10 @@ use actix_web::body::{BodyStream, SizedStream};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use futures_util::TryStreamExt;
 
 use crate::auth::{self, Scheme};
 use crate::error::ApiError;
-use crate::forward::{headers, stream_payload, BodyLimit, ForwardError, Outgoing};
+use crate::forward::{headers, ForwardError, Outgoing, RequestBody, TargetResponse};
 use crate::state::AppState;
 
 /// Response header naming the certificate presented to the target.
@@ -49,14 +48,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// What the `LP-*` headers ask for.
 struct Instructions {
-    /// Normalised target URL: the runtime lookup key.
-    normalized_url: String,
-    /// The URL to send to.
-    url: reqwest::Url,
+    /// Normalised target URL: the runtime lookup key and the URL to send to.
+    url: mtls_sdk::NormalizedUrl,
+    /// Its path and query, as the request-target.
+    target: http::Uri,
     service: Option<u32>,
-    authorization: Option<reqwest::header::HeaderValue>,
-    content_type: Option<reqwest::header::HeaderValue>,
-    method: reqwest::Method,
+    authorization: Option<http::HeaderValue>,
+    content_type: Option<http::HeaderValue>,
+    method: http::Method,
     stop_if_not_found: bool,
 }
 
@@ -84,7 +83,7 @@ async fn forward(
         return Err(too_large(limit));
     }
 
-    let found = state.runtime.find(&account, instructions.service, &instructions.normalized_url).await?;
+    let found = state.runtime.find(&account, instructions.service, instructions.url.as_str()).await?;
     let material = found.as_ref().map(|m| m.material.clone());
     if material.is_none() && instructions.stop_if_not_found {
         return Err(ApiError::bad_request(
@@ -97,15 +96,16 @@ async fn forward(
     let outgoing = Outgoing {
         method: instructions.method,
         url: instructions.url,
+        target: instructions.target,
         headers: headers::request_headers(
             req.headers(),
             instructions.authorization.as_ref(),
             instructions.content_type.as_ref(),
         ),
         body: match (signed_form, payload) {
-            (Some(form), _) => (!form.is_empty()).then(|| (reqwest::Body::from(form), BodyLimit::default())),
-            (None, Some(payload)) => has_body.then(|| stream_payload(payload, limit)),
-            (None, None) => None,
+            (Some(form), _) => RequestBody::full(form),
+            (None, Some(payload)) if has_body => RequestBody::caller(payload, limit).0,
+            (None, _) => RequestBody::Empty,
         },
     };
     let response = match state.forwarder.send(material.as_deref(), outgoing).await {
@@ -124,10 +124,11 @@ async fn forward(
 }
 
 /// The target's response, streamed to the caller.
-fn relay(response: reqwest::Response, certificate_id: Option<u64>) -> HttpResponse {
-    let status = StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+fn relay(response: TargetResponse, certificate_id: Option<u64>) -> HttpResponse {
+    let TargetResponse { head, body } = response;
+    let status = StatusCode::from_u16(head.status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut builder = HttpResponse::build(status);
-    for (name, value) in headers::response_headers(response.headers()) {
+    for (name, value) in headers::response_headers(&head.headers) {
         if let (Ok(name), Ok(value)) =
             (HeaderName::from_bytes(name.as_str().as_bytes()), HeaderValue::from_bytes(value.as_bytes()))
         {
@@ -137,15 +138,9 @@ fn relay(response: reqwest::Response, certificate_id: Option<u64>) -> HttpRespon
     if let Some(id) = certificate_id {
         builder.insert_header((CERTIFICATE_ID_HEADER, id.to_string()));
     }
-    let length = response.content_length();
-    let stream = response.bytes_stream().map_err(|error| {
-        // The status line is gone already: the caller sees a truncated body.
-        tracing::info!(error = %error.without_url(), "target response body broke off");
-        std::io::Error::other("target response body broke off")
-    });
-    match length {
-        Some(length) => builder.body(SizedStream::new(length, stream)),
-        None => builder.body(BodyStream::new(stream)),
+    match body.content_length() {
+        Some(length) => builder.body(SizedStream::new(length, body)),
+        None => builder.body(BodyStream::new(body)),
     }
 }
 
@@ -168,10 +163,9 @@ fn instructions(req: &HttpRequest, state: &AppState) -> Result<Instructions, Api
     };
     let target = target.trim();
     let allow_http = state.config.allow_plain_http_targets;
-    let normalized_url = mtls_sdk::normalize_url(target, allow_http)
-        .map_err(|e| invalid_url(format!("LP-forward-url: {e}")))?;
-    let url = reqwest::Url::parse(target)
-        .map_err(|_| invalid_url("LP-forward-url: not a valid absolute URL".into()))?;
+    let url = mtls_sdk::parse_url(target, allow_http).map_err(|e| invalid_url(format!("LP-forward-url: {e}")))?;
+    let request_target = http::Uri::try_from(url.path_and_query())
+        .map_err(|_| invalid_url("LP-forward-url: the path or query holds characters HTTP does not allow".into()))?;
 
     let service = match text(SERVICE_NAME)?.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
@@ -187,18 +181,18 @@ fn instructions(req: &HttpRequest, state: &AppState) -> Result<Instructions, Api
         ),
     };
     let method = match text(METHOD_OVERRIDE)?.map(str::trim).filter(|s| !s.is_empty()) {
-        None => reqwest::Method::from_bytes(req.method().as_str().as_bytes())
+        None => http::Method::from_bytes(req.method().as_str().as_bytes())
             .map_err(|_| ApiError::bad_request("invalid_method_override", "unsupported method"))?,
-        Some(given) => reqwest::Method::from_bytes(given.to_ascii_uppercase().as_bytes()).map_err(|_| {
+        Some(given) => http::Method::from_bytes(given.to_ascii_uppercase().as_bytes()).map_err(|_| {
             ApiError::bad_request("invalid_method_override", "LP-method-override is not an HTTP method")
         })?,
     };
     let passthrough = |name: &str| {
-        headers.get(name).and_then(|v| reqwest::header::HeaderValue::from_bytes(v.as_bytes()).ok())
+        headers.get(name).and_then(|v| http::HeaderValue::from_bytes(v.as_bytes()).ok())
     };
     Ok(Instructions {
-        normalized_url,
         url,
+        target: request_target,
         service,
         authorization: passthrough(AUTHORIZATION_OVERRIDE),
         content_type: passthrough(CONTENT_TYPE_OVERRIDE),

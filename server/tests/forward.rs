@@ -656,3 +656,26 @@ async fn pooled_connections_the_target_closed_are_not_used_and_bodiless_answers_
     assert!(resp.bytes().await.unwrap().is_empty(), "a HEAD answer has no body");
     assert!(send().await.starts_with("connection "), "the connection is usable after a HEAD");
 }
+
+/// A target that answers before it has read the request body (nginx refusing a body over its
+/// `client_max_body_size` with 413): the caller gets the target's answer, not a transport error.
+#[tokio::test]
+async fn an_early_answer_from_the_target_is_relayed() {
+    let s = setup(|_| {}).await;
+    let nginx = NginxTarget::start(
+        &s.pki.server_cert,
+        &s.pki.server_key,
+        &s.pki.ca_pem,
+        Some("client_max_body_size 1k; default_type text/plain; return 200 'read';"),
+    );
+    let cert = s.pki.client("client-early", false);
+    let id = s.gateway.upload(&s.token, ACCOUNT, "early", &cert).await;
+    let url = nginx.url("/upload");
+    s.gateway.map(&s.token, ACCOUNT, id, "IDP", &url).await;
+    let resp = s.gateway.forward(Method::POST, ACCOUNT, &s.token, &url).body(vec![b'x'; 512 * 1024]).send().await.unwrap();
+    assert_eq!(resp.status(), 413, "{:?}", resp.headers());
+    assert_eq!(header(&resp, "lp-certificate-id"), Some(id.to_string().as_str()));
+    let resp = s.gateway.forward(Method::POST, ACCOUNT, &s.token, &url).body("small").send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.unwrap(), "read");
+}

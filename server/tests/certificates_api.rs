@@ -1393,3 +1393,89 @@ async fn external_issuer_rs256_tokens_from_a_jwks_file() {
     assert_eq!(status.code(), Some(64), "{output}");
     assert!(output.contains("MTLS_JWKS_FILE"), "{output}");
 }
+
+/// Every endpoint answers a method it does not serve with 405 in the SPEC error body and an
+/// `Allow` header (RFC 9110 15.5.6); the operations endpoints and the forward route too (they
+/// answered 404, or 405 with an empty body). Found by schemathesis (`unsupported_method`).
+#[tokio::test]
+async fn unserved_methods_are_405_with_allow_and_the_spec_body() {
+    let gateway = Gateway::spawn_on(StoreKind::Embedded, &[]);
+    let api = Api::new(&gateway);
+    let bearer = api.bearer(&["acc1"]).await;
+    let admin = format!("Bearer {}", api.admin);
+    for (method, path, allow) in [
+        ("TRACE", "/healthz", "GET"),
+        ("POST", "/readyz", "GET"),
+        ("DELETE", "/metrics", "GET"),
+        ("PUT", "/openapi.json", "GET"),
+        ("TRACE", "/mtls/account/acc1", "GET, POST, PUT, PATCH, DELETE"),
+        ("PATCH", "/mtls/account/acc1/certificates", "GET, POST"),
+        ("GET", "/mtls/account/acc1/certificates/by-file", "POST, PUT"),
+        ("POST", "/mtls/account/acc1/certificates/1", "GET, PUT, DELETE"),
+        ("GET", "/mtls/account/acc1/p12-test/multipart", "POST"),
+        ("PATCH", "/api/account/acc1/configuration/ac-common/mtls", "GET, POST"),
+        ("GET", "/mtls/mapping?v=1", "POST"),
+        ("GET", "/admin/tokens", "POST"),
+        ("GET", "/admin/app-keys/some-key", "DELETE"),
+    ] {
+        let auth = if path.starts_with("/admin") { &admin } else { &bearer };
+        let response = api
+            .client
+            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{path}", api.base))
+            .header("Authorization", auth)
+            .send()
+            .await
+            .unwrap();
+        let header = |name| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        let (allowed, request_id) = (header("allow"), header("x-request-id"));
+        let status = response.status().as_u16();
+        let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap_or(Value::Null);
+        assert_eq!(
+            (status, body["error"]["code"].as_str(), allowed.as_deref()),
+            (405, Some("method_not_allowed"), Some(allow)),
+            "{method} {path}: {body}"
+        );
+        assert_eq!(body["requestId"].as_str(), request_id.as_deref(), "{method} {path}");
+    }
+}
+
+/// Two `Authorization` headers are refused with 401 whichever comes first (the first one
+/// used to win, so a valid token followed by anything passed). Raw HTTP: clients merge them.
+#[tokio::test]
+async fn several_authorization_headers_are_refused() {
+    let gateway = Gateway::spawn_on(StoreKind::Embedded, &[]);
+    let api = Api::new(&gateway);
+    let bearer = api.bearer(&["acc1"]).await;
+    let admin = format!("Bearer {}", api.admin);
+    for (path, first, second) in [
+        ("/mtls/account/acc1/certificates", bearer.as_str(), "Bearer not-a-token"),
+        ("/mtls/account/acc1/certificates", bearer.as_str(), bearer.as_str()),
+        ("/admin/app-keys/some-key", admin.as_str(), "Bearer wrong"),
+    ] {
+        let method = if path.starts_with("/admin") { "DELETE" } else { "GET" };
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {first}\r\n\
+             Authorization: {second}\r\nConnection: close\r\n\r\n"
+        );
+        let (status, head, body) = raw_http(gateway.addr(), request.as_bytes());
+        assert_eq!(status, 401, "{path}: {head}{body}");
+        assert!(head.to_ascii_lowercase().contains("\r\nwww-authenticate: bearer"), "{head}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["error"]["code"], "unauthenticated", "{body}");
+        assert!(body["requestId"].is_string());
+    }
+}
+
+/// Sends `request` as is and reads the whole answer: (status, head, body).
+fn raw_http(addr: SocketAddr, request: &[u8]) -> (u16, String, String) {
+    use std::io::Read as _;
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.write_all(request).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, format!("{head}\r\n"), body.to_owned())
+}

@@ -392,6 +392,44 @@ async fn checks_answer_from_the_cache_while_openbao_is_stopped() {
     assert!(metrics.contains("mtls_runtime_cache_total{result=\"stale\"}"), "{metrics}");
 }
 
+// === preconditions and malformed items (found by schemathesis) ===
+
+/// An empty `If-Match` is no precondition; one that names no revision is 412 only where the
+/// request would otherwise succeed (RFC 9110 13.2.1): an unknown mapping stays 404 and a body
+/// that is not JSON stays 400. A check item whose `url` is not text is 400 (it was echoed back
+/// as a number with a 200).
+async fn preconditions_and_malformed_check_items(backend: Backend) {
+    let world = World::start(backend).await;
+    let gw = &world.gateways[0];
+    let a = world.account("acc-a").await;
+    let cert = gw.upload_certificate(&a.bearer, "acc-a", "main").await;
+    let base = format!("/api/account/acc-a/{MAPPINGS}");
+    let (status, _, created) = gw
+        .send("POST", &format!("{base}?v=3.0"), &a.bearer, Some(json!([mapping("m", cert, "1", "https://api.brand.com/")])))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let item = format!("{base}/{}", created[0]["id"]);
+
+    let (status, _, body) = gw.send_with("PUT", &item, &a.bearer, Some(json!({"enable": false})), &[("If-Match", "")]).await;
+    assert_eq!(status, 200, "empty If-Match: {body}");
+    let (status, _, body) = gw.send_with("PUT", &item, &a.bearer, Some(json!({"enable": true})), &[("If-Match", "W/\"x\"")]).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (412, Some("stale_revision")), "{body}");
+    let (status, _, body) = gw.send_with("DELETE", &format!("{base}/4242"), &a.bearer, None, &[("If-Match", "junk")]).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("mapping_not_found")), "{body}");
+    let (status, _, body) = gw.send_with("PUT", &format!("{base}/4242"), &a.bearer, Some(json!({})), &[("If-Match", "junk")]).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("mapping_not_found")), "{body}");
+    let (status, _, body) = gw.send_raw("PUT", &item, &a.bearer, "application/json", b"j", &[("If-Match", "junk")]).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("malformed_request")), "{body}");
+
+    for (path, items) in [
+        ("/mtls/mapping?v=2".to_owned(), json!([{"serviceName": "IDP", "accountId": "acc-a", "url": 0}])),
+        ("/api/account/acc-a/checks/serviceUrlMappings".to_owned(), json!([{"serviceName": "IDP", "url": 1.5}])),
+    ] {
+        let (status, _, body) = gw.send("POST", &path, &a.oauth, Some(items)).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (400, Some("malformed_request")), "{path}: {body}");
+    }
+}
+
 // === the same suite on both stores ===
 
 macro_rules! on_both_stores {
@@ -411,4 +449,5 @@ on_both_stores!(
     check_forms,
     stock_oauth1_client,
     racing_duplicates,
+    preconditions_and_malformed_check_items,
 );

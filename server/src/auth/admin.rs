@@ -2,7 +2,6 @@
 //! (SPEC section 4). Without `MTLS_ADMIN_TOKEN` the admin API is off.
 
 use actix_web::HttpRequest;
-use actix_web::http::header;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
@@ -28,9 +27,8 @@ pub fn authorize_admin(req: &HttpRequest, state: &AppState) -> Result<(), ApiErr
             "the admin API is disabled; start the server with MTLS_ADMIN_TOKEN set",
         ));
     };
-    let given = req
-        .headers()
-        .get(header::AUTHORIZATION)
+    let given = super::single_authorization(req)
+        .map_err(refuse)?
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             let (scheme, token) = v.trim().split_once(' ')?;

@@ -202,13 +202,31 @@ pub async fn authorize(
     Ok(caller)
 }
 
+/// The request's `Authorization` header, `None` when there is none.
+///
+/// # Errors
+/// The message to refuse with when there are several: RFC 9110 section 11.6.2 allows one
+/// credential per request, and taking either would let a proxy's or an attacker's header decide
+/// who the caller is.
+pub(crate) fn single_authorization(
+    req: &HttpRequest,
+) -> Result<Option<&header::HeaderValue>, &'static str> {
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let first = values.next();
+    match values.next() {
+        None => Ok(first),
+        Some(_) => Err("several Authorization headers; send exactly one"),
+    }
+}
+
 async fn authenticate(
     req: &HttpRequest,
     state: &AppState,
     accepted: &[Scheme],
     form_body: Option<&[u8]>,
 ) -> Result<Caller, ApiError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+    let value = single_authorization(req).map_err(|message| unauthorized(accepted, message))?;
+    let Some(value) = value else {
         return Err(unauthorized(
             accepted,
             format!(

@@ -17,10 +17,13 @@ pub const DEFAULT_TOKEN_TTL_SECONDS: i64 = 3600;
 
 /// Routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let resource = |path| web::resource(path).default_service(web::to(ops::method_not_allowed));
-    cfg.service(resource("/admin/app-keys").route(web::post().to(create_app_key)))
-        .service(resource("/admin/app-keys/{consumer_key}").route(web::delete().to(delete_app_key)))
-        .service(resource("/admin/tokens").route(web::post().to(issue_token)));
+    let resource = |path, allow| web::resource(path).default_service(ops::method_not_allowed(allow));
+    cfg.service(resource("/admin/app-keys", "POST").route(web::post().to(create_app_key)))
+        .service(
+            resource("/admin/app-keys/{consumer_key}", "DELETE")
+                .route(web::delete().to(delete_app_key)),
+        )
+        .service(resource("/admin/tokens", "POST").route(web::post().to(issue_token)));
 }
 
 /// `{name, accounts}` → 201 `{consumerKey, consumerSecret, token, tokenSecret, accounts, name}`.

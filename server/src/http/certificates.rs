@@ -34,20 +34,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource(COLLECTION)
             .route(web::post().to(create))
             .route(web::get().to(list))
-            .default_service(web::to(ops::method_not_allowed)),
+            .default_service(ops::method_not_allowed("GET, POST")),
     )
     .service(
         web::resource(BY_FILE)
             .route(web::post().to(create_by_file))
             .route(web::put().to(update_by_file))
-            .default_service(web::to(ops::method_not_allowed)),
+            .default_service(ops::method_not_allowed("POST, PUT")),
     )
     .service(
         web::resource(ITEM)
             .route(web::get().to(get))
             .route(web::put().to(update))
             .route(web::delete().to(delete))
-            .default_service(web::to(ops::method_not_allowed)),
+            .default_service(ops::method_not_allowed("GET, PUT, DELETE")),
     );
 }
 

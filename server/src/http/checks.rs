@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::{self, Caller, Scheme};
 use crate::error::ApiError;
-use crate::http::json_body;
+use crate::http::{json_body, ops};
 use crate::services;
 use crate::state::AppState;
 
@@ -33,16 +33,15 @@ const SCHEMES: &[Scheme] = &[Scheme::OAuth1];
 
 /// Routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let not_allowed = || crate::http::mappings::method_not_allowed("POST");
     cfg.service(
         web::resource("/mtls/mapping")
             .route(web::post().to(check_mapping))
-            .default_service(web::to(not_allowed)),
+            .default_service(ops::method_not_allowed("POST")),
     )
     .service(
         web::resource("/api/account/{account}/checks/serviceUrlMappings")
             .route(web::post().to(check_service_url_mappings))
-            .default_service(web::to(not_allowed)),
+            .default_service(ops::method_not_allowed("POST")),
     );
 }
 
@@ -129,16 +128,21 @@ fn parse_items(body: Value, account: Option<&str>) -> Result<Vec<Item>, ApiError
             let Value::Object(object) = value else {
                 return Err(malformed(index, "an object"));
             };
-            let text = |field: &str| match object.get(field) {
+            // Java clients send service codes and account ids as numbers; a URL is text only.
+            let text_or_number = |field: &str| match object.get(field) {
                 Some(Value::String(s)) => Some(s.clone()),
                 Some(Value::Number(n)) => Some(n.to_string()),
                 _ => None,
             };
-            let service_name = text("serviceName").ok_or_else(|| malformed(index, "serviceName"))?;
-            let url = text("url").ok_or_else(|| malformed(index, "url"))?;
+            let service_name =
+                text_or_number("serviceName").ok_or_else(|| malformed(index, "serviceName"))?;
+            let url = match object.get("url") {
+                Some(Value::String(url)) => url.clone(),
+                _ => return Err(malformed(index, "url")),
+            };
             let account = match account {
                 Some(account) => account.to_owned(),
-                None => text("accountId").ok_or_else(|| malformed(index, "accountId"))?,
+                None => text_or_number("accountId").ok_or_else(|| malformed(index, "accountId"))?,
             };
             Ok(Item { object, service_name, account, url })
         })
@@ -215,7 +219,7 @@ mod tests {
 
     #[test]
     fn malformed_items_are_400_with_their_index() {
-        for body in [json!({}), json!([1]), json!([{"serviceName": "IDP", "url": "u"}]), json!([{"serviceName": null, "accountId": "a", "url": "u"}])] {
+        for body in [json!({}), json!([1]), json!([{"serviceName": "IDP", "url": "u"}]), json!([{"serviceName": null, "accountId": "a", "url": "u"}]), json!([{"serviceName": "IDP", "accountId": "a", "url": 0}])] {
             let error = parse_items(body.clone(), None).err().unwrap();
             assert_eq!((error.status.as_u16(), error.code), (400, "malformed_request"), "{body}");
         }

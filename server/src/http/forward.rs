@@ -18,6 +18,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::auth::{self, Scheme};
 use crate::error::ApiError;
 use crate::forward::{headers, ForwardError, Outgoing, RequestBody, TargetResponse};
+use crate::http::ops;
 use crate::state::AppState;
 
 /// Response header naming the certificate presented to the target.
@@ -35,14 +36,15 @@ const FORWARD_METRIC: &str = "mtls_forward_total";
 /// Routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // One resource (one pattern match per request) with a route per method; other methods get
-    // 405 from the resource.
+    // 405 in the SPEC error body.
     cfg.service(
         web::resource("/mtls/account/{account}")
             .route(web::get().to(forward))
             .route(web::post().to(forward))
             .route(web::put().to(forward))
             .route(web::patch().to(forward))
-            .route(web::delete().to(forward)),
+            .route(web::delete().to(forward))
+            .default_service(ops::method_not_allowed("GET, POST, PUT, PATCH, DELETE")),
     );
 }
 

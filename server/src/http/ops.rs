@@ -12,10 +12,16 @@ pub const OPENAPI_JSON: &str = include_str!("openapi.json");
 
 /// Routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics))
-        .route("/openapi.json", web::get().to(openapi));
+    cfg.service(get_only("/healthz", web::get().to(healthz)))
+        .service(get_only("/readyz", web::get().to(readyz)))
+        .service(get_only("/metrics", web::get().to(metrics)))
+        .service(get_only("/openapi.json", web::get().to(openapi)));
+}
+
+/// A resource at `path` serving only `route` (a GET route); other methods get
+/// [`method_not_allowed`].
+pub fn get_only(path: &str, route: actix_web::Route) -> actix_web::Resource {
+    web::resource(path).route(route).default_service(method_not_allowed("GET"))
 }
 
 /// Any path no route matches: 404 `not_found` in the SPEC error body (actix's own is empty).
@@ -26,14 +32,21 @@ pub async fn unknown_route() -> Result<HttpResponse, ApiError> {
     ))
 }
 
-/// A known path with a method it does not serve: 405 `method_not_allowed` in the SPEC error
-/// body. Resources opt in with `.default_service(web::to(ops::method_not_allowed))`.
-pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(
-        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this endpoint does not serve that method; /openapi.json lists the methods",
-    ))
+/// The default service of a resource that serves the methods `allow` (for example `"GET, POST"`):
+/// 405 `method_not_allowed` in the SPEC error body (actix's own 405 has none) with the `Allow`
+/// header RFC 9110 section 15.5.6 requires. Every resource of the API registers it:
+/// `.default_service(ops::method_not_allowed("GET, POST"))`.
+pub fn method_not_allowed(allow: &'static str) -> actix_web::Route {
+    web::to(move || async move {
+        Err::<HttpResponse, _>(
+            ApiError::new(
+                actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("this endpoint accepts {allow}"),
+            )
+            .with_header("Allow", allow),
+        )
+    })
 }
 
 /// `GET /healthz`: the process is up.

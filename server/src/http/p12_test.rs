@@ -16,7 +16,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/mtls/account/{account}/p12-test/multipart")
             .route(web::post().to(test_p12))
-            .default_service(web::to(ops::method_not_allowed)),
+            .default_service(ops::method_not_allowed("POST")),
     );
 }
 

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use actix_web::{HttpResponse, http::header, web};
 
 use crate::error::ApiError;
+use crate::http::ops;
 
 /// What the page may load: itself, the package (its `.wasm` needs `wasm-unsafe-eval`) and the
 /// API on the same origin. No inline script, so an injected string cannot run.
@@ -21,9 +22,9 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wa
 
 /// Routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index))
-        .route("/portal/{file:.*}", web::get().to(portal_file))
-        .route("/pkg/{file:.*}", web::get().to(package_file));
+    cfg.service(ops::get_only("/", web::get().to(index)))
+        .service(ops::get_only("/portal/{file:.*}", web::get().to(portal_file)))
+        .service(ops::get_only("/pkg/{file:.*}", web::get().to(package_file)));
 }
 
 /// `GET /`: the portal page.

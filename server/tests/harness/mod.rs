@@ -173,6 +173,35 @@ impl Api {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> (u16, HeaderMap, Value) {
+        match body {
+            Some(body) => {
+                self.send_raw(method, path, cred, "application/json", body.to_string().as_bytes(), headers).await
+            }
+            None => self.send_request(method, path, cred, None, headers).await,
+        }
+    }
+
+    /// Sends `body` as is with `content_type` (for bodies that are not JSON), and extra headers.
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        cred: &Cred,
+        content_type: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> (u16, HeaderMap, Value) {
+        self.send_request(method, path, cred, Some((content_type, body)), headers).await
+    }
+
+    async fn send_request(
+        &self,
+        method: &str,
+        path: &str,
+        cred: &Cred,
+        body: Option<(&str, &[u8])>,
+        headers: &[(&str, &str)],
+    ) -> (u16, HeaderMap, Value) {
         let url = format!("{}{}", self.gateway.base_url(), path);
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut request = self.http.request(method.clone(), &url);
@@ -184,8 +213,8 @@ impl Api {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        if let Some(body) = body {
-            request = request.header("Content-Type", "application/json").body(body.to_string());
+        if let Some((content_type, body)) = body {
+            request = request.header("Content-Type", content_type).body(body.to_vec());
         }
         let response = request.send().await.expect("request to the gateway");
         let status = response.status().as_u16();

@@ -32,6 +32,12 @@ if ! command -v bao >/dev/null; then
 fi
 python3 -c 'import cryptography' 2>/dev/null || { log "pip install cryptography"; pip install -q cryptography; }
 python3 -c 'import requests_oauthlib' 2>/dev/null || { log "pip install requests-oauthlib"; pip install -q requests requests-oauthlib; }
+# schemathesis drives the binary against its own /openapi.json (server/tests/openapi_contract.rs)
+SCHEMATHESIS_VERSION=4.32.5
+if [ "$(schemathesis --version 2>/dev/null)" != "schemathesis, version $SCHEMATHESIS_VERSION" ]; then
+  log "pip install schemathesis==$SCHEMATHESIS_VERSION"
+  pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
+fi
 
 # --- Node packages of the cross-part tests (playwright-core drives Debian's Chromium; typescript
 # checks the npm package's types), exactly as tests/package-lock.json pins them ---

@@ -424,6 +424,7 @@ async fn preconditions_and_malformed_check_items(backend: Backend) {
     for (path, items) in [
         ("/mtls/mapping?v=2".to_owned(), json!([{"serviceName": "IDP", "accountId": "acc-a", "url": 0}])),
         ("/api/account/acc-a/checks/serviceUrlMappings".to_owned(), json!([{"serviceName": "IDP", "url": 1.5}])),
+        ("/mtls/mapping?v=1".to_owned(), json!([{"serviceName": "IDP", "accountId": 2.5, "url": "https://a.example/"}])),
     ] {
         let (status, _, body) = gw.send("POST", &path, &a.oauth, Some(items)).await;
         assert_eq!((status, body["error"]["code"].as_str()), (400, Some("malformed_request")), "{path}: {body}");

@@ -128,10 +128,10 @@ fn parse_items(body: Value, account: Option<&str>) -> Result<Vec<Item>, ApiError
             let Value::Object(object) = value else {
                 return Err(malformed(index, "an object"));
             };
-            // Java clients send service codes and account ids as numbers; a URL is text only.
+            // Java clients send service codes and account ids as integers; a URL is text only.
             let text_or_number = |field: &str| match object.get(field) {
                 Some(Value::String(s)) => Some(s.clone()),
-                Some(Value::Number(n)) => Some(n.to_string()),
+                Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Some(n.to_string()),
                 _ => None,
             };
             let service_name =
@@ -219,7 +219,7 @@ mod tests {
 
     #[test]
     fn malformed_items_are_400_with_their_index() {
-        for body in [json!({}), json!([1]), json!([{"serviceName": "IDP", "url": "u"}]), json!([{"serviceName": null, "accountId": "a", "url": "u"}]), json!([{"serviceName": "IDP", "accountId": "a", "url": 0}])] {
+        for body in [json!({}), json!([1]), json!([{"serviceName": "IDP", "url": "u"}]), json!([{"serviceName": null, "accountId": "a", "url": "u"}]), json!([{"serviceName": "IDP", "accountId": "a", "url": 0}]), json!([{"serviceName": "IDP", "accountId": 2.5, "url": "u"}])] {
             let error = parse_items(body.clone(), None).err().unwrap();
             assert_eq!((error.status.as_u16(), error.code), (400, "malformed_request"), "{body}");
         }

@@ -13,6 +13,8 @@
 
 #[path = "../tests/harness/mod.rs"]
 mod harness;
+#[path = "../tests/stock_oauth1/mod.rs"]
+mod stock_oauth1;
 #[path = "../tests/support/mod.rs"]
 mod support;
 

@@ -1479,3 +1479,32 @@ fn raw_http(addr: SocketAddr, request: &[u8]) -> (u16, String, String) {
     let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     (status, format!("{head}\r\n"), body.to_owned())
 }
+
+/// A form is bounded as a whole: part names count toward `MTLS_MAX_BODY_BYTES` (a form of empty
+/// parts with long names was read whole into memory, past any size) and a form has at most 16
+/// parts. Both answers come in the SPEC error body.
+#[tokio::test]
+async fn forms_are_bounded_by_part_names_and_part_count() {
+    let gateway = Gateway::spawn_on(StoreKind::Embedded, &[("MTLS_MAX_BODY_BYTES", "4096")]);
+    let api = Api::new(&gateway);
+    let bearer = api.bearer(&["acc1"]).await;
+    let form = |parts: usize, name_bytes: usize| {
+        let mut body = Vec::new();
+        for i in 0..parts {
+            let name = format!("{i}-{}", "n".repeat(name_bytes));
+            body.extend_from_slice(
+                format!("--XX\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n\r\n").as_bytes(),
+            );
+        }
+        body.extend_from_slice(b"--XX--\r\n");
+        Body::Raw("multipart/form-data; boundary=XX", body)
+    };
+    for path in ["/mtls/account/acc1/p12-test/multipart", "/mtls/account/acc1/certificates/by-file"] {
+        let answer = api.send("POST", path, Some(&bearer), form(8, 1000)).await;
+        assert_eq!((answer.status, answer.json["error"]["code"].as_str()), (413, Some("payload_too_large")), "{}", answer.text);
+        let answer = api.send("POST", path, Some(&bearer), form(17, 1)).await;
+        assert_eq!((answer.status, answer.json["error"]["code"].as_str()), (400, Some("malformed_request")), "{}", answer.text);
+        assert!(answer.text.contains("more than 16 parts"), "{}", answer.text);
+        assert!(answer.request_id.is_some());
+    }
+}

@@ -13,6 +13,10 @@ use zeroize::Zeroizing;
 
 use crate::error::ApiError;
 
+/// Parts a form may have. Ours have at most three (`file`, `certificate` or `body`, `password`);
+/// the margin is for clients that add fields of their own.
+pub const MAX_PARTS: usize = 16;
+
 /// The parts of a form by name; the first part of each name wins. Contents are wiped on drop
 /// (they hold P12 files and passwords).
 pub struct FormParts {
@@ -63,26 +67,41 @@ pub async fn read(
     let mut multipart = Multipart::new(req.headers(), payload);
     let mut parts: HashMap<String, Zeroizing<Vec<u8>>> = HashMap::new();
     let mut total = 0usize;
+    let mut part_count = 0usize;
     while let Some(field) = multipart.next().await {
         let mut field = field.map_err(|_| malformed("the multipart body is malformed"))?;
+        part_count += 1;
+        if part_count > MAX_PARTS {
+            return Err(malformed(&format!("the form has more than {MAX_PARTS} parts")));
+        }
         let name = field.name().map(str::to_owned).unwrap_or_default();
+        // Names count too: without them, parts with empty content and long distinct names
+        // made the form grow past the limit in memory.
+        total = total.saturating_add(name.len());
+        if total > limit {
+            return Err(too_large(limit));
+        }
         let mut buf = Zeroizing::new(Vec::new());
         while let Some(chunk) = field.next().await {
             let chunk =
                 chunk.map_err(|_| malformed("the multipart body is malformed or truncated"))?;
             total = total.saturating_add(chunk.len());
             if total > limit {
-                return Err(ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    format!("the form is larger than {limit} bytes"),
-                ));
+                return Err(too_large(limit));
             }
             buf.extend_from_slice(&chunk);
         }
         parts.entry(name).or_insert(buf);
     }
     Ok(FormParts { parts })
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the form is larger than {limit} bytes"),
+    )
 }
 
 fn malformed(message: &str) -> ApiError {

@@ -1508,3 +1508,23 @@ async fn forms_are_bounded_by_part_names_and_part_count() {
         assert!(answer.request_id.is_some());
     }
 }
+
+/// An app key may name up to 500 accounts and is stored on OpenBao too (1,000 accounts passed
+/// validation, then OpenBao refused the value for its JSON string count: 503). Found by
+/// schemathesis on OpenBao.
+#[tokio::test]
+async fn app_keys_for_the_most_accounts_are_stored_on_openbao() {
+    let bao = OpenBao::start();
+    let gateway = Gateway::spawn_on(StoreKind::Vault(&bao), &[]);
+    let api = Api::new(&gateway);
+    let admin = format!("Bearer {}", api.admin);
+    let accounts = |n: usize| (0..n).map(|i| format!("acc{i}")).collect::<Vec<_>>();
+    let answer = api
+        .send("POST", "/admin/app-keys", Some(&admin), Body::Json(json!({"name": "wide", "accounts": accounts(500)})))
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    let answer = api
+        .send("POST", "/admin/app-keys", Some(&admin), Body::Json(json!({"name": "wider", "accounts": accounts(501)})))
+        .await;
+    assert_eq!((answer.status, answer.json["error"]["code"].as_str()), (422, Some("invalid_request")), "{}", answer.text);
+}

@@ -14,6 +14,10 @@ use crate::state::AppState;
 pub const MAX_TOKEN_TTL_SECONDS: i64 = 366 * 24 * 3600;
 /// Lifetime when `ttlSeconds` is not given: one hour.
 pub const DEFAULT_TOKEN_TTL_SECONDS: i64 = 3600;
+/// Most accounts one credential may name. An app key is one store value, and OpenBao refuses
+/// a request body of more than 1,000 JSON strings (`max_request_json_strings`), so 1,000
+/// accounts made the store answer 400 and the caller 503.
+pub const MAX_CREDENTIAL_ACCOUNTS: usize = 500;
 
 /// Routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -123,10 +127,10 @@ fn accounts(body: &Value) -> Result<Vec<String>, ApiError> {
                 "accounts must be an array of account ids or [\"*\"]",
             )
         })?;
-    if list.is_empty() || list.len() > 1000 {
-        return Err(invalid(
-            "accounts must name 1 to 1000 accounts, or be [\"*\"]",
-        ));
+    if list.is_empty() || list.len() > MAX_CREDENTIAL_ACCOUNTS {
+        return Err(invalid(&format!(
+            "accounts must name 1 to {MAX_CREDENTIAL_ACCOUNTS} accounts, or be [\"*\"]"
+        )));
     }
     list.iter()
         .map(|v| {

@@ -4,7 +4,7 @@
 //! undocumented status codes, response schema and header conformance, rejection of
 //! schema-violating input, and that a request without its credential is refused.
 //!
-//! Bounded and deterministic: a fixed seed, a few examples per operation and a time budget.
+//! On both stores. Bounded and deterministic: a fixed seed, a few examples per operation and a time budget.
 //! `positive_data_acceptance` is left out: a schema-valid upload is still refused when its bytes
 //! are no usable P12 (422), and a schema-valid forward fails at the unreachable target (424),
 //! which the schema cannot express. Credentials per operation come from `schemathesis/hooks.py`.
@@ -16,18 +16,28 @@ use std::process::Command;
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use support::{Gateway, StoreKind};
+use support::{Gateway, OpenBao, StoreKind};
 
 /// Fixed so a failure reproduces; change it only on purpose.
 const SEED: &str = "20261129";
 /// Test cases per operation and phase.
 const EXAMPLES: &str = "12";
 /// Budget for the whole run, well under the suite's patience.
-const MAX_SECONDS: &str = "100";
+const MAX_SECONDS: &str = "90";
 
 #[tokio::test]
 async fn every_operation_conforms_to_openapi_json_on_the_embedded_store() {
-    let gateway = Gateway::spawn_on(StoreKind::Embedded, &[]);
+    conforms(StoreKind::Embedded).await;
+}
+
+#[tokio::test]
+async fn every_operation_conforms_to_openapi_json_on_openbao() {
+    let bao = OpenBao::start();
+    conforms(StoreKind::Vault(&bao)).await;
+}
+
+async fn conforms(store: StoreKind<'_>) {
+    let gateway = Gateway::spawn_on(store, &[]);
     let base = gateway.base_url();
     let admin = gateway.admin_token().to_owned();
     let token = admin_post(&base, &admin, "/admin/tokens", json!({"sub": "schemathesis", "accounts": ["*"], "ttlSeconds": 3600})).await;
@@ -39,7 +49,7 @@ async fn every_operation_conforms_to_openapi_json_on_the_embedded_store() {
         .args(["run", &format!("{base}/openapi.json")])
         .args(["--checks", "all", "--exclude-checks", "positive_data_acceptance"])
         .args(["--seed", SEED, "--max-examples", EXAMPLES, "--max-time", MAX_SECONDS])
-        .args(["--workers", "2", "--no-color", "--generation-database", "none"])
+        .args(["--workers", "1", "--no-color", "--generation-database", "none"])
         .args(["--request-timeout", "20", "--suppress-health-check", "all"])
         .env("SCHEMATHESIS_HOOKS", "hooks")
         .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemathesis"))

@@ -1,9 +1,10 @@
-// The brand portal: a P12 tester that runs the SDK's inspectP12 in this page (the file and
-// password stay local), and certificate list, upload and delete through the REST API of SPEC
-// section 5 with the brand's Bearer token. Uses only the npm package's browser entry.
+// The brand portal (SPEC section 1): a P12 tester that runs the SDK's inspectP12 in this page (the
+// file and password stay local), and self-service of certificates (list, upload, replace, delete)
+// and mappings (list, add, enable or disable, delete) through the npm package's MtlsClient with
+// the brand's Bearer token. Uses only the npm package's browser entry.
 //
 // Everything shown comes from files or the server, so it is inserted as text, never as HTML.
-import { inspectP12 } from '/pkg/web/index.js';
+import { inspectP12, MtlsClient } from '/pkg/web/index.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -18,12 +19,13 @@ $('tester-form').addEventListener('submit', async (event) => {
   $('tester-report').replaceChildren(); // a stale verdict must never sit beside new input
   const file = $('tester-file').files[0];
   if (!file) return;
-  const report = await inspectFile(file, $('tester-password').value);
+  const report = inspectBytes(await readFile(file), $('tester-password').value);
   $('tester-report').replaceChildren(renderReport(report));
 });
 
-async function inspectFile(file, password) {
-  const bytes = new Uint8Array(await file.arrayBuffer());
+const readFile = async (file) => new Uint8Array(await file.arrayBuffer());
+
+function inspectBytes(bytes, password) {
   try {
     return inspectP12(bytes, password);
   } catch (error) {
@@ -77,105 +79,188 @@ function renderReport(report) {
   return box;
 }
 
-// --- certificates through the REST API ---
-let session = null; // { account, token }: kept in memory only, never stored
+// --- the account, through MtlsClient ---
+// The session lives in memory only: the token is never stored.
+let session = null; // { account, client }
+let certificates = [];
 
 $('account-form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  session = { account: $('account-id').value.trim(), token: $('account-token').value.trim() };
-  await refreshCertificates();
+  const account = $('account-id').value.trim();
+  try {
+    session = { account, client: new MtlsClient({ baseUrl: location.origin, auth: { bearer: $('account-token').value.trim() } }) };
+  } catch (error) {
+    session = null;
+    return showMessage(describe(error), true);
+  }
+  if (await refresh()) showMessage(`Signed in to account ${account}: ${certificates.length} certificate(s).`, false);
 });
 
-async function refreshCertificates() {
-  if (!session) return;
-  const result = await api('GET', '/certificates');
-  if (!result.ok) return showAccountMessage(result.message, true);
-  const rows = result.body.map((certificate) => {
-    const remove = el('button', { textContent: 'Delete', type: 'button' });
-    remove.addEventListener('click', () => deleteCertificate(certificate));
-    const row = el('tr', { dataset: { id: String(certificate.id) } });
-    for (const value of [certificate.id, certificate.name, certificate.status, certificate.expirationDate,
-      certificate.subject, certificate.version]) {
-      row.append(el('td', { textContent: String(value ?? '') }));
-    }
-    const actions = el('td');
-    actions.append(remove);
-    row.append(actions);
-    return row;
-  });
-  $('certificates').querySelector('tbody').replaceChildren(...rows);
-  $('certificates').hidden = false;
-  showAccountMessage(`${rows.length} certificate(s) in account ${session.account}.`, false);
+/** Reloads certificates and mappings; false (with the error shown) when the server refused. */
+async function refresh() {
+  const { account, client } = session;
+  let mappings;
+  try {
+    [certificates, mappings] = await Promise.all([client.listCertificates(account), client.listMappings(account)]);
+  } catch (error) {
+    $('workspace').hidden = true;
+    showMessage(describe(error), true);
+    return false;
+  }
+  renderCertificates();
+  renderMappings(mappings);
+  $('workspace').hidden = false;
+  return true;
 }
 
-async function deleteCertificate(certificate) {
-  const result = await api('DELETE', `/certificates/${encodeURIComponent(certificate.id)}`);
-  if (!result.ok) return showAccountMessage(result.message, true);
-  await refreshCertificates();
-  showAccountMessage(`Deleted ${certificate.name}.`, false);
-}
-
-$('upload-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const out = $('upload-report');
-  out.replaceChildren();
-  if (!session) {
-    out.replaceChildren(el('p', { className: 'error', textContent: 'Load your account first (account id and token).' }));
+/** Runs a change, then shows `done(result)` or the server's error, and reloads the lists. */
+async function change(action, done) {
+  let result;
+  try {
+    result = await action(session.client, session.account);
+  } catch (error) {
+    // Reload too: a stale revision (412) or a concurrent change shows the current state.
+    await refresh();
+    showMessage(describe(error), true);
     return;
   }
-  const file = $('upload-file').files[0];
-  const password = $('upload-password').value;
-  // The same rules run here and on the server: refuse early, without sending the file.
-  const report = await inspectFile(file, password);
+  await refresh();
+  showMessage(done(result), false);
+}
+
+function renderCertificates() {
+  const rows = certificates.map((c) => tableRow(
+    { id: c.id },
+    [c.id, c.name, c.status, c.expirationDate, c.subject, [c.fingerprintSha256, 'fingerprint'], c.version],
+    [button(`Delete certificate ${c.name}`, 'Delete', () => change(
+      (client, account) => client.deleteCertificate(account, c.id),
+      () => `Deleted certificate ${c.name}.`,
+    ))],
+  ));
+  $('certificates').querySelector('tbody').replaceChildren(...rows);
+  const options = () => certificates.map((c) => el('option', { value: String(c.id), textContent: `${c.name} (id ${c.id})` }));
+  $('replace-id').replaceChildren(...options());
+  $('mapping-certificate').replaceChildren(...options());
+}
+
+function renderMappings(mappings) {
+  const byId = new Map(certificates.map((c) => [c.id, c]));
+  const rows = mappings.map((m) => {
+    const certificate = byId.get(m.certificationId);
+    const active = m.enable && certificate?.status === 'Available';
+    const toggle = m.enable ? 'Disable' : 'Enable';
+    return tableRow(
+      { id: m.id },
+      [m.id, m.name, `${m.serviceName} (${m.serviceId})`, m.url, certificate ? certificate.name : `id ${m.certificationId}`,
+        m.enable ? 'yes' : 'no', active ? 'yes' : 'no'],
+      [
+        button(`${toggle} mapping ${m.name}`, toggle, () => change(
+          (client, account) => client.updateMapping(account, m.id, { ...m, enable: !m.enable }, { ifMatch: m.revision }),
+          () => `${toggle}d mapping ${m.name}.`,
+        )),
+        button(`Delete mapping ${m.name}`, 'Delete', () => change(
+          (client, account) => client.deleteMapping(account, m.id, { ifMatch: m.revision }),
+          () => `Deleted mapping ${m.name}.`,
+        )),
+      ],
+    );
+  });
+  $('mappings').querySelector('tbody').replaceChildren(...rows);
+}
+
+$('mapping-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const mapping = {
+    name: $('mapping-name').value.trim(),
+    serviceId: $('mapping-service').value.trim(),
+    url: $('mapping-url').value.trim(),
+    certificationId: Number($('mapping-certificate').value),
+    enable: $('mapping-enable').checked,
+  };
+  change((client, account) => client.createMappings(account, [mapping]),
+    ([created]) => `Added mapping ${created.name} (id ${created.id}): ${created.serviceName} ${created.url}.`);
+});
+
+$('upload-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const upload = { name: $('upload-name').value.trim(), password: $('upload-password').value };
+  const displayName = $('upload-display-name').value.trim();
+  if (displayName) upload.displayName = displayName;
+  checkThenSend($('upload-report'), $('upload-file').files[0], upload.password,
+    (client, account, file) => client.uploadCertificate(account, { ...upload, file }),
+    (c) => `Uploaded ${c.name} (id ${c.id}).`);
+});
+
+$('replace-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const id = Number($('replace-id').value);
+  const password = $('replace-password').value;
+  checkThenSend($('replace-report'), $('replace-file').files[0], password,
+    (client, account, file) => client.replaceCertificateFile(account, { id, password, file }),
+    (c) => `Replaced ${c.name} (id ${c.id}): now version ${c.version}, fingerprint ${c.fingerprintSha256}.`);
+});
+
+/**
+ * Checks the file in this page first (the same rules run on the server): an unusable file is
+ * refused with its report and never sent. Then sends it, and shows the outcome in `out`.
+ */
+async function checkThenSend(out, file, password, send, saved) {
+  out.replaceChildren();
+  const bytes = await readFile(file);
+  const report = inspectBytes(bytes, password);
   if (!report.usable) {
     out.replaceChildren(renderReport(report));
     return;
   }
-  const form = new FormData();
-  form.append('file', file, file.name);
-  const certificate = { name: $('upload-name').value.trim(), password };
-  const displayName = $('upload-display-name').value.trim();
-  if (displayName) certificate.displayName = displayName;
-  form.append('certificate', JSON.stringify(certificate));
-  const result = await api('POST', '/certificates/by-file', form);
-  if (!result.ok) {
-    out.replaceChildren(el('p', { className: 'error', textContent: result.message }));
-    if (result.body?.error?.details?.usable === false) out.append(renderReport(result.body.error.details));
+  let result;
+  try {
+    result = await send(session.client, session.account, bytes);
+  } catch (error) {
+    out.replaceChildren(el('p', { className: 'error', role: 'alert', textContent: describe(error) }));
+    if (error.details?.usable === false) out.append(renderReport(error.details));
     return;
   }
-  const saved = result.body.successfulySavedCertificates ?? [];
-  out.replaceChildren(el('p', { className: 'verdict usable', textContent: `Uploaded ${saved.map((c) => `${c.name} (id ${c.id})`).join(', ')}.` }));
-  await refreshCertificates();
-});
-
-/** Calls `/mtls/account/{a}{path}`; resolves to `{ ok, status, body, message }`. */
-async function api(method, path, body) {
-  const url = `/mtls/account/${encodeURIComponent(session.account)}${path}`;
-  const headers = { Authorization: `Bearer ${session.token}` };
-  let response;
-  try {
-    response = await fetch(url, { method, headers, body });
-  } catch (error) {
-    return { ok: false, status: 0, body: null, message: `The gateway did not answer: ${error.message}` };
-  }
-  const text = await response.text();
-  let parsed = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    // not JSON: keep the status only
-  }
-  if (response.ok) return { ok: true, status: response.status, body: parsed, message: '' };
-  const error = parsed?.error;
-  const requestId = parsed?.requestId ?? response.headers.get('x-request-id');
-  const message = error ? `${response.status} ${error.code}: ${error.message}` : `${response.status} ${response.statusText}`;
-  return { ok: false, status: response.status, body: parsed, message: requestId ? `${message} (request ${requestId})` : message };
+  const text = result.successfulySavedCertificates.map(saved).join(' ');
+  out.replaceChildren(el('p', { className: 'verdict usable', textContent: text }));
+  await refresh();
 }
 
-function showAccountMessage(text, isError) {
+/**
+ * An error as the user needs it: the gateway's status, code and message, the mappings that
+ * block a delete, and the request id to quote to support.
+ */
+function describe(error) {
+  if (error?.name !== 'MtlsError') return `Error: ${error?.message ?? error}`;
+  const users = error.details?.mappings;
+  const blocking = Array.isArray(users) && users.length
+    ? ` Used by: ${users.map((m) => `${m.name} (id ${m.id})`).join(', ')}.` : '';
+  const request = error.requestId ? ` (request ${error.requestId})` : '';
+  return `${error.status || 'No answer'} ${error.code}: ${error.message.replace(/\.$/, '')}.${blocking}${request}`;
+}
+
+function showMessage(text, isError) {
   const message = $('account-message');
   message.textContent = text;
   message.className = isError ? 'error' : '';
+}
+
+function tableRow(dataset, cells, actions) {
+  const row = el('tr', { dataset: Object.fromEntries(Object.entries(dataset).map(([k, v]) => [k, String(v)])) });
+  for (const cell of cells) {
+    const [value, className] = Array.isArray(cell) ? cell : [cell];
+    row.append(el('td', { className, textContent: String(value ?? '') }));
+  }
+  const actionCell = el('td');
+  actionCell.append(...actions);
+  row.append(actionCell);
+  return row;
+}
+
+function button(label, text, onClick) {
+  const node = el('button', { type: 'button', textContent: text });
+  node.setAttribute('aria-label', label);
+  node.addEventListener('click', onClick);
+  return node;
 }
 
 // --- tiny DOM helpers ---

@@ -26,7 +26,8 @@ function buildServer() {
   throw new Error('cargo did not report the mtls-server executable');
 }
 
-function freePort() {
+/** A port on 127.0.0.1 that was free a moment ago (nothing listens on it now). */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);
@@ -52,7 +53,7 @@ async function waitForHealth(url, child, log) {
   throw new Error(`mtls-server did not answer /healthz within 30 s: ${log()}`);
 }
 
-/** Starts the gateway; resolves to `{ url, adminToken, admin, stop }`. */
+/** Starts the gateway; resolves to `{ url, adminToken, admin, credentials, output, stop }`. */
 export async function startGateway(extraEnv = {}) {
   const binary = buildServer();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtls-gateway-'));
@@ -95,10 +96,21 @@ export async function startGateway(extraEnv = {}) {
     if (response.status !== 201) throw new Error(`${path}: ${response.status} ${await response.text()}`);
     return response.json();
   };
+  /**
+   * A Bearer token and an oAuth1 app key (token and secrets) for `accounts`, from the admin API,
+   * as `MtlsClient` `auth` options: `{ bearer: { bearer }, oauth1: { oauth1: {...} } }`.
+   */
+  const credentials = async (sub, accounts) => {
+    const { accessToken } = await admin('/admin/tokens', { sub, accounts, ttlSeconds: 600 });
+    const key = await admin('/admin/app-keys', { name: sub, accounts });
+    const { consumerKey, consumerSecret, token, tokenSecret } = key;
+    return { bearer: { bearer: accessToken }, oauth1: { oauth1: { consumerKey, consumerSecret, token, tokenSecret } } };
+  };
   return {
     url,
     adminToken,
     admin,
+    credentials,
     output: () => output,
     stop: async () => {
       if (child.exitCode === null) {

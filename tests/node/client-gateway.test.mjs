@@ -23,13 +23,9 @@ before(async () => {
   // gateway's keep-alive timeout, and fetch would then write to a socket the server closed.
   nativeReport(fixtures.cases[0].file, fixtures.cases[0].password);
   gateway = await startGateway();
-  const { accessToken } = await gateway.admin('/admin/tokens', { sub: 'client-test', accounts: [ACCOUNT], ttlSeconds: 600 });
-  bearer = new MtlsClient({ baseUrl: gateway.url, auth: { bearer: accessToken } });
-  const key = await gateway.admin('/admin/app-keys', { name: 'client-test', accounts: [ACCOUNT] });
-  oauth1 = new MtlsClient({
-    baseUrl: gateway.url,
-    auth: { oauth1: { consumerKey: key.consumerKey, consumerSecret: key.consumerSecret, token: key.token, tokenSecret: key.tokenSecret } },
-  });
+  const auth = await gateway.credentials('client-test', [ACCOUNT]);
+  bearer = new MtlsClient({ baseUrl: gateway.url, auth: auth.bearer });
+  oauth1 = new MtlsClient({ baseUrl: gateway.url, auth: auth.oauth1 });
 });
 after(async () => {
   await gateway?.stop();

@@ -559,10 +559,11 @@ impl Inner {
         let url = format!("{}{path}", self.base_url);
         let headers = Object::new();
         set(&headers, "accept", &"application/json".into())?;
+        let form = form_parameters(&body, extra_headers);
         set(
             &headers,
             "authorization",
-            &self.authorization(method, &url)?.into(),
+            &self.authorization(method, &url, &form)?.into(),
         )?;
         for (name, value) in extra_headers {
             set(&headers, name, &value.into())?;
@@ -617,7 +618,14 @@ impl Inner {
         })
     }
 
-    fn authorization(&self, method: &str, url: &str) -> Result<String, JsValue> {
+    /// The `Authorization` value; an oAuth1 signature covers `form`, the parameters of a
+    /// form-encoded body (the gateway checks them too).
+    fn authorization(
+        &self,
+        method: &str,
+        url: &str,
+        form: &[(String, String)],
+    ) -> Result<String, JsValue> {
         match &self.auth {
             Auth::Bearer(token) => Ok(format!("Bearer {token}")),
             Auth::OAuth1(credentials, signature_method) => {
@@ -637,7 +645,7 @@ impl Inner {
                 Ok(crate::oauth1_authorization(
                     method,
                     &url,
-                    &[],
+                    form,
                     credentials,
                     *signature_method,
                     &hex::encode(nonce),
@@ -698,6 +706,25 @@ impl Reply {
             .and_then(|v| v.as_string())
             .or(self.request_id);
         mtls_error(self.status, &code, &message, request_id.as_deref(), details)
+    }
+}
+
+/// The parameters of an `application/x-www-form-urlencoded` body (a forward's, whose type the
+/// caller set in `headers`), which an oAuth1 signature covers (RFC 5849 section 3.4.1.3.1); none
+/// for any other body.
+fn form_parameters(body: &Body, headers: &[(String, String)]) -> Vec<(String, String)> {
+    let is_form = headers.iter().any(|(name, value)| {
+        name == "content-type"
+            && value.split(';').next().is_some_and(|mime| {
+                mime.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+    });
+    match body {
+        Body::Bytes(bytes) if is_form => url::form_urlencoded::parse(&bytes.to_vec())
+            .into_owned()
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -1293,10 +1293,10 @@ async fn external_issuer_rs256_tokens_from_a_jwks_file() {
     let url = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     let jwks = dir.path().join("jwks.json");
     std::fs::write(&jwks, json!({ "keys": [{ "kty": "RSA", "kid": "idp-rsa", "use": "sig", "n": url(&modulus), "e": "AQAB" }] }).to_string()).unwrap();
-    let sign = |claims: &Value, kid: &str| {
+    let sign_with_header = |header: &Value, claims: &Value| {
         let input = format!(
             "{}.{}",
-            url(json!({ "alg": "RS256", "kid": kid }).to_string().as_bytes()),
+            url(header.to_string().as_bytes()),
             url(claims.to_string().as_bytes())
         );
         let data = dir.path().join("input");
@@ -1310,6 +1310,7 @@ async fn external_issuer_rs256_tokens_from_a_jwks_file() {
         assert!(out.status.success());
         format!("Bearer {input}.{}", url(&out.stdout))
     };
+    let sign = |claims: &Value, kid: &str| sign_with_header(&json!({ "alg": "RS256", "kid": kid }), claims);
     let jwks_s = jwks.display().to_string();
     let gateway = Gateway::spawn_on(StoreKind::Embedded, &[("MTLS_JWKS_FILE", jwks_s.as_str())]);
     let api = Api::new(&gateway);
@@ -1387,6 +1388,16 @@ async fn external_issuer_rs256_tokens_from_a_jwks_file() {
         .status,
         401
     );
+
+    // A token naming no account is a valid credential for none: 403, not 401 (it was 401).
+    let nothing = sign(&json!({ "sub": "idp-user", "accounts": [], "exp": exp }), "idp-rsa");
+    let answer = api.send("GET", "/mtls/account/acc7/certificates", Some(&nothing), Body::None).await;
+    assert_eq!((answer.status, answer.json["error"]["code"].as_str()), (403, Some("forbidden")), "{}", answer.text);
+    // A critical header extension we do not understand is refused (RFC 7515 4.1.11; it passed).
+    let critical = sign_with_header(&json!({ "alg": "RS256", "kid": "idp-rsa", "crit": ["exp"] }), &claims);
+    let answer = api.send("GET", "/mtls/account/acc7/certificates", Some(&critical), Body::None).await;
+    assert_eq!((answer.status, answer.json["error"]["code"].as_str()), (401, Some("unauthenticated")), "{}", answer.text);
+    assert!(answer.challenge.is_some_and(|c| c.contains("Bearer")));
 
     std::fs::write(&jwks, r#"{"keys": []}"#).unwrap();
     let (status, output) = Gateway::run_to_exit(&[("MTLS_JWKS_FILE", jwks_s.as_str())], &[]);

@@ -25,6 +25,10 @@ pub(crate) struct Header {
     /// Key id, when the issuer names its key.
     #[serde(default)]
     pub(crate) kid: Option<String>,
+    /// Extensions the issuer says must be understood (RFC 7515 section 4.1.11); we understand
+    /// none, so a token that has any is refused.
+    #[serde(default)]
+    pub(crate) crit: Option<serde_json::Value>,
 }
 
 /// The claims of a gateway token (SPEC section 4).
@@ -71,6 +75,10 @@ pub(crate) enum JwtError {
     /// A required claim is absent or has the wrong type.
     #[error("the bearer token lacks a valid {0:?} claim")]
     MissingClaim(&'static str),
+    /// The header has `crit` (RFC 7515 section 4.1.11: recipients must refuse extensions they
+    /// do not understand).
+    #[error("the bearer token has critical header extensions (\"crit\") this server does not understand")]
+    UnsupportedCritical,
 }
 
 /// Clock skew tolerated on `exp` and `nbf`, in seconds (RFC 7519 section 4.1.4 allows "some
@@ -106,7 +114,7 @@ pub(crate) struct Parsed<'a> {
 /// Splits and decodes `token`, refusing any algorithm but ES256 and RS256.
 ///
 /// # Errors
-/// [`JwtError::Malformed`], [`JwtError::UnsupportedAlgorithm`].
+/// [`JwtError::Malformed`], [`JwtError::UnsupportedAlgorithm`], [`JwtError::UnsupportedCritical`].
 pub(crate) fn parse(token: &str) -> Result<Parsed<'_>, JwtError> {
     let mut parts = token.split('.');
     let (Some(header), Some(payload), Some(signature), None) =
@@ -125,6 +133,9 @@ pub(crate) fn parse(token: &str) -> Result<Parsed<'_>, JwtError> {
         let mut alg = header.alg;
         alg.truncate(16);
         return Err(JwtError::UnsupportedAlgorithm(alg));
+    }
+    if header.crit.is_some() {
+        return Err(JwtError::UnsupportedCritical);
     }
     let signing_input = &token[..token.len() - signature.len() - 1];
     Ok(Parsed {
@@ -179,9 +190,9 @@ impl Parsed<'_> {
         let accounts_ok = claims
             .get("accounts")
             .and_then(serde_json::Value::as_array)
-            .is_some_and(|a| {
-                !a.is_empty() && a.iter().all(|v| v.as_str().is_some_and(|s| !s.is_empty()))
-            });
+            // An empty list is valid: the credential names no account, so every account is
+            // 403 (SPEC section 4), like any account a token does not name.
+            .is_some_and(|a| a.iter().all(|v| v.as_str().is_some_and(|s| !s.is_empty())));
         if !accounts_ok {
             return Err(JwtError::MissingClaim("accounts"));
         }

@@ -83,6 +83,7 @@ test('GET with Bearer presents the one mapped certificate and not the caller cre
   assert.equal(seen.method, 'GET');
   assert.equal(seen.path, '/only-a');
   assert.equal(seen.body.length, 0);
+  assert.equal(seen.headers.accept, '*/*', "fetch's default, not the client's own JSON Accept");
   assertNoGatewayHeaders(seen, undefined);
 });
 
@@ -92,7 +93,7 @@ test('POST with oAuth1: the service picks the certificate, overrides replace met
     url: urls.shared,
     method: 'POST',
     serviceName: 'IDP',
-    headers: { 'content-type': 'text/plain', 'x-brand-trace': 'trace-1' },
+    headers: { 'content-type': 'text/plain', 'x-brand-trace': 'trace-1', accept: 'application/xml' },
     body,
     methodOverride: 'PUT',
     contentTypeOverride: 'application/json',
@@ -107,6 +108,7 @@ test('POST with oAuth1: the service picks the certificate, overrides replace met
   assert.equal(seen.path, '/shared?tenant=brand');
   assert.equal(seen.headers['content-type'], 'application/json');
   assert.equal(seen.headers['x-brand-trace'], 'trace-1');
+  assert.equal(seen.headers.accept, 'application/xml');
   assert.equal(seen.body.toString('utf8'), body);
   assertNoGatewayHeaders(seen, 'Bearer token-for-the-target');
 });

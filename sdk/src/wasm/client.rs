@@ -301,7 +301,7 @@ impl MtlsClient {
         let inner = self.inner.clone();
         let path = format!("/mtls/account/{}/p12-test/multipart", segment(&account_id));
         future_to_promise(async move {
-            let reply = inner.send("POST", &path, form, &[]).await?;
+            let reply = inner.send("POST", &path, form, &[accept_json()]).await?;
             if matches!(reply.status, 200 | 422) {
                 let report = parse_json(&reply.bytes);
                 if report
@@ -508,6 +508,7 @@ impl MtlsClient {
     ) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
+            let headers = [vec![accept_json()], headers].concat();
             let reply = inner.send(method, &path, body, &headers).await?;
             if !(200..300).contains(&reply.status) {
                 return Err(reply.into_error());
@@ -558,7 +559,6 @@ impl Inner {
     ) -> Result<Reply, JsValue> {
         let url = format!("{}{path}", self.base_url);
         let headers = Object::new();
-        set(&headers, "accept", &"application/json".into())?;
         let form = form_parameters(&body, extra_headers);
         set(
             &headers,
@@ -748,6 +748,12 @@ fn invalid(argument: &'static str, expected: &'static str) -> BindingError {
 
 fn set(object: &Object, name: &str, value: &JsValue) -> Result<(), JsValue> {
     Reflect::set(object, &name.into(), value).map(|_| ())
+}
+
+/// Sent by every call whose answer is the gateway's JSON. A forward sends only the caller's
+/// headers: the target negotiates with what the caller asked for.
+fn accept_json() -> (String, String) {
+    ("accept".into(), "application/json".into())
 }
 
 /// The API paths of mappings.

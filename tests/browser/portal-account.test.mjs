@@ -4,8 +4,11 @@
 // read back over REST with the npm package's MtlsClient in Node, and errors must show the
 // gateway's status, code, message and request id.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 
+import { opensslOk } from '../node/csr-helpers.mjs';
 import { linkPackage } from '../node/helpers.mjs';
 import { makeTargetPki, P12_PASSWORD } from '../node/mtls-target.mjs';
 import { launchChromium, openPage } from './chromium.mjs';
@@ -27,7 +30,11 @@ let rest; // Bearer, as the page uses it
 let checks; // oAuth1, for the check endpoints
 before(async () => {
   pki = makeTargetPki(['brand-a', 'brand-b']);
-  server = await startGateway();
+  // OpenSSL's default 2048 iterations pass this cap; brand-a-slow's 5000 pass the page's default
+  // (1,000,000) but not this server: a refusal only the server makes.
+  opensslOk(['pkcs12', '-export', '-inkey', 'brand-a.key', '-in', 'brand-a.crt', '-out', 'brand-a-slow.p12',
+    '-iter', '5000', '-passout', `pass:${P12_PASSWORD}`], { cwd: pki.ca.dir });
+  server = await startGateway({ MTLS_P12_MAX_ITERATIONS: '2048' });
   const auth = await server.credentials('portal-test', [ACCOUNT]);
   token = auth.bearer.bearer;
   rest = new MtlsClient({ baseUrl: server.url, auth: auth.bearer });
@@ -104,6 +111,13 @@ test('a brand manages its certificates and mappings in the portal', async () => 
   assert.match(taken, /^409 \w+: .+ \(request [\w-]+\)$/);
   assert.equal((await rest.listCertificates(ACCOUNT)).length, 1);
 
+  // A refusal only the server makes shows its message, request id and report.
+  const slow = { name: 'slow.p12', mimeType: 'application/x-pkcs12', buffer: fs.readFileSync(path.join(pki.ca.dir, 'brand-a-slow.p12')) };
+  const overCap = await upload(page, 'brand-a-slow', slow, P12_PASSWORD);
+  assert.match(overCap, /^422 p12_not_usable: .+ \(request [\w-]+\)Not usable/);
+  assert.equal(await page.getAttribute('#upload-report .finding.problem', 'data-code'), 'too_many_iterations');
+  assert.equal((await rest.listCertificates(ACCOUNT)).length, 1);
+
   // Rotation: brand-b's file replaces brand-a's under the same id.
   await page.selectOption('#replace-id', String(stored.id));
   await page.setInputFiles('#replace-file', p12('brand-b'));
@@ -141,6 +155,14 @@ test('a brand manages its certificates and mappings in the portal', async () => 
   assert.match(blocked, REQUEST_ID);
   assert.equal((await rest.listCertificates(ACCOUNT)).length, 1);
 
+  // A change made elsewhere meanwhile: the page's revision is stale, so the server refuses (412)
+  // and the page reloads; the next click acts on the current revision.
+  const elsewhere = await rest.updateMapping(ACCOUNT, mapping.id, { ...mapping });
+  assert.equal(elsewhere.revision, mapping.revision + 1);
+  const stale = await message(page, () => page.getByRole('button', { name: 'Disable mapping hooks' }).click());
+  assert.match(stale, /^412 \w+: .+ \(request [\w-]+\)$/);
+  assert.equal((await rest.getMapping(ACCOUNT, mapping.id)).enable, true);
+
   // Disable: stored, no longer active, and the check says so.
   assert.equal(await message(page, () => page.getByRole('button', { name: 'Disable mapping hooks' }).click()), 'Disabled mapping hooks.');
   assert.equal((await rest.getMapping(ACCOUNT, mapping.id)).enable, false);
@@ -155,5 +177,5 @@ test('a brand manages its certificates and mappings in the portal', async () => 
   assert.equal(await page.locator('#certificates tbody tr').count(), 0);
 
   // The refused calls above answered 4xx on purpose; nothing else may have gone wrong.
-  assert.deepEqual(problems.filter((p) => !/^(HTTP (401|403|409|422)|console error: Failed to load resource)/.test(p)), []);
+  assert.deepEqual(problems.filter((p) => !/^(HTTP (401|403|409|412|422)|console error: Failed to load resource)/.test(p)), []);
 });

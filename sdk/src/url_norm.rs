@@ -153,6 +153,13 @@ pub fn parse_url(input: &str, allow_http: bool) -> Result<NormalizedUrl, UrlErro
     Ok(NormalizedUrl { text, scheme_end, host_end, path_start, port: port.unwrap_or(default_port) })
 }
 
+/// Whether `host` fits the lengths DNS allows (RFC 1035 section 2.3.4: 253 characters in
+/// text form, 63 per label). Longer names can never resolve; refusing them here keeps a
+/// hostile URL from travelling into the resolver, logs and error headers.
+fn fits_dns(host: &str) -> bool {
+    host.len() <= 253 && host.split('.').all(|label| label.len() <= 63)
+}
+
 fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), UrlError> {
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (inner, after) = v6.split_once(']').ok_or(UrlError::InvalidHost)?;
@@ -172,7 +179,8 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), UrlError> {
     };
     let valid_host = !host.is_empty()
         && (host.starts_with('[')
-            || host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+            || (host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b))
+                && fits_dns(host)));
     if !valid_host {
         return Err(UrlError::InvalidHost);
     }
@@ -266,5 +274,12 @@ mod tests {
         assert_eq!(norm("https://a.com:x/"), Err(UrlError::InvalidPort));
         assert_eq!(norm("https://a.com/a b"), Err(UrlError::InvalidCharacter));
         assert_eq!(norm("https://a.c$m/"), Err(UrlError::InvalidHost));
+        let label = "a".repeat(63);
+        assert!(norm(&format!("https://{label}.com/")).is_ok());
+        assert_eq!(norm(&format!("https://{label}a.com/")), Err(UrlError::InvalidHost));
+        let name = [label.as_str(); 4].join(".");
+        assert_eq!(name.len(), 255);
+        assert!(norm(&format!("https://{}/", &name[2..])).is_ok());
+        assert_eq!(norm(&format!("https://{name}/")), Err(UrlError::InvalidHost));
     }
 }

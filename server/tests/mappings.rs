@@ -431,6 +431,25 @@ async fn preconditions_and_malformed_check_items(backend: Backend) {
     }
 }
 
+/// A host name longer than DNS allows (63 per label, 253 in all) is an invalid URL for a
+/// mapping (422) and for forwarding (400 `invalid_forward_url`); it went to the resolver and
+/// came back as a 424 with the 70 kB name in `LP-message-from-transport`.
+async fn overlong_host_names_are_invalid_urls(backend: Backend) {
+    let world = World::start(backend).await;
+    let gw = &world.gateways[0];
+    let a = world.account("acc-a").await;
+    let cert = gw.upload_certificate(&a.bearer, "acc-a", "main").await;
+    let url = format!("https://{}.example.com/", "a".repeat(64));
+    let (status, _, body) = gw
+        .send("POST", &format!("/api/account/acc-a/{MAPPINGS}?v=3.0"), &a.bearer, Some(json!([mapping("long", cert, "1", &url)])))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("invalid host"), "{body}");
+    let (status, headers, body) = gw.send_with("GET", "/mtls/account/acc-a", &a.bearer, None, &[("LP-forward-url", &url)]).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_forward_url")), "{body}");
+    assert!(headers.get("lp-message-from-transport").is_none());
+}
+
 // === the same suite on both stores ===
 
 macro_rules! on_both_stores {
@@ -451,4 +470,5 @@ on_both_stores!(
     stock_oauth1_client,
     racing_duplicates,
     preconditions_and_malformed_check_items,
+    overlong_host_names_are_invalid_urls,
 );

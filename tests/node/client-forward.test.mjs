@@ -179,4 +179,9 @@ test('gateway failures reject with MtlsError fields', async () => {
   // Arguments the client refuses itself.
   await assert.rejects(bearer.forward(ACCOUNT, { url: urls.onlyA, method: 'TRACE' }), { code: 'invalid_argument' });
   await assert.rejects(bearer.forward(ACCOUNT, { url: urls.onlyA, body: 42 }), { code: 'invalid_argument' });
+  // Headers that would replace the client's credential or its own LP-* headers.
+  for (const headers of [{ Authorization: 'Bearer for-the-target' }, { 'LP-service-name': 'IDP' }]) {
+    await assert.rejects(bearer.forward(ACCOUNT, { url: urls.onlyA, headers, stopIfCertificateNotFound: true }),
+      { name: 'MtlsSdkError', code: 'invalid_argument' });
+  }
 });

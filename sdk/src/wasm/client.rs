@@ -76,6 +76,8 @@ export interface ForwardRequest {
   method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** `LP-service-name`: a service name or code. */
   serviceName?: string;
+  /** Sent to the target. Not `Authorization` (the client's own; use `authorizationOverride`)
+   * nor `LP-*` (use the fields). */
   headers?: Record<string, string>;
   body?: Uint8Array | string;
   /** Sent to the target as `Authorization`. */
@@ -955,7 +957,16 @@ fn forward_request(request: &JsValue) -> Result<ForwardParts, BindingError> {
             else {
                 return Err(invalid("request.headers", "an object of string values"));
             };
-            headers.push((name.to_ascii_lowercase(), value));
+            let name = name.to_ascii_lowercase();
+            // Either would silently replace what the client sends for the caller: its
+            // credential, or what the request's own fields ask the gateway for.
+            if name == "authorization" || name.starts_with("lp-") {
+                return Err(invalid(
+                    "request.headers",
+                    "headers other than Authorization (use authorizationOverride) and LP-* (use the request fields)",
+                ));
+            }
+            headers.push((name, value));
         }
     }
     headers.push(("lp-forward-url".into(), url));

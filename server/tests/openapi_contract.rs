@@ -69,6 +69,10 @@ async fn conforms(store: StoreKind<'_>) {
     assert!(report.contains("Test cases:"), "schemathesis ran no test case:\n{report}");
     let logs = gateway.logs();
     assert!(!logs.contains("panicked"), "the gateway panicked:\n{logs}");
+    let secrets = [admin, text(&token["accessToken"]), text(&key["consumerSecret"]), text(&key["tokenSecret"])];
+    for secret in secrets {
+        assert!(!logs.contains(&secret), "a credential reached the gateway's log");
+    }
 }
 
 async fn admin_post(base: &str, admin: &str, path: &str, body: Value) -> Value {

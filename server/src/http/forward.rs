@@ -189,6 +189,14 @@ fn instructions(req: &HttpRequest, state: &AppState) -> Result<Instructions, Api
             ApiError::bad_request("invalid_method_override", "LP-method-override is not an HTTP method")
         })?,
     };
+    // CONNECT asks the target for a tunnel (RFC 9110 9.3.6): its 2xx has no content and takes
+    // over the connection, so there is no response to relay.
+    if method == http::Method::CONNECT {
+        return Err(ApiError::bad_request(
+            "invalid_method_override",
+            "LP-method-override: CONNECT opens a tunnel and is not forwarded",
+        ));
+    }
     let passthrough = |name: &str| {
         headers.get(name).and_then(|v| http::HeaderValue::from_bytes(v.as_bytes()).ok())
     };

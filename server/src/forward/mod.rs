@@ -198,10 +198,14 @@ mod tests {
     use tokio::net::TcpListener;
 
     fn forwarder(allowed: &str) -> Forwarder {
+        forwarder_with_timeout(allowed, std::time::Duration::from_secs(5))
+    }
+
+    fn forwarder_with_timeout(allowed: &str, total: std::time::Duration) -> Forwarder {
         let mut config = Config::for_tests(std::env::temp_dir());
         config.allowed_target_cidrs = vec![allowed.parse().unwrap()];
         config.forward_connect_timeout = std::time::Duration::from_secs(2);
-        config.forward_timeout = std::time::Duration::from_secs(5);
+        config.forward_timeout = total;
         Forwarder::new(&config).unwrap()
     }
 
@@ -267,6 +271,29 @@ mod tests {
             let response = forwarder.send(None, get(&format!("http://{addr}/"))).await.unwrap();
             assert_eq!(read_all(response.body).await, b"ok");
             assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        });
+    }
+
+    #[test]
+    fn the_total_timeout_covers_the_response_body() {
+        on_worker(async {
+            // The target sends its head and 2 of the 10 bytes it announced, then stalls.
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let _ = stream.read(&mut [0u8; 1024]).await;
+                stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nok").await.unwrap();
+                tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+            });
+            let forwarder = forwarder_with_timeout("127.0.0.0/8", std::time::Duration::from_millis(300));
+            let started = std::time::Instant::now();
+            let mut body = forwarder.send(None, get(&format!("http://{addr}/"))).await.unwrap().body;
+            assert_eq!(body.next().await.unwrap().unwrap(), "ok");
+            let error = body.next().await.unwrap().unwrap_err();
+            assert_eq!(error.to_string(), "target response body timed out");
+            assert!(started.elapsed() < std::time::Duration::from_secs(5));
+            assert!(body.next().await.is_none(), "the stream ends after the error");
         });
     }
 

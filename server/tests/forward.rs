@@ -681,4 +681,35 @@ async fn an_early_answer_from_the_target_is_relayed() {
     let resp = s.gateway.forward(Method::POST, ACCOUNT, &s.token, &url).body("small").send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().await.unwrap(), "read");
+
+/// A target in Python's standard library: HTTP/1.0 answers whose bodies end with the connection.
+/// The body arrives whole, the request body and override reach it, and the next request opens a
+/// new connection (the old one is closed).
+#[tokio::test]
+async fn python_http_1_0_target_with_close_delimited_bodies() {
+    let s = setup(|_| {}).await;
+    let python = mtls_targets::PythonTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem);
+    let cert = s.pki.client("client-python", false);
+    let id = s.gateway.upload(&s.token, ACCOUNT, "python", &cert).await;
+    let url = python.url("/hook?q=1");
+    s.gateway.map(&s.token, ACCOUNT, id, "WEBHOOKS", &url).await;
+    for round in 0..3 {
+        let resp = s
+            .gateway
+            .forward(Method::POST, ACCOUNT, &s.token, &url)
+            .header("LP-authorization-override", "Basic dGFyZ2V0")
+            .header("Content-Type", "application/json")
+            .body(format!("{{\"round\":{round}}}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "round {round}");
+        assert_eq!(header(&resp, "lp-certificate-id"), Some(id.to_string().as_str()));
+        let seen = json(resp).await;
+        assert_eq!(seen["clientCn"], "client-python", "{seen}");
+        assert_eq!(seen["method"], "POST");
+        assert_eq!(seen["path"], "/hook?q=1");
+        assert_eq!(seen["body"], format!("{{\"round\":{round}}}"));
+        assert_eq!(seen["authorization"], "Basic dGFyZ2V0");
+    }
 }

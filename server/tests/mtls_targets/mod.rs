@@ -402,6 +402,41 @@ impl Drop for NginxTarget {
     }
 }
 
+/// Python's `http.server` as an mTLS target (`python_target.py`): HTTP/1.0, one request per
+/// connection, bodies delimited by the connection's close.
+pub struct PythonTarget {
+    pub port: u16,
+    child: Child,
+}
+
+impl PythonTarget {
+    pub fn start(cert: &Path, key: &Path, client_ca: &Path) -> Self {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mtls_targets/python_target.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args([cert, key, client_ca])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start python3");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        let port = line.trim().parse().unwrap_or_else(|_| panic!("python target printed {line:?}"));
+        Self { port, child }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("https://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for PythonTarget {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 // === TestGateway ===
 
 /// The gateway's production routes and middleware in this process, over the memory store.

@@ -681,10 +681,11 @@ async fn an_early_answer_from_the_target_is_relayed() {
     let resp = s.gateway.forward(Method::POST, ACCOUNT, &s.token, &url).body("small").send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().await.unwrap(), "read");
+}
 
 /// A target in Python's standard library: HTTP/1.0 answers whose bodies end with the connection.
-/// The body arrives whole, the request body and override reach it, and the next request opens a
-/// new connection (the old one is closed).
+/// It closes without TLS close_notify, as many servers do: the body arrives whole, the request
+/// body and override reach it, and the next request opens a new connection.
 #[tokio::test]
 async fn python_http_1_0_target_with_close_delimited_bodies() {
     let s = setup(|_| {}).await;
@@ -712,4 +713,11 @@ async fn python_http_1_0_target_with_close_delimited_bodies() {
         assert_eq!(seen["body"], format!("{{\"round\":{round}}}"));
         assert_eq!(seen["authorization"], "Basic dGFyZ2V0");
     }
+    // A close without close_notify ends only close-delimited bodies: a body shorter than its
+    // Content-Length still reaches the caller as a broken one.
+    let truncated = python.url("/truncated");
+    s.gateway.map(&s.token, ACCOUNT, id, "IDP", &truncated).await;
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &truncated).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.bytes().await.is_err(), "a truncated body is not passed off as complete");
 }

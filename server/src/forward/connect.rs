@@ -4,14 +4,22 @@
 //! the calling actix worker (`spawn_local`), next to the requests that use it.
 //!
 //! The connect timeout (`MTLS_FORWARD_CONNECT_TIMEOUT_MS`) covers resolution, TCP and TLS.
+//!
+//! A target that closes its TLS connection without `close_notify` (Python's `http.server`, many
+//! embedded servers) ends the stream cleanly here, as it does for curl, browsers and nginx: a
+//! response delimited by the connection's close then arrives whole. Bodies with a length or
+//! chunked framing are still checked by hyper, so their truncation remains an error.
 
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::pool::{ClientSettings, Sender};
@@ -40,7 +48,45 @@ async fn connect(settings: &ClientSettings, url: &mtls_sdk::NormalizedUrl, tls: 
         .map_err(|_| Failure::Connect(io::Error::new(io::ErrorKind::InvalidInput, "not a valid TLS server name")))?
         .to_owned();
     let stream = tokio_rustls::TlsConnector::from(tls).connect(name, tcp).await.map_err(Failure::Connect)?;
-    start(TokioIo::new(stream)).await
+    start(TokioIo::new(UncleanCloseIsEof(stream))).await
+}
+
+/// A stream on which the peer's close without TLS `close_notify` reads as end of stream.
+struct UncleanCloseIsEof<S>(S);
+
+impl<S: AsyncRead + Unpin> AsyncRead for UncleanCloseIsEof<S> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        match Pin::new(&mut self.0).poll_read(cx, buf) {
+            Poll::Ready(Err(error)) if error.kind() == io::ErrorKind::UnexpectedEof => Poll::Ready(Ok(())),
+            other => other,
+        }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for UncleanCloseIsEof<S> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.0.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
 }
 
 /// The first of `addresses` that accepts.

@@ -4,7 +4,8 @@ default: one request per connection and response bodies delimited by the connect
 (no Content-Length), which a forwarding client must read to the end.
 
 Usage: python_target.py CERT KEY CLIENT_CA; prints the port it listens on (127.0.0.1), then
-serves until killed. Each answer is JSON: method, path, the client certificate's subject
+serves until killed. Paths starting /truncated announce a Content-Length longer than the body
+they send. Each answer is JSON: method, path, the client certificate's subject
 commonName, the request body and its Authorization header.
 """
 import http.server
@@ -24,7 +25,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                   "body": body, "authorization": self.headers.get("Authorization")}
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
-        self.end_headers()  # no Content-Length: the body ends when the connection closes
+        if self.path.startswith("/truncated"):
+            # Promises more than it sends, then closes: a truncated body.
+            self.send_header("Content-Length", "100000")
+        self.end_headers()  # otherwise no Content-Length: the body ends when the connection closes
         self.wfile.write(json.dumps(report).encode())
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = answer

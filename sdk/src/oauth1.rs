@@ -157,7 +157,8 @@ fn hmac_base64<M: Mac + KeyInit>(key: &str, message: &str) -> String {
 }
 
 /// RFC 5849 section 3.6: every byte but ALPHA, DIGIT, `-`, `.`, `_`, `~` as `%XX` (upper hex).
-fn percent_encode(value: &str) -> String {
+/// The same set is RFC 3986's unreserved characters, so it also makes a safe path segment.
+pub(crate) fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {

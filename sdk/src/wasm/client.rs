@@ -768,15 +768,7 @@ fn mappings_path(account_id: &str) -> String {
 
 /// A path segment, percent-encoded so an account id cannot change the path.
 fn segment(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    crate::oauth1::percent_encode(value)
 }
 
 fn json(value: &JsValue) -> Result<Body, BindingError> {

@@ -17,6 +17,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::auth::{self, Scheme};
 use crate::error::ApiError;
+use crate::http::json_body::{read_limited, BodyReadError};
 use crate::forward::{headers, ForwardError, Outgoing, RequestBody, TargetResponse};
 use crate::http::ops;
 use crate::state::AppState;
@@ -229,19 +230,11 @@ fn is_form_encoded(req: &HttpRequest) -> bool {
 }
 
 /// Reads the caller's body into memory, refusing it with 413 once it passes `limit`.
-async fn read_whole(mut payload: web::Payload, limit: usize) -> Result<bytes::Bytes, ApiError> {
-    use futures_util::StreamExt as _;
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| {
-            ApiError::bad_request("invalid_body", "the request body could not be read")
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large(limit));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+async fn read_whole(payload: web::Payload, limit: usize) -> Result<bytes::Bytes, ApiError> {
+    read_limited(payload, limit).await.map_err(|e| match e {
+        BodyReadError::Unreadable => ApiError::bad_request("invalid_body", "the request body could not be read"),
+        BodyReadError::TooLarge => too_large(limit),
+    })
 }
 
 /// The caller's `Content-Length`, when sent.

@@ -326,10 +326,20 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// A child process killed (and reaped) when the target owning it is dropped.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Debian nginx as an mTLS target (`ssl_verify_client on`) in its own directory.
 pub struct NginxTarget {
     pub port: u16,
-    child: Child,
+    _child: KillOnDrop,
     _dir: Scratch,
 }
 
@@ -387,7 +397,7 @@ http {{
                 std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default());
             std::thread::sleep(Duration::from_millis(50));
         }
-        Self { port, child, _dir: dir }
+        Self { port, _child: KillOnDrop(child), _dir: dir }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -395,18 +405,11 @@ http {{
     }
 }
 
-impl Drop for NginxTarget {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Python's `http.server` as an mTLS target (`python_target.py`): HTTP/1.0, one request per
 /// connection, bodies delimited by the connection's close.
 pub struct PythonTarget {
     pub port: u16,
-    child: Child,
+    _child: KillOnDrop,
 }
 
 impl PythonTarget {
@@ -422,18 +425,11 @@ impl PythonTarget {
         let mut line = String::new();
         std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
         let port = line.trim().parse().unwrap_or_else(|_| panic!("python target printed {line:?}"));
-        Self { port, child }
+        Self { port, _child: KillOnDrop(child) }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("https://127.0.0.1:{}{path}", self.port)
-    }
-}
-
-impl Drop for PythonTarget {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

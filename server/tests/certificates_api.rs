@@ -117,6 +117,9 @@ impl Api {
             )
             .await;
         assert_eq!(answer.status, 201, "{}", answer.text);
+        for secret in ["consumerSecret", "tokenSecret"] {
+            support::register_secret(answer.json[secret].as_str().unwrap_or_default());
+        }
         answer.json
     }
 

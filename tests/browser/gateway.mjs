@@ -3,6 +3,7 @@
 // admin token. The caller stops it with `await gateway.stop()` (the process is also killed when
 // the test process exits).
 import { execFileSync, spawn } from 'node:child_process';
+import { secretFindings } from './secret-scan.mjs';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -68,6 +69,8 @@ export async function startGateway(extraEnv = {}) {
       MTLS_STORE: 'embedded',
       MTLS_DATA_DIR: dataDir,
       MTLS_ADMIN_TOKEN: adminToken,
+      // Debug lines too: every line is scanned for secrets when the gateway stops.
+      RUST_LOG: 'debug',
       // Tests send bursts from one address; the throttle itself is tested in server/tests.
       MTLS_RATE_LIMIT_PER_SECOND: '1000',
       MTLS_RATE_LIMIT_BURST: '1000',
@@ -86,6 +89,8 @@ export async function startGateway(extraEnv = {}) {
     kill();
     throw error;
   }
+  // Credentials handed out during the test: none may reach the log (checked on stop).
+  const issuedSecrets = [adminToken];
   /** Calls the admin API (`POST /admin/tokens`, `/admin/app-keys`) and returns the JSON. */
   const admin = async (path, body) => {
     const response = await fetch(`${url}${path}`, {
@@ -94,7 +99,9 @@ export async function startGateway(extraEnv = {}) {
       body: JSON.stringify(body),
     });
     if (response.status !== 201) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-    return response.json();
+    const answer = await response.json();
+    issuedSecrets.push(answer.accessToken, answer.consumerSecret, answer.tokenSecret);
+    return answer;
   };
   /**
    * A Bearer token and an oAuth1 app key (token and secrets) for `accounts`, from the admin API,
@@ -121,6 +128,8 @@ export async function startGateway(extraEnv = {}) {
       }
       process.off('exit', kill);
       fs.rmSync(dataDir, { recursive: true, force: true });
+      const found = secretFindings(output, issuedSecrets);
+      if (found.length > 0) throw new Error(`the gateway logged secrets (SPEC 11):\n${found.join('\n')}`);
     },
   };
 }

@@ -101,6 +101,9 @@ impl World {
             .await;
         assert_eq!(status, 201, "app key: {key}");
         let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        for secret in ["consumerSecret", "tokenSecret"] {
+            crate::support::register_secret(&text(&key[secret]));
+        }
         Account {
             bearer: Cred::Bearer(text(&token["accessToken"])),
             oauth: Cred::OAuth(OAuth1 {

@@ -27,6 +27,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod secret_scan;
+pub use secret_scan::register_secret;
+
 /// How long a child server may take to become ready.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -454,7 +457,9 @@ impl Gateway {
         let mut all: Vec<(String, String)> = vec![
             ("MTLS_DATA_DIR".to_owned(), data_dir.path().display().to_string()),
             ("MTLS_ADMIN_TOKEN".to_owned(), random_token()),
-            ("RUST_LOG".to_owned(), "info".to_owned()),
+            // Debug lines too, so the secret scan on drop reads everything our code and its
+            // libraries would log for an operator who turns logging up.
+            ("RUST_LOG".to_owned(), "debug".to_owned()),
             // Tests make many calls a second from 127.0.0.1; the throttling tests set their own.
             ("MTLS_RATE_LIMIT_PER_SECOND".to_owned(), "100000".to_owned()),
             ("MTLS_RATE_LIMIT_BURST".to_owned(), "100000".to_owned()),
@@ -546,6 +551,23 @@ impl Gateway {
 impl Drop for Gateway {
     fn drop(&mut self) {
         kill_child(&mut self.child);
+        if std::thread::panicking() {
+            return;
+        }
+        let mut own: Vec<String> = self
+            .env
+            .iter()
+            .filter(|(name, _)| {
+                matches!(name.as_str(), "MTLS_ADMIN_TOKEN" | "VAULT_TOKEN" | "VAULT_SECRET_ID" | "MTLS_DATA_KEY")
+            })
+            .map(|(_, value)| value.clone())
+            .collect();
+        if let Ok(generated) = std::fs::read_to_string(self.data_dir.path().join("data.key")) {
+            own.push(generated.trim().to_owned());
+        }
+        let own: Vec<&str> = own.iter().map(String::as_str).collect();
+        let found = secret_scan::findings(&self.logs(), &own);
+        assert!(found.is_empty(), "the gateway logged secrets (SPEC 11):\n{}", found.join("\n"));
     }
 }
 

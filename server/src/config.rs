@@ -85,6 +85,8 @@ pub const ENV_P12_MAX_ITERATIONS: &str = "MTLS_P12_MAX_ITERATIONS";
 pub const ENV_SERVICES: &str = "MTLS_SERVICES";
 /// External issuer's JWKS file.
 pub const ENV_JWKS_FILE: &str = "MTLS_JWKS_FILE";
+/// Log line format: `text` or `json`.
+pub const ENV_LOG_FORMAT: &str = "MTLS_LOG_FORMAT";
 
 /// Loopback by default: plain HTTP must not reach a network by accident (SPEC section 9).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -156,6 +158,18 @@ pub struct Config {
     pub services: Vec<(String, u32)>,
     /// `MTLS_JWKS_FILE`.
     pub jwks_file: Option<PathBuf>,
+    /// `MTLS_LOG_FORMAT`.
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written (`MTLS_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
 }
 
 /// Which store, and how to reach it.
@@ -224,6 +238,7 @@ impl fmt::Debug for Config {
             .field("p12_max_iterations", &self.p12_max_iterations)
             .field("services", &self.services)
             .field("jwks_file", &self.jwks_file)
+            .field("log_format", &self.log_format)
             .finish()
     }
 }
@@ -316,6 +331,7 @@ impl Config {
         let p12_max_iterations = p.positive(ENV_P12_MAX_ITERATIONS, mtls_sdk::DEFAULT_MAX_ITERATIONS);
         let services = p.services();
         let jwks_file = p.file(ENV_JWKS_FILE);
+        let log_format = p.log_format();
 
         // Cross-field rule: plain HTTP only on loopback unless explicitly allowed.
         if let Some(addr) = listen
@@ -357,6 +373,7 @@ impl Config {
             p12_max_iterations,
             services,
             jwks_file,
+            log_format,
         })
     }
 
@@ -386,6 +403,7 @@ impl Config {
                 ("FAAS".to_owned(), 3),
             ],
             jwks_file: None,
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -582,6 +600,9 @@ pub struct Args {
     /// JWKS file of an external token issuer.
     #[arg(long, env = ENV_JWKS_FILE)]
     jwks_file: Option<String>,
+    /// Log line format: text or json.
+    #[arg(long, env = ENV_LOG_FORMAT)]
+    log_format: Option<String>,
 }
 
 impl Args {
@@ -634,6 +655,18 @@ impl Settings<'_> {
         } else {
             let short: String = value.chars().take(80).collect();
             format!("{short:?}")
+        }
+    }
+
+    fn log_format(&mut self) -> LogFormat {
+        match self.text(ENV_LOG_FORMAT).map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                let shown = Self::shown(ENV_LOG_FORMAT, other);
+                self.error(ENV_LOG_FORMAT, format!("{shown} is not a log format; use text or json"));
+                LogFormat::Text
+            }
         }
     }
 

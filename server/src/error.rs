@@ -2,8 +2,9 @@
 //!
 //! Bodies follow SPEC section 5: `{"error": {"code", "message", "details"}, "requestId"}`.
 //! The `requestId` is filled in by [`crate::http::request_id`], which sees every response.
-//! Messages never contain secrets or internal error text: store and transport failures are
-//! logged at the edge and described to the caller in generic terms.
+//! Messages never contain secrets or internal error text: store and transport failures carry
+//! their cause to the edge ([`crate::http::request_id`]), which logs one line per failed request,
+//! and are described to the caller in generic terms.
 
 use actix_web::{http::StatusCode, HttpResponse, ResponseError};
 use serde_json::Value;
@@ -21,16 +22,35 @@ pub struct ApiError {
     pub details: Option<Value>,
     /// Extra response headers (`WWW-Authenticate`, `Retry-After`, `LP-*-from-transport`).
     pub headers: Vec<(&'static str, String)>,
+    /// What went wrong underneath (a store's or a dependency's own text), for the operator's
+    /// log line at the edge; never sent to the caller.
+    pub cause: Option<String>,
 }
 
 /// The body the request-id middleware completes with `requestId`; kept in response extensions.
 #[derive(Debug, Clone)]
 pub struct ErrorBody(pub Value);
 
+/// What the edge logs about a failed request, kept in response extensions beside [`ErrorBody`]:
+/// the error code and the internal cause, if any (never a secret: causes are our own texts and
+/// dependencies' error messages, which carry no request data).
+#[derive(Debug, Clone)]
+pub struct ErrorLog {
+    /// The error code of the body.
+    pub code: &'static str,
+    /// [`ApiError::cause`].
+    pub cause: Option<String>,
+}
+
 impl ApiError {
     /// A new error with no details.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), details: None, headers: Vec::new() }
+        Self { status, code, message: message.into(), details: None, headers: Vec::new(), cause: None }
+    }
+    /// Records the internal cause for the edge's log line (never sent to the caller).
+    pub fn with_cause(mut self, cause: impl std::fmt::Display) -> Self {
+        self.cause = Some(cause.to_string());
+        self
     }
     /// Attaches structured details.
     pub fn with_details(mut self, details: Value) -> Self {
@@ -115,6 +135,7 @@ impl ResponseError for ApiError {
         let body = self.body();
         let mut response = response.json(&body);
         response.extensions_mut().insert(ErrorBody(body));
+        response.extensions_mut().insert(ErrorLog { code: self.code, cause: self.cause.clone() });
         response
     }
 }
@@ -123,15 +144,13 @@ impl From<crate::store::StoreError> for ApiError {
     fn from(error: crate::store::StoreError) -> Self {
         match error {
             crate::store::StoreError::Unavailable(reason) => {
-                tracing::warn!(%reason, "store unavailable");
-                Self::store_unavailable()
+                Self::store_unavailable().with_cause(format_args!("store unavailable: {reason}"))
             }
             crate::store::StoreError::Conflict => {
                 Self::conflict("conflict", "a concurrent change won; reload and retry")
             }
             crate::store::StoreError::Corrupt(reason) => {
-                tracing::error!(%reason, "store holds an unreadable value");
-                Self::internal()
+                Self::internal().with_cause(format_args!("store holds an unreadable value: {reason}"))
             }
         }
     }
@@ -161,7 +180,8 @@ impl From<crate::forward::ForwardError> for ApiError {
                 "payload_too_large",
                 format!("request body is larger than MTLS_MAX_BODY_BYTES ({limit} bytes)"),
             ),
-            F::BadClientMaterial { .. } => Self::internal(),
+            F::BadClientMaterial { certificate_id } => Self::internal()
+                .with_cause(format_args!("certificate {certificate_id} has key material rustls cannot use")),
         }
     }
 }

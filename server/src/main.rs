@@ -5,7 +5,7 @@
 //! the store cannot be opened (data dir unusable, data key mismatch, Vault refused the login).
 
 use actix_web::{middleware, web, App, HttpServer};
-use mtls_server::config::Config;
+use mtls_server::config::{Config, LogFormat};
 use mtls_server::{http, state::AppState, store, throttle, tls};
 
 // mimalloc's per-thread free lists suit actix's thread-per-core workers: measured in
@@ -22,7 +22,7 @@ async fn main() -> std::io::Result<()> {
         Ok(config) => config,
         Err(error) => exit(&error.to_string(), error.exit_code()),
     };
-    init_logging();
+    init_logging(config.log_format);
     tls::install_crypto_provider();
 
     let tls_config = config
@@ -56,12 +56,21 @@ async fn main() -> std::io::Result<()> {
     server.run().await
 }
 
-/// Logs to stderr; `RUST_LOG` overrides the default. vaultrs logs Vault's error lists itself at
-/// error level (CAS conflicts included); the store maps and reports those, so it stays quiet.
-fn init_logging() {
+/// Logs to stderr, as text or one JSON object per line (`MTLS_LOG_FORMAT`); `RUST_LOG`
+/// overrides the default filter. vaultrs logs Vault's error lists itself at error level (CAS
+/// conflicts included); the store maps and reports those, so it stays quiet. A request's lines
+/// carry its `request` span (the request id): `request{request_id=..}:` in text, `"span"` in JSON.
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,vaultrs=off,rustify=off"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // Colours only on a terminal: escape codes in a log file or a shipper break search.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).init(),
+    }
 }
 
 fn exit(message: &str, code: i32) -> ! {

@@ -89,3 +89,67 @@ async fn paths_outside_the_portal_are_not_found() {
         assert!(body["requestId"].is_string(), "{uri}");
     }
 }
+
+/// `GET uri` with `headers`.
+async fn get_with(
+    app: &impl actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse, Error = actix_web::Error>,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> actix_web::dev::ServiceResponse {
+    let mut request = test::TestRequest::get().uri(uri);
+    for (name, value) in headers {
+        request = request.insert_header((*name, *value));
+    }
+    test::call_service(app, request.to_request()).await
+}
+
+#[actix_web::test]
+async fn assets_are_served_compressed_with_validators_and_revalidate_to_304() {
+    use std::io::Read as _;
+    let app = portal_app!();
+    let original = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../www/app.js")).expect("www/app.js");
+
+    let brotli = get_with(&app, "/portal/app.js", &[("accept-encoding", "gzip, deflate, br")]).await;
+    assert_eq!(brotli.status(), StatusCode::OK);
+    assert_eq!(header(&brotli, "content-encoding"), "br");
+    assert_eq!(header(&brotli, "vary"), "Accept-Encoding");
+    assert_eq!(header(&brotli, "cache-control"), "no-cache");
+    let brotli_tag = header(&brotli, "etag");
+    let body = test::read_body(brotli).await;
+    assert!(body.len() < original.len() / 2, "brotli saved too little: {} of {}", body.len(), original.len());
+    let mut decoded = Vec::new();
+    brotli::BrotliDecompress(&mut body.as_ref(), &mut decoded).expect("valid brotli");
+    assert_eq!(decoded, original);
+
+    // Brotli refused with q=0: gzip.
+    let gzip = get_with(&app, "/portal/app.js", &[("accept-encoding", "br;q=0, gzip")]).await;
+    assert_eq!(header(&gzip, "content-encoding"), "gzip");
+    let gzip_tag = header(&gzip, "etag");
+    let body = test::read_body(gzip).await;
+    let mut decoded = Vec::new();
+    flate2::read::GzDecoder::new(body.as_ref()).read_to_end(&mut decoded).expect("valid gzip");
+    assert_eq!(decoded, original);
+
+    // No Accept-Encoding: the file as it is.
+    let identity = get_with(&app, "/portal/app.js", &[]).await;
+    assert!(identity.headers().get("content-encoding").is_none());
+    let identity_tag = header(&identity, "etag");
+    assert_eq!(test::read_body(identity).await.as_ref(), original.as_slice());
+    // One strong tag per encoding.
+    assert!(identity_tag.starts_with('"') && identity_tag.ends_with('"'), "{identity_tag}");
+    assert_ne!(identity_tag, gzip_tag);
+    assert_ne!(identity_tag, brotli_tag);
+
+    // A repeat visit revalidates: 304 without a body, for the tag of any encoding.
+    for tag in [&brotli_tag, &gzip_tag, &identity_tag] {
+        let again = get_with(&app, "/portal/app.js", &[("accept-encoding", "br"), ("if-none-match", tag)]).await;
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{tag}");
+        assert_eq!(header(&again, "etag"), brotli_tag);
+        assert!(test::read_body(again).await.is_empty());
+    }
+    // Another file's tag (or a changed file) gets the content.
+    let other = get_with(&app, "/portal/style.css", &[("accept-encoding", "br")]).await;
+    let other_tag = header(&other, "etag");
+    let changed = get_with(&app, "/portal/app.js", &[("if-none-match", &other_tag)]).await;
+    assert_eq!(changed.status(), StatusCode::OK);
+}

@@ -49,6 +49,7 @@ fn empty_environment_gives_spec_defaults() {
     let services: Vec<(&str, u32)> = config.services.iter().map(|(n, c)| (n.as_str(), *c)).collect();
     assert_eq!(services, [("TEST_SERVICE", 0), ("IDP", 1), ("WEBHOOKS", 2), ("FAAS", 3)]);
     assert!(config.jwks_file.is_none());
+    assert_eq!(config.log_format, LogFormat::Text);
 }
 
 #[test]
@@ -86,6 +87,7 @@ fn every_variable_is_read() {
         ("MTLS_P12_MAX_ITERATIONS", "2048"),
         ("MTLS_SERVICES", "A=10, B=11"),
         ("MTLS_JWKS_FILE", jwks.to_str().unwrap()),
+        ("MTLS_LOG_FORMAT", "JSON"),
     ])
     .unwrap();
     assert_eq!(config.listen, "0.0.0.0:9443".parse().unwrap());
@@ -106,6 +108,7 @@ fn every_variable_is_read() {
     assert_eq!(config.p12_max_iterations, 2048);
     assert_eq!(config.services, vec![("A".to_owned(), 10), ("B".to_owned(), 11)]);
     assert_eq!(config.jwks_file, Some(jwks));
+    assert_eq!(config.log_format, LogFormat::Json);
 }
 
 #[test]
@@ -134,6 +137,7 @@ fn every_bad_variable_is_reported_at_once() {
         ("MTLS_SERVICES", "A=1,A=2"),
         ("MTLS_JWKS_FILE", "/nonexistent/jwks.json"),
         ("MTLS_DATA_KEY", "too-short"),
+        ("MTLS_LOG_FORMAT", "xml"),
     ]);
     for variable in [
         "MTLS_LISTEN",
@@ -152,6 +156,7 @@ fn every_bad_variable_is_reported_at_once() {
         "MTLS_SERVICES",
         "MTLS_JWKS_FILE",
         "MTLS_DATA_KEY",
+        "MTLS_LOG_FORMAT",
     ] {
         assert!(e.names(variable), "{variable} not reported in:\n{e}");
     }

@@ -1,5 +1,7 @@
-//! Gives every response an `X-Request-Id` (the caller's, when sane, or a new one) and completes
-//! error bodies with `"requestId"`: the one place that sees every response, so no handler has
+//! The edge of every request: gives every response an `X-Request-Id` (the caller's, when sane,
+//! or a new one), runs the request inside a `request` tracing span carrying that id (so every
+//! log line of the request names it), completes error bodies with `"requestId"`, and writes the
+//! one log line of a failed request. The one place that sees every response, so no handler has
 //! to thread the id through.
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -7,8 +9,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpResponse};
+use tracing::Instrument as _;
 
-use crate::error::ErrorBody;
+use crate::error::{ErrorBody, ErrorLog};
 
 /// Header carrying the request id both ways.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -29,10 +32,37 @@ pub async fn middleware(
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     req.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!("request", request_id = %id);
+    let started = std::time::Instant::now();
     // Handler and extractor errors arrive here already turned into responses (actix converts a
     // handler's `Err` inside the route service), so `Err` is rare and passed through unchanged.
-    let response = next.call(req).await?.map_into_boxed_body();
+    let response = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
+    span.in_scope(|| log_failure(&response, started));
     Ok(finish(response, &id))
+}
+
+/// One line per failed request (status 400 and up), at the edge: route template (never the raw
+/// path or query, which carry caller data), method, status, error code and internal cause.
+/// 5xx are the operator's business (warn); 4xx are the caller's (info).
+fn log_failure(response: &ServiceResponse<BoxBody>, started: std::time::Instant) {
+    let status = response.status();
+    if status.as_u16() < 400 {
+        return;
+    }
+    let request = response.request();
+    let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().as_str();
+    let extensions = response.response().extensions();
+    let log = extensions.get::<ErrorLog>();
+    let code = log.map_or("-", |log| log.code);
+    let cause = log.and_then(|log| log.cause.as_deref()).unwrap_or("-");
+    let status = status.as_u16();
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    if status >= 500 {
+        tracing::warn!(method, route, status, code, cause, elapsed_ms, "request failed");
+    } else {
+        tracing::info!(method, route, status, code, elapsed_ms, "request failed");
+    }
 }
 
 fn finish(response: ServiceResponse<BoxBody>, id: &str) -> ServiceResponse<BoxBody> {

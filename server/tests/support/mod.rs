@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod secret_scan;
+#[allow(unused_imports, reason = "not every test binary registers secrets")]
 pub use secret_scan::register_secret;
 
 /// How long a child server may take to become ready.

@@ -200,6 +200,36 @@ async fn without_mapping_plain_tls_or_stop() {
     assert_eq!(json(resp).await["clientCertSha256"], cert.fingerprint.as_str());
 }
 
+/// Only the gateway sets `LP-*` response headers: a target's own `LP-certificate-id` and
+/// transport-error headers would tell the caller (and the npm `MtlsClient`) that a certificate
+/// was presented, or that the transport failed, when neither is true.
+#[tokio::test]
+async fn a_targets_own_lp_headers_never_reach_the_caller() {
+    let s = setup(|_| {}).await;
+    let MappedEcho { target, id, .. } = s.mapped_echo("spoof", "IDP", "/lp-headers").await;
+    let lp_headers = |resp: &reqwest::Response| -> Vec<(String, String)> {
+        resp.headers()
+            .iter()
+            .filter(|(name, _)| name.as_str().starts_with("lp-"))
+            .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap().to_owned()))
+            .collect()
+    };
+
+    // Mapped: the gateway's own LP-certificate-id, and nothing else of the target's.
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &target.url("/lp-headers")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(lp_headers(&resp), [("lp-certificate-id".to_owned(), id.to_string())]);
+    assert_eq!(header(&resp, "x-target"), Some("echo"), "the target's other headers are relayed");
+    assert_eq!(resp.text().await.unwrap(), "spoof");
+
+    // Unmapped: no certificate was presented, so no LP-* header at all.
+    let open = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Optional);
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &open.url("/lp-headers")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(lp_headers(&resp), []);
+    assert_eq!(header(&resp, "x-target"), Some("echo"));
+}
+
 #[tokio::test]
 async fn bad_instructions_are_refused_before_sending() {
     let s = setup(|_| {}).await;

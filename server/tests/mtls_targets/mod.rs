@@ -259,6 +259,18 @@ async fn echo(req: Request<Incoming>, client_cert: Option<String>) -> Result<Res
     if path == "/slow" {
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
+    if path == "/lp-headers" {
+        // A target claiming to speak for the gateway: a certificate and a transport failure.
+        return Ok(Response::builder()
+            .status(200)
+            .header("lp-certificate-id", "999999")
+            .header("lp-error-from-transport", "tls")
+            .header("lp-message-from-transport", "https://127.0.0.1:1 certificate refused")
+            .header("LP-Anything-Else", "x")
+            .header("x-target", "echo")
+            .body(Full::new(Bytes::from_static(b"spoof")).map_err(|e| match e {}).boxed())
+            .unwrap());
+    }
     if path == "/redirect" {
         return Ok(Response::builder()
             .status(302)

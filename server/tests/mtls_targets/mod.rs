@@ -252,6 +252,11 @@ impl Drop for EchoTarget {
     }
 }
 
+/// `/drip` sends this many chunks of 1 KiB...
+pub const DRIP_CHUNKS: usize = 20;
+/// ...one every this long (2 s in all).
+pub const DRIP_INTERVAL: Duration = Duration::from_millis(100);
+
 type EchoBody = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
 
 async fn echo(req: Request<Incoming>, client_cert: Option<String>) -> Result<Response<EchoBody>, std::io::Error> {
@@ -277,6 +282,17 @@ async fn echo(req: Request<Incoming>, client_cert: Option<String>) -> Result<Res
             .header("location", "https://example.com/elsewhere")
             .body(Full::new(Bytes::new()).map_err(|e| match e {}).boxed())
             .unwrap());
+    }
+    if path == "/drip" {
+        // A slow but steady download: DRIP_CHUNKS chunks of 1 KiB, one every DRIP_INTERVAL.
+        let stream = futures_util::stream::unfold(0usize, |sent| async move {
+            if sent == DRIP_CHUNKS {
+                return None;
+            }
+            tokio::time::sleep(DRIP_INTERVAL).await;
+            Some((Ok::<_, std::io::Error>(Frame::data(Bytes::from(vec![b'd'; 1024]))), sent + 1))
+        });
+        return Ok(Response::builder().status(200).body(StreamBody::new(stream).boxed()).unwrap());
     }
     if let Some(n) = path.strip_prefix("/bytes/") {
         // A large streamed response: n bytes in 64 KiB chunks.

@@ -75,7 +75,7 @@ pub const ENV_EXTRA_TARGET_CA_FILE: &str = "MTLS_EXTRA_TARGET_CA_FILE";
 pub const ENV_ALLOW_PLAIN_HTTP_TARGETS: &str = "MTLS_ALLOW_PLAIN_HTTP_TARGETS";
 /// Forward connect timeout.
 pub const ENV_FORWARD_CONNECT_TIMEOUT_MS: &str = "MTLS_FORWARD_CONNECT_TIMEOUT_MS";
-/// Forward total timeout.
+/// Forward idle timeout: the longest wait for the target's response head or either body's bytes.
 pub const ENV_FORWARD_TIMEOUT_MS: &str = "MTLS_FORWARD_TIMEOUT_MS";
 /// Request body limit.
 pub const ENV_MAX_BODY_BYTES: &str = "MTLS_MAX_BODY_BYTES";
@@ -148,7 +148,8 @@ pub struct Config {
     pub allow_plain_http_targets: bool,
     /// `MTLS_FORWARD_CONNECT_TIMEOUT_MS`.
     pub forward_connect_timeout: Duration,
-    /// `MTLS_FORWARD_TIMEOUT_MS`.
+    /// `MTLS_FORWARD_TIMEOUT_MS`: the longest wait for the target's response head once the
+    /// request stopped moving, and for the next bytes of either body; never a stream's length.
     pub forward_timeout: Duration,
     /// `MTLS_MAX_BODY_BYTES`.
     pub max_body_bytes: usize,
@@ -585,7 +586,8 @@ pub struct Args {
     /// Forward connect timeout in milliseconds.
     #[arg(long, env = ENV_FORWARD_CONNECT_TIMEOUT_MS, default_value = "5000")]
     forward_connect_timeout_ms: Option<String>,
-    /// Forward total timeout in milliseconds.
+    /// Forward idle timeout in milliseconds: the longest wait for the target's response head, or
+    /// for the next bytes of the request or response body (a steady stream is never cut).
     #[arg(long, env = ENV_FORWARD_TIMEOUT_MS, default_value = "30000")]
     forward_timeout_ms: Option<String>,
     /// Request body limit in bytes.

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use mtls_targets::{config_for, ClientAuth, EchoTarget, NginxTarget, Pki, TestGateway};
 use reqwest::Method;
+use futures_util::StreamExt;
 use serde_json::Value;
 
 const ACCOUNT: &str = "acc-1";
@@ -200,6 +201,36 @@ async fn without_mapping_plain_tls_or_stop() {
     assert_eq!(json(resp).await["clientCertSha256"], cert.fingerprint.as_str());
 }
 
+/// Only the gateway sets `LP-*` response headers: a target's own `LP-certificate-id` and
+/// transport-error headers would tell the caller (and the npm `MtlsClient`) that a certificate
+/// was presented, or that the transport failed, when neither is true.
+#[tokio::test]
+async fn a_targets_own_lp_headers_never_reach_the_caller() {
+    let s = setup(|_| {}).await;
+    let MappedEcho { target, id, .. } = s.mapped_echo("spoof", "IDP", "/lp-headers").await;
+    let lp_headers = |resp: &reqwest::Response| -> Vec<(String, String)> {
+        resp.headers()
+            .iter()
+            .filter(|(name, _)| name.as_str().starts_with("lp-"))
+            .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap().to_owned()))
+            .collect()
+    };
+
+    // Mapped: the gateway's own LP-certificate-id, and nothing else of the target's.
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &target.url("/lp-headers")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(lp_headers(&resp), [("lp-certificate-id".to_owned(), id.to_string())]);
+    assert_eq!(header(&resp, "x-target"), Some("echo"), "the target's other headers are relayed");
+    assert_eq!(resp.text().await.unwrap(), "spoof");
+
+    // Unmapped: no certificate was presented, so no LP-* header at all.
+    let open = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Optional);
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &open.url("/lp-headers")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(lp_headers(&resp), []);
+    assert_eq!(header(&resp, "x-target"), Some("echo"));
+}
+
 #[tokio::test]
 async fn bad_instructions_are_refused_before_sending() {
     let s = setup(|_| {}).await;
@@ -313,9 +344,19 @@ async fn transport_failures_answer_424_with_their_kind() {
     assert_eq!(header(&resp, "lp-certificate-id"), Some(id.to_string().as_str()), "which certificate was refused");
     assert_transport(resp, "tls", &format!("https://127.0.0.1:{}", strict.addr.port())).await;
 
-    // timeout: total (the target answers after 5 s, the limit is 1.5 s)
+    // timeout: response head (the target answers after 5 s, the limit is 1.5 s)
     let slow = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Optional);
     let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &slow.url("/slow")).send().await.unwrap();
+    assert_transport(resp, "timeout", &format!("https://127.0.0.1:{}", slow.addr.port())).await;
+    // ... also after a streamed request body, which no longer moves once sent.
+    let chunks = futures_util::stream::iter((0..4).map(|_| Ok::<_, std::io::Error>(vec![b'p'; 1024])));
+    let resp = s
+        .gateway
+        .forward(Method::POST, ACCOUNT, &s.token, &slow.url("/slow"))
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
     assert_transport(resp, "timeout", &format!("https://127.0.0.1:{}", slow.addr.port())).await;
 
     // timeout: connect (a listener whose accept queue is full drops further SYNs)
@@ -337,6 +378,61 @@ async fn transport_failures_answer_424_with_their_kind() {
         let label: &'static str = Box::leak(format!("result=\"{kind}\"").into_boxed_str());
         assert!(s.gateway.state.metrics.get("mtls_forward_total", label) >= 1, "{kind} counted");
     }
+}
+
+/// `MTLS_FORWARD_TIMEOUT_MS` bounds waiting, never a stream that keeps moving: a download that
+/// lasts four times the timeout, with a chunk every fifth of it, arrives whole.
+#[tokio::test]
+async fn a_steady_download_longer_than_the_timeout_arrives_whole() {
+    let s = setup(|c| c.forward_timeout = Duration::from_millis(500)).await;
+    let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Optional);
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &target.url("/drip")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = resp.bytes().await.expect("the whole download");
+    assert_eq!(body.len(), mtls_targets::DRIP_CHUNKS * 1024);
+}
+
+/// The same for an upload: the target answers once it has read the whole body, and the wait for
+/// its response head does not run while the body still moves.
+#[tokio::test]
+async fn a_steady_upload_longer_than_the_timeout_arrives_whole() {
+    let s = setup(|c| c.forward_timeout = Duration::from_millis(500)).await;
+    let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Optional);
+    let chunks = futures_util::stream::unfold(0usize, |sent| async move {
+        if sent == 20 {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Some((Ok::<_, std::io::Error>(vec![b'u'; 1024]), sent + 1))
+    });
+    let resp = s
+        .gateway
+        .forward(Method::POST, ACCOUNT, &s.token, &target.url("/upload"))
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json(resp).await["bodyLength"], 20 * 1024);
+}
+
+/// A caller whose request body stops moving for `MTLS_FORWARD_TIMEOUT_MS` gets 408
+/// `request_body_timeout`; the target's connection is not kept waiting for it.
+#[tokio::test]
+async fn a_stalled_request_body_is_bounded() {
+    let s = setup(|c| c.forward_timeout = Duration::from_millis(500)).await;
+    let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Optional);
+    let first = futures_util::stream::iter([Ok::<_, std::io::Error>(vec![b's'; 1024])]);
+    let stalled = first.chain(futures_util::stream::pending());
+    let resp = s
+        .gateway
+        .forward(Method::POST, ACCOUNT, &s.token, &target.url("/upload"))
+        .body(reqwest::Body::wrap_stream(stalled))
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 408, "request_body_timeout").await;
+    assert_eq!(s.gateway.state.metrics.get("mtls_forward_total", "result=\"request_body_timeout\""), 1);
 }
 
 #[tokio::test]

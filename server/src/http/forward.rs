@@ -107,7 +107,7 @@ async fn forward(
         ),
         body: match (signed_form, payload) {
             (Some(form), _) => RequestBody::full(form),
-            (None, Some(payload)) if has_body => RequestBody::caller(payload, limit).0,
+            (None, Some(payload)) if has_body => state.forwarder.caller_body(payload),
             (None, _) => RequestBody::Empty,
         },
     };
@@ -258,6 +258,7 @@ fn outcome_label(error: &ForwardError) -> &'static str {
     match error {
         ForwardError::TargetNotAllowed { .. } => "result=\"target_not_allowed\"",
         ForwardError::BodyTooLarge { .. } => "result=\"too_large\"",
+        ForwardError::RequestBodyStalled { .. } => "result=\"request_body_timeout\"",
         ForwardError::BadClientMaterial { .. } => "result=\"bad_certificate\"",
         ForwardError::Transport { kind: K::Dns, .. } => "result=\"dns\"",
         ForwardError::Transport { kind: K::Connect, .. } => "result=\"connect\"",

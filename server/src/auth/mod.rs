@@ -161,7 +161,9 @@ impl AuthState {
     /// # Errors
     /// The store is unavailable.
     pub async fn delete_app_key(&self, consumer_key: &str) -> Result<bool, StoreError> {
-        self.app_keys.delete(consumer_key).await
+        let existed = self.app_keys.delete(consumer_key).await?;
+        self.nonces.forget_consumer(consumer_key);
+        Ok(existed)
     }
 }
 
@@ -337,7 +339,8 @@ async fn oauth(
     let refuse = |message: String| unauthorized(accepted, message);
     let params = oauth1::parse_header(params).map_err(|e| refuse(e.to_string()))?;
     let now = clock::now_unix();
-    if params.timestamp.saturating_sub(now).abs() > TIMESTAMP_WINDOW_SECONDS {
+    // `abs_diff` cannot overflow, whatever the two values (the timestamp is positive anyway).
+    if params.timestamp.abs_diff(now) > TIMESTAMP_WINDOW_SECONDS.unsigned_abs() {
         return Err(refuse(format!(
             "oauth_timestamp is more than {TIMESTAMP_WINDOW_SECONDS} s away from the server's clock; check the client's clock"
         )));
@@ -390,12 +393,16 @@ async fn oauth(
                 "oauth_nonce was already used; every request needs a new nonce".to_owned(),
             ));
         }
-        nonces::NonceCheck::Full => {
+        nonces::NonceCheck::OverShare { retry_after } => {
+            tracing::warn!(consumer_key = %params.consumer_key, "oauth1 consumer over its nonce share");
             return Err(ApiError::new(
-                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-                "overloaded",
-                "too many signed requests in the replay window; retry shortly",
-            ));
+                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!(
+                    "too many signed requests from this app key within the {TIMESTAMP_WINDOW_SECONDS} s replay window; retry in {retry_after} s"
+                ),
+            )
+            .with_header("Retry-After", retry_after.to_string()));
         }
     }
     Ok(Caller {

@@ -711,3 +711,34 @@ async fn oauth1_consumer_over_its_nonce_share_does_not_lock_out_another() {
     }
     assert_eq!(state.auth.nonces.len(), 6);
 }
+
+/// A caller repeating an unknown consumer key costs one store read, not one per request; a key
+/// created on this instance is accepted at once.
+#[actix_web::test]
+async fn oauth1_unknown_consumer_key_costs_one_store_read() {
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    let store = crate::runtime::ReadCounter::wrap(Arc::new(MemoryStore::default()), metrics.clone());
+    let state = web::Data::new(AppState::new(Config::for_tests(std::env::temp_dir()), store));
+    let app = app!(state);
+    let reads = || metrics.get(crate::runtime::STORE_READS_METRIC, "");
+    let key = state
+        .auth
+        .create_app_key("k", &["*".to_owned()])
+        .await
+        .unwrap();
+    let unknown = AppKey {
+        consumer_key: "no-such-key".into(),
+        ..key.clone()
+    };
+    let send = |key: &AppKey| {
+        test::TestRequest::get().uri("/t/conf/le1").insert_header((
+            "Authorization",
+            signer(key).header("GET", "127.0.0.1:8080/t/conf/le1", "", None),
+        ))
+    };
+    for _ in 0..10 {
+        assert_eq!(status_and_challenge(&app, send(&unknown)).await.0, 401);
+    }
+    assert_eq!(reads(), 1);
+    assert_eq!(status_and_challenge(&app, send(&key)).await.0, 200);
+}

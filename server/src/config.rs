@@ -77,6 +77,8 @@ pub const ENV_ALLOW_PLAIN_HTTP_TARGETS: &str = "MTLS_ALLOW_PLAIN_HTTP_TARGETS";
 pub const ENV_FORWARD_CONNECT_TIMEOUT_MS: &str = "MTLS_FORWARD_CONNECT_TIMEOUT_MS";
 /// Forward idle timeout: the longest wait for the target's response head or either body's bytes.
 pub const ENV_FORWARD_TIMEOUT_MS: &str = "MTLS_FORWARD_TIMEOUT_MS";
+/// Time allowed to read an oAuth1 form body on forward.
+pub const ENV_OAUTH1_FORM_READ_TIMEOUT_MS: &str = "MTLS_OAUTH1_FORM_READ_TIMEOUT_MS";
 /// Request body limit.
 pub const ENV_MAX_BODY_BYTES: &str = "MTLS_MAX_BODY_BYTES";
 /// PKCS#12 iteration cap.
@@ -108,6 +110,9 @@ pub const DEFAULT_RUNTIME_CACHE_TTL_SECONDS: u64 = 300;
 pub const DEFAULT_FORWARD_CONNECT_TIMEOUT_MS: u64 = 5000;
 /// SPEC section 9.
 pub const DEFAULT_FORWARD_TIMEOUT_MS: u64 = 30_000;
+/// An oAuth1 form body is read whole before its signature is checked; a caller sending it
+/// slowly holds that memory, so the read is bounded. Forms are small: 10 s is generous.
+pub const DEFAULT_OAUTH1_FORM_READ_TIMEOUT_MS: u64 = 10_000;
 /// SPEC section 9: 10 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// SPEC section 3: `FAAS` is the name LivePerson's Functions client sends.
@@ -151,6 +156,8 @@ pub struct Config {
     /// `MTLS_FORWARD_TIMEOUT_MS`: the longest wait for the target's response head once the
     /// request stopped moving, and for the next bytes of either body; never a stream's length.
     pub forward_timeout: Duration,
+    /// `MTLS_OAUTH1_FORM_READ_TIMEOUT_MS`.
+    pub oauth1_form_read_timeout: Duration,
     /// `MTLS_MAX_BODY_BYTES`.
     pub max_body_bytes: usize,
     /// `MTLS_P12_MAX_ITERATIONS`.
@@ -235,6 +242,7 @@ impl fmt::Debug for Config {
             .field("allow_plain_http_targets", &self.allow_plain_http_targets)
             .field("forward_connect_timeout", &self.forward_connect_timeout)
             .field("forward_timeout", &self.forward_timeout)
+            .field("oauth1_form_read_timeout", &self.oauth1_form_read_timeout)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("p12_max_iterations", &self.p12_max_iterations)
             .field("services", &self.services)
@@ -328,6 +336,9 @@ impl Config {
         );
         let forward_timeout =
             Duration::from_millis(p.positive(ENV_FORWARD_TIMEOUT_MS, DEFAULT_FORWARD_TIMEOUT_MS));
+        let oauth1_form_read_timeout = Duration::from_millis(
+            p.positive(ENV_OAUTH1_FORM_READ_TIMEOUT_MS, DEFAULT_OAUTH1_FORM_READ_TIMEOUT_MS),
+        );
         let max_body_bytes = p.positive(ENV_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES);
         let p12_max_iterations = p.positive(ENV_P12_MAX_ITERATIONS, mtls_sdk::DEFAULT_MAX_ITERATIONS);
         let services = p.services();
@@ -370,6 +381,7 @@ impl Config {
             allow_plain_http_targets,
             forward_connect_timeout,
             forward_timeout,
+            oauth1_form_read_timeout,
             max_body_bytes,
             p12_max_iterations,
             services,
@@ -395,6 +407,7 @@ impl Config {
             allow_plain_http_targets: false,
             forward_connect_timeout: Duration::from_millis(DEFAULT_FORWARD_CONNECT_TIMEOUT_MS),
             forward_timeout: Duration::from_millis(DEFAULT_FORWARD_TIMEOUT_MS),
+            oauth1_form_read_timeout: Duration::from_millis(DEFAULT_OAUTH1_FORM_READ_TIMEOUT_MS),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             p12_max_iterations: mtls_sdk::DEFAULT_MAX_ITERATIONS,
             services: vec![
@@ -590,6 +603,9 @@ pub struct Args {
     /// for the next bytes of the request or response body (a steady stream is never cut).
     #[arg(long, env = ENV_FORWARD_TIMEOUT_MS, default_value = "30000")]
     forward_timeout_ms: Option<String>,
+    /// Time allowed to read an oAuth1 form body on forward, in milliseconds.
+    #[arg(long, env = ENV_OAUTH1_FORM_READ_TIMEOUT_MS, default_value = "10000")]
+    oauth1_form_read_timeout_ms: Option<String>,
     /// Request body limit in bytes.
     #[arg(long, env = ENV_MAX_BODY_BYTES, default_value = "10485760")]
     max_body_bytes: Option<String>,

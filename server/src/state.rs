@@ -6,6 +6,7 @@ use crate::auth::AuthState;
 use crate::certificates::CertificateService;
 use crate::config::Config;
 use crate::forward::Forwarder;
+use crate::http::readiness::ReadinessProbe;
 use crate::mappings::MappingService;
 use crate::metrics::Metrics;
 use crate::runtime::{ReadCounter, RuntimeCache};
@@ -30,6 +31,8 @@ pub struct AppState {
     pub auth: AuthState,
     /// Wrap-and-forward: target guard and the client pools per certificate version.
     pub forwarder: Forwarder,
+    /// `/readyz`'s shared store probe.
+    pub readiness: ReadinessProbe,
 }
 
 impl AppState {
@@ -79,7 +82,17 @@ impl AppState {
             config.runtime_cache_ttl,
             metrics.clone(),
         );
-        Self { config: Arc::new(config), store, metrics, certificates, mappings, runtime, auth, forwarder }
+        Self {
+            config: Arc::new(config),
+            store,
+            metrics,
+            certificates,
+            mappings,
+            runtime,
+            auth,
+            forwarder,
+            readiness: ReadinessProbe::default(),
+        }
     }
 
     /// Called after a certificate of `account` was replaced or deleted through this instance:

@@ -628,6 +628,71 @@ async fn oauth1_signature_covers_a_form_encoded_body() {
     assert!(answers[1]["wwwAuthenticate"].as_str().unwrap().contains("OAuth"), "{}", answers[1]);
 }
 
+/// An oAuth1 form body is read only for a caller whose header is well-formed, with a timestamp
+/// in the window and a consumer key that exists: anyone else is refused while the body is still
+/// on its way (here it never completes, and the read timeout is an hour, so only a refusal made
+/// before reading can answer).
+#[tokio::test]
+async fn oauth1_form_body_is_not_read_for_unknown_or_stale_callers() {
+    let s = setup(|config| config.oauth1_form_read_timeout = Duration::from_secs(3600)).await;
+    let key = s.gateway.state.auth.create_app_key("form", &[ACCOUNT.to_owned()]).await.unwrap();
+    let uri = format!("{}/mtls/account/{ACCOUNT}", s.gateway.base);
+    let unknown = oauth1_header("POST", &uri, "no-such-key", &key.consumer_secret, &key.token, &key.token_secret);
+    let stale = oauth1_header("POST", &uri, &key.consumer_key, &key.consumer_secret, &key.token, &key.token_secret)
+        .replace("oauth_timestamp=\"", "oauth_timestamp=\"1");
+    for authorization in [unknown, stale, "OAuth oauth_consumer_key".to_owned()] {
+        let (status, head) = stalled_form_request(&s.gateway.base, &authorization).await;
+        assert_eq!(status, 401, "{authorization}: {head}");
+        assert!(head.to_ascii_lowercase().contains("oauth realm="), "{head}");
+    }
+}
+
+/// A known consumer's form body that does not all arrive within
+/// `MTLS_OAUTH1_FORM_READ_TIMEOUT_MS` is refused with 408 `request_body_timeout`.
+#[tokio::test]
+async fn oauth1_form_body_read_is_bounded_by_a_timeout() {
+    let s = setup(|config| config.oauth1_form_read_timeout = Duration::from_millis(200)).await;
+    let key = s.gateway.state.auth.create_app_key("form", &[ACCOUNT.to_owned()]).await.unwrap();
+    let uri = format!("{}/mtls/account/{ACCOUNT}", s.gateway.base);
+    let authorization = oauth1_header("POST", &uri, &key.consumer_key, &key.consumer_secret, &key.token, &key.token_secret);
+    let (status, head) = stalled_form_request(&s.gateway.base, &authorization).await;
+    assert_eq!(status, 408, "{head}");
+    assert!(head.contains("request_body_timeout"), "{head}");
+}
+
+/// Sends a forward POST announcing a 1,000-byte form body and only 10 bytes of it, keeps the
+/// connection open, and returns the answer's status and text. Panics if no answer comes in 60 s
+/// (the gateway waiting for the rest of the body).
+async fn stalled_form_request(base: &str, authorization: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST /mtls/account/{ACCOUNT} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {authorization}\r\n\
+         LP-forward-url: https://127.0.0.1:9/never\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: 1000\r\n\r\na=1&b=2&c="
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read_answer = async {
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).await.unwrap();
+            answer.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&answer);
+            if n == 0 || text.contains("\"requestId\"") {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), read_answer)
+        .await
+        .expect("no answer: the gateway waited for the body");
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    (status, text)
+}
+
 /// RFC 5849 HMAC-SHA1 `Authorization` header (no query or form parameters).
 fn oauth1_header(method: &str, uri: &str, consumer_key: &str, consumer_secret: &str, token: &str, token_secret: &str) -> String {
     use base64::Engine as _;

@@ -44,6 +44,7 @@ fn empty_environment_gives_spec_defaults() {
     assert!(!config.allow_plain_http_targets);
     assert_eq!(config.forward_connect_timeout, Duration::from_millis(5000));
     assert_eq!(config.forward_timeout, Duration::from_millis(30_000));
+    assert_eq!(config.oauth1_form_read_timeout, Duration::from_millis(10_000));
     assert_eq!(config.max_body_bytes, 10 * 1024 * 1024);
     assert_eq!(config.p12_max_iterations, 1_000_000);
     let services: Vec<(&str, u32)> = config.services.iter().map(|(n, c)| (n.as_str(), *c)).collect();
@@ -83,6 +84,7 @@ fn every_variable_is_read() {
         ("MTLS_ALLOW_PLAIN_HTTP_TARGETS", "yes"),
         ("MTLS_FORWARD_CONNECT_TIMEOUT_MS", "250"),
         ("MTLS_FORWARD_TIMEOUT_MS", "1_000"),
+        ("MTLS_OAUTH1_FORM_READ_TIMEOUT_MS", "200"),
         ("MTLS_MAX_BODY_BYTES", "1024"),
         ("MTLS_P12_MAX_ITERATIONS", "2048"),
         ("MTLS_SERVICES", "A=10, B=11"),
@@ -104,6 +106,7 @@ fn every_variable_is_read() {
     assert!(config.allow_plain_http_targets);
     assert_eq!(config.forward_connect_timeout, Duration::from_millis(250));
     assert_eq!(config.forward_timeout, Duration::from_millis(1000));
+    assert_eq!(config.oauth1_form_read_timeout, Duration::from_millis(200));
     assert_eq!(config.max_body_bytes, 1024);
     assert_eq!(config.p12_max_iterations, 2048);
     assert_eq!(config.services, vec![("A".to_owned(), 10), ("B".to_owned(), 11)]);
@@ -132,6 +135,7 @@ fn every_bad_variable_is_reported_at_once() {
         ("MTLS_ALLOW_PLAIN_HTTP_TARGETS", "2"),
         ("MTLS_FORWARD_CONNECT_TIMEOUT_MS", "0"),
         ("MTLS_FORWARD_TIMEOUT_MS", "1.5"),
+        ("MTLS_OAUTH1_FORM_READ_TIMEOUT_MS", "0"),
         ("MTLS_MAX_BODY_BYTES", "10MiB"),
         ("MTLS_P12_MAX_ITERATIONS", "0"),
         ("MTLS_SERVICES", "A=1,A=2"),
@@ -151,6 +155,7 @@ fn every_bad_variable_is_reported_at_once() {
         "MTLS_ALLOW_PLAIN_HTTP_TARGETS",
         "MTLS_FORWARD_CONNECT_TIMEOUT_MS",
         "MTLS_FORWARD_TIMEOUT_MS",
+        "MTLS_OAUTH1_FORM_READ_TIMEOUT_MS",
         "MTLS_MAX_BODY_BYTES",
         "MTLS_P12_MAX_ITERATIONS",
         "MTLS_SERVICES",

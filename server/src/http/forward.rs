@@ -7,8 +7,13 @@
 //!
 //! oAuth1 callers: RFC 5849 section 3.4.1.3.1 puts the parameters of an
 //! `application/x-www-form-urlencoded` body into the signature base string, so such a body is read
-//! whole (within `MTLS_MAX_BODY_BYTES`) before the caller is authenticated and then sent from
-//! memory. Every other body is streamed, never read ahead.
+//! whole (within `MTLS_MAX_BODY_BYTES` and `MTLS_OAUTH1_FORM_READ_TIMEOUT_MS`) before the signature
+//! is checked, and then sent from memory. Only a request whose OAuth header is well-formed, with a
+//! timestamp in the window and a consumer key that exists, gets that far
+//! ([`auth::check_oauth1_before_body`]); anyone else is refused without the body being read.
+//! Every other body is streamed, never read ahead.
+
+use std::time::Duration;
 
 use actix_web::body::{BodyStream, SizedStream};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -75,7 +80,9 @@ async fn forward(
         if declared_length.is_some_and(|length| length > limit as u64) {
             return Err(too_large(limit));
         }
-        (Some(read_whole(payload, limit).await?), None)
+        auth::check_oauth1_before_body(&req, &state, auth::CONFIGURATION).await?;
+        let read_timeout = state.config.oauth1_form_read_timeout;
+        (Some(read_whole(payload, limit, read_timeout).await?), None)
     } else {
         (None, Some(payload))
     };
@@ -229,9 +236,17 @@ fn is_form_encoded(req: &HttpRequest) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
 }
 
-/// Reads the caller's body into memory, refusing it with 413 once it passes `limit`.
-async fn read_whole(payload: web::Payload, limit: usize) -> Result<bytes::Bytes, ApiError> {
-    read_limited(payload, limit).await.map_err(|e| match e {
+/// Reads the caller's body into memory, refusing it with 413 once it passes `limit` and with 408
+/// `request_body_timeout` when it has not all arrived within `timeout`.
+async fn read_whole(payload: web::Payload, limit: usize, timeout: Duration) -> Result<bytes::Bytes, ApiError> {
+    let read = tokio::time::timeout(timeout, read_limited(payload, limit)).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_body_timeout",
+            format!("the form-encoded body did not arrive within {} ms; send it at once", timeout.as_millis()),
+        )
+    })?;
+    read.map_err(|e| match e {
         BodyReadError::Unreadable => ApiError::bad_request("invalid_body", "the request body could not be read"),
         BodyReadError::TooLarge => too_large(limit),
     })

@@ -17,6 +17,7 @@ pub mod multipart_form;
 pub mod ops;
 pub mod p12_test;
 pub mod portal;
+pub mod readiness;
 pub mod request_id;
 
 /// Registers every route of SPEC section 5. Each resource module adds its own routes here.

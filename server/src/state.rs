@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::AuthState;
-use crate::certificates::CertificateService;
+use crate::certificates::{CertificateService, P12Inspector};
 use crate::config::Config;
 use crate::forward::Forwarder;
 use crate::mappings::MappingService;
@@ -30,6 +30,8 @@ pub struct AppState {
     pub auth: AuthState,
     /// Wrap-and-forward: target guard and the client pools per certificate version.
     pub forwarder: Forwarder,
+    /// P12 inspections of uploads, replacements and the tester: KDF budget and workers.
+    pub p12_inspector: P12Inspector,
 }
 
 impl AppState {
@@ -79,7 +81,18 @@ impl AppState {
             config.runtime_cache_ttl,
             metrics.clone(),
         );
-        Self { config: Arc::new(config), store, metrics, certificates, mappings, runtime, auth, forwarder }
+        let p12_inspector = P12Inspector::new(&config);
+        Self {
+            config: Arc::new(config),
+            store,
+            metrics,
+            certificates,
+            mappings,
+            runtime,
+            auth,
+            forwarder,
+            p12_inspector,
+        }
     }
 
     /// Called after a certificate of `account` was replaced or deleted through this instance:

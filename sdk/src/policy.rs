@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use zeroize::Zeroizing;
 
-use crate::pfx::read::{read_pfx, BagLink, KeyEntry};
+use crate::pfx::read::{read_pfx, BagLink, KeyEntry, P12Iterations};
 use crate::private_key::{KeyKind, KeyMatch, PrivateKey};
 use crate::report::{Finding, P12Report};
 use crate::x509::{weak_signature_name, Cert, CLIENT_AUTH};
@@ -21,6 +21,11 @@ const MIN_RSA_BITS: u32 = 2048;
 /// Default cap on MAC and PBKDF iteration counts (SPEC section 2, rule 7).
 pub const DEFAULT_MAX_ITERATIONS: u64 = 1_000_000;
 
+/// The default [`InspectOptions::kdf_budget`] is this many times the per-KDF cap: a MAC, a
+/// certificate part and a key need 3; a hostile file with thousands of parts, each under the
+/// cap, is refused before its first KDF instead of costing thousands of KDF runs.
+pub const KDF_BUDGET_FACTOR: u64 = 8;
+
 /// Inputs to [`inspect_p12`] besides the file and the password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InspectOptions {
@@ -28,12 +33,27 @@ pub struct InspectOptions {
     pub now_unix: i64,
     /// Iteration cap for the MAC and every PBKDF; larger counts are refused before any KDF runs.
     pub max_iterations: u64,
+    /// Iterations all KDF runs of the file may take together (the MAC's and every PBKDF's,
+    /// also those of key bags found only after decrypting a part). What the file declares
+    /// outside its encrypted parts is checked before any KDF runs, each later run before it
+    /// runs; past the budget the file is refused with `too_many_iterations`.
+    pub kdf_budget: u64,
 }
 
 impl InspectOptions {
-    /// Options at time `now_unix` with the default iteration cap.
+    /// Options at time `now_unix` with the default iteration cap and KDF budget.
     pub fn at(now_unix: i64) -> Self {
-        Self { now_unix, max_iterations: DEFAULT_MAX_ITERATIONS }
+        Self::new(now_unix, DEFAULT_MAX_ITERATIONS)
+    }
+
+    /// Options at time `now_unix` with the cap `max_iterations` and a KDF budget of
+    /// [`KDF_BUDGET_FACTOR`] times that cap.
+    pub fn new(now_unix: i64, max_iterations: u64) -> Self {
+        Self {
+            now_unix,
+            max_iterations,
+            kdf_budget: max_iterations.saturating_mul(KDF_BUDGET_FACTOR),
+        }
     }
 }
 
@@ -60,13 +80,24 @@ pub fn inspect_p12(p12: &[u8], password: &str, options: &InspectOptions) -> P12R
     open_p12(p12, password, options).0
 }
 
+/// The iteration counts `p12` declares (MAC, key bags and encrypted parts), read without any
+/// password and without running a KDF: as cheap as the parse that [`inspect_p12`] starts with,
+/// and the same parse. A caller inspecting many files can bound their KDF work in advance.
+///
+/// # Errors
+/// The problem [`inspect_p12`] would report for a file that does not parse as a PFX
+/// (`not_pkcs12`, `unsupported_algorithm`); inspecting such a file runs no KDF either.
+pub fn p12_iterations(p12: &[u8]) -> Result<P12Iterations, Finding> {
+    crate::pfx::read::p12_iterations(p12)
+}
+
 /// Like [`inspect_p12`], and also returns the decrypted key and chain when the file is usable.
 pub fn open_p12(
     p12: &[u8],
     password: &str,
     options: &InspectOptions,
 ) -> (P12Report, Option<P12Contents>) {
-    let reading = read_pfx(p12, password, options.max_iterations);
+    let reading = read_pfx(p12, password, options.max_iterations, options.kdf_budget);
     let mut report = P12Report {
         usable: false,
         problems: reading.problems,

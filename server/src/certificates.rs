@@ -23,6 +23,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use zeroize::Zeroizing;
 
+pub use inspector::{Admission, P12Inspector};
+
 use crate::clock;
 use crate::error::ApiError;
 use crate::store::{Expect, Store, StoreError, segment};
@@ -191,27 +193,6 @@ struct Facts {
     not_after_unix: i64,
 }
 
-/// Runs the SPEC section 2 rules on `p12` with `password` off the async executor.
-///
-/// # Errors
-/// 500 when the check could not run (a bug); the report is in the `Ok` value either way.
-pub async fn inspect(
-    p12: Zeroizing<Vec<u8>>,
-    password: Zeroizing<String>,
-    max_iterations: u64,
-) -> Result<(mtls_sdk::P12Report, Option<mtls_sdk::P12Contents>), ApiError> {
-    let options = mtls_sdk::InspectOptions {
-        now_unix: clock::now_unix(),
-        max_iterations,
-    };
-    actix_web::rt::task::spawn_blocking(move || mtls_sdk::open_p12(&p12, &password, &options))
-        .await
-        .map_err(|_| {
-            tracing::error!("the P12 inspection task failed");
-            ApiError::internal()
-        })
-}
-
 /// Checks a certificate name: 1-128 characters, not blank, no control characters.
 ///
 /// # Errors
@@ -317,29 +298,37 @@ impl CertificateService {
         Ok(out)
     }
 
-    /// Validates every upload (SPEC section 2 and the name rules), then stores them one by one.
-    /// Nothing is written unless every item is valid and every name is free.
+    /// Validates every upload (the name rules first, then SPEC section 2 on `inspector`),
+    /// then stores them one by one. Nothing is written unless every item is valid and every
+    /// name is free.
     ///
     /// # Errors
     /// 422 `p12_not_usable` (details: the report) or `invalid_certificate`; 409
-    /// `duplicate_certificate_name`; 503 when the store is down before anything was saved.
+    /// `duplicate_certificate_name`; 413 `p12_iteration_budget_exceeded` and 503
+    /// `p12_inspections_busy` from [`P12Inspector::admit`]; 503 when the store is down before
+    /// anything was saved.
     pub async fn create_many(
         &self,
         account: &str,
         uploads: Vec<Upload>,
-        max_iterations: u64,
+        inspector: &P12Inspector,
     ) -> Result<CreateOutcome, ApiError> {
-        let mut opened = Vec::with_capacity(uploads.len());
         let mut names = std::collections::HashSet::new();
-        for (index, upload) in uploads.into_iter().enumerate() {
+        for (index, upload) in uploads.iter().enumerate() {
             let at = |e: ApiError| at_item(e, index);
             let name = upload.name.clone().unwrap_or_default();
             check_name(&name).map_err(at)?;
             if !names.insert(name.clone()) {
                 return Err(at(duplicate_name(&name)));
             }
-            opened.push(open(upload, max_iterations).await.map_err(at)?);
         }
+        let files: Vec<&[u8]> = uploads.iter().map(|u| u.p12.as_slice()).collect();
+        let admission = inspector.admit(&files)?;
+        let mut opened = Vec::with_capacity(uploads.len());
+        for (index, upload) in uploads.into_iter().enumerate() {
+            opened.push(open(&admission, index, upload).await.map_err(|e| at_item(e, index))?);
+        }
+        drop(admission);
         for (index, item) in opened.iter().enumerate() {
             let name = item.name.as_deref().unwrap_or_default();
             if self.name_taken(account, name).await? {
@@ -376,13 +365,14 @@ impl CertificateService {
     /// grows by one, an optional new name is claimed).
     ///
     /// # Errors
-    /// 404 `certificate_not_found`; 422; 409 on a taken name or a concurrent replacement; 503.
+    /// 404 `certificate_not_found`; 422; 413 and 503 from [`P12Inspector::admit`]; 409 on a
+    /// taken name or a concurrent replacement; 503 when the store is down.
     pub async fn replace(
         &self,
         account: &str,
         id: u64,
         upload: Upload,
-        max_iterations: u64,
+        inspector: &P12Inspector,
     ) -> Result<Certificate, ApiError> {
         let Some((current, store_version)) = self.read_meta(account, id).await? else {
             return Err(not_found());
@@ -390,7 +380,9 @@ impl CertificateService {
         if let Some(name) = &upload.name {
             check_name(name)?;
         }
-        let opened = open(upload, max_iterations).await?;
+        let admission = inspector.admit(&[upload.p12.as_slice()])?;
+        let opened = open(&admission, 0, upload).await?;
+        drop(admission);
         let old = current.certificate;
         let new_name = opened.name.clone().filter(|n| *n != old.name);
         if let Some(name) = &new_name
@@ -682,14 +674,15 @@ impl CertificateService {
 }
 
 /// Validates one upload: runs the P12 rules and keeps what is needed.
-async fn open(upload: Upload, max_iterations: u64) -> Result<Opened, ApiError> {
+/// Inspects `upload`, admitted file `index` of `admission`, and keeps what a usable one holds.
+async fn open(admission: &Admission, index: usize, upload: Upload) -> Result<Opened, ApiError> {
     let Upload {
         name,
         display_name,
         p12,
         password,
     } = upload;
-    let (report, contents) = inspect(p12.clone(), password.clone(), max_iterations).await?;
+    let (report, contents) = admission.inspect(index, p12.clone(), password.clone()).await?;
     let (true, Some(contents), Some(leaf), Some(key)) = (
         report.usable,
         contents,
@@ -821,5 +814,6 @@ fn name_key(account: &str, name: &str) -> String {
     format!("certificate-names/{}/{}", segment(account), segment(name))
 }
 
+mod inspector;
 #[cfg(test)]
 mod tests;

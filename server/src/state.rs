@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::AuthState;
-use crate::certificates::CertificateService;
+use crate::certificates::{CertificateService, P12Inspector};
 use crate::config::Config;
 use crate::forward::Forwarder;
 use crate::http::readiness::ReadinessProbe;
@@ -33,6 +33,8 @@ pub struct AppState {
     pub forwarder: Forwarder,
     /// `/readyz`'s shared store probe.
     pub readiness: ReadinessProbe,
+    /// P12 inspections of uploads, replacements and the tester: KDF budget and workers.
+    pub p12_inspector: P12Inspector,
 }
 
 impl AppState {
@@ -82,6 +84,7 @@ impl AppState {
             config.runtime_cache_ttl,
             metrics.clone(),
         );
+        let p12_inspector = P12Inspector::new(&config);
         Self {
             config: Arc::new(config),
             store,
@@ -92,6 +95,7 @@ impl AppState {
             auth,
             forwarder,
             readiness: ReadinessProbe::default(),
+            p12_inspector,
         }
     }
 

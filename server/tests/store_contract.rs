@@ -309,6 +309,47 @@ async fn embedded_store_with_a_given_key_reopens_only_with_that_key() {
     assert_eq!(store.read("k").await.unwrap().unwrap().value, json!({"v": 1}));
 }
 
+#[tokio::test]
+async fn embedded_files_are_owner_only_under_any_umask() {
+    // The umask belongs to the process: a child under each umask creates the store, writes and
+    // deletes (a delete compacts, so the log is replaced by a file written afresh).
+    for umask in ["022", "0277"] {
+        let dir = TempDir::new("umask");
+        let data = dir.path().join("data");
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask {umask} && exec \"$0\" --exact embedded_umask_child --nocapture --include-ignored"))
+            .arg(std::env::current_exe().unwrap())
+            .env("MTLS_TEST_UMASK_DIR", &data)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && stdout.contains("UMASK CHILD DONE"), "umask {umask}: {stdout}");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700, "data dir under umask {umask}");
+        let mut files = 0;
+        for entry in std::fs::read_dir(&data).unwrap() {
+            let path = entry.unwrap().path();
+            assert_eq!(mode(&path), 0o600, "{} under umask {umask}", path.display());
+            files += 1;
+        }
+        assert_eq!(files, 4, "data.key, store.log, store.head, store.lock");
+    }
+}
+
+/// Helper process of the test above (ignored unless run by it).
+#[tokio::test]
+#[ignore = "child process of embedded_files_are_owner_only_under_any_umask"]
+async fn embedded_umask_child() {
+    let Ok(dir) = std::env::var("MTLS_TEST_UMASK_DIR") else { return };
+    let store = EmbeddedStore::open(std::path::Path::new(&dir), DataKey::File).unwrap();
+    store.write("a", &json!({"n": 1}), Expect::Absent).await.unwrap();
+    store.delete("a").await.unwrap();
+    store.write("b", &json!({"n": 2}), Expect::Absent).await.unwrap();
+    println!("UMASK CHILD DONE");
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }

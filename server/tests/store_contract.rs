@@ -350,6 +350,29 @@ async fn embedded_umask_child() {
     println!("UMASK CHILD DONE");
 }
 
+/// Latency of writes and deletes on the embedded store, measured, never asserted. Run by hand:
+/// `cargo test -p mtls-server --test store_contract embedded_latency -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement, run by hand"]
+async fn embedded_latency_of_writes_and_deletes() {
+    const LIVE: usize = 500; // a gateway's certificates: values of about 4 KiB
+    const DELETES: usize = 50;
+    let dir = TempDir::new("latency");
+    let store = EmbeddedStore::open(dir.path(), DataKey::File).unwrap();
+    let value = json!({ "p12": "x".repeat(4096) });
+    let started = std::time::Instant::now();
+    for i in 0..LIVE {
+        store.write(&format!("c/{i}"), &value, Expect::Absent).await.unwrap();
+    }
+    let write = started.elapsed() / LIVE as u32;
+    let started = std::time::Instant::now();
+    for i in 0..DELETES {
+        store.delete(&format!("c/{i}")).await.unwrap();
+    }
+    let delete = started.elapsed() / DELETES as u32;
+    println!("embedded store, {LIVE} values of 4 KiB: write {write:?} per op, delete {delete:?} per op");
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }

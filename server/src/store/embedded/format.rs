@@ -352,7 +352,7 @@ impl<'a> Frame<'a> {
         let len = u32::from_be_bytes(len_bytes) as usize;
         let end = offset.checked_add(4)?.checked_add(len)?;
         let body = bytes.get(offset + 4..end)?;
-        if len > MAX_RECORD || len < SEQ_LEN + NONCE_LEN + TAG_LEN {
+        if !(SEQ_LEN + NONCE_LEN + TAG_LEN..=MAX_RECORD).contains(&len) {
             // Not a frame this store writes; let it fail authentication like other garbage.
             return Some(Self { seq: u64::MAX, block: &[], end });
         }

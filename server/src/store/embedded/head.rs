@@ -28,6 +28,8 @@ const SLOT_LEN: usize = NONCE_LEN + PLAIN_LEN + TAG_LEN;
 pub(super) type LogId = [u8; LOG_ID_LEN];
 /// A GCM tag.
 pub(super) type Tag = [u8; TAG_LEN];
+/// The two slots of the head file, `None` where a slot does not authenticate.
+pub(super) type Slots = [Option<Head>; 2];
 
 /// How far a log generation was acknowledged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +66,7 @@ impl HeadFile {
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] when the file cannot be read.
-    pub(super) fn open(dir: &Path, cipher: &Aes256Gcm) -> Result<Option<(Self, [Option<Head>; 2])>, StoreError> {
+    pub(super) fn open(dir: &Path, cipher: &Aes256Gcm) -> Result<Option<(Self, Slots)>, StoreError> {
         let path = dir.join(HEAD_FILE);
         let mut file = match OpenOptions::new().read(true).write(true).open(&path) {
             Ok(file) => file,
@@ -111,7 +113,7 @@ impl HeadFile {
 }
 
 /// The newest of the valid `slots` that belongs to the log `log_id`, and its slot index.
-pub(super) fn newest_for(slots: &[Option<Head>; 2], log_id: &LogId) -> Option<(usize, Head)> {
+pub(super) fn newest_for(slots: &Slots, log_id: &LogId) -> Option<(usize, Head)> {
     slots
         .iter()
         .enumerate()

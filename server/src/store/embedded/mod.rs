@@ -42,9 +42,10 @@
 //! `store.log` and the directory fsynced; then the other slot gets the new head too. A crash at
 //! any point leaves a whole log and a slot that matches it (open picks the slot whose log id is
 //! the log's), and once both slots name the new generation an old copy of the log no longer
-//! matches. Compaction runs when dead records outnumber live ones, and at once after a delete
-//! (also at open, if a crash came in between), so a deleted value's ciphertext does not stay on
-//! disk. An overwritten value stays until the next compaction.
+//! matches. Compaction runs when dead records outnumber live ones, and after a delete: a
+//! compactor thread rewrites the log 100 ms after it (one rewrite for a burst of deletes), at
+//! once when the store closes, and at open if a crash came in between, so a deleted value's
+//! ciphertext does not stay on disk. An overwritten value stays until the next compaction.
 //!
 //! A new store writes its head first (count 0) and then its log, so a missing log beside a head
 //! that counts records, or a log without its head, is refused, never taken for an empty store.
@@ -69,7 +70,8 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 use aes_gcm::aead::KeyInit;
 use aes_gcm::Aes256Gcm;
@@ -92,12 +94,24 @@ pub use self::head::HEAD_FILE;
 /// File name of the log inside the data dir.
 pub const LOG_FILE: &str = "store.log";
 /// Compaction for dead records starts only past this many of them (small logs are cheap to
-/// replay); a delete compacts at once whatever the count.
+/// replay); a delete schedules one whatever the count.
 const COMPACT_MIN_DEAD: u64 = 1000;
+/// How long the compactor lets deletes accumulate before it rewrites the log: one compaction
+/// then covers a burst of deletes (each costs a rewrite of every live value), while a deleted
+/// value still leaves the disk within a fraction of a second.
+const COMPACT_AFTER_DELETE: Duration = Duration::from_millis(100);
 
 /// The embedded store.
 pub struct EmbeddedStore {
-    inner: Arc<Mutex<State>>,
+    inner: Arc<Shared>,
+    /// The thread compacting after deletes; joined on drop.
+    compactor: Option<std::thread::JoinHandle<()>>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    /// Signalled when a compaction is requested, has run, or the store closes.
+    changed: Condvar,
 }
 
 /// Where the key comes from.
@@ -120,6 +134,10 @@ struct State {
     contents: Contents,
     /// Set when a failed append could not be rolled back; writes refuse from then on.
     broken: bool,
+    /// Set by a delete for the compactor thread.
+    compaction_requested: bool,
+    /// Set on drop: the compactor finishes pending work and ends.
+    closed: bool,
     _lock: File,
 }
 
@@ -144,10 +162,17 @@ impl EmbeddedStore {
         let cipher = Aes256Gcm::new_from_slice(key.as_slice())
             .map_err(|_| StoreError::Unavailable("invalid data key length".to_owned()))?;
         let mut state = State::open(dir, cipher, lock)?;
-        if state.should_compact() {
+        // A crash between a delete and its compaction left the deleted value in the log.
+        if state.should_compact() || state.contents.shadowed {
             state.compact()?;
         }
-        Ok(Self { inner: Arc::new(Mutex::new(state)) })
+        let inner = Arc::new(Shared { state: Mutex::new(state), changed: Condvar::new() });
+        let shared = inner.clone();
+        let compactor = std::thread::Builder::new()
+            .name("store-compactor".into())
+            .spawn(move || run_compactor(&shared))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the store compactor: {e}")))?;
+        Ok(Self { inner, compactor: Some(compactor) })
     }
 
     /// Runs `op` on the state in a blocking thread (appends `fsync`).
@@ -157,15 +182,66 @@ impl EmbeddedStore {
     ) -> Result<T, StoreError> {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
-            let mut state = inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            op(&mut state)
+            op(&mut inner.lock())
         })
         .await
         .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.inner.lock()
+    }
+
+    /// Waits until the compaction a delete scheduled has run.
+    #[cfg(test)]
+    fn wait_for_scheduled_compaction(&self) {
+        let mut state = self.state();
+        while state.compaction_requested {
+            state = self.inner.changed.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+}
+
+impl Drop for EmbeddedStore {
+    fn drop(&mut self) {
+        self.state().closed = true;
+        self.inner.changed.notify_all();
+        if let Some(compactor) = self.compactor.take() {
+            let _ = compactor.join();
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The compactor thread: after a delete, waits [`COMPACT_AFTER_DELETE`] and compacts the
+/// deleted values away; on close, compacts what is pending at once and ends.
+fn run_compactor(shared: &Shared) {
+    let mut state = shared.lock();
+    loop {
+        while !state.compaction_requested && !state.closed {
+            state = shared.changed.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        if !state.closed {
+            drop(state);
+            std::thread::sleep(COMPACT_AFTER_DELETE);
+            state = shared.lock();
+        }
+        state.compaction_requested = false;
+        if state.contents.shadowed
+            && let Err(error) = state.compact()
+        {
+            // The old log is intact and still used; the next delete or start retries.
+            tracing::warn!(%error, "store log compaction after a delete failed");
+        }
+        shared.changed.notify_all();
+        if state.closed {
+            return;
+        }
     }
 }
 
@@ -202,11 +278,13 @@ impl Store for EmbeddedStore {
             let record = Record::Del { key, version: current };
             state.append(&record)?;
             state.contents.apply(record);
-            // The deleted value (possibly a secret) is still in the log: compact it away now.
-            state.maybe_compact();
+            // The deleted value (possibly a secret) is still in the log: compact it away soon.
+            state.compaction_requested = true;
             Ok(())
         })
-        .await
+        .await?;
+        self.inner.changed.notify_all();
+        Ok(())
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
@@ -315,6 +393,8 @@ impl State {
                     len: replayed.len,
                     contents: replayed.contents,
                     broken: false,
+                    compaction_requested: false,
+                    closed: false,
                     _lock: lock,
                 })
             }
@@ -338,6 +418,8 @@ impl State {
             len: generation.bytes.len() as u64,
             contents: Contents { shadowed: false, ..contents },
             broken: false,
+            compaction_requested: false,
+            closed: false,
             _lock: lock,
         })
     }
@@ -375,7 +457,7 @@ impl State {
 
     fn should_compact(&self) -> bool {
         let dead = self.dead();
-        self.contents.shadowed || (dead >= COMPACT_MIN_DEAD && dead > self.head.count / 2)
+        dead >= COMPACT_MIN_DEAD && dead > self.head.count / 2
     }
 
     fn maybe_compact(&mut self) {

@@ -179,7 +179,7 @@ async fn an_older_generation_of_the_log_is_refused_after_compaction() {
         let store = open(&dir).unwrap();
         store.write("app-key", &json!({"secret": "s"}), Expect::Absent).await.unwrap();
         let old = log_bytes(&dir);
-        store.delete("app-key").await.unwrap(); // compacts: a new generation
+        store.delete("app-key").await.unwrap(); // compacts (at the latest on close): a new generation
         old
     };
     std::fs::write(dir.join(LOG_FILE), old_log).unwrap();
@@ -227,11 +227,21 @@ async fn a_delete_compacts_the_deleted_value_off_the_disk() {
     let ciphertext = bytes[frame.start + 4 + 8 + NONCE_LEN..frame.end].to_vec();
     assert!(contains(&log_bytes(&dir), &ciphertext));
     store.delete("auth/app-keys/k1").await.unwrap();
+    store.wait_for_scheduled_compaction();
     assert!(!contains(&log_bytes(&dir), &ciphertext), "the deleted value's ciphertext is still in the log");
     assert!(store.read("auth/app-keys/k1").await.unwrap().is_none());
     drop(store);
     let store = open(&dir).unwrap();
     assert!(store.read("auth/app-keys/k1").await.unwrap().is_none());
+    // A delete right before the store closes is compacted on close.
+    store.write("auth/app-keys/k2", &json!({"secret": "an0ther"}), Expect::Absent).await.unwrap();
+    let bytes = log_bytes(&dir);
+    let frame = frames(&bytes).pop().unwrap();
+    let ciphertext = bytes[frame.start + 4 + 8 + NONCE_LEN..frame.end].to_vec();
+    store.delete("auth/app-keys/k2").await.unwrap();
+    drop(store);
+    assert!(!contains(&log_bytes(&dir), &ciphertext), "the value deleted before close is still in the log");
+    let store = open(&dir).unwrap();
     assert_eq!(store.read("keep").await.unwrap().unwrap().value, json!({"n": 1}));
     assert_eq!(store.write("auth/app-keys/k1", &json!({}), Expect::Absent).await.unwrap(), 2);
     std::fs::remove_dir_all(dir).unwrap();
@@ -315,7 +325,8 @@ async fn files_are_owner_only_and_second_process_is_refused() {
     let dir = temp_dir();
     let store = EmbeddedStore::open(&dir, DataKey::File).unwrap();
     store.write("a", &json!({}), Expect::Absent).await.unwrap();
-    store.delete("a").await.unwrap(); // compaction replaces the log
+    store.delete("a").await.unwrap();
+    store.wait_for_scheduled_compaction(); // compaction replaces the log
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

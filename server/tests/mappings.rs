@@ -392,6 +392,31 @@ async fn checks_answer_from_the_cache_while_openbao_is_stopped() {
     assert!(metrics.contains("mtls_runtime_cache_total{result=\"stale\"}"), "{metrics}");
 }
 
+/// A change through an instance marks its cached answers for the account outdated; they must
+/// still answer while OpenBao is stopped right after it (they were dropped, and every check of
+/// the account answered 503).
+#[tokio::test]
+async fn checks_answer_from_the_cache_when_openbao_stops_right_after_a_change() {
+    let mut world = World::start_with(Backend::Vault, 1, Duration::from_secs(300)).await;
+    let a = world.account("acc-a").await;
+    let gw = &world.gateways[0];
+    let cert = gw.upload_certificate(&a.bearer, "acc-a", "c").await;
+    let base = format!("/api/account/acc-a/{MAPPINGS}");
+    let (status, _, _) = gw.send("POST", &base, &a.bearer, Some(json!([mapping("up", cert, "IDP", "https://up.com/")]))).await;
+    assert_eq!(status, 201);
+    assert!(gw.check(&a.oauth, "acc-a", "IDP", "https://up.com/").await);
+    assert!(!gw.check(&a.oauth, "acc-a", "IDP", "https://none.com/").await);
+    let (status, _, _) = gw.send("POST", &base, &a.bearer, Some(json!([mapping("other", cert, "IDP", "https://other.com/")]))).await;
+    assert_eq!(status, 201);
+
+    world.stop_openbao();
+    let gw = &world.gateways[0];
+    assert!(gw.check(&a.oauth, "acc-a", "IDP", "https://up.com/").await);
+    assert!(!gw.check(&a.oauth, "acc-a", "IDP", "https://none.com/").await);
+    let metrics = gw.metrics().await;
+    assert!(metrics.contains("mtls_runtime_cache_total{result=\"stale\"}"), "{metrics}");
+}
+
 // === preconditions and malformed items (found by schemathesis) ===
 
 /// An empty `If-Match` is no precondition; one that names no revision is 412 only where the

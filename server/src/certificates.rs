@@ -4,7 +4,9 @@
 //!
 //! Store layout (all keys owned here; `{a}` is the account as a hex [`segment`]):
 //! - `certificates/{a}/{id}`: the metadata ([`Certificate`] plus the leaf's notAfter). Writing it
-//!   is the commit point of a create or a replace.
+//!   is the commit point of a create or a replace. A delete first marks it `deleting` (see
+//!   [`CertificateService::delete_unless_used`]); a marked certificate takes no new mapping and no
+//!   replacement.
 //! - `certificate-secrets/{a}/{id}/{version}`: P12 bytes, password, PKCS#8 key and chain. One key
 //!   per version, created before the metadata that points at it, so a reader never sees new
 //!   metadata with old secrets, and two racing replacements cannot both write version n+1.
@@ -154,6 +156,9 @@ struct StoredCertificate {
     #[serde(flatten)]
     certificate: Certificate,
     not_after_unix: i64,
+    /// Set by a delete before its last look for users; cleared when that delete is undone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    deleting: bool,
 }
 
 /// What is kept under `certificate-secrets/{a}/{id}/{version}`.
@@ -295,6 +300,19 @@ impl CertificateService {
         }))
     }
 
+    /// True when certificate `id` of `account` exists and no delete of it is under way, so a
+    /// mapping may point at it. A mapping asks this again after writing its record (see
+    /// [`Self::delete_unless_used`]).
+    ///
+    /// # Errors
+    /// 503 when the store is down.
+    pub async fn accepts_users(&self, account: &str, id: u64) -> Result<bool, ApiError> {
+        Ok(self
+            .read_meta(account, id)
+            .await?
+            .is_some_and(|(stored, _)| !stored.deleting))
+    }
+
     /// Every certificate of `account`, by id.
     ///
     /// # Errors
@@ -387,6 +405,9 @@ impl CertificateService {
         let Some((current, store_version)) = self.read_meta(account, id).await? else {
             return Err(not_found());
         };
+        if current.deleting {
+            return Err(concurrent(StoreError::Conflict));
+        }
         if let Some(name) = &upload.name {
             check_name(name)?;
         }
@@ -426,6 +447,7 @@ impl CertificateService {
                 ..facts_into(&opened.facts, old.clone())
             },
             not_after_unix: opened.facts.not_after_unix,
+            deleting: false,
         };
         let value = serde_json::to_value(&stored).map_err(|_| ApiError::internal())?;
         if let Err(error) = self
@@ -454,12 +476,16 @@ impl CertificateService {
     /// Deletes certificate `id` of `account` unless `users` (the mappings using it) is
     /// non-empty, and answers it with `deleted: true`.
     ///
-    /// `users` is asked before and again *after* the metadata is gone: a mapping created
-    /// concurrently either marked its use before the second look (the delete is undone and
-    /// answers the users) or checks the certificate after it vanished (and is refused).
+    /// A mapping that starts using the certificate while the delete runs is caught without a
+    /// lock, on any number of instances: the delete marks the metadata `deleting` (a versioned
+    /// write) and only then asks `users` a second time; a mapping writes its record first and
+    /// only then asks [`Self::accepts_users`]. Whichever of the two comes second sees the
+    /// other: the delete answers 409 with the users and clears its mark, or the mapping is
+    /// rolled back and refused. Both may lose; both never win.
     ///
     /// # Errors
-    /// 404 `certificate_not_found`; 409 `certificate_in_use` listing the users; 503.
+    /// 404 `certificate_not_found`; 409 `certificate_in_use` listing the users, or
+    /// `concurrent_change` when the certificate changed meanwhile; 503.
     pub async fn delete_unless_used<F, Fut, U>(
         &self,
         account: &str,
@@ -471,25 +497,35 @@ impl CertificateService {
         Fut: std::future::Future<Output = Result<Vec<U>, ApiError>>,
         U: Serialize,
     {
-        let Some((stored, _)) = self.read_meta(account, id).await? else {
+        let Some((stored, store_version)) = self.read_meta(account, id).await? else {
             return Err(not_found());
         };
         let before = users().await?;
         if !before.is_empty() {
             return Err(in_use(&before));
         }
-        self.store.delete(&meta_key(account, id)).await?;
+        let marked = StoredCertificate {
+            deleting: true,
+            ..stored.clone()
+        };
+        let marked = serde_json::to_value(&marked).map_err(|_| ApiError::internal())?;
+        let marked_version = self
+            .store
+            .write(&meta_key(account, id), &marked, Expect::Version(store_version))
+            .await
+            .map_err(concurrent)?;
         let after = match users().await {
             Ok(after) => after,
             Err(error) => {
-                self.restore(account, id, &stored).await;
+                self.unmark(account, id, &stored, marked_version).await;
                 return Err(error);
             }
         };
         if !after.is_empty() {
-            self.restore(account, id, &stored).await;
+            self.unmark(account, id, &stored, marked_version).await;
             return Err(in_use(&after));
         }
+        self.store.delete(&meta_key(account, id)).await?;
         self.forget(&secrets_key(account, id, stored.certificate.version))
             .await;
         self.forget(&name_key(account, &stored.certificate.name))
@@ -499,18 +535,23 @@ impl CertificateService {
         Ok(certificate)
     }
 
-    /// Puts back metadata removed by a delete that had to be undone.
-    async fn restore(&self, account: &str, id: u64, stored: &StoredCertificate) {
-        let restored = match serde_json::to_value(stored) {
+    /// Clears the `deleting` mark of a delete that had to be undone. Should that fail, the mark
+    /// stays: the certificate keeps working for its mappings, and a later delete finishes it.
+    async fn unmark(&self, account: &str, id: u64, stored: &StoredCertificate, marked_version: u64) {
+        let unmarked = StoredCertificate {
+            deleting: false,
+            ..stored.clone()
+        };
+        let restored = match serde_json::to_value(&unmarked) {
             Ok(value) => self
                 .store
-                .write(&meta_key(account, id), &value, Expect::Absent)
+                .write(&meta_key(account, id), &value, Expect::Version(marked_version))
                 .await
                 .map(|_| ()),
             Err(e) => Err(StoreError::Corrupt(e.to_string())),
         };
         if let Err(error) = restored {
-            tracing::error!(%error, account, id, "could not restore a certificate whose delete was undone");
+            tracing::error!(%error, account, id, "could not clear the deleting mark of a certificate whose delete was undone");
         }
     }
 
@@ -623,6 +664,7 @@ impl CertificateService {
         let stored = StoredCertificate {
             certificate: facts_into(&item.facts, blank),
             not_after_unix: item.facts.not_after_unix,
+            deleting: false,
         };
         let value = serde_json::to_value(&stored).map_err(|_| ApiError::internal())?;
         if let Err(error) = self

@@ -226,6 +226,16 @@ impl MappingService {
         let outcome = self
             .write_update(account, &current, &next, revision, if_match, &mut claimed)
             .await;
+        // With the record written, the certificate is looked at again (see `insert`).
+        let outcome = match outcome {
+            Ok(new_revision) if certificate_changed => {
+                match self.require_certificate(account, next.certification_id).await {
+                    Ok(()) => Ok(new_revision),
+                    Err(error) => Err(self.undo_update(account, &current, new_revision, error).await),
+                }
+            }
+            other => other,
+        };
         let new_revision = match outcome {
             Ok(new_revision) => new_revision,
             Err(error) => {
@@ -318,13 +328,15 @@ impl MappingService {
         })
     }
 
+    /// 422 `certificate_not_found` unless certificate `id` exists and is not being deleted.
     async fn require_certificate(&self, account: &str, id: u64) -> Result<(), ApiError> {
-        match self.certificates.certificate(account, id).await? {
-            Some(_) => Ok(()),
-            None => Err(ApiError::unprocessable(
+        if self.certificates.accepts_users(account, id).await? {
+            Ok(())
+        } else {
+            Err(ApiError::unprocessable(
                 "certificate_not_found",
                 format!("certificationId {id} is not a certificate of this account"),
-            )),
+            ))
         }
     }
 
@@ -354,7 +366,15 @@ impl MappingService {
         }
         .await;
         match written {
-            Ok(revision) => Ok(revision),
+            // Only now, with the record written, may the certificate be looked at again: a
+            // delete that began before this look undoes it (see `delete_unless_used`).
+            Ok(revision) => match self.require_certificate(account, record.certification_id).await {
+                Ok(()) => Ok(revision),
+                Err(error) => {
+                    self.remove_everything(account, record).await;
+                    Err(error)
+                }
+            },
             Err(error) => {
                 self.remove_indexes(account, record).await;
                 Err(match error {
@@ -405,6 +425,36 @@ impl MappingService {
                 "the mapping changed while this update ran; read it again and retry",
             )),
             Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Puts back `current` over the update written at `new_revision` that has to be undone, and
+    /// answers `error`; when that fails too (the store is down, or another update came in
+    /// between), that failure.
+    async fn undo_update(
+        &self,
+        account: &str,
+        current: &StoredMapping,
+        new_revision: u64,
+        error: ApiError,
+    ) -> ApiError {
+        let value = match to_json(current) {
+            Ok(value) => value,
+            Err(failure) => return failure,
+        };
+        let key = keys::record(account, current.id);
+        match self.store.write(&key, &value, Expect::Version(new_revision)).await {
+            Ok(_) => error,
+            Err(failure) => {
+                tracing::error!(%failure, account, id = current.id, "could not undo a mapping update to a certificate being deleted");
+                match failure {
+                    StoreError::Conflict => ApiError::conflict(
+                        "concurrent_update",
+                        "the mapping changed while this update ran; read it again and retry",
+                    ),
+                    other => other.into(),
+                }
+            }
         }
     }
 

@@ -10,10 +10,11 @@
 //! - `certificate-secrets/{a}/{id}/{version}`: P12 bytes, password, PKCS#8 key and chain. One key
 //!   per version, created before the metadata that points at it, so a reader never sees new
 //!   metadata with old secrets, and two racing replacements cannot both write version n+1.
-//! - `certificate-names/{a}/{hex name}`: create-only claim of a name for an id. Of two racing
-//!   creates (or renames) exactly one claim succeeds; the other answers 409. A claim whose
-//!   certificate does not exist (a crash between claim and metadata) is taken over once older
-//!   than [`CLAIM_GRACE_SECONDS`], so an in-flight create is never stolen.
+//!   Secrets a crash left without metadata (or superseded ones a crash kept) are deleted by
+//!   [`CertificateService::sweep_orphan_secrets`] once older than [`claim::CLAIM_GRACE`].
+//! - `certificate-names/{a}/{hex name}`: [`claim`] of a name for an id. Of two racing creates
+//!   (or renames) exactly one claim succeeds; the other answers 409. A claim whose certificate
+//!   does not use it (a crash between claim and metadata) is taken over once abandoned.
 //! - `certificate-ids/{id}`: create-only claim of the id, so ids are unique across accounts and
 //!   never reused.
 
@@ -27,10 +28,7 @@ use zeroize::Zeroizing;
 
 use crate::clock;
 use crate::error::ApiError;
-use crate::store::{Expect, Store, StoreError, segment};
-
-/// How long a name claim without its certificate is respected before it may be taken over.
-pub const CLAIM_GRACE_SECONDS: i64 = 60;
+use crate::store::{Expect, Store, StoreError, claim, segment};
 /// Longest certificate name, in characters (SPEC section 3).
 pub const MAX_NAME_CHARS: usize = 128;
 /// Ids stay below 2^53 so JavaScript numbers hold them exactly (SPEC section 3).
@@ -169,13 +167,10 @@ struct StoredSecrets {
     password: Zeroizing<String>,
     private_key_pkcs8: Zeroizing<String>,
     chain: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct NameClaim {
-    id: u64,
-    claimed_at: i64,
+    /// Unix seconds of the upload, so a sweep never takes the secrets of a create in flight.
+    /// Absent in secrets written before it existed (old enough to sweep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stored_at: Option<i64>,
 }
 
 /// A validated upload: the report's facts and the decrypted material.
@@ -555,6 +550,47 @@ impl CertificateService {
         }
     }
 
+    /// Deletes the secrets of every account that no certificate points at: left by a crash
+    /// between the secrets and the metadata of a create (never acknowledged), or kept by a crash
+    /// after a replacement or a delete. Only secrets older than [`claim::CLAIM_GRACE`] go, so a
+    /// create in flight keeps its own; versions above the current one are kept (a replacement
+    /// in flight writes those). Answers how many were deleted.
+    ///
+    /// # Errors
+    /// The store's error; what was deleted before it stays deleted.
+    pub async fn sweep_orphan_secrets(&self) -> Result<usize, StoreError> {
+        let grace = i64::try_from(claim::CLAIM_GRACE.as_secs()).unwrap_or(i64::MAX);
+        let now = clock::now_unix();
+        let mut deleted = 0;
+        for account in folders(self.store.list(SECRETS).await?) {
+            let account_folder = format!("{SECRETS}/{account}");
+            for id in folders(self.store.list(&account_folder).await?) {
+                let current = match self.store.read(&format!("certificates/{account}/{id}")).await? {
+                    Some(found) => serde_json::from_value::<StoredCertificate>(found.value)
+                        .map_err(|_| StoreError::Corrupt(format!("certificate {id}")))?
+                        .certificate
+                        .version,
+                    None => u32::MAX,
+                };
+                let id_folder = format!("{account_folder}/{id}");
+                for name in self.store.list(&id_folder).await? {
+                    let Ok(version) = name.parse::<u32>() else { continue };
+                    if version >= current && current != u32::MAX {
+                        continue;
+                    }
+                    let key = format!("{id_folder}/{name}");
+                    let Some(found) = self.store.read(&key).await? else { continue };
+                    let stored_at = found.value.get("storedAt").and_then(serde_json::Value::as_i64).unwrap_or(0);
+                    if now.saturating_sub(stored_at) >= grace {
+                        self.store.delete(&key).await?;
+                        deleted += 1;
+                    }
+                }
+            }
+        }
+        Ok(deleted)
+    }
+
     async fn read_meta(
         &self,
         account: &str,
@@ -575,57 +611,24 @@ impl CertificateService {
         Ok(Some((stored, found.version)))
     }
 
-    /// True when a live certificate holds `name` (a stale claim does not count).
+    /// True when a live certificate or an in-flight create holds `name`.
     async fn name_taken(&self, account: &str, name: &str) -> Result<bool, ApiError> {
-        match self.store.read(&name_key(account, name)).await? {
-            None => Ok(false),
-            Some(found) => {
-                let claim: NameClaim = serde_json::from_value(found.value)
-                    .map_err(|_| StoreError::Corrupt("certificate name claim".to_owned()))?;
-                Ok(self
-                    .read_meta(account, claim.id)
-                    .await?
-                    .is_some_and(|(s, _)| s.certificate.name == name))
-            }
-        }
+        let uses = |holder| self.uses_name(account, holder, name);
+        Ok(claim::holder(self.store.as_ref(), &name_key(account, name), 0, uses).await?.taken)
     }
 
     /// Claims `name` for `id`; `false` when a live certificate or an in-flight create holds it.
     async fn claim_name(&self, account: &str, name: &str, id: u64) -> Result<bool, ApiError> {
-        let key = name_key(account, name);
-        let now = clock::now_unix();
-        let claim = serde_json::to_value(NameClaim {
-            id,
-            claimed_at: now,
-        })
-        .map_err(|_| ApiError::internal())?;
-        match self.store.write(&key, &claim, Expect::Absent).await {
-            Ok(_) => return Ok(true),
-            Err(StoreError::Conflict) => {}
-            Err(e) => return Err(e.into()),
-        }
-        let Some(found) = self.store.read(&key).await? else {
-            // Released in between: try once more.
-            return Ok(self.store.write(&key, &claim, Expect::Absent).await.is_ok());
-        };
-        let held: NameClaim = serde_json::from_value(found.value)
-            .map_err(|_| StoreError::Corrupt("certificate name claim".to_owned()))?;
-        let live = self
-            .read_meta(account, held.id)
+        let uses = |holder| self.uses_name(account, holder, name);
+        claim::claim(self.store.as_ref(), &name_key(account, name), id, uses).await
+    }
+
+    /// True when certificate `id` exists and is named `name`.
+    async fn uses_name(&self, account: &str, id: u64, name: &str) -> Result<bool, ApiError> {
+        Ok(self
+            .read_meta(account, id)
             .await?
-            .is_some_and(|(s, _)| s.certificate.name == name);
-        if live || now.saturating_sub(held.claimed_at) < CLAIM_GRACE_SECONDS {
-            return Ok(false);
-        }
-        match self
-            .store
-            .write(&key, &claim, Expect::Version(found.version))
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+            .is_some_and(|(s, _)| s.certificate.name == name))
     }
 
     async fn insert(&self, account: &str, item: Opened) -> Result<Certificate, ApiError> {
@@ -706,12 +709,8 @@ impl CertificateService {
 
     /// Releases a name claim we made for `id` (after a failed write); best effort.
     async fn release_new_name(&self, account: &str, name: Option<&str>, id: u64) {
-        let Some(name) = name else { return };
-        let key = name_key(account, name);
-        if let Ok(Some(found)) = self.store.read(&key).await
-            && serde_json::from_value::<NameClaim>(found.value).is_ok_and(|c| c.id == id)
-        {
-            self.forget(&key).await;
+        if let Some(name) = name {
+            claim::release(self.store.as_ref(), &name_key(account, name), id).await;
         }
     }
 
@@ -759,6 +758,7 @@ async fn open(upload: Upload, max_iterations: u64) -> Result<Opened, ApiError> {
             .iter()
             .map(|c| STANDARD.encode(c))
             .collect(),
+        stored_at: Some(clock::now_unix()),
     };
     Ok(Opened {
         name,
@@ -855,8 +855,15 @@ fn meta_key(account: &str, id: u64) -> String {
     format!("certificates/{}/{id}", segment(account))
 }
 
+const SECRETS: &str = "certificate-secrets";
+
 fn secrets_key(account: &str, id: u64, version: u32) -> String {
-    format!("certificate-secrets/{}/{id}/{version}", segment(account))
+    format!("{SECRETS}/{}/{id}/{version}", segment(account))
+}
+
+/// The sub-folders of a listing, without their trailing `/`.
+fn folders(names: Vec<String>) -> impl Iterator<Item = String> {
+    names.into_iter().filter_map(|n| n.strip_suffix('/').map(str::to_owned))
 }
 
 fn name_key(account: &str, name: &str) -> String {

@@ -2,12 +2,12 @@
 //! with revisions; uniqueness of name and of (service, normalised URL) per account built on
 //! create-only writes (Vault check-and-set). Owns the store keys under `mappings/` (see [`keys`]).
 //!
-//! Uniqueness: before a record is written, its name key and its route key are *claimed* with a
-//! create-only write holding the mapping id. Of two racing clients or gateway instances exactly
-//! one claim succeeds; the other answers 409. A claim whose mapping does not use it (left by a
-//! crash between the claim and the record write, or between an update and the release of the old
-//! key) is taken over with a versioned write once it is older than [`CLAIM_GRACE`], so nothing
-//! is blocked for ever and an in-flight write is never stolen.
+//! Uniqueness: before a record is written, its name key and its route key are *claimed*
+//! ([`claim`]) for the mapping id. Of two racing clients or gateway instances exactly one claim
+//! succeeds; the other answers 409. A claim whose mapping does not use it (left by a crash
+//! between the claim and the record write, or between an update and the release of the old key)
+//! is taken over once abandoned, so nothing is blocked for ever and an in-flight write is never
+//! stolen.
 //!
 //! The revision of a mapping is the store version of its record; updates write with
 //! `Expect::Version`, so a stale `If-Match` (or a concurrent update) cannot overwrite a newer one.
@@ -15,7 +15,6 @@
 //! Callers (the handlers) call `AppState::mappings_changed` after each successful change.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::StatusCode;
 use futures_util::{stream, StreamExt, TryStreamExt};
@@ -24,7 +23,7 @@ use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{Expect, Store, StoreError, Versioned};
+use crate::store::{claim, Expect, Store, StoreError, Versioned};
 
 mod certificate_source;
 #[cfg(test)]
@@ -38,9 +37,6 @@ pub(crate) use model::StoredMapping;
 
 use model::{FieldRules, MappingFields};
 
-/// How long a claim whose mapping record is not (yet) there is respected before it may be taken
-/// over: far longer than any single create or update takes.
-pub const CLAIM_GRACE: Duration = Duration::from_secs(60);
 /// Longest account id: its store key segment (hex) must fit a 255-byte file name.
 pub const MAX_ACCOUNT_BYTES: usize = 100;
 /// Most mappings accepted in one create request.
@@ -74,15 +70,6 @@ pub struct MappingService {
     certificates: Arc<dyn CertificateSource>,
     services: Vec<(String, u32)>,
     allow_http: bool,
-}
-
-/// What an index key holds.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct IndexEntry {
-    id: u64,
-    /// Unix seconds of the claim, to tell an in-flight claim from one left by a crash.
-    claimed_at: u64,
 }
 
 /// Which uniqueness index a claim is for; decides the 409 code.
@@ -458,8 +445,8 @@ impl MappingService {
         }
     }
 
-    /// Creates `key` for mapping `id`, or takes it over when its holder is gone (see the module
-    /// docs). `false` when another mapping holds it.
+    /// Creates `key` for mapping `id`, or takes it over when abandoned (see [`claim`]).
+    /// `false` when another mapping holds it.
     async fn claim(
         &self,
         account: &str,
@@ -467,65 +454,35 @@ impl MappingService {
         id: u64,
         uses_key: &(dyn Fn(&StoredMapping) -> bool + Sync),
     ) -> Result<bool, ApiError> {
-        let entry = to_json(&IndexEntry { id, claimed_at: unix_now() })?;
-        for _ in 0..4 {
-            match self.store.write(key, &entry, Expect::Absent).await {
-                Ok(_) => return Ok(true),
-                Err(StoreError::Conflict) => {}
-                Err(other) => return Err(other.into()),
-            }
-            let holder = self.holder(account, key, id, uses_key).await?;
-            if holder.taken {
-                return Ok(false);
-            }
-            let Some(version) = holder.version else { continue };
-            match self.store.write(key, &entry, Expect::Version(version)).await {
-                Ok(_) => return Ok(true),
-                Err(StoreError::Conflict) => {}
-                Err(other) => return Err(other.into()),
-            }
-        }
-        Ok(false)
+        let uses = |holder| self.holder_uses(account, holder, uses_key);
+        claim::claim(self.store.as_ref(), key, id, uses).await
     }
 
-    /// Who holds index `key`: `taken` unless it is free, ours (`id`), or a leftover whose mapping
-    /// does not use it and which is older than [`CLAIM_GRACE`].
+    /// Who holds index `key`: `taken` unless it is free, ours (`id`), or abandoned.
     async fn holder(
         &self,
         account: &str,
         key: &str,
         id: u64,
         uses_key: &(dyn Fn(&StoredMapping) -> bool + Sync),
-    ) -> Result<Holder, ApiError> {
-        let Some(Versioned { value, version }) = self.store.read(key).await? else {
-            return Ok(Holder { taken: false, version: None });
-        };
-        let entry: IndexEntry = from_json(value)?;
-        if entry.id == id {
-            return Ok(Holder { taken: false, version: Some(version) });
-        }
-        if let Some((record, _)) = self.read_record(account, entry.id).await?
-            && uses_key(&record) {
-                return Ok(Holder { taken: true, version: Some(version) });
-            }
-        let recent = unix_now().saturating_sub(entry.claimed_at) < CLAIM_GRACE.as_secs();
-        Ok(Holder { taken: recent, version: Some(version) })
+    ) -> Result<claim::Holder, ApiError> {
+        let uses = |holder| self.holder_uses(account, holder, uses_key);
+        claim::holder(self.store.as_ref(), key, id, uses).await
     }
 
-    /// Deletes index `key` when it still names mapping `id`. Failures are logged, not returned:
-    /// a key left behind is taken over later (see [`Self::claim`]).
+    /// True when mapping `holder` exists and uses the key (`uses_key`).
+    async fn holder_uses(
+        &self,
+        account: &str,
+        holder: u64,
+        uses_key: &(dyn Fn(&StoredMapping) -> bool + Sync),
+    ) -> Result<bool, ApiError> {
+        Ok(self.read_record(account, holder).await?.is_some_and(|(record, _)| uses_key(&record)))
+    }
+
+    /// Deletes index `key` when it still names mapping `id` (best effort; see [`claim`]).
     async fn release(&self, key: &str, id: u64) {
-        let held = match self.store.read(key).await {
-            Ok(Some(v)) => from_json::<IndexEntry>(v.value).is_ok_and(|e| e.id == id),
-            Ok(None) => false,
-            Err(error) => {
-                tracing::warn!(%error, "could not release a mapping index key");
-                false
-            }
-        };
-        if held {
-            self.forget(key).await;
-        }
+        claim::release(self.store.as_ref(), key, id).await;
     }
 
     /// Deletes `key`, logging a failure.
@@ -569,12 +526,10 @@ pub(crate) async fn find_route(
     service_code: u32,
     normalized_url: &str,
 ) -> Result<Option<StoredMapping>, StoreError> {
-    let Some(index) = store.read(&keys::route(account, service_code, normalized_url)).await? else {
+    let Some(id) = claim::claimed_id(store, &keys::route(account, service_code, normalized_url)).await? else {
         return Ok(None);
     };
-    let entry: IndexEntry = serde_json::from_value(index.value)
-        .map_err(|e| StoreError::Corrupt(format!("mapping index: {e}")))?;
-    let Some(record) = store.read(&keys::record(account, entry.id)).await? else {
+    let Some(record) = store.read(&keys::record(account, id)).await? else {
         return Ok(None);
     };
     let record: StoredMapping = serde_json::from_value(record.value)
@@ -582,11 +537,6 @@ pub(crate) async fn find_route(
     // A leftover index (the mapping moved to another URL) does not count.
     let current = record.service_code == service_code && record.url == normalized_url;
     Ok(current.then_some(record))
-}
-
-struct Holder {
-    taken: bool,
-    version: Option<u64>,
 }
 
 fn same_route(a: &StoredMapping, b: &StoredMapping) -> bool {
@@ -653,10 +603,6 @@ fn new_id() -> Result<u64, ApiError> {
         ApiError::internal()
     })?;
     Ok(u64::from_le_bytes(bytes) % MAX_ID + 1)
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<Value, ApiError> {

@@ -113,7 +113,7 @@ async fn a_race_lost_mid_batch_rolls_back_what_the_batch_wrote() {
     let (world, service) = world();
     // Another writer claims item 1's route between our checks and our writes.
     let key = keys::route("acc", 1, "https://b.com/");
-    *world.store.race.lock().unwrap() = Some((key, json!({"id": 5, "claimedAt": unix_now()})));
+    *world.store.race.lock().unwrap() = Some((key, json!({"id": 5, "claimedAt": crate::clock::now_unix()})));
     let error = service
         .create("acc", &json!([item("one", "1", "https://a.com"), item("two", "1", "https://b.com")]))
         .await
@@ -129,11 +129,11 @@ async fn a_race_lost_mid_batch_rolls_back_what_the_batch_wrote() {
 async fn a_claim_left_by_a_crash_is_taken_over_after_the_grace_period() {
     let (world, service) = world();
     let store: &dyn Store = world.store.as_ref();
-    let fresh = json!({"id": 77, "claimedAt": unix_now()});
+    let fresh = json!({"id": 77, "claimedAt": crate::clock::now_unix()});
     store.write(&keys::name("acc", "ghost"), &fresh, Expect::Absent).await.unwrap();
     let error = service.create("acc", &json!([item("ghost", "1", "https://a.com")])).await.unwrap_err();
     assert_eq!(error.code, "duplicate_mapping_name");
-    let old = json!({"id": 77, "claimedAt": unix_now() - CLAIM_GRACE.as_secs() - 1});
+    let old = json!({"id": 77, "claimedAt": crate::clock::now_unix() - crate::store::claim::CLAIM_GRACE.as_secs() as i64 - 1});
     store.write(&keys::name("acc", "ghost"), &old, Expect::Any).await.unwrap();
     let created = service.create("acc", &json!([item("ghost", "1", "https://a.com")])).await.unwrap();
     assert_eq!(created[0].name, "ghost");

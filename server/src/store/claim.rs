@@ -146,22 +146,25 @@ pub async fn release(store: &dyn Store, key: &str, id: u64) {
     }
 }
 
-/// Keeps this process's lease: renews it now and then every [`LEASE_RENEW_EVERY`] in the
-/// background, for as long as `store` lives elsewhere. On an exclusive store, first drops the
-/// leases of earlier runs. Also deletes leases long expired, so dead processes leave no trace.
+/// Keeps this process's lease: renews it at once and then every [`LEASE_RENEW_EVERY`] in the
+/// background, for as long as `store` lives elsewhere. On an exclusive store (local, so this
+/// does not hold up the start), first drops the leases of earlier runs and renews before
+/// returning. Also deletes leases long expired, so dead processes leave no trace.
 pub async fn keep_lease(store: Arc<dyn Store>) {
     if store.is_exclusive() {
         drop_other_leases(store.as_ref(), |_| true).await;
+        renew(store.as_ref()).await;
     }
-    renew(store.as_ref()).await;
     let weak = Arc::downgrade(&store);
     drop(store);
     tokio::spawn(async move {
         let mut round: u64 = 0;
         loop {
-            tokio::time::sleep(LEASE_RENEW_EVERY).await;
             let Some(store) = weak.upgrade() else { return };
             renew(store.as_ref()).await;
+            drop(store);
+            tokio::time::sleep(LEASE_RENEW_EVERY).await;
+            let Some(store) = weak.upgrade() else { return };
             round += 1;
             if round.is_multiple_of(60) {
                 let now = clock::now_unix();

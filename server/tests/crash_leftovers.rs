@@ -106,17 +106,22 @@ async fn names_claimed_by_a_crashed_instance_are_free_at_once(backend: Backend) 
                        "url": "https://retried.example.com/"}]);
     let created = backend.mappings().create(ACCOUNT, &item).await.expect("the retried mapping create succeeds");
     assert_eq!(created[0].name, "retried-mapping");
-    // A claim of a live instance (fresh lease) is an in-flight create: still respected.
-    backend.put("instances/a11ce0000000000", json!({"renewedAt": clock::now_unix()})).await;
-    backend
-        .put(&certificate_name_key("in-flight"), json!({"id": 4444, "claimedAt": clock::now_unix(), "owner": "a11ce0000000000"}))
-        .await;
+    // A create in flight in this process is respected.
+    let here = json!({"id": 4444, "claimedAt": clock::now_unix(), "owner": claim::this_process()});
+    backend.put(&certificate_name_key("in-flight"), here).await;
     assert_eq!(backend.upload("in-flight").await, Err("duplicate_certificate_name".to_owned()));
+    if !backend.embedded {
+        // So is one of another live instance (fresh lease) sharing OpenBao.
+        backend.put("instances/a11ce0000000000", json!({"renewedAt": clock::now_unix()})).await;
+        let there = json!({"id": 4646, "claimedAt": clock::now_unix(), "owner": "a11ce0000000000"});
+        backend.put(&certificate_name_key("in-flight-there"), there).await;
+        assert_eq!(backend.upload("in-flight-there").await, Err("duplicate_certificate_name".to_owned()));
+    }
 }
 
-/// A gateway restarted on the embedded store owns it alone (lock file): the crashed run's lease
-/// is dropped at start and its claims are free at once. On OpenBao another instance may be
-/// alive, so a fresh lease is respected until it expires.
+/// A gateway restarted on the embedded store owns it alone (lock file): the crashed run's claims
+/// are free at once, even with a lease (left by an earlier version). On OpenBao another instance
+/// may be alive, so a fresh lease is respected until it expires.
 async fn a_restart_frees_the_crashed_runs_claims_on_the_exclusive_store(backend: Backend) {
     backend.put(&format!("instances/{CRASHED}"), json!({"renewedAt": clock::now_unix()})).await;
     backend.put(&certificate_name_key("after-restart"), crashed_claim(4545)).await;

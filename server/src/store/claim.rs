@@ -6,18 +6,18 @@
 //! it create-only, then writes its record. A crash in between leaves a claim whose record does
 //! not use it. Such a claim is taken over with a versioned write once it is *abandoned*:
 //! - its owner process is gone: every claim names the process that wrote it (a random id per
-//!   start), and every process keeps a lease `instances/{process}` renewed every
-//!   [`LEASE_RENEW_EVERY`] ([`keep_lease`]). A lease absent or older than [`LEASE`] means the
-//!   process stopped (crashed, or cannot reach the store and so can finish nothing). On a store
-//!   that one process owns exclusively (the embedded store), every other process's lease is
-//!   dropped at start, so a restart takes over the crashed run's claims at once;
+//!   start). On a store that one process owns exclusively (the embedded store), every process
+//!   but this one is gone, so a restart takes over the crashed run's claims at once. On a
+//!   shared store (Vault) every process keeps a lease `instances/{process}` renewed every
+//!   [`LEASE_RENEW_EVERY`] ([`keep_lease`]); a lease absent or older than [`LEASE`] means the
+//!   process stopped (crashed, or cannot reach the store and so can finish nothing);
 //! - or it is older than [`CLAIM_GRACE`] (claims written without an owner: before the lease was
 //!   first renewed, by older versions, or by this very process, which cannot tell its own
 //!   in-flight claim from a forgotten one).
 //!
-//! A process names itself in a claim only while its lease has at least half of [`LEASE`] left,
-//! so an in-flight claim is never judged abandoned while its writer still works. Clocks of
-//! instances must agree to well within [`LEASE`].
+//! On a shared store a process names itself in a claim only while its lease has at least half
+//! of [`LEASE`] left, so an in-flight claim is never judged abandoned while its writer still
+//! works. Clocks of instances must agree to well within [`LEASE`].
 
 use std::future::Future;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -99,7 +99,7 @@ where
     F: Fn(u64) -> Fut,
     Fut: Future<Output = Result<bool, E>>,
 {
-    let entry = serde_json::to_value(Claim { id, claimed_at: clock::now_unix(), owner: lease_owner() })
+    let entry = serde_json::to_value(Claim { id, claimed_at: clock::now_unix(), owner: lease_owner(store) })
         .map_err(|e| StoreError::Corrupt(format!("claim: {e}")))?;
     for _ in 0..4 {
         match store.write(key, &entry, Expect::Absent).await {
@@ -146,14 +146,14 @@ pub async fn release(store: &dyn Store, key: &str, id: u64) {
     }
 }
 
-/// Keeps this process's lease: renews it at once and then every [`LEASE_RENEW_EVERY`] in the
-/// background, for as long as `store` lives elsewhere. On an exclusive store (local, so this
-/// does not hold up the start), first drops the leases of earlier runs and renews before
-/// returning. Also deletes leases long expired, so dead processes leave no trace.
+/// Keeps this process's lease on a shared store: renews it at once and then every
+/// [`LEASE_RENEW_EVERY`] in the background, for as long as `store` lives elsewhere, and now and
+/// then deletes leases long expired, so dead processes leave no trace. An exclusive store needs
+/// no lease (see the module docs): nothing is written, leases of earlier versions are dropped.
 pub async fn keep_lease(store: Arc<dyn Store>) {
     if store.is_exclusive() {
         drop_other_leases(store.as_ref(), |_| true).await;
-        renew(store.as_ref()).await;
+        return;
     }
     let weak = Arc::downgrade(&store);
     drop(store);
@@ -162,15 +162,14 @@ pub async fn keep_lease(store: Arc<dyn Store>) {
         loop {
             let Some(store) = weak.upgrade() else { return };
             renew(store.as_ref()).await;
-            drop(store);
-            tokio::time::sleep(LEASE_RENEW_EVERY).await;
-            let Some(store) = weak.upgrade() else { return };
             round += 1;
             if round.is_multiple_of(60) {
                 let now = clock::now_unix();
                 let expired = |renewed_at: i64| now.saturating_sub(renewed_at) > 10 * lease_seconds();
                 drop_other_leases(store.as_ref(), expired).await;
             }
+            drop(store);
+            tokio::time::sleep(LEASE_RENEW_EVERY).await;
         }
     });
 }
@@ -197,7 +196,10 @@ pub fn this_process() -> &'static str {
 /// Unix seconds of the last successful renewal of this process's lease (0: never).
 static RENEWED_AT: AtomicI64 = AtomicI64::new(0);
 
-fn lease_owner() -> Option<String> {
+fn lease_owner(store: &dyn Store) -> Option<String> {
+    if store.is_exclusive() {
+        return Some(this_process().to_owned());
+    }
     let renewed = RENEWED_AT.load(Ordering::SeqCst);
     let fresh = renewed > 0 && clock::now_unix().saturating_sub(renewed) < lease_seconds() / 2;
     fresh.then(|| this_process().to_owned())
@@ -217,6 +219,9 @@ async fn owner_gone(store: &dyn Store, owner: Option<&str>, now: i64) -> Result<
     let Some(owner) = owner.filter(|o| *o != this_process() && is_process_id(o)) else {
         return Ok(false);
     };
+    if store.is_exclusive() {
+        return Ok(true);
+    }
     match store.read(&format!("{INSTANCES}/{owner}")).await? {
         None => Ok(true),
         Some(found) => {

@@ -389,6 +389,8 @@ async fn a_second_instance_sees_changes_within_its_ttl() {
     assert!(!reader.check(&a.oauth, "acc-a", "IDP", url).await);
     let metrics = reader.metrics().await;
     assert!(metrics.contains("mtls_runtime_cache_total{result=\"hit\"}"), "{metrics}");
+    // Each running instance keeps its claim lease in OpenBao (see `store::claim`).
+    assert_eq!(world.vault_list("instances").len(), 2, "{:?}", world.vault_list("instances"));
     assert!(metrics.contains("mtls_runtime_store_reads_total"), "{metrics}");
 }
 

@@ -4,14 +4,17 @@
 //!
 //! Store layout (all keys owned here; `{a}` is the account as a hex [`segment`]):
 //! - `certificates/{a}/{id}`: the metadata ([`Certificate`] plus the leaf's notAfter). Writing it
-//!   is the commit point of a create or a replace.
+//!   is the commit point of a create or a replace. A delete first marks it `deleting` (see
+//!   [`CertificateService::delete_unless_used`]); a marked certificate takes no new mapping and no
+//!   replacement.
 //! - `certificate-secrets/{a}/{id}/{version}`: P12 bytes, password, PKCS#8 key and chain. One key
 //!   per version, created before the metadata that points at it, so a reader never sees new
 //!   metadata with old secrets, and two racing replacements cannot both write version n+1.
-//! - `certificate-names/{a}/{hex name}`: create-only claim of a name for an id. Of two racing
-//!   creates (or renames) exactly one claim succeeds; the other answers 409. A claim whose
-//!   certificate does not exist (a crash between claim and metadata) is taken over once older
-//!   than [`CLAIM_GRACE_SECONDS`], so an in-flight create is never stolen.
+//!   Secrets a crash left without metadata (or superseded ones a crash kept) are deleted by
+//!   [`CertificateService::sweep_orphan_secrets`] once older than [`claim::CLAIM_GRACE`].
+//! - `certificate-names/{a}/{hex name}`: [`claim`] of a name for an id. Of two racing creates
+//!   (or renames) exactly one claim succeeds; the other answers 409. A claim whose certificate
+//!   does not use it (a crash between claim and metadata) is taken over once abandoned.
 //! - `certificate-ids/{id}`: create-only claim of the id, so ids are unique across accounts and
 //!   never reused.
 
@@ -27,10 +30,7 @@ pub use inspector::{Admission, P12Inspector};
 
 use crate::clock;
 use crate::error::ApiError;
-use crate::store::{Expect, Store, StoreError, segment};
-
-/// How long a name claim without its certificate is respected before it may be taken over.
-pub const CLAIM_GRACE_SECONDS: i64 = 60;
+use crate::store::{Expect, Store, StoreError, claim, segment};
 /// Longest certificate name, in characters (SPEC section 3).
 pub const MAX_NAME_CHARS: usize = 128;
 /// Ids stay below 2^53 so JavaScript numbers hold them exactly (SPEC section 3).
@@ -156,6 +156,9 @@ struct StoredCertificate {
     #[serde(flatten)]
     certificate: Certificate,
     not_after_unix: i64,
+    /// Set by a delete before its last look for users; cleared when that delete is undone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    deleting: bool,
 }
 
 /// What is kept under `certificate-secrets/{a}/{id}/{version}`.
@@ -166,13 +169,10 @@ struct StoredSecrets {
     password: Zeroizing<String>,
     private_key_pkcs8: Zeroizing<String>,
     chain: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct NameClaim {
-    id: u64,
-    claimed_at: i64,
+    /// Unix seconds of the upload, so a sweep never takes the secrets of a create in flight.
+    /// Absent in secrets written before it existed (old enough to sweep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stored_at: Option<i64>,
 }
 
 /// A validated upload: the report's facts and the decrypted material.
@@ -276,6 +276,19 @@ impl CertificateService {
         }))
     }
 
+    /// True when certificate `id` of `account` exists and no delete of it is under way, so a
+    /// mapping may point at it. A mapping asks this again after writing its record (see
+    /// [`Self::delete_unless_used`]).
+    ///
+    /// # Errors
+    /// 503 when the store is down.
+    pub async fn accepts_users(&self, account: &str, id: u64) -> Result<bool, ApiError> {
+        Ok(self
+            .read_meta(account, id)
+            .await?
+            .is_some_and(|(stored, _)| !stored.deleting))
+    }
+
     /// Every certificate of `account`, by id.
     ///
     /// # Errors
@@ -377,6 +390,9 @@ impl CertificateService {
         let Some((current, store_version)) = self.read_meta(account, id).await? else {
             return Err(not_found());
         };
+        if current.deleting {
+            return Err(concurrent(StoreError::Conflict));
+        }
         if let Some(name) = &upload.name {
             check_name(name)?;
         }
@@ -418,6 +434,7 @@ impl CertificateService {
                 ..facts_into(&opened.facts, old.clone())
             },
             not_after_unix: opened.facts.not_after_unix,
+            deleting: false,
         };
         let value = serde_json::to_value(&stored).map_err(|_| ApiError::internal())?;
         if let Err(error) = self
@@ -446,12 +463,16 @@ impl CertificateService {
     /// Deletes certificate `id` of `account` unless `users` (the mappings using it) is
     /// non-empty, and answers it with `deleted: true`.
     ///
-    /// `users` is asked before and again *after* the metadata is gone: a mapping created
-    /// concurrently either marked its use before the second look (the delete is undone and
-    /// answers the users) or checks the certificate after it vanished (and is refused).
+    /// A mapping that starts using the certificate while the delete runs is caught without a
+    /// lock, on any number of instances: the delete marks the metadata `deleting` (a versioned
+    /// write) and only then asks `users` a second time; a mapping writes its record first and
+    /// only then asks [`Self::accepts_users`]. Whichever of the two comes second sees the
+    /// other: the delete answers 409 with the users and clears its mark, or the mapping is
+    /// rolled back and refused. Both may lose; both never win.
     ///
     /// # Errors
-    /// 404 `certificate_not_found`; 409 `certificate_in_use` listing the users; 503.
+    /// 404 `certificate_not_found`; 409 `certificate_in_use` listing the users, or
+    /// `concurrent_change` when the certificate changed meanwhile; 503.
     pub async fn delete_unless_used<F, Fut, U>(
         &self,
         account: &str,
@@ -463,25 +484,35 @@ impl CertificateService {
         Fut: std::future::Future<Output = Result<Vec<U>, ApiError>>,
         U: Serialize,
     {
-        let Some((stored, _)) = self.read_meta(account, id).await? else {
+        let Some((stored, store_version)) = self.read_meta(account, id).await? else {
             return Err(not_found());
         };
         let before = users().await?;
         if !before.is_empty() {
             return Err(in_use(&before));
         }
-        self.store.delete(&meta_key(account, id)).await?;
+        let marked = StoredCertificate {
+            deleting: true,
+            ..stored.clone()
+        };
+        let marked = serde_json::to_value(&marked).map_err(|_| ApiError::internal())?;
+        let marked_version = self
+            .store
+            .write(&meta_key(account, id), &marked, Expect::Version(store_version))
+            .await
+            .map_err(concurrent)?;
         let after = match users().await {
             Ok(after) => after,
             Err(error) => {
-                self.restore(account, id, &stored).await;
+                self.unmark(account, id, &stored, marked_version).await;
                 return Err(error);
             }
         };
         if !after.is_empty() {
-            self.restore(account, id, &stored).await;
+            self.unmark(account, id, &stored, marked_version).await;
             return Err(in_use(&after));
         }
+        self.store.delete(&meta_key(account, id)).await?;
         self.forget(&secrets_key(account, id, stored.certificate.version))
             .await;
         self.forget(&name_key(account, &stored.certificate.name))
@@ -491,19 +522,65 @@ impl CertificateService {
         Ok(certificate)
     }
 
-    /// Puts back metadata removed by a delete that had to be undone.
-    async fn restore(&self, account: &str, id: u64, stored: &StoredCertificate) {
-        let restored = match serde_json::to_value(stored) {
+    /// Clears the `deleting` mark of a delete that had to be undone. Should that fail, the mark
+    /// stays: the certificate keeps working for its mappings, and a later delete finishes it.
+    async fn unmark(&self, account: &str, id: u64, stored: &StoredCertificate, marked_version: u64) {
+        let unmarked = StoredCertificate {
+            deleting: false,
+            ..stored.clone()
+        };
+        let restored = match serde_json::to_value(&unmarked) {
             Ok(value) => self
                 .store
-                .write(&meta_key(account, id), &value, Expect::Absent)
+                .write(&meta_key(account, id), &value, Expect::Version(marked_version))
                 .await
                 .map(|_| ()),
             Err(e) => Err(StoreError::Corrupt(e.to_string())),
         };
         if let Err(error) = restored {
-            tracing::error!(%error, account, id, "could not restore a certificate whose delete was undone");
+            tracing::error!(%error, account, id, "could not clear the deleting mark of a certificate whose delete was undone");
         }
+    }
+
+    /// Deletes the secrets of every account that no certificate points at: left by a crash
+    /// between the secrets and the metadata of a create (never acknowledged), or kept by a crash
+    /// after a replacement or a delete. Only secrets older than [`claim::CLAIM_GRACE`] go, so a
+    /// create in flight keeps its own; versions above the current one are kept (a replacement
+    /// in flight writes those). Answers how many were deleted.
+    ///
+    /// # Errors
+    /// The store's error; what was deleted before it stays deleted.
+    pub async fn sweep_orphan_secrets(&self) -> Result<usize, StoreError> {
+        let grace = i64::try_from(claim::CLAIM_GRACE.as_secs()).unwrap_or(i64::MAX);
+        let now = clock::now_unix();
+        let mut deleted = 0;
+        for account in folders(self.store.list(SECRETS).await?) {
+            let account_folder = format!("{SECRETS}/{account}");
+            for id in folders(self.store.list(&account_folder).await?) {
+                let current = match self.store.read(&format!("certificates/{account}/{id}")).await? {
+                    Some(found) => serde_json::from_value::<StoredCertificate>(found.value)
+                        .map_err(|_| StoreError::Corrupt(format!("certificate {id}")))?
+                        .certificate
+                        .version,
+                    None => u32::MAX,
+                };
+                let id_folder = format!("{account_folder}/{id}");
+                for name in self.store.list(&id_folder).await? {
+                    let Ok(version) = name.parse::<u32>() else { continue };
+                    if version >= current && current != u32::MAX {
+                        continue;
+                    }
+                    let key = format!("{id_folder}/{name}");
+                    let Some(found) = self.store.read(&key).await? else { continue };
+                    let stored_at = found.value.get("storedAt").and_then(serde_json::Value::as_i64).unwrap_or(0);
+                    if now.saturating_sub(stored_at) >= grace {
+                        self.store.delete(&key).await?;
+                        deleted += 1;
+                    }
+                }
+            }
+        }
+        Ok(deleted)
     }
 
     async fn read_meta(
@@ -526,57 +603,24 @@ impl CertificateService {
         Ok(Some((stored, found.version)))
     }
 
-    /// True when a live certificate holds `name` (a stale claim does not count).
+    /// True when a live certificate or an in-flight create holds `name`.
     async fn name_taken(&self, account: &str, name: &str) -> Result<bool, ApiError> {
-        match self.store.read(&name_key(account, name)).await? {
-            None => Ok(false),
-            Some(found) => {
-                let claim: NameClaim = serde_json::from_value(found.value)
-                    .map_err(|_| StoreError::Corrupt("certificate name claim".to_owned()))?;
-                Ok(self
-                    .read_meta(account, claim.id)
-                    .await?
-                    .is_some_and(|(s, _)| s.certificate.name == name))
-            }
-        }
+        let uses = |holder| self.uses_name(account, holder, name);
+        Ok(claim::holder(self.store.as_ref(), &name_key(account, name), 0, uses).await?.taken)
     }
 
     /// Claims `name` for `id`; `false` when a live certificate or an in-flight create holds it.
     async fn claim_name(&self, account: &str, name: &str, id: u64) -> Result<bool, ApiError> {
-        let key = name_key(account, name);
-        let now = clock::now_unix();
-        let claim = serde_json::to_value(NameClaim {
-            id,
-            claimed_at: now,
-        })
-        .map_err(|_| ApiError::internal())?;
-        match self.store.write(&key, &claim, Expect::Absent).await {
-            Ok(_) => return Ok(true),
-            Err(StoreError::Conflict) => {}
-            Err(e) => return Err(e.into()),
-        }
-        let Some(found) = self.store.read(&key).await? else {
-            // Released in between: try once more.
-            return Ok(self.store.write(&key, &claim, Expect::Absent).await.is_ok());
-        };
-        let held: NameClaim = serde_json::from_value(found.value)
-            .map_err(|_| StoreError::Corrupt("certificate name claim".to_owned()))?;
-        let live = self
-            .read_meta(account, held.id)
+        let uses = |holder| self.uses_name(account, holder, name);
+        claim::claim(self.store.as_ref(), &name_key(account, name), id, uses).await
+    }
+
+    /// True when certificate `id` exists and is named `name`.
+    async fn uses_name(&self, account: &str, id: u64, name: &str) -> Result<bool, ApiError> {
+        Ok(self
+            .read_meta(account, id)
             .await?
-            .is_some_and(|(s, _)| s.certificate.name == name);
-        if live || now.saturating_sub(held.claimed_at) < CLAIM_GRACE_SECONDS {
-            return Ok(false);
-        }
-        match self
-            .store
-            .write(&key, &claim, Expect::Version(found.version))
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+            .is_some_and(|(s, _)| s.certificate.name == name))
     }
 
     async fn insert(&self, account: &str, item: Opened) -> Result<Certificate, ApiError> {
@@ -615,6 +659,7 @@ impl CertificateService {
         let stored = StoredCertificate {
             certificate: facts_into(&item.facts, blank),
             not_after_unix: item.facts.not_after_unix,
+            deleting: false,
         };
         let value = serde_json::to_value(&stored).map_err(|_| ApiError::internal())?;
         if let Err(error) = self
@@ -656,12 +701,8 @@ impl CertificateService {
 
     /// Releases a name claim we made for `id` (after a failed write); best effort.
     async fn release_new_name(&self, account: &str, name: Option<&str>, id: u64) {
-        let Some(name) = name else { return };
-        let key = name_key(account, name);
-        if let Ok(Some(found)) = self.store.read(&key).await
-            && serde_json::from_value::<NameClaim>(found.value).is_ok_and(|c| c.id == id)
-        {
-            self.forget(&key).await;
+        if let Some(name) = name {
+            claim::release(self.store.as_ref(), &name_key(account, name), id).await;
         }
     }
 
@@ -710,6 +751,7 @@ async fn open(admission: &Admission, index: usize, upload: Upload) -> Result<Ope
             .iter()
             .map(|c| STANDARD.encode(c))
             .collect(),
+        stored_at: Some(clock::now_unix()),
     };
     Ok(Opened {
         name,
@@ -806,8 +848,15 @@ fn meta_key(account: &str, id: u64) -> String {
     format!("certificates/{}/{id}", segment(account))
 }
 
+const SECRETS: &str = "certificate-secrets";
+
 fn secrets_key(account: &str, id: u64, version: u32) -> String {
-    format!("certificate-secrets/{}/{id}/{version}", segment(account))
+    format!("{SECRETS}/{}/{id}/{version}", segment(account))
+}
+
+/// The sub-folders of a listing, without their trailing `/`.
+fn folders(names: Vec<String>) -> impl Iterator<Item = String> {
+    names.into_iter().filter_map(|n| n.strip_suffix('/').map(str::to_owned))
 }
 
 fn name_key(account: &str, name: &str) -> String {

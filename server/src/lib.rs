@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod forward;
+pub mod housekeeping;
 pub mod http;
 pub mod mappings;
 pub mod metrics;

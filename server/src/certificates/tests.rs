@@ -1151,6 +1151,10 @@ async fn a_mapping_appearing_during_delete_undoes_it() {
         (409, "certificate_in_use")
     );
     assert_eq!(error.details.unwrap()["mappings"][0]["name"], "late");
+    assert!(
+        f.state.certificates.accepts_users("acc1", id).await.unwrap(),
+        "the undone delete cleared its mark: mappings may use the certificate again"
+    );
     assert_eq!(
         f.state
             .certificates

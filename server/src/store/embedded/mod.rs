@@ -312,6 +312,10 @@ impl Store for EmbeddedStore {
         }
         Ok(())
     }
+
+    fn is_exclusive(&self) -> bool {
+        true // the lock file keeps every other process out
+    }
 }
 
 // === impl State ===

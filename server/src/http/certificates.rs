@@ -257,7 +257,7 @@ fn parse_id(text: &str) -> Result<u64, ApiError> {
 type FileAndFields = (Zeroizing<Vec<u8>>, Map<String, Value>);
 
 /// The `file` part and the `certificate` JSON part (older clients call it `body`).
-fn file_and_fields(form: &multipart_form::FormParts) -> Result<FileAndFields, ApiError> {
+pub(crate) fn file_and_fields(form: &multipart_form::FormParts) -> Result<FileAndFields, ApiError> {
     let file = form
         .bytes("file")
         .ok_or_else(|| malformed("the form lacks the file part (the P12)"))?;
@@ -284,7 +284,7 @@ fn file_and_fields(form: &multipart_form::FormParts) -> Result<FileAndFields, Ap
 }
 
 /// One certificate from JSON: `p12` as an array of byte values or a base64 string.
-fn upload_from_json(item: &Value, name_required: bool) -> Result<Upload, ApiError> {
+pub(crate) fn upload_from_json(item: &Value, name_required: bool) -> Result<Upload, ApiError> {
     let Value::Object(fields) = item else {
         return Err(malformed("each certificate must be a JSON object"));
     };
@@ -353,7 +353,7 @@ fn password_field(fields: &Map<String, Value>) -> Result<Zeroizing<String>, ApiE
 }
 
 /// Reads a JSON body of at most `limit` bytes.
-async fn read_json(mut payload: web::Payload, limit: usize) -> Result<Value, ApiError> {
+pub(crate) async fn read_json(mut payload: web::Payload, limit: usize) -> Result<Value, ApiError> {
     let mut body = Zeroizing::new(Vec::new());
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| malformed("request body could not be read"))?;

@@ -29,7 +29,7 @@ mod certificate_source;
 #[cfg(test)]
 pub(crate) mod fakes;
 pub(crate) mod keys;
-mod model;
+pub(crate) mod model;
 
 pub use certificate_source::CertificateSource;
 pub use model::{Mapping, MAX_ID, MAX_NAME_CHARS, MAX_URL_BYTES};

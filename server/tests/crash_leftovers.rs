@@ -72,7 +72,8 @@ impl Backend {
             p12: Zeroizing::new(make_p12(self.dir.path(), name)),
             password: Zeroizing::new(PASSWORD.to_owned()),
         };
-        match self.certificates().create_many(ACCOUNT, vec![upload], 1_000_000).await {
+        let inspector = mtls_server::certificates::P12Inspector::with_limits(1, 1_000_000, 3_000_000);
+        match self.certificates().create_many(ACCOUNT, vec![upload], &inspector).await {
             Ok(outcome) => outcome.saved.first().map(|c| c.id).ok_or_else(|| format!("{outcome:?}")),
             Err(error) => Err(error.code.to_owned()),
         }

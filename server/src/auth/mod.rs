@@ -13,7 +13,7 @@ mod issuer;
 mod jwks;
 mod jwt;
 mod nonces;
-mod oauth1;
+pub(crate) mod oauth1;
 mod verified_tokens;
 
 use std::sync::Arc;

@@ -259,7 +259,7 @@ fn parse_id(text: &str) -> Result<u64, ApiError> {
 type FileAndFields = (Zeroizing<Vec<u8>>, Map<String, Value>);
 
 /// The `file` part and the `certificate` JSON part (older clients call it `body`).
-fn file_and_fields(form: &multipart_form::FormParts) -> Result<FileAndFields, ApiError> {
+pub(crate) fn file_and_fields(form: &multipart_form::FormParts) -> Result<FileAndFields, ApiError> {
     let file = form
         .bytes("file")
         .ok_or_else(|| malformed("the form lacks the file part (the P12)"))?;
@@ -286,7 +286,7 @@ fn file_and_fields(form: &multipart_form::FormParts) -> Result<FileAndFields, Ap
 }
 
 /// One certificate from JSON: `p12` as an array of byte values or a base64 string.
-fn upload_from_item(item: UploadItem, name_required: bool) -> Result<Upload, ApiError> {
+pub(crate) fn upload_from_item(item: UploadItem, name_required: bool) -> Result<Upload, ApiError> {
     let UploadItem::Object { p12, fields } = item else {
         return Err(malformed("each certificate must be a JSON object"));
     };
@@ -328,7 +328,7 @@ fn password_field(fields: &Map<String, Value>) -> Result<Zeroizing<String>, ApiE
 }
 
 /// Reads a body of at most `limit` bytes (wiped on drop: it holds P12 files and passwords).
-async fn read_body(payload: web::Payload, limit: usize) -> Result<Zeroizing<Vec<u8>>, ApiError> {
+pub(crate) async fn read_body(payload: web::Payload, limit: usize) -> Result<Zeroizing<Vec<u8>>, ApiError> {
     match json_body::read_limited(payload, limit).await {
         Ok(body) => Ok(Zeroizing::new(body.into())),
         Err(BodyReadError::Unreadable) => Err(malformed("request body could not be read")),

@@ -55,7 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// What the `LP-*` headers ask for.
-struct Instructions {
+pub(crate) struct Instructions {
     /// Normalised target URL: the runtime lookup key and the URL to send to.
     url: mtls_sdk::NormalizedUrl,
     /// Its path and query, as the request-target.
@@ -154,7 +154,7 @@ fn relay(response: TargetResponse, certificate_id: Option<u64>) -> HttpResponse 
     }
 }
 
-fn instructions(req: &HttpRequest, state: &AppState) -> Result<Instructions, ApiError> {
+pub(crate) fn instructions(req: &HttpRequest, state: &AppState) -> Result<Instructions, ApiError> {
     let headers = req.headers();
     let text = |name: &str| -> Result<Option<&str>, ApiError> {
         headers

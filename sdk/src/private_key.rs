@@ -143,12 +143,8 @@ impl PrivateKey {
                     Some(curve @ P256) => (KeyKind::Ec { curve }, Some(ec_public_from_scalar!(p256, scalar))),
                     Some(curve @ P384) => (KeyKind::Ec { curve }, Some(ec_public_from_scalar!(p384, scalar))),
                     Some(curve @ P521) => (KeyKind::Ec { curve }, Some(ec_public_from_scalar!(p521, scalar))),
-                    _ => (
-                        KeyKind::Other {
-                            algorithm: "EC on a curve given by explicit parameters".to_owned(),
-                        },
-                        None,
-                    ),
+                    // Parameters of some other curve: an EC key no TLS client uses.
+                    _ => (KeyKind::Other { algorithm: "EC".to_owned() }, None),
                 }
             }
             EC => {

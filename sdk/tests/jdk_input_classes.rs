@@ -146,6 +146,12 @@ fn input_classes_agree_with_the_jdk() {
         fx.p12("expl-p384", &with_key(&fx.self_signed("cert-p384", &p384, 365, &[]), &p384_explicit), &[], PW, &[]),
         &["not_java_compliant"],
     );
+    let k1_explicit = ec_variant(&fx, &fx.ec("k1", "secp256k1"), "k1-explicit", &["-param_enc", "explicit"]);
+    cases.add(
+        "secp256k1, explicit parameters",
+        fx.p12("expl-k1", &fx.self_signed("cert-k1-explicit", &k1_explicit, 365, &[]), &[], PW, &[]),
+        &["not_java_compliant", "unsupported_key_type"],
+    );
     let explicit_root_key = ec_variant(&fx, &fx.ec("xroot", "P-384"), "xroot-explicit", &["-param_enc", "explicit"]);
     let explicit_root = fx.self_signed("xroot", &explicit_root_key, 3650, &["-addext", "basicConstraints=critical,CA:true"]);
     let xleaf = fx.issued("xleaf", &leaf_key, &explicit_root, client, &["-days", "365"]);

@@ -112,7 +112,12 @@ pub fn open_p12(
         let java_pairing = java_paired_bag(&entry.link, &reading.certificates)
             .and_then(|(bag, how)| Some((cert_of_bag[bag]?, how)));
         let leaf = matching_certificate(&key, java_pairing.map(|(i, _)| i), &certs, &mut report.problems)?;
-        check_java_pairing(&entry.link, java_pairing, leaf, &certs, &mut report.problems);
+        let leaf_visible = reading
+            .certificates
+            .iter()
+            .zip(&cert_of_bag)
+            .any(|(bag, cert)| *cert == Some(leaf) && bag.link.java_visible);
+        check_java_pairing(&entry.link, java_pairing, (leaf, leaf_visible), &certs, &mut report.problems);
         Some((leaf, entry))
     });
     let Some((leaf_index, key_entry)) = leaf_and_key else {
@@ -254,7 +259,7 @@ fn java_paired_bag(key: &BagLink, bags: &[CertEntry]) -> Option<(usize, JavaLink
     };
     let mut by_id = None;
     let mut by_name = None;
-    for (i, bag) in bags.iter().enumerate() {
+    for (i, bag) in bags.iter().enumerate().filter(|(_, bag)| bag.link.java_visible) {
         if same_id(&bag.link) {
             if same_name(&bag.link) {
                 return Some((i, JavaLink::IdAndName));
@@ -268,18 +273,28 @@ fn java_paired_bag(key: &BagLink, bags: &[CertEntry]) -> Option<(usize, JavaLink
     by_id.or(by_name)
 }
 
-/// Rule 3: Java must pair the key with its own certificate. A key paired with no certificate,
-/// or with one that is not its own, is unusable from Java ("no certificate" from
-/// `getCertificate`, or a signature that does not verify).
+/// Rule 3: Java must see the key and pair it with its own certificate. A key in a bag Java
+/// skips, or paired with no certificate or with one that is not its own, is unusable from Java
+/// (no key entry, "no certificate" from `getCertificate`, or a signature that does not verify).
+/// `leaf` is the key's certificate and whether Java sees a bag holding it.
 fn check_java_pairing(
     key: &BagLink,
     java_pairing: Option<(usize, JavaLink)>,
-    leaf: usize,
+    (leaf, leaf_visible): (usize, bool),
     certs: &[Cert],
     problems: &mut Vec<Finding>,
 ) {
+    const NESTED: &str = "nested in a safeContentsBag, which Java's PKCS12 keystore skips";
     let message = match java_pairing {
+        _ if !key.java_visible => format!(
+            "the private key is {NESTED}, so it finds no key; store the key bag directly in the \
+             file's SafeContents"
+        ),
         Some((i, _)) if i == leaf => return,
+        None if !leaf_visible => format!(
+            "the key's certificate is {NESTED}, so it finds no certificate for the key; store the \
+             certificate bag directly in the file's SafeContents"
+        ),
         Some((i, how)) => format!(
             "Java's PKCS12 keystore pairs the key with the certificate {} ({}), whose public key \
              is not the key's, and would present it; give the key and its own certificate the \

@@ -5,7 +5,7 @@
 //!   named curves);
 //! - how the JDK pairs the key with a certificate: without any attribute (its single-key rule,
 //!   which depends on the order of the bags), and when several certificates carry the key's
-//!   `localKeyId`;
+//!   `localKeyId`, and bags nested in a safeContentsBag (which the JDK skips);
 //! - well-formed PFX files that fail for another reason than their format (NSS PBES1 parts,
 //!   an unencrypted key in a bag marked encrypted), and keystores of other formats (BKS, BCFKS).
 //!
@@ -231,6 +231,17 @@ fn input_classes_agree_with_the_jdk() {
     ] {
         cases.add(name, write(&fx, name, &build::pfx_parts(&parts, Style::Der)), problems);
     }
+
+    // --- safeContentsBag nesting ---
+    for (name, parts) in [
+        ("key and leaf nested in a safeContentsBag", vec![vec![build::nested(&[key().id(1), Bag::cert(&leaf_der).id(1)])]]),
+        ("leaf nested in a safeContentsBag", vec![vec![build::nested(&[Bag::cert(&leaf_der).id(1)])], vec![key().id(1)]]),
+    ] {
+        cases.add(name, write(&fx, name, &build::pfx_parts(&parts, Style::Der)), &["not_java_compliant"])
+            .mentions(&["safeContentsBag"]);
+    }
+    let chain_nested = vec![vec![Bag::cert(&leaf_der).id(1), build::nested(&[Bag::cert(&inter_der), Bag::cert(&root_der)])], vec![key().id(1)]];
+    cases.add("chain nested in a safeContentsBag", write(&fx, "chain-nested", &build::pfx_parts(&chain_nested, Style::Der)), &[]);
 
     // --- Well-formed PFX files that fail for another reason than their format ---
     let nssdb = format!("sql:{}", fx.path("nssdb").display());

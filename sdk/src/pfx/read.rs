@@ -54,6 +54,8 @@ pub(crate) struct BagLink {
     /// [`JAVA_SINGLE_KEY_ID`] for the first pkcs8ShroudedKeyBag of the file and for the first
     /// bag of each SafeContents read after it when that bag is a certificate.
     pub(crate) java_key_id: Option<Vec<u8>>,
+    /// False for bags nested in a safeContentsBag, which the JDK's `PKCS12KeyStore` skips.
+    pub(crate) java_visible: bool,
 }
 
 /// The `localKeyId` the JDK inserts when attributes are missing ("01" in UTF-8): its way to let a
@@ -62,10 +64,12 @@ pub(crate) struct BagLink {
 pub(crate) const JAVA_SINGLE_KEY_ID: &[u8] = b"01";
 
 impl BagLink {
-    fn of(bag: &SafeBag, java_key_id: Option<Vec<u8>>) -> Self {
+    fn of(bag: &SafeBag, java_key_id: Option<Vec<u8>>, depth: usize) -> Self {
         let local_key_id = bag.local_key_id();
+        let java_visible = depth == 0;
         Self {
-            java_key_id: local_key_id.clone().or(java_key_id),
+            java_key_id: local_key_id.clone().or(java_key_id).filter(|_| java_visible),
+            java_visible,
             local_key_id,
             friendly_name: bag.friendly_name(),
         }
@@ -416,7 +420,9 @@ impl State {
         for (index, bag) in bags.iter().enumerate() {
             match bag.bag_id {
                 oids::PKCS8_SHROUDED_KEY_BAG => {
-                    self.shrouded_keys_seen += 1;
+                    if depth == 0 {
+                        self.shrouded_keys_seen += 1;
+                    }
                     let single_key_id = (self.shrouded_keys_seen == 1).then(|| JAVA_SINGLE_KEY_ID.to_vec());
                     let (scheme, ciphertext) = shrouded_key(bag)?;
                     self.check_iterations("the key encryption", scheme.iterations())?;
@@ -425,7 +431,7 @@ impl State {
                     let pkcs8 = normalize_ber(&plain).map_err(|_| self.undecryptable(&scheme, "key"))?;
                     reading.keys.push(KeyEntry {
                         pkcs8: Zeroizing::new(pkcs8),
-                        link: BagLink::of(bag, single_key_id),
+                        link: BagLink::of(bag, single_key_id, depth),
                     });
                 }
                 oids::KEY_BAG => {
@@ -439,7 +445,7 @@ impl State {
                         .map_err(|_| not_pkcs12("malformed keyBag"))?;
                     reading.keys.push(KeyEntry {
                         pkcs8: Zeroizing::new(pkcs8),
-                        link: BagLink::of(bag, None),
+                        link: BagLink::of(bag, None, depth),
                     });
                 }
                 oids::CERT_BAG => {
@@ -458,7 +464,7 @@ impl State {
                         .then(|| JAVA_SINGLE_KEY_ID.to_vec());
                     reading.certificates.push(CertEntry {
                         der: der.as_bytes().to_vec(),
-                        link: BagLink::of(bag, single_key_id),
+                        link: BagLink::of(bag, single_key_id, depth),
                     });
                 }
                 oids::SAFE_CONTENTS_BAG => {

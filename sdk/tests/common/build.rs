@@ -171,6 +171,12 @@ impl Bag {
     }
 }
 
+/// A safeContentsBag (RFC 7292 section 4.2.6) nesting `bags`.
+pub fn nested(bags: &[Bag]) -> Bag {
+    const OID_SAFE_CONTENTS_BAG: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x0a, 0x01, 0x06];
+    Bag::Raw { bag_id: OID_SAFE_CONTENTS_BAG, value: encode(&seq(bags.iter().map(Bag::node).collect()), Style::Der) }
+}
+
 /// A MAC-less PFX whose AuthenticatedSafe holds one plain `data` SafeContents per entry of
 /// `parts`, each with its bags in the order given (the JDK's pairing depends on the order).
 pub fn pfx_parts(parts: &[Vec<Bag>], style: Style) -> Vec<u8> {

@@ -16,7 +16,8 @@
 //! - [`oauth1_authorization`] signs a request for the gateway's oAuth1 endpoints (RFC 5849); the
 //!   npm package's `MtlsClient` uses it.
 //!
-//! PKCS#12 reading ([`inspect_p12`]): DER and BER (indefinite lengths, chunked OCTET STRINGs);
+//! PKCS#12 reading ([`inspect_p12`]): DER and BER (indefinite lengths, chunked OCTET STRINGs;
+//! JKS, JCEKS, BouncyCastle BKS/UBER and BCFKS keystores are recognised and refused by name);
 //! MAC HMAC-SHA-1/224/256/384/512/512-224/512-256 over the RFC 7292 KDF (an HMAC-MD5 MAC is
 //! refused: Java does not read it); PBES2 with PBKDF2 (HMAC-SHA-1/224/256/384/512/512-224/512-256) and
 //! AES-128/192/256-CBC, DES-EDE3-CBC, DES-CBC; PKCS#12 PBE with SHA-1 and 3DES, 2-key 3DES,

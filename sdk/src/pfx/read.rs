@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 use super::ber::{implicit_octets, normalize_ber};
 use super::hash::{bmp_password, Hash, KDF_MAC};
 use super::oids;
+use super::other_keystores;
 use super::pfx_types::{ContentInfo, EncryptedData, MacData, Pfx};
 use super::safe_bag::{CertBag, EncryptedPrivateKeyInfo, SafeBag};
 use super::scheme::{iteration_count, Scheme, SchemeError};
@@ -50,11 +51,29 @@ pub(crate) struct CertEntry {
 pub(crate) struct BagLink {
     pub(crate) local_key_id: Option<Vec<u8>>,
     pub(crate) friendly_name: Option<String>,
+    /// The `localKeyId` the JDK's `PKCS12KeyStore` gives the bag while loading: its own, else
+    /// [`JAVA_SINGLE_KEY_ID`] for the first pkcs8ShroudedKeyBag of the file and for the first
+    /// bag of each SafeContents read after it when that bag is a certificate.
+    pub(crate) java_key_id: Option<Vec<u8>>,
+    /// False for bags nested in a safeContentsBag, which the JDK's `PKCS12KeyStore` skips.
+    pub(crate) java_visible: bool,
 }
 
+/// The `localKeyId` the JDK inserts when attributes are missing ("01" in UTF-8): its way to let a
+/// file with one key and no attributes pair that key with the end-entity certificate, when the
+/// certificates are stored after the key with the end-entity certificate first.
+pub(crate) const JAVA_SINGLE_KEY_ID: &[u8] = b"01";
+
 impl BagLink {
-    fn of(bag: &SafeBag) -> Self {
-        Self { local_key_id: bag.local_key_id(), friendly_name: bag.friendly_name() }
+    fn of(bag: &SafeBag, java_key_id: Option<Vec<u8>>, depth: usize) -> Self {
+        let local_key_id = bag.local_key_id();
+        let java_visible = depth == 0;
+        Self {
+            java_key_id: local_key_id.clone().or(java_key_id).filter(|_| java_visible),
+            java_visible,
+            local_key_id,
+            friendly_name: bag.friendly_name(),
+        }
     }
 }
 
@@ -141,6 +160,8 @@ struct State {
     /// Whether a verified MAC vouches for the password (then decryption errors mean corruption).
     password_verified: bool,
     legacy: Vec<String>,
+    /// pkcs8ShroudedKeyBags seen so far, as the JDK counts them while loading.
+    shrouded_keys_seen: usize,
 }
 
 impl State {
@@ -160,6 +181,7 @@ impl State {
             encryption: Vec::new(),
             password_verified: false,
             legacy: Vec::new(),
+            shrouded_keys_seen: 0,
         }
     }
 
@@ -218,8 +240,9 @@ impl State {
                 }
                 Part::Encrypted { scheme, ciphertext } => {
                     self.note_scheme(&scheme, "certificates", reading);
-                    let plain = self.decrypt(&scheme, &ciphertext)?;
-                    let bags: Vec<SafeBag> = decode_ber(&plain).map_err(|_| self.undecryptable())?;
+                    let plain = self.decrypt(&scheme, &ciphertext, "certificates")?;
+                    let bags: Vec<SafeBag> =
+                        decode_ber(&plain).map_err(|_| self.undecryptable(&scheme, "certificates"))?;
                     (bags, Some(self.encryption.len() - 1))
                 }
             };
@@ -322,14 +345,25 @@ impl State {
         }
     }
 
+    /// Notes how `bag` ("key" or "certificates") is encrypted, and a problem when Java does not
+    /// read that scheme.
     fn note_scheme(&mut self, scheme: &Scheme, bag: &str, reading: &mut Reading) {
         let name = scheme.name();
         if !scheme.java_reads() {
+            let what = match scheme.salt_java_refuses() {
+                Some(length) => format!(
+                    "{name} with a {length}-byte salt, which Java's PKCS12 keystore does not read \
+                     (\"Salt must be 8 bytes long\")"
+                ),
+                None => format!("{name}, which Java's PKCS12 keystore does not read"),
+            };
             reading.problems.push(Finding::new(
                 "not_java_compliant",
                 format!(
-                    "the {bag} are encrypted with {name}, which Java's PKCS12 keystore does not \
-                     read; use PBES2 with AES-256 (OpenSSL 3 default) or 3DES"
+                    "{} encrypted with {what}; use PBES2 with AES-256-CBC (the OpenSSL 3 default) \
+                     or, for old readers, pbeWithSHAAnd3-KeyTripleDES-CBC (openssl pkcs12 \
+                     -legacy)",
+                    part_subject(bag)
                 ),
             ));
         }
@@ -343,8 +377,9 @@ impl State {
         });
     }
 
-    /// Decrypts with the password candidates still open; the first that works is kept.
-    fn decrypt(&mut self, scheme: &Scheme, data: &[u8]) -> Result<Zeroizing<Vec<u8>>, Finding> {
+    /// Decrypts `bag` ("key" or "certificates") with the password candidates still open; the
+    /// first that works is kept.
+    fn decrypt(&mut self, scheme: &Scheme, data: &[u8], bag: &str) -> Result<Zeroizing<Vec<u8>>, Finding> {
         self.spend(scheme.iterations())?;
         for index in 0..self.bmp_candidates.len() {
             let bmp = &self.bmp_candidates[index];
@@ -361,33 +396,49 @@ impl State {
                 return Ok(plain);
             }
         }
-        Err(self.undecryptable())
+        Err(self.undecryptable(scheme, bag))
     }
 
-    /// The problem for a part that does not decrypt or parse after decryption.
-    fn undecryptable(&self) -> Finding {
-        if self.password_verified {
-            not_pkcs12("an encrypted part is corrupt (it does not decrypt although the MAC verifies)")
-        } else {
-            wrong_password()
+    /// The problem for `bag` ("key" or "certificates") when it does not decrypt or parse after
+    /// decryption. Without a verified MAC the password is the likely cause. With one, the file
+    /// is a well-formed PFX whose writer derived the key differently (NSS does for PBES1) or
+    /// whose bytes are damaged; the JDK fails on it as well.
+    fn undecryptable(&self, scheme: &Scheme, bag: &str) -> Finding {
+        if !self.password_verified {
+            return wrong_password();
         }
+        let (subject, verb, pronoun) =
+            if bag == "key" { ("the key", "does", "it") } else { ("the certificates", "do", "them") };
+        Finding::new(
+            "not_java_compliant",
+            format!(
+                "{subject}, encrypted with {}, {verb} not decrypt with the password although the \
+                 MAC verifies it (the writer derived the encryption key differently, or the file \
+                 is damaged); Java's PKCS12 keystore cannot read {pronoun} either",
+                scheme.name()
+            ),
+        )
     }
 
     fn read_bags(&mut self, bags: &[SafeBag], reading: &mut Reading, depth: usize) -> Result<(), Finding> {
         if depth > MAX_BAG_DEPTH {
             return Err(not_pkcs12("SafeContents nested too deeply"));
         }
-        for bag in bags {
+        for (index, bag) in bags.iter().enumerate() {
             match bag.bag_id {
                 oids::PKCS8_SHROUDED_KEY_BAG => {
+                    if depth == 0 {
+                        self.shrouded_keys_seen += 1;
+                    }
+                    let single_key_id = (self.shrouded_keys_seen == 1).then(|| JAVA_SINGLE_KEY_ID.to_vec());
                     let (scheme, ciphertext) = shrouded_key(bag)?;
                     self.check_iterations("the key encryption", scheme.iterations())?;
                     self.note_scheme(&scheme, "key", reading);
-                    let plain = self.decrypt(&scheme, &ciphertext)?;
-                    let pkcs8 = normalize_ber(&plain).map_err(|_| self.undecryptable())?;
+                    let plain = self.decrypt(&scheme, &ciphertext, "key")?;
+                    let pkcs8 = normalize_ber(&plain).map_err(|_| self.undecryptable(&scheme, "key"))?;
                     reading.keys.push(KeyEntry {
                         pkcs8: Zeroizing::new(pkcs8),
-                        link: BagLink::of(bag),
+                        link: BagLink::of(bag, single_key_id, depth),
                     });
                 }
                 oids::KEY_BAG => {
@@ -401,7 +452,7 @@ impl State {
                         .map_err(|_| not_pkcs12("malformed keyBag"))?;
                     reading.keys.push(KeyEntry {
                         pkcs8: Zeroizing::new(pkcs8),
-                        link: BagLink::of(bag),
+                        link: BagLink::of(bag, None, depth),
                     });
                 }
                 oids::CERT_BAG => {
@@ -416,9 +467,11 @@ impl State {
                     }
                     let der: OctetString = decode_any(&cert_bag.cert_value)
                         .map_err(|e| not_pkcs12(&format!("malformed x509Certificate ({e})")))?;
+                    let single_key_id = (self.shrouded_keys_seen == 1 && index == 0)
+                        .then(|| JAVA_SINGLE_KEY_ID.to_vec());
                     reading.certificates.push(CertEntry {
                         der: der.as_bytes().to_vec(),
-                        link: BagLink::of(bag),
+                        link: BagLink::of(bag, single_key_id, depth),
                     });
                 }
                 oids::SAFE_CONTENTS_BAG => {
@@ -445,7 +498,17 @@ struct ParsedPfx {
 impl ParsedPfx {
     fn parse(bytes: &[u8]) -> Result<Self, Finding> {
         sniff(bytes)?;
-        let pfx: Pfx = decode_ber(bytes).map_err(|e| not_pkcs12(&format!("not a PKCS#12 PFX ({e})")))?;
+        let pfx: Pfx = decode_ber(bytes).map_err(|e| {
+            if other_keystores::is_bcfks(bytes) {
+                not_pkcs12(
+                    "the file is a BouncyCastle FIPS keystore (BCFKS), not PKCS#12; convert it \
+                     with keytool -importkeystore -deststoretype PKCS12 (with the BouncyCastle \
+                     FIPS provider)",
+                )
+            } else {
+                not_pkcs12(&format!("not a PKCS#12 PFX ({e})"))
+            }
+        })?;
         if iteration_count(&pfx.version) != 3 {
             return Err(not_pkcs12("PFX version is not 3"));
         }
@@ -522,8 +585,20 @@ impl Part {
 }
 
 fn shrouded_key(bag: &SafeBag) -> Result<(Scheme, Vec<u8>), Finding> {
-    let info: EncryptedPrivateKeyInfo = decode_any(&bag.bag_value)
-        .map_err(|e| not_pkcs12(&format!("malformed pkcs8ShroudedKeyBag ({e})")))?;
+    let info: EncryptedPrivateKeyInfo = decode_any(&bag.bag_value).map_err(|e| {
+        if decode_any::<pkcs8::PrivateKeyInfoOwned>(&bag.bag_value).is_ok() {
+            // GnuTLS certtool --pkcs-cipher none writes this; the JDK fails with "Private key
+            // not stored as PKCS#8 EncryptedPrivateKeyInfo", OpenSSL fails as well.
+            Finding::new(
+                "not_java_compliant",
+                "the private key is stored as a plain PrivateKeyInfo in a bag for encrypted keys \
+                 (pkcs8ShroudedKeyBag), which Java's PKCS12 keystore cannot read (\"Private key \
+                 not stored as PKCS#8 EncryptedPrivateKeyInfo\"); export the key encrypted",
+            )
+        } else {
+            not_pkcs12(&format!("malformed pkcs8ShroudedKeyBag ({e})"))
+        }
+    })?;
     let scheme = Scheme::parse(&info.encryption_algorithm).map_err(scheme_problem)?;
     Ok((scheme, info.encrypted_data.as_bytes().to_vec()))
 }
@@ -567,11 +642,14 @@ fn data_octets(content: &ContentInfo) -> Result<Vec<u8>, Finding> {
 /// Refuses, with a description, what is recognisably not a PFX.
 fn sniff(bytes: &[u8]) -> Result<(), Finding> {
     let what = if bytes.is_empty() {
-        "an empty file"
+        "empty"
     } else if bytes.starts_with(&[0xfe, 0xed, 0xfe, 0xed]) {
         "a Java KeyStore (JKS); convert it with keytool -importkeystore -deststoretype PKCS12"
     } else if bytes.starts_with(&[0xce, 0xce, 0xce, 0xce]) {
         "a Java JCEKS keystore; convert it with keytool -importkeystore -deststoretype PKCS12"
+    } else if other_keystores::is_bks(bytes) {
+        "a BouncyCastle keystore (BKS or UBER); convert it with keytool -importkeystore \
+         -deststoretype PKCS12 (with the BouncyCastle provider)"
     } else if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
         return Err(not_pkcs12(&pem_description(bytes)));
     } else if bytes.starts_with(b"MII") || bytes.starts_with(b"MIA") {
@@ -597,6 +675,11 @@ fn pem_description(bytes: &[u8]) -> String {
         "the file is PEM text ({label}), not a binary PKCS#12; build a P12 with openssl pkcs12 \
          -export"
     )
+}
+
+/// The subject of a sentence about an encrypted part: "the key is" or "the certificates are".
+fn part_subject(bag: &str) -> String {
+    if bag == "key" { "the key is".to_owned() } else { format!("the {bag} are") }
 }
 
 fn not_pkcs12(message: &str) -> Finding {

@@ -94,6 +94,30 @@ pub fn http_get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> std::
     Ok((status, body))
 }
 
+/// A usable client-certificate P12 (P-256 key, clientAuth, valid now) protected by `password`,
+/// made with openssl in `dir`.
+pub fn make_client_p12(dir: &Path, cn: &str, password: &str) -> Vec<u8> {
+    let key = dir.join(format!("{cn}.key"));
+    let cert = dir.join(format!("{cn}.pem"));
+    let p12 = dir.join(format!("{cn}.p12"));
+    run_openssl(&[
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", key.to_str().unwrap(), "-out", cert.to_str().unwrap(), "-days", "30",
+        "-subj", &format!("/CN={cn}"), "-addext", "extendedKeyUsage=clientAuth",
+        "-addext", "keyUsage=digitalSignature",
+    ]);
+    run_openssl(&[
+        "pkcs12", "-export", "-inkey", key.to_str().unwrap(), "-in", cert.to_str().unwrap(),
+        "-out", p12.to_str().unwrap(), "-passout", &format!("pass:{password}"),
+    ]);
+    std::fs::read(p12).unwrap()
+}
+
+fn run_openssl(args: &[&str]) {
+    let out = Command::new("openssl").args(args).output().expect("run openssl");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
 /// A temporary directory removed on `Drop`.
 #[derive(Debug)]
 pub struct TempDir(PathBuf);

@@ -33,3 +33,10 @@ if ! (cd sdk/js/client && npm ls --depth=0 >/dev/null 2>&1); then
   log "npm ci (sdk/js/client/)"
   (cd sdk/js/client && npm ci --no-audit --no-fund)
 fi
+
+# Swagger UI for the gateway's REST reference at /docs, as server/rest-docs/package-lock.json pins
+# it; the gateway serves these files and fetches nothing at run time.
+if ! (cd server/rest-docs && npm ls --depth=0 >/dev/null 2>&1); then
+  log "npm ci (server/rest-docs/)"
+  (cd server/rest-docs && npm ci --no-audit --no-fund)
+fi

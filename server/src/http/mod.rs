@@ -19,6 +19,7 @@ pub mod p12_test;
 pub mod portal;
 pub mod readiness;
 pub mod request_id;
+pub mod rest_docs;
 pub mod upload_body;
 
 /// Registers every route of SPEC section 5. Each resource module adds its own routes here.
@@ -32,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     certificates::configure(cfg);
     p12_test::configure(cfg);
     portal::configure(cfg);
+    rest_docs::configure(cfg);
     mappings::configure(cfg);
     checks::configure(cfg);
 }

@@ -1,6 +1,6 @@
 //! Round trips of the writer's ASN.1 and cryptography: build a P12, decode every layer with the
 //! writer's own types, re-encode and compare bytes, verify the MAC with the reader, decrypt both bags; and the
-//! bad inputs of issue 6. The OpenSSL and JDK oracles run in `sdk/tests/csr_p12_round_trip.rs`.
+//! builder's refusals of bad inputs. The OpenSSL and JDK oracles run in `sdk/tests/csr_p12_round_trip.rs`.
 //!
 //! Layers checked (ASN.1 of RFC 7292 as the builder writes it):
 //! ```text

@@ -940,9 +940,21 @@ async fn restart_keeps_everything(gateway: &mut Gateway) {
         .await;
     assert_eq!(created.status, 201);
     let cert = created.json["successfulySavedCertificates"][0].clone();
-    gateway.restart();
+    let second = api
+        .create(
+            "acc1",
+            &bearer,
+            json!([{ "name": "durable-two", "p12": b64(&p12s.ec("durable-two")), "password": PASSWORD }]),
+        )
+        .await;
+    assert_eq!(second.status, 201);
+    const LIST: &str = "/mtls/account/acc1/certificates";
+    let before = api.send("GET", LIST, Some(&bearer), Body::None).await;
+    gateway.restart(); // SIGKILL, then start again on the same data
     // A new client: the old one's pooled connections died with the process.
     let api = Api::new(gateway);
+    let after = api.send("GET", LIST, Some(&bearer), Body::None).await;
+    assert_eq!((after.status, &after.json), (200, &before.json), "records identical after the restart");
     let got = api
         .send(
             "GET",
@@ -965,7 +977,11 @@ async fn restart_keeps_everything(gateway: &mut Gateway) {
             json!([{ "name": "durable", "p12": b64(&p12s.ec("durable2")), "password": PASSWORD }]),
         )
         .await;
-    assert_eq!(dup.status, 409, "the name index survived the restart");
+    assert_eq!(
+        (dup.status, dup.json["error"]["code"].as_str()),
+        (409, Some("duplicate_certificate_name")),
+        "the name index survived the restart"
+    );
 }
 
 #[tokio::test]

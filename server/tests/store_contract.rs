@@ -263,11 +263,13 @@ async fn embedded_acknowledged_writes_survive_a_killed_process() {
     }
 }
 
-/// Helper process of the test above (ignored unless run by it).
+/// Helper process of the test above (ignored unless run by it; fails when run on its own, as it
+/// proves nothing without its parent).
 #[tokio::test]
 #[ignore = "child process of embedded_acknowledged_writes_survive_a_killed_process"]
 async fn embedded_writer_child() {
-    let Ok(dir) = std::env::var("MTLS_TEST_WRITER_DIR") else { return };
+    let dir = std::env::var("MTLS_TEST_WRITER_DIR")
+        .expect("a child process: run embedded_acknowledged_writes_survive_a_killed_process instead");
     let store = EmbeddedStore::open(std::path::Path::new(&dir), DataKey::File).unwrap();
     for n in 0u64.. {
         store.write(&format!("w/{n}"), &json!({"n": n}), Expect::Absent).await.unwrap();
@@ -338,11 +340,12 @@ async fn embedded_files_are_owner_only_under_any_umask() {
     }
 }
 
-/// Helper process of the test above (ignored unless run by it).
+/// Helper process of the test above (ignored unless run by it; fails when run on its own).
 #[tokio::test]
 #[ignore = "child process of embedded_files_are_owner_only_under_any_umask"]
 async fn embedded_umask_child() {
-    let Ok(dir) = std::env::var("MTLS_TEST_UMASK_DIR") else { return };
+    let dir = std::env::var("MTLS_TEST_UMASK_DIR")
+        .expect("a child process: run embedded_files_are_owner_only_under_any_umask instead");
     let store = EmbeddedStore::open(std::path::Path::new(&dir), DataKey::File).unwrap();
     store.write("a", &json!({"n": 1}), Expect::Absent).await.unwrap();
     store.delete("a").await.unwrap();

@@ -21,6 +21,7 @@ pub mod guard;
 pub mod headers;
 pub mod idle;
 pub mod pool;
+pub mod probe;
 pub mod transport_error;
 
 use std::sync::Arc;
@@ -196,7 +197,7 @@ impl Forwarder {
             Err(failure) => {
                 // The origin only: the URL's path and query may carry tokens.
                 let origin = url.origin();
-                let classified = transport_error::classify(&failure, &origin);
+                let classified = transport_error::classify(&failure, &origin, material.is_some());
                 tracing::info!(%origin, error = %error_chain(failure.as_error()), "forward failed");
                 Err(classified)
             }

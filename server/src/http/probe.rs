@@ -1,0 +1,117 @@
+//! `POST /mtls/account/{account}/probe`: the handshake probe (SPEC section 12).
+//!
+//! Extracts: the account from the path, the caller's credential (Bearer or oAuth1, as certificate
+//! JSON CRUD), and the JSON body `{url, serviceName?, certificationId?}`. Then chooses the
+//! certificate as forwarding does (the runtime cache's mapping for account, service and URL;
+//! without a service, the one enabled mapping of the URL), or takes the certificate the caller
+//! named, and calls [`probe::probe`]. 200 with the report whatever the target did; the guard's
+//! refusal is forwarding's 403 `target_not_allowed`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::Value;
+
+use crate::auth::{self, CONFIGURATION};
+use crate::error::ApiError;
+use crate::forward::probe::{self, ProbeError};
+use crate::forward::ForwardError;
+use crate::http::{check_account, json_body, ops};
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/mtls/account/{account}/probe")
+            .route(web::post().to(run))
+            .default_service(ops::method_not_allowed("POST")),
+    );
+}
+
+/// What the body asks for.
+struct ProbeRequest {
+    url: mtls_sdk::NormalizedUrl,
+    service: Option<u32>,
+    certificate_id: Option<u64>,
+}
+
+/// `POST /mtls/account/{account}/probe`.
+async fn run(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    account: web::Path<String>,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let account = account.into_inner();
+    auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    check_account(&account)?;
+    let request = parse(&json_body::read(body).await?, &state)?;
+    let material = match request.certificate_id {
+        Some(id) => Some(
+            state
+                .certificates
+                .client_material(&account, id)
+                .await?
+                .ok_or_else(crate::certificates::not_found)?,
+        ),
+        None => state
+            .runtime
+            .find(&account, request.service, request.url.as_str())
+            .await?
+            .map(|found| (*found.material).clone()),
+    };
+    let settings = state.forwarder.pool().settings();
+    let report = probe::probe(settings, &request.url, material.as_ref()).await.map_err(api_error)?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+fn parse(body: &Value, state: &AppState) -> Result<ProbeRequest, ApiError> {
+    let Some(object) = body.as_object() else {
+        return Err(ApiError::bad_request("malformed_request", "expected a JSON object {url, serviceName?, certificationId?}"));
+    };
+    let url = match object.get("url") {
+        Some(Value::String(url)) => url,
+        Some(_) => return Err(ApiError::bad_request("malformed_request", "url must be a string")),
+        None => return Err(ApiError::bad_request("malformed_request", "url is required")),
+    };
+    let url = mtls_sdk::parse_url(url.trim(), state.config.allow_plain_http_targets)
+        .map_err(|e| ApiError::unprocessable("invalid_url", format!("url: {e}")))?;
+    // The request-target of HEAD: refused here, as forwarding refuses it, rather than reported.
+    if http::Uri::try_from(url.path_and_query()).is_err() {
+        return Err(ApiError::unprocessable("invalid_url", "url: the path or query holds characters HTTP does not allow"));
+    }
+    let service = match object.get("serviceName") {
+        None | Some(Value::Null) => None,
+        Some(given @ (Value::String(_) | Value::Number(_))) => Some(
+            crate::services::resolve_json(&state.config.services, given)
+                .ok_or_else(|| {
+                    ApiError::unprocessable(
+                        "unknown_service",
+                        "serviceName names no configured service; use a service name or code",
+                    )
+                })?
+                .code,
+        ),
+        Some(_) => {
+            return Err(ApiError::bad_request("malformed_request", "serviceName must be a service name or code"));
+        }
+    };
+    let certificate_id = match object.get("certificationId") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(n.as_u64().filter(|id| *id <= crate::certificates::MAX_ID).ok_or_else(
+            || ApiError::bad_request("malformed_request", "certificationId must be a certificate id"),
+        )?),
+        Some(_) => {
+            return Err(ApiError::bad_request("malformed_request", "certificationId must be a certificate id"));
+        }
+    };
+    Ok(ProbeRequest { url, service, certificate_id })
+}
+
+/// The probe's refusals, answered as forwarding answers the same ones.
+fn api_error(error: ProbeError) -> ApiError {
+    match error {
+        ProbeError::TargetNotAllowed { origin } => ApiError::from(ForwardError::TargetNotAllowed { origin }),
+        ProbeError::BadClientMaterial { certificate_id } => {
+            ApiError::from(ForwardError::BadClientMaterial { certificate_id })
+        }
+    }
+}

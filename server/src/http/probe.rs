@@ -63,45 +63,60 @@ async fn run(
     Ok(HttpResponse::Ok().json(report))
 }
 
-fn parse(body: &Value, state: &AppState) -> Result<ProbeRequest, ApiError> {
+/// What is wrong with a probe body.
+#[derive(Debug, PartialEq, Eq)]
+enum InvalidBody {
+    /// Not the expected shape (400 `malformed_request`); says which field.
+    Malformed(&'static str),
+    /// The URL is no target URL (422 `invalid_url`); says why, never quoting it.
+    Url(String),
+    /// `serviceName` names no configured service (422 `unknown_service`).
+    UnknownService,
+}
+
+impl From<InvalidBody> for ApiError {
+    fn from(invalid: InvalidBody) -> Self {
+        match invalid {
+            InvalidBody::Malformed(message) => ApiError::bad_request("malformed_request", message),
+            InvalidBody::Url(message) => ApiError::unprocessable("invalid_url", message),
+            InvalidBody::UnknownService => ApiError::unprocessable(
+                "unknown_service",
+                "serviceName names no configured service; use a service name or code",
+            ),
+        }
+    }
+}
+
+fn parse(body: &Value, state: &AppState) -> Result<ProbeRequest, InvalidBody> {
     let Some(object) = body.as_object() else {
-        return Err(ApiError::bad_request("malformed_request", "expected a JSON object {url, serviceName?, certificationId?}"));
+        return Err(InvalidBody::Malformed("expected a JSON object {url, serviceName?, certificationId?}"));
     };
     let url = match object.get("url") {
         Some(Value::String(url)) => url,
-        Some(_) => return Err(ApiError::bad_request("malformed_request", "url must be a string")),
-        None => return Err(ApiError::bad_request("malformed_request", "url is required")),
+        Some(_) => return Err(InvalidBody::Malformed("url must be a string")),
+        None => return Err(InvalidBody::Malformed("url is required")),
     };
     let url = mtls_sdk::parse_url(url.trim(), state.config.allow_plain_http_targets)
-        .map_err(|e| ApiError::unprocessable("invalid_url", format!("url: {e}")))?;
+        .map_err(|e| InvalidBody::Url(format!("url: {e}")))?;
     // The request-target of HEAD: refused here, as forwarding refuses it, rather than reported.
     if http::Uri::try_from(url.path_and_query()).is_err() {
-        return Err(ApiError::unprocessable("invalid_url", "url: the path or query holds characters HTTP does not allow"));
+        return Err(InvalidBody::Url("url: the path or query holds characters HTTP does not allow".into()));
     }
     let service = match object.get("serviceName") {
         None | Some(Value::Null) => None,
         Some(given @ (Value::String(_) | Value::Number(_))) => Some(
-            crate::services::resolve_json(&state.config.services, given)
-                .ok_or_else(|| {
-                    ApiError::unprocessable(
-                        "unknown_service",
-                        "serviceName names no configured service; use a service name or code",
-                    )
-                })?
-                .code,
+            crate::services::resolve_json(&state.config.services, given).ok_or(InvalidBody::UnknownService)?.code,
         ),
-        Some(_) => {
-            return Err(ApiError::bad_request("malformed_request", "serviceName must be a service name or code"));
-        }
+        Some(_) => return Err(InvalidBody::Malformed("serviceName must be a service name or code")),
     };
     let certificate_id = match object.get("certificationId") {
         None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => Some(n.as_u64().filter(|id| *id <= crate::certificates::MAX_ID).ok_or_else(
-            || ApiError::bad_request("malformed_request", "certificationId must be a certificate id"),
-        )?),
-        Some(_) => {
-            return Err(ApiError::bad_request("malformed_request", "certificationId must be a certificate id"));
-        }
+        Some(Value::Number(n)) => Some(
+            n.as_u64()
+                .filter(|id| *id <= crate::certificates::MAX_ID)
+                .ok_or(InvalidBody::Malformed("certificationId must be a certificate id"))?,
+        ),
+        Some(_) => return Err(InvalidBody::Malformed("certificationId must be a certificate id")),
     };
     Ok(ProbeRequest { url, service, certificate_id })
 }

@@ -204,6 +204,66 @@ async fn issuer_not_accepted_rejected_and_not_requested() {
     assert_eq!((&report["clientCertificateRequested"], &report["httpStatus"]), (&json!(false), &json!(200)));
 }
 
+/// Under TLS 1.2 the acceptable issuers come in the handshake's CertificateRequest and a refusal
+/// ends the handshake itself (TLS 1.3 refuses after it): the same problems.
+#[tokio::test]
+async fn tls_1_2_targets_give_the_same_answers() {
+    let s = setup(|_| {}).await;
+    let (good, _) = s.upload("good", false).await;
+    let (rogue, _) = s.upload("rogue", true).await;
+    let tls12 = |issuers: Option<&[&std::path::Path]>| {
+        EchoTarget::start_with_versions(
+            &s.pki.server_cert,
+            &s.pki.server_key,
+            &s.pki.ca_pem,
+            ClientAuth::Required,
+            issuers,
+            &[&rustls::version::TLS12],
+        )
+    };
+    let strict = tls12(None);
+    let (_, report) = s.probe(json!({"url": strict.url("/"), "certificationId": good})).await;
+    assert_eq!((problem(&report), &report["tls"]["version"]), ("none", &json!("TLSv1.2")), "{report}");
+    assert!(report["tls"]["cipherSuite"].as_str().unwrap().starts_with("TLS_ECDHE_"), "{report}");
+    assert_eq!(report["acceptableIssuers"], json!([TEST_CA]));
+
+    let (_, report) = s.probe(json!({"url": strict.url("/"), "certificationId": rogue})).await;
+    assert_eq!(problem(&report), "issuer_not_accepted", "{report}");
+    assert_eq!(report["tls"]["version"], Value::Null, "refused inside the handshake: {report}");
+    assert_eq!(report["tls"]["serverCertificate"]["subject"], "CN=127.0.0.1");
+
+    let rogue_ca = s.pki.rogue_ca_pem();
+    let misleading = tls12(Some(&[rogue_ca.as_path()]));
+    let (_, report) = s.probe(json!({"url": misleading.url("/"), "certificationId": rogue})).await;
+    assert_eq!(problem(&report), "client_certificate_rejected", "{report}");
+    assert!(report["problem"]["alert"].is_string(), "{report}");
+
+    let (_, report) = s.probe(json!({"url": strict.url("/unmapped")})).await;
+    assert_eq!(problem(&report), "no_mapping", "{report}");
+    assert_eq!(report["clientCertificateRequested"], true);
+    // Forwarding there: the 424 says no certificate was presented.
+    let response = s.gateway.forward(reqwest::Method::GET, ACCOUNT, &s.token, &strict.url("/unmapped")).send().await.unwrap();
+    assert_eq!(response.status(), 424);
+    let message = response.headers()["lp-message-from-transport"].to_str().unwrap().to_owned();
+    assert!(message.contains("no client certificate was presented") || message.contains("none was presented"), "{message}");
+}
+
+/// The probe goes through the throttle like every API route.
+#[tokio::test]
+async fn probes_are_throttled() {
+    let s = setup(|c| {
+        c.rate_limit_per_second = 1;
+        c.rate_limit_burst = 2;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        // Refused by the guard at once: no lookup or connection stretches the second.
+        statuses.push(s.probe(json!({"url": "https://10.1.2.3/"})).await.0);
+    }
+    assert_eq!(statuses, [403, 403, 429]);
+}
+
 #[tokio::test]
 async fn untrusted_server_certificates_say_why() {
     let s = setup(|_| {}).await;

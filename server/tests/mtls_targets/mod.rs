@@ -253,6 +253,19 @@ impl EchoTarget {
         auth: ClientAuth,
         acceptable_issuers: Option<&[&Path]>,
     ) -> Self {
+        Self::start_with_versions(cert, key, client_ca, auth, acceptable_issuers, rustls::DEFAULT_VERSIONS)
+    }
+
+    /// Like [`EchoTarget::start_with_issuers`], speaking only the TLS `versions` given (TLS 1.2
+    /// alone: the client certificate is refused inside the handshake, not after it).
+    pub fn start_with_versions(
+        cert: &Path,
+        key: &Path,
+        client_ca: &Path,
+        auth: ClientAuth,
+        acceptable_issuers: Option<&[&Path]>,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> Self {
         use der::{Decode as _, Encode as _};
         let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert).unwrap().map(|c| c.unwrap()).collect();
         let key = PrivateKeyDer::from_pem_file(key).unwrap();
@@ -267,7 +280,7 @@ impl EchoTarget {
             });
             verifier = verifier.clear_root_hint_subjects().add_root_hint_subjects(subjects.collect::<Vec<_>>());
         }
-        let builder = rustls::ServerConfig::builder_with_provider(provider()).with_safe_default_protocol_versions().unwrap();
+        let builder = rustls::ServerConfig::builder_with_provider(provider()).with_protocol_versions(versions).unwrap();
         let builder = match auth {
             ClientAuth::Required => builder.with_client_cert_verifier(verifier.build().unwrap()),
             ClientAuth::Optional => builder.with_client_cert_verifier(verifier.allow_unauthenticated().build().unwrap()),

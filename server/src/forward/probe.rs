@@ -39,7 +39,8 @@ use super::pool::ClientSettings;
 use super::transport_error::{causes, Failure};
 use crate::certificates::ClientMaterial;
 
-/// Acceptable issuers reported at most (a CertificateRequest may list hundreds).
+/// Acceptable issuers reported at most (a CertificateRequest may list hundreds); the chain is
+/// matched against all of them.
 pub const MAX_ACCEPTABLE_ISSUERS: usize = 100;
 
 /// The answer of `POST /mtls/account/{a}/probe` (SPEC section 12).
@@ -153,6 +154,12 @@ pub enum ProbeError {
         /// Certificate id.
         certificate_id: u64,
     },
+    /// rustls refused the probe's TLS settings (a bug: forwarding's were accepted at start).
+    #[error("probe TLS settings refused: {reason}")]
+    TlsSettings {
+        /// rustls's message.
+        reason: String,
+    },
 }
 
 /// Connects to `url` as forwarding would, presenting `material` (when given), and reports.
@@ -182,7 +189,8 @@ pub async fn probe(
 #[derive(Debug, Default)]
 struct Observed {
     client_certificate_requested: bool,
-    /// DER `Name`s, as the CertificateRequest carried them.
+    /// DER `Name`s, as the CertificateRequest carried them (all of them: a TLS message bounds
+    /// the list; the report shows the first [`MAX_ACCEPTABLE_ISSUERS`]).
     acceptable_issuers: Vec<Vec<u8>>,
     server_certificate: Option<Vec<u8>>,
     untrusted: Option<CertificateError>,
@@ -340,7 +348,12 @@ fn explain(
         certificate_id: material.map(|m| m.certificate_id),
         tls,
         client_certificate_requested: observed.client_certificate_requested,
-        acceptable_issuers: observed.acceptable_issuers.iter().map(|der| name_text(der)).collect(),
+        acceptable_issuers: observed
+            .acceptable_issuers
+            .iter()
+            .take(MAX_ACCEPTABLE_ISSUERS)
+            .map(|der| name_text(der))
+            .collect(),
         http_status: outcome.http_status,
         problem,
     }
@@ -571,19 +584,12 @@ fn build_tls(
     };
     let inner = WebPkiServerVerifier::builder_with_provider(settings.roots.clone(), provider.clone())
         .build()
-        .map_err(|reason| {
-            // The roots were accepted when the forwarder was built; this cannot fail after that.
-            tracing::error!(%reason, "probe verifier refused the forwarding roots");
-            ProbeError::BadClientMaterial { certificate_id: material.map_or(0, |m| m.certificate_id) }
-        })?;
+        .map_err(|reason| ProbeError::TlsSettings { reason: reason.to_string() })?;
     let verifier = Arc::new(RecordingVerifier { inner, observed: observed.clone() });
     let resolver = Arc::new(RecordingResolver { key, observed: observed.clone() });
     let mut tls = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|reason| {
-            tracing::error!(%reason, "probe TLS settings refused");
-            ProbeError::BadClientMaterial { certificate_id: material.map_or(0, |m| m.certificate_id) }
-        })?
+        .map_err(|reason| ProbeError::TlsSettings { reason: reason.to_string() })?
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_client_cert_resolver(resolver);
@@ -608,8 +614,7 @@ impl ResolvesClientCert for RecordingResolver {
     fn resolve(&self, root_hint_subjects: &[&[u8]], _sigschemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
         let mut observed = lock(&self.observed);
         observed.client_certificate_requested = true;
-        observed.acceptable_issuers =
-            root_hint_subjects.iter().take(MAX_ACCEPTABLE_ISSUERS).map(|name| name.to_vec()).collect();
+        observed.acceptable_issuers = root_hint_subjects.iter().map(|name| name.to_vec()).collect();
         self.key.clone()
     }
 

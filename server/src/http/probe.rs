@@ -128,5 +128,8 @@ fn api_error(error: ProbeError) -> ApiError {
         ProbeError::BadClientMaterial { certificate_id } => {
             ApiError::from(ForwardError::BadClientMaterial { certificate_id })
         }
+        ProbeError::TlsSettings { reason } => {
+            ApiError::internal().with_cause(format_args!("probe TLS settings refused: {reason}"))
+        }
     }
 }

@@ -72,7 +72,7 @@ pub struct ProbeReport {
 pub struct TlsFacts {
     /// `TLSv1.3` or `TLSv1.2`; `None` when the handshake did not complete.
     pub version: Option<String>,
-    /// IANA name, for example `TLS13_AES_256_GCM_SHA384`; `None` when the handshake did not
+    /// IANA name, for example `TLS_AES_256_GCM_SHA384`; `None` when the handshake did not
     /// complete.
     pub cipher_suite: Option<String>,
     /// The target's leaf certificate, also when it was not trusted.
@@ -236,9 +236,7 @@ async fn exchange(settings: &ClientSettings, url: &mtls_sdk::NormalizedUrl, tls:
         Connected::Tls(stream) => {
             let session = stream.get_ref().1;
             outcome.version = session.protocol_version().map(version_name);
-            outcome.cipher_suite = session.negotiated_cipher_suite().map(|suite| {
-                suite.suite().as_str().map_or_else(|| format!("{:?}", suite.suite()), str::to_owned)
-            });
+            outcome.cipher_suite = session.negotiated_cipher_suite().map(|suite| cipher_suite_name(suite.suite()));
             super::connect::start(TokioIo::new(*stream)).await
         }
     };
@@ -492,6 +490,15 @@ fn version_name(version: rustls::ProtocolVersion) -> String {
         rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".to_owned(),
         rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".to_owned(),
         other => format!("{other:?}"),
+    }
+}
+
+/// The IANA registry name: rustls names TLS 1.3 suites `TLS13_*` where the registry (RFC 8446
+/// B.4) says `TLS_*`; TLS 1.2 names are the registry's already.
+fn cipher_suite_name(suite: rustls::CipherSuite) -> String {
+    match suite.as_str() {
+        Some(name) => name.strip_prefix("TLS13_").map_or_else(|| name.to_owned(), |rest| format!("TLS_{rest}")),
+        None => format!("0x{:04x}", u16::from(suite)),
     }
 }
 

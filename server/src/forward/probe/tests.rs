@@ -159,6 +159,16 @@ fn codes_reasons_and_alerts_have_stable_names() {
 }
 
 #[test]
+fn cipher_suites_have_their_iana_names() {
+    assert_eq!(cipher_suite_name(rustls::CipherSuite::TLS13_AES_256_GCM_SHA384), "TLS_AES_256_GCM_SHA384");
+    assert_eq!(
+        cipher_suite_name(rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256),
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+    );
+    assert_eq!(cipher_suite_name(rustls::CipherSuite::Unknown(0xabcd)), "0xabcd");
+}
+
+#[test]
 fn issuer_names_are_compared_as_der_and_shown_as_rfc_4514() {
     use std::str::FromStr as _;
     let ca = x509_cert::name::Name::from_str("CN=Probe CA,O=Tests").unwrap().to_der().unwrap();
@@ -178,7 +188,7 @@ fn reports_serialize_with_the_spec_field_names() {
         certificate_id: Some(7),
         tls: Some(TlsFacts {
             version: Some("TLSv1.3".into()),
-            cipher_suite: Some("TLS13_AES_128_GCM_SHA256".into()),
+            cipher_suite: Some("TLS_AES_128_GCM_SHA256".into()),
             server_certificate: None,
         }),
         client_certificate_requested: true,
@@ -193,7 +203,7 @@ fn reports_serialize_with_the_spec_field_names() {
         keys,
         ["acceptableIssuers", "certificateId", "clientCertificateRequested", "httpStatus", "ok", "problem", "tls", "url"]
     );
-    assert_eq!(json["tls"]["cipherSuite"], "TLS13_AES_128_GCM_SHA256");
+    assert_eq!(json["tls"]["cipherSuite"], "TLS_AES_128_GCM_SHA256");
     assert_eq!(json["tls"]["serverCertificate"], serde_json::Value::Null);
     assert_eq!(json["problem"]["code"], "issuer_not_accepted");
     assert!(json["problem"].get("reason").is_none());

@@ -343,6 +343,11 @@ async fn nginx_lists_its_client_ca_and_answers_http() {
     assert_eq!(problem(&report), "no_mapping", "{report}");
     assert_eq!((&report["clientCertificateRequested"], &report["httpStatus"]), (&json!(true), &json!(400)));
     assert_eq!(report["acceptableIssuers"], json!([TEST_CA]));
+
+    let untrusted = NginxTarget::start(&s.pki.rogue_server_cert, &s.pki.rogue_server_key, &s.pki.ca_pem, None);
+    let (_, report) = s.probe(json!({"url": untrusted.url("/"), "certificationId": good})).await;
+    assert_eq!((problem(&report), &report["problem"]["reason"]), ("server_certificate_untrusted", &json!("unknown_issuer")), "{report}");
+    assert_eq!(report["tls"]["serverCertificate"]["issuer"], "CN=Rogue CA");
 }
 
 #[tokio::test]

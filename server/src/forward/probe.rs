@@ -412,14 +412,17 @@ fn first_problem(f: &Findings<'_>) -> Option<Problem> {
     if !f.presented {
         let message = match (&alert_name, f.requested) {
             (Some(name), _) => format!(
-                "no mapping matched this account, service and URL, so no client certificate was \
-                 presented; the target requires one (alert {name})"
+                "no mapping matched this account, service and URL (or its certificate is not \
+                 available), so no client certificate was presented; the target requires one \
+                 (alert {name})"
             ),
-            (None, true) => "no mapping matched this account, service and URL, so no client \
-                 certificate was presented; the target asked for one"
+            (None, true) => "no mapping matched this account, service and URL (or its \
+                 certificate is not available), so no client certificate was presented; the target \
+                 asked for one"
                 .to_owned(),
-            (None, false) => "no mapping matched this account, service and URL: no client \
-                 certificate would be presented (the target did not ask for one either)"
+            (None, false) => "no mapping matched this account, service and URL (or its \
+                 certificate is not available): no client certificate would be presented (the \
+                 target did not ask for one either)"
                 .to_owned(),
         };
         return with_alert(ProblemCode::NoMapping, message);

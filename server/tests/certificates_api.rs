@@ -1445,6 +1445,7 @@ async fn unserved_methods_are_405_with_allow_and_the_spec_body() {
         ("GET", "/mtls/account/acc1/p12-test/multipart", "POST"),
         ("PATCH", "/api/account/acc1/configuration/ac-common/mtls", "GET, POST"),
         ("GET", "/mtls/mapping?v=1", "POST"),
+        ("GET", "/mtls/account/acc1/probe", "POST"),
         ("GET", "/admin/tokens", "POST"),
         ("GET", "/admin/app-keys/some-key", "DELETE"),
     ] {

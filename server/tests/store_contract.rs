@@ -51,7 +51,7 @@ async fn vault_store(bao: &OpenBao, auth: VaultAuth) -> VaultStore {
 
 fn vault_settings(bao: &OpenBao, auth: VaultAuth) -> VaultSettings {
     VaultSettings {
-        address: bao.addr(),
+        addresses: vec![bao.addr()],
         auth,
         mount: "secret".to_owned(),
         prefix: format!("mtls-test/{}", support::random_token()),

@@ -12,7 +12,7 @@
 #   CLUSTER_DIR        state, logs and cluster.env (default /tmp/mtls-cluster)
 #   CLUSTER_BASE_PORT  first port (default 18200): node n listens on BASE+2(n-1) (API) and the port
 #                      after it (Raft/cluster); gateway g on BASE+10+g; nginx on BASE+20
-#   CLUSTER_GATEWAYS   number of gateways (default 2)
+#   CLUSTER_GATEWAYS   number of gateways (default 2; 0: only the OpenBao nodes, no nginx)
 #   GATEWAY_BIN        the gateway binary (default: target/release/mtls-server if built, else debug)
 #   BAO_BIN, NGINX     the OpenBao and nginx binaries (default `bao` from PATH, /usr/sbin/nginx)
 #   MTLS_*             passed on to the gateways (e.g. MTLS_ALLOWED_TARGET_CIDRS); the script sets
@@ -203,8 +203,10 @@ cmd_start() {
   for f in "$DIR"/nginx/pid "$DIR"/gateway*/pid "$DIR"/node*/pid; do
     if pid_alive "$f"; then die "already running in $DIR (scripts/cluster.sh stop first)"; fi
   done
-  GATEWAY=$(gateway_bin)
-  [ -x "$GATEWAY" ] || die "no gateway binary at $GATEWAY"
+  if [ "$GATEWAYS" -gt 0 ]; then
+    GATEWAY=$(gateway_bin)
+    [ -x "$GATEWAY" ] || die "no gateway binary at $GATEWAY"
+  fi
   rm -rf "$DIR"; mkdir -p "$DIR"
   printf 'BASE=%s\nGATEWAYS=%s\n' "$BASE" "$GATEWAYS" > "$DIR/layout"
   STARTING=1
@@ -265,9 +267,11 @@ HCL
     wait_for 60 bash -c "[ \"\$(curl -s -o /dev/null -m 2 -w '%{http_code}' ${urls[$((g - 1))]}/readyz)\" = 200 ]" \
       || die "gateway $g not ready (see $DIR/gateway$g/gateway.log)"
   done
-  start_nginx
-  wait_for 20 bash -c "[ \"\$(curl -s -o /dev/null -m 2 -w '%{http_code}' http://127.0.0.1:$(lb_port)/healthz)\" = 200 ]" \
-    || die "nginx did not come up (see $DIR/nginx/error.log)"
+  if [ "$GATEWAYS" -gt 0 ]; then
+    start_nginx
+    wait_for 20 bash -c "[ \"\$(curl -s -o /dev/null -m 2 -w '%{http_code}' http://127.0.0.1:$(lb_port)/healthz)\" = 200 ]" \
+      || die "nginx did not come up (see $DIR/nginx/error.log)"
+  fi
   STARTING=0
   trap - EXIT
 
@@ -284,7 +288,7 @@ ADMIN_TOKEN='$ADMIN_TOKEN'
 ROOT_TOKEN='$ROOT_TOKEN'
 UNSEAL_KEY='$UNSEAL_KEY'
 ENV
-  log "up in $((SECONDS - t0)) s: nodes ${addrs[*]} (active: node $leader); gateways ${urls[*]}; nginx http://127.0.0.1:$(lb_port)"
+  log "up in $((SECONDS - t0)) s: nodes ${addrs[*]} (active: node $leader)${urls[*]:+; gateways ${urls[*]}; nginx http://127.0.0.1:$(lb_port)}"
   log "variables in $DIR/cluster.env"
 }
 

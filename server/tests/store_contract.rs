@@ -539,3 +539,34 @@ async fn openbao_store_stays_inside_its_prefix() {
     let other = vault_store(&bao, VaultAuth::Token(bao.token().to_owned())).await;
     assert!(other.list("certs").await.unwrap().is_empty());
 }
+
+// === several nodes in VAULT_ADDR ===
+
+/// `VAULT_ADDR` listing a node that is down before one that answers: the store finds the one
+/// that serves (a dev server, without HA, serves everything itself) and works as usual.
+#[tokio::test]
+async fn openbao_store_skips_listed_nodes_that_are_down() {
+    let bao = OpenBao::start();
+    mtls_server::tls::install_crypto_provider();
+    let down = format!("http://127.0.0.1:{}", support::free_port());
+    let mut settings = vault_settings(&bao, VaultAuth::Token(bao.token().to_owned()));
+    settings.addresses = vec![down, bao.addr()];
+    let store = VaultStore::open(settings).await.unwrap();
+    store.write("k", &json!({"v": 1}), Expect::Absent).await.unwrap();
+    assert_eq!(store.read("k").await.unwrap().unwrap().value, json!({"v": 1}));
+    store.ping().await.unwrap();
+}
+
+/// A 404 that is not KV's "no such key" (here: no secrets engine at the mount, as on a node whose
+/// mounts are not loaded yet) is "unavailable", never "absent": an absent answer would make a
+/// certificate that exists look missing.
+#[tokio::test]
+async fn openbao_missing_mount_is_unavailable_not_absent() {
+    let bao = OpenBao::start();
+    mtls_server::tls::install_crypto_provider();
+    let mut settings = vault_settings(&bao, VaultAuth::Token(bao.token().to_owned()));
+    settings.mount = "no-such-mount".to_owned();
+    let store = VaultStore::open(settings).await.unwrap();
+    assert!(matches!(store.read("k").await, Err(StoreError::Unavailable(_))), "read");
+    assert!(matches!(store.list("").await, Err(StoreError::Unavailable(_))), "list");
+}

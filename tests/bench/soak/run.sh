@@ -149,10 +149,24 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d"${PEAK_SECONDS}s" --latency "${HEADERS[@]}"
 read -r _ PEAK PEAK_P50 PEAK_P99 PEAK_BAD PEAK_SOCK <<< "$(parse peak.wrk)"
 RATE=$((PEAK / 2))
 [ "$RATE" -gt 0 ] || { echo "peak rate is 0" >&2; cat peak.wrk >&2; exit 1; }
-# Each connection waits CONNECTIONS/RATE seconds between requests.
-DELAY_MS=$(python3 -c "print(f'{$CONNECTIONS * 1000 / $RATE:.3f}')")
+# Pacing: each wrk thread aims at RATE/THREADS requests a second. A connection first waits
+# CONNECTIONS/RATE seconds between requests; the wait then shrinks or grows with the rate the
+# thread actually reached (wrk's Lua has only a one-second clock), so response time does not
+# lower the rate.
 cat > pace.lua << LUA
-function delay() return $DELAY_MS end
+local target = $RATE / $THREADS
+local wait = $CONNECTIONS * 1000 / $RATE
+local start, sent
+function init(args) start = os.time(); sent = 0 end
+function delay()
+  sent = sent + 1
+  local elapsed = os.time() - start
+  if elapsed >= 2 then
+    local reached = sent / elapsed
+    if reached < target * 0.98 then wait = wait * 0.98 elseif reached > target * 1.02 then wait = wait * 1.02 end
+  end
+  return wait
+end
 LUA
 
 # --- soak ---
@@ -169,11 +183,11 @@ for i in $(seq 1 "$SAMPLES"); do
   echo "soak: $line" >&2
 done
 
-python3 - "$PEAK" "$PEAK_P50" "$PEAK_P99" "$RATE" "$SOAK_SECONDS" "$SAMPLE_SECONDS" "$CONNECTIONS" "${RSS_START[*]}" > "$REPORT" << 'PY'
+python3 - "$PEAK" "$PEAK_P50" "$PEAK_P99" "$RATE" "$SOAK_SECONDS" "$SAMPLE_SECONDS" "$CONNECTIONS" "${RSS_START[*]}" "$GATEWAY_BIN" > "$REPORT" << 'PY'
 import os, sys
-peak, peak_p50, peak_p99, rate, soak, sample, conns, rss_start = sys.argv[1:9]
+peak, peak_p50, peak_p99, rate, soak, sample, conns, rss_start, binary = sys.argv[1:10]
 rows = [l.split() for l in open("samples.txt") if l.strip()]
-print(f"soak: {soak}s forwarding through nginx -> 2 gateways (release) -> mTLS nginx target, "
+print(f"soak: {soak}s forwarding through nginx -> 2 gateways ({binary}) -> mTLS nginx target, "
       f"over 3 OpenBao Raft nodes (gateways on standbys); {conns} connections; {os.cpu_count()} cores shared by all")
 print(f"peak (same run, unpaced): {peak} req/s, p50 {peak_p50} ms, p99 {peak_p99} ms; soak asked {rate} req/s (half)")
 print(f"{'t (s)':>6} {'req/s':>7} {'non-2xx':>8} {'sock err':>8} {'p50 ms':>8} {'p99 ms':>8} {'RSS gw1 kB':>11} {'RSS gw2 kB':>11}")

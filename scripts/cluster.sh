@@ -111,7 +111,6 @@ listener "tcp" {
 }
 api_addr      = "$(node_addr "$n")"
 cluster_addr  = "https://127.0.0.1:$(node_cluster_port "$n")"
-disable_mlock = true
 ui            = false
 HCL
   # setsid: a signal to the caller's process group (Ctrl-C on a test) does not reach the node.

@@ -33,6 +33,7 @@ struct Answer {
     status: u16,
     challenge: Option<String>,
     request_id: Option<String>,
+    retry_after: Option<String>,
     json: Value,
     text: String,
 }
@@ -79,11 +80,13 @@ impl Api {
                 .map(|v| v.to_str().unwrap().to_owned())
         };
         let (challenge, request_id) = (header("www-authenticate"), header("x-request-id"));
+        let retry_after = header("retry-after");
         let text = resp.text().await.unwrap();
         Answer {
             status,
             challenge,
             request_id,
+            retry_after,
             json: serde_json::from_str(&text).unwrap_or(Value::Null),
             text,
         }
@@ -1125,6 +1128,7 @@ async fn store_outage_is_503_and_loses_nothing_on_openbao() {
         "{}",
         refused.text
     );
+    assert_eq!(refused.retry_after.as_deref(), Some("2"), "a 503 says when to retry");
     assert_eq!(
         api.send("GET", "/readyz", None, Body::None).await.status,
         503

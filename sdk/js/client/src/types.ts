@@ -189,31 +189,51 @@ export type CertificateRequestCompletion =
 /** `probe`: what to test; the certificate comes from the mappings unless `certificationId` is
  * given. */
 export interface ProbeRequest {
+  /** An absolute https URL. */
   url: string;
-  serviceName?: string;
+  /** A service name or code, as `LP-service-name`. */
+  serviceName?: string | number;
+  /** Present this certificate instead of the mapped one. */
   certificationId?: number;
 }
 
-/** Why a probe failed. */
+/** Why a probe failed: the first thing that went wrong. */
 export type ProbeProblemCode =
   | 'no_mapping' | 'dns' | 'connect' | 'timeout' | 'server_certificate_untrusted'
-  | 'client_certificate_not_requested' | 'issuer_not_accepted' | 'client_certificate_rejected';
+  | 'client_certificate_not_requested' | 'issuer_not_accepted' | 'client_certificate_rejected'
+  | 'tls' | 'io';
 
-/** The handshake probe's answer (SPEC 12). */
+/** The handshake probe's answer (SPEC 12): 200 whatever the target did. */
 export interface ProbeResult {
+  /** True when `problem` is null. */
   ok: boolean;
+  /** The normalised URL probed. */
   url: string;
+  /** The certificate presented; null when none would be. */
   certificateId: number | null;
+  /** Null when no TLS handshake started (dns, connect). */
   tls: {
-    version: string;
-    cipherSuite: string;
-    serverCertificate: { subject: string; issuer: string; notAfter: string; fingerprintSha256: string };
+    /** Null when the handshake did not complete. */
+    version: 'TLSv1.3' | 'TLSv1.2' | null;
+    /** IANA name, for example `TLS_AES_256_GCM_SHA384`. */
+    cipherSuite: string | null;
+    /** The target's leaf certificate, also when it is not trusted. */
+    serverCertificate: { subject: string; issuer: string; notAfter: string; fingerprintSha256: string } | null;
   } | null;
+  /** The target sent a CertificateRequest. */
   clientCertificateRequested: boolean;
-  /** Distinguished names from the server's CertificateRequest. */
+  /** The issuers the CertificateRequest lists (RFC 4514), in its order. */
   acceptableIssuers: string[];
+  /** The status of the target's answer to `HEAD`. */
   httpStatus: number | null;
-  problem: { code: ProbeProblemCode | (string & {}); message: string } | null;
+  problem: {
+    code: ProbeProblemCode;
+    message: string;
+    /** `server_certificate_untrusted` only: why. */
+    reason?: 'unknown_issuer' | 'expired' | 'not_valid_yet' | 'name_mismatch' | 'revoked' | 'wrong_purpose' | 'bad_signature' | 'invalid';
+    /** `client_certificate_rejected`: the TLS alert the target sent, for example `unknown_ca`. */
+    alert?: string;
+  } | null;
 }
 
 /** One change recorded by the gateway (never a secret). */

@@ -358,7 +358,7 @@ test('lifecycle methods (SPEC 12) send the SPEC requests', async () => {
 
   sent = await call(() => client.probe('acc', { url: 'https://t.example/', serviceName: 'IDP' }), { ok: true });
   assert.deepEqual([sent.method, sent.url, sent.body, sent.result.ok], ['POST', '/mtls/account/acc/probe', { url: 'https://t.example/', serviceName: 'IDP' }, true]);
-  sent = await call(() => client.listAudit('acc', { since: activateAt, limit: 5, cursor: 'c/1' }), { items: [], nextCursor: null });
+  sent = await call(() => client.listAudit('acc', { since: activateAt, limit: 5, cursor: 'c/1' }), { records: [] });
   assert.equal(sent.url, '/mtls/account/acc/audit?since=2030-01-02T03%3A04%3A05.000Z&limit=5&cursor=c%2F1');
   sent = await call(() => client.listAllAudit());
   assert.equal(sent.url, '/admin/audit');

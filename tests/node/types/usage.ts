@@ -63,7 +63,9 @@ async function lifecycle(token: string, file: Blob, pem: string): Promise<void> 
   const probe: ProbeResult = await client.probe('acc', { url: 'https://t.example/' });
   const problem: string | undefined = probe.problem?.code;
   const page: AuditPage = await client.listAudit('acc', { limit: 10 });
-  const next: string | null = page.nextCursor;
+  const next: string | undefined = page.nextCursor;
+  const actions: string[] = page.records.map((r) => r.action);
+  void actions;
   try {
     await mtls.MtlsClient.prototype.listServices.call(client);
   } catch (error) {

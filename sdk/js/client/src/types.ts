@@ -171,13 +171,15 @@ export interface CertificateRequest {
   displayName: string;
   siteId: string;
   status: 'Pending' | 'Completed';
-  keyAlgorithm: string;
+  keyAlgorithm: KeyType;
+  /** RFC 4514, as the issued certificate's subject will read (for example `CN=client,O=Brand`). */
   subject: string;
   subjectAltNames: string[];
   csrPem: string;
   /** The certificate made from it, once completed. */
-  certificateId?: number | null;
+  certificateId?: number;
   createdAt: string;
+  completedAt?: string;
 }
 
 /** `completeCertificateRequest`: the CA's answer as PEM text (leaf first, then the chain) or as a
@@ -236,28 +238,33 @@ export interface ProbeResult {
   } | null;
 }
 
-/** One change recorded by the gateway (never a secret). */
+/** One change, recorded before it was made (SPEC 12). Never holds a secret. */
 export interface AuditRecord {
   id: string;
   /** RFC 3339. */
   at: string;
-  account: string;
-  actor: { scheme: string; subject: string };
+  /** Null for admin changes (app keys, tokens), which are in the admin trail only. */
+  account: string | null;
+  /** `subject`: the JWT `sub`, the oAuth1 consumer key, or `admin`. */
+  actor: { scheme: 'bearer' | 'oauth1' | 'admin'; subject: string };
+  /** For example `certificate.create`, `certificate.stage`, `mapping.update`, `token.issue`. */
   action: string;
-  resource: { type: string; id: string | number; name?: string | null };
+  resource: { type: string; id: string | null; name: string | null };
+  /** The `X-Request-Id` of the call that made the change. */
   requestId: string;
 }
 
 /** A page of the audit trail, newest first. */
 export interface AuditPage {
-  items: AuditRecord[];
-  /** Pass as `cursor` for the next (older) page; null on the last page. */
-  nextCursor: string | null;
+  records: AuditRecord[];
+  /** Pass as `cursor` for the next (older) page; absent on the last page. */
+  nextCursor?: string;
 }
 
 export interface AuditQuery {
   /** Only records at or after this time. */
   since?: Date | string;
+  /** Records per page, 1 to 500 (default 50). */
   limit?: number;
   cursor?: string;
 }

@@ -40,3 +40,9 @@ if ! (cd server/rest-docs && npm ls --depth=0 >/dev/null 2>&1); then
   log "npm ci (server/rest-docs/)"
   (cd server/rest-docs && npm ci --no-audit --no-fund)
 fi
+
+# --- npm: binaryen's wasm-opt for scripts/build-pkg.sh, pinned by sdk/js/build-tools's lock ---
+if [ ! -x sdk/js/build-tools/node_modules/.bin/wasm-opt ]; then
+  log "npm ci in sdk/js/build-tools (binaryen)"
+  (cd sdk/js/build-tools && npm ci --no-audit --no-fund --silent)
+fi

@@ -77,3 +77,12 @@ async function lifecycle(token: string, file: Blob, pem: string): Promise<void> 
   void [soon, saved, problem, next];
 }
 void lifecycle;
+
+// Node: the WebAssembly modules load on the first call, synchronously; loadWasm / prefetchWasm
+// exist for code shared with browsers.
+import { loadWasm, prefetchWasm } from 'mtls-sdk';
+import type { WasmModuleName } from 'mtls-sdk';
+const moduleName: WasmModuleName = 'inspector';
+prefetchWasm([moduleName, 'csr']);
+const loaded: Promise<void> = loadWasm();
+void loaded;

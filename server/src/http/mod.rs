@@ -19,6 +19,7 @@ pub mod p12_test;
 pub mod portal;
 pub mod readiness;
 pub mod request_id;
+pub mod services;
 pub mod upload_body;
 
 /// Registers every route of SPEC section 5. Each resource module adds its own routes here.
@@ -34,6 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     portal::configure(cfg);
     mappings::configure(cfg);
     checks::configure(cfg);
+    services::configure(cfg);
 }
 
 /// Account ids longer than [`MAX_ACCOUNT_BYTES`](crate::mappings::MAX_ACCOUNT_BYTES) are no

@@ -1,12 +1,12 @@
 // The brand portal (SPEC sections 1, 12, 13): self-service of certificates, mappings, gateway-held
-// certificate requests, probes and the audit trail through `gateway.js` (plain fetch, usable at
-// once), and the certificate tools (test a P12, make a key and CSR, build a P12) through the npm
-// package's WebAssembly, loaded on first use by `sdk.js`.
+// certificate requests, probes and the audit trail through `gateway.js` (the package's MtlsClient,
+// no WebAssembly: usable at once), and the certificate tools (test a P12, make a key and CSR,
+// build a P12) through the package's WebAssembly, loaded on first use by `sdk.js`.
 //
 // Feedback appears in the region right after the form or table that caused it. Everything shown
 // comes from files or the server, so it is inserted as text, never as HTML. The token lives in
 // memory only; signing out drops it with every list, form value and report.
-import { Gateway, GatewayError, readToken } from './gateway.js';
+import { Gateway, MtlsError, readToken } from './gateway.js';
 import { loadSdk } from './sdk.js';
 
 const $ = (id) => document.getElementById(id);
@@ -149,11 +149,11 @@ function renderCertificates() {
     status.append(text(c.status));
     if (days !== null && days < 0) status.append(badge('Expired', 'danger'));
     else if (c.expiringSoon || (c.expiringSoon === undefined && days !== null && days <= 30)) {
-      status.append(badge(`Expires in ${days} day${days === 1 ? '' : 's'}`, 'warning'));
+      status.append(badge(`Expires in ${plural(days, 'day')}`, 'warning'));
     }
     const expires = el('td', { dataset: { label: 'Expires' } });
     expires.append(text(formatDate(c.expirationDate)));
-    if (days !== null) expires.append(el('span', { className: 'sub', textContent: days < 0 ? `${-days} days ago` : `in ${days} days` }));
+    if (days !== null) expires.append(el('span', { className: 'sub', textContent: days < 0 ? `${plural(-days, 'day')} ago` : `in ${plural(days, 'day')}` }));
     const version = el('td', { dataset: { label: 'Version' } });
     version.append(text(String(c.version)));
     const actions = [button(`Delete certificate ${c.name}`, 'Delete', () => confirmDeleteCertificate(c))];
@@ -400,7 +400,7 @@ async function loadRequests() {
 }
 
 /** A gateway without this feature answers its list with 404 `not_found`. */
-const isMissing = (error) => error instanceof GatewayError && error.status === 404 && error.code === 'not_found';
+const isMissing = (error) => error instanceof MtlsError && error.status === 404 && error.code === 'not_found';
 
 /** Shows or hides a section (and its link) by whether this gateway offers it; returns `offered`. */
 function offer(sectionId, offered) {
@@ -692,7 +692,7 @@ let lastError = null;
  */
 function describe(error) {
   lastError = error;
-  if (!(error instanceof GatewayError)) return `Error: ${error?.message ?? error}`;
+  if (!(error instanceof MtlsError)) return `Error: ${error?.message ?? error}`;
   const users = error.details?.mappings;
   const blocking = Array.isArray(users) && users.length
     ? ` Used by: ${users.map((m) => `${m.name} (id ${m.id})`).join(', ')}; repoint them (Edit) or delete them first.` : '';
@@ -728,6 +728,7 @@ function el(tag, props = {}) {
 const text = (value) => document.createTextNode(String(value ?? ''));
 const option = (value, label) => el('option', { value, textContent: label });
 const badge = (label, kind) => el('span', { className: `badge ${kind}`, textContent: label });
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const list = (value) => value.split(',').map((s) => s.trim()).filter(Boolean);
 
 function cell(label, value, className) {

@@ -1,109 +1,47 @@
-// Every call the portal makes to the gateway, in one place: plain `fetch` on this origin with the
-// brand's Bearer token, no WebAssembly, so sign-in, lists and forms work before (and without)
-// the package's WebAssembly. Errors reject with a GatewayError carrying the SPEC 5 error body.
+// Every call the portal makes to the gateway, in one place: the npm package's `MtlsClient`
+// (TypeScript compiled to plain JavaScript, no WebAssembly) with the brand's Bearer token on this
+// origin, so sign-in, lists and forms work before (and without) the package's WebAssembly.
+// Errors reject with the package's `MtlsError` (status, code, message, details, requestId).
+import { MtlsClient, MtlsError } from '/pkg/client/index.js';
 
-/** The gateway's refusal (or no answer): status, code, message, details and request id. */
-export class GatewayError extends Error {
-  constructor({ status, code, message, details, requestId }) {
-    super(message);
-    this.name = 'GatewayError';
-    Object.assign(this, { status, code, details, requestId });
-  }
-}
+export { MtlsError };
 
-const enc = encodeURIComponent;
-
+/** The portal's view of the gateway: one method per thing the page does, for one token. */
 export class Gateway {
   /** `token` is the JWT alone (no "Bearer " prefix). */
   constructor(token) {
-    this.authorization = `Bearer ${token}`;
-  }
-
-  async call(method, path, { json, form, ifMatch, query } = {}) {
-    const headers = { authorization: this.authorization };
-    let body;
-    if (json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(json);
-    } else if (form) {
-      body = form;
-    }
-    if (ifMatch !== undefined) headers['if-match'] = `"${ifMatch}"`;
-    const search = query ? `?${new URLSearchParams(query)}` : '';
-    let response;
-    try {
-      response = await fetch(`${path}${search}`, { method, headers, body });
-    } catch (error) {
-      throw new GatewayError({ status: 0, code: 'no_answer', message: `the gateway did not answer (${error.message})` });
-    }
-    const text = await response.text();
-    let answer = null;
-    try {
-      answer = text ? JSON.parse(text) : null;
-    } catch {
-      answer = null;
-    }
-    if (response.ok) return answer;
-    const error = answer?.error ?? {};
-    throw new GatewayError({
-      status: response.status,
-      code: error.code ?? 'http_error',
-      message: error.message ?? (response.statusText || 'the gateway refused the request'),
-      details: error.details,
-      requestId: answer?.requestId ?? response.headers.get('x-request-id') ?? undefined,
-    });
+    this.client = new MtlsClient({ baseUrl: location.origin, auth: { bearer: token } });
   }
 
   // --- certificates ---
-  listCertificates(a, { expiringWithinDays } = {}) {
-    const query = expiringWithinDays === undefined ? undefined : { expiringWithinDays: String(expiringWithinDays) };
-    return this.call('GET', `/mtls/account/${enc(a)}/certificates`, { query });
-  }
+  listCertificates(a, options) { return this.client.listCertificates(a, options); }
   uploadCertificate(a, { file, name, password, displayName }) {
-    return this.call('POST', `/mtls/account/${enc(a)}/certificates/by-file`,
-      { form: fileForm(file, { name, password, ...(displayName ? { displayName } : {}) }) });
+    return this.client.uploadCertificate(a, { file, name, password, ...(displayName ? { displayName } : {}) });
   }
   replaceCertificate(a, { id, file, password, activateAt }) {
-    return this.call('PUT', `/mtls/account/${enc(a)}/certificates/by-file`,
-      { form: fileForm(file, { id, password, ...(activateAt ? { activateAt } : {}) }) });
+    return this.client.replaceCertificateFile(a, { id, file, password, ...(activateAt ? { activateAt } : {}) });
   }
-  deleteCertificate(a, id) { return this.call('DELETE', `/mtls/account/${enc(a)}/certificates/${enc(id)}`); }
-  cancelPending(a, id) { return this.call('DELETE', `/mtls/account/${enc(a)}/certificates/${enc(id)}/pending`); }
+  deleteCertificate(a, id) { return this.client.deleteCertificate(a, id); }
+  cancelPending(a, id) { return this.client.cancelPendingCertificate(a, id); }
 
   // --- mappings ---
-  listMappings(a) { return this.call('GET', `/api/account/${enc(a)}/configuration/ac-common/mtls`); }
-  createMapping(a, mapping) {
-    return this.call('POST', `/api/account/${enc(a)}/configuration/ac-common/mtls`, { json: [mapping], query: { v: '3.0' } });
-  }
-  updateMapping(a, id, mapping, revision) {
-    return this.call('PUT', `/api/account/${enc(a)}/configuration/ac-common/mtls/${enc(id)}`, { json: mapping, ifMatch: revision });
-  }
-  deleteMapping(a, id, revision) {
-    return this.call('DELETE', `/api/account/${enc(a)}/configuration/ac-common/mtls/${enc(id)}`, { ifMatch: revision });
-  }
-  listServices() { return this.call('GET', '/mtls/services'); }
-  probe(a, request) { return this.call('POST', `/mtls/account/${enc(a)}/probe`, { json: request }); }
+  listMappings(a) { return this.client.listMappings(a); }
+  createMapping(a, mapping) { return this.client.createMappings(a, [mapping]); }
+  updateMapping(a, id, mapping, revision) { return this.client.updateMapping(a, id, mapping, { ifMatch: revision }); }
+  deleteMapping(a, id, revision) { return this.client.deleteMapping(a, id, { ifMatch: revision }); }
+  listServices() { return this.client.listServices(); }
+  probe(a, request) { return this.client.probe(a, request); }
 
   // --- certificate requests (key held by the gateway) ---
-  listRequests(a) { return this.call('GET', `/mtls/account/${enc(a)}/certificate-requests`); }
-  createRequest(a, request) { return this.call('POST', `/mtls/account/${enc(a)}/certificate-requests`, { json: request }); }
-  deleteRequest(a, id) { return this.call('DELETE', `/mtls/account/${enc(a)}/certificate-requests/${enc(id)}`); }
+  listRequests(a) { return this.client.listCertificateRequests(a); }
+  createRequest(a, request) { return this.client.createCertificateRequest(a, request); }
+  deleteRequest(a, id) { return this.client.deleteCertificateRequest(a, id); }
   completeRequest(a, id, { certificatePem, replaceCertificateId }) {
-    const json = { certificatePem, ...(replaceCertificateId ? { replaceCertificateId } : {}) };
-    return this.call('POST', `/mtls/account/${enc(a)}/certificate-requests/${enc(id)}/certificate`, { json });
+    return this.client.completeCertificateRequest(a, id, { certificatePem, ...(replaceCertificateId ? { replaceCertificateId } : {}) });
   }
 
   // --- audit trail ---
-  audit(a, { cursor, limit }) {
-    return this.call('GET', `/mtls/account/${enc(a)}/audit`, { query: { limit: String(limit), ...(cursor ? { cursor } : {}) } });
-  }
-}
-
-function fileForm(file, certificate) {
-  const form = new FormData();
-  form.append('file', file);
-  form.append('certificate', JSON.stringify(certificate));
-  return form;
+  audit(a, { cursor, limit }) { return this.client.listAudit(a, { limit, ...(cursor ? { cursor } : {}) }); }
 }
 
 /**

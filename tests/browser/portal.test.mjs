@@ -1,7 +1,8 @@
 // The portal in headless Chromium, served by the real gateway binary at `/` (server/src/http/
 // portal.rs serves www/ and the built pkg/ under its Content-Security-Policy):
-// - the page loads no WebAssembly and no package module until a certificate tool is used, and
-//   sign-in and the lists work while the package cannot load at all; the tools then say so;
+// - the page loads no WebAssembly (only the package's plain-JavaScript client) until a
+//   certificate tool is used, and sign-in and the lists work while the WebAssembly side cannot
+//   load at all; the tools then say so;
 // - on first use the P12 tester loads the package (with progress) and shows inspectP12's verdict
 //   for a file chosen in the page, matching the native report;
 // - the key + CSR maker and the P12 builder run in the page; the key is never sent, and the
@@ -51,13 +52,15 @@ test('sign-in and the lists work while the package cannot load; the tools then s
   const { accessToken } = await server.admin('/admin/tokens', { sub: 'no-wasm', accounts: ['brand-nowasm'], ttlSeconds: 600 });
   const page = await browser.newPage();
   const paths = recordRequests(page);
-  await page.route('**/pkg/**', (route) => route.abort('failed'));
+  // The package's WebAssembly side cannot load; its client (plain JavaScript) can.
+  await page.route('**/pkg/web/**', (route) => route.abort('failed'));
+  await page.route('**/*.wasm', (route) => route.abort('failed'));
   await page.goto(`${server.url}/`);
   assert.equal(await page.getByText('Account: brand-nowasm').isVisible(), false);
   await page.getByLabel('Bearer token').fill(accessToken);
   assert.equal(await page.getByText('Account: brand-nowasm').isVisible(), true);
   assert.equal(await signIn(page, accessToken), 'Signed in to account brand-nowasm: 0 certificate(s), 0 mapping(s).');
-  assert.deepEqual(paths.filter((p) => p.includes('/pkg/')), []);
+  assert.deepEqual(paths.filter((p) => p.includes('/pkg/web/') || p.endsWith('.wasm')), []);
 
   const c = fixtures.cases.find((x) => x.name === 'EC P-384 leaf with its CA chain');
   const tester = page.getByRole('form', { name: 'Test a P12 file' });
@@ -106,7 +109,7 @@ test('the P12 tester loads the package on first use and shows the native verdict
     release();
     const shown = await running;
     assert.equal(await page.getByRole('progressbar').isVisible(), false);
-    assert.ok(paths.some((p) => p.startsWith('GET /pkg/')), 'the package loads on first use');
+    assert.ok(paths.some((p) => p.startsWith('GET /pkg/web/')), 'the tools load on first use');
     assert.equal(await page.getAttribute('body', 'data-sdk'), 'ready');
     const native = nativeReport(usable.file, usable.password);
     assert.equal(shown.usable, 'true');

@@ -371,7 +371,7 @@ async function probe(out, request) {
     className: `verdict ${answer.ok ? 'usable' : 'unusable'}`,
     textContent: answer.ok
       ? `Handshake with ${answer.url} succeeded${answer.httpStatus ? `: HEAD answered ${answer.httpStatus}` : ''}.`
-      : `Problem with ${answer.url}: ${answer.problem?.code ?? 'unknown'}: ${answer.problem?.message ?? ''}`,
+      : `Problem with ${answer.url}: ${answer.problem?.code ?? 'unknown'}: ${answer.problem?.message ?? ''}${answer.problem?.reason ? ` (${answer.problem.reason})` : ''}`,
   }));
   const tls = answer.tls ?? {};
   const server = tls.serverCertificate ?? {};
@@ -435,11 +435,18 @@ function renderRequests() {
       loadAudit(false);
     })));
     return row({ id: r.id }, [cell('Name', r.name), cell('Status', r.certificateId ? `${r.status} (certificate id ${r.certificateId})` : r.status),
-      cell('Key', r.keyAlgorithm), cell('Subject', r.subject), cell('Created', formatDate(r.createdAt))], actions);
+      cell('Key', r.keyAlgorithm), cell('Subject', subjectText(r.subject)), cell('Created', formatDate(r.createdAt))], actions);
   });
   $('requests').querySelector('tbody').replaceChildren(...rows);
   $('requests-empty').hidden = requests.length > 0;
   keepSelection($('complete-request-id'), requests.filter((r) => r.status === 'Pending').map((r) => option(String(r.id), `${r.name} (id ${r.id})`)));
+}
+
+/** A request's subject (an object of generateCsr's fields) as `CN=..., O=...`. */
+function subjectText(subject) {
+  if (typeof subject !== 'object' || subject === null) return String(subject ?? '');
+  const short = { commonName: 'CN', organization: 'O', organizationalUnit: 'OU', country: 'C', state: 'ST', locality: 'L', email: 'E' };
+  return Object.entries(subject).filter(([, v]) => v).map(([k, v]) => `${short[k] ?? k}=${v}`).join(', ');
 }
 
 $('request-create-form').addEventListener('submit', async (event) => {
@@ -501,7 +508,7 @@ async function loadAudit(more) {
     return;
   }
   offer('audit-section', true);
-  const entries = Array.isArray(page) ? page : (page?.items ?? page?.entries ?? page?.events ?? []);
+  const entries = Array.isArray(page) ? page : (page?.records ?? page?.items ?? []);
   auditCursor = Array.isArray(page) ? null : (page?.nextCursor ?? page?.cursor ?? null);
   const rows = entries.map((e) => row({ id: e.id }, [
     cell('When', formatDate(e.at)), cell('Who', [e.actor?.subject, e.actor?.scheme && `(${e.actor.scheme})`].filter(Boolean).join(' ')),

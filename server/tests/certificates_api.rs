@@ -1563,3 +1563,22 @@ async fn app_keys_for_the_most_accounts_are_stored_on_openbao() {
         .await;
     assert_eq!((answer.status, answer.json["error"]["code"].as_str()), (422, Some("invalid_request")), "{}", answer.text);
 }
+
+/// `GET /mtls/services` lists `MTLS_SERVICES` as configured, to a Bearer token and to an oAuth1
+/// app key (requests-oauthlib) alike, whatever accounts they name; without a credential, 401.
+#[tokio::test]
+async fn configured_services_are_listed_to_any_credential() {
+    let gateway = Gateway::spawn_on(StoreKind::Embedded, &[("MTLS_SERVICES", "PAYMENTS=7,IDP=1")]);
+    let api = Api::new(&gateway);
+    let expected = json!([{ "name": "PAYMENTS", "code": 7 }, { "name": "IDP", "code": 1 }]);
+    let bearer = api.bearer(&["acc1"]).await;
+    let answer = api.send("GET", "/mtls/services", Some(&bearer), Body::None).await;
+    assert_eq!((answer.status, &answer.json), (200, &expected), "{}", answer.text);
+    let key = api.app_key(&["acc2"]).await;
+    let signed = oauth1(&key, true, json!([{ "method": "GET", "url": format!("{}/mtls/services", api.base) }]));
+    assert_eq!(signed[0]["status"], 200, "{signed:#?}");
+    assert_eq!(signed[0]["body"], expected);
+    let anonymous = api.send("GET", "/mtls/services", None, Body::None).await;
+    assert_eq!(anonymous.status, 401);
+    assert!(anonymous.challenge.unwrap().contains("Bearer"));
+}

@@ -1054,6 +1054,7 @@ fn openapi_lists_every_endpoint_of_the_spec() {
         ("/readyz", &["get"]),
         ("/metrics", &["get"]),
         ("/openapi.json", &["get"]),
+        ("/mtls/services", &["get"]),
     ];
     for (path, methods) in expected {
         for method in *methods {

@@ -21,6 +21,7 @@ pub mod probe;
 pub mod readiness;
 pub mod request_id;
 pub mod rest_docs;
+pub mod services;
 pub mod upload_body;
 
 /// Registers every route of SPEC section 5. Each resource module adds its own routes here.
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     rest_docs::configure(cfg);
     mappings::configure(cfg);
     checks::configure(cfg);
+    services::configure(cfg);
     probe::configure(cfg);
 }
 

@@ -26,6 +26,12 @@
 //!   the store answered, and the next lookup asks it again.
 //! - **Bounded memory**: at most `capacity` entries (first in, first out); "no mapping" answers
 //!   are cached too, and URLs longer than any mapping URL are answered without a lookup.
+//! - **Staged rotations switch by themselves** (SPEC section 12): a match loaded while a
+//!   replacement is staged carries the staged key material and its instant, and every answer
+//!   from then on presents it, hit or stale alike, without waiting for the TTL or the store.
+//!   The forwarding pools are keyed by certificate version, so no connection opened with the old
+//!   version is reused after the switch. Other instances learn of a staging through
+//!   [`rotation_notices`] within a poll interval, well before a second passes.
 //! - **Metrics**: `mtls_runtime_cache_total{result="hit"|"miss"|"stale"}`,
 //!   `mtls_runtime_store_reads_total`, `mtls_runtime_cache_evictions_total`.
 
@@ -49,6 +55,7 @@ pub const DEFAULT_CAPACITY: usize = 10_000;
 pub const STORE_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 mod read_counter;
+pub mod rotation_notices;
 
 pub use read_counter::{ReadCounter, STORE_READS_METRIC};
 
@@ -62,6 +69,30 @@ pub struct RuntimeMatch {
     pub mapping_id: u64,
     /// The certificate to present, with its version.
     pub material: Arc<ClientMaterial>,
+    /// A staged version of that certificate and when it takes over; [`RuntimeCache::find`]
+    /// answers with it in `material` from then on.
+    pub pending: Option<PendingSwitch>,
+}
+
+/// The staged key material of a match and the instant it is presented from.
+#[derive(Debug, Clone)]
+pub struct PendingSwitch {
+    /// Unix milliseconds.
+    pub activate_at_millis: i64,
+    /// The staged version's key and chain.
+    pub material: Arc<ClientMaterial>,
+}
+
+impl RuntimeMatch {
+    /// The match as it stands at `now_millis`: the staged version once its time has come.
+    pub fn at(self, now_millis: i64) -> Self {
+        match self.pending {
+            Some(pending) if now_millis >= pending.activate_at_millis => {
+                Self { mapping_id: self.mapping_id, material: pending.material, pending: None }
+            }
+            pending => Self { pending, ..self }
+        }
+    }
 }
 
 /// Cached lookups for forwarding and checks.
@@ -159,6 +190,16 @@ impl RuntimeCache {
         service: Option<u32>,
         normalized_url: &str,
     ) -> Result<Option<RuntimeMatch>, ApiError> {
+        let found = self.find_cached(account, service, normalized_url).await?;
+        Ok(found.map(|m| m.at(crate::clock::now_unix_millis())))
+    }
+
+    async fn find_cached(
+        &self,
+        account: &str,
+        service: Option<u32>,
+        normalized_url: &str,
+    ) -> Result<Option<RuntimeMatch>, ApiError> {
         if normalized_url.len() > MAX_URL_BYTES || account.len() > MAX_ACCOUNT_BYTES {
             return Ok(None); // no mapping can have such a key, and it would not fit the bound
         }
@@ -237,6 +278,17 @@ impl RuntimeCache {
         self.invalidate_account(account);
     }
 
+    /// Marks everything cached as outdated: another instance changed more accounts than its
+    /// notices tell (see [`rotation_notices`]).
+    pub fn invalidate_all(&self) {
+        let mut state = self.lock();
+        for entry in state.entries.values_mut() {
+            entry.invalidated = true;
+        }
+        state.loading.clear();
+        state.epoch += 1;
+    }
+
     /// Number of entries held (tests and diagnostics).
     pub fn len(&self) -> usize {
         self.lock().entries.len()
@@ -312,15 +364,25 @@ impl Loader {
             .certificate(account, record.certification_id)
             .await
             .map_err(LoadError::from)?;
-        if !certificate.is_some_and(|c| c.status == CertificateStatus::Available) {
+        if !certificate.as_ref().is_some_and(|c| c.status == CertificateStatus::Available) {
             return Ok(None);
         }
+        let staged = certificate.as_ref().is_some_and(|c| c.pending.is_some());
         let material = self
             .certificates
             .client_material(account, record.certification_id)
             .await
             .map_err(LoadError::from)?;
-        Ok(material.map(|m| RuntimeMatch { mapping_id: record.id, material: Arc::new(m) }))
+        let pending = if staged {
+            self.certificates
+                .staged_material(account, record.certification_id)
+                .await
+                .map_err(LoadError::from)?
+                .map(|s| PendingSwitch { activate_at_millis: s.activate_at_millis, material: Arc::new(s.material) })
+        } else {
+            None
+        };
+        Ok(material.map(|m| RuntimeMatch { mapping_id: record.id, material: Arc::new(m), pending }))
     }
 
     async fn route(

@@ -1392,3 +1392,5 @@ fn status_kb(field: &str) -> u64 {
     let line = status.lines().find(|l| l.starts_with(field)).unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
+
+mod staging_tests;

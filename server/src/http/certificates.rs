@@ -17,6 +17,7 @@ use zeroize::Zeroizing;
 
 use crate::auth::{self, BEARER_ONLY, CONFIGURATION};
 use crate::certificates::{self, CreateOutcome, MAX_BATCH, Upload};
+use crate::clock;
 use crate::error::ApiError;
 use crate::http::check_account;
 use crate::http::json_body::{self, BodyReadError};
@@ -27,6 +28,7 @@ use crate::state::AppState;
 const COLLECTION: &str = "/mtls/account/{account}/certificates";
 const BY_FILE: &str = "/mtls/account/{account}/certificates/by-file";
 const ITEM: &str = "/mtls/account/{account}/certificates/{id}";
+const PENDING: &str = "/mtls/account/{account}/certificates/{id}/pending";
 
 /// Routes of this module. `by-file` is registered before `{id}` so it is never read as an id.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -48,6 +50,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(update))
             .route(web::delete().to(delete))
             .default_service(ops::method_not_allowed("GET, PUT, DELETE")),
+    )
+    .service(
+        web::resource(PENDING)
+            .route(web::delete().to(cancel_pending))
+            .default_service(ops::method_not_allowed("DELETE")),
     );
 }
 
@@ -136,6 +143,7 @@ async fn update_by_file(
         Some(_) => return Err(malformed("id must be a number")),
         None => return Err(malformed("the certificate part lacks id")),
     };
+    let activate_at = activate_at_field(&fields)?;
     let upload = Upload {
         name: string_field(&fields, "name", false)?,
         display_name: string_field(&fields, "displayName", false)?,
@@ -144,9 +152,9 @@ async fn update_by_file(
     };
     let certificate = state
         .certificates
-        .replace(&account, id, upload, &state.p12_inspector)
+        .replace(&account, id, upload, activate_at, &state.p12_inspector)
         .await?;
-    changed(&state, &account, id, "replace");
+    replaced(&state, &account, id, activate_at.is_some());
     Ok(HttpResponse::Ok().json(CreateOutcome {
         saved: vec![certificate],
         failed: Vec::new(),
@@ -195,13 +203,64 @@ async fn update(
     let body = read_body(payload, state.config.max_body_bytes).await?;
     let item = upload_body::parse_item(&body).map_err(not_json)?;
     drop(body);
+    let activate_at = match &item {
+        UploadItem::Object { fields, .. } => activate_at_field(fields)?,
+        UploadItem::NotObject => None,
+    };
     let upload = upload_from_item(item, false)?;
     let certificate = state
         .certificates
-        .replace(&account, id, upload, &state.p12_inspector)
+        .replace(&account, id, upload, activate_at, &state.p12_inspector)
         .await?;
-    changed(&state, &account, id, "replace");
+    replaced(&state, &account, id, activate_at.is_some());
     Ok(HttpResponse::Ok().json(certificate))
+}
+
+/// `DELETE .../certificates/{id}/pending`: cancels the staged version; 200 with the certificate
+/// (without `pending`), 404 `pending_version_not_found` when none is staged.
+async fn cancel_pending(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, id) = path.into_inner();
+    auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    check_account(&account)?;
+    let id = parse_id(&id)?;
+    let certificate = state.certificates.cancel_pending(&account, id).await?;
+    replaced(&state, &account, id, true);
+    Ok(HttpResponse::Ok().json(certificate))
+}
+
+/// A replacement now changes what targets see at once; a staged one (or its cancellation)
+/// only what this instance's runtime must know in advance: the pooled connections of the
+/// current version stay.
+fn replaced(state: &AppState, account: &str, id: u64, staged: bool) {
+    if staged {
+        state.runtime.invalidate_certificate(account, id);
+        state.metrics.inc("mtls_certificate_changes_total", "op=\"stage\"");
+        tracing::info!(account, id, "certificate rotation staged or cancelled");
+    } else {
+        changed(state, account, id, "replace");
+    }
+}
+
+/// `activateAt`: absent or null for a replacement now; else RFC 3339 (checked to be in the
+/// future by the service).
+fn activate_at_field(fields: &Map<String, Value>) -> Result<Option<i64>, ApiError> {
+    match fields.get("activateAt") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => clock::parse_rfc3339_millis(text).map(Some).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_activate_at",
+                "activateAt must be an RFC 3339 date-time such as 2030-01-31T12:00:00Z",
+            )
+        }),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_activate_at",
+            "activateAt must be a string (RFC 3339 date-time)",
+        )),
+    }
 }
 
 /// `DELETE .../certificates/{id}`: 200 with `deleted: true`, or 409 `certificate_in_use`

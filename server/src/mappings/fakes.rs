@@ -57,6 +57,7 @@ impl CertificateSource for FakeCertificates {
             version: 1,
             created_at: "2026-01-01T00:00:00Z".to_owned(),
             updated_at: "2026-01-01T00:00:00Z".to_owned(),
+            pending: None,
         }))
     }
 

@@ -1394,3 +1394,4 @@ fn status_kb(field: &str) -> u64 {
 }
 
 mod staging_tests;
+mod audit_tests;

@@ -16,13 +16,14 @@ use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use crate::auth::{self, BEARER_ONLY, CONFIGURATION};
+use crate::audit::{Actor, Recorded};
 use crate::certificates::{self, CreateOutcome, MAX_BATCH, Upload};
 use crate::clock;
 use crate::error::ApiError;
 use crate::http::check_account;
 use crate::http::json_body::{self, BodyReadError};
 use crate::http::upload_body::{self, CreateBody, P12Field, UploadItem};
-use crate::http::{multipart_form, ops};
+use crate::http::{audit, multipart_form, ops};
 use crate::state::AppState;
 
 const COLLECTION: &str = "/mtls/account/{account}/certificates";
@@ -67,7 +68,7 @@ async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let body = read_body(payload, state.config.max_body_bytes).await?;
     let items = match upload_body::parse_create(&body, MAX_BATCH).map_err(not_json)? {
@@ -88,11 +89,7 @@ async fn create(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let outcome = state
-        .certificates
-        .create_many(&account, uploads, &state.p12_inspector)
-        .await?;
-    Ok(created(&state, &account, outcome))
+    create_audited(&req, &state, &audit::actor(&caller), &account, uploads).await
 }
 
 /// `POST .../certificates/by-file`: multipart `file` and `certificate` (`{name, password,
@@ -104,7 +101,7 @@ async fn create_by_file(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    auth::authorize(&req, &state, BEARER_ONLY, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state, BEARER_ONLY, Some(&account), None).await?;
     check_account(&account)?;
     let form = multipart_form::read(&req, payload, state.config.max_body_bytes).await?;
     let (p12, fields) = file_and_fields(&form)?;
@@ -114,11 +111,36 @@ async fn create_by_file(
         p12,
         password: password_field(&fields)?,
     };
-    let outcome = state
-        .certificates
-        .create_many(&account, vec![upload], &state.p12_inspector)
-        .await?;
-    Ok(created(&state, &account, outcome))
+    create_audited(&req, &state, &audit::actor(&caller), &account, vec![upload]).await
+}
+
+/// Records one `certificate.create` per upload, creates them, adds each saved id to its
+/// record and withdraws the records of those not saved.
+async fn create_audited(
+    req: &HttpRequest,
+    state: &AppState,
+    actor: &Actor,
+    account: &str,
+    uploads: Vec<Upload>,
+) -> Result<HttpResponse, ApiError> {
+    let mut recorded = Vec::with_capacity(uploads.len());
+    for upload in &uploads {
+        let record = audit::record(state, req, actor, Some(account), "certificate.create", "certificate", None, upload.name.clone()).await;
+        match record {
+            Ok(record) => recorded.push(record),
+            Err(error) => return audit::made(state, recorded, Err(error)).await,
+        }
+    }
+    let outcome = state.certificates.create_many(account, uploads, &state.p12_inspector).await;
+    let outcome = audit::made(state, recorded.clone(), outcome).await?;
+    for mut record in recorded {
+        let name = record.record().resource.name.clone();
+        match outcome.saved.iter().find(|c| Some(&c.name) == name.as_ref()) {
+            Some(saved) => state.audit.complete(&mut record, saved.id.to_string()).await,
+            None => state.audit.withdraw(record).await,
+        }
+    }
+    Ok(created(state, account, outcome))
 }
 
 /// `PUT .../certificates/by-file`: multipart `file` and `certificate` (`{id, password, name?}`);
@@ -130,7 +152,7 @@ async fn update_by_file(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    auth::authorize(&req, &state, BEARER_ONLY, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state, BEARER_ONLY, Some(&account), None).await?;
     check_account(&account)?;
     let form = multipart_form::read(&req, payload, state.config.max_body_bytes).await?;
     let (p12, fields) = file_and_fields(&form)?;
@@ -150,10 +172,9 @@ async fn update_by_file(
         p12,
         password: password_field(&fields)?,
     };
-    let certificate = state
-        .certificates
-        .replace(&account, id, upload, activate_at, &state.p12_inspector)
-        .await?;
+    let recorded = record_replace(&req, &state, &caller, &account, id, &upload, activate_at).await?;
+    let outcome = state.certificates.replace(&account, id, upload, activate_at, &state.p12_inspector).await;
+    let certificate = audit::made(&state, vec![recorded], outcome).await?;
     replaced(&state, &account, id, activate_at.is_some());
     Ok(HttpResponse::Ok().json(CreateOutcome {
         saved: vec![certificate],
@@ -197,7 +218,7 @@ async fn update(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id)?;
     let body = read_body(payload, state.config.max_body_bytes).await?;
@@ -208,12 +229,25 @@ async fn update(
         UploadItem::NotObject => None,
     };
     let upload = upload_from_item(item, false)?;
-    let certificate = state
-        .certificates
-        .replace(&account, id, upload, activate_at, &state.p12_inspector)
-        .await?;
+    let recorded = record_replace(&req, &state, &caller, &account, id, &upload, activate_at).await?;
+    let outcome = state.certificates.replace(&account, id, upload, activate_at, &state.p12_inspector).await;
+    let certificate = audit::made(&state, vec![recorded], outcome).await?;
     replaced(&state, &account, id, activate_at.is_some());
     Ok(HttpResponse::Ok().json(certificate))
+}
+
+/// Records `certificate.replace`, or `certificate.stage` when the replacement is staged.
+async fn record_replace(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: &auth::Caller,
+    account: &str,
+    id: u64,
+    upload: &Upload,
+    activate_at: Option<i64>,
+) -> Result<Recorded, ApiError> {
+    let action = if activate_at.is_some() { "certificate.stage" } else { "certificate.replace" };
+    audit::record(state, req, &audit::actor(caller), Some(account), action, "certificate", Some(id.to_string()), upload.name.clone()).await
 }
 
 /// `DELETE .../certificates/{id}/pending`: cancels the staged version; 200 with the certificate
@@ -224,10 +258,12 @@ async fn cancel_pending(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id)?;
-    let certificate = state.certificates.cancel_pending(&account, id).await?;
+    let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "certificate.pending.cancel", "certificate", Some(id.to_string()), None).await?;
+    let outcome = state.certificates.cancel_pending(&account, id).await;
+    let certificate = audit::made(&state, vec![recorded], outcome).await?;
     replaced(&state, &account, id, true);
     Ok(HttpResponse::Ok().json(certificate))
 }
@@ -271,14 +307,13 @@ async fn delete(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id)?;
     let users = || crate::mappings::mappings_using_certificate(&state, &account, id);
-    let certificate = state
-        .certificates
-        .delete_unless_used(&account, id, users)
-        .await?;
+    let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "certificate.delete", "certificate", Some(id.to_string()), None).await?;
+    let outcome = state.certificates.delete_unless_used(&account, id, users).await;
+    let certificate = audit::made(&state, vec![recorded], outcome).await?;
     changed(&state, &account, id, "delete");
     Ok(HttpResponse::Ok().json(certificate))
 }

@@ -411,6 +411,26 @@ impl CertificateService {
         uploads: Vec<Upload>,
         inspector: &P12Inspector,
     ) -> Result<CreateOutcome, ApiError> {
+        self.create_many_then(account, uploads, inspector, |_| async { Ok(()) }).await
+    }
+
+    /// [`Self::create_many`], calling `before_write` with the names to create once everything
+    /// is checked and before anything is written; its error fails the request with nothing
+    /// written. The audit trail records the creates there (only valid ones reach it).
+    ///
+    /// # Errors
+    /// As [`Self::create_many`], and `before_write`'s.
+    pub async fn create_many_then<F, Fut>(
+        &self,
+        account: &str,
+        uploads: Vec<Upload>,
+        inspector: &P12Inspector,
+        before_write: F,
+    ) -> Result<CreateOutcome, ApiError>
+    where
+        F: FnOnce(Vec<String>) -> Fut,
+        Fut: std::future::Future<Output = Result<(), ApiError>>,
+    {
         let mut names = std::collections::HashSet::new();
         for (index, upload) in uploads.iter().enumerate() {
             let at = |e: ApiError| at_item(e, index);
@@ -433,6 +453,7 @@ impl CertificateService {
                 return Err(at_item(duplicate_name(name), index));
             }
         }
+        before_write(opened.iter().map(|item| item.name.clone().unwrap_or_default()).collect()).await?;
         let mut outcome = CreateOutcome {
             saved: Vec::new(),
             failed: Vec::new(),

@@ -1053,6 +1053,10 @@ fn openapi_lists_every_endpoint_of_the_spec() {
         ("/readyz", &["get"]),
         ("/metrics", &["get"]),
         ("/openapi.json", &["get"]),
+        // SPEC section 12.
+        ("/mtls/account/{account}/certificates/{id}/pending", &["delete"]),
+        ("/mtls/account/{account}/audit", &["get"]),
+        ("/admin/audit", &["get"]),
     ];
     for (path, methods) in expected {
         for method in *methods {

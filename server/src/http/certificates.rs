@@ -114,8 +114,8 @@ async fn create_by_file(
     create_audited(&req, &state, &audit::actor(&caller), &account, vec![upload]).await
 }
 
-/// Records one `certificate.create` per upload, creates them, adds each saved id to its
-/// record and withdraws the records of those not saved.
+/// Creates the uploads, recording one `certificate.create` per upload once all passed their
+/// checks; adds each saved id to its record and withdraws the records of those not saved.
 async fn create_audited(
     req: &HttpRequest,
     state: &AppState,
@@ -123,15 +123,17 @@ async fn create_audited(
     account: &str,
     uploads: Vec<Upload>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut recorded = Vec::with_capacity(uploads.len());
-    for upload in &uploads {
-        let record = audit::record(state, req, actor, Some(account), "certificate.create", "certificate", None, upload.name.clone()).await;
-        match record {
-            Ok(record) => recorded.push(record),
-            Err(error) => return audit::made(state, recorded, Err(error)).await,
+    // Recorded once every upload passed its checks, before the first write.
+    let recorded = std::cell::RefCell::new(Vec::with_capacity(uploads.len()));
+    let record_all = |names: Vec<String>| async {
+        for name in names {
+            let record = audit::record(state, req, actor, Some(account), "certificate.create", "certificate", None, Some(name)).await?;
+            recorded.borrow_mut().push(record);
         }
-    }
-    let outcome = state.certificates.create_many(account, uploads, &state.p12_inspector).await;
+        Ok(())
+    };
+    let outcome = state.certificates.create_many_then(account, uploads, &state.p12_inspector, record_all).await;
+    let recorded = recorded.into_inner();
     let outcome = audit::made(state, recorded.clone(), outcome).await?;
     for mut record in recorded {
         let name = record.record().resource.name.clone();

@@ -50,15 +50,13 @@ async fn create(
     let caller = auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
     check_account(&account)?;
     let body = json_body::read(body).await?;
-    // One record per item named in the body, written before anything is created.
+    // One record per mapping of a body that passes the checks without the store, written
+    // before anything is created.
     let actor = audit::actor(&caller);
-    let names: Vec<Option<String>> = body.as_array().map_or_else(
-        || vec![None],
-        |items| items.iter().map(|item| item.get("name").and_then(|n| n.as_str()).map(str::to_owned)).collect(),
-    );
+    let names = state.mappings.names_to_create(&account, &body)?;
     let mut recorded = Vec::with_capacity(names.len());
     for name in names {
-        match audit::record(&state, &req, &actor, Some(&account), "mapping.create", "mapping", None, name).await {
+        match audit::record(&state, &req, &actor, Some(&account), "mapping.create", "mapping", None, Some(name)).await {
             Ok(record) => recorded.push(record),
             Err(error) => return audit::made(&state, recorded, Err(error)).await,
         }

@@ -134,10 +134,12 @@ impl MappingService {
     ///
     /// # Errors
     /// As [`Self::create`], for the checks without the store.
+    #[allow(clippy::result_large_err, reason = "ApiError is the one error the HTTP layer answers with; these checks run once per request")]
     pub fn names_to_create(&self, account: &str, body: &Value) -> Result<Vec<String>, ApiError> {
         Ok(self.plan_batch(account, body)?.into_iter().map(|r| r.name).collect())
     }
 
+    #[allow(clippy::result_large_err, reason = "ApiError is the one error the HTTP layer answers with; these checks run once per request")]
     fn plan_batch(&self, account: &str, body: &Value) -> Result<Vec<StoredMapping>, ApiError> {
         let items = match body {
             Value::Array(items) => items.as_slice(),

@@ -40,7 +40,7 @@ async fn create_app_key(
     let body = json_body::read(payload).await?;
     let name = text(&body, "name")?;
     let accounts = accounts(&body)?;
-    let mut recorded = audit::record(&state, &req, &audit::admin(), None, "app_key.create", "app_key", None, Some(name.clone())).await?;
+    let mut recorded = audit::record(&state, &req, &audit::admin(), None, "app_key.create", audit::resource("app_key", None, Some(name.clone()))).await?;
     let outcome = state.auth.create_app_key(&name, &accounts).await.map_err(ApiError::from);
     let key = audit::made(&state, vec![recorded.clone()], outcome).await?;
     state.audit.complete(&mut recorded, key.consumer_key.clone()).await;
@@ -63,7 +63,7 @@ async fn delete_app_key(
 ) -> Result<HttpResponse, ApiError> {
     auth::authorize_admin(&req, &state)?;
     let consumer_key = path.into_inner();
-    let recorded = audit::record(&state, &req, &audit::admin(), None, "app_key.delete", "app_key", Some(consumer_key.clone()), None).await?;
+    let recorded = audit::record(&state, &req, &audit::admin(), None, "app_key.delete", audit::resource("app_key", Some(consumer_key.clone()), None)).await?;
     let outcome = match state.auth.delete_app_key(&consumer_key).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(ApiError::not_found("app_key_not_found", "no app key with this consumer key")),
@@ -95,7 +95,7 @@ async fn issue_token(
                 ))
             })?,
     };
-    let recorded = audit::record(&state, &req, &audit::admin(), None, "token.issue", "token", None, Some(sub.clone())).await?;
+    let recorded = audit::record(&state, &req, &audit::admin(), None, "token.issue", audit::resource("token", None, Some(sub.clone()))).await?;
     let outcome = state.auth.issue_token(&sub, &accounts, ttl).await.map_err(ApiError::from);
     let token = audit::made(&state, vec![recorded], outcome).await?;
     tracing::info!(%sub, ttl, "bearer token issued");

@@ -68,13 +68,18 @@ pub(crate) fn actor(caller: &Caller) -> Actor {
     Actor { scheme: scheme.to_owned(), subject: caller.subject.clone() }
 }
 
+/// The resource of kind `kind` with `id` and `name`, as a record names it.
+pub(crate) fn resource(kind: &str, id: Option<String>, name: Option<String>) -> Resource {
+    Resource { kind: kind.to_owned(), id, name }
+}
+
 /// The holder of `MTLS_ADMIN_TOKEN`.
 pub(crate) fn admin() -> Actor {
     Actor { scheme: "admin".to_owned(), subject: "admin".to_owned() }
 }
 
-/// Records a change about to be made to `kind` `id`/`name` of `account` (`None`: admin) by
-/// `actor`, with the request's id.
+/// Records a change about to be made to `resource` of `account` (`None`: admin) by `actor`,
+/// with the request's id.
 ///
 /// # Errors
 /// 503 `store_unavailable` (the store is down) or `audit_unavailable` (the record could not be
@@ -85,16 +90,14 @@ pub(crate) async fn record(
     actor: &Actor,
     account: Option<&str>,
     action: &'static str,
-    kind: &str,
-    id: Option<String>,
-    name: Option<String>,
+    resource: Resource,
 ) -> Result<Recorded, ApiError> {
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let change = Change {
         account: account.map(str::to_owned),
         actor: actor.clone(),
         action,
-        resource: Resource { kind: kind.to_owned(), id, name },
+        resource,
         request_id,
     };
     Ok(state.audit.record(change).await?)
@@ -145,6 +148,7 @@ struct PageQuery {
 }
 
 impl PageQuery {
+    #[allow(clippy::result_large_err, reason = "ApiError is the one error the HTTP layer answers with; these checks run once per request")]
     fn parse(query: &str) -> Result<Self, ApiError> {
         let mut parsed = Self { since: None, limit: DEFAULT_LIMIT, cursor: None };
         let pairs = web::Query::<std::collections::HashMap<String, String>>::from_query(query)

@@ -127,7 +127,7 @@ async fn create_audited(
     let recorded = std::cell::RefCell::new(Vec::with_capacity(uploads.len()));
     let record_all = |names: Vec<String>| async {
         for name in names {
-            let record = audit::record(state, req, actor, Some(account), "certificate.create", "certificate", None, Some(name)).await?;
+            let record = audit::record(state, req, actor, Some(account), "certificate.create", audit::resource("certificate", None, Some(name))).await?;
             recorded.borrow_mut().push(record);
         }
         Ok(())
@@ -249,7 +249,7 @@ async fn record_replace(
     activate_at: Option<i64>,
 ) -> Result<Recorded, ApiError> {
     let action = if activate_at.is_some() { "certificate.stage" } else { "certificate.replace" };
-    audit::record(state, req, &audit::actor(caller), Some(account), action, "certificate", Some(id.to_string()), upload.name.clone()).await
+    audit::record(state, req, &audit::actor(caller), Some(account), action, audit::resource("certificate", Some(id.to_string()), upload.name.clone())).await
 }
 
 /// `DELETE .../certificates/{id}/pending`: cancels the staged version; 200 with the certificate
@@ -263,7 +263,7 @@ async fn cancel_pending(
     let caller = auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id)?;
-    let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "certificate.pending.cancel", "certificate", Some(id.to_string()), None).await?;
+    let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "certificate.pending.cancel", audit::resource("certificate", Some(id.to_string()), None)).await?;
     let outcome = state.certificates.cancel_pending(&account, id).await;
     let certificate = audit::made(&state, vec![recorded], outcome).await?;
     replaced(&state, &account, id, true);
@@ -285,6 +285,7 @@ fn replaced(state: &AppState, account: &str, id: u64, staged: bool) {
 
 /// `activateAt`: absent or null for a replacement now; else RFC 3339 (checked to be in the
 /// future by the service).
+#[allow(clippy::result_large_err, reason = "ApiError is the one error the HTTP layer answers with; these checks run once per request")]
 fn activate_at_field(fields: &Map<String, Value>) -> Result<Option<i64>, ApiError> {
     match fields.get("activateAt") {
         None | Some(Value::Null) => Ok(None),
@@ -313,7 +314,7 @@ async fn delete(
     check_account(&account)?;
     let id = parse_id(&id)?;
     let users = || crate::mappings::mappings_using_certificate(&state, &account, id);
-    let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "certificate.delete", "certificate", Some(id.to_string()), None).await?;
+    let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "certificate.delete", audit::resource("certificate", Some(id.to_string()), None)).await?;
     let outcome = state.certificates.delete_unless_used(&account, id, users).await;
     let certificate = audit::made(&state, vec![recorded], outcome).await?;
     changed(&state, &account, id, "delete");

@@ -56,7 +56,7 @@ async fn create(
     let names = state.mappings.names_to_create(&account, &body)?;
     let mut recorded = Vec::with_capacity(names.len());
     for name in names {
-        match audit::record(&state, &req, &actor, Some(&account), "mapping.create", "mapping", None, Some(name)).await {
+        match audit::record(&state, &req, &actor, Some(&account), "mapping.create", audit::resource("mapping", None, Some(name))).await {
             Ok(record) => recorded.push(record),
             Err(error) => return audit::made(&state, recorded, Err(error)).await,
         }
@@ -112,7 +112,7 @@ async fn update(
     let id = parse_id(&id)?;
     let body = json_body::read(body).await?;
     let name = body.get("name").and_then(|n| n.as_str()).map(str::to_owned);
-    let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "mapping.update", "mapping", Some(id.to_string()), name).await?;
+    let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "mapping.update", audit::resource("mapping", Some(id.to_string()), name)).await?;
     let outcome = state.mappings.update(&account, id, &body, if_match(&req)).await;
     let mapping = audit::made(&state, vec![recorded], outcome).await?;
     state.mappings_changed(&account);
@@ -129,7 +129,7 @@ async fn delete(
     let caller = auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id)?;
-    let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "mapping.delete", "mapping", Some(id.to_string()), None).await?;
+    let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "mapping.delete", audit::resource("mapping", Some(id.to_string()), None)).await?;
     let outcome = state.mappings.delete(&account, id, if_match(&req)).await;
     let mapping = audit::made(&state, vec![recorded], outcome).await?;
     state.mappings_changed(&account);

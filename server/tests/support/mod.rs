@@ -52,6 +52,9 @@ pub fn client() -> reqwest::Client {
     install_crypto_provider();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
+        // Below actix's 5 s keep-alive: a test that blocks its runtime (a child process) cannot
+        // see the server close an idle connection, and reusing it fails the next request.
+        .pool_idle_timeout(Duration::from_secs(3))
         .build()
         .expect("build reqwest client")
 }

@@ -113,6 +113,9 @@ struct CacheKey {
 
 struct Entry {
     value: Option<RuntimeMatch>,
+    /// Unix milliseconds at which the entry is due for a reload before its TTL: the instant a
+    /// staged version takes over a certificate that presents nothing now (expired).
+    refresh_at_millis: Option<i64>,
     fetched: Instant,
     /// Set by an invalidation: the value may be outdated and serves only while the store is down.
     invalidated: bool,
@@ -129,7 +132,14 @@ struct Loader {
 }
 
 /// A load under way, awaited by every request that missed its key meanwhile.
-type SharedLoad = Shared<BoxFuture<'static, Result<Option<RuntimeMatch>, LoadError>>>;
+type SharedLoad = Shared<BoxFuture<'static, Result<Loaded, LoadError>>>;
+
+/// What a load found, and when it must be reloaded regardless of the TTL.
+#[derive(Clone)]
+struct Loaded {
+    value: Option<RuntimeMatch>,
+    refresh_at_millis: Option<i64>,
+}
 
 #[derive(Default)]
 struct CacheState {
@@ -208,7 +218,11 @@ impl RuntimeCache {
         let (stale, epoch, load) = {
             let mut state = self.lock();
             let stale = match state.entries.get(&key) {
-                Some(entry) if !entry.invalidated && now.duration_since(entry.fetched) < self.ttl => {
+                Some(entry)
+                    if !entry.invalidated
+                        && now.duration_since(entry.fetched) < self.ttl
+                        && entry.refresh_at_millis.is_none_or(|at| crate::clock::now_unix_millis() < at) =>
+                {
                     self.metrics.inc(CACHE_METRIC, "result=\"hit\"");
                     return Ok(entry.value.clone());
                 }
@@ -243,10 +257,10 @@ impl RuntimeCache {
             state.loading.remove(&key);
         }
         match result {
-            Ok(value) => {
+            Ok(Loaded { value, refresh_at_millis }) => {
                 state.store_down_until = None;
                 if first && state.epoch == epoch {
-                    self.insert(&mut state, key, value.clone());
+                    self.insert(&mut state, key, value.clone(), refresh_at_millis);
                 }
                 Ok(value)
             }
@@ -318,11 +332,17 @@ impl RuntimeCache {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn insert(&self, state: &mut CacheState, key: CacheKey, value: Option<RuntimeMatch>) {
+    fn insert(
+        &self,
+        state: &mut CacheState,
+        key: CacheKey,
+        value: Option<RuntimeMatch>,
+        refresh_at_millis: Option<i64>,
+    ) {
         let seq = state.next_seq;
         state.next_seq += 1;
         state.order.push_back((key.clone(), seq));
-        state.entries.insert(key, Entry { value, fetched: Instant::now(), invalidated: false, seq });
+        state.entries.insert(key, Entry { value, refresh_at_millis, fetched: Instant::now(), invalidated: false, seq });
         while state.entries.len() > self.capacity {
             let Some((old, old_seq)) = state.order.pop_front() else { break };
             if state.entries.get(&old).is_some_and(|e| e.seq == old_seq) {
@@ -343,7 +363,8 @@ impl Loader {
         account: &str,
         service: Option<u32>,
         url: &str,
-    ) -> Result<Option<RuntimeMatch>, LoadError> {
+    ) -> Result<Loaded, LoadError> {
+        let nothing = Loaded { value: None, refresh_at_millis: None };
         let record = match service {
             Some(code) => self.route(account, code, url).await?.filter(|r| r.enable),
             None => {
@@ -358,14 +379,18 @@ impl Loader {
                 if enabled.len() == 1 { enabled.pop() } else { None }
             }
         };
-        let Some(record) = record else { return Ok(None) };
+        let Some(record) = record else { return Ok(nothing) };
         let certificate = self
             .certificates
             .certificate(account, record.certification_id)
             .await
             .map_err(LoadError::from)?;
         if !certificate.as_ref().is_some_and(|c| c.status == CertificateStatus::Available) {
-            return Ok(None);
+            // Nothing to present now; a staged version presents from its instant on.
+            let refresh_at_millis = certificate
+                .and_then(|c| c.pending)
+                .and_then(|p| crate::clock::parse_rfc3339_millis(&p.activate_at));
+            return Ok(Loaded { value: None, refresh_at_millis });
         }
         let staged = certificate.as_ref().is_some_and(|c| c.pending.is_some());
         let material = self
@@ -382,7 +407,8 @@ impl Loader {
         } else {
             None
         };
-        Ok(material.map(|m| RuntimeMatch { mapping_id: record.id, material: Arc::new(m), pending }))
+        let value = material.map(|m| RuntimeMatch { mapping_id: record.id, material: Arc::new(m), pending });
+        Ok(Loaded { value, refresh_at_millis: None })
     }
 
     async fn route(

@@ -160,3 +160,28 @@ async fn staging_and_cancelling_publish_a_rotation_notice() {
     assert_eq!(status, 200);
     assert_eq!(watcher.poll().await.unwrap(), Seen::Accounts(vec!["acc1".to_owned()]));
 }
+
+#[actix_web::test]
+async fn a_certificate_that_presents_nothing_now_switches_to_its_staged_version_at_its_instant() {
+    let f = Fixture::new().await;
+    let app = app!(f);
+    let id = upload(&app, &f, "stage-e").await["id"].as_u64().unwrap();
+    let mapping = json!([{ "certificationId": id, "serviceId": "2", "url": "https://expiring.example.com/", "name": "m", "enable": true }]);
+    let (status, _, text) = call(&app, test::TestRequest::post().uri("/api/account/acc1/configuration/ac-common/mtls?v=3.0").insert_header(("Authorization", f.bearer.clone())).set_json(&mapping)).await;
+    assert_eq!(status, 201, "{text}");
+    let activate_at = clock::now_unix_millis() + 1500;
+    let body = json!({ "p12": B64.encode(f.p12("stage-e2")), "password": PASSWORD, "activateAt": clock::format_rfc3339_millis(activate_at) });
+    let (status, _, text) = call(&app, test::TestRequest::put().uri(&format!("/mtls/account/acc1/certificates/{id}")).insert_header(("Authorization", f.bearer.clone())).set_json(&body)).await;
+    assert_eq!(status, 200, "{text}");
+    // The current version expires before the staged one takes over.
+    let key = format!("certificates/{}/{id}", crate::store::segment("acc1"));
+    let mut stored = f.store.read(&key).await.unwrap().unwrap().value;
+    stored["notAfterUnix"] = json!(1);
+    f.store.write(&key, &stored, crate::store::Expect::Any).await.unwrap();
+    f.state.runtime.invalidate_certificate("acc1", id);
+    assert!(f.state.runtime.find("acc1", Some(2), "https://expiring.example.com/").await.unwrap().is_none(), "an expired certificate is not presented");
+    let wait = activate_at + 20 - clock::now_unix_millis();
+    tokio::time::sleep(std::time::Duration::from_millis(u64::try_from(wait).unwrap_or(0))).await;
+    let found = f.state.runtime.find("acc1", Some(2), "https://expiring.example.com/").await.unwrap();
+    assert_eq!(found.map(|m| m.material.version), Some(2), "the cached \"nothing\" ends at activateAt, not at the TTL");
+}

@@ -24,7 +24,7 @@ pub struct ApiError {
     pub headers: Vec<(&'static str, String)>,
     /// What went wrong underneath (a store's or a dependency's own text), for the operator's
     /// log line at the edge; never sent to the caller.
-    pub cause: Option<String>,
+    pub cause: Option<Box<str>>,
 }
 
 /// The body the request-id middleware completes with `requestId`; kept in response extensions.
@@ -39,7 +39,7 @@ pub struct ErrorLog {
     /// The error code of the body.
     pub code: &'static str,
     /// [`ApiError::cause`].
-    pub cause: Option<String>,
+    pub cause: Option<Box<str>>,
 }
 
 impl ApiError {
@@ -49,7 +49,7 @@ impl ApiError {
     }
     /// Records the internal cause for the edge's log line (never sent to the caller).
     pub fn with_cause(mut self, cause: impl std::fmt::Display) -> Self {
-        self.cause = Some(cause.to_string());
+        self.cause = Some(cause.to_string().into_boxed_str());
         self
     }
     /// Attaches structured details.
@@ -92,13 +92,15 @@ impl ApiError {
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
-    /// 503 `store_unavailable`; the cause is logged by the caller, never sent.
+    /// 503 `store_unavailable` with `Retry-After` (a Vault leader election takes seconds); the
+    /// cause is logged by the caller, never sent.
     pub fn store_unavailable() -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "store_unavailable",
             "the certificate store is unavailable; retry later",
         )
+        .with_header("Retry-After", STORE_RETRY_AFTER_SECONDS)
     }
     /// 500 `internal`; the cause is logged by the caller, never sent.
     pub fn internal() -> Self {
@@ -113,6 +115,10 @@ impl ApiError {
         serde_json::json!({ "error": error })
     }
 }
+
+/// `Retry-After` of a 503 `store_unavailable`: about the time an OpenBao Raft cluster takes to
+/// elect a new leader with production timeouts.
+const STORE_RETRY_AFTER_SECONDS: &str = "2";
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::audit::AuditLog;
 use crate::auth::AuthState;
 use crate::certificates::{CertificateService, P12Inspector};
 use crate::config::Config;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub readiness: ReadinessProbe,
     /// P12 inspections of uploads, replacements and the tester: KDF budget and workers.
     pub p12_inspector: P12Inspector,
+    /// The audit trail every change is recorded in first.
+    pub audit: AuditLog,
 }
 
 impl AppState {
@@ -87,7 +90,7 @@ impl AppState {
         let p12_inspector = P12Inspector::new(&config);
         Self {
             config: Arc::new(config),
-            store,
+            store: store.clone(),
             metrics,
             certificates,
             mappings,
@@ -96,6 +99,7 @@ impl AppState {
             forwarder,
             readiness: ReadinessProbe::default(),
             p12_inspector,
+            audit: AuditLog::new(store),
         }
     }
 

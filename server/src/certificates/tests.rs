@@ -1055,6 +1055,9 @@ fn openapi_lists_every_endpoint_of_the_spec() {
         ("/metrics", &["get"]),
         ("/openapi.json", &["get"]),
         ("/mtls/services", &["get"]),
+        ("/mtls/account/{account}/certificates/{id}/pending", &["delete"]),
+        ("/mtls/account/{account}/audit", &["get"]),
+        ("/admin/audit", &["get"]),
     ];
     for (path, methods) in expected {
         for method in *methods {
@@ -1394,3 +1397,6 @@ fn status_kb(field: &str) -> u64 {
     let line = status.lines().find(|l| l.starts_with(field)).unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
+
+mod staging_tests;
+mod audit_tests;

@@ -8,6 +8,7 @@ use actix_web::web;
 use crate::error::ApiError;
 
 pub mod admin;
+pub mod audit;
 pub mod certificates;
 pub mod checks;
 pub mod forward;
@@ -32,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     ops::configure(cfg);
     cfg.default_service(web::to(ops::unknown_route));
     admin::configure(cfg);
+    audit::configure(cfg);
     certificates::configure(cfg);
     p12_test::configure(cfg);
     portal::configure(cfg);

@@ -162,6 +162,11 @@ pub struct Api {
 }
 
 impl Api {
+    /// A client for `gateway` (one started outside a [`World`]).
+    pub fn new(gateway: Gateway) -> Self {
+        Self { gateway, http: client() }
+    }
+
     /// Sends `method path` with `cred` and a JSON body.
     pub async fn send(&self, method: &str, path: &str, cred: &Cred, body: Option<Value>) -> (u16, HeaderMap, Value) {
         self.send_with(method, path, cred, body, &[]).await

@@ -19,15 +19,16 @@ $('tester-form').addEventListener('submit', async (event) => {
   $('tester-report').replaceChildren(); // a stale verdict must never sit beside new input
   const file = $('tester-file').files[0];
   if (!file) return;
-  const report = inspectBytes(await readFile(file), $('tester-password').value);
+  const report = await inspectBytes(await readFile(file), $('tester-password').value);
   $('tester-report').replaceChildren(renderReport(report));
 });
 
 const readFile = async (file) => new Uint8Array(await file.arrayBuffer());
 
-function inspectBytes(bytes, password) {
+// The package fetches its inspector module on the first call, so inspectP12 is async here.
+async function inspectBytes(bytes, password) {
   try {
-    return inspectP12(bytes, password);
+    return await inspectP12(bytes, password);
   } catch (error) {
     // Only bad arguments throw; a bad file gives a report. Show it as a single problem.
     return { usable: false, problems: [{ code: error.code ?? 'error', message: error.message }], warnings: [] };
@@ -207,7 +208,7 @@ $('replace-form').addEventListener('submit', (event) => {
 async function checkThenSend(out, file, password, send, saved) {
   out.replaceChildren();
   const bytes = await readFile(file);
-  const report = inspectBytes(bytes, password);
+  const report = await inspectBytes(bytes, password);
   if (!report.usable) {
     out.replaceChildren(renderReport(report));
     return;

@@ -67,11 +67,11 @@ test('the portal loads the SDK and tests P12 files in the page', async () => {
 
 test('the gateway serves the built package with the types browsers need', async () => {
   const manifest = await (await fetch(`${server.url}/pkg/package.json`)).json();
-  const entry = manifest.exports['.'].browser.replace(/^\.\//, '');
+  const entry = manifest.exports['.'].browser.default.replace(/^\.\//, '');
   const module = await fetch(`${server.url}/pkg/${entry}`);
   assert.equal(module.status, 200);
   assert.equal(module.headers.get('content-type'), 'text/javascript; charset=utf-8');
-  const wasm = await fetch(`${server.url}/pkg/${entry.replace(/[^/]+$/, 'mtls_sdk_bg.wasm')}`);
+  const wasm = await fetch(`${server.url}/pkg/wasm/inspector_bg.wasm`);
   assert.equal(wasm.status, 200);
   assert.equal(wasm.headers.get('content-type'), 'application/wasm');
   const bytes = new Uint8Array(await wasm.arrayBuffer());

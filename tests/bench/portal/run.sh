@@ -23,13 +23,12 @@ MTLS_LISTEN=127.0.0.1:$port MTLS_DATA_DIR=$data RUST_LOG=warn MTLS_RATE_LIMIT_PE
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 
 base=http://127.0.0.1:$port
-# The page's own files (the page, its script and style, the package's entry), then the package's
-# modules and WebAssembly (today's page imports them at load; SPEC 13 wants them on first use).
+# The page's own files (the page, its script and style, the package's entry and client), then
+# the package's WebAssembly modules and their glue (fetched on first use).
 before_sign_in=(/ /portal/app.js /portal/style.css /pkg/web/index.js)
+for f in pkg/client/*.js; do before_sign_in+=("/$f"); done
 on_first_use=()
-for f in pkg/web/*.js pkg/web/*.wasm; do
-  case "/$f" in /pkg/web/index.js) ;; *) on_first_use+=("/$f") ;; esac
-done
+for f in pkg/wasm/*.js pkg/wasm/*.wasm; do on_first_use+=("/$f"); done
 
 declare -A etag
 visit() { # visit <encoding> <repeat 0|1> paths... -> prints total bytes

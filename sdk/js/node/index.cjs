@@ -9,6 +9,21 @@
 // `inspectP12` and `buildP12` return promises.
 'use strict';
 const { toBytesSync } = require('../client/cjs/bytes.js');
+const { KEY_TYPES } = require('../client/cjs/types.js');
+
+/** `buildP12` profiles; the Rust core reads more spellings, the package accepts these only. */
+const P12_PROFILES = ['modern', 'legacy'];
+
+/** Throws an `MtlsSdkError` with `code` unless `value` is one of `allowed`, naming them all. */
+function oneOf(value, allowed, argument, code) {
+  if (allowed.includes(value)) return;
+  const error = new Error(
+    `\`${argument}\` ${JSON.stringify(value) ?? String(value)} is not supported: expected one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
+  );
+  error.name = 'MtlsSdkError';
+  error.code = code;
+  throw error;
+}
 
 let inspectorGlue;
 let csrGlue;
@@ -27,10 +42,16 @@ function inspectP12(p12, password, options) {
 }
 
 function generateCsr(request) {
+  try {
+    if (request?.keyType !== undefined) oneOf(request.keyType, KEY_TYPES, 'request.keyType', 'unsupported_key_type');
+  } catch (error) {
+    return Promise.reject(error);
+  }
   return csr().generateCsr(request);
 }
 
 function buildP12(request) {
+  if (request?.profile !== undefined) oneOf(request.profile, P12_PROFILES, 'request.profile', 'unsupported_profile');
   return csr().buildP12(request);
 }
 

@@ -17,7 +17,7 @@ export type WasmModuleName = 'inspector' | 'csr';
 /**
  * Decides whether a PKCS#12 file plus password is usable (SPEC section 2) and resolves to the
  * report; a file that is not usable is not an error, its report says why. The first call fetches
- * the `inspector` module (about 140 KiB gzip).
+ * the `inspector` module.
  * @param p12 The file: a `File`/`Blob`, `Uint8Array`, another typed array, an `ArrayBuffer` or a
  *   base64 string.
  * Rejects with an `MtlsSdkError`: code `invalid_argument` when an argument has the wrong type,

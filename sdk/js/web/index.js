@@ -3,7 +3,21 @@
 // earlier through `loadWasm` / `prefetchWasm`), so importing this file downloads no WebAssembly.
 // A browser cannot fetch synchronously, so here `inspectP12` and `buildP12` return promises
 // (in Node they are synchronous; `await` works on both).
-import client, { toBytes } from '../client/index.js';
+import client, { KEY_TYPES, toBytes } from '../client/index.js';
+
+/** `buildP12` profiles; the Rust core reads more spellings, the package accepts these only. */
+const P12_PROFILES = ['modern', 'legacy'];
+
+/** Throws an `MtlsSdkError` with `code` unless `value` is one of `allowed`, naming them all. */
+function oneOf(value, allowed, argument, code) {
+  if (allowed.includes(value)) return;
+  const error = new Error(
+    `\`${argument}\` ${JSON.stringify(value) ?? String(value)} is not supported: expected one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
+  );
+  error.name = 'MtlsSdkError';
+  error.code = code;
+  throw error;
+}
 
 export * from '../client/index.js';
 
@@ -43,10 +57,12 @@ export async function inspectP12(p12, password, options) {
 }
 
 export async function generateCsr(request) {
+  if (request?.keyType !== undefined) oneOf(request.keyType, KEY_TYPES, 'request.keyType', 'unsupported_key_type');
   return (await wasmModule('csr')).generateCsr(request);
 }
 
 export async function buildP12(request) {
+  if (request?.profile !== undefined) oneOf(request.profile, P12_PROFILES, 'request.profile', 'unsupported_profile');
   return (await wasmModule('csr')).buildP12(request);
 }
 

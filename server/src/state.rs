@@ -63,6 +63,8 @@ impl AppState {
 
     fn with_auth(config: Config, store: Arc<dyn Store>, auth: AuthState, forwarder: Forwarder) -> Self {
         let metrics: Arc<Metrics> = Arc::default();
+        // Every store operation is timed and its failures counted (SPEC 13).
+        let store = crate::store::instrumented::InstrumentedStore::wrap(store, metrics.clone());
         let certificates = Arc::new(CertificateService::new(store.clone()));
         let mappings = MappingService::new(
             store.clone(),

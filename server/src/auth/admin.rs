@@ -41,7 +41,7 @@ pub fn authorize_admin(req: &HttpRequest, state: &AppState) -> Result<(), ApiErr
     if !same {
         state
             .metrics
-            .inc("mtls_auth_refusals_total", "reason=\"admin\"");
+            .auth_refusals.inc("admin");
         return Err(refuse("the admin token is wrong"));
     }
     Ok(())

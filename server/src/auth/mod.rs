@@ -186,7 +186,7 @@ pub async fn authorize(
         Err(error) => {
             state
                 .metrics
-                .inc("mtls_auth_refusals_total", "reason=\"unauthenticated\"");
+                .auth_refusals.inc("unauthenticated");
             return Err(error);
         }
     };
@@ -195,7 +195,7 @@ pub async fn authorize(
     {
         state
             .metrics
-            .inc("mtls_auth_refusals_total", "reason=\"forbidden\"");
+            .auth_refusals.inc("forbidden");
         tracing::info!(subject = %caller.subject, "credential refused for an account it does not name");
         return Err(ApiError::forbidden());
     }

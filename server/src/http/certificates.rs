@@ -226,7 +226,7 @@ fn created(state: &AppState, account: &str, outcome: CreateOutcome) -> HttpRespo
     for certificate in &outcome.saved {
         state
             .metrics
-            .inc("mtls_certificate_changes_total", "op=\"create\"");
+            .certificate_changes.inc("create");
         tracing::info!(
             account,
             id = certificate.id,
@@ -239,12 +239,7 @@ fn created(state: &AppState, account: &str, outcome: CreateOutcome) -> HttpRespo
 
 fn changed(state: &AppState, account: &str, id: u64, op: &'static str) {
     state.certificate_changed(account, id);
-    let labels = if op == "delete" {
-        "op=\"delete\""
-    } else {
-        "op=\"replace\""
-    };
-    state.metrics.inc("mtls_certificate_changes_total", labels);
+    state.metrics.certificate_changes.inc(if op == "delete" { "delete" } else { "replace" });
     tracing::info!(account, id, op, "certificate changed");
 }
 

@@ -32,7 +32,6 @@ const CONTENT_TYPE_OVERRIDE: &str = "lp-content-type-override";
 const METHOD_OVERRIDE: &str = "lp-method-override";
 const STOP_IF_NOT_FOUND: &str = "lp-stop-if-certificate-not-found";
 
-const FORWARD_METRIC: &str = "mtls_forward_total";
 
 /// Routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -111,10 +110,11 @@ async fn forward(
             (None, _) => RequestBody::Empty,
         },
     };
+    let started = std::time::Instant::now();
     let response = match state.forwarder.send(material.as_deref(), outgoing).await {
         Ok(response) => response,
         Err(error) => {
-            state.metrics.inc(FORWARD_METRIC, outcome_label(&error));
+            state.metrics.forward(outcome_label(&error), started.elapsed());
             let mut error = ApiError::from(error);
             if let Some(material) = &material {
                 error = error.with_header(CERTIFICATE_ID_HEADER, material.certificate_id.to_string());
@@ -122,7 +122,7 @@ async fn forward(
             return Err(error);
         }
     };
-    state.metrics.inc(FORWARD_METRIC, "result=\"forwarded\"");
+    state.metrics.forward("forwarded", started.elapsed());
     Ok(relay(response, material.map(|m| m.certificate_id)))
 }
 
@@ -256,13 +256,13 @@ fn too_large(limit: usize) -> ApiError {
 fn outcome_label(error: &ForwardError) -> &'static str {
     use crate::forward::TransportKind as K;
     match error {
-        ForwardError::TargetNotAllowed { .. } => "result=\"target_not_allowed\"",
-        ForwardError::BodyTooLarge { .. } => "result=\"too_large\"",
-        ForwardError::BadClientMaterial { .. } => "result=\"bad_certificate\"",
-        ForwardError::Transport { kind: K::Dns, .. } => "result=\"dns\"",
-        ForwardError::Transport { kind: K::Connect, .. } => "result=\"connect\"",
-        ForwardError::Transport { kind: K::Tls, .. } => "result=\"tls\"",
-        ForwardError::Transport { kind: K::Timeout, .. } => "result=\"timeout\"",
-        ForwardError::Transport { kind: K::Io, .. } => "result=\"io\"",
+        ForwardError::TargetNotAllowed { .. } => "target_not_allowed",
+        ForwardError::BodyTooLarge { .. } => "too_large",
+        ForwardError::BadClientMaterial { .. } => "bad_certificate",
+        ForwardError::Transport { kind: K::Dns, .. } => "dns",
+        ForwardError::Transport { kind: K::Connect, .. } => "connect",
+        ForwardError::Transport { kind: K::Tls, .. } => "tls",
+        ForwardError::Transport { kind: K::Timeout, .. } => "timeout",
+        ForwardError::Transport { kind: K::Io, .. } => "io",
     }
 }

@@ -47,12 +47,7 @@ async fn test_p12(
     let password = Zeroizing::new(password.trim_end_matches(['\r', '\n']).to_owned());
     let (report, _contents) =
         certificates::inspect(file, password, state.config.p12_max_iterations).await?;
-    let labels = if report.usable {
-        "usable=\"true\""
-    } else {
-        "usable=\"false\""
-    };
-    state.metrics.inc("mtls_p12_tests_total", labels);
+    state.metrics.p12_tests.inc(if report.usable { "true" } else { "false" });
     Ok(if report.usable {
         HttpResponse::Ok().json(report)
     } else {

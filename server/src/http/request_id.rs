@@ -38,7 +38,18 @@ pub async fn middleware(
     // handler's `Err` inside the route service), so `Err` is rare and passed through unchanged.
     let response = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
     span.in_scope(|| log_failure(&response, started));
+    count(&response);
     Ok(finish(response, &id))
+}
+
+/// `mtls_http_requests_total{route,method,status}`: the route template, never the raw path.
+fn count(response: &ServiceResponse<BoxBody>) {
+    let request = response.request();
+    if let Some(state) = request.app_data::<actix_web::web::Data<crate::state::AppState>>() {
+        let route = request.match_pattern();
+        let route = route.as_deref().unwrap_or("unmatched");
+        state.metrics.request(route, request.method().as_str(), response.status().as_u16());
+    }
 }
 
 /// One line per failed request (status 400 and up), at the edge: route template (never the raw

@@ -16,6 +16,7 @@ use serde_json::Value;
 use crate::config::StoreConfig;
 
 pub mod embedded;
+pub mod instrumented;
 pub mod memory;
 pub mod vault;
 

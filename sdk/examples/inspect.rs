@@ -41,10 +41,7 @@ fn main() -> ExitCode {
     let report = mtls_sdk::inspect_p12(
         &bytes,
         password,
-        &InspectOptions {
-            now_unix,
-            max_iterations,
-        },
+        &InspectOptions::new(now_unix, max_iterations),
     );
     match serde_json::to_string(&report) {
         Ok(json) => {

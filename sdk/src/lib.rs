@@ -6,7 +6,8 @@
 //!
 //! Entry points:
 //! - [`inspect_p12`] decides whether a PKCS#12 file plus password is *usable* (SPEC section 2)
-//!   and returns a [`P12Report`]; [`open_p12`] also hands back the decrypted key and chain.
+//!   and returns a [`P12Report`]; [`open_p12`] also hands back the decrypted key and chain;
+//!   [`p12_iterations`] reads the KDF iteration counts a file declares without running a KDF.
 //! - [`generate_csr`] makes a key and a PKCS#10 CSR for it; [`build_p12`] packs a key and the
 //!   certificate chain a CA returned into a PKCS#12 file that the JDK and OpenSSL 3 read
 //!   (profiles `modern`: PBES2 AES-256-CBC, PBKDF2-HMAC-SHA256, HMAC-SHA256 MAC; `legacy`:
@@ -15,7 +16,8 @@
 //! - [`oauth1_authorization`] signs a request for the gateway's oAuth1 endpoints (RFC 5849); the
 //!   npm package's `MtlsClient` uses it.
 //!
-//! PKCS#12 reading ([`inspect_p12`]): DER and BER (indefinite lengths, chunked OCTET STRINGs);
+//! PKCS#12 reading ([`inspect_p12`]): DER and BER (indefinite lengths, chunked OCTET STRINGs;
+//! JKS, JCEKS, BouncyCastle BKS/UBER and BCFKS keystores are recognised and refused by name);
 //! MAC HMAC-SHA-1/224/256/384/512/512-224/512-256 over the RFC 7292 KDF (an HMAC-MD5 MAC is
 //! refused: Java does not read it); PBES2 with PBKDF2 (HMAC-SHA-1/224/256/384/512/512-224/512-256) and
 //! AES-128/192/256-CBC, DES-EDE3-CBC, DES-CBC; PKCS#12 PBE with SHA-1 and 3DES, 2-key 3DES,
@@ -52,7 +54,11 @@ pub use csr::{
 pub use error::Error;
 pub use oauth1::{oauth1_authorization, OAuth1Credentials, OAuth1SignatureMethod};
 pub use p12_builder::{build_p12, P12BuildError, P12BuildRequest, P12Profile, P12_ITERATIONS};
-pub use policy::{inspect_p12, open_p12, InspectOptions, P12Contents, DEFAULT_MAX_ITERATIONS};
+pub use pfx::read::P12Iterations;
+pub use policy::{
+    inspect_p12, open_p12, p12_iterations, InspectOptions, P12Contents, DEFAULT_MAX_ITERATIONS,
+    KDF_BUDGET_FACTOR,
+};
 pub use signing_key::PrivateKeyError;
 pub use report::{CertificateInfo, ContainerInfo, EncryptionInfo, Finding, KeyInfo, P12Report};
 pub use url_norm::{normalize_url, parse_url, NormalizedUrl, UrlError};

@@ -44,10 +44,23 @@ macro_rules! ec_public {
     }};
 }
 
-/// Whether two SPKI DERs hold the same point (compressed or not) on the curve.
+/// SPKI DER of the public key of an EC private key given by its scalar (for keys whose curve is
+/// given as explicit parameters, which the PKCS#8 decoders of the curve crates refuse).
+macro_rules! ec_public_from_scalar {
+    ($curve:ident, $scalar:expr) => {{
+        let key = $curve::SecretKey::from_slice($scalar)
+            .map_err(|e| format!("the EC private key does not decode ({e})"))?;
+        let spki = spki::EncodePublicKey::to_public_key_der(&key.public_key())
+            .map_err(|e| e.to_string())?;
+        spki.as_bytes().to_vec()
+    }};
+}
+
+/// Whether an SPKI DER and a SEC1 point (compressed or not) are the same point on the curve;
+/// decoding the point checks that it lies on the curve.
 macro_rules! same_ec {
-    ($curve:ident, $a:expr, $b:expr) => {{
-        match ($curve::PublicKey::from_public_key_der($a), $curve::PublicKey::from_public_key_der($b)) {
+    ($curve:ident, $spki:expr, $point:expr) => {{
+        match ($curve::PublicKey::from_public_key_der($spki), $curve::PublicKey::from_sec1_bytes($point)) {
             (Ok(a), Ok(b)) => a == b,
             _ => false,
         }
@@ -68,6 +81,9 @@ pub(crate) enum KeyKind {
 pub(crate) struct PrivateKey {
     pub(crate) kind: KeyKind,
     pub(crate) info: KeyInfo,
+    /// An EC key whose curve is given as explicit parameters instead of a curve OID: valid, but
+    /// Java reads only named curves ("Only named ECParameters supported").
+    pub(crate) explicit_curve_parameters: bool,
     /// The public key derived from the private key, as SPKI DER, when it could be derived.
     public_spki: Option<Vec<u8>>,
     /// For key types without derivation: the algorithm OID and parameters to compare.
@@ -102,6 +118,7 @@ impl PrivateKey {
             .as_ref()
             .and_then(|p| Oid::from_der(&p.to_der().ok()?).ok());
         let mut embedded_public = None;
+        let mut explicit_curve_parameters = false;
         let (kind, public_spki) = match oid {
             RSA => {
                 let pkcs1 = pkcs1::RsaPrivateKey::<der::asn1::UintRef<'_>>::from_der(
@@ -115,6 +132,20 @@ impl PrivateKey {
                 let spki = spki::EncodePublicKey::to_public_key_der(&public)
                     .map_err(|e| e.to_string())?;
                 (KeyKind::Rsa { bits }, Some(spki.as_bytes().to_vec()))
+            }
+            EC if param_oid.is_none() => {
+                explicit_curve_parameters = true;
+                let curve = pki.algorithm.parameters.as_ref().and_then(explicit_named_curve);
+                let scalar = sec1::EcPrivateKey::from_der(pki.private_key.as_bytes())
+                    .map_err(|e| format!("the EC private key does not decode ({e})"))?
+                    .private_key;
+                match curve {
+                    Some(curve @ P256) => (KeyKind::Ec { curve }, Some(ec_public_from_scalar!(p256, scalar))),
+                    Some(curve @ P384) => (KeyKind::Ec { curve }, Some(ec_public_from_scalar!(p384, scalar))),
+                    Some(curve @ P521) => (KeyKind::Ec { curve }, Some(ec_public_from_scalar!(p521, scalar))),
+                    // Parameters of some other curve: an EC key no TLS client uses.
+                    _ => (KeyKind::Other { algorithm: "EC".to_owned() }, None),
+                }
             }
             EC => {
                 let curve = param_oid.ok_or("the EC private key does not name its curve")?;
@@ -155,7 +186,15 @@ impl PrivateKey {
                 KeyInfo { algorithm: algorithm.clone(), bits: None, curve: None }
             }
         };
-        Ok(Self { kind, info, public_spki, algorithm_der, algorithm_oid: oid, embedded_public })
+        Ok(Self {
+            kind,
+            info,
+            explicit_curve_parameters,
+            public_spki,
+            algorithm_der,
+            algorithm_oid: oid,
+            embedded_public,
+        })
     }
 
     /// Whether `spki` is this key's public key.
@@ -182,11 +221,16 @@ impl PrivateKey {
                     if a == b { KeyMatch::Matches } else { KeyMatch::Differs }
                 }
                 KeyKind::Ec { curve } => {
-                    let Ok(theirs) = spki.to_der() else { return KeyMatch::Differs };
+                    // A certificate naming another curve differs; one giving its curve as
+                    // explicit parameters is compared by its point, which must lie on ours.
+                    if named_curve(spki).is_some_and(|named| named != *curve) {
+                        return KeyMatch::Differs;
+                    }
+                    let point = spki.subject_public_key.raw_bytes();
                     let same = match *curve {
-                        P256 => same_ec!(p256, own, &theirs),
-                        P384 => same_ec!(p384, own, &theirs),
-                        P521 => same_ec!(p521, own, &theirs),
+                        P256 => same_ec!(p256, own, point),
+                        P384 => same_ec!(p384, own, point),
+                        P521 => same_ec!(p521, own, point),
                         _ => false,
                     };
                     if same { KeyMatch::Matches } else { KeyMatch::Differs }
@@ -207,6 +251,44 @@ impl PrivateKey {
             None => KeyMatch::Unknown,
         }
     }
+}
+
+/// `SpecifiedECDomain` of RFC 3279 section 2.3.5 (SEC 1 `ECParameters`), as far as needed to
+/// recognise the curve.
+#[derive(der::Sequence)]
+struct SpecifiedEcDomain {
+    version: der::Any,
+    field_id: der::Any,
+    curve: der::Any,
+    base: der::asn1::OctetString,
+    order: der::asn1::Uint,
+    cofactor: Option<der::asn1::Uint>,
+}
+
+/// The named curve whose parameters `parameters` spells out, recognised by the order of its
+/// base point (the orders of P-256, P-384 and P-521 differ from each other and from every other
+/// standard curve; a forged curve with one of these orders fails the point decoding later).
+fn explicit_named_curve(parameters: &der::Any) -> Option<Oid> {
+    let domain = SpecifiedEcDomain::from_der(&parameters.to_der().ok()?).ok()?;
+    let order = domain.order.as_bytes();
+    [(P256, curve_order::<p256::NistP256>()), (P384, curve_order::<p384::NistP384>()), (P521, curve_order::<p521::NistP521>())]
+        .into_iter()
+        .find(|(_, known)| known.as_slice() == order)
+        .map(|(oid, _)| oid)
+}
+
+/// The order of curve `C`, big-endian without leading zeros (as a DER INTEGER's magnitude).
+fn curve_order<C: p256::elliptic_curve::Curve>() -> Vec<u8> {
+    use p256::elliptic_curve::bigint::Encoding;
+    let bytes = C::ORDER.as_ref().to_be_bytes();
+    let bytes = bytes.as_ref();
+    let skip = bytes.iter().take_while(|&&b| b == 0).count();
+    bytes[skip..].to_vec()
+}
+
+/// The curve an EC SubjectPublicKeyInfo names, `None` when its parameters are not a curve OID.
+fn named_curve(spki: &SubjectPublicKeyInfoOwned) -> Option<Oid> {
+    spki.algorithm.parameters.as_ref().and_then(|p| p.decode_as::<Oid>().ok())
 }
 
 fn bit_length(be: &[u8]) -> u32 {

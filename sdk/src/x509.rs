@@ -32,6 +32,19 @@ pub(crate) struct Cert {
     pub(crate) signature_algorithm: Oid,
 }
 
+/// `id-ecPublicKey`.
+const EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
+
+/// EC public key encodings valid in X.509 that JDK 17 cannot parse: a certificate holding one
+/// fails `CertificateFactory`, so `KeyStore.load` fails on the whole file (as a wrong password).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JavaUnreadableEcKey {
+    /// The point is compressed (first byte 2 or 3): "Invalid EC key".
+    CompressedPoint,
+    /// The curve is given as explicit parameters: "Only named ECParameters supported".
+    ExplicitParameters,
+}
+
 /// `id-kp-clientAuth`.
 pub(crate) const CLIENT_AUTH: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.2");
 
@@ -90,6 +103,21 @@ impl Cert {
             signature_algorithm: cert.signature_algorithm().oid,
             der,
         })
+    }
+
+    /// Whether the certificate's EC public key is encoded in a way JDK 17 cannot parse.
+    pub(crate) fn java_unreadable_ec_key(&self) -> Option<JavaUnreadableEcKey> {
+        if self.spki.algorithm.oid != EC_PUBLIC_KEY {
+            return None;
+        }
+        let named = self.spki.algorithm.parameters.as_ref().is_some_and(|p| p.decode_as::<Oid>().is_ok());
+        if !named {
+            return Some(JavaUnreadableEcKey::ExplicitParameters);
+        }
+        match self.spki.subject_public_key.raw_bytes().first() {
+            Some(2 | 3) => Some(JavaUnreadableEcKey::CompressedPoint),
+            _ => None,
+        }
     }
 
     /// Whether subject and issuer are the same name (a root or a self-signed leaf).

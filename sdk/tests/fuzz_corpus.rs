@@ -43,7 +43,7 @@ fn corpus_files() -> Vec<PathBuf> {
 fn run_target(data: &[u8]) -> Option<mtls_sdk::P12Report> {
     let (&selector, p12) = data.split_first()?;
     let password = PASSWORDS[usize::from(selector) % PASSWORDS.len()];
-    let options = InspectOptions { now_unix: 1_800_000_000, max_iterations: 4096 };
+    let options = InspectOptions::new(1_800_000_000, 4096);
     let report = inspect_p12(p12, password, &options);
     assert_eq!(report.usable, report.problems.is_empty());
     Some(report)
@@ -130,4 +130,39 @@ fn many_parts_each_under_the_cap_are_refused_before_any_kdf() {
     let codes: Vec<&str> = report.problems.iter().map(|p| p.code.as_str()).collect();
     assert_eq!(codes, ["too_many_iterations"], "{:?}", report.problems);
     assert!(report.problems[0].message.contains("in all"), "{}", report.problems[0].message);
+}
+
+/// Exactly what the `normalize_url` fuzz target checks for one input.
+fn run_normalize_url_target(data: &[u8]) {
+    let Some((&flags, text)) = data.split_first() else { return };
+    let Ok(input) = std::str::from_utf8(text) else { return };
+    let allow_http = flags & 1 == 1;
+    let Ok(url) = mtls_sdk::parse_url(input, allow_http) else { return };
+    assert_eq!(mtls_sdk::normalize_url(url.as_str(), allow_http).as_deref(), Ok(url.as_str()), "{input:?}: not idempotent");
+    assert_eq!(format!("{}{}", url.base(), url.path_and_query()), url.as_str());
+    assert!(url.path_and_query().starts_with('/'));
+    let _ = (url.scheme(), url.host(), url.port(), url.authority(), url.origin());
+}
+
+/// The committed `normalize_url` corpus (`sdk/fuzz/corpus/normalize_url/`), any crash artifacts,
+/// and every truncation of each seed.
+#[test]
+fn normalize_url_corpus_holds_the_target_checks() {
+    let mut files = Vec::new();
+    for dir in ["corpus/normalize_url", "artifacts/normalize_url"] {
+        if let Ok(entries) = std::fs::read_dir(fuzz_dir().join(dir)) {
+            files.extend(entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()));
+        }
+    }
+    let seeds: Vec<&PathBuf> = files.iter().filter(|f| f.file_name().unwrap().to_string_lossy().starts_with("seed-")).collect();
+    assert!(seeds.len() >= 5, "the committed normalize_url seeds are missing: {files:?}");
+    for file in &files {
+        run_normalize_url_target(&std::fs::read(file).unwrap());
+    }
+    for seed in seeds {
+        let data = std::fs::read(seed).unwrap();
+        for len in 0..data.len() {
+            run_normalize_url_target(&data[..len]);
+        }
+    }
 }

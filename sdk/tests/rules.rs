@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use mtls_sdk::{inspect_p12, InspectOptions};
+use mtls_sdk::{inspect_p12, p12_iterations, InspectOptions, P12Iterations};
 
 fn inspect_bytes(bytes: &[u8], password: &str) -> mtls_sdk::P12Report {
     inspect_p12(bytes, password, &InspectOptions::at(now_unix()))
@@ -40,12 +40,52 @@ fn iteration_cap_is_configurable() {
     let key = fx.ec("k", "P-256");
     let cred = fx.self_signed("k", &key, 30, &[]);
     let p12 = std::fs::read(fx.p12("k", &cred, &[], "pw", &["-iter", "5000"])).unwrap();
-    let at = |cap| inspect_p12(&p12, "pw", &InspectOptions { now_unix: now_unix(), max_iterations: cap });
+    let at = |cap| inspect_p12(&p12, "pw", &InspectOptions::new(now_unix(), cap));
     let refused = at(4999);
     assert_eq!(codes(&refused.problems), ["too_many_iterations"]);
     assert!(refused.problems[0].message.contains("5000") && refused.problems[0].message.contains("4999"));
     assert_eq!(refused.container.as_ref().unwrap().mac_iterations, 5000, "facts still reported");
     assert!(at(5000).usable);
+}
+
+#[test]
+fn p12_iterations_reads_the_declared_counts_without_the_password() {
+    let fx = Fixtures::new();
+    let key = fx.ec("k", "P-256");
+    let cred = fx.self_signed("k", &key, 30, &[]);
+    let p12 = std::fs::read(fx.p12("k", &cred, &[], "pw", &["-iter", "5000"])).unwrap();
+    let iterations = p12_iterations(&p12).unwrap();
+    assert_eq!(
+        iterations,
+        P12Iterations { mac: Some(5000), key_encryption: vec![5000], certificate_encryption: vec![5000] }
+    );
+    assert_eq!((iterations.total(), iterations.max()), (15_000, 5000));
+    // The same counts the report shows after the KDF ran.
+    let container = inspect_p12(&p12, "pw", &InspectOptions::at(now_unix())).container.unwrap();
+    assert_eq!(Some(container.mac_iterations), iterations.mac);
+    let mut reported: Vec<u64> = container.encryption.iter().map(|e| e.iterations).collect();
+    reported.sort_unstable();
+    assert_eq!(reported, [5000, 5000]);
+    // What is not a PFX gets the problem the inspection reports.
+    let refused = p12_iterations(b"-----BEGIN CERTIFICATE-----\n").unwrap_err();
+    assert_eq!(refused.code, "not_pkcs12");
+    assert_eq!(p12_iterations(&p12[..p12.len() - 10]).unwrap_err().code, "not_pkcs12");
+}
+
+#[test]
+fn kdf_budget_bounds_the_iterations_of_all_runs_of_one_file() {
+    let fx = Fixtures::new();
+    let key = fx.ec("k", "P-256");
+    let cred = fx.self_signed("k", &key, 30, &[]);
+    let p12 = std::fs::read(fx.p12("k", &cred, &[], "pw", &["-iter", "5000"])).unwrap();
+    let at = |kdf_budget| {
+        inspect_p12(&p12, "pw", &InspectOptions { kdf_budget, ..InspectOptions::at(now_unix()) })
+    };
+    let refused = at(14_999);
+    assert_eq!(codes(&refused.problems), ["too_many_iterations"]);
+    let message = &refused.problems[0].message;
+    assert!(message.contains("15000") && message.contains("14999"), "{message}");
+    assert!(at(15_000).usable);
 }
 
 #[test]

@@ -4,14 +4,17 @@
 //!
 //! Store layout (all keys owned here; `{a}` is the account as a hex [`segment`]):
 //! - `certificates/{a}/{id}`: the metadata ([`Certificate`] plus the leaf's notAfter). Writing it
-//!   is the commit point of a create or a replace.
+//!   is the commit point of a create or a replace. A delete first marks it `deleting` (see
+//!   [`CertificateService::delete_unless_used`]); a marked certificate takes no new mapping and no
+//!   replacement.
 //! - `certificate-secrets/{a}/{id}/{version}`: P12 bytes, password, PKCS#8 key and chain. One key
 //!   per version, created before the metadata that points at it, so a reader never sees new
 //!   metadata with old secrets, and two racing replacements cannot both write version n+1.
-//! - `certificate-names/{a}/{hex name}`: create-only claim of a name for an id. Of two racing
-//!   creates (or renames) exactly one claim succeeds; the other answers 409. A claim whose
-//!   certificate does not exist (a crash between claim and metadata) is taken over once older
-//!   than [`CLAIM_GRACE_SECONDS`], so an in-flight create is never stolen.
+//!   Secrets a crash left without metadata (or superseded ones a crash kept) are deleted by
+//!   [`CertificateService::sweep_orphan_secrets`] once older than [`claim::CLAIM_GRACE`].
+//! - `certificate-names/{a}/{hex name}`: [`claim`] of a name for an id. Of two racing creates
+//!   (or renames) exactly one claim succeeds; the other answers 409. A claim whose certificate
+//!   does not use it (a crash between claim and metadata) is taken over once abandoned.
 //! - `certificate-ids/{id}`: create-only claim of the id, so ids are unique across accounts and
 //!   never reused.
 
@@ -23,12 +26,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use crate::clock;
-use crate::error::ApiError;
-use crate::store::{Expect, Store, StoreError, segment};
+pub use inspector::{Admission, P12Inspector};
 
-/// How long a name claim without its certificate is respected before it may be taken over.
-pub const CLAIM_GRACE_SECONDS: i64 = 60;
+use crate::clock;
+use crate::metrics::CertificateExpiry;
+use crate::error::ApiError;
+use crate::store::{Expect, Store, StoreError, claim, segment};
 /// Longest certificate name, in characters (SPEC section 3).
 pub const MAX_NAME_CHARS: usize = 128;
 /// Ids stay below 2^53 so JavaScript numbers hold them exactly (SPEC section 3).
@@ -154,6 +157,9 @@ struct StoredCertificate {
     #[serde(flatten)]
     certificate: Certificate,
     not_after_unix: i64,
+    /// Set by a delete before its last look for users; cleared when that delete is undone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    deleting: bool,
 }
 
 /// What is kept under `certificate-secrets/{a}/{id}/{version}`.
@@ -164,13 +170,10 @@ struct StoredSecrets {
     password: Zeroizing<String>,
     private_key_pkcs8: Zeroizing<String>,
     chain: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct NameClaim {
-    id: u64,
-    claimed_at: i64,
+    /// Unix seconds of the upload, so a sweep never takes the secrets of a create in flight.
+    /// Absent in secrets written before it existed (old enough to sweep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stored_at: Option<i64>,
 }
 
 /// A validated upload: the report's facts and the decrypted material.
@@ -189,27 +192,6 @@ struct Facts {
     key_algorithm: String,
     not_after: String,
     not_after_unix: i64,
-}
-
-/// Runs the SPEC section 2 rules on `p12` with `password` off the async executor.
-///
-/// # Errors
-/// 500 when the check could not run (a bug); the report is in the `Ok` value either way.
-pub async fn inspect(
-    p12: Zeroizing<Vec<u8>>,
-    password: Zeroizing<String>,
-    max_iterations: u64,
-) -> Result<(mtls_sdk::P12Report, Option<mtls_sdk::P12Contents>), ApiError> {
-    let options = mtls_sdk::InspectOptions {
-        now_unix: clock::now_unix(),
-        max_iterations,
-    };
-    actix_web::rt::task::spawn_blocking(move || mtls_sdk::open_p12(&p12, &password, &options))
-        .await
-        .map_err(|_| {
-            tracing::error!("the P12 inspection task failed");
-            ApiError::internal()
-        })
 }
 
 /// Checks a certificate name: 1-128 characters, not blank, no control characters.
@@ -236,12 +218,49 @@ pub fn check_name(name: &str) -> Result<(), ApiError> {
 /// Certificate operations over the store.
 pub struct CertificateService {
     store: Arc<dyn Store>,
+    /// Told every notAfter this service reads or writes (`mtls_certificate_expiry_seconds`).
+    expiry: CertificateExpiry,
 }
 
 impl CertificateService {
     /// A service over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self { store, expiry: CertificateExpiry::default() }
+    }
+
+    /// The same service, telling `expiry` every certificate's notAfter it reads or writes.
+    #[must_use]
+    pub fn with_expiry(self, expiry: CertificateExpiry) -> Self {
+        Self { expiry, ..self }
+    }
+
+    /// Walks every certificate in the store and makes the expiry gauge hold exactly those:
+    /// certificates created, replaced or deleted by other instances appear, change or go.
+    /// Answers how many certificates the gauge now holds.
+    ///
+    /// # Errors
+    /// The store's error; the gauge then keeps what it had.
+    pub async fn refresh_expiry(&self) -> Result<usize, StoreError> {
+        let mut all = std::collections::HashMap::new();
+        for folder in folders(self.store.list("certificates").await?) {
+            let Some(account) = hex::decode(&folder).ok().and_then(|b| String::from_utf8(b).ok())
+            else {
+                continue;
+            };
+            for name in self.store.list(&format!("certificates/{folder}")).await? {
+                let Ok(id) = name.parse::<u64>() else { continue };
+                let Some(found) = self.store.read(&meta_key(&account, id)).await? else { continue };
+                let Ok(stored) = serde_json::from_value::<StoredCertificate>(found.value) else {
+                    continue;
+                };
+                if stored.certificate.site_id == account && stored.certificate.id == id {
+                    all.insert((account.clone(), id), stored.not_after_unix);
+                }
+            }
+        }
+        let count = all.len();
+        self.expiry.replace_all(all);
+        Ok(count)
     }
 
     /// The certificate `id` of `account`, or `None` (also when it belongs to another account).
@@ -295,6 +314,19 @@ impl CertificateService {
         }))
     }
 
+    /// True when certificate `id` of `account` exists and no delete of it is under way, so a
+    /// mapping may point at it. A mapping asks this again after writing its record (see
+    /// [`Self::delete_unless_used`]).
+    ///
+    /// # Errors
+    /// 503 when the store is down.
+    pub async fn accepts_users(&self, account: &str, id: u64) -> Result<bool, ApiError> {
+        Ok(self
+            .read_meta(account, id)
+            .await?
+            .is_some_and(|(stored, _)| !stored.deleting))
+    }
+
     /// Every certificate of `account`, by id.
     ///
     /// # Errors
@@ -317,29 +349,37 @@ impl CertificateService {
         Ok(out)
     }
 
-    /// Validates every upload (SPEC section 2 and the name rules), then stores them one by one.
-    /// Nothing is written unless every item is valid and every name is free.
+    /// Validates every upload (the name rules first, then SPEC section 2 on `inspector`),
+    /// then stores them one by one. Nothing is written unless every item is valid and every
+    /// name is free.
     ///
     /// # Errors
     /// 422 `p12_not_usable` (details: the report) or `invalid_certificate`; 409
-    /// `duplicate_certificate_name`; 503 when the store is down before anything was saved.
+    /// `duplicate_certificate_name`; 413 `p12_iteration_budget_exceeded` and 503
+    /// `p12_inspections_busy` from [`P12Inspector::admit`]; 503 when the store is down before
+    /// anything was saved.
     pub async fn create_many(
         &self,
         account: &str,
         uploads: Vec<Upload>,
-        max_iterations: u64,
+        inspector: &P12Inspector,
     ) -> Result<CreateOutcome, ApiError> {
-        let mut opened = Vec::with_capacity(uploads.len());
         let mut names = std::collections::HashSet::new();
-        for (index, upload) in uploads.into_iter().enumerate() {
+        for (index, upload) in uploads.iter().enumerate() {
             let at = |e: ApiError| at_item(e, index);
             let name = upload.name.clone().unwrap_or_default();
             check_name(&name).map_err(at)?;
             if !names.insert(name.clone()) {
                 return Err(at(duplicate_name(&name)));
             }
-            opened.push(open(upload, max_iterations).await.map_err(at)?);
         }
+        let files: Vec<&[u8]> = uploads.iter().map(|u| u.p12.as_slice()).collect();
+        let admission = inspector.admit(&files)?;
+        let mut opened = Vec::with_capacity(uploads.len());
+        for (index, upload) in uploads.into_iter().enumerate() {
+            opened.push(open(&admission, index, upload).await.map_err(|e| at_item(e, index))?);
+        }
+        drop(admission);
         for (index, item) in opened.iter().enumerate() {
             let name = item.name.as_deref().unwrap_or_default();
             if self.name_taken(account, name).await? {
@@ -376,21 +416,27 @@ impl CertificateService {
     /// grows by one, an optional new name is claimed).
     ///
     /// # Errors
-    /// 404 `certificate_not_found`; 422; 409 on a taken name or a concurrent replacement; 503.
+    /// 404 `certificate_not_found`; 422; 413 and 503 from [`P12Inspector::admit`]; 409 on a
+    /// taken name or a concurrent replacement; 503 when the store is down.
     pub async fn replace(
         &self,
         account: &str,
         id: u64,
         upload: Upload,
-        max_iterations: u64,
+        inspector: &P12Inspector,
     ) -> Result<Certificate, ApiError> {
         let Some((current, store_version)) = self.read_meta(account, id).await? else {
             return Err(not_found());
         };
+        if current.deleting {
+            return Err(concurrent(StoreError::Conflict));
+        }
         if let Some(name) = &upload.name {
             check_name(name)?;
         }
-        let opened = open(upload, max_iterations).await?;
+        let admission = inspector.admit(&[upload.p12.as_slice()])?;
+        let opened = open(&admission, 0, upload).await?;
+        drop(admission);
         let old = current.certificate;
         let new_name = opened.name.clone().filter(|n| *n != old.name);
         if let Some(name) = &new_name
@@ -426,6 +472,7 @@ impl CertificateService {
                 ..facts_into(&opened.facts, old.clone())
             },
             not_after_unix: opened.facts.not_after_unix,
+            deleting: false,
         };
         let value = serde_json::to_value(&stored).map_err(|_| ApiError::internal())?;
         if let Err(error) = self
@@ -443,6 +490,7 @@ impl CertificateService {
             return Err(concurrent(error));
         }
         // The new version is committed; the old secrets and the old name are garbage now.
+        self.expiry.observe(account, id, stored.not_after_unix);
         self.forget(&self::secrets_key(account, id, old.version))
             .await;
         if new_name.is_some() {
@@ -454,12 +502,16 @@ impl CertificateService {
     /// Deletes certificate `id` of `account` unless `users` (the mappings using it) is
     /// non-empty, and answers it with `deleted: true`.
     ///
-    /// `users` is asked before and again *after* the metadata is gone: a mapping created
-    /// concurrently either marked its use before the second look (the delete is undone and
-    /// answers the users) or checks the certificate after it vanished (and is refused).
+    /// A mapping that starts using the certificate while the delete runs is caught without a
+    /// lock, on any number of instances: the delete marks the metadata `deleting` (a versioned
+    /// write) and only then asks `users` a second time; a mapping writes its record first and
+    /// only then asks [`Self::accepts_users`]. Whichever of the two comes second sees the
+    /// other: the delete answers 409 with the users and clears its mark, or the mapping is
+    /// rolled back and refused. Both may lose; both never win.
     ///
     /// # Errors
-    /// 404 `certificate_not_found`; 409 `certificate_in_use` listing the users; 503.
+    /// 404 `certificate_not_found`; 409 `certificate_in_use` listing the users, or
+    /// `concurrent_change` when the certificate changed meanwhile; 503.
     pub async fn delete_unless_used<F, Fut, U>(
         &self,
         account: &str,
@@ -471,25 +523,36 @@ impl CertificateService {
         Fut: std::future::Future<Output = Result<Vec<U>, ApiError>>,
         U: Serialize,
     {
-        let Some((stored, _)) = self.read_meta(account, id).await? else {
+        let Some((stored, store_version)) = self.read_meta(account, id).await? else {
             return Err(not_found());
         };
         let before = users().await?;
         if !before.is_empty() {
             return Err(in_use(&before));
         }
-        self.store.delete(&meta_key(account, id)).await?;
+        let marked = StoredCertificate {
+            deleting: true,
+            ..stored.clone()
+        };
+        let marked = serde_json::to_value(&marked).map_err(|_| ApiError::internal())?;
+        let marked_version = self
+            .store
+            .write(&meta_key(account, id), &marked, Expect::Version(store_version))
+            .await
+            .map_err(concurrent)?;
         let after = match users().await {
             Ok(after) => after,
             Err(error) => {
-                self.restore(account, id, &stored).await;
+                self.unmark(account, id, &stored, marked_version).await;
                 return Err(error);
             }
         };
         if !after.is_empty() {
-            self.restore(account, id, &stored).await;
+            self.unmark(account, id, &stored, marked_version).await;
             return Err(in_use(&after));
         }
+        self.store.delete(&meta_key(account, id)).await?;
+        self.expiry.forget(account, id);
         self.forget(&secrets_key(account, id, stored.certificate.version))
             .await;
         self.forget(&name_key(account, &stored.certificate.name))
@@ -499,19 +562,65 @@ impl CertificateService {
         Ok(certificate)
     }
 
-    /// Puts back metadata removed by a delete that had to be undone.
-    async fn restore(&self, account: &str, id: u64, stored: &StoredCertificate) {
-        let restored = match serde_json::to_value(stored) {
+    /// Clears the `deleting` mark of a delete that had to be undone. Should that fail, the mark
+    /// stays: the certificate keeps working for its mappings, and a later delete finishes it.
+    async fn unmark(&self, account: &str, id: u64, stored: &StoredCertificate, marked_version: u64) {
+        let unmarked = StoredCertificate {
+            deleting: false,
+            ..stored.clone()
+        };
+        let restored = match serde_json::to_value(&unmarked) {
             Ok(value) => self
                 .store
-                .write(&meta_key(account, id), &value, Expect::Absent)
+                .write(&meta_key(account, id), &value, Expect::Version(marked_version))
                 .await
                 .map(|_| ()),
             Err(e) => Err(StoreError::Corrupt(e.to_string())),
         };
         if let Err(error) = restored {
-            tracing::error!(%error, account, id, "could not restore a certificate whose delete was undone");
+            tracing::error!(%error, account, id, "could not clear the deleting mark of a certificate whose delete was undone");
         }
+    }
+
+    /// Deletes the secrets of every account that no certificate points at: left by a crash
+    /// between the secrets and the metadata of a create (never acknowledged), or kept by a crash
+    /// after a replacement or a delete. Only secrets older than [`claim::CLAIM_GRACE`] go, so a
+    /// create in flight keeps its own; versions above the current one are kept (a replacement
+    /// in flight writes those). Answers how many were deleted.
+    ///
+    /// # Errors
+    /// The store's error; what was deleted before it stays deleted.
+    pub async fn sweep_orphan_secrets(&self) -> Result<usize, StoreError> {
+        let grace = i64::try_from(claim::CLAIM_GRACE.as_secs()).unwrap_or(i64::MAX);
+        let now = clock::now_unix();
+        let mut deleted = 0;
+        for account in folders(self.store.list(SECRETS).await?) {
+            let account_folder = format!("{SECRETS}/{account}");
+            for id in folders(self.store.list(&account_folder).await?) {
+                let current = match self.store.read(&format!("certificates/{account}/{id}")).await? {
+                    Some(found) => serde_json::from_value::<StoredCertificate>(found.value)
+                        .map_err(|_| StoreError::Corrupt(format!("certificate {id}")))?
+                        .certificate
+                        .version,
+                    None => u32::MAX,
+                };
+                let id_folder = format!("{account_folder}/{id}");
+                for name in self.store.list(&id_folder).await? {
+                    let Ok(version) = name.parse::<u32>() else { continue };
+                    if version >= current && current != u32::MAX {
+                        continue;
+                    }
+                    let key = format!("{id_folder}/{name}");
+                    let Some(found) = self.store.read(&key).await? else { continue };
+                    let stored_at = found.value.get("storedAt").and_then(serde_json::Value::as_i64).unwrap_or(0);
+                    if now.saturating_sub(stored_at) >= grace {
+                        self.store.delete(&key).await?;
+                        deleted += 1;
+                    }
+                }
+            }
+        }
+        Ok(deleted)
     }
 
     async fn read_meta(
@@ -523,6 +632,7 @@ impl CertificateService {
             return Ok(None);
         }
         let Some(found) = self.store.read(&meta_key(account, id)).await? else {
+            self.expiry.forget(account, id);
             return Ok(None);
         };
         let stored: StoredCertificate = serde_json::from_value(found.value)
@@ -531,60 +641,28 @@ impl CertificateService {
         if stored.certificate.site_id != account || stored.certificate.id != id {
             return Ok(None);
         }
+        self.expiry.observe(account, id, stored.not_after_unix);
         Ok(Some((stored, found.version)))
     }
 
-    /// True when a live certificate holds `name` (a stale claim does not count).
+    /// True when a live certificate or an in-flight create holds `name`.
     async fn name_taken(&self, account: &str, name: &str) -> Result<bool, ApiError> {
-        match self.store.read(&name_key(account, name)).await? {
-            None => Ok(false),
-            Some(found) => {
-                let claim: NameClaim = serde_json::from_value(found.value)
-                    .map_err(|_| StoreError::Corrupt("certificate name claim".to_owned()))?;
-                Ok(self
-                    .read_meta(account, claim.id)
-                    .await?
-                    .is_some_and(|(s, _)| s.certificate.name == name))
-            }
-        }
+        let uses = |holder| self.uses_name(account, holder, name);
+        Ok(claim::holder(self.store.as_ref(), &name_key(account, name), 0, uses).await?.taken)
     }
 
     /// Claims `name` for `id`; `false` when a live certificate or an in-flight create holds it.
     async fn claim_name(&self, account: &str, name: &str, id: u64) -> Result<bool, ApiError> {
-        let key = name_key(account, name);
-        let now = clock::now_unix();
-        let claim = serde_json::to_value(NameClaim {
-            id,
-            claimed_at: now,
-        })
-        .map_err(|_| ApiError::internal())?;
-        match self.store.write(&key, &claim, Expect::Absent).await {
-            Ok(_) => return Ok(true),
-            Err(StoreError::Conflict) => {}
-            Err(e) => return Err(e.into()),
-        }
-        let Some(found) = self.store.read(&key).await? else {
-            // Released in between: try once more.
-            return Ok(self.store.write(&key, &claim, Expect::Absent).await.is_ok());
-        };
-        let held: NameClaim = serde_json::from_value(found.value)
-            .map_err(|_| StoreError::Corrupt("certificate name claim".to_owned()))?;
-        let live = self
-            .read_meta(account, held.id)
+        let uses = |holder| self.uses_name(account, holder, name);
+        claim::claim(self.store.as_ref(), &name_key(account, name), id, uses).await
+    }
+
+    /// True when certificate `id` exists and is named `name`.
+    async fn uses_name(&self, account: &str, id: u64, name: &str) -> Result<bool, ApiError> {
+        Ok(self
+            .read_meta(account, id)
             .await?
-            .is_some_and(|(s, _)| s.certificate.name == name);
-        if live || now.saturating_sub(held.claimed_at) < CLAIM_GRACE_SECONDS {
-            return Ok(false);
-        }
-        match self
-            .store
-            .write(&key, &claim, Expect::Version(found.version))
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+            .is_some_and(|(s, _)| s.certificate.name == name))
     }
 
     async fn insert(&self, account: &str, item: Opened) -> Result<Certificate, ApiError> {
@@ -623,6 +701,7 @@ impl CertificateService {
         let stored = StoredCertificate {
             certificate: facts_into(&item.facts, blank),
             not_after_unix: item.facts.not_after_unix,
+            deleting: false,
         };
         let value = serde_json::to_value(&stored).map_err(|_| ApiError::internal())?;
         if let Err(error) = self
@@ -634,6 +713,7 @@ impl CertificateService {
             self.release_new_name(account, Some(&name), id).await;
             return Err(error.into());
         }
+        self.expiry.observe(account, id, stored.not_after_unix);
         Ok(present(stored))
     }
 
@@ -664,12 +744,8 @@ impl CertificateService {
 
     /// Releases a name claim we made for `id` (after a failed write); best effort.
     async fn release_new_name(&self, account: &str, name: Option<&str>, id: u64) {
-        let Some(name) = name else { return };
-        let key = name_key(account, name);
-        if let Ok(Some(found)) = self.store.read(&key).await
-            && serde_json::from_value::<NameClaim>(found.value).is_ok_and(|c| c.id == id)
-        {
-            self.forget(&key).await;
+        if let Some(name) = name {
+            claim::release(self.store.as_ref(), &name_key(account, name), id).await;
         }
     }
 
@@ -682,14 +758,15 @@ impl CertificateService {
 }
 
 /// Validates one upload: runs the P12 rules and keeps what is needed.
-async fn open(upload: Upload, max_iterations: u64) -> Result<Opened, ApiError> {
+/// Inspects `upload`, admitted file `index` of `admission`, and keeps what a usable one holds.
+async fn open(admission: &Admission, index: usize, upload: Upload) -> Result<Opened, ApiError> {
     let Upload {
         name,
         display_name,
         p12,
         password,
     } = upload;
-    let (report, contents) = inspect(p12.clone(), password.clone(), max_iterations).await?;
+    let (report, contents) = admission.inspect(index, p12.clone(), password.clone()).await?;
     let (true, Some(contents), Some(leaf), Some(key)) = (
         report.usable,
         contents,
@@ -717,6 +794,7 @@ async fn open(upload: Upload, max_iterations: u64) -> Result<Opened, ApiError> {
             .iter()
             .map(|c| STANDARD.encode(c))
             .collect(),
+        stored_at: Some(clock::now_unix()),
     };
     Ok(Opened {
         name,
@@ -813,13 +891,21 @@ fn meta_key(account: &str, id: u64) -> String {
     format!("certificates/{}/{id}", segment(account))
 }
 
+const SECRETS: &str = "certificate-secrets";
+
 fn secrets_key(account: &str, id: u64, version: u32) -> String {
-    format!("certificate-secrets/{}/{id}/{version}", segment(account))
+    format!("{SECRETS}/{}/{id}/{version}", segment(account))
+}
+
+/// The sub-folders of a listing, without their trailing `/`.
+fn folders(names: Vec<String>) -> impl Iterator<Item = String> {
+    names.into_iter().filter_map(|n| n.strip_suffix('/').map(str::to_owned))
 }
 
 fn name_key(account: &str, name: &str) -> String {
     format!("certificate-names/{}/{}", segment(account), segment(name))
 }
 
+mod inspector;
 #[cfg(test)]
 mod tests;

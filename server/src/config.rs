@@ -75,12 +75,18 @@ pub const ENV_EXTRA_TARGET_CA_FILE: &str = "MTLS_EXTRA_TARGET_CA_FILE";
 pub const ENV_ALLOW_PLAIN_HTTP_TARGETS: &str = "MTLS_ALLOW_PLAIN_HTTP_TARGETS";
 /// Forward connect timeout.
 pub const ENV_FORWARD_CONNECT_TIMEOUT_MS: &str = "MTLS_FORWARD_CONNECT_TIMEOUT_MS";
-/// Forward total timeout.
+/// Forward idle timeout: the longest wait for the target's response head or either body's bytes.
 pub const ENV_FORWARD_TIMEOUT_MS: &str = "MTLS_FORWARD_TIMEOUT_MS";
+/// Time allowed to read an oAuth1 form body on forward.
+pub const ENV_OAUTH1_FORM_READ_TIMEOUT_MS: &str = "MTLS_OAUTH1_FORM_READ_TIMEOUT_MS";
 /// Request body limit.
 pub const ENV_MAX_BODY_BYTES: &str = "MTLS_MAX_BODY_BYTES";
 /// PKCS#12 iteration cap.
 pub const ENV_P12_MAX_ITERATIONS: &str = "MTLS_P12_MAX_ITERATIONS";
+/// Budget of KDF iterations over all P12 files of one request.
+pub const ENV_P12_REQUEST_ITERATION_BUDGET: &str = "MTLS_P12_REQUEST_ITERATION_BUDGET";
+/// How many P12 inspections run at once.
+pub const ENV_P12_INSPECTION_WORKERS: &str = "MTLS_P12_INSPECTION_WORKERS";
 /// Service names and codes.
 pub const ENV_SERVICES: &str = "MTLS_SERVICES";
 /// External issuer's JWKS file.
@@ -108,8 +114,23 @@ pub const DEFAULT_RUNTIME_CACHE_TTL_SECONDS: u64 = 300;
 pub const DEFAULT_FORWARD_CONNECT_TIMEOUT_MS: u64 = 5000;
 /// SPEC section 9.
 pub const DEFAULT_FORWARD_TIMEOUT_MS: u64 = 30_000;
+/// An oAuth1 form body is read whole before its signature is checked; a caller sending it
+/// slowly holds that memory, so the read is bounded. Forms are small: 10 s is generous.
+pub const DEFAULT_OAUTH1_FORM_READ_TIMEOUT_MS: u64 = 10_000;
 /// SPEC section 9: 10 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+/// The default per-request KDF budget is this many times `MTLS_P12_MAX_ITERATIONS` (3,000,000 by
+/// default): a file at the cap in each of its three usual KDF runs (MAC, key, certificates) fits,
+/// so every file rule 7 accepts uploads on its own, and so do 100 files as keytool writes them
+/// (10,000 iterations per run); one request costs a few core-seconds of KDF, not minutes.
+pub const DEFAULT_P12_REQUEST_BUDGET_FACTOR: u64 = 3;
+
+/// The default number of concurrent P12 inspections: one per core but one, at least one, so that
+/// KDF work never takes every core from forwarding.
+pub fn default_p12_inspection_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+}
+
 /// SPEC section 3: `FAAS` is the name LivePerson's Functions client sends.
 pub const DEFAULT_SERVICES: &str = "TEST_SERVICE=0,IDP=1,WEBHOOKS=2,FAAS=3";
 
@@ -148,12 +169,20 @@ pub struct Config {
     pub allow_plain_http_targets: bool,
     /// `MTLS_FORWARD_CONNECT_TIMEOUT_MS`.
     pub forward_connect_timeout: Duration,
-    /// `MTLS_FORWARD_TIMEOUT_MS`.
+    /// `MTLS_FORWARD_TIMEOUT_MS`: the longest wait for the target's response head once the
+    /// request stopped moving, and for the next bytes of either body; never a stream's length.
     pub forward_timeout: Duration,
+    /// `MTLS_OAUTH1_FORM_READ_TIMEOUT_MS`.
+    pub oauth1_form_read_timeout: Duration,
     /// `MTLS_MAX_BODY_BYTES`.
     pub max_body_bytes: usize,
     /// `MTLS_P12_MAX_ITERATIONS`.
     pub p12_max_iterations: u64,
+    /// `MTLS_P12_REQUEST_ITERATION_BUDGET`: iterations the KDF runs of all files of one request
+    /// may take together.
+    pub p12_request_iteration_budget: u64,
+    /// `MTLS_P12_INSPECTION_WORKERS`: inspections running at once; more answer 503.
+    pub p12_inspection_workers: usize,
     /// `MTLS_SERVICES`: name and numeric code of each service.
     pub services: Vec<(String, u32)>,
     /// `MTLS_JWKS_FILE`.
@@ -234,8 +263,11 @@ impl fmt::Debug for Config {
             .field("allow_plain_http_targets", &self.allow_plain_http_targets)
             .field("forward_connect_timeout", &self.forward_connect_timeout)
             .field("forward_timeout", &self.forward_timeout)
+            .field("oauth1_form_read_timeout", &self.oauth1_form_read_timeout)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("p12_max_iterations", &self.p12_max_iterations)
+            .field("p12_request_iteration_budget", &self.p12_request_iteration_budget)
+            .field("p12_inspection_workers", &self.p12_inspection_workers)
             .field("services", &self.services)
             .field("jwks_file", &self.jwks_file)
             .field("log_format", &self.log_format)
@@ -327,11 +359,31 @@ impl Config {
         );
         let forward_timeout =
             Duration::from_millis(p.positive(ENV_FORWARD_TIMEOUT_MS, DEFAULT_FORWARD_TIMEOUT_MS));
+        let oauth1_form_read_timeout = Duration::from_millis(
+            p.positive(ENV_OAUTH1_FORM_READ_TIMEOUT_MS, DEFAULT_OAUTH1_FORM_READ_TIMEOUT_MS),
+        );
         let max_body_bytes = p.positive(ENV_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES);
         let p12_max_iterations = p.positive(ENV_P12_MAX_ITERATIONS, mtls_sdk::DEFAULT_MAX_ITERATIONS);
+        let p12_request_iteration_budget = p.positive(
+            ENV_P12_REQUEST_ITERATION_BUDGET,
+            p12_max_iterations.saturating_mul(DEFAULT_P12_REQUEST_BUDGET_FACTOR),
+        );
+        let p12_inspection_workers =
+            p.positive(ENV_P12_INSPECTION_WORKERS, default_p12_inspection_workers());
         let services = p.services();
         let jwks_file = p.file(ENV_JWKS_FILE);
         let log_format = p.log_format();
+
+        // Cross-field rule: a budget under the cap would refuse files that rule 7 accepts.
+        if p12_request_iteration_budget < p12_max_iterations {
+            p.error(
+                ENV_P12_REQUEST_ITERATION_BUDGET,
+                format!(
+                    "{p12_request_iteration_budget} is below {ENV_P12_MAX_ITERATIONS} \
+                     ({p12_max_iterations}); a file at the cap could never be uploaded"
+                ),
+            );
+        }
 
         // Cross-field rule: plain HTTP only on loopback unless explicitly allowed.
         if let Some(addr) = listen
@@ -369,8 +421,11 @@ impl Config {
             allow_plain_http_targets,
             forward_connect_timeout,
             forward_timeout,
+            oauth1_form_read_timeout,
             max_body_bytes,
             p12_max_iterations,
+            p12_request_iteration_budget,
+            p12_inspection_workers,
             services,
             jwks_file,
             log_format,
@@ -394,8 +449,12 @@ impl Config {
             allow_plain_http_targets: false,
             forward_connect_timeout: Duration::from_millis(DEFAULT_FORWARD_CONNECT_TIMEOUT_MS),
             forward_timeout: Duration::from_millis(DEFAULT_FORWARD_TIMEOUT_MS),
+            oauth1_form_read_timeout: Duration::from_millis(DEFAULT_OAUTH1_FORM_READ_TIMEOUT_MS),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             p12_max_iterations: mtls_sdk::DEFAULT_MAX_ITERATIONS,
+            p12_request_iteration_budget: mtls_sdk::DEFAULT_MAX_ITERATIONS
+                * DEFAULT_P12_REQUEST_BUDGET_FACTOR,
+            p12_inspection_workers: default_p12_inspection_workers(),
             services: vec![
                 ("TEST_SERVICE".to_owned(), 0),
                 ("IDP".to_owned(), 1),
@@ -585,15 +644,27 @@ pub struct Args {
     /// Forward connect timeout in milliseconds.
     #[arg(long, env = ENV_FORWARD_CONNECT_TIMEOUT_MS, default_value = "5000")]
     forward_connect_timeout_ms: Option<String>,
-    /// Forward total timeout in milliseconds.
+    /// Forward idle timeout in milliseconds: the longest wait for the target's response head, or
+    /// for the next bytes of the request or response body (a steady stream is never cut).
     #[arg(long, env = ENV_FORWARD_TIMEOUT_MS, default_value = "30000")]
     forward_timeout_ms: Option<String>,
+    /// Time allowed to read an oAuth1 form body on forward, in milliseconds.
+    #[arg(long, env = ENV_OAUTH1_FORM_READ_TIMEOUT_MS, default_value = "10000")]
+    oauth1_form_read_timeout_ms: Option<String>,
     /// Request body limit in bytes.
     #[arg(long, env = ENV_MAX_BODY_BYTES, default_value = "10485760")]
     max_body_bytes: Option<String>,
     /// Cap on PKCS#12 MAC and KDF iteration counts.
     #[arg(long, env = ENV_P12_MAX_ITERATIONS, default_value = "1000000")]
     p12_max_iterations: Option<String>,
+    /// Budget of KDF iterations over all P12 files of one request, checked before any KDF runs
+    /// (default: 3 times --p12-max-iterations).
+    #[arg(long, env = ENV_P12_REQUEST_ITERATION_BUDGET)]
+    p12_request_iteration_budget: Option<String>,
+    /// P12 inspections (uploads, replacements, the tester) running at once; more answer 503
+    /// (default: the number of cores minus one, at least 1).
+    #[arg(long, env = ENV_P12_INSPECTION_WORKERS)]
+    p12_inspection_workers: Option<String>,
     /// Services as NAME=code pairs, comma separated; names and codes unique.
     #[arg(long, env = ENV_SERVICES, default_value = DEFAULT_SERVICES)]
     services: Option<String>,

@@ -180,6 +180,14 @@ impl From<crate::forward::ForwardError> for ApiError {
                 "payload_too_large",
                 format!("request body is larger than MTLS_MAX_BODY_BYTES ({limit} bytes)"),
             ),
+            F::RequestBodyStalled { timeout } => Self::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_body_timeout",
+                format!(
+                    "the request body sent nothing for MTLS_FORWARD_TIMEOUT_MS ({} ms)",
+                    timeout.as_millis()
+                ),
+            ),
             F::BadClientMaterial { certificate_id } => Self::internal()
                 .with_cause(format_args!("certificate {certificate_id} has key material rustls cannot use")),
         }

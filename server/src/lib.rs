@@ -12,6 +12,9 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod forward;
+#[doc(hidden)]
+pub mod fuzzing;
+pub mod housekeeping;
 pub mod http;
 pub mod mappings;
 pub mod metrics;

@@ -6,7 +6,7 @@
 
 use actix_web::{middleware, web, App, HttpServer};
 use mtls_server::config::{Config, LogFormat};
-use mtls_server::{http, state::AppState, store, throttle, tls};
+use mtls_server::{housekeeping, http, state::AppState, store, throttle, tls};
 
 // mimalloc's per-thread free lists suit actix's thread-per-core workers: measured in
 // tests/bench/forward/run.sh (see the commit message).
@@ -39,6 +39,7 @@ async fn main() -> std::io::Result<()> {
         Ok(state) => web::Data::new(state),
         Err(error) => exit(&error, EX_USAGE),
     };
+    housekeeping::start(state.store.clone(), state.certificates.clone()).await;
 
     let server = HttpServer::new(move || {
         App::new()

@@ -2,12 +2,12 @@
 //! with revisions; uniqueness of name and of (service, normalised URL) per account built on
 //! create-only writes (Vault check-and-set). Owns the store keys under `mappings/` (see [`keys`]).
 //!
-//! Uniqueness: before a record is written, its name key and its route key are *claimed* with a
-//! create-only write holding the mapping id. Of two racing clients or gateway instances exactly
-//! one claim succeeds; the other answers 409. A claim whose mapping does not use it (left by a
-//! crash between the claim and the record write, or between an update and the release of the old
-//! key) is taken over with a versioned write once it is older than [`CLAIM_GRACE`], so nothing
-//! is blocked for ever and an in-flight write is never stolen.
+//! Uniqueness: before a record is written, its name key and its route key are *claimed*
+//! ([`claim`]) for the mapping id. Of two racing clients or gateway instances exactly one claim
+//! succeeds; the other answers 409. A claim whose mapping does not use it (left by a crash
+//! between the claim and the record write, or between an update and the release of the old key)
+//! is taken over once abandoned, so nothing is blocked for ever and an in-flight write is never
+//! stolen.
 //!
 //! The revision of a mapping is the store version of its record; updates write with
 //! `Expect::Version`, so a stale `If-Match` (or a concurrent update) cannot overwrite a newer one.
@@ -15,7 +15,6 @@
 //! Callers (the handlers) call `AppState::mappings_changed` after each successful change.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::StatusCode;
 use futures_util::{stream, StreamExt, TryStreamExt};
@@ -24,13 +23,13 @@ use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{Expect, Store, StoreError, Versioned};
+use crate::store::{claim, Expect, Store, StoreError, Versioned};
 
 mod certificate_source;
 #[cfg(test)]
 pub(crate) mod fakes;
 pub(crate) mod keys;
-mod model;
+pub(crate) mod model;
 
 pub use certificate_source::CertificateSource;
 pub use model::{Mapping, MAX_ID, MAX_NAME_CHARS, MAX_URL_BYTES};
@@ -38,9 +37,6 @@ pub(crate) use model::StoredMapping;
 
 use model::{FieldRules, MappingFields};
 
-/// How long a claim whose mapping record is not (yet) there is respected before it may be taken
-/// over: far longer than any single create or update takes.
-pub const CLAIM_GRACE: Duration = Duration::from_secs(60);
 /// Longest account id: its store key segment (hex) must fit a 255-byte file name.
 pub const MAX_ACCOUNT_BYTES: usize = 100;
 /// Most mappings accepted in one create request.
@@ -74,15 +70,6 @@ pub struct MappingService {
     certificates: Arc<dyn CertificateSource>,
     services: Vec<(String, u32)>,
     allow_http: bool,
-}
-
-/// What an index key holds.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct IndexEntry {
-    id: u64,
-    /// Unix seconds of the claim, to tell an in-flight claim from one left by a crash.
-    claimed_at: u64,
 }
 
 /// Which uniqueness index a claim is for; decides the 409 code.
@@ -226,6 +213,16 @@ impl MappingService {
         let outcome = self
             .write_update(account, &current, &next, revision, if_match, &mut claimed)
             .await;
+        // With the record written, the certificate is looked at again (see `insert`).
+        let outcome = match outcome {
+            Ok(new_revision) if certificate_changed => {
+                match self.require_certificate(account, next.certification_id).await {
+                    Ok(()) => Ok(new_revision),
+                    Err(error) => Err(self.undo_update(account, &current, new_revision, error).await),
+                }
+            }
+            other => other,
+        };
         let new_revision = match outcome {
             Ok(new_revision) => new_revision,
             Err(error) => {
@@ -318,13 +315,15 @@ impl MappingService {
         })
     }
 
+    /// 422 `certificate_not_found` unless certificate `id` exists and is not being deleted.
     async fn require_certificate(&self, account: &str, id: u64) -> Result<(), ApiError> {
-        match self.certificates.certificate(account, id).await? {
-            Some(_) => Ok(()),
-            None => Err(ApiError::unprocessable(
+        if self.certificates.accepts_users(account, id).await? {
+            Ok(())
+        } else {
+            Err(ApiError::unprocessable(
                 "certificate_not_found",
                 format!("certificationId {id} is not a certificate of this account"),
-            )),
+            ))
         }
     }
 
@@ -354,7 +353,15 @@ impl MappingService {
         }
         .await;
         match written {
-            Ok(revision) => Ok(revision),
+            // Only now, with the record written, may the certificate be looked at again: a
+            // delete that began before this look undoes it (see `delete_unless_used`).
+            Ok(revision) => match self.require_certificate(account, record.certification_id).await {
+                Ok(()) => Ok(revision),
+                Err(error) => {
+                    self.remove_everything(account, record).await;
+                    Err(error)
+                }
+            },
             Err(error) => {
                 self.remove_indexes(account, record).await;
                 Err(match error {
@@ -408,8 +415,38 @@ impl MappingService {
         }
     }
 
-    /// Creates `key` for mapping `id`, or takes it over when its holder is gone (see the module
-    /// docs). `false` when another mapping holds it.
+    /// Puts back `current` over the update written at `new_revision` that has to be undone, and
+    /// answers `error`; when that fails too (the store is down, or another update came in
+    /// between), that failure.
+    async fn undo_update(
+        &self,
+        account: &str,
+        current: &StoredMapping,
+        new_revision: u64,
+        error: ApiError,
+    ) -> ApiError {
+        let value = match to_json(current) {
+            Ok(value) => value,
+            Err(failure) => return failure,
+        };
+        let key = keys::record(account, current.id);
+        match self.store.write(&key, &value, Expect::Version(new_revision)).await {
+            Ok(_) => error,
+            Err(failure) => {
+                tracing::error!(%failure, account, id = current.id, "could not undo a mapping update to a certificate being deleted");
+                match failure {
+                    StoreError::Conflict => ApiError::conflict(
+                        "concurrent_update",
+                        "the mapping changed while this update ran; read it again and retry",
+                    ),
+                    other => other.into(),
+                }
+            }
+        }
+    }
+
+    /// Creates `key` for mapping `id`, or takes it over when abandoned (see [`claim`]).
+    /// `false` when another mapping holds it.
     async fn claim(
         &self,
         account: &str,
@@ -417,65 +454,35 @@ impl MappingService {
         id: u64,
         uses_key: &(dyn Fn(&StoredMapping) -> bool + Sync),
     ) -> Result<bool, ApiError> {
-        let entry = to_json(&IndexEntry { id, claimed_at: unix_now() })?;
-        for _ in 0..4 {
-            match self.store.write(key, &entry, Expect::Absent).await {
-                Ok(_) => return Ok(true),
-                Err(StoreError::Conflict) => {}
-                Err(other) => return Err(other.into()),
-            }
-            let holder = self.holder(account, key, id, uses_key).await?;
-            if holder.taken {
-                return Ok(false);
-            }
-            let Some(version) = holder.version else { continue };
-            match self.store.write(key, &entry, Expect::Version(version)).await {
-                Ok(_) => return Ok(true),
-                Err(StoreError::Conflict) => {}
-                Err(other) => return Err(other.into()),
-            }
-        }
-        Ok(false)
+        let uses = |holder| self.holder_uses(account, holder, uses_key);
+        claim::claim(self.store.as_ref(), key, id, uses).await
     }
 
-    /// Who holds index `key`: `taken` unless it is free, ours (`id`), or a leftover whose mapping
-    /// does not use it and which is older than [`CLAIM_GRACE`].
+    /// Who holds index `key`: `taken` unless it is free, ours (`id`), or abandoned.
     async fn holder(
         &self,
         account: &str,
         key: &str,
         id: u64,
         uses_key: &(dyn Fn(&StoredMapping) -> bool + Sync),
-    ) -> Result<Holder, ApiError> {
-        let Some(Versioned { value, version }) = self.store.read(key).await? else {
-            return Ok(Holder { taken: false, version: None });
-        };
-        let entry: IndexEntry = from_json(value)?;
-        if entry.id == id {
-            return Ok(Holder { taken: false, version: Some(version) });
-        }
-        if let Some((record, _)) = self.read_record(account, entry.id).await?
-            && uses_key(&record) {
-                return Ok(Holder { taken: true, version: Some(version) });
-            }
-        let recent = unix_now().saturating_sub(entry.claimed_at) < CLAIM_GRACE.as_secs();
-        Ok(Holder { taken: recent, version: Some(version) })
+    ) -> Result<claim::Holder, ApiError> {
+        let uses = |holder| self.holder_uses(account, holder, uses_key);
+        claim::holder(self.store.as_ref(), key, id, uses).await
     }
 
-    /// Deletes index `key` when it still names mapping `id`. Failures are logged, not returned:
-    /// a key left behind is taken over later (see [`Self::claim`]).
+    /// True when mapping `holder` exists and uses the key (`uses_key`).
+    async fn holder_uses(
+        &self,
+        account: &str,
+        holder: u64,
+        uses_key: &(dyn Fn(&StoredMapping) -> bool + Sync),
+    ) -> Result<bool, ApiError> {
+        Ok(self.read_record(account, holder).await?.is_some_and(|(record, _)| uses_key(&record)))
+    }
+
+    /// Deletes index `key` when it still names mapping `id` (best effort; see [`claim`]).
     async fn release(&self, key: &str, id: u64) {
-        let held = match self.store.read(key).await {
-            Ok(Some(v)) => from_json::<IndexEntry>(v.value).is_ok_and(|e| e.id == id),
-            Ok(None) => false,
-            Err(error) => {
-                tracing::warn!(%error, "could not release a mapping index key");
-                false
-            }
-        };
-        if held {
-            self.forget(key).await;
-        }
+        claim::release(self.store.as_ref(), key, id).await;
     }
 
     /// Deletes `key`, logging a failure.
@@ -519,12 +526,10 @@ pub(crate) async fn find_route(
     service_code: u32,
     normalized_url: &str,
 ) -> Result<Option<StoredMapping>, StoreError> {
-    let Some(index) = store.read(&keys::route(account, service_code, normalized_url)).await? else {
+    let Some(id) = claim::claimed_id(store, &keys::route(account, service_code, normalized_url)).await? else {
         return Ok(None);
     };
-    let entry: IndexEntry = serde_json::from_value(index.value)
-        .map_err(|e| StoreError::Corrupt(format!("mapping index: {e}")))?;
-    let Some(record) = store.read(&keys::record(account, entry.id)).await? else {
+    let Some(record) = store.read(&keys::record(account, id)).await? else {
         return Ok(None);
     };
     let record: StoredMapping = serde_json::from_value(record.value)
@@ -532,11 +537,6 @@ pub(crate) async fn find_route(
     // A leftover index (the mapping moved to another URL) does not count.
     let current = record.service_code == service_code && record.url == normalized_url;
     Ok(current.then_some(record))
-}
-
-struct Holder {
-    taken: bool,
-    version: Option<u64>,
 }
 
 fn same_route(a: &StoredMapping, b: &StoredMapping) -> bool {
@@ -603,10 +603,6 @@ fn new_id() -> Result<u64, ApiError> {
         ApiError::internal()
     })?;
     Ok(u64::from_le_bytes(bytes) % MAX_ID + 1)
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<Value, ApiError> {

@@ -4,10 +4,13 @@
 //! - **TTL** (`MTLS_RUNTIME_CACHE_TTL_SECONDS`, 300 s): an entry younger than the TTL answers
 //!   without touching the store; other instances therefore see a change within the TTL.
 //! - **Immediate invalidation on this instance**: every configuration change made here calls
-//!   [`RuntimeCache::invalidate_mappings`] or [`RuntimeCache::invalidate_certificate`], which drop
-//!   every entry of the account (a certificate change can turn a negative answer positive, so
-//!   entries are dropped per account, not per certificate). A lookup that started before an
-//!   invalidation does not store its (possibly old) result: each fill checks an epoch.
+//!   [`RuntimeCache::invalidate_mappings`] or [`RuntimeCache::invalidate_certificate`], which mark
+//!   every entry of the account invalidated (a certificate change can turn a negative answer
+//!   positive, so per account, not per certificate). An invalidated entry never answers while
+//!   the store answers: the next lookup asks the store. It is kept only as the stale fallback of
+//!   the next point, so an outage right after a change does not turn the account's traffic into
+//!   503 (SPEC section 7). A lookup that started before an invalidation does not store its
+//!   (possibly old) result: each fill checks an epoch.
 //! - **One load per key at a time**: requests that miss the same key while its load is under
 //!   way wait for that load instead of starting their own, so a burst of requests on a cold
 //!   or expired key costs the store one lookup, not one per request. An invalidation also
@@ -16,9 +19,11 @@
 //!   when there is no route), then the certificate's metadata and its key material (3 reads with
 //!   the certificate service of issue 3); without a service, one route key per configured service
 //!   first. Never a scan (see [`crate::mappings::keys`]). Counted by [`ReadCounter`].
-//! - **Stale entries while the store is down**: an expired entry is kept until evicted; when the
-//!   refresh fails because the store is unavailable, the old answer is served (and for
-//!   [`STORE_RETRY_AFTER`] further stale answers skip the store). A fresh miss then answers 503.
+//! - **Stale entries while the store is down**: an expired or invalidated entry is kept until
+//!   evicted; when the refresh fails because the store is unavailable, the old answer is served
+//!   (and for [`STORE_RETRY_AFTER`] further stale answers skip the store). A fresh miss then
+//!   answers 503. An invalidation ends that pause: the change it follows was just written, so
+//!   the store answered, and the next lookup asks it again.
 //! - **Bounded memory**: at most `capacity` entries (first in, first out); "no mapping" answers
 //!   are cached too, and URLs longer than any mapping URL are answered without a lookup.
 //! - **Metrics**: `mtls_runtime_cache_total{result="hit"|"miss"|"stale"}`,
@@ -76,6 +81,8 @@ struct CacheKey {
 struct Entry {
     value: Option<RuntimeMatch>,
     fetched: Instant,
+    /// Set by an invalidation: the value may be outdated and serves only while the store is down.
+    invalidated: bool,
     /// Insertion number, to tell this entry from an older one under the same key in `order`.
     seq: u64,
 }
@@ -158,7 +165,7 @@ impl RuntimeCache {
         let (stale, epoch, load) = {
             let mut state = self.lock();
             let stale = match state.entries.get(&key) {
-                Some(entry) if now.duration_since(entry.fetched) < self.ttl => {
+                Some(entry) if !entry.invalidated && now.duration_since(entry.fetched) < self.ttl => {
                     self.metrics.runtime_cache.inc("hit");
                     return Ok(entry.value.clone());
                 }
@@ -215,13 +222,15 @@ impl RuntimeCache {
         }
     }
 
-    /// Forgets everything cached about certificate `id` of `account` (replaced or deleted).
+    /// Marks everything cached about certificate `id` of `account` (replaced or deleted) as
+    /// outdated: kept only as a fallback while the store is unreachable.
     pub fn invalidate_certificate(&self, account: &str, id: u64) {
         let _ = id; // see the module docs: a certificate change can affect any entry of the account
         self.invalidate_account(account);
     }
 
-    /// Forgets everything cached about mappings of `account`.
+    /// Marks everything cached about mappings of `account` as outdated (see
+    /// [`Self::invalidate_certificate`]).
     pub fn invalidate_mappings(&self, account: &str) {
         self.invalidate_account(account);
     }
@@ -240,7 +249,11 @@ impl RuntimeCache {
 
     fn invalidate_account(&self, account: &str) {
         let mut state = self.lock();
-        state.entries.retain(|key, _| key.account != account);
+        for (_, entry) in state.entries.iter_mut().filter(|(key, _)| key.account == account) {
+            entry.invalidated = true;
+        }
+        // The change being invalidated was just written: the store answers again.
+        state.store_down_until = None;
         // Loads under way keep running for those awaiting them; later requests start anew.
         state.loading.retain(|key, _| key.account != account);
         state.epoch += 1;
@@ -255,7 +268,7 @@ impl RuntimeCache {
         let seq = state.next_seq;
         state.next_seq += 1;
         state.order.push_back((key.clone(), seq));
-        state.entries.insert(key, Entry { value, fetched: Instant::now(), seq });
+        state.entries.insert(key, Entry { value, fetched: Instant::now(), invalidated: false, seq });
         while state.entries.len() > self.capacity {
             let Some((old, old_seq)) = state.order.pop_front() else { break };
             if state.entries.get(&old).is_some_and(|e| e.seq == old_seq) {

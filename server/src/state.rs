@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use crate::auth::AuthState;
-use crate::certificates::CertificateService;
+use crate::certificates::{CertificateService, P12Inspector};
 use crate::config::Config;
 use crate::forward::Forwarder;
+use crate::http::readiness::ReadinessProbe;
 use crate::mappings::MappingService;
 use crate::metrics::Metrics;
 use crate::runtime::{ReadCounter, RuntimeCache};
@@ -30,6 +31,10 @@ pub struct AppState {
     pub auth: AuthState,
     /// Wrap-and-forward: target guard and the client pools per certificate version.
     pub forwarder: Forwarder,
+    /// `/readyz`'s shared store probe.
+    pub readiness: ReadinessProbe,
+    /// P12 inspections of uploads, replacements and the tester: KDF budget and workers.
+    pub p12_inspector: P12Inspector,
 }
 
 impl AppState {
@@ -65,7 +70,9 @@ impl AppState {
         let metrics: Arc<Metrics> = Arc::default();
         // Every store operation is timed and its failures counted (SPEC 13).
         let store = crate::store::instrumented::InstrumentedStore::wrap(store, metrics.clone());
-        let certificates = Arc::new(CertificateService::new(store.clone()));
+        let expiry = metrics.certificate_expiry.clone();
+        let certificates =
+            Arc::new(CertificateService::new(store.clone()).with_expiry(expiry.clone()));
         let mappings = MappingService::new(
             store.clone(),
             certificates.clone(),
@@ -76,12 +83,24 @@ impl AppState {
         let runtime_store = ReadCounter::wrap(store.clone(), metrics.clone());
         let runtime = RuntimeCache::new(
             runtime_store.clone(),
-            Arc::new(CertificateService::new(runtime_store)),
+            Arc::new(CertificateService::new(runtime_store).with_expiry(expiry)),
             &config.services,
             config.runtime_cache_ttl,
             metrics.clone(),
         );
-        Self { config: Arc::new(config), store, metrics, certificates, mappings, runtime, auth, forwarder }
+        let p12_inspector = P12Inspector::new(&config);
+        Self {
+            config: Arc::new(config),
+            store,
+            metrics,
+            certificates,
+            mappings,
+            runtime,
+            auth,
+            forwarder,
+            readiness: ReadinessProbe::default(),
+            p12_inspector,
+        }
     }
 
     /// Called after a certificate of `account` was replaced or deleted through this instance:

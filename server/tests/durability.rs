@@ -8,7 +8,6 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
 use base64::Engine;
 use serde_json::{json, Value};
@@ -17,27 +16,9 @@ use support::{Gateway, OpenBao, StoreKind, TempDir};
 const ACCOUNT: &str = "le-durable-1";
 const P12_PASSWORD: &str = "p12-Password-4f9e";
 
-/// A usable client-certificate P12 (P-256 key, clientAuth, valid now), made with openssl.
+/// A usable client-certificate P12 protected by this file's password.
 fn make_p12(dir: &Path, cn: &str) -> Vec<u8> {
-    let key = dir.join(format!("{cn}.key"));
-    let cert = dir.join(format!("{cn}.pem"));
-    let p12 = dir.join(format!("{cn}.p12"));
-    run_openssl(&[
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", key.to_str().unwrap(), "-out", cert.to_str().unwrap(), "-days", "30",
-        "-subj", &format!("/CN={cn}"), "-addext", "extendedKeyUsage=clientAuth",
-        "-addext", "keyUsage=digitalSignature",
-    ]);
-    run_openssl(&[
-        "pkcs12", "-export", "-inkey", key.to_str().unwrap(), "-in", cert.to_str().unwrap(),
-        "-out", p12.to_str().unwrap(), "-passout", &format!("pass:{P12_PASSWORD}"),
-    ]);
-    std::fs::read(p12).unwrap()
-}
-
-fn run_openssl(args: &[&str]) {
-    let out = Command::new("openssl").args(args).output().expect("run openssl");
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    support::make_client_p12(dir, cn, P12_PASSWORD)
 }
 
 /// A client of one gateway with a Bearer token for [`ACCOUNT`].

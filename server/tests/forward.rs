@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use mtls_targets::{config_for, ClientAuth, EchoTarget, NginxTarget, Pki, TestGateway};
 use reqwest::Method;
+use futures_util::StreamExt;
 use serde_json::Value;
 
 const ACCOUNT: &str = "acc-1";
@@ -200,6 +201,36 @@ async fn without_mapping_plain_tls_or_stop() {
     assert_eq!(json(resp).await["clientCertSha256"], cert.fingerprint.as_str());
 }
 
+/// Only the gateway sets `LP-*` response headers: a target's own `LP-certificate-id` and
+/// transport-error headers would tell the caller (and the npm `MtlsClient`) that a certificate
+/// was presented, or that the transport failed, when neither is true.
+#[tokio::test]
+async fn a_targets_own_lp_headers_never_reach_the_caller() {
+    let s = setup(|_| {}).await;
+    let MappedEcho { target, id, .. } = s.mapped_echo("spoof", "IDP", "/lp-headers").await;
+    let lp_headers = |resp: &reqwest::Response| -> Vec<(String, String)> {
+        resp.headers()
+            .iter()
+            .filter(|(name, _)| name.as_str().starts_with("lp-"))
+            .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap().to_owned()))
+            .collect()
+    };
+
+    // Mapped: the gateway's own LP-certificate-id, and nothing else of the target's.
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &target.url("/lp-headers")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(lp_headers(&resp), [("lp-certificate-id".to_owned(), id.to_string())]);
+    assert_eq!(header(&resp, "x-target"), Some("echo"), "the target's other headers are relayed");
+    assert_eq!(resp.text().await.unwrap(), "spoof");
+
+    // Unmapped: no certificate was presented, so no LP-* header at all.
+    let open = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Optional);
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &open.url("/lp-headers")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(lp_headers(&resp), []);
+    assert_eq!(header(&resp, "x-target"), Some("echo"));
+}
+
 #[tokio::test]
 async fn bad_instructions_are_refused_before_sending() {
     let s = setup(|_| {}).await;
@@ -313,9 +344,19 @@ async fn transport_failures_answer_424_with_their_kind() {
     assert_eq!(header(&resp, "lp-certificate-id"), Some(id.to_string().as_str()), "which certificate was refused");
     assert_transport(resp, "tls", &format!("https://127.0.0.1:{}", strict.addr.port())).await;
 
-    // timeout: total (the target answers after 5 s, the limit is 1.5 s)
+    // timeout: response head (the target answers after 5 s, the limit is 1.5 s)
     let slow = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Optional);
     let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &slow.url("/slow")).send().await.unwrap();
+    assert_transport(resp, "timeout", &format!("https://127.0.0.1:{}", slow.addr.port())).await;
+    // ... also after a streamed request body, which no longer moves once sent.
+    let chunks = futures_util::stream::iter((0..4).map(|_| Ok::<_, std::io::Error>(vec![b'p'; 1024])));
+    let resp = s
+        .gateway
+        .forward(Method::POST, ACCOUNT, &s.token, &slow.url("/slow"))
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
     assert_transport(resp, "timeout", &format!("https://127.0.0.1:{}", slow.addr.port())).await;
 
     // timeout: connect (a listener whose accept queue is full drops further SYNs)
@@ -337,6 +378,61 @@ async fn transport_failures_answer_424_with_their_kind() {
         assert!(s.gateway.state.metrics.forwards.value(kind) >= 1, "{kind} counted");
         assert!(s.gateway.state.metrics.forward_duration.get(kind).count() >= 1, "{kind} timed");
     }
+}
+
+/// `MTLS_FORWARD_TIMEOUT_MS` bounds waiting, never a stream that keeps moving: a download that
+/// lasts four times the timeout, with a chunk every fifth of it, arrives whole.
+#[tokio::test]
+async fn a_steady_download_longer_than_the_timeout_arrives_whole() {
+    let s = setup(|c| c.forward_timeout = Duration::from_millis(500)).await;
+    let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Optional);
+    let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &target.url("/drip")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = resp.bytes().await.expect("the whole download");
+    assert_eq!(body.len(), mtls_targets::DRIP_CHUNKS * 1024);
+}
+
+/// The same for an upload: the target answers once it has read the whole body, and the wait for
+/// its response head does not run while the body still moves.
+#[tokio::test]
+async fn a_steady_upload_longer_than_the_timeout_arrives_whole() {
+    let s = setup(|c| c.forward_timeout = Duration::from_millis(500)).await;
+    let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Optional);
+    let chunks = futures_util::stream::unfold(0usize, |sent| async move {
+        if sent == 20 {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Some((Ok::<_, std::io::Error>(vec![b'u'; 1024]), sent + 1))
+    });
+    let resp = s
+        .gateway
+        .forward(Method::POST, ACCOUNT, &s.token, &target.url("/upload"))
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json(resp).await["bodyLength"], 20 * 1024);
+}
+
+/// A caller whose request body stops moving for `MTLS_FORWARD_TIMEOUT_MS` gets 408
+/// `request_body_timeout`; the target's connection is not kept waiting for it.
+#[tokio::test]
+async fn a_stalled_request_body_is_bounded() {
+    let s = setup(|c| c.forward_timeout = Duration::from_millis(500)).await;
+    let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Optional);
+    let first = futures_util::stream::iter([Ok::<_, std::io::Error>(vec![b's'; 1024])]);
+    let stalled = first.chain(futures_util::stream::pending());
+    let resp = s
+        .gateway
+        .forward(Method::POST, ACCOUNT, &s.token, &target.url("/upload"))
+        .body(reqwest::Body::wrap_stream(stalled))
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 408, "request_body_timeout").await;
+    assert_eq!(s.gateway.state.metrics.forwards.value("request_body_timeout"), 1);
 }
 
 #[tokio::test]
@@ -530,6 +626,71 @@ async fn oauth1_signature_covers_a_form_encoded_body() {
     assert_eq!(echo["clientCertSha256"], cert.fingerprint.as_str());
     assert_eq!(answers[1]["status"], 401, "{}", answers[1]);
     assert!(answers[1]["wwwAuthenticate"].as_str().unwrap().contains("OAuth"), "{}", answers[1]);
+}
+
+/// An oAuth1 form body is read only for a caller whose header is well-formed, with a timestamp
+/// in the window and a consumer key that exists: anyone else is refused while the body is still
+/// on its way (here it never completes, and the read timeout is an hour, so only a refusal made
+/// before reading can answer).
+#[tokio::test]
+async fn oauth1_form_body_is_not_read_for_unknown_or_stale_callers() {
+    let s = setup(|config| config.oauth1_form_read_timeout = Duration::from_secs(3600)).await;
+    let key = s.gateway.state.auth.create_app_key("form", &[ACCOUNT.to_owned()]).await.unwrap();
+    let uri = format!("{}/mtls/account/{ACCOUNT}", s.gateway.base);
+    let unknown = oauth1_header("POST", &uri, "no-such-key", &key.consumer_secret, &key.token, &key.token_secret);
+    let stale = oauth1_header("POST", &uri, &key.consumer_key, &key.consumer_secret, &key.token, &key.token_secret)
+        .replace("oauth_timestamp=\"", "oauth_timestamp=\"1");
+    for authorization in [unknown, stale, "OAuth oauth_consumer_key".to_owned()] {
+        let (status, head) = stalled_form_request(&s.gateway.base, &authorization).await;
+        assert_eq!(status, 401, "{authorization}: {head}");
+        assert!(head.to_ascii_lowercase().contains("oauth realm="), "{head}");
+    }
+}
+
+/// A known consumer's form body that does not all arrive within
+/// `MTLS_OAUTH1_FORM_READ_TIMEOUT_MS` is refused with 408 `request_body_timeout`.
+#[tokio::test]
+async fn oauth1_form_body_read_is_bounded_by_a_timeout() {
+    let s = setup(|config| config.oauth1_form_read_timeout = Duration::from_millis(200)).await;
+    let key = s.gateway.state.auth.create_app_key("form", &[ACCOUNT.to_owned()]).await.unwrap();
+    let uri = format!("{}/mtls/account/{ACCOUNT}", s.gateway.base);
+    let authorization = oauth1_header("POST", &uri, &key.consumer_key, &key.consumer_secret, &key.token, &key.token_secret);
+    let (status, head) = stalled_form_request(&s.gateway.base, &authorization).await;
+    assert_eq!(status, 408, "{head}");
+    assert!(head.contains("request_body_timeout"), "{head}");
+}
+
+/// Sends a forward POST announcing a 1,000-byte form body and only 10 bytes of it, keeps the
+/// connection open, and returns the answer's status and text. Panics if no answer comes in 60 s
+/// (the gateway waiting for the rest of the body).
+async fn stalled_form_request(base: &str, authorization: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST /mtls/account/{ACCOUNT} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {authorization}\r\n\
+         LP-forward-url: https://127.0.0.1:9/never\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: 1000\r\n\r\na=1&b=2&c="
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read_answer = async {
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).await.unwrap();
+            answer.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&answer);
+            if n == 0 || text.contains("\"requestId\"") {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), read_answer)
+        .await
+        .expect("no answer: the gateway waited for the body");
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    (status, text)
 }
 
 /// RFC 5849 HMAC-SHA1 `Authorization` header (no query or form parameters).

@@ -130,13 +130,12 @@ async fn readyz_is_503_while_openbao_is_down_and_200_when_back() {
     let readyz = format!("{}/readyz", gateway.base_url());
     assert_eq!(client.get(&readyz).send().await.unwrap().status(), 200);
     bao.stop();
-    let response = client.get(&readyz).send().await.unwrap();
-    assert_eq!(response.status(), 503);
+    let response = readyz_becomes(&client, &readyz, 503).await;
     let body: serde_json::Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
     assert_eq!(body["error"]["code"], "store_unavailable", "{body}");
     assert_eq!(client.get(format!("{}/healthz", gateway.base_url())).send().await.unwrap().status(), 200);
     bao.start_again();
-    assert_eq!(client.get(&readyz).send().await.unwrap().status(), 200);
+    readyz_becomes(&client, &readyz, 200).await;
     assert!(!gateway.logs().contains(bao.token()), "vault token logged");
 }
 
@@ -149,7 +148,21 @@ async fn gateway_starts_while_openbao_is_down_and_recovers() {
     let readyz = format!("{}/readyz", gateway.base_url());
     assert_eq!(client.get(&readyz).send().await.unwrap().status(), 503);
     bao.start_again();
-    assert_eq!(client.get(&readyz).send().await.unwrap().status(), 200);
+    readyz_becomes(&client, &readyz, 200).await;
+}
+
+/// `/readyz` answers from a store probe up to a second old, so a change of the store shows
+/// within that second: asks until the answer is `expected` (for at most 30 s) and returns it.
+async fn readyz_becomes(client: &reqwest::Client, readyz: &str, expected: u16) -> reqwest::Response {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let response = client.get(readyz).send().await.unwrap();
+        if response.status() == expected {
+            return response;
+        }
+        assert!(std::time::Instant::now() < deadline, "/readyz still {} after 30 s", response.status());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]

@@ -309,6 +309,70 @@ async fn embedded_store_with_a_given_key_reopens_only_with_that_key() {
     assert_eq!(store.read("k").await.unwrap().unwrap().value, json!({"v": 1}));
 }
 
+#[tokio::test]
+async fn embedded_files_are_owner_only_under_any_umask() {
+    // The umask belongs to the process: a child under each umask creates the store, writes and
+    // deletes (a delete compacts, so the log is replaced by a file written afresh).
+    for umask in ["022", "0277"] {
+        let dir = TempDir::new("umask");
+        let data = dir.path().join("data");
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask {umask} && exec \"$0\" --exact embedded_umask_child --nocapture --include-ignored"))
+            .arg(std::env::current_exe().unwrap())
+            .env("MTLS_TEST_UMASK_DIR", &data)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && stdout.contains("UMASK CHILD DONE"), "umask {umask}: {stdout}");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700, "data dir under umask {umask}");
+        let mut files = 0;
+        for entry in std::fs::read_dir(&data).unwrap() {
+            let path = entry.unwrap().path();
+            assert_eq!(mode(&path), 0o600, "{} under umask {umask}", path.display());
+            files += 1;
+        }
+        assert_eq!(files, 4, "data.key, store.log, store.head, store.lock");
+    }
+}
+
+/// Helper process of the test above (ignored unless run by it).
+#[tokio::test]
+#[ignore = "child process of embedded_files_are_owner_only_under_any_umask"]
+async fn embedded_umask_child() {
+    let Ok(dir) = std::env::var("MTLS_TEST_UMASK_DIR") else { return };
+    let store = EmbeddedStore::open(std::path::Path::new(&dir), DataKey::File).unwrap();
+    store.write("a", &json!({"n": 1}), Expect::Absent).await.unwrap();
+    store.delete("a").await.unwrap();
+    store.write("b", &json!({"n": 2}), Expect::Absent).await.unwrap();
+    println!("UMASK CHILD DONE");
+}
+
+/// Latency of writes and deletes on the embedded store, measured, never asserted. Run by hand:
+/// `cargo test -p mtls-server --test store_contract embedded_latency -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement, run by hand"]
+async fn embedded_latency_of_writes_and_deletes() {
+    const LIVE: usize = 500; // a gateway's certificates: values of about 4 KiB
+    const DELETES: usize = 50;
+    let dir = TempDir::new("latency");
+    let store = EmbeddedStore::open(dir.path(), DataKey::File).unwrap();
+    let value = json!({ "p12": "x".repeat(4096) });
+    let started = std::time::Instant::now();
+    for i in 0..LIVE {
+        store.write(&format!("c/{i}"), &value, Expect::Absent).await.unwrap();
+    }
+    let write = started.elapsed() / LIVE as u32;
+    let started = std::time::Instant::now();
+    for i in 0..DELETES {
+        store.delete(&format!("c/{i}")).await.unwrap();
+    }
+    let delete = started.elapsed() / DELETES as u32;
+    println!("embedded store, {LIVE} values of 4 KiB: write {write:?} per op, delete {delete:?} per op");
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }

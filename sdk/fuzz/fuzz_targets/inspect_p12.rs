@@ -12,7 +12,7 @@ const PASSWORDS: [&str; 4] = ["fuzz", "", "wrong", "pässwörd"];
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, p12)) = data.split_first() else { return };
     let password = PASSWORDS[usize::from(selector) % PASSWORDS.len()];
-    let options = InspectOptions { now_unix: 1_800_000_000, max_iterations: 4096 };
+    let options = InspectOptions::new(1_800_000_000, 4096);
     let report = inspect_p12(p12, password, &options);
     assert_eq!(report.usable, report.problems.is_empty());
 });

@@ -7,6 +7,7 @@
 pub(crate) mod ber;
 pub(crate) mod hash;
 pub(crate) mod oids;
+pub(crate) mod other_keystores;
 pub(crate) mod pbe_params;
 pub(crate) mod pfx_types;
 pub(crate) mod rc4;

@@ -5,8 +5,9 @@
 //! machine with `sdk/tests/jdk/P12Oracle.java` over files from `openssl pkcs12 -keypbe/-certpbe`
 //! and keytool: PKCS#12 PBE with SHA-1 and 3-key 3DES, RC2-128, RC2-40, RC4-128, RC4-40; PBES1
 //! `pbeWithMD5AndDES-CBC`; PBES2 with PBKDF2 (HMAC-SHA1/224/256/384/512) and AES-128/256-CBC.
-//! It fails on 2-key 3DES, PBES1 with SHA-1 or RC2, and PBES2 with AES-192, (3)DES, Camellia,
-//! ARIA or SM4 ("expecting the object identifier for AES cipher").
+//! It fails on 2-key 3DES, PBES1 with SHA-1 or RC2 or with a salt other than 8 bytes (NSS writes
+//! 16), and PBES2 with AES-192, (3)DES, Camellia, ARIA or SM4 ("expecting the object identifier
+//! for AES cipher").
 
 use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockModeDecrypt, InnerIvInit, KeyInit, KeyIvInit};
@@ -18,6 +19,9 @@ use zeroize::Zeroizing;
 use super::hash::{Hash, KDF_IV, KDF_KEY};
 use super::oids;
 use super::pbe_params::{Pbes2Params, Pbkdf2Params, Pkcs12PbeParams};
+
+/// The PBES1 salt length of RFC 8018 section 6.1.1.
+const PBES1_SALT_LEN: usize = 8;
 
 /// A parsed encryption scheme with its parameters.
 #[derive(Debug, Clone)]
@@ -194,12 +198,23 @@ impl Scheme {
     pub(crate) fn java_reads(&self) -> bool {
         match self {
             Self::Pkcs12 { cipher, .. } => *cipher != Pkcs12Cipher::TripleDes2Key,
-            Self::Pbes1 { hash, cipher, .. } => *hash == Hash::Md5 && *cipher == Pbes1Cipher::Des,
+            Self::Pbes1 { hash, cipher, salt, .. } => {
+                *hash == Hash::Md5 && *cipher == Pbes1Cipher::Des && salt.len() == PBES1_SALT_LEN
+            }
             Self::Pbes2 { prf, cipher, key_length, .. } => {
                 matches!(prf, Hash::Sha1 | Hash::Sha224 | Hash::Sha256 | Hash::Sha384 | Hash::Sha512)
                     && matches!(cipher, Pbes2Cipher::Aes128 | Pbes2Cipher::Aes256)
                     && key_length.is_none_or(|len| len == cipher.key_len() as u64)
             }
+        }
+    }
+
+    /// The salt length of a PBES1 scheme whose salt is not the 8 bytes RFC 8018 fixes and the
+    /// JDK insists on ("Salt must be 8 bytes long"; NSS writes 16).
+    pub(crate) fn salt_java_refuses(&self) -> Option<usize> {
+        match self {
+            Self::Pbes1 { salt, .. } if salt.len() != PBES1_SALT_LEN => Some(salt.len()),
+            _ => None,
         }
     }
 

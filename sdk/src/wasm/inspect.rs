@@ -168,10 +168,7 @@ fn inspect_options(options: Option<&Object>) -> Result<InspectOptions, BindingEr
     // JS time is milliseconds; the core takes whole seconds (floor, so times before 1970 stay
     // correct). `Date` values are at most 8.64e15 ms, far inside i64.
     let now_unix = (now_millis / 1000.0).floor() as i64;
-    Ok(InspectOptions {
-        now_unix,
-        max_iterations,
-    })
+    Ok(InspectOptions::new(now_unix, max_iterations))
 }
 
 /// 2^53 - 1: the largest integer a JS number holds exactly.

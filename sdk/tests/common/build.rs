@@ -99,3 +99,89 @@ pub fn pfx(keys: &[(Vec<u8>, Option<u8>)], certs: &[(Vec<u8>, Option<u8>)], styl
     let pfx = seq(vec![Node::Primitive { tag: 0x02, value: vec![3] }, data(&auth_safe, style)]);
     encode(&pfx, style)
 }
+
+/// One SafeBag for [`pfx_parts`], with the attributes the JDK pairs by.
+#[derive(Clone, Debug)]
+pub enum Bag {
+    /// A pkcs8ShroudedKeyBag holding this EncryptedPrivateKeyInfo DER.
+    Key { epki: Vec<u8>, id: Option<u8>, name: Option<&'static str> },
+    /// A certBag holding this certificate DER.
+    Cert { der: Vec<u8>, id: Option<u8>, name: Option<&'static str> },
+    /// A bag whose value is stored as given (for bags a toolkit writes wrongly).
+    Raw { bag_id: &'static [u8], value: Vec<u8> },
+}
+
+/// OID of pkcs8ShroudedKeyBag, for [`Bag::Raw`].
+pub const SHROUDED_KEY_BAG: &[u8] = OID_SHROUDED_KEY_BAG;
+
+impl Bag {
+    pub fn key(epki: &[u8]) -> Self {
+        Self::Key { epki: epki.to_vec(), id: None, name: None }
+    }
+
+    pub fn cert(der: &[u8]) -> Self {
+        Self::Cert { der: der.to_vec(), id: None, name: None }
+    }
+
+    pub fn id(mut self, value: u8) -> Self {
+        match &mut self {
+            Self::Key { id, .. } | Self::Cert { id, .. } => *id = Some(value),
+            Self::Raw { .. } => {}
+        }
+        self
+    }
+
+    pub fn named(mut self, value: &'static str) -> Self {
+        match &mut self {
+            Self::Key { name, .. } | Self::Cert { name, .. } => *name = Some(value),
+            Self::Raw { .. } => {}
+        }
+        self
+    }
+
+    fn node(&self) -> Node {
+        let (mut children, id, name) = match self {
+            Self::Key { epki, id, name } => {
+                let value = parse(epki).expect("EncryptedPrivateKeyInfo DER");
+                (vec![oid(OID_SHROUDED_KEY_BAG), explicit0(value)], id, name)
+            }
+            Self::Cert { der, id, name } => {
+                let bag = seq(vec![oid(OID_X509_CERT), explicit0(octets(der.clone()))]);
+                (vec![oid(OID_CERT_BAG), explicit0(bag)], id, name)
+            }
+            Self::Raw { bag_id, value } => {
+                let value = parse(value).expect("bag value DER");
+                return seq(vec![oid(bag_id), explicit0(value)]);
+            }
+        };
+        // Both attributes in one SET, as OpenSSL writes them.
+        let mut attributes = Vec::new();
+        if let Some(name) = name {
+            let Node::Constructed { children, .. } = friendly_name(name) else { unreachable!() };
+            attributes.extend(children);
+        }
+        if let Some(id) = id {
+            let Node::Constructed { children, .. } = local_key_id(*id) else { unreachable!() };
+            attributes.extend(children);
+        }
+        if !attributes.is_empty() {
+            children.push(Node::Constructed { tag: 0x31, children: attributes });
+        }
+        seq(children)
+    }
+}
+
+/// A safeContentsBag (RFC 7292 section 4.2.6) nesting `bags`.
+pub fn nested(bags: &[Bag]) -> Bag {
+    const OID_SAFE_CONTENTS_BAG: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x0a, 0x01, 0x06];
+    Bag::Raw { bag_id: OID_SAFE_CONTENTS_BAG, value: encode(&seq(bags.iter().map(Bag::node).collect()), Style::Der) }
+}
+
+/// A MAC-less PFX whose AuthenticatedSafe holds one plain `data` SafeContents per entry of
+/// `parts`, each with its bags in the order given (the JDK's pairing depends on the order).
+pub fn pfx_parts(parts: &[Vec<Bag>], style: Style) -> Vec<u8> {
+    let contents: Vec<Node> =
+        parts.iter().map(|bags| data(&seq(bags.iter().map(Bag::node).collect()), style)).collect();
+    let pfx = seq(vec![Node::Primitive { tag: 0x02, value: vec![3] }, data(&seq(contents), style)]);
+    encode(&pfx, style)
+}

@@ -169,8 +169,14 @@ pub fn codes(findings: &[mtls_sdk::Finding]) -> Vec<&str> {
 /// What the JDK did with one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JdkVerdict {
-    /// Loaded, key recovered, signature verified with the certificate; the key algorithm.
-    Ok(String),
+    /// Loaded, key recovered, signature verified with the certificate.
+    Ok {
+        /// The key algorithm (`RSA`, `EC`, ...).
+        algorithm: String,
+        /// SHA-256 (lower-case hex) of the certificate the keystore returns for the key: the
+        /// one Java would present.
+        certificate_sha256: String,
+    },
     /// Failed at a stage (`load`, `get_key`, ...), with the exception text.
     Fail { stage: String, reason: String },
 }
@@ -192,7 +198,10 @@ pub fn jdk_verdicts(dir: &Path, cases: &[(PathBuf, String)]) -> Vec<JdkVerdict> 
         .map(|line| {
             let parts: Vec<&str> = line.splitn(4, '\t').collect();
             match parts[0] {
-                "OK" => JdkVerdict::Ok(parts[2].to_owned()),
+                "OK" => JdkVerdict::Ok {
+                    algorithm: parts[2].to_owned(),
+                    certificate_sha256: parts[3].to_owned(),
+                },
                 _ => JdkVerdict::Fail { stage: parts[2].to_owned(), reason: parts[3].to_owned() },
             }
         })
@@ -234,4 +243,38 @@ pub fn pyca_p12(out: &Path, password: &str, key: &Path, not_before: i64, not_aft
         .status()
         .expect("python3 on PATH");
     assert!(status.success(), "pyca_p12.py failed for {}", out.display());
+}
+
+/// Prints every distinct problem and warning message of `reports`, by code, for a read of the
+/// wording; returns the slips found before (a singular subject with a plural verb, a message that
+/// recommends the algorithm it refuses, the test password in a message, a trailing period).
+pub fn print_messages(reports: &[P12Report]) -> Vec<String> {
+    let mut seen: Vec<(String, String, &str)> = reports
+        .iter()
+        .flat_map(|r| {
+            let problems = r.problems.iter().map(|f| (f.code.clone(), f.message.clone(), "problem"));
+            let warnings = r.warnings.iter().map(|f| (f.code.clone(), f.message.clone(), "warning"));
+            problems.chain(warnings).collect::<Vec<_>>()
+        })
+        .collect();
+    seen.sort();
+    seen.dedup();
+    let mut slips = Vec::new();
+    println!("--- {} distinct messages ---", seen.len());
+    for (code, message, kind) in &seen {
+        println!("{kind:7} {code:24} {message}");
+        // The slip seen: a PBES2 file refused for its 3DES cipher was told to use 3DES.
+        let refused_and_advised = message.contains("does not read") && message.ends_with("or 3DES");
+        if message.contains("key are ")
+            || message.contains("certificates is ")
+            || message.contains("is an empty file")
+            || message.contains("changeit")
+            || message.ends_with('.')
+            || message.is_empty()
+            || refused_and_advised
+        {
+            slips.push(format!("{code}: {message}"));
+        }
+    }
+    slips.into_iter().map(|s| format!("wording slip: {s}")).collect()
 }

@@ -4,7 +4,7 @@
 // Usage: java P12Oracle.java LIST_FILE
 // LIST_FILE holds one case per line: `<path>\t<password as hex UTF-8>` (hex so any password,
 // including empty and non-ASCII, survives). Output: one line per case, in order:
-//   OK\t<path>\t<key algorithm>
+//   OK\t<path>\t<key algorithm>\t<SHA-256 of the certificate the keystore gives for the key, hex>
 //   FAIL\t<path>\t<stage>\t<exception class>: <message>
 // where stage is load, no_key, get_key, no_cert, sign or verify. One JVM serves every case
 // (JVM start-up is slow).
@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.Key;
+import java.security.MessageDigest;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.Signature;
@@ -64,7 +65,9 @@ public class P12Oracle {
             verifier.initVerify(cert.getPublicKey());
             verifier.update(data);
             if (!verifier.verify(sig)) return fail(path, stage, "signature does not verify");
-            return "OK\t" + path + "\t" + key.getAlgorithm();
+            String presented = HexFormat.of().formatHex(
+                    MessageDigest.getInstance("SHA-256").digest(cert.getEncoded()));
+            return "OK\t" + path + "\t" + key.getAlgorithm() + "\t" + presented;
         } catch (Throwable e) {
             return fail(path, stage, e.getClass().getName() + ": " + oneLine(e));
         }

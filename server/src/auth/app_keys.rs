@@ -5,6 +5,12 @@
 //! most of the time, and so that oAuth1 callers keep working from cache while the store is
 //! briefly down. A delete through this instance takes effect here at once; other instances
 //! stop accepting the key within [`CACHE_TTL`].
+//!
+//! Consumer keys the store does not hold are remembered too, for [`ABSENT_TTL`] and at most
+//! [`MAX_ABSENT`] of them, so a caller repeating an unknown key costs one store read per
+//! [`ABSENT_TTL`], not one per request. Creating a key on this instance forgets them all; a key
+//! created on another instance can be refused here for up to [`ABSENT_TTL`] if this instance
+//! was asked for it before it existed (keys are random, so only a caller that guessed it).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,6 +24,12 @@ use crate::store::{Expect, Store, StoreError, segment};
 
 /// How long a looked-up app key is trusted without re-reading the store.
 pub(crate) const CACHE_TTL: Duration = Duration::from_secs(30);
+
+/// How long a consumer key the store does not hold is answered from memory.
+pub(crate) const ABSENT_TTL: Duration = Duration::from_secs(5);
+
+/// Most unknown consumer keys remembered at once (about 100 bytes each).
+pub(crate) const MAX_ABSENT: usize = 10_000;
 
 /// A stored app key. The secrets never leave the store except in the creation answer.
 #[derive(Clone, Serialize, Deserialize)]
@@ -51,14 +63,24 @@ impl std::fmt::Debug for AppKey {
 pub(crate) struct AppKeys {
     store: Arc<dyn Store>,
     cache: Mutex<HashMap<String, (Arc<AppKey>, Instant)>>,
+    /// Consumer keys the store did not hold, and when it said so.
+    absent: Mutex<HashMap<String, Instant>>,
+    max_absent: usize,
 }
 
 impl AppKeys {
     /// App keys kept in `store`.
     pub(crate) fn new(store: Arc<dyn Store>) -> Self {
+        Self::with_max_absent(store, MAX_ABSENT)
+    }
+
+    /// Like [`AppKeys::new`], remembering at most `max_absent` unknown keys (tests use few).
+    pub(crate) fn with_max_absent(store: Arc<dyn Store>, max_absent: usize) -> Self {
         Self {
             store,
             cache: Mutex::default(),
+            absent: Mutex::default(),
+            max_absent,
         }
     }
 
@@ -83,6 +105,7 @@ impl AppKeys {
         self.store
             .write(&store_key(&key.consumer_key), &value, Expect::Absent)
             .await?;
+        lock(&self.absent).clear();
         Ok(key)
     }
 
@@ -112,6 +135,12 @@ impl AppKeys {
         {
             return Ok(Some(key.clone()));
         }
+        if lock(&self.absent)
+            .get(consumer_key)
+            .is_some_and(|at| at.elapsed() < ABSENT_TTL)
+        {
+            return Ok(None);
+        }
         match self.store.read(&store_key(consumer_key)).await {
             Ok(Some(stored)) => {
                 let key: AppKey = serde_json::from_value(stored.value)
@@ -123,6 +152,7 @@ impl AppKeys {
             }
             Ok(None) => {
                 self.lock().remove(consumer_key);
+                self.remember_absent(consumer_key);
                 Ok(None)
             }
             Err(StoreError::Unavailable(reason)) => match cached {
@@ -136,11 +166,29 @@ impl AppKeys {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<AppKey>, Instant)>> {
-        self.cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Remembers that the store does not hold `consumer_key`. When the memory is full of
+    /// entries still fresh, the key is not remembered (it costs a read next time): evicting
+    /// would let a caller cycling through many keys make every entry useless anyway.
+    fn remember_absent(&self, consumer_key: &str) {
+        let mut absent = lock(&self.absent);
+        if absent.len() >= self.max_absent {
+            absent.retain(|_, at| at.elapsed() < ABSENT_TTL);
+            if absent.len() >= self.max_absent {
+                return;
+            }
+        }
+        absent.insert(consumer_key.to_owned(), Instant::now());
     }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<AppKey>, Instant)>> {
+        lock(&self.cache)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn store_key(consumer_key: &str) -> String {
@@ -171,5 +219,32 @@ mod tests {
         assert!(keys.find(&created.consumer_key).await.unwrap().is_none());
         assert!(!keys.delete(&created.consumer_key).await.unwrap());
         assert!(!format!("{found:?}").contains(&found.consumer_secret));
+    }
+
+    /// Unknown consumer keys are read from the store once per [`ABSENT_TTL`], at most
+    /// `max_absent` of them are remembered, and creating a key on this instance forgets them.
+    #[tokio::test]
+    async fn unknown_keys_cost_one_store_read_and_creation_forgets_them() {
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let store =
+            crate::runtime::ReadCounter::wrap(Arc::new(MemoryStore::default()), metrics.clone());
+        let reads = || metrics.runtime_store_reads.get();
+        let keys = AppKeys::with_max_absent(store, 2);
+        for _ in 0..5 {
+            assert!(keys.find("unknown-1").await.unwrap().is_none());
+        }
+        assert_eq!(reads(), 1);
+        assert!(keys.find("unknown-2").await.unwrap().is_none());
+        // Full: a third unknown key is not remembered, so each lookup reads.
+        assert!(keys.find("unknown-3").await.unwrap().is_none());
+        assert!(keys.find("unknown-3").await.unwrap().is_none());
+        assert_eq!(reads(), 4);
+        assert!(keys.find("unknown-1").await.unwrap().is_none());
+        assert_eq!(reads(), 4);
+
+        let created = keys.create("ci", &["*".to_owned()]).await.unwrap();
+        assert!(keys.find("unknown-1").await.unwrap().is_none());
+        assert_eq!(reads(), 5);
+        assert!(keys.find(&created.consumer_key).await.unwrap().is_some());
     }
 }

@@ -13,7 +13,7 @@ mod issuer;
 mod jwks;
 mod jwt;
 mod nonces;
-mod oauth1;
+pub(crate) mod oauth1;
 mod verified_tokens;
 
 use std::sync::Arc;
@@ -48,6 +48,11 @@ pub const OAUTH1_ONLY: &[Scheme] = &[Scheme::OAuth1];
 
 /// oAuth1 timestamps further than this from our clock are refused (SPEC section 4).
 pub const TIMESTAMP_WINDOW_SECONDS: i64 = 300;
+
+/// One message for an unknown consumer key, a wrong token and a wrong signature: a caller learns
+/// nothing about which app keys exist.
+const SIGNATURE_REFUSED: &str =
+    "the OAuth signature does not verify; check the consumer key, token and secrets";
 
 /// The accounts a credential may act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,7 +166,9 @@ impl AuthState {
     /// # Errors
     /// The store is unavailable.
     pub async fn delete_app_key(&self, consumer_key: &str) -> Result<bool, StoreError> {
-        self.app_keys.delete(consumer_key).await
+        let existed = self.app_keys.delete(consumer_key).await?;
+        self.nonces.forget_consumer(consumer_key);
+        Ok(existed)
     }
 }
 
@@ -184,18 +191,14 @@ pub async fn authorize(
     let caller = match result {
         Ok(caller) => caller,
         Err(error) => {
-            state
-                .metrics
-                .auth_refusals.inc("unauthenticated");
+            state.metrics.auth_refusals.inc("unauthenticated");
             return Err(error);
         }
     };
     if let Some(account) = account
         && !caller.may_access(account)
     {
-        state
-            .metrics
-            .auth_refusals.inc("forbidden");
+        state.metrics.auth_refusals.inc("forbidden");
         tracing::info!(subject = %caller.subject, "credential refused for an account it does not name");
         return Err(ApiError::forbidden());
     }
@@ -219,12 +222,48 @@ pub(crate) fn single_authorization(
     }
 }
 
+/// What can be checked of an oAuth1 request before its body is read: a single well-formed
+/// `OAuth` header, a timestamp in the window and a consumer key that exists. A request that
+/// names another scheme passes (the full [`authorize`] judges it).
+///
+/// Forward calls this before it reads an `application/x-www-form-urlencoded` body, which the
+/// signature covers: a caller without a real consumer key cannot make the gateway hold a body.
+///
+/// # Errors
+/// As [`authorize`]: 401 with `WWW-Authenticate` naming `accepted`; 503 when the store is down.
+pub async fn check_oauth1_before_body(
+    req: &HttpRequest,
+    state: &AppState,
+    accepted: &[Scheme],
+) -> Result<(), ApiError> {
+    let result = match credential(req, accepted) {
+        Ok((Scheme::OAuth1, params)) => known_consumer(state, params, accepted).await.map(|_| ()),
+        Ok((Scheme::Bearer, _)) => Ok(()),
+        Err(error) => Err(error),
+    };
+    if result.is_err() {
+        state.metrics.auth_refusals.inc("unauthenticated");
+    }
+    result
+}
+
 async fn authenticate(
     req: &HttpRequest,
     state: &AppState,
     accepted: &[Scheme],
     form_body: Option<&[u8]>,
 ) -> Result<Caller, ApiError> {
+    match credential(req, accepted)? {
+        (Scheme::Bearer, token) => bearer(state, token.trim(), accepted).await,
+        (Scheme::OAuth1, params) => oauth(req, state, params, form_body, accepted).await,
+    }
+}
+
+/// The scheme of the request's single `Authorization` header, if `accepted`, and the rest of it.
+fn credential<'r>(
+    req: &'r HttpRequest,
+    accepted: &[Scheme],
+) -> Result<(Scheme, &'r str), ApiError> {
     let value = single_authorization(req).map_err(|message| unauthorized(accepted, message))?;
     let Some(value) = value else {
         return Err(unauthorized(
@@ -262,10 +301,7 @@ async fn authenticate(
             ),
         ));
     }
-    match scheme {
-        Scheme::Bearer => bearer(state, rest.trim(), accepted).await,
-        Scheme::OAuth1 => oauth(req, state, rest, form_body, accepted).await,
-    }
+    Ok((scheme, rest))
 }
 
 async fn bearer(state: &AppState, token: &str, accepted: &[Scheme]) -> Result<Caller, ApiError> {
@@ -334,25 +370,9 @@ async fn oauth(
     form_body: Option<&[u8]>,
     accepted: &[Scheme],
 ) -> Result<Caller, ApiError> {
+    let (params, key, now) = known_consumer(state, params, accepted).await?;
     let refuse = |message: String| unauthorized(accepted, message);
-    let params = oauth1::parse_header(params).map_err(|e| refuse(e.to_string()))?;
-    let now = clock::now_unix();
-    if params.timestamp.saturating_sub(now).abs() > TIMESTAMP_WINDOW_SECONDS {
-        return Err(refuse(format!(
-            "oauth_timestamp is more than {TIMESTAMP_WINDOW_SECONDS} s away from the server's clock; check the client's clock"
-        )));
-    }
-    // One message for an unknown key, a wrong token and a wrong signature: a caller learns
-    // nothing about which app keys exist.
-    let bad = || {
-        refuse(
-            "the OAuth signature does not verify; check the consumer key, token and secrets"
-                .to_owned(),
-        )
-    };
-    let Some(key) = state.auth.app_keys.find(&params.consumer_key).await? else {
-        return Err(bad());
-    };
+    let bad = || refuse(SIGNATURE_REFUSED.to_owned());
     let token_secret = match &params.token {
         Some(token) if oauth1::signatures_match(&key.token, token) => key.token_secret.as_str(),
         Some(_) => return Err(bad()),
@@ -390,12 +410,16 @@ async fn oauth(
                 "oauth_nonce was already used; every request needs a new nonce".to_owned(),
             ));
         }
-        nonces::NonceCheck::Full => {
+        nonces::NonceCheck::OverShare { retry_after } => {
+            tracing::warn!(consumer_key = %params.consumer_key, "oauth1 consumer over its nonce share");
             return Err(ApiError::new(
-                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-                "overloaded",
-                "too many signed requests in the replay window; retry shortly",
-            ));
+                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!(
+                    "too many signed requests from this app key within the {TIMESTAMP_WINDOW_SECONDS} s replay window; retry in {retry_after} s"
+                ),
+            )
+            .with_header("Retry-After", retry_after.to_string()));
         }
     }
     Ok(Caller {
@@ -403,6 +427,29 @@ async fn oauth(
         scheme: Scheme::OAuth1,
         accounts: AccountScope::from_claim(&key.accounts),
     })
+}
+
+/// The parsed OAuth header, its app key and the time it was judged at, when the header is
+/// well-formed, its timestamp in the window and its consumer key known. The signature is not
+/// checked here.
+async fn known_consumer(
+    state: &AppState,
+    params: &str,
+    accepted: &[Scheme],
+) -> Result<(oauth1::OAuthParams, Arc<AppKey>, i64), ApiError> {
+    let refuse = |message: String| unauthorized(accepted, message);
+    let params = oauth1::parse_header(params).map_err(|e| refuse(e.to_string()))?;
+    let now = clock::now_unix();
+    // `abs_diff` cannot overflow, whatever the two values (the timestamp is positive anyway).
+    if params.timestamp.abs_diff(now) > TIMESTAMP_WINDOW_SECONDS.unsigned_abs() {
+        return Err(refuse(format!(
+            "oauth_timestamp is more than {TIMESTAMP_WINDOW_SECONDS} s away from the server's clock; check the client's clock"
+        )));
+    }
+    match state.auth.app_keys.find(&params.consumer_key).await? {
+        Some(key) => Ok((params, key, now)),
+        None => Err(refuse(SIGNATURE_REFUSED.to_owned())),
+    }
 }
 
 /// The base string URI of RFC 5849 section 3.4.1.2 for `req` as the client addressed it: the

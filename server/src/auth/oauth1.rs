@@ -10,6 +10,10 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use subtle::ConstantTimeEq as _;
 
+/// Longest accepted `oauth_nonce`, in characters (SPEC section 4): a nonce is remembered for the
+/// whole timestamp window, so its length is memory a caller chooses.
+pub(crate) const MAX_NONCE_CHARS: usize = 64;
+
 /// The `oauth_*` protocol parameters of a request.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct OAuthParams {
@@ -21,9 +25,9 @@ pub(crate) struct OAuthParams {
     pub(crate) signature_method: SignatureMethod,
     /// `oauth_signature`, base64 (decoded from the header's percent-encoding).
     pub(crate) signature: String,
-    /// `oauth_timestamp`, seconds since the Unix epoch.
+    /// `oauth_timestamp`, seconds since the Unix epoch; always positive.
     pub(crate) timestamp: i64,
-    /// `oauth_nonce`.
+    /// `oauth_nonce`, at most [`MAX_NONCE_CHARS`] characters.
     pub(crate) nonce: String,
     /// Every parameter of the header except `realm` and `oauth_signature`, decoded; they enter
     /// the base string (section 3.4.1.3.1).
@@ -121,10 +125,19 @@ pub(crate) fn parse_header(params: &str) -> Result<OAuthParams, OAuthError> {
         Some(_) => return Err(OAuthError::UnsupportedMethod),
         None => return Err(OAuthError::Missing("oauth_signature_method")),
     };
-    let timestamp = get("oauth_timestamp")
-        .ok_or(OAuthError::Missing("oauth_timestamp"))?
-        .parse::<i64>()
-        .map_err(|_| OAuthError::Malformed("oauth_timestamp must be a positive integer"))?;
+    let timestamp =
+        parse_timestamp(&get("oauth_timestamp").ok_or(OAuthError::Missing("oauth_timestamp"))?)
+            .ok_or(OAuthError::Malformed(
+                "oauth_timestamp must be a positive integer of seconds since 1970",
+            ))?;
+    let nonce = get("oauth_nonce")
+        .filter(|n| !n.is_empty())
+        .ok_or(OAuthError::Missing("oauth_nonce"))?;
+    if nonce.chars().count() > MAX_NONCE_CHARS {
+        return Err(OAuthError::Malformed(
+            "oauth_nonce is longer than 64 characters",
+        ));
+    }
     Ok(OAuthParams {
         consumer_key: get("oauth_consumer_key")
             .filter(|k| !k.is_empty())
@@ -133,11 +146,18 @@ pub(crate) fn parse_header(params: &str) -> Result<OAuthParams, OAuthError> {
         signature_method,
         signature: signature.ok_or(OAuthError::Missing("oauth_signature"))?,
         timestamp,
-        nonce: get("oauth_nonce")
-            .filter(|n| !n.is_empty())
-            .ok_or(OAuthError::Missing("oauth_nonce"))?,
+        nonce,
         signed,
     })
+}
+
+/// Section 3.3: "The timestamp value MUST be a positive integer": ASCII digits only (no sign,
+/// space or fraction), greater than zero and within `i64`.
+fn parse_timestamp(text: &str) -> Option<i64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse::<i64>().ok().filter(|t| *t > 0)
 }
 
 /// The signature base string (section 3.4.1.1): method, base string URI and the normalised

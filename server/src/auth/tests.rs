@@ -53,7 +53,8 @@ struct Signer<'a> {
     key: &'a AppKey,
     with_token: bool,
     method: oauth1::SignatureMethod,
-    timestamp: i64,
+    /// `oauth_timestamp` as sent (tests send malformed ones too).
+    timestamp: String,
     nonce: String,
 }
 
@@ -76,7 +77,7 @@ impl Signer<'_> {
             ),
             ("oauth_nonce".to_owned(), self.nonce.clone()),
             ("oauth_signature_method".to_owned(), method_name.to_owned()),
-            ("oauth_timestamp".to_owned(), self.timestamp.to_string()),
+            ("oauth_timestamp".to_owned(), self.timestamp.clone()),
             ("oauth_version".to_owned(), "1.0".to_owned()),
         ];
         if self.with_token {
@@ -115,7 +116,7 @@ fn signer(key: &AppKey) -> Signer<'_> {
         key,
         with_token: true,
         method: oauth1::SignatureMethod::HmacSha1,
-        timestamp: clock::now_unix(),
+        timestamp: clock::now_unix().to_string(),
         nonce: uuid::Uuid::new_v4().to_string(),
     }
 }
@@ -390,7 +391,7 @@ async fn oauth1_refuses_old_timestamps_replays_wrong_secrets_and_deleted_keys() 
     };
 
     let stale = Signer {
-        timestamp: clock::now_unix() - 301,
+        timestamp: (clock::now_unix() - 301).to_string(),
         ..signer(&key)
     };
     let (status, _, body) = status_and_challenge(
@@ -401,7 +402,7 @@ async fn oauth1_refuses_old_timestamps_replays_wrong_secrets_and_deleted_keys() 
     assert_eq!(status, 401);
     assert!(body["error"]["message"].as_str().unwrap().contains("clock"));
     let future = Signer {
-        timestamp: clock::now_unix() + 301,
+        timestamp: (clock::now_unix() + 301).to_string(),
         ..signer(&key)
     };
     assert_eq!(
@@ -550,4 +551,194 @@ async fn external_jwks_tokens_are_accepted() {
         .unwrap();
     assert!(error.starts_with("MTLS_JWKS_FILE"), "{error}");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A timestamp that is not a positive integer is refused, and nothing is remembered for it: the
+/// most negative i64 overflowed the window arithmetic (a panic in debug builds; in release it
+/// passed the window and its nonce was stored already expired, so the request replayed forever).
+/// See: SPEC section 4, "Timestamps outside ±300 s (or not a positive integer)".
+#[actix_web::test]
+async fn oauth1_refuses_timestamps_that_are_not_positive_integers() {
+    let state = state();
+    let app = app!(state);
+    let key = state
+        .auth
+        .create_app_key("k", &["*".to_owned()])
+        .await
+        .unwrap();
+    let now = clock::now_unix();
+    for timestamp in [
+        i64::MIN.to_string(),
+        (i64::MIN + 1).to_string(),
+        i64::MAX.to_string(),
+        "99999999999999999999999".to_owned(),
+        "0".to_owned(),
+        "-1".to_owned(),
+        format!("-{now}"),
+        format!("+{now}"),
+        format!("{now}.0"),
+        format!(" {now}"),
+        "1e9".to_owned(),
+        "abc".to_owned(),
+        String::new(),
+    ] {
+        let header = Signer {
+            timestamp: timestamp.clone(),
+            ..signer(&key)
+        }
+        .header("GET", "127.0.0.1:8080/t/conf/le1", "", None);
+        for attempt in ["first", "replay"] {
+            let (status, challenge, body) = status_and_challenge(
+                &app,
+                test::TestRequest::get()
+                    .uri("/t/conf/le1")
+                    .insert_header(("Authorization", header.clone())),
+            )
+            .await;
+            assert_eq!(status, 401, "{timestamp:?} {attempt}: {body}");
+            assert!(challenge.unwrap().contains("OAuth"));
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("oauth_timestamp"),
+                "{timestamp:?}: {body}"
+            );
+        }
+    }
+    assert_eq!(state.auth.nonces.len(), 0);
+}
+
+/// Nonces are at most 64 characters (SPEC section 4); longer ones are refused before the
+/// signature is checked, so they never take memory.
+#[actix_web::test]
+async fn oauth1_refuses_nonces_longer_than_64_characters() {
+    let state = state();
+    let app = app!(state);
+    let key = state
+        .auth
+        .create_app_key("k", &["*".to_owned()])
+        .await
+        .unwrap();
+    let send = |nonce: String| {
+        let header = Signer {
+            nonce,
+            ..signer(&key)
+        }
+        .header("GET", "127.0.0.1:8080/t/conf/le1", "", None);
+        test::TestRequest::get()
+            .uri("/t/conf/le1")
+            .insert_header(("Authorization", header))
+    };
+    assert_eq!(status_and_challenge(&app, send("a".repeat(64))).await.0, 200);
+    // Characters, not bytes: 64 two-byte characters are fine.
+    assert_eq!(status_and_challenge(&app, send("é".repeat(64))).await.0, 200);
+    for long in ["b".repeat(65), "é".repeat(65), "c".repeat(4096)] {
+        let (status, challenge, body) = status_and_challenge(&app, send(long)).await;
+        assert_eq!(status, 401, "{body}");
+        assert!(challenge.unwrap().contains("OAuth"));
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("oauth_nonce"),
+            "{body}"
+        );
+    }
+    assert_eq!(state.auth.nonces.len(), 2);
+}
+
+/// One consumer filling its share of the nonce cache is refused (429 with `Retry-After`);
+/// another consumer's signed requests still pass. Requests that do not verify (unknown consumer
+/// key, wrong secret) never take a place in the cache.
+/// See: SPEC section 4, "one consumer's nonces can never crowd out another's".
+#[actix_web::test]
+async fn oauth1_consumer_over_its_nonce_share_does_not_lock_out_another() {
+    let mut app_state = AppState::new(
+        Config::for_tests(std::env::temp_dir()),
+        Arc::new(MemoryStore::default()),
+    );
+    app_state.auth.nonces = nonces::NonceCache::with_share_per_consumer(3);
+    let state = web::Data::new(app_state);
+    let app = app!(state);
+    let noisy = state
+        .auth
+        .create_app_key("noisy", &["*".to_owned()])
+        .await
+        .unwrap();
+    let quiet = state
+        .auth
+        .create_app_key("quiet", &["*".to_owned()])
+        .await
+        .unwrap();
+    let send = |key: &AppKey| {
+        test::TestRequest::get().uri("/t/conf/le1").insert_header((
+            "Authorization",
+            signer(key).header("GET", "127.0.0.1:8080/t/conf/le1", "", None),
+        ))
+    };
+
+    let unknown = AppKey {
+        consumer_key: "no-such-key".into(),
+        ..noisy.clone()
+    };
+    let wrong_secret = AppKey {
+        consumer_secret: "wrong".into(),
+        ..noisy.clone()
+    };
+    for _ in 0..10 {
+        assert_eq!(status_and_challenge(&app, send(&unknown)).await.0, 401);
+        assert_eq!(status_and_challenge(&app, send(&wrong_secret)).await.0, 401);
+    }
+    assert_eq!(state.auth.nonces.len(), 0);
+
+    for _ in 0..3 {
+        assert_eq!(status_and_challenge(&app, send(&noisy)).await.0, 200);
+    }
+    let resp = test::call_service(&app, send(&noisy).to_request()).await;
+    assert_eq!(resp.status().as_u16(), 429);
+    let retry_after: u64 = resp.headers().get("retry-after").unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=601).contains(&retry_after), "{retry_after}");
+    let body: serde_json::Value = serde_json::from_slice(&test::read_body(resp).await).unwrap();
+    assert_eq!(body["error"]["code"], "too_many_requests", "{body}");
+
+    for _ in 0..3 {
+        assert_eq!(status_and_challenge(&app, send(&quiet)).await.0, 200);
+    }
+    assert_eq!(state.auth.nonces.len(), 6);
+}
+
+/// A caller repeating an unknown consumer key costs one store read, not one per request; a key
+/// created on this instance is accepted at once.
+#[actix_web::test]
+async fn oauth1_unknown_consumer_key_costs_one_store_read() {
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    let store = crate::runtime::ReadCounter::wrap(Arc::new(MemoryStore::default()), metrics.clone());
+    let state = web::Data::new(AppState::new(Config::for_tests(std::env::temp_dir()), store));
+    let app = app!(state);
+    let reads = || metrics.runtime_store_reads.get();
+    let key = state
+        .auth
+        .create_app_key("k", &["*".to_owned()])
+        .await
+        .unwrap();
+    let unknown = AppKey {
+        consumer_key: "no-such-key".into(),
+        ..key.clone()
+    };
+    let send = |key: &AppKey| {
+        test::TestRequest::get().uri("/t/conf/le1").insert_header((
+            "Authorization",
+            signer(key).header("GET", "127.0.0.1:8080/t/conf/le1", "", None),
+        ))
+    };
+    for _ in 0..10 {
+        assert_eq!(status_and_challenge(&app, send(&unknown)).await.0, 401);
+    }
+    assert_eq!(reads(), 1);
+    assert_eq!(status_and_challenge(&app, send(&key)).await.0, 200);
 }

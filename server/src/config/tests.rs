@@ -44,8 +44,12 @@ fn empty_environment_gives_spec_defaults() {
     assert!(!config.allow_plain_http_targets);
     assert_eq!(config.forward_connect_timeout, Duration::from_millis(5000));
     assert_eq!(config.forward_timeout, Duration::from_millis(30_000));
+    assert_eq!(config.oauth1_form_read_timeout, Duration::from_millis(10_000));
     assert_eq!(config.max_body_bytes, 10 * 1024 * 1024);
     assert_eq!(config.p12_max_iterations, 1_000_000);
+    assert_eq!(config.p12_request_iteration_budget, 3_000_000);
+    assert_eq!(config.p12_inspection_workers, default_p12_inspection_workers());
+    assert!(config.p12_inspection_workers >= 1);
     let services: Vec<(&str, u32)> = config.services.iter().map(|(n, c)| (n.as_str(), *c)).collect();
     assert_eq!(services, [("TEST_SERVICE", 0), ("IDP", 1), ("WEBHOOKS", 2), ("FAAS", 3)]);
     assert!(config.jwks_file.is_none());
@@ -83,8 +87,11 @@ fn every_variable_is_read() {
         ("MTLS_ALLOW_PLAIN_HTTP_TARGETS", "yes"),
         ("MTLS_FORWARD_CONNECT_TIMEOUT_MS", "250"),
         ("MTLS_FORWARD_TIMEOUT_MS", "1_000"),
+        ("MTLS_OAUTH1_FORM_READ_TIMEOUT_MS", "200"),
         ("MTLS_MAX_BODY_BYTES", "1024"),
         ("MTLS_P12_MAX_ITERATIONS", "2048"),
+        ("MTLS_P12_REQUEST_ITERATION_BUDGET", "100000"),
+        ("MTLS_P12_INSPECTION_WORKERS", "3"),
         ("MTLS_SERVICES", "A=10, B=11"),
         ("MTLS_JWKS_FILE", jwks.to_str().unwrap()),
         ("MTLS_LOG_FORMAT", "JSON"),
@@ -104,8 +111,11 @@ fn every_variable_is_read() {
     assert!(config.allow_plain_http_targets);
     assert_eq!(config.forward_connect_timeout, Duration::from_millis(250));
     assert_eq!(config.forward_timeout, Duration::from_millis(1000));
+    assert_eq!(config.oauth1_form_read_timeout, Duration::from_millis(200));
     assert_eq!(config.max_body_bytes, 1024);
     assert_eq!(config.p12_max_iterations, 2048);
+    assert_eq!(config.p12_request_iteration_budget, 100_000);
+    assert_eq!(config.p12_inspection_workers, 3);
     assert_eq!(config.services, vec![("A".to_owned(), 10), ("B".to_owned(), 11)]);
     assert_eq!(config.jwks_file, Some(jwks));
     assert_eq!(config.log_format, LogFormat::Json);
@@ -132,6 +142,7 @@ fn every_bad_variable_is_reported_at_once() {
         ("MTLS_ALLOW_PLAIN_HTTP_TARGETS", "2"),
         ("MTLS_FORWARD_CONNECT_TIMEOUT_MS", "0"),
         ("MTLS_FORWARD_TIMEOUT_MS", "1.5"),
+        ("MTLS_OAUTH1_FORM_READ_TIMEOUT_MS", "0"),
         ("MTLS_MAX_BODY_BYTES", "10MiB"),
         ("MTLS_P12_MAX_ITERATIONS", "0"),
         ("MTLS_SERVICES", "A=1,A=2"),
@@ -151,6 +162,7 @@ fn every_bad_variable_is_reported_at_once() {
         "MTLS_ALLOW_PLAIN_HTTP_TARGETS",
         "MTLS_FORWARD_CONNECT_TIMEOUT_MS",
         "MTLS_FORWARD_TIMEOUT_MS",
+        "MTLS_OAUTH1_FORM_READ_TIMEOUT_MS",
         "MTLS_MAX_BODY_BYTES",
         "MTLS_P12_MAX_ITERATIONS",
         "MTLS_SERVICES",
@@ -380,4 +392,15 @@ fn every_message_reads_well() {
         assert!(!error.reason.ends_with('.'), "no trailing period: {}", error.reason);
         assert!(error.reason.chars().next().is_some_and(|c| !c.is_uppercase()), "lower case: {}", error.reason);
     }
+}
+
+#[test]
+fn p12_request_budget_defaults_to_three_times_the_cap_and_is_not_below_it() {
+    let config = parse(&[("MTLS_P12_MAX_ITERATIONS", "5000")]).unwrap();
+    assert_eq!(config.p12_request_iteration_budget, 15_000);
+    let e = errors(&[("MTLS_P12_MAX_ITERATIONS", "5000"), ("MTLS_P12_REQUEST_ITERATION_BUDGET", "4999")]);
+    assert!(e.names("MTLS_P12_REQUEST_ITERATION_BUDGET"), "{e}");
+    assert!(e.to_string().contains("MTLS_P12_MAX_ITERATIONS"), "{e}");
+    let e = errors(&[("MTLS_P12_INSPECTION_WORKERS", "0"), ("MTLS_P12_REQUEST_ITERATION_BUDGET", "x")]);
+    assert!(e.names("MTLS_P12_INSPECTION_WORKERS") && e.names("MTLS_P12_REQUEST_ITERATION_BUDGET"), "{e}");
 }

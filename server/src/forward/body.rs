@@ -5,35 +5,81 @@
 //! payload directly, and a slow target slows the reading of the caller's body (backpressure).
 //! Bytes are counted as they pass; once `MTLS_MAX_BODY_BYTES` is passed the body ends with an
 //! error, which aborts the request to the target, and the caller gets 413 (see
-//! [`BodyLimit::exceeded`]).
+//! [`CallerBodyState::over_limit`]). A caller that leaves it waiting for `MTLS_FORWARD_TIMEOUT_MS`
+//! ends it the same way, and gets 408 ([`CallerBodyState::stalled`]).
 //!
 //! [`ResponseBody`] is the target's response body as the caller's response stream: it gives the
 //! connection back to the worker's pool once the body has been read to its end, and ends with an
-//! error when the total timeout passes.
+//! error when the target leaves it waiting for `MTLS_FORWARD_TIMEOUT_MS`. Neither body has a
+//! limit on its total duration: a stream that keeps moving is never cut (see [`super::idle`]).
 
 use std::cell::Cell;
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::Stream;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
-use tokio::time::Sleep;
+use tokio::time::Instant;
 
+use super::idle::IdleTimer;
 use super::pool::Lease;
 
-/// Tells whether the caller's body went over the limit.
-#[derive(Debug, Clone, Default)]
-pub struct BodyLimit(Rc<Cell<bool>>);
+/// What the forwarder learns of the caller's body while hyper streams it (on the same thread).
+#[derive(Debug, Clone)]
+pub struct CallerBodyState(Rc<CallerBodyCells>);
 
-impl BodyLimit {
+#[derive(Debug)]
+struct CallerBodyCells {
+    over_limit: Cell<bool>,
+    stalled: Cell<bool>,
+    /// The body is waiting for the caller's next bytes.
+    waiting: Cell<bool>,
+    /// When the body last handed bytes (or its end) to hyper.
+    last_progress: Cell<Instant>,
+}
+
+impl CallerBodyState {
+    fn new() -> Self {
+        Self(Rc::new(CallerBodyCells {
+            over_limit: Cell::new(false),
+            stalled: Cell::new(false),
+            waiting: Cell::new(false),
+            last_progress: Cell::new(Instant::now()),
+        }))
+    }
+
     /// True once more than the limit was read.
-    pub fn exceeded(&self) -> bool {
-        self.0.get()
+    pub fn over_limit(&self) -> bool {
+        self.0.over_limit.get()
+    }
+
+    /// True once the caller left the body waiting for the idle timeout.
+    pub fn stalled(&self) -> bool {
+        self.0.stalled.get()
+    }
+
+    /// Until when the target may keep the forwarder waiting for its response head, allowed
+    /// `timeout` without progress. While the body is waiting for the caller the target is not
+    /// the one stalling (the body's own idle timer bounds the caller), so the deadline moves on;
+    /// otherwise the target has `timeout` from the body's last progress (hyper takes the next
+    /// bytes only once it could write the previous ones, so a target that stops reading the
+    /// body stops the progress too).
+    pub fn target_deadline(&self, timeout: Duration) -> Instant {
+        if self.0.waiting.get() {
+            Instant::now() + timeout
+        } else {
+            self.0.last_progress.get() + timeout
+        }
+    }
+
+    fn progressed(&self) {
+        self.0.waiting.set(false);
+        self.0.last_progress.set(Instant::now());
     }
 }
 
@@ -47,12 +93,13 @@ pub enum RequestBody {
     Caller(CallerBody),
 }
 
-/// The caller's payload with its byte count.
+/// The caller's payload with its byte count and idle timer.
 pub struct CallerBody {
     payload: actix_web::web::Payload,
     limit: usize,
     total: usize,
-    exceeded: BodyLimit,
+    idle: IdleTimer,
+    state: CallerBodyState,
 }
 
 /// Why the request body ended early (hyper aborts the request with it).
@@ -64,14 +111,22 @@ pub enum BodyError {
     /// The caller's connection failed mid-body.
     #[error("caller's request body could not be read")]
     Caller,
+    /// The caller sent nothing for `MTLS_FORWARD_TIMEOUT_MS`.
+    #[error("caller's request body stalled")]
+    Stalled,
 }
 
 impl RequestBody {
-    /// Streams `payload`, refusing more than `limit` bytes; the flag tells when that happened.
-    pub fn caller(payload: actix_web::web::Payload, limit: usize) -> (Self, BodyLimit) {
-        let exceeded = BodyLimit::default();
-        let body = CallerBody { payload, limit, total: 0, exceeded: exceeded.clone() };
-        (Self::Caller(body), exceeded)
+    /// Streams `payload`, refusing more than `limit` bytes and waits for the caller of
+    /// `idle_timeout`; [`Self::caller_state`] tells when either happened.
+    pub fn caller(payload: actix_web::web::Payload, limit: usize, idle_timeout: Duration) -> Self {
+        Self::Caller(CallerBody {
+            payload,
+            limit,
+            total: 0,
+            idle: IdleTimer::new(idle_timeout),
+            state: CallerBodyState::new(),
+        })
     }
 
     /// A body held in memory (empty bytes send no body).
@@ -79,10 +134,10 @@ impl RequestBody {
         if bytes.is_empty() { Self::Empty } else { Self::Full(Some(bytes)) }
     }
 
-    /// The limit flag of a streamed caller's body.
-    pub fn limit(&self) -> Option<BodyLimit> {
+    /// The state of a streamed caller's body.
+    pub fn caller_state(&self) -> Option<CallerBodyState> {
         match self {
-            Self::Caller(body) => Some(body.exceeded.clone()),
+            Self::Caller(body) => Some(body.state.clone()),
             _ => None,
         }
     }
@@ -96,22 +151,7 @@ impl Body for RequestBody {
         match self.get_mut() {
             Self::Empty => Poll::Ready(None),
             Self::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
-            Self::Caller(body) => {
-                let item = match ready!(Pin::new(&mut body.payload).poll_next(cx)) {
-                    None => None,
-                    Some(Ok(bytes)) => {
-                        body.total = body.total.saturating_add(bytes.len());
-                        if body.total > body.limit {
-                            body.exceeded.0.set(true);
-                            Some(Err(BodyError::OverLimit))
-                        } else {
-                            Some(Ok(Frame::data(bytes)))
-                        }
-                    }
-                    Some(Err(_)) => Some(Err(BodyError::Caller)),
-                };
-                Poll::Ready(item)
-            }
+            Self::Caller(body) => body.poll_chunk(cx),
         }
     }
 
@@ -128,27 +168,56 @@ impl Body for RequestBody {
     }
 }
 
+impl CallerBody {
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        let Poll::Ready(item) = Pin::new(&mut self.payload).poll_next(cx) else {
+            self.state.0.waiting.set(true);
+            if self.idle.poll_expired(cx) {
+                tracing::info!("caller's request body stalled");
+                self.state.0.stalled.set(true);
+                return Poll::Ready(Some(Err(BodyError::Stalled)));
+            }
+            return Poll::Pending;
+        };
+        self.idle.progressed();
+        self.state.progressed();
+        Poll::Ready(match item {
+            None => None,
+            Some(Ok(bytes)) => {
+                self.total = self.total.saturating_add(bytes.len());
+                if self.total > self.limit {
+                    self.state.0.over_limit.set(true);
+                    Some(Err(BodyError::OverLimit))
+                } else {
+                    Some(Ok(Frame::data(bytes)))
+                }
+            }
+            Some(Err(_)) => Some(Err(BodyError::Caller)),
+        })
+    }
+}
+
 /// The target's response body, streamed to the caller.
 pub struct ResponseBody {
     incoming: Incoming,
     /// The connection, until the body has been read to its end.
     lease: Option<Lease>,
-    /// The total timeout (`MTLS_FORWARD_TIMEOUT_MS`), started with the request.
-    deadline: Pin<Box<Sleep>>,
+    /// Waits for the target's next bytes (`MTLS_FORWARD_TIMEOUT_MS`).
+    idle: IdleTimer,
     done: bool,
 }
 
 impl ResponseBody {
-    /// `incoming` read over `lease`'s connection until `deadline`; a body that is empty already
-    /// gives the connection back at once.
-    pub(super) fn new(incoming: Incoming, lease: Lease, deadline: Pin<Box<Sleep>>) -> Self {
+    /// `incoming` read over `lease`'s connection, waiting at most `idle`'s timeout for each of
+    /// its bytes; a body that is empty already gives the connection back at once.
+    pub(super) fn new(incoming: Incoming, lease: Lease, idle: IdleTimer) -> Self {
         let lease = if incoming.is_end_stream() {
             lease.release();
             None
         } else {
             Some(lease)
         };
-        Self { incoming, lease, deadline, done: false }
+        Self { incoming, lease, idle, done: false }
     }
 
     /// The length the target declared, when it did.
@@ -173,12 +242,16 @@ impl Stream for ResponseBody {
         if this.done {
             return Poll::Ready(None);
         }
-        if this.deadline.as_mut().poll(cx).is_ready() {
-            tracing::info!("target response body timed out");
-            return this.fail("target response body timed out");
-        }
         loop {
-            match ready!(Pin::new(&mut this.incoming).poll_frame(cx)) {
+            let Poll::Ready(frame) = Pin::new(&mut this.incoming).poll_frame(cx) else {
+                if this.idle.poll_expired(cx) {
+                    tracing::info!("target response body stalled");
+                    return this.fail("target response body stalled");
+                }
+                return Poll::Pending;
+            };
+            this.idle.progressed();
+            match frame {
                 None => {
                     this.done = true;
                     if let Some(lease) = this.lease.take() {

@@ -7,6 +7,10 @@
 //! names, plus `Proxy-Connection`, `Keep-Alive`, `TE`, `Transfer-Encoding`, `Upgrade`,
 //! `Proxy-Authenticate`, `Proxy-Authorization`, `Trailer`). `Host` is set from the target URL,
 //! and `Expect` is answered by this hop. The same hop-by-hop rule applies to the response.
+//!
+//! Never relayed to the caller: the target's own `LP-*` headers. Only the gateway sets them
+//! (`LP-certificate-id`, the transport-error headers); a target sending them could otherwise
+//! claim a certificate was presented or fake a transport failure.
 
 use actix_web::http::header::HeaderMap as ActixHeaders;
 use http::header::{HeaderMap as TargetHeaders, HeaderName, HeaderValue};
@@ -63,13 +67,13 @@ pub fn request_headers(
     out
 }
 
-/// The target's response headers that go back to the caller (hop-by-hop ones removed; the
-/// framing headers are set again by this server for its own connection).
+/// The target's response headers that go back to the caller: hop-by-hop ones removed (the
+/// framing headers are set again by this server for its own connection), and every `LP-*` one.
 pub fn response_headers(target: &TargetHeaders) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
     let named = connection_named(target.get_all("connection").iter().filter_map(|v| v.to_str().ok()));
     target.iter().filter(move |(name, _)| {
         let key = name.as_str();
-        key != "content-length" && !is_hop_by_hop(key, &named)
+        key != "content-length" && !key.starts_with(LP_PREFIX) && !is_hop_by_hop(key, &named)
     })
 }
 
@@ -149,5 +153,16 @@ mod tests {
         map.insert("set-cookie", HeaderValue::from_static("a=b"));
         let kept: Vec<&str> = response_headers(&map).map(|(n, _)| n.as_str()).collect();
         assert_eq!(kept, ["set-cookie"]);
+    }
+
+    #[test]
+    fn response_drops_the_targets_lp_headers() {
+        let mut map = TargetHeaders::new();
+        for name in ["lp-certificate-id", "lp-error-from-transport", "lp-message-from-transport", "lp-other"] {
+            map.insert(HeaderName::from_static(name), HeaderValue::from_static("spoofed"));
+        }
+        map.insert("x-lp-like", HeaderValue::from_static("kept"));
+        let kept: Vec<&str> = response_headers(&map).map(|(n, _)| n.as_str()).collect();
+        assert_eq!(kept, ["x-lp-like"]);
     }
 }

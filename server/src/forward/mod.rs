@@ -9,11 +9,17 @@
 //! the caller's body streamed in ([`body::RequestBody`]) → the response head, whose body streams
 //! back ([`body::ResponseBody`]) and returns the connection to the pool at its end. Failures are
 //! classified in [`transport_error`].
+//!
+//! Timeouts: connecting (`MTLS_FORWARD_CONNECT_TIMEOUT_MS`, in [`connect`]), and
+//! `MTLS_FORWARD_TIMEOUT_MS` for every wait after that ([`idle`]): for the response head once
+//! the request has stopped moving, and between the bytes of either body. None bounds a stream
+//! that keeps moving, so a long upload or download at any steady pace goes through.
 
 pub mod body;
 pub mod connect;
 pub mod guard;
 pub mod headers;
+pub mod idle;
 pub mod pool;
 pub mod transport_error;
 
@@ -21,7 +27,7 @@ use std::sync::Arc;
 
 use crate::certificates::ClientMaterial;
 use crate::config::Config;
-pub use body::{BodyLimit, RequestBody, ResponseBody};
+pub use body::{CallerBodyState, RequestBody, ResponseBody};
 pub use guard::{GuardError, TargetGuard};
 pub use pool::{ClientPool, ClientSettings};
 use transport_error::Failure;
@@ -82,7 +88,7 @@ impl Forwarder {
             roots: Arc::new(roots),
             guard,
             connect_timeout: config.forward_connect_timeout,
-            total_timeout: config.forward_timeout,
+            idle_timeout: config.forward_timeout,
         })?;
         Ok(Self { pool, max_body_bytes: config.max_body_bytes })
     }
@@ -90,6 +96,12 @@ impl Forwarder {
     /// `MTLS_MAX_BODY_BYTES`.
     pub fn max_body_bytes(&self) -> usize {
         self.max_body_bytes
+    }
+
+    /// The caller's body as the request body to the target, with `MTLS_MAX_BODY_BYTES` and the
+    /// idle timeout applied to it.
+    pub fn caller_body(&self, payload: actix_web::web::Payload) -> RequestBody {
+        RequestBody::caller(payload, self.max_body_bytes, self.pool.settings().idle_timeout)
     }
 
     /// The client pool (tests and metrics).
@@ -110,7 +122,7 @@ impl Forwarder {
         request: Outgoing,
     ) -> Result<TargetResponse, ForwardError> {
         let Outgoing { method, url, target, mut headers, body } = request;
-        let limit = body.limit();
+        let caller = body.caller_state();
         if let Ok(host) = http::HeaderValue::from_str(url.authority()) {
             headers.insert(http::header::HOST, host);
         }
@@ -119,8 +131,9 @@ impl Forwarder {
         *outgoing.uri_mut() = target;
         *outgoing.headers_mut() = headers;
 
-        // The total timeout runs from here to the end of the response body.
-        let mut deadline = Box::pin(tokio::time::sleep(self.pool.settings().total_timeout));
+        let timeout = self.pool.settings().idle_timeout;
+        // The wait for the response head; its `Sleep` goes on as the response body's idle timer.
+        let mut timer = Box::pin(tokio::time::sleep(timeout));
         let worker = self.pool.worker();
         let key = ClientPool::key(material);
         let exchange = async {
@@ -146,20 +159,39 @@ impl Forwarder {
                 }
             }
         };
-        let outcome = tokio::select! {
-            biased;
-            outcome = exchange => outcome,
-            () = deadline.as_mut() => Err(Failure::Timeout),
+        // The exchange borrows the worker and the URL: pinned in this block, it is gone before
+        // they move into the lease.
+        let outcome = {
+            tokio::pin!(exchange);
+            loop {
+                tokio::select! {
+                    biased;
+                    outcome = &mut exchange => break outcome,
+                    () = timer.as_mut() => {
+                        // A request body still moving (or waiting for the caller) keeps the
+                        // target's time from running out.
+                        let now = tokio::time::Instant::now();
+                        match caller.as_ref().map(|state| state.target_deadline(timeout)) {
+                            Some(deadline) if deadline > now => timer.as_mut().reset(deadline),
+                            _ => break Err(Failure::Timeout),
+                        }
+                    }
+                }
+            }
         };
         match outcome {
             Ok((response, sender)) => {
                 let (head, incoming) = response.into_parts();
                 let lease = pool::Lease { sender, worker, key, url };
-                Ok(TargetResponse { head, body: ResponseBody::new(incoming, lease, deadline) })
+                let idle = idle::IdleTimer::with_sleep(timeout, timer);
+                Ok(TargetResponse { head, body: ResponseBody::new(incoming, lease, idle) })
             }
             Err(Failure::Refused(refused)) => Err(refused),
-            Err(_) if limit.as_ref().is_some_and(BodyLimit::exceeded) => {
+            Err(_) if caller.as_ref().is_some_and(CallerBodyState::over_limit) => {
                 Err(ForwardError::BodyTooLarge { limit: self.max_body_bytes })
+            }
+            Err(_) if caller.as_ref().is_some_and(CallerBodyState::stalled) => {
+                Err(ForwardError::RequestBodyStalled { timeout })
             }
             Err(failure) => {
                 // The origin only: the URL's path and query may carry tokens.
@@ -193,6 +225,7 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 mod tests {
     use super::*;
     use futures_util::StreamExt;
+    use std::io;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
@@ -274,25 +307,54 @@ mod tests {
         });
     }
 
+    /// A plain HTTP target that sends its head announcing `length` bytes, then `steady` bytes
+    /// one every 100 ms, then stalls for 10 s with the rest unsent.
+    async fn dripping_target(length: usize, steady: usize) -> std::net::SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let _ = stream.read(&mut [0u8; 1024]).await;
+            let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {length}\r\n\r\n");
+            stream.write_all(head.as_bytes()).await.unwrap();
+            for _ in 0..steady {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                stream.write_all(b"d").await.unwrap();
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+        });
+        addr
+    }
+
     #[test]
-    fn the_total_timeout_covers_the_response_body() {
+    fn a_steady_response_body_longer_than_the_timeout_arrives_whole() {
         on_worker(async {
-            // The target sends its head and 2 of the 10 bytes it announced, then stalls.
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            tokio::spawn(async move {
-                let (mut stream, _) = listener.accept().await.unwrap();
-                let _ = stream.read(&mut [0u8; 1024]).await;
-                stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nok").await.unwrap();
-                tokio::time::sleep(std::time::Duration::from_secs(10)).await;
-            });
+            // 20 bytes over 2 s, a byte every 100 ms, against a 500 ms timeout.
+            let addr = dripping_target(20, 20).await;
+            let forwarder = forwarder_with_timeout("127.0.0.0/8", std::time::Duration::from_millis(500));
+            let body = forwarder.send(None, get(&format!("http://{addr}/"))).await.unwrap().body;
+            let received: Vec<io::Result<bytes::Bytes>> = body.collect().await;
+            let received: Vec<u8> = received.into_iter().flat_map(|chunk| chunk.unwrap().to_vec()).collect();
+            assert_eq!(received, [b'd'; 20]);
+        });
+    }
+
+    #[test]
+    fn a_response_body_stalled_for_the_timeout_ends_with_an_error() {
+        on_worker(async {
+            // 5 of 10 bytes over 500 ms, one every 100 ms, then a stall, against a 300 ms timeout.
+            let addr = dripping_target(10, 5).await;
             let forwarder = forwarder_with_timeout("127.0.0.0/8", std::time::Duration::from_millis(300));
-            let started = std::time::Instant::now();
             let mut body = forwarder.send(None, get(&format!("http://{addr}/"))).await.unwrap().body;
-            assert_eq!(body.next().await.unwrap().unwrap(), "ok");
-            let error = body.next().await.unwrap().unwrap_err();
-            assert_eq!(error.to_string(), "target response body timed out");
-            assert!(started.elapsed() < std::time::Duration::from_secs(5));
+            let mut received = Vec::new();
+            let error = loop {
+                match body.next().await.unwrap() {
+                    Ok(chunk) => received.extend_from_slice(&chunk),
+                    Err(error) => break error,
+                }
+            };
+            assert_eq!(received, [b'd'; 5], "the steady part arrived");
+            assert_eq!(error.to_string(), "target response body stalled");
             assert!(body.next().await.is_none(), "the stream ends after the error");
         });
     }

@@ -57,8 +57,9 @@ pub struct ClientSettings {
     pub guard: Arc<TargetGuard>,
     /// `MTLS_FORWARD_CONNECT_TIMEOUT_MS`.
     pub connect_timeout: Duration,
-    /// `MTLS_FORWARD_TIMEOUT_MS`.
-    pub total_timeout: Duration,
+    /// `MTLS_FORWARD_TIMEOUT_MS`: the longest wait for the target's response head once the
+    /// request stopped moving, and for the next bytes of either body.
+    pub idle_timeout: Duration,
 }
 
 /// The TLS settings per certificate version, shared by all workers; see the module docs.
@@ -375,7 +376,7 @@ mod tests {
             roots: Arc::new(root_store(None).unwrap()),
             guard: Arc::new(TargetGuard::default()),
             connect_timeout: Duration::from_secs(1),
-            total_timeout: Duration::from_secs(1),
+            idle_timeout: Duration::from_secs(1),
         }
     }
 

@@ -19,7 +19,7 @@ pub enum TransportKind {
     Connect,
     /// TLS handshake failed: bad server certificate, or the target refused ours.
     Tls,
-    /// Connect or total timeout.
+    /// Connect timeout, or the target left the forwarder waiting for its response head.
     Timeout,
     /// The connection broke while the request or response was in flight.
     Io,
@@ -64,6 +64,13 @@ pub enum ForwardError {
         /// The limit.
         limit: usize,
     },
+    /// The caller's request body sent nothing for `MTLS_FORWARD_TIMEOUT_MS` before the target
+    /// answered (408).
+    #[error("request body sent nothing for {timeout:?}")]
+    RequestBodyStalled {
+        /// The idle timeout.
+        timeout: std::time::Duration,
+    },
     /// The mapped certificate's key or chain could not be turned into a TLS identity (500).
     #[error("certificate {certificate_id} could not be loaded for TLS")]
     BadClientMaterial {
@@ -79,7 +86,7 @@ pub enum Failure {
     Refused(ForwardError),
     /// The guard refused the target or its name did not resolve.
     Guard(GuardError),
-    /// The connect or total timeout passed.
+    /// The connect timeout passed, or the target left the forwarder waiting for its answer.
     Timeout,
     /// TCP connect or the TLS handshake failed.
     Connect(io::Error),
@@ -207,6 +214,10 @@ mod tests {
         assert_eq!(
             ForwardError::BodyTooLarge { limit: 10 }.to_string(),
             "request body is larger than 10 bytes"
+        );
+        assert_eq!(
+            ForwardError::RequestBodyStalled { timeout: std::time::Duration::from_millis(500) }.to_string(),
+            "request body sent nothing for 500ms"
         );
     }
 

@@ -98,7 +98,7 @@ async fn issue_token(
         .json(json!({ "accessToken": token, "tokenType": "Bearer", "expiresIn": ttl })))
 }
 
-fn text(body: &Value, field: &str) -> Result<String, ApiError> {
+pub(crate) fn text(body: &Value, field: &str) -> Result<String, ApiError> {
     let value = body
         .get(field)
         .ok_or_else(|| ApiError::bad_request("malformed_request", format!("{field} is missing")))?
@@ -116,7 +116,7 @@ fn text(body: &Value, field: &str) -> Result<String, ApiError> {
 }
 
 /// `accounts`: a non-empty array of account ids, or `["*"]` for all.
-fn accounts(body: &Value) -> Result<Vec<String>, ApiError> {
+pub(crate) fn accounts(body: &Value) -> Result<Vec<String>, ApiError> {
     let list = body
         .get("accounts")
         .ok_or_else(|| ApiError::bad_request("malformed_request", "accounts is missing"))?

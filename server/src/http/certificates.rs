@@ -5,15 +5,13 @@
 //! the whole body; then calls one [`CertificateService`] method. After a replacement or delete
 //! it tells the state, so the runtime cache and the forwarding pools drop the old material.
 //!
-//! Bodies are parsed by hand from `serde_json::Value` so that error messages name the field
-//! and never quote a value (a password, say).
+//! Bodies are checked by hand so that error messages name the field and never quote a value (a
+//! password, say); JSON bodies are read by [`upload_body`], which streams `p12` into bytes.
 //!
 //! [`CertificateService`]: crate::certificates::CertificateService
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use base64::Engine as _;
-use futures_util::StreamExt as _;
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
@@ -21,6 +19,8 @@ use crate::auth::{self, BEARER_ONLY, CONFIGURATION};
 use crate::certificates::{self, CreateOutcome, MAX_BATCH, Upload};
 use crate::error::ApiError;
 use crate::http::check_account;
+use crate::http::json_body::{self, BodyReadError};
+use crate::http::upload_body::{self, CreateBody, P12Field, UploadItem};
 use crate::http::{multipart_form, ops};
 use crate::state::AppState;
 
@@ -62,20 +62,20 @@ async fn create(
     let account = path.into_inner();
     auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
-    let body = read_json(payload, state.config.max_body_bytes).await?;
-    let Value::Array(items) = body else {
-        return Err(malformed("expected a JSON array of certificates"));
+    let body = read_body(payload, state.config.max_body_bytes).await?;
+    let items = match upload_body::parse_create(&body, MAX_BATCH).map_err(not_json)? {
+        CreateBody::Items(items) if !items.is_empty() => items,
+        CreateBody::Items(_) | CreateBody::TooMany => {
+            return Err(malformed(&format!("expected 1 to {MAX_BATCH} certificates")));
+        }
+        CreateBody::NotArray => return Err(malformed("expected a JSON array of certificates")),
     };
-    if items.is_empty() || items.len() > MAX_BATCH {
-        return Err(malformed(&format!(
-            "expected 1 to {MAX_BATCH} certificates"
-        )));
-    }
+    drop(body);
     let uploads = items
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(index, item)| {
-            upload_from_json(item, true).map_err(|e| ApiError {
+            upload_from_item(item, true).map_err(|e| ApiError {
                 message: format!("certificate {index}: {}", e.message),
                 ..e
             })
@@ -83,7 +83,7 @@ async fn create(
         .collect::<Result<Vec<_>, _>>()?;
     let outcome = state
         .certificates
-        .create_many(&account, uploads, state.config.p12_max_iterations)
+        .create_many(&account, uploads, &state.p12_inspector)
         .await?;
     Ok(created(&state, &account, outcome))
 }
@@ -109,7 +109,7 @@ async fn create_by_file(
     };
     let outcome = state
         .certificates
-        .create_many(&account, vec![upload], state.config.p12_max_iterations)
+        .create_many(&account, vec![upload], &state.p12_inspector)
         .await?;
     Ok(created(&state, &account, outcome))
 }
@@ -144,7 +144,7 @@ async fn update_by_file(
     };
     let certificate = state
         .certificates
-        .replace(&account, id, upload, state.config.p12_max_iterations)
+        .replace(&account, id, upload, &state.p12_inspector)
         .await?;
     changed(&state, &account, id, "replace");
     Ok(HttpResponse::Ok().json(CreateOutcome {
@@ -192,11 +192,13 @@ async fn update(
     auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id)?;
-    let body = read_json(payload, state.config.max_body_bytes).await?;
-    let upload = upload_from_json(&body, false)?;
+    let body = read_body(payload, state.config.max_body_bytes).await?;
+    let item = upload_body::parse_item(&body).map_err(not_json)?;
+    drop(body);
+    let upload = upload_from_item(item, false)?;
     let certificate = state
         .certificates
-        .replace(&account, id, upload, state.config.p12_max_iterations)
+        .replace(&account, id, upload, &state.p12_inspector)
         .await?;
     changed(&state, &account, id, "replace");
     Ok(HttpResponse::Ok().json(certificate))
@@ -252,7 +254,7 @@ fn parse_id(text: &str) -> Result<u64, ApiError> {
 type FileAndFields = (Zeroizing<Vec<u8>>, Map<String, Value>);
 
 /// The `file` part and the `certificate` JSON part (older clients call it `body`).
-fn file_and_fields(form: &multipart_form::FormParts) -> Result<FileAndFields, ApiError> {
+pub(crate) fn file_and_fields(form: &multipart_form::FormParts) -> Result<FileAndFields, ApiError> {
     let file = form
         .bytes("file")
         .ok_or_else(|| malformed("the form lacks the file part (the P12)"))?;
@@ -279,51 +281,24 @@ fn file_and_fields(form: &multipart_form::FormParts) -> Result<FileAndFields, Ap
 }
 
 /// One certificate from JSON: `p12` as an array of byte values or a base64 string.
-fn upload_from_json(item: &Value, name_required: bool) -> Result<Upload, ApiError> {
-    let Value::Object(fields) = item else {
+pub(crate) fn upload_from_item(item: UploadItem, name_required: bool) -> Result<Upload, ApiError> {
+    let UploadItem::Object { p12, fields } = item else {
         return Err(malformed("each certificate must be a JSON object"));
     };
-    let p12 = match fields.get("p12") {
-        Some(Value::Array(values)) => {
-            let mut bytes = Zeroizing::new(Vec::with_capacity(values.len()));
-            for value in values {
-                let byte = value
-                    .as_u64()
-                    .and_then(|v| u8::try_from(v).ok())
-                    .or_else(|| value.as_i64().and_then(|v| i8::try_from(v).ok()).map(|v| v.to_ne_bytes()[0]))
-                    .ok_or_else(|| malformed("p12 must hold byte values (0 to 255, or -128 to 127 as Java sends them)"))?;
-                bytes.push(byte);
-            }
-            bytes
-        }
-        Some(Value::String(text)) => decode_base64(text)?,
-        Some(_) => {
-            return Err(malformed(
-                "p12 must be an array of byte values or a base64 string",
-            ));
-        }
+    let p12 = match p12 {
+        Some(P12Field::Bytes(bytes)) => bytes,
+        Some(P12Field::Invalid(why)) => return Err(malformed(why)),
         None => return Err(malformed("p12 is missing")),
     };
     if p12.is_empty() {
         return Err(malformed("p12 is empty"));
     }
     Ok(Upload {
-        name: string_field(fields, "name", name_required)?,
-        display_name: string_field(fields, "displayName", false)?,
+        name: string_field(&fields, "name", name_required)?,
+        display_name: string_field(&fields, "displayName", false)?,
         p12,
-        password: password_field(fields)?,
+        password: password_field(&fields)?,
     })
-}
-
-fn decode_base64(text: &str) -> Result<Zeroizing<Vec<u8>>, ApiError> {
-    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-    let compact: Zeroizing<String> =
-        Zeroizing::new(text.chars().filter(|c| !c.is_ascii_whitespace()).collect());
-    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
-        .iter()
-        .find_map(|engine| engine.decode(compact.as_bytes()).ok())
-        .map(Zeroizing::new)
-        .ok_or_else(|| malformed("p12 is a string but not valid base64"))
 }
 
 fn string_field(
@@ -347,27 +322,26 @@ fn password_field(fields: &Map<String, Value>) -> Result<Zeroizing<String>, ApiE
     }
 }
 
-/// Reads a JSON body of at most `limit` bytes.
-async fn read_json(mut payload: web::Payload, limit: usize) -> Result<Value, ApiError> {
-    let mut body = Zeroizing::new(Vec::new());
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| malformed("request body could not be read"))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("request body is larger than {limit} bytes"),
-            ));
-        }
-        body.extend_from_slice(&chunk);
+/// Reads a body of at most `limit` bytes (wiped on drop: it holds P12 files and passwords).
+pub(crate) async fn read_body(payload: web::Payload, limit: usize) -> Result<Zeroizing<Vec<u8>>, ApiError> {
+    match json_body::read_limited(payload, limit).await {
+        Ok(body) => Ok(Zeroizing::new(body.into())),
+        Err(BodyReadError::Unreadable) => Err(malformed("request body could not be read")),
+        Err(BodyReadError::TooLarge) => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("request body is larger than {limit} bytes"),
+        )),
     }
-    serde_json::from_slice(&body).map_err(|e| {
-        malformed(&format!(
-            "request body is not valid JSON (at line {} column {})",
-            e.line(),
-            e.column()
-        ))
-    })
+}
+
+/// A body that is not JSON: where, never what (the message could quote a password).
+fn not_json(error: serde_json::Error) -> ApiError {
+    malformed(&format!(
+        "request body is not valid JSON (at line {} column {})",
+        error.line(),
+        error.column()
+    ))
 }
 
 fn malformed(message: &str) -> ApiError {

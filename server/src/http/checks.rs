@@ -46,7 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// One item to check, as the caller wrote it.
-struct Item {
+pub(crate) struct Item {
     /// The item object, echoed back in v2 and the account-scoped form.
     object: Map<String, Value>,
     service_name: String,
@@ -111,7 +111,7 @@ fn version(req: &HttpRequest) -> Result<Version, ApiError> {
 
 /// Reads the items; `account` is the path account of the account-scoped form (its items carry
 /// no `accountId`).
-fn parse_items(body: Value, account: Option<&str>) -> Result<Vec<Item>, ApiError> {
+pub(crate) fn parse_items(body: Value, account: Option<&str>) -> Result<Vec<Item>, ApiError> {
     let Value::Array(values) = body else {
         return Err(ApiError::bad_request("malformed_request", "expected a JSON array of items"));
     };
@@ -182,14 +182,14 @@ async fn exists(state: &AppState, item: &Item) -> Result<bool, ApiError> {
 }
 
 /// The Java `toString` of LivePerson's parameter class, spelling included.
-fn java_key(item: &Item) -> String {
+pub(crate) fn java_key(item: &Item) -> String {
     format!(
         "CertificateMappingParamters{{serviceName='{}', accountId='{}', url='{}'}}",
         item.service_name, item.account, item.url
     )
 }
 
-fn echo(items: Vec<Item>, found: Vec<bool>, field: &str) -> Vec<Value> {
+pub(crate) fn echo(items: Vec<Item>, found: Vec<bool>, field: &str) -> Vec<Value> {
     items
         .into_iter()
         .zip(found)

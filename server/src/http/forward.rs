@@ -7,8 +7,13 @@
 //!
 //! oAuth1 callers: RFC 5849 section 3.4.1.3.1 puts the parameters of an
 //! `application/x-www-form-urlencoded` body into the signature base string, so such a body is read
-//! whole (within `MTLS_MAX_BODY_BYTES`) before the caller is authenticated and then sent from
-//! memory. Every other body is streamed, never read ahead.
+//! whole (within `MTLS_MAX_BODY_BYTES` and `MTLS_OAUTH1_FORM_READ_TIMEOUT_MS`) before the signature
+//! is checked, and then sent from memory. Only a request whose OAuth header is well-formed, with a
+//! timestamp in the window and a consumer key that exists, gets that far
+//! ([`auth::check_oauth1_before_body`]); anyone else is refused without the body being read.
+//! Every other body is streamed, never read ahead.
+
+use std::time::Duration;
 
 use actix_web::body::{BodyStream, SizedStream};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -33,12 +38,18 @@ const METHOD_OVERRIDE: &str = "lp-method-override";
 const STOP_IF_NOT_FOUND: &str = "lp-stop-if-certificate-not-found";
 
 
+/// The forward route's template.
+pub const ROUTE: &str = "/mtls/account/{account}";
+
 /// Routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // One resource (one pattern match per request) with a route per method; other methods get
     // 405 in the SPEC error body.
     cfg.service(
-        web::resource("/mtls/account/{account}")
+        web::resource(ROUTE)
+            // Named after its template so the request counter reads the template without
+            // building it (see `request_id::route_template`).
+            .name(ROUTE)
             .route(web::get().to(forward))
             .route(web::post().to(forward))
             .route(web::put().to(forward))
@@ -49,7 +60,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// What the `LP-*` headers ask for.
-struct Instructions {
+pub(crate) struct Instructions {
     /// Normalised target URL: the runtime lookup key and the URL to send to.
     url: mtls_sdk::NormalizedUrl,
     /// Its path and query, as the request-target.
@@ -74,7 +85,9 @@ async fn forward(
         if declared_length.is_some_and(|length| length > limit as u64) {
             return Err(too_large(limit));
         }
-        (Some(read_whole(payload, limit).await?), None)
+        auth::check_oauth1_before_body(&req, &state, auth::CONFIGURATION).await?;
+        let read_timeout = state.config.oauth1_form_read_timeout;
+        (Some(read_whole(payload, limit, read_timeout).await?), None)
     } else {
         (None, Some(payload))
     };
@@ -88,6 +101,7 @@ async fn forward(
     let found = state.runtime.find(&account, instructions.service, instructions.url.as_str()).await?;
     let material = found.as_ref().map(|m| m.material.clone());
     if material.is_none() && instructions.stop_if_not_found {
+        state.metrics.forward("certificate_not_found", std::time::Duration::ZERO);
         return Err(ApiError::bad_request(
             "certificate_not_found",
             "no enabled mapping with an available certificate for this account, service and URL",
@@ -106,7 +120,7 @@ async fn forward(
         ),
         body: match (signed_form, payload) {
             (Some(form), _) => RequestBody::full(form),
-            (None, Some(payload)) if has_body => RequestBody::caller(payload, limit).0,
+            (None, Some(payload)) if has_body => state.forwarder.caller_body(payload),
             (None, _) => RequestBody::Empty,
         },
     };
@@ -147,7 +161,7 @@ fn relay(response: TargetResponse, certificate_id: Option<u64>) -> HttpResponse 
     }
 }
 
-fn instructions(req: &HttpRequest, state: &AppState) -> Result<Instructions, ApiError> {
+pub(crate) fn instructions(req: &HttpRequest, state: &AppState) -> Result<Instructions, ApiError> {
     let headers = req.headers();
     let text = |name: &str| -> Result<Option<&str>, ApiError> {
         headers
@@ -229,9 +243,17 @@ fn is_form_encoded(req: &HttpRequest) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
 }
 
-/// Reads the caller's body into memory, refusing it with 413 once it passes `limit`.
-async fn read_whole(payload: web::Payload, limit: usize) -> Result<bytes::Bytes, ApiError> {
-    read_limited(payload, limit).await.map_err(|e| match e {
+/// Reads the caller's body into memory, refusing it with 413 once it passes `limit` and with 408
+/// `request_body_timeout` when it has not all arrived within `timeout`.
+async fn read_whole(payload: web::Payload, limit: usize, timeout: Duration) -> Result<bytes::Bytes, ApiError> {
+    let read = tokio::time::timeout(timeout, read_limited(payload, limit)).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_body_timeout",
+            format!("the form-encoded body did not arrive within {} ms; send it at once", timeout.as_millis()),
+        )
+    })?;
+    read.map_err(|e| match e {
         BodyReadError::Unreadable => ApiError::bad_request("invalid_body", "the request body could not be read"),
         BodyReadError::TooLarge => too_large(limit),
     })
@@ -258,6 +280,7 @@ fn outcome_label(error: &ForwardError) -> &'static str {
     match error {
         ForwardError::TargetNotAllowed { .. } => "target_not_allowed",
         ForwardError::BodyTooLarge { .. } => "too_large",
+        ForwardError::RequestBodyStalled { .. } => "request_body_timeout",
         ForwardError::BadClientMaterial { .. } => "bad_certificate",
         ForwardError::Transport { kind: K::Dns, .. } => "dns",
         ForwardError::Transport { kind: K::Connect, .. } => "connect",

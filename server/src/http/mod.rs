@@ -17,7 +17,9 @@ pub mod multipart_form;
 pub mod ops;
 pub mod p12_test;
 pub mod portal;
+pub mod readiness;
 pub mod request_id;
+pub mod upload_body;
 
 /// Registers every route of SPEC section 5. Each resource module adds its own routes here.
 pub fn configure(cfg: &mut web::ServiceConfig) {

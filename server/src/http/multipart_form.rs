@@ -107,3 +107,53 @@ fn too_large(limit: usize) -> ApiError {
 fn malformed(message: &str) -> ApiError {
     ApiError::bad_request("malformed_request", message)
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::FromRequest as _;
+    use actix_web::test::TestRequest;
+    use futures_util::FutureExt as _;
+
+    use super::*;
+
+    const BOUNDARY: &str = "b0undary";
+
+    /// Reads `body` delivered whole: every byte is there at once, so the read must finish on its
+    /// first poll (a `Pending` here could never be woken: nothing more will arrive).
+    fn read_whole(body: &'static [u8], limit: usize) -> Result<FormParts, ApiError> {
+        let (req, mut payload) = TestRequest::post()
+            .insert_header(("content-type", format!("multipart/form-data; boundary={BOUNDARY}")))
+            .set_payload(body)
+            .to_http_parts();
+        let payload = web::Payload::from_request(&req, &mut payload).now_or_never().unwrap().unwrap();
+        read(&req, payload, limit).now_or_never().expect("the read waits for bytes after the end of the body")
+    }
+
+    #[test]
+    fn reads_a_form_and_keeps_the_first_part_of_each_name() {
+        let form = read_whole(
+            b"--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.p12\"\r\n\r\n\x30\x82\r\n\
+              --b0undary\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nsecond\r\n\
+              --b0undary\r\nContent-Disposition: form-data; name=\"certificate\"\r\n\r\n{\"name\":\"n\"}\r\n--b0undary--\r\n",
+            1024,
+        )
+        .unwrap();
+        assert_eq!(form.bytes("file").unwrap().as_slice(), b"\x30\x82");
+        assert_eq!(form.text("certificate").unwrap().unwrap().as_str(), "{\"name\":\"n\"}");
+    }
+
+    /// A body that ends inside a part, right after a `\r` or in a boundary, is a truncated
+    /// form: 400 at once, not a handler waiting forever for bytes that cannot come.
+    #[test]
+    fn a_body_ending_inside_a_part_is_malformed_not_a_hang() {
+        for body in [
+            &b"--b0undary\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nx\r"[..],
+            b"--b0undary\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nx\r\n--b0un",
+            b"--b0undary\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nxyz",
+            b"--b0undary\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n",
+        ] {
+            let error = read_whole(body, 1024).err().expect("a truncated form is refused");
+            assert_eq!((error.status.as_u16(), error.code), (400, "malformed_request"), "{}", String::from_utf8_lossy(body));
+        }
+    }
+}

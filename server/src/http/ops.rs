@@ -54,9 +54,10 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: the store answers; 503 `store_unavailable` otherwise.
+/// `GET /readyz`: the store answers; 503 `store_unavailable` otherwise. The probe is shared and
+/// reused for a second ([`crate::http::readiness`]).
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state.store.ping().await?;
+    state.readiness.check(state.store.as_ref()).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
 }
 

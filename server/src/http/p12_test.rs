@@ -1,12 +1,12 @@
 //! The P12 tester (SPEC section 5): `POST /mtls/account/{account}/p12-test/multipart` with the
 //! form parts `file` and `password`, Bearer only. The answer is the report of SPEC section 2
-//! itself: 200 when usable, 422 when not. Nothing is stored.
+//! itself: 200 when usable, 422 when not. Nothing is stored. The inspection runs on the shared
+//! [`crate::certificates::P12Inspector`] (its budget and worker limits answer 413 and 503).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use zeroize::Zeroizing;
 
 use crate::auth::{self, BEARER_ONLY};
-use crate::certificates;
 use crate::error::ApiError;
 use crate::http::{multipart_form, ops};
 use crate::state::AppState;
@@ -45,8 +45,9 @@ async fn test_p12(
         ApiError::bad_request("malformed_request", "the form lacks the password part")
     })?;
     let password = Zeroizing::new(password.trim_end_matches(['\r', '\n']).to_owned());
-    let (report, _contents) =
-        certificates::inspect(file, password, state.config.p12_max_iterations).await?;
+    let admission = state.p12_inspector.admit(&[file.as_slice()])?;
+    let (report, _contents) = admission.inspect(0, file, password).await?;
+    drop(admission);
     state.metrics.p12_tests.inc(if report.usable { "true" } else { "false" });
     Ok(if report.usable {
         HttpResponse::Ok().json(report)

@@ -24,6 +24,13 @@ pub trait CertificateSource: Send + Sync + 'static {
         account: &str,
         id: u64,
     ) -> Result<Option<ClientMaterial>, ApiError>;
+
+    /// True when certificate `id` of `account` exists and is not being deleted: a mapping may
+    /// point at it (see [`CertificateService::accepts_users`]).
+    ///
+    /// # Errors
+    /// 503 when the store is down.
+    async fn accepts_users(&self, account: &str, id: u64) -> Result<bool, ApiError>;
 }
 
 #[async_trait]
@@ -38,5 +45,9 @@ impl CertificateSource for CertificateService {
         id: u64,
     ) -> Result<Option<ClientMaterial>, ApiError> {
         CertificateService::client_material(self, account, id).await
+    }
+
+    async fn accepts_users(&self, account: &str, id: u64) -> Result<bool, ApiError> {
+        CertificateService::accepts_users(self, account, id).await
     }
 }

@@ -20,6 +20,9 @@ use crate::store::{Expect, Store, StoreError, Versioned};
 pub(crate) struct FakeCertificates {
     certificates: Mutex<HashMap<(String, u64), CertificateStatus>>,
     pub(crate) down: AtomicBool,
+    /// When set to `n`, a delete of every certificate begins after `n` more
+    /// [`CertificateSource::accepts_users`] answers: later ones are `false`.
+    pub(crate) deletes_begin_after: Mutex<Option<usize>>,
 }
 
 impl FakeCertificates {
@@ -68,6 +71,19 @@ impl CertificateSource for FakeCertificates {
             private_key_pkcs8: Zeroizing::new(vec![1, 2, 3]),
             certificate_chain: vec![vec![4, 5, 6]],
         }))
+    }
+
+    async fn accepts_users(&self, account: &str, id: u64) -> Result<bool, ApiError> {
+        let exists = self.status(account, id)?.is_some();
+        let mut left = self.deletes_begin_after.lock().unwrap();
+        Ok(match left.as_mut() {
+            Some(0) => false,
+            Some(n) => {
+                *n -= 1;
+                exists
+            }
+            None => exists,
+        })
     }
 }
 

@@ -113,7 +113,7 @@ async fn a_race_lost_mid_batch_rolls_back_what_the_batch_wrote() {
     let (world, service) = world();
     // Another writer claims item 1's route between our checks and our writes.
     let key = keys::route("acc", 1, "https://b.com/");
-    *world.store.race.lock().unwrap() = Some((key, json!({"id": 5, "claimedAt": unix_now()})));
+    *world.store.race.lock().unwrap() = Some((key, json!({"id": 5, "claimedAt": crate::clock::now_unix()})));
     let error = service
         .create("acc", &json!([item("one", "1", "https://a.com"), item("two", "1", "https://b.com")]))
         .await
@@ -129,11 +129,11 @@ async fn a_race_lost_mid_batch_rolls_back_what_the_batch_wrote() {
 async fn a_claim_left_by_a_crash_is_taken_over_after_the_grace_period() {
     let (world, service) = world();
     let store: &dyn Store = world.store.as_ref();
-    let fresh = json!({"id": 77, "claimedAt": unix_now()});
+    let fresh = json!({"id": 77, "claimedAt": crate::clock::now_unix()});
     store.write(&keys::name("acc", "ghost"), &fresh, Expect::Absent).await.unwrap();
     let error = service.create("acc", &json!([item("ghost", "1", "https://a.com")])).await.unwrap_err();
     assert_eq!(error.code, "duplicate_mapping_name");
-    let old = json!({"id": 77, "claimedAt": unix_now() - CLAIM_GRACE.as_secs() - 1});
+    let old = json!({"id": 77, "claimedAt": crate::clock::now_unix() - crate::store::claim::CLAIM_GRACE.as_secs() as i64 - 1});
     store.write(&keys::name("acc", "ghost"), &old, Expect::Any).await.unwrap();
     let created = service.create("acc", &json!([item("ghost", "1", "https://a.com")])).await.unwrap();
     assert_eq!(created[0].name, "ghost");
@@ -238,4 +238,42 @@ async fn store_down_is_503_everywhere() {
     for error in errors {
         assert_eq!((error.status.as_u16(), error.code), (503, "store_unavailable"));
     }
+}
+
+/// A delete of the certificate that begins after the create's first look but before its record
+/// is written: the create looks again once its record is written, rolls back and is refused
+/// (it used to succeed next to the successful delete, leaving a mapping to a deleted certificate).
+#[tokio::test]
+async fn a_create_racing_the_certificate_delete_is_rolled_back() {
+    let (world, service) = world();
+    *world.certificates.deletes_begin_after.lock().unwrap() = Some(1);
+    let error = service.create("acc", &json!([item("late", "1", "https://late.com/")])).await.unwrap_err();
+    assert_eq!((error.status.as_u16(), error.code), (422, "certificate_not_found"));
+    assert!(service.list("acc").await.unwrap().is_empty());
+    assert!(service.using_certificate("acc", 11).await.unwrap().is_empty());
+    assert!(world.store.list(&keys::users_of_certificate("acc", 11)).await.unwrap().is_empty());
+    // The name and the route were released: the same mapping to a live certificate is fine.
+    *world.certificates.deletes_begin_after.lock().unwrap() = None;
+    service.create("acc", &json!([item("late", "1", "https://late.com/")])).await.unwrap();
+}
+
+/// The same race for an update that points a mapping at a certificate being deleted: the update
+/// is undone and the mapping keeps its certificate.
+#[tokio::test]
+async fn an_update_racing_the_certificate_delete_is_undone() {
+    let (world, service) = world();
+    let created = service.create("acc", &json!([item("m", "1", "https://m.com/")])).await.unwrap();
+    let id = created[0].id;
+    *world.certificates.deletes_begin_after.lock().unwrap() = Some(1);
+    let error = service
+        .update("acc", id, &json!({"certificationId": 12, "name": "renamed"}), None)
+        .await
+        .unwrap_err();
+    assert_eq!((error.status.as_u16(), error.code), (422, "certificate_not_found"));
+    let now = service.get("acc", id).await.unwrap();
+    assert_eq!((now.certification_id, now.name.as_str()), (11, "m"));
+    assert!(service.using_certificate("acc", 12).await.unwrap().is_empty());
+    assert!(world.store.list(&keys::users_of_certificate("acc", 12)).await.unwrap().is_empty());
+    *world.certificates.deletes_begin_after.lock().unwrap() = None;
+    service.create("acc", &json!([item("renamed", "1", "https://other.com/")])).await.unwrap();
 }

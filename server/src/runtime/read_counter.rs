@@ -47,4 +47,8 @@ impl Store for ReadCounter {
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }
+
+    fn is_exclusive(&self) -> bool {
+        self.inner.is_exclusive()
+    }
 }

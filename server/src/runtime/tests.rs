@@ -134,6 +134,43 @@ async fn stale_entries_are_served_while_the_store_is_down() {
     assert!(fresh.is_none());
 }
 
+/// A change on this instance used to drop the account's entries, so an outage right after it
+/// answered 503 for every lookup of the account (SPEC section 7: the runtime keeps serving what
+/// it has cached).
+#[tokio::test]
+async fn invalidated_entries_are_served_while_the_store_is_down() {
+    let f = fixture(Duration::from_secs(300));
+    let id = f.map("a", 1, "https://a.com/", 11, true).await;
+    assert_eq!(f.find(Some(1), "https://a.com/").await, Some(id));
+    assert_eq!(f.find(Some(1), "https://none.com/").await, None);
+    f.map("b", 1, "https://b.com/", 11, true).await; // a change: the account is invalidated
+    f.set_down(true);
+    assert_eq!(f.find(Some(1), "https://a.com/").await, Some(id));
+    assert_eq!(f.find(Some(1), "https://none.com/").await, None);
+    assert_eq!(f.count("stale"), 2);
+    f.set_down(false);
+    f.mappings.update("acc", id, &json!({"enable": false}), None).await.unwrap();
+    f.cache.invalidate_mappings("acc");
+    assert_eq!(f.find(Some(1), "https://a.com/").await, None, "the store answers: the change shows");
+    assert_eq!(f.count("stale"), 2);
+}
+
+/// After an outage, a change made here shows at once even within [`STORE_RETRY_AFTER`] of the
+/// last failed lookup: the invalidated entry must not be served as a stale answer.
+#[tokio::test]
+async fn a_change_after_an_outage_shows_at_once() {
+    let f = fixture(Duration::from_secs(300));
+    let id = f.map("a", 1, "https://a.com/", 11, true).await;
+    assert_eq!(f.find(Some(1), "https://a.com/").await, Some(id));
+    f.set_down(true);
+    assert!(f.cache.find("acc", Some(1), "https://never.com/").await.is_err());
+    f.set_down(false);
+    f.mappings.update("acc", id, &json!({"enable": false}), None).await.unwrap();
+    f.cache.invalidate_mappings("acc");
+    assert_eq!(f.find(Some(1), "https://a.com/").await, None);
+    assert_eq!(f.count("stale"), 0);
+}
+
 #[tokio::test]
 async fn only_enabled_mappings_with_available_certificates_match() {
     let f = fixture(Duration::from_secs(300));
@@ -177,7 +214,8 @@ async fn memory_is_bounded() {
     }
     assert_eq!(cache.len(), 3);
     // First in, first out: in round 1 every key was evicted before its turn came again.
-    assert_eq!(f.metrics.runtime_evictions.get(), 7 + 10 + 7);
+    // Invalidated entries stay (as outage fallbacks) until evicted like any other.
+    assert_eq!(f.metrics.runtime_evictions.get(), 7 + 10 + 10);
     assert!(cache.lock().order.len() <= 2 * 3 + 64);
     // The newest entries stay.
     let reads = f.world.store.reads();

@@ -31,7 +31,7 @@ impl InstrumentedStore {
                 StoreError::Conflict => "conflict",
                 StoreError::Corrupt(_) => "corrupt",
             };
-            self.metrics.store_errors.inc(&format!("{operation}/{kind}"));
+            self.metrics.store_errors.inc(operation, kind);
         }
     }
 }
@@ -88,8 +88,8 @@ mod tests {
         store.read("k").await.unwrap();
         assert_eq!(metrics.store_duration.get("write").count(), 2);
         assert_eq!(metrics.store_duration.get("read").count(), 1);
-        assert_eq!(metrics.store_errors.value("write/conflict"), 1);
-        assert_eq!(metrics.store_errors.value("read/conflict"), 0);
+        assert_eq!(metrics.store_errors.value("write", "conflict"), 1);
+        assert_eq!(metrics.store_errors.value("read", "conflict"), 0);
         let text = metrics.render();
         assert!(text.contains("mtls_store_operation_errors_total{operation=\"write\",error=\"conflict\"} 1"), "{text}");
     }

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::config::StoreConfig;
 
+pub mod claim;
 pub mod embedded;
 pub mod instrumented;
 pub mod memory;
@@ -68,6 +69,11 @@ pub trait Store: Send + Sync + 'static {
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
     /// Checks the store answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
+    /// True when at most one process uses the store at a time (the embedded store's lock file):
+    /// then whatever an earlier process left in flight is abandoned (see [`claim`]).
+    fn is_exclusive(&self) -> bool {
+        false
+    }
 }
 
 /// Encodes arbitrary text (a name, a URL) as one safe key segment: lower-case hex of its UTF-8.

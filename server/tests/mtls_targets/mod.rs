@@ -252,6 +252,11 @@ impl Drop for EchoTarget {
     }
 }
 
+/// `/drip` sends this many chunks of 1 KiB...
+pub const DRIP_CHUNKS: usize = 20;
+/// ...one every this long (2 s in all).
+pub const DRIP_INTERVAL: Duration = Duration::from_millis(100);
+
 type EchoBody = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
 
 async fn echo(req: Request<Incoming>, client_cert: Option<String>) -> Result<Response<EchoBody>, std::io::Error> {
@@ -259,12 +264,35 @@ async fn echo(req: Request<Incoming>, client_cert: Option<String>) -> Result<Res
     if path == "/slow" {
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
+    if path == "/lp-headers" {
+        // A target claiming to speak for the gateway: a certificate and a transport failure.
+        return Ok(Response::builder()
+            .status(200)
+            .header("lp-certificate-id", "999999")
+            .header("lp-error-from-transport", "tls")
+            .header("lp-message-from-transport", "https://127.0.0.1:1 certificate refused")
+            .header("LP-Anything-Else", "x")
+            .header("x-target", "echo")
+            .body(Full::new(Bytes::from_static(b"spoof")).map_err(|e| match e {}).boxed())
+            .unwrap());
+    }
     if path == "/redirect" {
         return Ok(Response::builder()
             .status(302)
             .header("location", "https://example.com/elsewhere")
             .body(Full::new(Bytes::new()).map_err(|e| match e {}).boxed())
             .unwrap());
+    }
+    if path == "/drip" {
+        // A slow but steady download: DRIP_CHUNKS chunks of 1 KiB, one every DRIP_INTERVAL.
+        let stream = futures_util::stream::unfold(0usize, |sent| async move {
+            if sent == DRIP_CHUNKS {
+                return None;
+            }
+            tokio::time::sleep(DRIP_INTERVAL).await;
+            Some((Ok::<_, std::io::Error>(Frame::data(Bytes::from(vec![b'd'; 1024]))), sent + 1))
+        });
+        return Ok(Response::builder().status(200).body(StreamBody::new(stream).boxed()).unwrap());
     }
     if let Some(n) = path.strip_prefix("/bytes/") {
         // A large streamed response: n bytes in 64 KiB chunks.

@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod secret_scan;
+#[allow(unused_imports, reason = "not every test binary registers secrets")]
 pub use secret_scan::register_secret;
 
 /// How long a child server may take to become ready.
@@ -91,6 +92,30 @@ pub fn http_get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> std::
         .ok_or_else(|| std::io::Error::other("no HTTP status line"))?;
     let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     Ok((status, body))
+}
+
+/// A usable client-certificate P12 (P-256 key, clientAuth, valid now) protected by `password`,
+/// made with openssl in `dir`.
+pub fn make_client_p12(dir: &Path, cn: &str, password: &str) -> Vec<u8> {
+    let key = dir.join(format!("{cn}.key"));
+    let cert = dir.join(format!("{cn}.pem"));
+    let p12 = dir.join(format!("{cn}.p12"));
+    run_openssl(&[
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", key.to_str().unwrap(), "-out", cert.to_str().unwrap(), "-days", "30",
+        "-subj", &format!("/CN={cn}"), "-addext", "extendedKeyUsage=clientAuth",
+        "-addext", "keyUsage=digitalSignature",
+    ]);
+    run_openssl(&[
+        "pkcs12", "-export", "-inkey", key.to_str().unwrap(), "-in", cert.to_str().unwrap(),
+        "-out", p12.to_str().unwrap(), "-passout", &format!("pass:{password}"),
+    ]);
+    std::fs::read(p12).unwrap()
+}
+
+fn run_openssl(args: &[&str]) {
+    let out = Command::new("openssl").args(args).output().expect("run openssl");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// A temporary directory removed on `Drop`.

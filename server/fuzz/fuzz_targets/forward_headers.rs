@@ -1,0 +1,4 @@
+//! Fuzzes `mtls_server::fuzzing::forward_headers` (its docs describe the input).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| mtls_server::fuzzing::forward_headers(data));

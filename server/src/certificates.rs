@@ -30,6 +30,7 @@ pub use inspector::{Admission, P12Inspector};
 
 use crate::clock;
 use crate::error::ApiError;
+use crate::metrics::CertificateExpiry;
 use crate::runtime::rotation_notices;
 use crate::store::{Expect, Store, StoreError, claim, segment};
 /// Longest certificate name, in characters (SPEC section 3).
@@ -276,12 +277,49 @@ pub fn check_name(name: &str) -> Result<(), ApiError> {
 /// Certificate operations over the store.
 pub struct CertificateService {
     store: Arc<dyn Store>,
+    /// Told every notAfter this service reads or writes (`mtls_certificate_expiry_seconds`).
+    expiry: CertificateExpiry,
 }
 
 impl CertificateService {
     /// A service over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self { store, expiry: CertificateExpiry::default() }
+    }
+
+    /// The same service, telling `expiry` every certificate's notAfter it reads or writes.
+    #[must_use]
+    pub fn with_expiry(self, expiry: CertificateExpiry) -> Self {
+        Self { expiry, ..self }
+    }
+
+    /// Walks every certificate in the store and makes the expiry gauge hold exactly those:
+    /// certificates created, replaced or deleted by other instances appear, change or go.
+    /// Answers how many certificates the gauge now holds.
+    ///
+    /// # Errors
+    /// The store's error; the gauge then keeps what it had.
+    pub async fn refresh_expiry(&self) -> Result<usize, StoreError> {
+        let mut all = std::collections::HashMap::new();
+        for folder in folders(self.store.list("certificates").await?) {
+            let Some(account) = hex::decode(&folder).ok().and_then(|b| String::from_utf8(b).ok())
+            else {
+                continue;
+            };
+            for name in self.store.list(&format!("certificates/{folder}")).await? {
+                let Ok(id) = name.parse::<u64>() else { continue };
+                let Some(found) = self.store.read(&meta_key(&account, id)).await? else { continue };
+                let Ok(stored) = serde_json::from_value::<StoredCertificate>(found.value) else {
+                    continue;
+                };
+                if stored.certificate.site_id == account && stored.certificate.id == id {
+                    all.insert((account.clone(), id), stored.not_after_unix);
+                }
+            }
+        }
+        let count = all.len();
+        self.expiry.replace_all(all);
+        Ok(count)
     }
 
     /// The certificate `id` of `account`, or `None` (also when it belongs to another account).
@@ -600,6 +638,9 @@ impl CertificateService {
         if activate_at_millis.is_some() {
             self.tell_other_instances(account).await;
         }
+        // `stored.not_after_unix` is the presented version's (the current one while a switch is
+        // staged).
+        self.expiry.observe(account, id, stored.not_after_unix);
         // The new version is committed; the old secrets (unless they are presented until a
         // staged switch) and the old name are garbage now.
         if activate_at_millis.is_none() {
@@ -701,6 +742,7 @@ impl CertificateService {
             return Err(in_use(&after));
         }
         self.store.delete(&meta_key(account, id)).await?;
+        self.expiry.forget(account, id);
         self.forget(&secrets_key(account, id, stored.certificate.version))
             .await;
         if let Some(staged) = &stored.staged {
@@ -784,6 +826,7 @@ impl CertificateService {
             return Ok(None);
         }
         let Some(found) = self.store.read(&meta_key(account, id)).await? else {
+            self.expiry.forget(account, id);
             return Ok(None);
         };
         let stored: StoredCertificate = serde_json::from_value::<StoredCertificate>(found.value)
@@ -793,6 +836,7 @@ impl CertificateService {
         if stored.certificate.site_id != account || stored.certificate.id != id {
             return Ok(None);
         }
+        self.expiry.observe(account, id, stored.not_after_unix);
         Ok(Some((stored, found.version)))
     }
 
@@ -866,6 +910,7 @@ impl CertificateService {
             self.release_new_name(account, Some(&name), id).await;
             return Err(error.into());
         }
+        self.expiry.observe(account, id, stored.not_after_unix);
         Ok(present(stored))
     }
 

@@ -61,10 +61,8 @@ pub const STORE_RETRY_AFTER: Duration = Duration::from_secs(5);
 mod read_counter;
 pub mod rotation_notices;
 
-pub use read_counter::{ReadCounter, STORE_READS_METRIC};
+pub use read_counter::ReadCounter;
 
-const CACHE_METRIC: &str = "mtls_runtime_cache_total";
-const EVICTIONS_METRIC: &str = "mtls_runtime_cache_evictions_total";
 
 /// The mapping a runtime request resolved to.
 #[derive(Debug, Clone)]
@@ -227,7 +225,7 @@ impl RuntimeCache {
                         && now.duration_since(entry.fetched) < self.ttl
                         && entry.refresh_at_millis.is_none_or(|at| crate::clock::now_unix_millis() < at) =>
                 {
-                    self.metrics.inc(CACHE_METRIC, "result=\"hit\"");
+                    self.metrics.runtime_cache.inc("hit");
                     return Ok(entry.value.clone());
                 }
                 Some(entry) => Some(entry.value.clone()),
@@ -235,7 +233,7 @@ impl RuntimeCache {
             };
             if let (Some(value), Some(until)) = (&stale, state.store_down_until)
                 && now < until {
-                    self.metrics.inc(CACHE_METRIC, "result=\"stale\"");
+                    self.metrics.runtime_cache.inc("stale");
                     return Ok(value.clone());
                 }
             let epoch = state.epoch;
@@ -251,7 +249,7 @@ impl RuntimeCache {
             };
             (stale, epoch, load)
         };
-        self.metrics.inc(CACHE_METRIC, "result=\"miss\"");
+        self.metrics.runtime_cache.inc("miss");
         let result = load.clone().await;
         let mut state = self.lock();
         // The first waiter back (whoever started the load may have gone: its caller hung up)
@@ -273,7 +271,7 @@ impl RuntimeCache {
                 drop(state);
                 match stale {
                     Some(value) => {
-                        self.metrics.inc(CACHE_METRIC, "result=\"stale\"");
+                        self.metrics.runtime_cache.inc("stale");
                         Ok(value)
                     }
                     None => Err(ApiError::store_unavailable()),
@@ -351,7 +349,7 @@ impl RuntimeCache {
             let Some((old, old_seq)) = state.order.pop_front() else { break };
             if state.entries.get(&old).is_some_and(|e| e.seq == old_seq) {
                 state.entries.remove(&old);
-                self.metrics.inc(EVICTIONS_METRIC, "");
+                self.metrics.runtime_evictions.inc();
             }
         }
         if state.order.len() > 2 * self.capacity + 64 {

@@ -71,7 +71,11 @@ impl AppState {
 
     fn with_auth(config: Config, store: Arc<dyn Store>, auth: AuthState, forwarder: Forwarder) -> Self {
         let metrics: Arc<Metrics> = Arc::default();
-        let certificates = Arc::new(CertificateService::new(store.clone()));
+        // Every store operation is timed and its failures counted (SPEC 13).
+        let store = crate::store::instrumented::InstrumentedStore::wrap(store, metrics.clone());
+        let expiry = metrics.certificate_expiry.clone();
+        let certificates =
+            Arc::new(CertificateService::new(store.clone()).with_expiry(expiry.clone()));
         let mappings = MappingService::new(
             store.clone(),
             certificates.clone(),
@@ -82,7 +86,7 @@ impl AppState {
         let runtime_store = ReadCounter::wrap(store.clone(), metrics.clone());
         let runtime = RuntimeCache::new(
             runtime_store.clone(),
-            Arc::new(CertificateService::new(runtime_store)),
+            Arc::new(CertificateService::new(runtime_store).with_expiry(expiry)),
             &config.services,
             config.runtime_cache_ttl,
             metrics.clone(),

@@ -276,7 +276,7 @@ async fn cancel_pending(
 fn replaced(state: &AppState, account: &str, id: u64, staged: bool) {
     if staged {
         state.runtime.invalidate_certificate(account, id);
-        state.metrics.inc("mtls_certificate_changes_total", "op=\"stage\"");
+        state.metrics.certificate_changes.inc("stage");
         tracing::info!(account, id, "certificate rotation staged or cancelled");
     } else {
         changed(state, account, id, "replace");
@@ -325,7 +325,7 @@ fn created(state: &AppState, account: &str, outcome: CreateOutcome) -> HttpRespo
     for certificate in &outcome.saved {
         state
             .metrics
-            .inc("mtls_certificate_changes_total", "op=\"create\"");
+            .certificate_changes.inc("create");
         tracing::info!(
             account,
             id = certificate.id,
@@ -338,12 +338,7 @@ fn created(state: &AppState, account: &str, outcome: CreateOutcome) -> HttpRespo
 
 fn changed(state: &AppState, account: &str, id: u64, op: &'static str) {
     state.certificate_changed(account, id);
-    let labels = if op == "delete" {
-        "op=\"delete\""
-    } else {
-        "op=\"replace\""
-    };
-    state.metrics.inc("mtls_certificate_changes_total", labels);
+    state.metrics.certificate_changes.inc(if op == "delete" { "delete" } else { "replace" });
     tracing::info!(account, id, op, "certificate changed");
 }
 

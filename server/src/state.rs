@@ -68,7 +68,10 @@ impl AppState {
 
     fn with_auth(config: Config, store: Arc<dyn Store>, auth: AuthState, forwarder: Forwarder) -> Self {
         let metrics: Arc<Metrics> = Arc::default();
-        let certificates = Arc::new(CertificateService::new(store.clone()));
+        let certificates = Arc::new(CertificateService::with_expiry_warning_days(
+            store.clone(),
+            config.expiry_warning_days,
+        ));
         let mappings = MappingService::new(
             store.clone(),
             certificates.clone(),

@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod auth;
+pub mod certificate_requests;
 pub mod certificates;
 pub mod clock;
 pub mod config;

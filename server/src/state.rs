@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::AuthState;
+use crate::certificate_requests::CertificateRequestService;
 use crate::certificates::{CertificateService, P12Inspector};
 use crate::config::Config;
 use crate::forward::Forwarder;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub readiness: ReadinessProbe,
     /// P12 inspections of uploads, replacements and the tester: KDF budget and workers.
     pub p12_inspector: P12Inspector,
+    /// Gateway-held keys and their CSRs (SPEC section 12).
+    pub certificate_requests: CertificateRequestService,
 }
 
 impl AppState {
@@ -88,6 +91,7 @@ impl AppState {
             metrics.clone(),
         );
         let p12_inspector = P12Inspector::new(&config);
+        let certificate_requests = CertificateRequestService::new(store.clone(), certificates.clone());
         Self {
             config: Arc::new(config),
             store,
@@ -99,6 +103,7 @@ impl AppState {
             forwarder,
             readiness: ReadinessProbe::default(),
             p12_inspector,
+            certificate_requests,
         }
     }
 

@@ -8,6 +8,7 @@ use actix_web::web;
 use crate::error::ApiError;
 
 pub mod admin;
+pub mod certificate_requests;
 pub mod certificates;
 pub mod checks;
 pub mod forward;
@@ -30,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.default_service(web::to(ops::unknown_route));
     admin::configure(cfg);
     certificates::configure(cfg);
+    certificate_requests::configure(cfg);
     p12_test::configure(cfg);
     portal::configure(cfg);
     mappings::configure(cfg);

@@ -170,7 +170,7 @@ pub enum RequestError {
     NotUsable(Box<mtls_sdk::P12Report>),
     /// An answer of the certificate service or the inspector (a taken name, an unknown
     /// `replaceCertificateId`, every worker busy), already in its HTTP form.
-    Certificate(ApiError),
+    Certificate(Box<ApiError>),
     /// The store failed.
     Store(StoreError),
     /// A bug or a failing random generator.
@@ -185,7 +185,7 @@ impl From<StoreError> for RequestError {
 
 impl From<ApiError> for RequestError {
     fn from(error: ApiError) -> Self {
-        Self::Certificate(error)
+        Self::Certificate(Box::new(error))
     }
 }
 
@@ -357,19 +357,24 @@ impl CertificateRequestService {
             None => {
                 let request = &stored.request;
                 let upload = upload(Some(request.name.clone()), Some(request.display_name.clone()));
-                self.certificates.create_many(account, vec![upload], inspector).await.and_then(only_saved)
+                self.certificates
+                    .create_many(account, vec![upload], inspector)
+                    .await
+                    .map_err(RequestError::from)
+                    .and_then(only_saved)
             }
             Some(replaced) => self
                 .certificates
                 .replace(account, replaced, upload(None, None), inspector)
                 .await
-                .map(|certificate| CreateOutcome { saved: vec![certificate], failed: Vec::new() }),
+                .map(|certificate| CreateOutcome { saved: vec![certificate], failed: Vec::new() })
+                .map_err(RequestError::from),
         };
         let outcome = match saved {
             Ok(outcome) => outcome,
             Err(error) => {
                 self.release(account, id, &stored, claim_version).await;
-                return Err(error.into());
+                return Err(error);
             }
         };
         let certificate_id = outcome.saved.first().map(|c| c.id);
@@ -501,7 +506,7 @@ pub fn api_error(error: RequestError) -> ApiError {
         )
         .with_details(json!({ "position": position, "expectedSubject": expected_subject, "foundSubject": found_subject })),
         RequestError::NotUsable(report) => crate::certificates::not_usable(&report),
-        RequestError::Certificate(error) => error,
+        RequestError::Certificate(error) => *error,
         RequestError::Store(error) => error.into(),
         RequestError::Internal(what) => ApiError::internal().with_cause(what),
     }
@@ -585,10 +590,9 @@ fn completion_is_live(stored: &StoredRequest) -> bool {
 
 /// One item was saved, or the create failed: a request never completes without its
 /// certificate. (With one item the service answers every failure as an error; this is a guard.)
-fn only_saved(outcome: CreateOutcome) -> Result<CreateOutcome, ApiError> {
+fn only_saved(outcome: CreateOutcome) -> Result<CreateOutcome, RequestError> {
     if outcome.saved.is_empty() {
-        let cause = outcome.failed.first().map(|f| f.code.clone()).unwrap_or_default();
-        return Err(ApiError::internal().with_cause(format!("a one-certificate create saved nothing: {cause}")));
+        return Err(RequestError::Internal("a one-certificate create saved nothing"));
     }
     Ok(outcome)
 }

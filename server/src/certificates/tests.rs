@@ -1041,6 +1041,9 @@ fn openapi_lists_every_endpoint_of_the_spec() {
             &["get", "put", "delete"],
         ),
         ("/mtls/account/{account}/p12-test/multipart", &["post"]),
+        ("/mtls/account/{account}/certificate-requests", &["post", "get"]),
+        ("/mtls/account/{account}/certificate-requests/{id}", &["get", "delete"]),
+        ("/mtls/account/{account}/certificate-requests/{id}/certificate", &["post"]),
         (
             "/api/account/{account}/configuration/ac-common/mtls",
             &["post", "get"],

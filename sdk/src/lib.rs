@@ -33,7 +33,7 @@
 
 mod csr;
 mod error;
-mod oauth1;
+pub mod oauth1;
 mod p12_builder;
 mod pem_bundle;
 mod pfx;

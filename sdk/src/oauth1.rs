@@ -4,9 +4,20 @@
 //! The caller supplies the nonce and the timestamp (the SDK reads no clock and draws no random
 //! numbers here), so a signature is a pure function of its inputs and testable against the
 //! specification's example.
+//!
+//! The gateway verifies with the same [`signature_base_string`], [`signature`] and
+//! [`percent_encode`], so signer and verifier cannot drift apart.
 
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+/// RFC 5849 section 3.6: every byte but ALPHA, DIGIT, `-`, `.`, `_`, `~` is escaped.
+const OAUTH_ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Consumer and optional token credentials of an app key (`POST /admin/app-keys`).
 #[derive(Clone, PartialEq, Eq)]
@@ -45,10 +56,22 @@ pub enum OAuth1SignatureMethod {
 }
 
 impl OAuth1SignatureMethod {
-    fn name(self) -> &'static str {
+    /// The `oauth_signature_method` value.
+    #[must_use]
+    pub fn name(self) -> &'static str {
         match self {
             Self::HmacSha1 => "HMAC-SHA1",
             Self::HmacSha256 => "HMAC-SHA256",
+        }
+    }
+
+    /// The method an `oauth_signature_method` value names, if it is one of these.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "HMAC-SHA1" => Some(Self::HmacSha1),
+            "HMAC-SHA256" => Some(Self::HmacSha256),
+            _ => None,
         }
     }
 }
@@ -79,16 +102,23 @@ pub fn oauth1_authorization(
     }
     protocol.push(("oauth_version", "1.0"));
 
-    let base = signature_base_string(method, url, form_parameters, &protocol);
-    let key = format!(
-        "{}&{}",
-        percent_encode(&credentials.consumer_secret),
-        percent_encode(credentials.token_secret.as_deref().unwrap_or(""))
+    // Section 3.4.1.3.1: the query's parameters, the form body's and the protocol's.
+    let parameters = url
+        .query_pairs()
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .chain(form_parameters.iter().cloned())
+        .chain(
+            protocol
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned())),
+        );
+    let base = signature_base_string(method, &base_string_uri(url), parameters);
+    let signature = signature(
+        signature_method,
+        &base,
+        &credentials.consumer_secret,
+        credentials.token_secret.as_deref().unwrap_or(""),
     );
-    let signature = match signature_method {
-        OAuth1SignatureMethod::HmacSha1 => hmac_base64::<Hmac<sha1::Sha1>>(&key, &base),
-        OAuth1SignatureMethod::HmacSha256 => hmac_base64::<Hmac<sha2::Sha256>>(&key, &base),
-    };
 
     let mut fields: Vec<String> = protocol
         .iter()
@@ -102,49 +132,66 @@ pub fn oauth1_authorization(
     format!("OAuth {}", fields.join(", "))
 }
 
-/// RFC 5849 section 3.4.1: `METHOD&base-uri&normalized-parameters`, each part encoded.
-fn signature_base_string(
-    method: &str,
-    url: &url::Url,
-    form_parameters: &[(String, String)],
-    protocol: &[(&str, &str)],
-) -> String {
-    // Section 3.4.1.2: scheme and host lower case (the `url` crate already lowercases them),
-    // the port only when it is not the scheme's default, the path, no query or fragment.
+/// RFC 5849 section 3.4.1.2: scheme and host in lower case (the `url` crate already lowercases
+/// them), the port only when it is not the scheme's default, the path; no query or fragment.
+#[must_use]
+pub fn base_string_uri(url: &url::Url) -> String {
     let mut base_uri = format!("{}://{}", url.scheme(), url.host_str().unwrap_or(""));
     if let Some(port) = url.port() {
         base_uri.push_str(&format!(":{port}"));
     }
     base_uri.push_str(url.path());
+    base_uri
+}
 
-    // Section 3.4.1.3.2: every parameter encoded, sorted by name then value, joined.
-    let mut parameters: Vec<(String, String)> = url
-        .query_pairs()
+/// RFC 5849 section 3.4.1.1: `METHOD&base-string-URI&normalized-parameters`, each part encoded.
+///
+/// `base_uri` is already normalised ([`base_string_uri`]); `parameters` are every decoded
+/// parameter the signature covers (query, form body, protocol parameters except
+/// `oauth_signature` and `realm`), in any order: section 3.4.1.3.2 encodes them, then sorts
+/// by name and by value, both by byte order.
+#[must_use]
+pub fn signature_base_string(
+    method: &str,
+    base_uri: &str,
+    parameters: impl IntoIterator<Item = (String, String)>,
+) -> String {
+    let mut encoded: Vec<(String, String)> = parameters
+        .into_iter()
         .map(|(name, value)| (percent_encode(&name), percent_encode(&value)))
-        .chain(
-            form_parameters
-                .iter()
-                .map(|(n, v)| (percent_encode(n), percent_encode(v))),
-        )
-        .chain(
-            protocol
-                .iter()
-                .map(|(n, v)| (percent_encode(n), percent_encode(v))),
-        )
         .collect();
-    parameters.sort();
-    let normalized = parameters
+    encoded.sort();
+    let normalized = encoded
         .iter()
         .map(|(name, value)| format!("{name}={value}"))
         .collect::<Vec<_>>()
         .join("&");
-
     format!(
         "{}&{}&{}",
-        method.to_ascii_uppercase(),
-        percent_encode(&base_uri),
+        percent_encode(&method.to_ascii_uppercase()),
+        percent_encode(base_uri),
         percent_encode(&normalized)
     )
+}
+
+/// The base64 signature of `base` (section 3.4.2) keyed by `consumer_secret&token_secret`
+/// (the token secret is empty when the request has no token).
+#[must_use]
+pub fn signature(
+    method: OAuth1SignatureMethod,
+    base: &str,
+    consumer_secret: &str,
+    token_secret: &str,
+) -> String {
+    let key = format!(
+        "{}&{}",
+        percent_encode(consumer_secret),
+        percent_encode(token_secret)
+    );
+    match method {
+        OAuth1SignatureMethod::HmacSha1 => hmac_base64::<Hmac<sha1::Sha1>>(&key, base),
+        OAuth1SignatureMethod::HmacSha256 => hmac_base64::<Hmac<sha2::Sha256>>(&key, base),
+    }
 }
 
 fn hmac_base64<M: Mac + KeyInit>(key: &str, message: &str) -> String {
@@ -158,16 +205,9 @@ fn hmac_base64<M: Mac + KeyInit>(key: &str, message: &str) -> String {
 
 /// RFC 5849 section 3.6: every byte but ALPHA, DIGIT, `-`, `.`, `_`, `~` as `%XX` (upper hex).
 /// The same set is RFC 3986's unreserved characters, so it also makes a safe path segment.
-pub(crate) fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+#[must_use]
+pub fn percent_encode(value: &str) -> String {
+    utf8_percent_encode(value, OAUTH_ESCAPED).to_string()
 }
 
 #[cfg(test)]
@@ -209,19 +249,36 @@ mod tests {
     fn base_string_follows_rfc_5849_section_3_4_1() {
         let url =
             url::Url::parse("HTTPS://Example.COM:443/a%20b/c?b=2&a=1&a=0&c=x%2By").expect("URL");
-        let base = signature_base_string(
-            "post",
-            &url,
-            &[("z".into(), "last one".into())],
-            &[("oauth_nonce", "n")],
-        );
+        let parameters = url
+            .query_pairs()
+            .map(|(n, v)| (n.into_owned(), v.into_owned()))
+            .chain([("z".into(), "last one".into()), ("oauth_nonce".into(), "n".into())]);
+        let base = signature_base_string("post", &base_string_uri(&url), parameters);
         assert_eq!(
             base,
             "POST&https%3A%2F%2Fexample.com%2Fa%2520b%2Fc&\
              a%3D0%26a%3D1%26b%3D2%26c%3Dx%252By%26oauth_nonce%3Dn%26z%3Dlast%2520one"
         );
         let with_port = url::Url::parse("https://example.com:8443/").expect("URL");
-        assert!(signature_base_string("GET", &with_port, &[], &[]).contains("example.com%3A8443"));
+        assert_eq!(base_string_uri(&with_port), "https://example.com:8443/");
+    }
+
+    #[test]
+    fn percent_encoding_follows_section_3_6() {
+        assert_eq!(
+            percent_encode("Ladies + Gentlemen"),
+            "Ladies%20%2B%20Gentlemen"
+        );
+        assert_eq!(
+            percent_encode("An encoded string!"),
+            "An%20encoded%20string%21"
+        );
+        assert_eq!(
+            percent_encode("Dogs, Cats & Mice"),
+            "Dogs%2C%20Cats%20%26%20Mice"
+        );
+        assert_eq!(percent_encode("☃"), "%E2%98%83");
+        assert_eq!(percent_encode("a-b.c_d~e"), "a-b.c_d~e");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `generate_csr` → OpenSSL CA → `build_p12` → OpenSSL 3 and the JDK, for every key type and both
-//! profiles (issue 6). The oracles are the real tools on the machine: `openssl req -verify`
+//! profiles. The oracles are the real tools on the machine: `openssl req -verify`
 //! checks each CSR, a test CA made here with `openssl` signs it (`openssl x509 -req
 //! -copy_extensions copy`), `openssl pkcs12` (without `-legacy`) and one JVM running
 //! `tests/java/LoadP12.java` (KeyStore "PKCS12": load, recover the key, sign and verify with the

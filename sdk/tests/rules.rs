@@ -110,10 +110,8 @@ fn validity_is_judged_at_the_given_time() {
     let fx = Fixtures::new();
     let cred = fx.self_signed("k", &fx.ec("k", "P-256"), 100, &[]);
     let p12 = std::fs::read(fx.p12("k", &cred, &[], "pw", &[])).unwrap();
-    let report = inspect_bytes(&p12, "pw");
-    let cert = report.certificate.clone().unwrap();
-    let not_before = parse_rfc3339(&cert.not_before);
-    let not_after = parse_rfc3339(&cert.not_after);
+    // The edges come from OpenSSL and GNU date, not from the SDK's own report.
+    let (not_before, not_after) = openssl_validity(&cred.cert);
     let at = |t: i64| inspect_p12(&p12, "pw", &InspectOptions::at(t));
     assert_eq!(codes(&at(not_before - 1).problems), ["not_yet_valid"]);
     assert!(at(not_before).usable);
@@ -152,15 +150,18 @@ fn report_facts_match_openssl() {
     assert_eq!(enc, [("certificates", "PBE-SHA1-RC2-40"), ("key", "PBE-SHA1-3DES")]);
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` to Unix seconds (days-from-civil, H. Hinnant), for the test only.
-fn parse_rfc3339(s: &str) -> i64 {
-    let n = |a: usize, b: usize| s[a..b].parse::<i64>().unwrap();
-    let (y, m, d) = (n(0, 4), n(5, 7), n(8, 10));
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    days * 86400 + n(11, 13) * 3600 + n(14, 16) * 60 + n(17, 19)
+/// `notBefore` and `notAfter` of a PEM certificate in Unix seconds, as OpenSSL prints them and
+/// GNU `date` converts them.
+fn openssl_validity(cert: &std::path::Path) -> (i64, i64) {
+    let text = String::from_utf8(openssl(&[
+        "x509", "-in", cert.to_str().unwrap(), "-noout", "-startdate", "-enddate", "-dateopt", "iso_8601",
+    ]))
+    .unwrap();
+    let seconds = |field: &str| {
+        let line = text.lines().find_map(|l| l.strip_prefix(field)).expect("openssl prints the date");
+        let out = std::process::Command::new("date").args(["-u", "-d", line, "+%s"]).output().expect("GNU date");
+        assert!(out.status.success(), "date -d {line}");
+        String::from_utf8(out.stdout).unwrap().trim().parse::<i64>().unwrap()
+    };
+    (seconds("notBefore="), seconds("notAfter="))
 }

@@ -24,7 +24,7 @@ pub struct ApiError {
     pub headers: Vec<(&'static str, String)>,
     /// What went wrong underneath (a store's or a dependency's own text), for the operator's
     /// log line at the edge; never sent to the caller.
-    pub cause: Option<String>,
+    pub cause: Option<Box<str>>,
 }
 
 /// The body the request-id middleware completes with `requestId`; kept in response extensions.
@@ -39,7 +39,7 @@ pub struct ErrorLog {
     /// The error code of the body.
     pub code: &'static str,
     /// [`ApiError::cause`].
-    pub cause: Option<String>,
+    pub cause: Option<Box<str>>,
 }
 
 impl ApiError {
@@ -49,7 +49,7 @@ impl ApiError {
     }
     /// Records the internal cause for the edge's log line (never sent to the caller).
     pub fn with_cause(mut self, cause: impl std::fmt::Display) -> Self {
-        self.cause = Some(cause.to_string());
+        self.cause = Some(cause.to_string().into_boxed_str());
         self
     }
     /// Attaches structured details.

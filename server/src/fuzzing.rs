@@ -65,14 +65,13 @@ pub fn oauth1_header(data: &[u8]) {
     let header = parts.next().unwrap_or_default();
     let query = String::from_utf8_lossy(parts.next().unwrap_or_default());
     let body = parts.next().unwrap_or_default();
-    oauth1::form_decode(body);
     let Ok(value) = std::str::from_utf8(header) else { return };
     let (_scheme, rest) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
     let Ok(params) = oauth1::parse_header(rest) else { return };
     for (name, value) in &params.signed {
         // Encoding is the inverse of decoding: the base string carries exactly what was signed.
         for text in [name, value] {
-            assert_eq!(oauth1::percent_decode(&oauth1::percent_encode(text)).as_deref(), Some(text.as_str()));
+            assert_eq!(oauth1::percent_decode(&mtls_sdk::oauth1::percent_encode(text)).as_deref(), Some(text.as_str()));
         }
     }
     let base = oauth1::base_string("POST", "https://127.0.0.1/mtls/mapping", &query, Some(body), &params.signed);

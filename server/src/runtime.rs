@@ -17,7 +17,7 @@
 //!   forgets the account's loads under way, so a later request starts a fresh one.
 //! - **O(1) store reads per miss**: with a service, the route key and the record (2 reads; 1
 //!   when there is no route), then the certificate's metadata and its key material (3 reads with
-//!   the certificate service of issue 3); without a service, one route key per configured service
+//!   the certificate service); without a service, one route key per configured service
 //!   first. Never a scan (see [`crate::mappings::keys`]). Counted by [`ReadCounter`].
 //! - **Stale entries while the store is down**: an expired or invalidated entry is kept until
 //!   evicted; when the refresh fails because the store is unavailable, the old answer is served

@@ -1,7 +1,7 @@
 // generateCsr and buildP12 from the npm package in headless Chromium: keys come from the page's
 // WebCrypto (`crypto.subtle.generateKey` is observed being called), the CSRs verify with
 // `openssl req -verify`, a test CA signs them, and the P12 built in the page opens in OpenSSL 3
-// and is usable by inspectP12 (issue 6).
+// and is usable by inspectP12.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';

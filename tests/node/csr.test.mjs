@@ -1,6 +1,6 @@
 // generateCsr → openssl test CA → buildP12 → OpenSSL 3, the JDK and inspectP12, from the npm
 // package in Node (keys from Node's WebCrypto), for every key type and both profiles; and the
-// errors of bad inputs (issue 6).
+// errors of bad inputs.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';

@@ -246,6 +246,44 @@ mod tests {
         assert_eq!(&*bmp_password("\u{1F600}"), &[0xd8, 0x3d, 0xde, 0x00, 0, 0]);
     }
 
+    /// Known answers. The `smeg` key and IV are Bouncy Castle's published PKCS#12 KDF vectors;
+    /// the others were computed by OpenSSL 3's independent implementation (`openssl kdf
+    /// -kdfopt digest:SHA256 -kdfopt hexpass:<BMPString> -kdfopt hexsalt:FF.. -kdfopt iter:2048
+    /// -kdfopt id:1 -keylen 100 PKCS12KDF`): several output blocks, a salt of 0xFF bytes so
+    /// the `I_j + B + 1` addition carries through whole blocks, an empty password, SHA-512.
+    #[test]
+    fn pkcs12_kdf_known_answers() {
+        let hex = |text: &str| -> Vec<u8> { hex::decode(text).unwrap() };
+        let smeg = bmp_password("smeg");
+        let smeg_salt = hex("0A58CF64530D823F");
+        assert_eq!(
+            *Hash::Sha1.pkcs12_kdf(&smeg, &smeg_salt, KDF_KEY, 1, 24),
+            hex("8AAAE6297B6CB04642AB5B077851284EB7128F1A2A7FBCA3")
+        );
+        assert_eq!(
+            *Hash::Sha1.pkcs12_kdf(&smeg, &smeg_salt, KDF_IV, 1, 24),
+            hex("79993DFE048D3B76BA33EDF670C54CA09C58CB5CF20FC18C")
+        );
+        let long = bmp_password(
+            "p\u{e4}ssw\u{f6}rd-long-enough-to-span-two-blocks-of-the-kdf-input-xxxxxxxxxxxx",
+        );
+        assert_eq!(
+            *Hash::Sha256.pkcs12_kdf(&long, &[0xFF; 41], KDF_KEY, 2048, 100),
+            hex(
+                "B47704045D304A7E63081D1602F979CE834CD63785D5485B20F83DF5D8D8A289AA7DE123A98ABEFA\
+                 CF90863187C841F6ABD89CD5E8329CAF9D68CA10C90D8B7F6A85F67C36F32D4922A2935D5519504E\
+                 2E9E4B885C3C2DB8D1CCA3EF1D38BAF5EFCAA3D7"
+            )
+        );
+        assert_eq!(
+            *Hash::Sha512.pkcs12_kdf(&bmp_password(""), &[0], KDF_MAC, 3, 48),
+            hex(
+                "54877A88A6B12C6CD6402732BCCEB870FB28A70BE037CB40849893777FCEDA8B\
+                 3B9A50B006B73634517753DFBBCFAC51"
+            )
+        );
+    }
+
     /// The KDF is checked end to end against OpenSSL- and JDK-made files (MAC and every PBE
     /// scheme) in `tests/`; here, that the ID byte matters and longer output extends shorter.
     #[test]

@@ -1,5 +1,4 @@
 //! PKCS#12 (RFC 7292): BER/DER reading, PBE/PBES2 decryption, MAC verification, writing.
-//! Owned by the P12 inspection work (issue 2) and the builder (issue 6).
 //!
 //! Reading: [`read::read_pfx`] turns bytes and a password into keys, certificates and the
 //! container's facts; the "usable" rules on top live in `crate::policy`.

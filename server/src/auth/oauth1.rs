@@ -3,11 +3,12 @@
 //! plus HMAC-SHA256, which common libraries offer under the same construction.
 //!
 //! Everything here is pure: the caller supplies the request parts, the secrets and the clock.
-//! Timestamp window and nonce replay are checked by [`super::AuthState`].
+//! Timestamp window and nonce replay are checked by [`super::AuthState`]. The base string,
+//! the signature and the percent-encoding are the SDK's signer's own
+//! ([`mtls_sdk::oauth1`]), so what clients sign and what the gateway verifies cannot drift.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, KeyInit as _, Mac as _};
+pub(crate) use mtls_sdk::oauth1::OAuth1SignatureMethod as SignatureMethod;
+use mtls_sdk::oauth1::signature_base_string;
 use subtle::ConstantTimeEq as _;
 
 /// Longest accepted `oauth_nonce`, in characters (SPEC section 4): a nonce is remembered for the
@@ -42,15 +43,6 @@ impl std::fmt::Debug for OAuthParams {
             .field("timestamp", &self.timestamp)
             .finish_non_exhaustive()
     }
-}
-
-/// The signature methods accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SignatureMethod {
-    /// `HMAC-SHA1` (section 3.4.2).
-    HmacSha1,
-    /// `HMAC-SHA256`.
-    HmacSha256,
 }
 
 /// Why an OAuth header was refused. Messages never quote a parameter value.
@@ -119,10 +111,8 @@ pub(crate) fn parse_header(params: &str) -> Result<OAuthParams, OAuthError> {
     if get("oauth_version").is_some_and(|v| v != "1.0") {
         return Err(OAuthError::UnsupportedVersion);
     }
-    let signature_method = match get("oauth_signature_method").as_deref() {
-        Some("HMAC-SHA1") => SignatureMethod::HmacSha1,
-        Some("HMAC-SHA256") => SignatureMethod::HmacSha256,
-        Some(_) => return Err(OAuthError::UnsupportedMethod),
+    let signature_method = match get("oauth_signature_method") {
+        Some(name) => SignatureMethod::from_name(&name).ok_or(OAuthError::UnsupportedMethod)?,
         None => return Err(OAuthError::Missing("oauth_signature_method")),
     };
     let timestamp =
@@ -160,12 +150,12 @@ fn parse_timestamp(text: &str) -> Option<i64> {
     text.parse::<i64>().ok().filter(|t| *t > 0)
 }
 
-/// The signature base string (section 3.4.1.1): method, base string URI and the normalised
-/// parameters, each percent-encoded and joined by `&`.
+/// The signature base string (section 3.4.1.1) of a received request.
 ///
 /// `base_uri` is already normalised (section 3.4.1.2: lower-case scheme and host, default port
 /// omitted, no query). `query` is the raw query string, `form_body` the raw body when the request
-/// is `application/x-www-form-urlencoded` (section 3.4.1.3.1).
+/// is `application/x-www-form-urlencoded` (section 3.4.1.3.1); both are decoded the way the W3C
+/// form algorithm does (malformed escapes kept as they are), as client libraries do.
 pub(crate) fn base_string(
     method: &str,
     base_uri: &str,
@@ -173,28 +163,12 @@ pub(crate) fn base_string(
     form_body: Option<&[u8]>,
     oauth: &[(String, String)],
 ) -> String {
-    let mut params: Vec<(String, String)> = form_decode(query.as_bytes());
-    if let Some(body) = form_body {
-        params.extend(form_decode(body));
-    }
-    params.extend(oauth.iter().cloned());
-    // Section 3.4.1.3.2: encode, then sort by name and by value, both by byte order.
-    let mut encoded: Vec<(String, String)> = params
-        .iter()
-        .map(|(n, v)| (percent_encode(n), percent_encode(v)))
-        .collect();
-    encoded.sort();
-    let normalized = encoded
-        .iter()
-        .map(|(n, v)| format!("{n}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
-    format!(
-        "{}&{}&{}",
-        percent_encode(&method.to_ascii_uppercase()),
-        percent_encode(base_uri),
-        percent_encode(&normalized)
-    )
+    let form = form_body.unwrap_or_default();
+    let parameters = form_urlencoded::parse(query.as_bytes())
+        .chain(form_urlencoded::parse(form))
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .chain(oauth.iter().cloned());
+    signature_base_string(method, base_uri, parameters)
 }
 
 /// The base64 signature of `base` with key `consumer_secret&token_secret` (section 3.4.2).
@@ -204,26 +178,7 @@ pub(crate) fn sign(
     consumer_secret: &str,
     token_secret: &str,
 ) -> String {
-    let key = format!(
-        "{}&{}",
-        percent_encode(consumer_secret),
-        percent_encode(token_secret)
-    );
-    match method {
-        SignatureMethod::HmacSha1 => {
-            // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
-            let mut mac =
-                Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes()).expect("any key length");
-            mac.update(base.as_bytes());
-            STANDARD.encode(mac.finalize().into_bytes())
-        }
-        SignatureMethod::HmacSha256 => {
-            let mut mac =
-                Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
-            mac.update(base.as_bytes());
-            STANDARD.encode(mac.finalize().into_bytes())
-        }
-    }
+    mtls_sdk::oauth1::signature(method, base, consumer_secret, token_secret)
 }
 
 /// Compares two signatures in constant time.
@@ -231,66 +186,23 @@ pub(crate) fn signatures_match(expected: &str, given: &str) -> bool {
     expected.len() == given.len() && bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
 }
 
-/// Percent-encoding of section 3.6: every byte but ALPHA, DIGIT, `-`, `.`, `_`, `~` as `%XX`
-/// with upper-case hex.
-pub(crate) fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// Decodes `%XX` escapes; `None` on a broken escape or invalid UTF-8.
+/// Decodes the `%XX` escapes of a header parameter (section 3.5.1: values are percent-encoded);
+/// `None` when a `%` is not followed by two hex digits or the result is not UTF-8.
 pub(crate) fn percent_decode(text: &str) -> Option<String> {
-    decode_bytes(text.as_bytes(), false)
-}
-
-/// Decodes `application/x-www-form-urlencoded` pairs (`+` is a space); malformed escapes are
-/// kept as they are, like the W3C algorithm does, so the client's and our base strings agree.
-pub(crate) fn form_decode(text: &[u8]) -> Vec<(String, String)> {
-    text.split(|b| *b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = match pair.iter().position(|b| *b == b'=') {
-                Some(i) => (&pair[..i], &pair[i + 1..]),
-                None => (pair, &pair[pair.len()..]),
-            };
-            let lossy = |bytes: &[u8]| {
-                decode_bytes(bytes, true)
-                    .unwrap_or_else(|| String::from_utf8_lossy(bytes).into_owned())
-            };
-            (lossy(name), lossy(value))
-        })
-        .collect()
-}
-
-fn decode_bytes(bytes: &[u8], plus_is_space: bool) -> Option<String> {
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3)?;
-                let hex = std::str::from_utf8(hex).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            other => {
-                out.push(other);
-                i += 1;
-            }
-        }
+    let bytes = text.as_bytes();
+    let escapes_are_whole = bytes.iter().enumerate().all(|(i, byte)| {
+        *byte != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !escapes_are_whole {
+        return None;
     }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .ok()
+        .map(std::borrow::Cow::into_owned)
 }
 
 #[cfg(test)]
@@ -344,21 +256,11 @@ mod tests {
     }
 
     #[test]
-    fn percent_encoding_follows_section_3_6() {
-        assert_eq!(
-            percent_encode("Ladies + Gentlemen"),
-            "Ladies%20%2B%20Gentlemen"
-        );
-        assert_eq!(
-            percent_encode("An encoded string!"),
-            "An%20encoded%20string%21"
-        );
-        assert_eq!(
-            percent_encode("Dogs, Cats & Mice"),
-            "Dogs%2C%20Cats%20%26%20Mice"
-        );
-        assert_eq!(percent_encode("☃"), "%E2%98%83");
-        assert_eq!(percent_encode("a-b.c_d~e"), "a-b.c_d~e");
+    fn header_values_with_broken_escapes_are_refused() {
+        assert_eq!(percent_decode("a%2Bb%e2%98%83").as_deref(), Some("a+b☃"));
+        for broken in ["%+F", "%-1", "% 1", "%1", "%", "abc%G0", "%E2%98"] {
+            assert_eq!(percent_decode(broken), None, "{broken}");
+        }
     }
 
     #[test]

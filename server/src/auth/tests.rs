@@ -102,8 +102,8 @@ impl Signer<'_> {
             .map(|(n, v)| {
                 format!(
                     "{}=\"{}\"",
-                    oauth1::percent_encode(n),
-                    oauth1::percent_encode(v)
+                    mtls_sdk::oauth1::percent_encode(n),
+                    mtls_sdk::oauth1::percent_encode(v)
                 )
             })
             .collect();

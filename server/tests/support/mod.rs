@@ -52,6 +52,10 @@ pub fn client() -> reqwest::Client {
     install_crypto_provider();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
+        // Shorter than the gateway's 5 s keep-alive: a test that blocks its runtime (running
+        // python or openssl) never notices the gateway closing an idle connection, and reusing
+        // it fails with `IncompleteMessage` on a loaded machine.
+        .pool_idle_timeout(Duration::from_secs(3))
         .build()
         .expect("build reqwest client")
 }
@@ -63,6 +67,7 @@ pub fn client_trusting(ca_pem: &[u8]) -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .tls_certs_only([ca])
+        .pool_idle_timeout(Duration::from_secs(3))
         .build()
         .expect("build reqwest client")
 }

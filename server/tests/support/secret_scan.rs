@@ -88,10 +88,9 @@ fn contains_jwt(line: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn finds_each_shape_and_names_no_value() {
+        use super::findings;
         let jwt = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
         let logs = format!("ok\nrequest with Bearer {jwt}\n-----BEGIN PRIVATE KEY-----\nbody [48,130,3,1,2,1,3,48,130]\n");
         let found = findings(&logs, &["an-admin-token-value"]);

@@ -21,7 +21,7 @@ try {
 }
 void [usable, codes, notAfter, bits, iterations];
 
-// generateCsr and buildP12 (SPEC section 10; issue 6).
+// generateCsr and buildP12.
 import { buildP12, generateCsr } from 'mtls-sdk';
 import type { BuildP12Request, GenerateCsrRequest, GeneratedCsr } from 'mtls-sdk';
 

@@ -344,7 +344,7 @@ async fn lifecycle_and_error_statuses(gateway: &Gateway) {
             Body::None,
         )
         .await;
-    assert_eq!((got.status, &got.json), (200, &cert));
+    assert_eq!((got.status, moment_free(&got.json)), (200, moment_free(&cert)));
 
     // Rotation through JSON and through a file: the id stays, the version grows.
     let put = api
@@ -951,7 +951,7 @@ async fn restart_keeps_everything(gateway: &mut Gateway) {
             Body::None,
         )
         .await;
-    assert_eq!((got.status, &got.json), (200, &cert), "{}", got.text);
+    assert_eq!((got.status, moment_free(&got.json)), (200, moment_free(&cert)), "{}", got.text);
     let answers = oauth1(
         &key,
         true,
@@ -1541,4 +1541,15 @@ async fn app_keys_for_the_most_accounts_are_stored_on_openbao() {
         .send("POST", "/admin/app-keys", Some(&admin), Body::Json(json!({"name": "wider", "accounts": accounts(501)})))
         .await;
     assert_eq!((answer.status, answer.json["error"]["code"].as_str()), (422, Some("invalid_request")), "{}", answer.text);
+}
+
+/// A certificate without what belongs to one answer's moment: the upload answer's `warnings`
+/// and `daysToExpiry`, which drops by one when a second boundary passes between two answers.
+fn moment_free(certificate: &Value) -> Value {
+    let mut certificate = certificate.clone();
+    if let Some(fields) = certificate.as_object_mut() {
+        fields.remove("warnings");
+        fields.remove("daysToExpiry");
+    }
+    certificate
 }

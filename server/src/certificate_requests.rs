@@ -216,7 +216,10 @@ pub struct CertificateRequestService {
 impl CertificateRequestService {
     /// A service over `store` that saves certificates through `certificates`.
     pub fn new(store: Arc<dyn Store>, certificates: Arc<CertificateService>) -> Self {
-        Self { store, certificates }
+        Self {
+            store,
+            certificates,
+        }
     }
 
     /// Checks `new`, makes a key from the OS random source and a CSR for it, and stores both.
@@ -232,7 +235,9 @@ impl CertificateRequestService {
     ) -> Result<CertificateRequest, RequestError> {
         check_name(&new.name)?;
         let key_type = match &new.key_type {
-            Some(text) => text.parse::<mtls_sdk::KeyType>().map_err(RequestError::Csr)?,
+            Some(text) => text
+                .parse::<mtls_sdk::KeyType>()
+                .map_err(RequestError::Csr)?,
             None => DEFAULT_KEY_TYPE,
         };
         let csr_request = mtls_sdk::CsrRequest {
@@ -243,18 +248,25 @@ impl CertificateRequestService {
         };
         mtls_sdk::validate_csr_request(&csr_request).map_err(csr_error)?;
         let worker = inspector.admit(&[])?;
-        let generated = actix_web::rt::task::spawn_blocking(move || mtls_sdk::generate_csr(&csr_request))
-            .await
-            .map_err(|_| RequestError::Internal("the key generation task failed"))?
-            .map_err(csr_error)?;
+        let generated =
+            actix_web::rt::task::spawn_blocking(move || mtls_sdk::generate_csr(&csr_request))
+                .await
+                .map_err(|_| RequestError::Internal("the key generation task failed"))?
+                .map_err(csr_error)?;
         drop(worker);
         let pkcs8 = pem_body(&generated.private_key_pem)?;
-        let stored_key = serde_json::to_value(StoredKey { private_key_pkcs8: Zeroizing::new(STANDARD.encode(pkcs8.as_slice())) })
-            .map_err(|_| RequestError::Internal("encoding the key record"))?;
+        let stored_key = serde_json::to_value(StoredKey {
+            private_key_pkcs8: Zeroizing::new(STANDARD.encode(pkcs8.as_slice())),
+        })
+        .map_err(|_| RequestError::Internal("encoding the key record"))?;
         let id = self.claim_id_with_key(account, &stored_key).await?;
         let request = CertificateRequest {
             id,
-            display_name: new.display_name.clone().filter(|d| !d.is_empty()).unwrap_or_else(|| new.name.clone()),
+            display_name: new
+                .display_name
+                .clone()
+                .filter(|d| !d.is_empty())
+                .unwrap_or_else(|| new.name.clone()),
             name: new.name,
             site_id: account.to_owned(),
             status: RequestStatus::Pending,
@@ -266,9 +278,17 @@ impl CertificateRequestService {
             created_at: clock::format_rfc3339(clock::now_unix()),
             completed_at: None,
         };
-        let record = StoredRequest { request: request.clone(), completing_since: None };
-        let value = serde_json::to_value(&record).map_err(|_| RequestError::Internal("encoding the request"))?;
-        if let Err(error) = self.store.write(&record_key(account, id), &value, Expect::Absent).await {
+        let record = StoredRequest {
+            request: request.clone(),
+            completing_since: None,
+        };
+        let value = serde_json::to_value(&record)
+            .map_err(|_| RequestError::Internal("encoding the request"))?;
+        if let Err(error) = self
+            .store
+            .write(&record_key(account, id), &value, Expect::Absent)
+            .await
+        {
             self.forget_key(account, id).await;
             return Err(error.into());
         }
@@ -281,8 +301,14 @@ impl CertificateRequestService {
     /// Store errors.
     pub async fn list(&self, account: &str) -> Result<Vec<CertificateRequest>, RequestError> {
         let mut out = Vec::new();
-        for name in self.store.list(&format!("{RECORDS}/{}", segment(account))).await? {
-            let Ok(id) = name.parse::<u64>() else { continue };
+        for name in self
+            .store
+            .list(&format!("{RECORDS}/{}", segment(account)))
+            .await?
+        {
+            let Ok(id) = name.parse::<u64>() else {
+                continue;
+            };
             if let Some((stored, _)) = self.read(account, id).await? {
                 out.push(stored.request);
             }
@@ -296,7 +322,12 @@ impl CertificateRequestService {
     /// # Errors
     /// [`RequestError::NotFound`]; store errors.
     pub async fn get(&self, account: &str, id: u64) -> Result<CertificateRequest, RequestError> {
-        Ok(self.read(account, id).await?.ok_or(RequestError::NotFound)?.0.request)
+        Ok(self
+            .read(account, id)
+            .await?
+            .ok_or(RequestError::NotFound)?
+            .0
+            .request)
     }
 
     /// Deletes request `id`: its key first (destroyed for good), then the record.
@@ -305,7 +336,10 @@ impl CertificateRequestService {
     /// [`RequestError::NotFound`]; [`RequestError::CompletionInProgress`] while a completion
     /// runs; store errors (the key may be gone already: a retry finishes the delete).
     pub async fn delete(&self, account: &str, id: u64) -> Result<CertificateRequest, RequestError> {
-        let (stored, _) = self.read(account, id).await?.ok_or(RequestError::NotFound)?;
+        let (stored, _) = self
+            .read(account, id)
+            .await?
+            .ok_or(RequestError::NotFound)?;
         if completion_is_live(&stored) {
             return Err(RequestError::CompletionInProgress);
         }
@@ -332,16 +366,31 @@ impl CertificateRequestService {
         completion: Completion,
         inspector: &P12Inspector,
     ) -> Result<CreateOutcome, RequestError> {
-        let (stored, record_version) = self.read(account, id).await?.ok_or(RequestError::NotFound)?;
+        let (stored, record_version) = self
+            .read(account, id)
+            .await?
+            .ok_or(RequestError::NotFound)?;
         refuse_unless_completable(&stored)?;
-        let key = self.read_key(account, id).await?.ok_or(RequestError::NotFound)?;
+        let key = self
+            .read_key(account, id)
+            .await?
+            .ok_or(RequestError::NotFound)?;
         let (p12, password) = assemble(key, completion.certificate_pem, inspector).await?;
 
         // The one completion that wins this versioned write makes the certificate.
         let mut claimed = stored.clone();
         claimed.completing_since = Some(clock::now_unix());
-        let value = serde_json::to_value(&claimed).map_err(|_| RequestError::Internal("encoding the request"))?;
-        let claim_version = match self.store.write(&record_key(account, id), &value, Expect::Version(record_version)).await {
+        let value = serde_json::to_value(&claimed)
+            .map_err(|_| RequestError::Internal("encoding the request"))?;
+        let claim_version = match self
+            .store
+            .write(
+                &record_key(account, id),
+                &value,
+                Expect::Version(record_version),
+            )
+            .await
+        {
             Ok(version) => version,
             Err(StoreError::Conflict) => return Err(self.lost_race(account, id).await),
             Err(error) => return Err(error.into()),
@@ -356,7 +405,10 @@ impl CertificateRequestService {
         let saved = match completion.replace_certificate_id {
             None => {
                 let request = &stored.request;
-                let upload = upload(Some(request.name.clone()), Some(request.display_name.clone()));
+                let upload = upload(
+                    Some(request.name.clone()),
+                    Some(request.display_name.clone()),
+                );
                 self.certificates
                     .create_many(account, vec![upload], inspector)
                     .await
@@ -367,7 +419,10 @@ impl CertificateRequestService {
                 .certificates
                 .replace(account, replaced, upload(None, None), inspector)
                 .await
-                .map(|certificate| CreateOutcome { saved: vec![certificate], failed: Vec::new() })
+                .map(|certificate| CreateOutcome {
+                    saved: vec![certificate],
+                    failed: Vec::new(),
+                })
                 .map_err(RequestError::from),
         };
         let outcome = match saved {
@@ -383,15 +438,26 @@ impl CertificateRequestService {
         completed.request.status = RequestStatus::Completed;
         completed.request.certificate_id = certificate_id;
         completed.request.completed_at = Some(clock::format_rfc3339(clock::now_unix()));
-        let value = serde_json::to_value(&completed).map_err(|_| RequestError::Internal("encoding the request"))?;
+        let value = serde_json::to_value(&completed)
+            .map_err(|_| RequestError::Internal("encoding the request"))?;
         // Should this write fail, the certificate exists and the mark stays: the request
         // answers 409 until the mark is stale, and a retry then finds the name taken.
-        self.store.write(&record_key(account, id), &value, Expect::Version(claim_version)).await?;
+        self.store
+            .write(
+                &record_key(account, id),
+                &value,
+                Expect::Version(claim_version),
+            )
+            .await?;
         self.forget_key(account, id).await;
         Ok(outcome)
     }
 
-    async fn read(&self, account: &str, id: u64) -> Result<Option<(StoredRequest, u64)>, RequestError> {
+    async fn read(
+        &self,
+        account: &str,
+        id: u64,
+    ) -> Result<Option<(StoredRequest, u64)>, RequestError> {
         if id == 0 || id > crate::certificates::MAX_ID {
             return Ok(None);
         }
@@ -407,26 +473,41 @@ impl CertificateRequestService {
         Ok(Some((stored, found.version)))
     }
 
-    async fn read_key(&self, account: &str, id: u64) -> Result<Option<Zeroizing<Vec<u8>>>, RequestError> {
+    async fn read_key(
+        &self,
+        account: &str,
+        id: u64,
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, RequestError> {
         let Some(found) = self.store.read(&key_key(account, id)).await? else {
             return Ok(None);
         };
         let corrupt = || StoreError::Corrupt(format!("key of certificate request {id}"));
         let stored: StoredKey = serde_json::from_value(found.value).map_err(|_| corrupt())?;
-        let der = STANDARD.decode(stored.private_key_pkcs8.as_bytes()).map_err(|_| corrupt())?;
+        let der = STANDARD
+            .decode(stored.private_key_pkcs8.as_bytes())
+            .map_err(|_| corrupt())?;
         Ok(Some(Zeroizing::new(der)))
     }
 
     /// Writes the key under a fresh random id; that create-only write claims the id.
-    async fn claim_id_with_key(&self, account: &str, key: &serde_json::Value) -> Result<u64, RequestError> {
+    async fn claim_id_with_key(
+        &self,
+        account: &str,
+        key: &serde_json::Value,
+    ) -> Result<u64, RequestError> {
         for _ in 0..8 {
             let mut bytes = [0u8; 8];
-            getrandom::fill(&mut bytes).map_err(|_| RequestError::Internal("the random generator failed"))?;
+            getrandom::fill(&mut bytes)
+                .map_err(|_| RequestError::Internal("the random generator failed"))?;
             let id = u64::from_le_bytes(bytes) & crate::certificates::MAX_ID;
             if id == 0 {
                 continue;
             }
-            match self.store.write(&key_key(account, id), key, Expect::Absent).await {
+            match self
+                .store
+                .write(&key_key(account, id), key, Expect::Absent)
+                .await
+            {
                 Ok(_) => return Ok(id),
                 Err(StoreError::Conflict) => continue,
                 Err(error) => return Err(error.into()),
@@ -452,7 +533,15 @@ impl CertificateRequestService {
     /// the mark goes stale and a later completion takes over.
     async fn release(&self, account: &str, id: u64, stored: &StoredRequest, claim_version: u64) {
         let released = match serde_json::to_value(stored) {
-            Ok(value) => self.store.write(&record_key(account, id), &value, Expect::Version(claim_version)).await.map(|_| ()),
+            Ok(value) => self
+                .store
+                .write(
+                    &record_key(account, id),
+                    &value,
+                    Expect::Version(claim_version),
+                )
+                .await
+                .map(|_| ()),
             Err(error) => Err(StoreError::Corrupt(error.to_string())),
         };
         if let Err(error) = released {
@@ -520,7 +609,8 @@ async fn assemble(
     inspector: &P12Inspector,
 ) -> Result<(Zeroizing<Vec<u8>>, Zeroizing<String>), RequestError> {
     let mut secret = Zeroizing::new([0u8; 24]);
-    getrandom::fill(secret.as_mut()).map_err(|_| RequestError::Internal("the random generator failed"))?;
+    getrandom::fill(secret.as_mut())
+        .map_err(|_| RequestError::Internal("the random generator failed"))?;
     // Base64 is printable ASCII: the only passwords the JDK opens a PKCS#12 file with.
     let password = Zeroizing::new(STANDARD.encode(secret.as_ref()));
     let key_pem = der_to_pem(&key_pkcs8)?;
@@ -554,7 +644,9 @@ async fn assemble(
 /// each certificate after the leaf must be the issuer of the one before it.
 fn check_chain(report: &mtls_sdk::P12Report) -> Result<(), RequestError> {
     let Some(leaf) = &report.certificate else {
-        return Err(RequestError::Internal("a usable report without its certificate"));
+        return Err(RequestError::Internal(
+            "a usable report without its certificate",
+        ));
     };
     let mut expected = &leaf.issuer;
     for (index, certificate) in report.chain.iter().enumerate() {
@@ -572,7 +664,9 @@ fn check_chain(report: &mtls_sdk::P12Report) -> Result<(), RequestError> {
 
 fn refuse_unless_completable(stored: &StoredRequest) -> Result<(), RequestError> {
     if stored.request.status == RequestStatus::Completed {
-        return Err(RequestError::AlreadyCompleted { certificate_id: stored.request.certificate_id });
+        return Err(RequestError::AlreadyCompleted {
+            certificate_id: stored.request.certificate_id,
+        });
     }
     if completion_is_live(stored) {
         return Err(RequestError::CompletionInProgress);
@@ -592,13 +686,17 @@ fn completion_is_live(stored: &StoredRequest) -> bool {
 /// certificate. (With one item the service answers every failure as an error; this is a guard.)
 fn only_saved(outcome: CreateOutcome) -> Result<CreateOutcome, RequestError> {
     if outcome.saved.is_empty() {
-        return Err(RequestError::Internal("a one-certificate create saved nothing"));
+        return Err(RequestError::Internal(
+            "a one-certificate create saved nothing",
+        ));
     }
     Ok(outcome)
 }
 
 fn check_name(name: &str) -> Result<(), RequestError> {
-    crate::certificates::check_name(name).map_err(|error| RequestError::InvalidName { problem: error.message })
+    crate::certificates::check_name(name).map_err(|error| RequestError::InvalidName {
+        problem: error.message,
+    })
 }
 
 fn sdk_subject(subject: &RequestSubject) -> mtls_sdk::CsrSubject {
@@ -615,8 +713,12 @@ fn sdk_subject(subject: &RequestSubject) -> mtls_sdk::CsrSubject {
 
 fn csr_error(error: mtls_sdk::Error) -> RequestError {
     match error {
-        mtls_sdk::Error::Csr(mtls_sdk::CsrError::Random) => RequestError::Internal("the random generator failed"),
-        mtls_sdk::Error::Csr(mtls_sdk::CsrError::Internal { stage }) => RequestError::Internal(stage),
+        mtls_sdk::Error::Csr(mtls_sdk::CsrError::Random) => {
+            RequestError::Internal("the random generator failed")
+        }
+        mtls_sdk::Error::Csr(mtls_sdk::CsrError::Internal { stage }) => {
+            RequestError::Internal(stage)
+        }
         mtls_sdk::Error::Csr(error) => RequestError::Csr(error),
         _ => RequestError::Internal("an unexpected SDK error while making the CSR"),
     }
@@ -627,8 +729,11 @@ fn build_error(error: mtls_sdk::Error) -> RequestError {
         return RequestError::Internal("an unexpected SDK error while building the P12");
     };
     match error {
-        mtls_sdk::P12BuildError::NoCertificate { .. } | mtls_sdk::P12BuildError::InvalidCertificate { .. } => {
-            RequestError::InvalidCertificatePem { problem: error.to_string() }
+        mtls_sdk::P12BuildError::NoCertificate { .. }
+        | mtls_sdk::P12BuildError::InvalidCertificate { .. } => {
+            RequestError::InvalidCertificatePem {
+                problem: error.to_string(),
+            }
         }
         mtls_sdk::P12BuildError::KeyCertificateMismatch { certificates } => {
             RequestError::KeyCertificateMismatch { certificates }
@@ -640,7 +745,10 @@ fn build_error(error: mtls_sdk::Error) -> RequestError {
 
 /// The DER of the one PEM block of `pem` (the SDK's PKCS#8 key).
 fn pem_body(pem: &str) -> Result<Zeroizing<Vec<u8>>, RequestError> {
-    let body: String = pem.lines().filter(|line| !line.starts_with("-----")).collect();
+    let body: String = pem
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
     STANDARD
         .decode(body.as_bytes())
         .map(Zeroizing::new)
@@ -652,7 +760,9 @@ fn der_to_pem(der: &[u8]) -> Result<Zeroizing<String>, RequestError> {
     let mut pem = Zeroizing::new(String::with_capacity(body.len() + 64));
     pem.push_str("-----BEGIN PRIVATE KEY-----\n");
     for chunk in body.as_bytes().chunks(64) {
-        pem.push_str(std::str::from_utf8(chunk).map_err(|_| RequestError::Internal("encoding the key"))?);
+        pem.push_str(
+            std::str::from_utf8(chunk).map_err(|_| RequestError::Internal("encoding the key"))?,
+        );
         pem.push('\n');
     }
     pem.push_str("-----END PRIVATE KEY-----\n");

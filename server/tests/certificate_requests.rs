@@ -6,7 +6,11 @@
 //! the key's removal from OpenBao, and the logs (no key, no P12 password) are checked too.
 //! Every error path in detail, the JDK reading the assembled P12 and racing completions are in
 //! the unit tests (`server/src/certificate_requests/tests.rs`).
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: failing loudly is right")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: failing loudly is right"
+)]
 
 mod harness;
 mod mtls_targets;
@@ -19,7 +23,7 @@ use std::time::Duration;
 
 use harness::{Api, Backend, Cred, World};
 use mtls_targets::{NginxTarget, Pki};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use support::TempDir;
 
 const ACCOUNT: &str = "brand-7";
@@ -38,7 +42,12 @@ async fn whole_flow(backend: Backend) {
     let pki = Pki::new();
     let ca_dir = TempDir::new("outside-ca");
     outside_ca(&["init", path(ca_dir.path())]);
-    let nginx = NginxTarget::start(&pki.server_cert, &pki.server_key, &ca_dir.path().join("ca.pem"), None);
+    let nginx = NginxTarget::start(
+        &pki.server_cert,
+        &pki.server_key,
+        &ca_dir.path().join("ca.pem"),
+        None,
+    );
     let env = [
         ("MTLS_ALLOWED_TARGET_CIDRS", "127.0.0.0/8"),
         ("MTLS_EXTRA_TARGET_CA_FILE", path(&pki.ca_pem)),
@@ -54,67 +63,152 @@ async fn whole_flow(backend: Backend) {
         "subjectAltNames": ["brand-client.example"]});
     let (status, _, request) = gw.send("POST", &requests, &creds.oauth, Some(body)).await;
     assert_eq!(status, 201, "{request}");
-    assert_eq!((&request["status"], &request["keyAlgorithm"]), (&json!("Pending"), &json!("RSA-2048")));
+    assert_eq!(
+        (&request["status"], &request["keyAlgorithm"]),
+        (&json!("Pending"), &json!("RSA-2048"))
+    );
     let id = request["id"].as_u64().unwrap();
     let (status, _, listed) = gw.send("GET", &requests, &creds.bearer, None).await;
     assert_eq!((status, listed), (200, json!([request.clone()])));
     if backend == Backend::Vault {
-        assert_eq!(world.vault_list(&key_folder()), vec![id.to_string()], "the key is held in OpenBao");
+        assert_eq!(
+            world.vault_list(&key_folder()),
+            vec![id.to_string()],
+            "the key is held in OpenBao"
+        );
     }
-    let chain = signed(ca_dir.path(), request["csrPem"].as_str().unwrap(), 90, "clientAuth");
+    let chain = signed(
+        ca_dir.path(),
+        request["csrPem"].as_str().unwrap(),
+        90,
+        "clientAuth",
+    );
 
     // 2. Completion (Bearer, JSON): a certificate like an upload.
     let (status, _, saved) = gw
-        .send("POST", &format!("{requests}/{id}/certificate"), &creds.bearer, Some(json!({"certificatePem": chain})))
+        .send(
+            "POST",
+            &format!("{requests}/{id}/certificate"),
+            &creds.bearer,
+            Some(json!({"certificatePem": chain})),
+        )
         .await;
     assert_eq!(status, 201, "{saved}");
     let certificate = &saved["successfulySavedCertificates"][0];
     let certificate_id = certificate["id"].as_u64().unwrap();
-    assert_eq!((&certificate["name"], &certificate["displayName"]), (&json!("brand-client"), &json!("Brand client")));
-    assert_eq!((&certificate["issuer"], &certificate["keyAlgorithm"]), (&json!("CN=Outside Brand CA"), &json!("RSA")));
-    assert_eq!((&certificate["status"], &certificate["expiringSoon"]), (&json!("Available"), &json!(false)));
-    let (_, _, completed) = gw.send("GET", &format!("{requests}/{id}"), &creds.oauth, None).await;
-    assert_eq!((&completed["status"], completed["certificateId"].as_u64()), (&json!("Completed"), Some(certificate_id)));
+    assert_eq!(
+        (&certificate["name"], &certificate["displayName"]),
+        (&json!("brand-client"), &json!("Brand client"))
+    );
+    assert_eq!(
+        (&certificate["issuer"], &certificate["keyAlgorithm"]),
+        (&json!("CN=Outside Brand CA"), &json!("RSA"))
+    );
+    assert_eq!(
+        (&certificate["status"], &certificate["expiringSoon"]),
+        (&json!("Available"), &json!(false))
+    );
+    let (_, _, completed) = gw
+        .send("GET", &format!("{requests}/{id}"), &creds.oauth, None)
+        .await;
+    assert_eq!(
+        (&completed["status"], completed["certificateId"].as_u64()),
+        (&json!("Completed"), Some(certificate_id))
+    );
     if backend == Backend::Vault {
         // Vault keeps a deleted key's metadata (its version counter), never its data.
-        assert!(!world.vault_has(&format!("{}/{id}", key_folder())), "the request's key record is gone");
+        assert!(
+            !world.vault_has(&format!("{}/{id}", key_folder())),
+            "the request's key record is gone"
+        );
     }
     let (status, _, again) = gw
-        .send("POST", &format!("{requests}/{id}/certificate"), &creds.bearer, Some(json!({"certificatePem": chain})))
+        .send(
+            "POST",
+            &format!("{requests}/{id}/certificate"),
+            &creds.bearer,
+            Some(json!({"certificatePem": chain})),
+        )
         .await;
-    assert_eq!((status, again["error"]["code"].as_str()), (409, Some("certificate_request_completed")));
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (409, Some("certificate_request_completed"))
+    );
 
     // 3. Mapped and forwarded: nginx sees the certificate the outside CA issued.
     let target = nginx.url("/hello");
     let mapping = json!([{"certificationId": certificate_id, "serviceId": "IDP", "url": target,
         "name": "brand-idp", "enable": true, "deleted": false}]);
     let (status, _, mapped) = gw
-        .send("POST", &format!("/api/account/{ACCOUNT}/configuration/ac-common/mtls?v=3.0"), &creds.bearer, Some(mapping))
+        .send(
+            "POST",
+            &format!("/api/account/{ACCOUNT}/configuration/ac-common/mtls?v=3.0"),
+            &creds.bearer,
+            Some(mapping),
+        )
         .await;
     assert_eq!(status, 201, "{mapped}");
     let seen = forward(gw, &creds.oauth, &target, certificate_id).await;
     assert_eq!(seen["verify"], "SUCCESS", "{seen}");
-    assert!(seen["subject"].as_str().unwrap().contains("CN=brand-client.example"), "{seen}");
+    assert!(
+        seen["subject"]
+            .as_str()
+            .unwrap()
+            .contains("CN=brand-client.example"),
+        "{seen}"
+    );
 
     // 4. Renewal: a new request (P-384), completed by a multipart form under the same id.
     let body = json!({"name": "brand-client-renewal", "keyType": "P-384",
         "subject": {"commonName": "brand-client-2027.example", "organization": "Brand"}});
     let (status, _, renewal) = gw.send("POST", &requests, &creds.bearer, Some(body)).await;
     assert_eq!(status, 201, "{renewal}");
-    let chain = signed(ca_dir.path(), renewal["csrPem"].as_str().unwrap(), 365, "clientAuth");
-    let (content_type, form) = multipart(&[("file", chain.as_bytes()), ("replaceCertificateId", certificate_id.to_string().as_bytes())]);
+    let chain = signed(
+        ca_dir.path(),
+        renewal["csrPem"].as_str().unwrap(),
+        365,
+        "clientAuth",
+    );
+    let (content_type, form) = multipart(&[
+        ("file", chain.as_bytes()),
+        (
+            "replaceCertificateId",
+            certificate_id.to_string().as_bytes(),
+        ),
+    ]);
     let (status, _, saved) = gw
-        .send_raw("POST", &format!("{requests}/{}/certificate", renewal["id"]), &creds.bearer, &content_type, &form, &[])
+        .send_raw(
+            "POST",
+            &format!("{requests}/{}/certificate", renewal["id"]),
+            &creds.bearer,
+            &content_type,
+            &form,
+            &[],
+        )
         .await;
     assert_eq!(status, 201, "{saved}");
     let renewed = &saved["successfulySavedCertificates"][0];
-    assert_eq!((renewed["id"].as_u64(), &renewed["version"], &renewed["name"]), (Some(certificate_id), &json!(2), &json!("brand-client")));
+    assert_eq!(
+        (
+            renewed["id"].as_u64(),
+            &renewed["version"],
+            &renewed["name"]
+        ),
+        (Some(certificate_id), &json!(2), &json!("brand-client"))
+    );
     assert_eq!(renewed["keyAlgorithm"], "EC");
     let seen = forward(gw, &creds.bearer, &target, certificate_id).await;
-    assert!(seen["subject"].as_str().unwrap().contains("CN=brand-client-2027.example"), "the renewed certificate is presented: {seen}");
+    assert!(
+        seen["subject"]
+            .as_str()
+            .unwrap()
+            .contains("CN=brand-client-2027.example"),
+        "the renewed certificate is presented: {seen}"
+    );
 
     // 5. Error answers of the binary, each its own code.
-    let body = json!({"name": "spare", "keyType": "P-256", "subject": {"commonName": "spare.example"}});
+    let body =
+        json!({"name": "spare", "keyType": "P-256", "subject": {"commonName": "spare.example"}});
     let (_, _, spare) = gw.send("POST", &requests, &creds.bearer, Some(body)).await;
     let spare_id = spare["id"].as_u64().unwrap();
     let complete = |id: u64, body: Value| {
@@ -123,20 +217,71 @@ async fn whole_flow(backend: Backend) {
         async move { gw.send("POST", &path, creds, Some(body)).await }
     };
     let wrong_key = chain.clone();
-    let server_only = signed(ca_dir.path(), spare["csrPem"].as_str().unwrap(), 90, "serverAuth");
+    let server_only = signed(
+        ca_dir.path(),
+        spare["csrPem"].as_str().unwrap(),
+        90,
+        "serverAuth",
+    );
     for (id, body, expected, code) in [
-        (spare_id, json!({"certificatePem": "garbage"}), 422, "invalid_certificate_pem"),
-        (spare_id, json!({"certificatePem": wrong_key}), 422, "key_certificate_mismatch"),
-        (spare_id, json!({"certificatePem": server_only}), 422, "p12_not_usable"),
-        (spare_id, json!({"certificatePem": signed(ca_dir.path(), spare["csrPem"].as_str().unwrap(), 90, "clientAuth"), "replaceCertificateId": 77}), 404, "certificate_not_found"),
-        (spare_id + 1, json!({"certificatePem": "garbage"}), 404, "certificate_request_not_found"),
+        (
+            spare_id,
+            json!({"certificatePem": "garbage"}),
+            422,
+            "invalid_certificate_pem",
+        ),
+        (
+            spare_id,
+            json!({"certificatePem": wrong_key}),
+            422,
+            "key_certificate_mismatch",
+        ),
+        (
+            spare_id,
+            json!({"certificatePem": server_only}),
+            422,
+            "p12_not_usable",
+        ),
+        (
+            spare_id,
+            json!({"certificatePem": signed(ca_dir.path(), spare["csrPem"].as_str().unwrap(), 90, "clientAuth"), "replaceCertificateId": 77}),
+            404,
+            "certificate_not_found",
+        ),
+        (
+            spare_id + 1,
+            json!({"certificatePem": "garbage"}),
+            404,
+            "certificate_request_not_found",
+        ),
     ] {
         let (status, _, error) = complete(id, body).await;
-        assert_eq!((status, error["error"]["code"].as_str()), (expected, Some(code)), "{error}");
+        assert_eq!(
+            (status, error["error"]["code"].as_str()),
+            (expected, Some(code)),
+            "{error}"
+        );
     }
-    let (status, _, error) = gw.send("POST", &requests, &creds.bearer, Some(json!({"name": "x", "keyType": "DSA", "subject": {"commonName": "x"}}))).await;
-    assert_eq!((status, error["error"]["code"].as_str()), (422, Some("unsupported_key_type")));
-    let (status, _, error) = gw.send("GET", &format!("/mtls/account/other/certificate-requests/{spare_id}"), &creds.bearer, None).await;
+    let (status, _, error) = gw
+        .send(
+            "POST",
+            &requests,
+            &creds.bearer,
+            Some(json!({"name": "x", "keyType": "DSA", "subject": {"commonName": "x"}})),
+        )
+        .await;
+    assert_eq!(
+        (status, error["error"]["code"].as_str()),
+        (422, Some("unsupported_key_type"))
+    );
+    let (status, _, error) = gw
+        .send(
+            "GET",
+            &format!("/mtls/account/other/certificate-requests/{spare_id}"),
+            &creds.bearer,
+            None,
+        )
+        .await;
     assert_eq!(status, 403, "{error}");
     let (status, _, _) = gw.send("GET", &requests, &Cred::None, None).await;
     assert_eq!(status, 401);
@@ -145,12 +290,26 @@ async fn whole_flow(backend: Backend) {
     if backend == Backend::Vault {
         assert!(world.vault_has(&format!("{}/{spare_id}", key_folder())));
     }
-    let (status, _, _) = gw.send("DELETE", &format!("{requests}/{spare_id}"), &creds.oauth, None).await;
+    let (status, _, _) = gw
+        .send(
+            "DELETE",
+            &format!("{requests}/{spare_id}"),
+            &creds.oauth,
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
     if backend == Backend::Vault {
         assert!(!world.vault_has(&format!("{}/{spare_id}", key_folder())));
     }
-    let (status, _, _) = gw.send("GET", &format!("{requests}/{spare_id}"), &creds.bearer, None).await;
+    let (status, _, _) = gw
+        .send(
+            "GET",
+            &format!("{requests}/{spare_id}"),
+            &creds.bearer,
+            None,
+        )
+        .await;
     assert_eq!(status, 404);
 
     // 7. Unserved methods name the served ones.
@@ -165,15 +324,33 @@ async fn whole_flow(backend: Backend) {
     }
 
     let logs = gw.gateway.logs();
-    assert!(!logs.contains("PRIVATE KEY") && !logs.contains("panicked"), "{logs}");
+    assert!(
+        !logs.contains("PRIVATE KEY") && !logs.contains("panicked"),
+        "{logs}"
+    );
 }
 
 /// Forwards a GET to `target` (mapping required) and answers what nginx reports.
 async fn forward(gw: &Api, cred: &Cred, target: &str, certificate_id: u64) -> Value {
-    let headers = [("LP-forward-url", target), ("LP-service-name", "IDP"), ("LP-stop-if-certificate-not-found", "true")];
-    let (status, headers, seen) = gw.send_with("GET", &format!("/mtls/account/{ACCOUNT}"), cred, None, &headers).await;
+    let headers = [
+        ("LP-forward-url", target),
+        ("LP-service-name", "IDP"),
+        ("LP-stop-if-certificate-not-found", "true"),
+    ];
+    let (status, headers, seen) = gw
+        .send_with(
+            "GET",
+            &format!("/mtls/account/{ACCOUNT}"),
+            cred,
+            None,
+            &headers,
+        )
+        .await;
     assert_eq!(status, 200, "{seen}");
-    assert_eq!(headers.get("LP-certificate-id").unwrap().to_str().unwrap(), certificate_id.to_string());
+    assert_eq!(
+        headers.get("LP-certificate-id").unwrap().to_str().unwrap(),
+        certificate_id.to_string()
+    );
     seen
 }
 
@@ -195,7 +372,11 @@ fn outside_ca(args: &[&str]) -> String {
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .expect("python3 with cryptography (scripts/install-test-deps.sh)");
-    assert!(out.status.success(), "outside_ca.py {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "outside_ca.py {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -207,9 +388,13 @@ fn multipart(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "----csrflowboundary";
     let mut body = Vec::new();
     for (name, data) in parts {
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes());
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes(),
+        );
         if *name == "file" {
-            body.extend_from_slice(b"; filename=\"chain.pem\"\r\nContent-Type: application/x-pem-file");
+            body.extend_from_slice(
+                b"; filename=\"chain.pem\"\r\nContent-Type: application/x-pem-file",
+            );
         }
         body.extend_from_slice(b"\r\n\r\n");
         body.extend_from_slice(data);

@@ -103,7 +103,11 @@ async fn list(
     let account = path.into_inner();
     auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
-    let requests = state.certificate_requests.list(&account).await.map_err(certificate_requests::api_error)?;
+    let requests = state
+        .certificate_requests
+        .list(&account)
+        .await
+        .map_err(certificate_requests::api_error)?;
     Ok(HttpResponse::Ok().json(requests))
 }
 
@@ -117,7 +121,11 @@ async fn get(
     auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id).map_err(|e| *e)?;
-    let request = state.certificate_requests.get(&account, id).await.map_err(certificate_requests::api_error)?;
+    let request = state
+        .certificate_requests
+        .get(&account, id)
+        .await
+        .map_err(certificate_requests::api_error)?;
     Ok(HttpResponse::Ok().json(request))
 }
 
@@ -131,7 +139,11 @@ async fn delete(
     auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id).map_err(|e| *e)?;
-    let request = state.certificate_requests.delete(&account, id).await.map_err(certificate_requests::api_error)?;
+    let request = state
+        .certificate_requests
+        .delete(&account, id)
+        .await
+        .map_err(certificate_requests::api_error)?;
     tracing::info!(account, id, "certificate request deleted");
     Ok(HttpResponse::Ok().json(request))
 }
@@ -150,14 +162,17 @@ async fn complete(
     let id = parse_id(&id).map_err(|e| *e)?;
     let completion = if is_form(&req) {
         let form = multipart_form::read(&req, payload, state.config.max_body_bytes).await?;
-        let file = form
-            .bytes("file")
-            .ok_or_else(|| malformed("the form lacks the file part (the signed certificate and its chain)"))?;
+        let file = form.bytes("file").ok_or_else(|| {
+            malformed("the form lacks the file part (the signed certificate and its chain)")
+        })?;
         let replace = match form.text("replaceCertificateId")? {
             Some(text) => Some(replace_id(&Value::String(text.to_string())).map_err(|e| *e)?),
             None => None,
         };
-        Completion { certificate_pem: certificate_text(file), replace_certificate_id: replace }
+        Completion {
+            certificate_pem: certificate_text(file),
+            replace_certificate_id: replace,
+        }
     } else {
         let body = read_body(payload, state.config.max_body_bytes).await?;
         let body: CompleteBody = serde_json::from_slice(&body).map_err(invalid_json)?;
@@ -165,7 +180,10 @@ async fn complete(
             None | Some(Value::Null) => None,
             Some(value) => Some(replace_id(value).map_err(|e| *e)?),
         };
-        Completion { certificate_pem: body.certificate_pem, replace_certificate_id: replace }
+        Completion {
+            certificate_pem: body.certificate_pem,
+            replace_certificate_id: replace,
+        }
     };
     let replaced = completion.replace_certificate_id;
     let outcome = state
@@ -174,7 +192,11 @@ async fn complete(
         .await
         .map_err(certificate_requests::api_error)?;
     for certificate in &outcome.saved {
-        let op = if replaced.is_some() { "op=\"replace\"" } else { "op=\"create\"" };
+        let op = if replaced.is_some() {
+            "op=\"replace\""
+        } else {
+            "op=\"create\""
+        };
         state.metrics.inc("mtls_certificate_changes_total", op);
         if replaced.is_some() {
             state.certificate_changed(&account, certificate.id);
@@ -194,7 +216,11 @@ fn is_form(req: &HttpRequest) -> bool {
     req.headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/"))
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/")
+        })
 }
 
 /// The uploaded file as PEM text: PEM as is; anything else is taken for one DER certificate
@@ -209,7 +235,10 @@ fn certificate_text(file: &[u8]) -> String {
                 .chunks(64)
                 .filter_map(|chunk| std::str::from_utf8(chunk).ok())
                 .collect();
-            format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
+            format!(
+                "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+                lines.join("\n")
+            )
         }
     }
 }
@@ -221,12 +250,17 @@ fn replace_id(value: &Value) -> Result<u64, Box<ApiError>> {
         Value::String(s) => s.trim().parse::<u64>().ok(),
         _ => None,
     };
-    id.ok_or_else(|| Box::new(malformed("replaceCertificateId must be a certificate id (a whole number)")))
+    id.ok_or_else(|| {
+        Box::new(malformed(
+            "replaceCertificateId must be a certificate id (a whole number)",
+        ))
+    })
 }
 
 /// A path id that is not a number cannot name a request: 404, like an unknown one.
 fn parse_id(text: &str) -> Result<u64, Box<ApiError>> {
-    text.parse::<u64>().map_err(|_| Box::new(certificate_requests::api_error(RequestError::NotFound)))
+    text.parse::<u64>()
+        .map_err(|_| Box::new(certificate_requests::api_error(RequestError::NotFound)))
 }
 
 /// Where and what serde found wrong (bodies here hold no secrets: names, subjects, PEM).

@@ -205,6 +205,9 @@ struct StoredRequest {
 #[serde(rename_all = "camelCase")]
 struct StoredKey {
     private_key_pkcs8: Zeroizing<String>,
+    /// Unix seconds of the write, so a sweep never takes the key of a create in flight.
+    #[serde(default)]
+    stored_at: i64,
 }
 
 /// Certificate-request operations over the store.
@@ -257,6 +260,7 @@ impl CertificateRequestService {
         let pkcs8 = pem_body(&generated.private_key_pem)?;
         let stored_key = serde_json::to_value(StoredKey {
             private_key_pkcs8: Zeroizing::new(STANDARD.encode(pkcs8.as_slice())),
+            stored_at: clock::now_unix(),
         })
         .map_err(|_| RequestError::Internal("encoding the key record"))?;
         let id = self.claim_id_with_key(account, &stored_key).await?;
@@ -547,6 +551,57 @@ impl CertificateRequestService {
         if let Err(error) = released {
             tracing::warn!(%error, account, id, "could not clear the completion mark of a certificate request");
         }
+    }
+
+    /// Deletes the keys no pending request holds: left by a crash between a create's key and
+    /// its record (never acknowledged; only once older than [`claim::CLAIM_GRACE`], so a create
+    /// in flight keeps its own), or kept by a crash or store failure after a completion (the key
+    /// lives in the certificate) or in the middle of a delete. Answers how many were deleted.
+    ///
+    /// # Errors
+    /// The store's error; what was deleted before it stays deleted.
+    pub async fn sweep_orphan_keys(&self) -> Result<usize, StoreError> {
+        let grace = i64::try_from(claim::CLAIM_GRACE.as_secs()).unwrap_or(i64::MAX);
+        let now = clock::now_unix();
+        let mut deleted = 0;
+        for account in self.store.list(KEYS).await? {
+            let Some(account) = account.strip_suffix('/') else {
+                continue;
+            };
+            for id in self.store.list(&format!("{KEYS}/{account}")).await? {
+                let key = format!("{KEYS}/{account}/{id}");
+                let pending = match self
+                    .store
+                    .read(&format!("{RECORDS}/{account}/{id}"))
+                    .await?
+                {
+                    Some(record) => {
+                        record
+                            .value
+                            .get("status")
+                            .and_then(serde_json::Value::as_str)
+                            == Some("Pending")
+                    }
+                    None => false,
+                };
+                if pending {
+                    continue;
+                }
+                let Some(found) = self.store.read(&key).await? else {
+                    continue;
+                };
+                let stored_at = found
+                    .value
+                    .get("storedAt")
+                    .and_then(serde_json::Value::as_i64)
+                    .unwrap_or(0);
+                if now.saturating_sub(stored_at) >= grace {
+                    self.store.delete(&key).await?;
+                    deleted += 1;
+                }
+            }
+        }
+        Ok(deleted)
     }
 
     /// Deletes the key record once its key lives in a certificate (or after a failed create).

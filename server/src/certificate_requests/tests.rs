@@ -1013,3 +1013,87 @@ fn every_request_error_has_a_code_and_a_plain_message() {
         );
     }
 }
+
+#[actix_web::test]
+async fn the_sweep_deletes_keys_no_pending_request_holds_once_they_are_old() {
+    let f = Fixture::new().await;
+    let app = app!(f);
+    let ca = f.ca("Sweep CA");
+    let pending = create_request(&f, &app, "pending", Some("P-256")).await;
+    let pending_id = pending["id"].as_u64().unwrap();
+    let completed = create_request(&f, &app, "completed", Some("P-256")).await;
+    let completed_id = completed["id"].as_u64().unwrap();
+    let leaf = f.sign(&ca, completed["csrPem"].as_str().unwrap(), 90, None);
+    let (status, _, text) = call(
+        &app,
+        post(
+            &f,
+            &format!("{BASE}/{completed_id}/certificate"),
+            &json!({ "certificatePem": leaf }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{text}");
+
+    let account = crate::store::segment("acc1");
+    let old = crate::clock::now_unix() - 3600;
+    let key = |id: u64| format!("certificate-request-keys/{account}/{id}");
+    let write = |id: u64, stored_at: i64| {
+        let store = f.store.clone();
+        async move {
+            let value = json!({ "privateKeyPkcs8": "AAAA", "storedAt": stored_at });
+            store
+                .write(&key(id), &value, crate::store::Expect::Any)
+                .await
+                .unwrap();
+        }
+    };
+    // A completion whose key record a store failure kept; a crash between a create's key and
+    // its record, long ago and just now.
+    write(completed_id, old).await;
+    write(111, old).await;
+    write(222, crate::clock::now_unix()).await;
+    // The pending request's own key is old too, and stays.
+    let mut own = f.store.read(&key(pending_id)).await.unwrap().unwrap().value;
+    own["storedAt"] = json!(old);
+    f.store
+        .write(&key(pending_id), &own, crate::store::Expect::Any)
+        .await
+        .unwrap();
+
+    let deleted = f
+        .state
+        .certificate_requests
+        .sweep_orphan_keys()
+        .await
+        .unwrap();
+    assert_eq!(deleted, 2);
+    assert!(held_key(&f, pending_id).await.is_some());
+    assert!(held_key(&f, completed_id).await.is_none());
+    assert!(held_key(&f, 111).await.is_none());
+    assert!(
+        held_key(&f, 222).await.is_some(),
+        "a create in flight keeps its key"
+    );
+    assert_eq!(
+        f.state
+            .certificate_requests
+            .sweep_orphan_keys()
+            .await
+            .unwrap(),
+        0
+    );
+
+    // The pending request still completes with its key.
+    let leaf = f.sign(&ca, pending["csrPem"].as_str().unwrap(), 90, None);
+    let (status, _, text) = call(
+        &app,
+        post(
+            &f,
+            &format!("{BASE}/{pending_id}/certificate"),
+            &json!({ "certificatePem": leaf }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{text}");
+}

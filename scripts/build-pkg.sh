@@ -7,6 +7,7 @@
 #              index.mjs re-exporting it for `import`, so both share one module instance;
 #   pkg/web/   --target web: ES-module glue, and index.js that instantiates the .wasm with
 #              top-level await so browser callers use the same synchronous API as Node;
+#   pkg/client/ the API client (sdk/js/client, TypeScript, no WebAssembly), see its build.sh;
 #   pkg/package.json  conditional `exports` (types, browser, import, require).
 # wasm-opt is skipped (sdk/Cargo.toml): Debian's binaryen 108 corrupts current wasm-bindgen
 # output. `--mode no-install` makes wasm-pack use the pinned wasm-bindgen CLI on PATH
@@ -31,9 +32,12 @@ for target in nodejs web; do
   rm -f "$out/$dir/.gitignore"
 done
 
-cp sdk/js/node/index.mjs sdk/js/node/package.json "$out/node/"
+cp sdk/js/node/index.mjs sdk/js/node/index.cjs sdk/js/node/index.d.ts sdk/js/node/package.json "$out/node/"
 cp sdk/js/web/index.js sdk/js/web/package.json "$out/web/"
 cp sdk/js/README.md "$out/README.md"
+# The API client (TypeScript, no WebAssembly) as pkg/client/, and the HTML API reference made from
+# its types as pkg/api-reference/ (served by the gateway under /pkg/, not part of the npm package).
+bash sdk/js/client/build.sh "$out/client" --api-reference "$out/api-reference"
 # The package version is the crate's, so the two never drift.
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 node -e '

@@ -26,3 +26,10 @@ if ! wasm-pack --version 2>/dev/null | grep -q "$WASM_PACK_VERSION"; then
   cargo install wasm-pack --version "$WASM_PACK_VERSION" --locked \
     || cargo install wasm-pack --version "$WASM_PACK_VERSION"
 fi
+
+# The npm package's API client is TypeScript: its compiler and typedoc (the API reference), as
+# sdk/js/client/package-lock.json pins them.
+if ! (cd sdk/js/client && npm ls --depth=0 >/dev/null 2>&1); then
+  log "npm ci (sdk/js/client/)"
+  (cd sdk/js/client && npm ci --no-audit --no-fund)
+fi

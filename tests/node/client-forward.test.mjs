@@ -182,6 +182,6 @@ test('gateway failures reject with MtlsError fields', async () => {
   // Headers that would replace the client's credential or its own LP-* headers.
   for (const headers of [{ Authorization: 'Bearer for-the-target' }, { 'LP-service-name': 'IDP' }]) {
     await assert.rejects(bearer.forward(ACCOUNT, { url: urls.onlyA, headers, stopIfCertificateNotFound: true }),
-      { name: 'MtlsSdkError', code: 'invalid_argument' });
+      { name: 'MtlsError', status: 0, code: 'invalid_argument' });
   }
 });

@@ -1,19 +1,22 @@
-// `MtlsClient` of the npm package in Node: each method sends the request SPEC section 5 defines
-// (method, path, headers, JSON or multipart body), resolves to the parsed answer, and rejects
-// with an `MtlsError` carrying the gateway's status, code, message and requestId. The oAuth1
-// signature is verified by an independent implementation (Python oauthlib).
+// `MtlsClient` of the npm package in Node: each method sends the request SPEC sections 5 and 12
+// define (method, path, headers, JSON or multipart body), resolves to the parsed answer, and
+// rejects with an `MtlsError` (a class) carrying the gateway's status, code, message, requestId
+// and retryAfter; 429 and 503 are retried after `Retry-After`. The oAuth1 signature is verified
+// by an independent implementation (Python oauthlib).
 //
 // The gateway side is a recorder on 127.0.0.1 that answers what each test scripts: it checks the
 // client's wire behaviour (what SPEC section 5 fixes) in isolation from the server's own logic.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 
 import { linkPackage } from './helpers.mjs';
 
 linkPackage();
-const { MtlsClient } = await import('mtls-sdk');
+const { MtlsClient, MtlsError } = await import('mtls-sdk');
+const require = createRequire(import.meta.url);
 
 let server;
 let baseUrl;
@@ -87,6 +90,7 @@ test('errors reject with an MtlsError carrying the gateway error body', async ()
     body: JSON.stringify({ error: { code: 'certificate_in_use', message: 'used by mappings', details: { mappings: [3] } }, requestId: 'req-9' }),
   });
   await assert.rejects(bearer().deleteCertificate('acc', 5), (error) => {
+    assert.ok(error instanceof MtlsError);
     assert.ok(error instanceof Error);
     assert.equal(error.name, 'MtlsError');
     assert.deepEqual(
@@ -221,3 +225,163 @@ print("valid" if verify(req, r["consumer_secret"], r["token_secret"]) else "inva
   if (run.status !== 0) throw new Error(`oauthlib check failed: ${run.stderr}`);
   return run.stdout.trim();
 }
+
+test('429 and 503 are retried after Retry-After, each attempt signed afresh', async () => {
+  const client = new MtlsClient({ baseUrl, auth: { oauth1: { consumerKey: 'ck', consumerSecret: 'cs' } } });
+  let calls = 0;
+  answer = () => {
+    calls += 1;
+    if (calls === 1) return { status: 429, body: JSON.stringify({ error: { code: 'too_many_requests', message: 'slow down' }, requestId: 'req-1' }), headers: { 'retry-after': '0' } };
+    if (calls === 2) return { status: 503, body: JSON.stringify({ error: { code: 'store_unavailable', message: 'later' }, requestId: 'req-1' }), headers: { 'retry-after': '0' } };
+    return { status: 200, body: '[]' };
+  };
+  const before = seen.length;
+  assert.deepEqual(await client.listMappings('acc'), []);
+  const attempts = seen.slice(before);
+  assert.equal(attempts.length, 3);
+  const nonces = attempts.map((r) => /oauth_nonce="([^"]+)"/.exec(r.headers.authorization)[1]);
+  assert.equal(new Set(nonces).size, 3, 'a nonce is never reused');
+
+  // Out of retries: the error carries what the gateway asked for.
+  answer = () => ({ status: 429, body: JSON.stringify({ error: { code: 'too_many_requests', message: 'slow down' }, requestId: 'req-7' }), headers: { 'retry-after': '0' } });
+  const limited = new MtlsClient({ baseUrl, auth: { bearer: 't' }, retry: { maxRetries: 1 } });
+  const count = seen.length;
+  await assert.rejects(limited.listMappings('acc'), (error) => error instanceof MtlsError && error.status === 429
+    && error.code === 'too_many_requests' && error.retryAfter === 0 && error.requestId === 'req-7');
+  assert.equal(seen.length - count, 2);
+
+  // Switched off: one attempt.
+  const once = new MtlsClient({ baseUrl, auth: { bearer: 't' }, retry: false });
+  const count2 = seen.length;
+  await assert.rejects(once.listMappings('acc'), { status: 429 });
+  assert.equal(seen.length - count2, 1);
+
+  // A wait longer than maxDelayMs is not waited for (nor is an HTTP-date far ahead).
+  for (const retryAfter of ['120', new Date(Date.now() + 3_600_000).toUTCString()]) {
+    answer = () => ({ status: 503, body: '{}', headers: { 'retry-after': retryAfter } });
+    const count3 = seen.length;
+    await assert.rejects(bearer().listMappings('acc'), (error) => error.status === 503 && error.retryAfter >= 120);
+    assert.equal(seen.length - count3, 1);
+  }
+});
+
+test("forward retries the gateway's 429 but returns a target's 503 unchanged", async () => {
+  let calls = 0;
+  answer = () => {
+    calls += 1;
+    return calls === 1
+      ? { status: 429, body: JSON.stringify({ error: { code: 'too_many_requests', message: 'm' }, requestId: 'req-1' }), headers: { 'retry-after': '0' } }
+      : { status: 200, body: 'ok', headers: { 'content-type': 'text/plain' } };
+  };
+  assert.equal((await bearer().forward('acc', { url: 'https://t.example/' })).status, 200);
+  assert.equal(calls, 2);
+  calls = 0;
+  answer = () => {
+    calls += 1;
+    return { status: 503, body: 'target busy', headers: { 'content-type': 'text/plain', 'retry-after': '0' } };
+  };
+  const reply = await bearer().forward('acc', { url: 'https://t.example/' });
+  assert.equal(reply.status, 503);
+  assert.equal(calls, 1);
+});
+
+test('files are accepted as Uint8Array, Buffer, ArrayBuffer, typed views, Blob, File and base64', async () => {
+  const bytes = new Uint8Array([0x30, 0x82, 0x00, 0xff, 0x10]);
+  answer = () => ({ status: 201, body: JSON.stringify({ successfulySavedCertificates: [], failedSaveToVaultCertificates: [] }) });
+  const inputs = [bytes, Buffer.from(bytes), bytes.buffer.slice(0), new DataView(bytes.buffer.slice(0)), new Blob([bytes]),
+    new File([bytes], 'x.p12'), Buffer.from(bytes).toString('base64'), ` ${Buffer.from(bytes).toString('base64').replace(/=+$/, '')}\n`];
+  for (const file of inputs) {
+    await bearer().uploadCertificate('acc', { file, name: 'n', password: 'pw' });
+    const form = await new Response(last().body, { headers: { 'content-type': last().headers['content-type'] } }).formData();
+    assert.deepEqual([...new Uint8Array(await form.get('file').arrayBuffer())], [...bytes], String(file?.constructor?.name));
+    await bearer().createCertificates('acc', [{ name: 'n', password: 'pw', p12: file }]);
+    const [sent] = JSON.parse(last().body);
+    if (typeof file === 'string') assert.equal(sent.p12, file); // base64 goes as it came
+    else assert.equal(sent.p12, Buffer.from(bytes).toString('base64'));
+  }
+  const count = seen.length;
+  for (const file of ['not base64!', 42, { length: 1 }, null]) {
+    await assert.rejects(bearer().uploadCertificate('acc', { file, name: 'n', password: 'pw' }),
+      (error) => error instanceof MtlsError && error.code === 'invalid_argument' && error.status === 0 && /upload\.file/.test(error.message));
+  }
+  await assert.rejects(bearer().testP12('acc', 'a=b=', 'pw'), { code: 'invalid_argument' });
+  assert.equal(seen.length, count, 'nothing sent for a bad argument');
+});
+
+test('unknown option values are errors naming the allowed values', async () => {
+  const count = seen.length;
+  await assert.rejects(bearer().createCertificateRequest('acc', { name: 'n', subject: { commonName: 'c' }, keyType: 'rsa2048' }),
+    (error) => error.code === 'invalid_argument' && error.message.includes('"RSA-2048"') && error.message.includes('"P-384"') && error.message.includes('"rsa2048"'));
+  await assert.rejects(bearer().forward('acc', { url: 'https://t.example/', method: 'FETCH' }),
+    (error) => error.code === 'invalid_argument' && error.message.includes('"PATCH"'));
+  assert.throws(() => new MtlsClient({ baseUrl, auth: { oauth1: { consumerKey: 'k', consumerSecret: 's', signatureMethod: 'hmac-sha1' } } }),
+    (error) => error instanceof MtlsError && error.message.includes('"HMAC-SHA256"'));
+  assert.throws(() => new MtlsClient({ baseUrl, auth: { bearer: 't' }, retry: { maxRetries: -1 } }), { code: 'invalid_argument' });
+  assert.equal(seen.length, count);
+});
+
+test('lifecycle methods (SPEC 12) send the SPEC requests', async () => {
+  const client = bearer();
+  const call = async (run, reply = {}) => {
+    answer = () => ({ status: 200, body: JSON.stringify(reply) });
+    const result = await run();
+    const request = last();
+    const type = request.headers['content-type'] ?? '';
+    const body = type.startsWith('application/json') ? JSON.parse(request.body)
+      : type.startsWith('multipart/') ? await new Response(request.body, { headers: { 'content-type': type } }).formData() : undefined;
+    return { method: request.method, url: request.url, body, result };
+  };
+  let sent = await call(() => client.createCertificateRequest('acc', { name: 'r', subject: { commonName: 'c.example' }, subjectAltNames: ['c.example'], keyType: 'P-256' }), { id: 3 });
+  assert.deepEqual([sent.method, sent.url, sent.body.keyType, sent.result.id], ['POST', '/mtls/account/acc/certificate-requests', 'P-256', 3]);
+  sent = await call(() => client.listCertificateRequests('acc'), []);
+  assert.deepEqual([sent.method, sent.url], ['GET', '/mtls/account/acc/certificate-requests']);
+  sent = await call(() => client.getCertificateRequest('acc', 3));
+  assert.deepEqual([sent.method, sent.url], ['GET', '/mtls/account/acc/certificate-requests/3']);
+  sent = await call(() => client.deleteCertificateRequest('acc', '3'));
+  assert.deepEqual([sent.method, sent.url], ['DELETE', '/mtls/account/acc/certificate-requests/3']);
+  sent = await call(() => client.completeCertificateRequest('acc', 3, { certificatePem: '-----BEGIN CERTIFICATE-----', replaceCertificateId: 9 }));
+  assert.deepEqual([sent.method, sent.url, sent.body], ['POST', '/mtls/account/acc/certificate-requests/3/certificate', { certificatePem: '-----BEGIN CERTIFICATE-----', replaceCertificateId: 9 }]);
+  sent = await call(() => client.completeCertificateRequest('acc', 3, { file: new TextEncoder().encode('PEM'), replaceCertificateId: 9 }));
+  assert.equal(await sent.body.get('file').text(), 'PEM');
+  assert.equal(sent.body.get('replaceCertificateId'), '9');
+
+  sent = await call(() => client.listCertificates('acc', { expiringWithinDays: 30 }), []);
+  assert.equal(sent.url, '/mtls/account/acc/certificates?expiringWithinDays=30');
+  await assert.rejects(client.listCertificates('acc', { expiringWithinDays: -1 }), { code: 'invalid_argument' });
+  const activateAt = new Date('2030-01-02T03:04:05Z');
+  sent = await call(() => client.updateCertificate('acc', 4, { p12: new Uint8Array([1]), password: 'pw', activateAt }));
+  assert.deepEqual(sent.body, { p12: 'AQ==', password: 'pw', activateAt: '2030-01-02T03:04:05.000Z' });
+  sent = await call(() => client.replaceCertificateFile('acc', { file: new Uint8Array([1]), id: 4, password: 'pw', activateAt: '2030-01-02T03:04:05Z' }));
+  assert.deepEqual(JSON.parse(sent.body.get('certificate')), { id: 4, password: 'pw', activateAt: '2030-01-02T03:04:05Z' });
+  sent = await call(() => client.cancelPendingCertificate('acc', 4));
+  assert.deepEqual([sent.method, sent.url], ['DELETE', '/mtls/account/acc/certificates/4/pending']);
+
+  sent = await call(() => client.probe('acc', { url: 'https://t.example/', serviceName: 'IDP' }), { ok: true });
+  assert.deepEqual([sent.method, sent.url, sent.body, sent.result.ok], ['POST', '/mtls/account/acc/probe', { url: 'https://t.example/', serviceName: 'IDP' }, true]);
+  sent = await call(() => client.listAudit('acc', { since: activateAt, limit: 5, cursor: 'c/1' }), { items: [], nextCursor: null });
+  assert.equal(sent.url, '/mtls/account/acc/audit?since=2030-01-02T03%3A04%3A05.000Z&limit=5&cursor=c%2F1');
+  sent = await call(() => client.listAllAudit());
+  assert.equal(sent.url, '/admin/audit');
+  sent = await call(() => client.listServices(), []);
+  assert.equal(sent.url, '/mtls/services');
+  sent = await call(() => client.createAppKey({ name: 'k', accounts: ['*'] }));
+  assert.deepEqual([sent.method, sent.url], ['POST', '/admin/app-keys']);
+  sent = await call(() => client.issueToken({ sub: 's', accounts: ['a'], ttlSeconds: 60 }));
+  assert.deepEqual([sent.method, sent.url], ['POST', '/admin/tokens']);
+  sent = await call(() => client.deleteAppKey('k/1'));
+  assert.deepEqual([sent.method, sent.url], ['DELETE', '/admin/app-keys/k%2F1']);
+});
+
+test('named and default exports, one instance for require and import, client alone', async () => {
+  const esm = await import('mtls-sdk');
+  const cjs = require('mtls-sdk');
+  assert.equal(esm.default.MtlsClient, MtlsClient);
+  assert.equal(esm.default.inspectP12, esm.inspectP12);
+  assert.equal(cjs.MtlsError, MtlsError);
+  assert.equal(cjs.default.MtlsClient, MtlsClient);
+  const alone = await import('mtls-sdk/client');
+  assert.equal(alone.MtlsClient, MtlsClient);
+  assert.equal(alone.default.MtlsError, MtlsError);
+  assert.equal(require('mtls-sdk/client').MtlsClient, MtlsClient);
+  assert.equal(typeof MtlsClient.prototype.free, 'undefined', 'nothing to free: the client holds no WebAssembly memory');
+});

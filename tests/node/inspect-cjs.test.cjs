@@ -13,7 +13,7 @@ test('require loads the package synchronously', async () => {
   helpers.linkPackage();
   sdk = require('mtls-sdk');
   assert.equal(typeof sdk.inspectP12, 'function');
-  assert.equal(require.resolve('mtls-sdk'), require('node:path').join(helpers.pkgDir, 'node', 'mtls_sdk.js'));
+  assert.equal(require.resolve('mtls-sdk'), require('node:path').join(helpers.pkgDir, 'node', 'index.cjs'));
 });
 
 test('import and require share one module instance', async () => {

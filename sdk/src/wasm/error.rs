@@ -54,30 +54,3 @@ impl From<BindingError> for JsValue {
         js_error.into()
     }
 }
-
-/// An `MtlsError` (the `MtlsClient` rejection of SPEC section 10): a JS `Error` named
-/// `MtlsError` with the gateway's `status`, `code`, `message`, `requestId` and `details`, or
-/// `status` 0 for a transport failure. Built only from the gateway's error body or our own text.
-pub(crate) fn mtls_error(
-    status: u16,
-    code: &str,
-    message: &str,
-    request_id: Option<&str>,
-    details: Option<JsValue>,
-) -> JsValue {
-    let js_error = js_sys::Error::new(message);
-    js_error.set_name("MtlsError");
-    let request_id = request_id.map_or(JsValue::NULL, JsValue::from);
-    for (name, value) in [
-        ("status", JsValue::from(status)),
-        ("code", JsValue::from(code)),
-        ("requestId", request_id),
-    ] {
-        // As above: setting a fresh Error's own property cannot fail.
-        let _ = js_sys::Reflect::set(&js_error, &name.into(), &value);
-    }
-    if let Some(details) = details {
-        let _ = js_sys::Reflect::set(&js_error, &"details".into(), &details);
-    }
-    js_error.into()
-}

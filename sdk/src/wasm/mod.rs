@@ -11,7 +11,6 @@
 //! shapes, call the core, and serialise its result with serde-wasm-bindgen's JSON-compatible
 //! serializer so a JS report deep-equals the server's JSON report.
 
-mod client;
 mod csr;
 mod error;
 mod inspect;

@@ -13,3 +13,10 @@ void generateCsr({ subject: { organization: 'no common name' } }); // expect-err
 const pem: string = generateCsr({ subject: { commonName: 'a' } }); // expect-error: a Promise
 buildP12({ privateKeyPem: 'k', certificatePem: 'c', password: 'p', profile: 'rc2' }); // expect-error: profile
 void pem;
+import { MtlsClient } from 'mtls-sdk';
+const client = new MtlsClient({ baseUrl: 'https://gw.example', auth: { bearer: 't' } });
+void client.createCertificateRequest('acc', { name: 'r', subject: { commonName: 'c' }, keyType: 'rsa2048' }); // expect-error: not a key type
+void client.uploadCertificate('acc', { file: 42, name: 'n', password: 'pw' }); // expect-error: a number is not bytes
+void new MtlsClient({ baseUrl: 'https://gw.example', auth: { token: 't' } }); // expect-error: neither bearer nor oauth1
+void client.forward('acc', { url: 'https://t.example/', method: 'TRACE' }); // expect-error: not a forward method
+client.free(); // expect-error: nothing to free

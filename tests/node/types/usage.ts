@@ -44,3 +44,34 @@ async function csrToP12(caResponsePem: string): Promise<Uint8Array> {
   return buildP12(build);
 }
 void csrToP12;
+
+// MtlsClient and MtlsError (SPEC sections 10 and 12), from the main entry and from the client alone.
+import mtls, { MtlsClient, MtlsError } from 'mtls-sdk';
+import { MtlsClient as ClientAlone } from 'mtls-sdk/client';
+import type { Certificate, CertificateRequest, ProbeResult, AuditPage, SaveCertificatesResult } from 'mtls-sdk';
+
+async function lifecycle(token: string, file: Blob, pem: string): Promise<void> {
+  const client = new MtlsClient({ baseUrl: 'https://gw.example', auth: { bearer: token }, retry: { maxRetries: 5, maxDelayMs: 2_000 } });
+  const alone = new ClientAlone({ baseUrl: 'https://gw.example', auth: { oauth1: { consumerKey: 'k', consumerSecret: 's', signatureMethod: 'HMAC-SHA256' } }, retry: false });
+  const expiring: Certificate[] = await client.listCertificates('acc', { expiringWithinDays: 30 });
+  const soon: boolean = expiring.every((c) => c.expiringSoon && c.daysToExpiry < 30);
+  await client.uploadCertificate('acc', { file, name: 'n', password: 'pw' });
+  await client.replaceCertificateFile('acc', { file: new ArrayBuffer(1), id: 1, password: 'pw', activateAt: new Date() });
+  await client.cancelPendingCertificate('acc', 1);
+  const request: CertificateRequest = await alone.createCertificateRequest('acc', { name: 'r', subject: { commonName: 'c' }, keyType: 'P-384' });
+  const saved: SaveCertificatesResult = await client.completeCertificateRequest('acc', request.id, { certificatePem: pem, replaceCertificateId: 1 });
+  const probe: ProbeResult = await client.probe('acc', { url: 'https://t.example/' });
+  const problem: string | undefined = probe.problem?.code;
+  const page: AuditPage = await client.listAudit('acc', { limit: 10 });
+  const next: string | null = page.nextCursor;
+  try {
+    await mtls.MtlsClient.prototype.listServices.call(client);
+  } catch (error) {
+    if (error instanceof MtlsError) {
+      const fields: [number, string, string | null, number | null] = [error.status, error.code, error.requestId, error.retryAfter];
+      void fields;
+    }
+  }
+  void [soon, saved, problem, next];
+}
+void lifecycle;

@@ -52,8 +52,9 @@ pub struct CertificateRequest {
     pub status: RequestStatus,
     /// The key type: `RSA-2048`, `RSA-3072`, `RSA-4096`, `P-256` or `P-384`.
     pub key_algorithm: String,
-    /// The subject as requested.
-    pub subject: RequestSubject,
+    /// The subject as the issued certificate shows it: RFC 4514, most specific first (like
+    /// [`crate::certificates::Certificate::subject`]).
+    pub subject: String,
     /// The subjectAltNames as requested.
     pub subject_alt_names: Vec<String>,
     /// The PKCS#10 CSR to give the CA.
@@ -250,6 +251,7 @@ impl CertificateRequestService {
             private_key_passphrase: None,
         };
         mtls_sdk::validate_csr_request(&csr_request).map_err(csr_error)?;
+        let subject = csr_request.subject.distinguished_name().map_err(RequestError::Csr)?;
         let worker = inspector.admit(&[])?;
         let generated =
             actix_web::rt::task::spawn_blocking(move || mtls_sdk::generate_csr(&csr_request))
@@ -275,7 +277,7 @@ impl CertificateRequestService {
             site_id: account.to_owned(),
             status: RequestStatus::Pending,
             key_algorithm: key_type.name().to_owned(),
-            subject: new.subject,
+            subject,
             subject_alt_names: new.subject_alt_names,
             csr_pem: generated.csr_pem,
             certificate_id: None,

@@ -96,6 +96,8 @@ async fn whole_flow(backend: Backend) {
     assert_eq!(status, 201, "{saved}");
     let certificate = &saved["successfulySavedCertificates"][0];
     let certificate_id = certificate["id"].as_u64().unwrap();
+    assert_eq!(request["subject"], "CN=brand-client.example,O=Brand");
+    assert_eq!(certificate["subject"], request["subject"], "the request names the subject the certificate gets");
     assert_eq!(
         (&certificate["name"], &certificate["displayName"]),
         (&json!("brand-client"), &json!("Brand client"))

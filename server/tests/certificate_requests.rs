@@ -97,7 +97,10 @@ async fn whole_flow(backend: Backend) {
     let certificate = &saved["successfulySavedCertificates"][0];
     let certificate_id = certificate["id"].as_u64().unwrap();
     assert_eq!(request["subject"], "CN=brand-client.example,O=Brand");
-    assert_eq!(certificate["subject"], request["subject"], "the request names the subject the certificate gets");
+    assert_eq!(
+        certificate["subject"], request["subject"],
+        "the request names the subject the certificate gets"
+    );
     assert_eq!(
         (&certificate["name"], &certificate["displayName"]),
         (&json!("brand-client"), &json!("Brand client"))
@@ -404,4 +407,39 @@ fn multipart(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// The certificate-request endpoints share the per-client-IP throttle (SPEC section 7): with a
+/// burst of 3 and one token a second, the fourth request in a row is 429 with `Retry-After`.
+#[tokio::test]
+async fn certificate_request_endpoints_are_throttled() {
+    let gateway = support::Gateway::spawn(&[
+        ("MTLS_RATE_LIMIT_PER_SECOND", "1"),
+        ("MTLS_RATE_LIMIT_BURST", "3"),
+    ]);
+    let client = support::client();
+    let mut statuses = Vec::new();
+    for path in ["", "/1", "/1/certificate", ""] {
+        let url = format!(
+            "{}/mtls/account/acc/certificate-requests{path}",
+            gateway.base_url()
+        );
+        let response = if path.ends_with("certificate") {
+            client.post(url)
+        } else {
+            client.get(url)
+        }
+        .send()
+        .await
+        .unwrap();
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            assert!(response.headers().contains_key("retry-after"));
+        }
+    }
+    assert_eq!(
+        statuses,
+        [401, 401, 401, 429],
+        "unauthenticated but counted, then throttled"
+    );
 }

@@ -18,6 +18,9 @@ command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 # Other PKCS#12 writers for the P12 tests: GnuTLS certtool, NSS pk12util/certutil.
 command -v certtool >/dev/null || need_apt+=(gnutls-bin)
 command -v pk12util >/dev/null || need_apt+=(libnss3-tools)
+# scripts/cluster.sh (the cluster_failover test, tests/bench/soak): curl probes, setsid.
+command -v curl >/dev/null || need_apt+=(curl)
+command -v setsid >/dev/null || need_apt+=(util-linux)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -223,8 +223,9 @@ pub enum StoreConfig {
     },
     /// `MTLS_STORE=vault`.
     Vault {
-        /// `VAULT_ADDR` (an `http` or `https` URL, checked).
-        address: String,
+        /// `VAULT_ADDR`: one or more nodes of one cluster, comma-separated in the variable
+        /// (each an `http` or `https` URL, checked; no trailing `/`).
+        addresses: Vec<String>,
         /// `VAULT_TOKEN` or AppRole.
         auth: VaultAuth,
         /// `MTLS_VAULT_MOUNT` (no surrounding `/`).
@@ -293,9 +294,9 @@ impl fmt::Debug for StoreConfig {
                 .field("data_dir", data_dir)
                 .field("data_key", &data_key.as_ref().map(|_| "<set>"))
                 .finish(),
-            Self::Vault { address, auth, mount, prefix, ca_cert, namespace } => f
+            Self::Vault { addresses, auth, mount, prefix, ca_cert, namespace } => f
                 .debug_struct("Vault")
-                .field("address", address)
+                .field("addresses", addresses)
                 .field("auth", auth)
                 .field("mount", mount)
                 .field("prefix", prefix)
@@ -960,21 +961,19 @@ impl Settings<'_> {
 
     fn vault(&mut self) -> Option<StoreConfig> {
         let mut ok = true;
-        let address = match self.text(ENV_VAULT_ADDR) {
+        let addresses = match self.text(ENV_VAULT_ADDR) {
             None => {
                 self.error(ENV_VAULT_ADDR, format!("missing: {ENV_STORE}=vault needs the Vault address"));
                 ok = false;
-                String::new()
+                Vec::new()
             }
-            Some(addr) => match reqwest::Url::parse(&addr) {
-                Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
-                    addr.trim_end_matches('/').to_owned()
-                }
-                _ => {
-                    let shown = Self::shown(ENV_VAULT_ADDR, &addr);
-                    self.error(ENV_VAULT_ADDR, format!("{shown} is not an http(s) URL such as https://vault:8200"));
+            Some(text) => match parse_vault_addresses(&text) {
+                Ok(addresses) => addresses,
+                Err(reason) => {
+                    let shown = Self::shown(ENV_VAULT_ADDR, &text);
+                    self.error(ENV_VAULT_ADDR, format!("{shown} {reason}"));
                     ok = false;
-                    String::new()
+                    Vec::new()
                 }
             },
         };
@@ -1017,7 +1016,7 @@ impl Settings<'_> {
         let (Some(auth), Some(mount), Some(prefix), true) = (auth, mount, prefix, ok) else {
             return None;
         };
-        Some(StoreConfig::Vault { address, auth, mount, prefix, ca_cert, namespace })
+        Some(StoreConfig::Vault { addresses, auth, mount, prefix, ca_cert, namespace })
     }
 
     /// A Vault path such as a mount or prefix: segments of letters, digits, `_`, `-`, `.`,
@@ -1040,6 +1039,37 @@ impl Settings<'_> {
             None
         }
     }
+}
+
+// === VAULT_ADDR with several nodes ===
+
+/// Splits `VAULT_ADDR` into node addresses: one or more `http(s)` URLs of one cluster,
+/// comma-separated (spaces around commas allowed), each without a trailing `/`, all with the same
+/// scheme (one TLS setting, `VAULT_CACERT`, serves them all), none repeated. `Err` is the reason,
+/// to follow the shown value in the start-up message.
+pub fn parse_vault_addresses(text: &str) -> Result<Vec<String>, String> {
+    let mut addresses: Vec<String> = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        let url = reqwest::Url::parse(part)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
+            .ok_or_else(|| {
+                "is not an http(s) URL such as https://vault:8200, or several of them separated by \
+                 commas (nodes of one cluster)"
+                    .to_owned()
+            })?;
+        if let Some(first) = addresses.first()
+            && !first.starts_with(&format!("{}:", url.scheme()))
+        {
+            return Err("mixes http and https nodes; use one scheme for every node".to_owned());
+        }
+        let address = part.trim_end_matches('/').to_owned();
+        if addresses.contains(&address) {
+            return Err("names a node twice".to_owned());
+        }
+        addresses.push(address);
+    }
+    Ok(addresses)
 }
 
 /// Decodes `MTLS_DATA_KEY`: standard base64 (padding optional) of exactly 32 bytes.

@@ -92,13 +92,15 @@ impl ApiError {
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
-    /// 503 `store_unavailable`; the cause is logged by the caller, never sent.
+    /// 503 `store_unavailable` with `Retry-After` (a Vault leader election takes seconds); the
+    /// cause is logged by the caller, never sent.
     pub fn store_unavailable() -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "store_unavailable",
             "the certificate store is unavailable; retry later",
         )
+        .with_header("Retry-After", STORE_RETRY_AFTER_SECONDS)
     }
     /// 500 `internal`; the cause is logged by the caller, never sent.
     pub fn internal() -> Self {
@@ -113,6 +115,10 @@ impl ApiError {
         serde_json::json!({ "error": error })
     }
 }
+
+/// `Retry-After` of a 503 `store_unavailable`: about the time an OpenBao Raft cluster takes to
+/// elect a new leader with production timeouts.
+const STORE_RETRY_AFTER_SECONDS: &str = "2";
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -31,7 +31,11 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock (the monotonic clock at run time), so tests can pause time and step past a TTL
+// instead of sleeping against it.
+use tokio::time::Instant;
 
 use actix_web::http::StatusCode;
 use futures_util::future::{BoxFuture, FutureExt as _, Shared};

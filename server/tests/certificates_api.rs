@@ -33,6 +33,7 @@ struct Answer {
     status: u16,
     challenge: Option<String>,
     request_id: Option<String>,
+    retry_after: Option<String>,
     json: Value,
     text: String,
 }
@@ -79,11 +80,13 @@ impl Api {
                 .map(|v| v.to_str().unwrap().to_owned())
         };
         let (challenge, request_id) = (header("www-authenticate"), header("x-request-id"));
+        let retry_after = header("retry-after");
         let text = resp.text().await.unwrap();
         Answer {
             status,
             challenge,
             request_id,
+            retry_after,
             json: serde_json::from_str(&text).unwrap_or(Value::Null),
             text,
         }
@@ -940,9 +943,21 @@ async fn restart_keeps_everything(gateway: &mut Gateway) {
         .await;
     assert_eq!(created.status, 201);
     let cert = created.json["successfulySavedCertificates"][0].clone();
-    gateway.restart();
+    let second = api
+        .create(
+            "acc1",
+            &bearer,
+            json!([{ "name": "durable-two", "p12": b64(&p12s.ec("durable-two")), "password": PASSWORD }]),
+        )
+        .await;
+    assert_eq!(second.status, 201);
+    const LIST: &str = "/mtls/account/acc1/certificates";
+    let before = api.send("GET", LIST, Some(&bearer), Body::None).await;
+    gateway.restart(); // SIGKILL, then start again on the same data
     // A new client: the old one's pooled connections died with the process.
     let api = Api::new(gateway);
+    let after = api.send("GET", LIST, Some(&bearer), Body::None).await;
+    assert_eq!((after.status, &after.json), (200, &before.json), "records identical after the restart");
     let got = api
         .send(
             "GET",
@@ -965,7 +980,11 @@ async fn restart_keeps_everything(gateway: &mut Gateway) {
             json!([{ "name": "durable", "p12": b64(&p12s.ec("durable2")), "password": PASSWORD }]),
         )
         .await;
-    assert_eq!(dup.status, 409, "the name index survived the restart");
+    assert_eq!(
+        (dup.status, dup.json["error"]["code"].as_str()),
+        (409, Some("duplicate_certificate_name")),
+        "the name index survived the restart"
+    );
 }
 
 #[tokio::test]
@@ -1109,6 +1128,7 @@ async fn store_outage_is_503_and_loses_nothing_on_openbao() {
         "{}",
         refused.text
     );
+    assert_eq!(refused.retry_after.as_deref(), Some("2"), "a 503 says when to retry");
     assert_eq!(
         api.send("GET", "/readyz", None, Body::None).await.status,
         503
@@ -1429,6 +1449,7 @@ async fn unserved_methods_are_405_with_allow_and_the_spec_body() {
         ("GET", "/mtls/account/acc1/p12-test/multipart", "POST"),
         ("PATCH", "/api/account/acc1/configuration/ac-common/mtls", "GET, POST"),
         ("GET", "/mtls/mapping?v=1", "POST"),
+        ("GET", "/mtls/account/acc1/probe", "POST"),
         ("GET", "/admin/tokens", "POST"),
         ("GET", "/admin/app-keys/some-key", "DELETE"),
     ] {

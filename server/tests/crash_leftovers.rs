@@ -45,7 +45,7 @@ impl Backend {
         let bao = OpenBao::start();
         mtls_server::tls::install_crypto_provider();
         let settings = VaultSettings {
-            address: bao.addr(),
+            addresses: vec![bao.addr()],
             auth: VaultAuth::Token(bao.token().to_owned()),
             mount: "secret".to_owned(),
             prefix: format!("mtls-test/{}", support::random_token()),

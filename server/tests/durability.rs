@@ -1,7 +1,7 @@
-//! What the API acknowledged is in the store: across a killed and restarted gateway (embedded
-//! store and OpenBao), across two gateway instances sharing one OpenBao, and during an OpenBao
-//! outage (503, nothing acknowledged). Secrets never reach responses, logs, or the embedded
-//! store's disk in plain text.
+//! What the API acknowledged is in the store: across two gateway instances sharing one OpenBao,
+//! and during an OpenBao outage (503, nothing acknowledged); a killed and restarted gateway is
+//! `certificates_api.rs`'s `restart_keeps_everything`. Secrets never reach responses, logs, or
+//! the embedded store's disk in plain text.
 //!
 //! Run: `cargo test -p mtls-server --test durability`.
 
@@ -88,41 +88,6 @@ fn assert_no_secret(text: &str, p12: &[u8]) {
     let b64 = base64::engine::general_purpose::STANDARD.encode(p12);
     assert!(!text.contains(P12_PASSWORD), "P12 password leaked");
     assert!(!text.contains(&b64[..64]), "P12 bytes leaked");
-}
-
-async fn restart_keeps_everything(mut gateway: Gateway) {
-    let dir = TempDir::new("p12");
-    let p12 = make_p12(dir.path(), "durable-one");
-    let api = Api::new(&gateway).await;
-    let (status, created) = api.create_certificate("durable-one", &p12).await;
-    assert_eq!(status, 201, "{created}");
-    assert_no_secret(&created.to_string(), &p12);
-    let (status, _) = api.create_certificate("durable-two", &make_p12(dir.path(), "durable-two")).await;
-    assert_eq!(status, 201);
-    let (_, before) = api.list_certificates().await;
-
-    gateway.restart(); // SIGKILL, then start again on the same data
-    let api = api.on(&gateway); // a token issued before the restart is still valid
-    let (status, after) = api.list_certificates().await;
-    assert_eq!(status, 200, "{after}");
-    assert_eq!(names(&after), ["durable-one", "durable-two"]);
-    assert_eq!(after, before, "records identical after the restart");
-    // Names stay unique across the restart.
-    let (status, body) = api.create_certificate("durable-one", &p12).await;
-    assert!(status == 409 || body["failedSaveToVaultCertificates"].as_array().is_some_and(|f| !f.is_empty()), "{status} {body}");
-    assert_no_secret(&gateway.logs(), &p12);
-}
-
-#[tokio::test]
-async fn embedded_restart_keeps_certificates_and_tokens() {
-    restart_keeps_everything(Gateway::spawn_on(StoreKind::Embedded, &[])).await;
-}
-
-#[tokio::test]
-async fn openbao_restart_keeps_certificates_and_tokens() {
-    let bao = OpenBao::start();
-    let gateway = Gateway::spawn_on(StoreKind::Vault(&bao), &[]);
-    restart_keeps_everything(gateway).await;
 }
 
 #[tokio::test]

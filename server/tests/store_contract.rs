@@ -51,7 +51,7 @@ async fn vault_store(bao: &OpenBao, auth: VaultAuth) -> VaultStore {
 
 fn vault_settings(bao: &OpenBao, auth: VaultAuth) -> VaultSettings {
     VaultSettings {
-        address: bao.addr(),
+        addresses: vec![bao.addr()],
         auth,
         mount: "secret".to_owned(),
         prefix: format!("mtls-test/{}", support::random_token()),
@@ -263,11 +263,13 @@ async fn embedded_acknowledged_writes_survive_a_killed_process() {
     }
 }
 
-/// Helper process of the test above (ignored unless run by it).
+/// Helper process of the test above (ignored unless run by it; fails when run on its own, as it
+/// proves nothing without its parent).
 #[tokio::test]
 #[ignore = "child process of embedded_acknowledged_writes_survive_a_killed_process"]
 async fn embedded_writer_child() {
-    let Ok(dir) = std::env::var("MTLS_TEST_WRITER_DIR") else { return };
+    let dir = std::env::var("MTLS_TEST_WRITER_DIR")
+        .expect("a child process: run embedded_acknowledged_writes_survive_a_killed_process instead");
     let store = EmbeddedStore::open(std::path::Path::new(&dir), DataKey::File).unwrap();
     for n in 0u64.. {
         store.write(&format!("w/{n}"), &json!({"n": n}), Expect::Absent).await.unwrap();
@@ -338,11 +340,12 @@ async fn embedded_files_are_owner_only_under_any_umask() {
     }
 }
 
-/// Helper process of the test above (ignored unless run by it).
+/// Helper process of the test above (ignored unless run by it; fails when run on its own).
 #[tokio::test]
 #[ignore = "child process of embedded_files_are_owner_only_under_any_umask"]
 async fn embedded_umask_child() {
-    let Ok(dir) = std::env::var("MTLS_TEST_UMASK_DIR") else { return };
+    let dir = std::env::var("MTLS_TEST_UMASK_DIR")
+        .expect("a child process: run embedded_files_are_owner_only_under_any_umask instead");
     let store = EmbeddedStore::open(std::path::Path::new(&dir), DataKey::File).unwrap();
     store.write("a", &json!({"n": 1}), Expect::Absent).await.unwrap();
     store.delete("a").await.unwrap();
@@ -538,4 +541,111 @@ async fn openbao_store_stays_inside_its_prefix() {
     // Another prefix on the same mount sees nothing of it.
     let other = vault_store(&bao, VaultAuth::Token(bao.token().to_owned())).await;
     assert!(other.list("certs").await.unwrap().is_empty());
+}
+
+// === several nodes in VAULT_ADDR ===
+
+/// `VAULT_ADDR` listing a node that is down before one that answers: the store finds the one
+/// that serves (a dev server, without HA, serves everything itself) and works as usual.
+#[tokio::test]
+async fn openbao_store_skips_listed_nodes_that_are_down() {
+    let bao = OpenBao::start();
+    mtls_server::tls::install_crypto_provider();
+    let down = format!("http://127.0.0.1:{}", support::free_port());
+    let mut settings = vault_settings(&bao, VaultAuth::Token(bao.token().to_owned()));
+    settings.addresses = vec![down, bao.addr()];
+    let store = VaultStore::open(settings).await.unwrap();
+    store.write("k", &json!({"v": 1}), Expect::Absent).await.unwrap();
+    assert_eq!(store.read("k").await.unwrap().unwrap().value, json!({"v": 1}));
+    store.ping().await.unwrap();
+}
+
+/// A 404 that is not KV's "no such key" (here: no secrets engine at the mount, as on a node whose
+/// mounts are not loaded yet) is "unavailable", never "absent": an absent answer would make a
+/// certificate that exists look missing.
+#[tokio::test]
+async fn openbao_missing_mount_is_unavailable_not_absent() {
+    let bao = OpenBao::start();
+    mtls_server::tls::install_crypto_provider();
+    let mut settings = vault_settings(&bao, VaultAuth::Token(bao.token().to_owned()));
+    settings.mount = "no-such-mount".to_owned();
+    let store = VaultStore::open(settings).await.unwrap();
+    assert!(matches!(store.read("k").await, Err(StoreError::Unavailable(_))), "read");
+    assert!(matches!(store.list("").await, Err(StoreError::Unavailable(_))), "list");
+}
+
+/// A TCP relay to OpenBao that, while `lose_write_answers` is set, passes every write request
+/// (POST/PUT) on but never delivers its answer: the connection closes once OpenBao has answered,
+/// as when the leader dies between applying a write and answering it. Reads pass.
+struct AnswerLosingRelay {
+    addr: std::net::SocketAddr,
+    lose_write_answers: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl AnswerLosingRelay {
+    fn to(target: &str) -> Self {
+        use std::io::{Read, Write};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let target: std::net::SocketAddr = target.trim_start_matches("http://").parse().unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let lose = Arc::new(AtomicBool::new(false));
+        let flag = lose.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { break };
+                let Ok(mut upstream) = std::net::TcpStream::connect(target) else { continue };
+                let (mut client_out, mut upstream_in) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                // Set when this connection carried a write while answers are being lost.
+                let swallow = Arc::new(AtomicBool::new(false));
+                let (flag, swallow_up) = (flag.clone(), swallow.clone());
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16384];
+                    while let Ok(n @ 1..) = client.read(&mut buf) {
+                        let chunk = &buf[..n];
+                        if flag.load(Ordering::SeqCst) && (chunk.starts_with(b"POST ") || chunk.starts_with(b"PUT ")) {
+                            swallow_up.store(true, Ordering::SeqCst);
+                        }
+                        if upstream.write_all(chunk).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = upstream.shutdown(std::net::Shutdown::Both);
+                });
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16384];
+                    while let Ok(n @ 1..) = upstream_in.read(&mut buf) {
+                        if swallow.load(Ordering::SeqCst) || client_out.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = client_out.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        Self { addr, lose_write_answers: lose }
+    }
+}
+
+/// A write whose answer is lost (it reached Vault, which may have applied it) is "unavailable"
+/// and is not sent again: a second attempt would be a second version (or, for a create, a
+/// conflict with itself). Reads around it still work, and the write is there exactly once.
+#[tokio::test]
+async fn openbao_write_with_a_lost_answer_is_unavailable_and_not_sent_twice() {
+    use std::sync::atomic::Ordering;
+    let bao = OpenBao::start();
+    mtls_server::tls::install_crypto_provider();
+    let relay = AnswerLosingRelay::to(&bao.addr());
+    let mut settings = vault_settings(&bao, VaultAuth::Token(bao.token().to_owned()));
+    settings.addresses = vec![format!("http://{}", relay.addr)];
+    let store = VaultStore::open(settings).await.unwrap();
+    assert_eq!(store.read("k").await.unwrap(), None);
+
+    relay.lose_write_answers.store(true, Ordering::SeqCst);
+    let lost = store.write("k", &json!({"v": 1}), Expect::Any).await;
+    assert!(matches!(lost, Err(StoreError::Unavailable(_))), "{lost:?}");
+    relay.lose_write_answers.store(false, Ordering::SeqCst);
+
+    let stored = store.read("k").await.unwrap().expect("the write reached OpenBao");
+    assert_eq!((stored.value, stored.version), (json!({"v": 1}), 1), "applied once, not retried");
 }

@@ -1053,6 +1053,7 @@ fn openapi_lists_every_endpoint_of_the_spec() {
             &["get", "put", "delete"],
         ),
         ("/mtls/mapping", &["post"]),
+        ("/mtls/account/{account}/probe", &["post"]),
         (
             "/api/account/{account}/checks/serviceUrlMappings",
             &["post"],

@@ -285,8 +285,8 @@ fn vault_settings_are_read() {
     ])
     .unwrap();
     match config.store {
-        StoreConfig::Vault { address, auth: VaultAuth::Token(token), mount, prefix, ca_cert: None, namespace: None } => {
-            assert_eq!(address, "http://127.0.0.1:8200");
+        StoreConfig::Vault { addresses, auth: VaultAuth::Token(token), mount, prefix, ca_cert: None, namespace: None } => {
+            assert_eq!(addresses, vec!["http://127.0.0.1:8200".to_owned()]);
             assert_eq!(token, "t");
             assert_eq!(mount, "kv");
             assert_eq!(prefix, "team/mtls");
@@ -416,4 +416,32 @@ fn expiry_warning_days_defaults_to_30_and_is_checked() {
     }
     let flags = Config::try_from_args(["mtls-server", "--expiry-warning-days", "7"]).unwrap();
     assert_eq!(flags.expiry_warning_days, 7);
+}
+
+// === VAULT_ADDR with several nodes ===
+
+#[test]
+fn vault_addr_may_list_several_nodes() {
+    let config = parse(&[
+        ("MTLS_STORE", "vault"),
+        ("VAULT_ADDR", "http://127.0.0.1:8200/, http://127.0.0.1:8202,http://127.0.0.1:8204"),
+        ("VAULT_TOKEN", "t"),
+    ])
+    .unwrap();
+    let StoreConfig::Vault { addresses, .. } = config.store else { panic!("not vault") };
+    assert_eq!(addresses, ["http://127.0.0.1:8200", "http://127.0.0.1:8202", "http://127.0.0.1:8204"]);
+}
+
+#[test]
+fn vault_addr_lists_are_checked() {
+    for (value, reason) in [
+        ("http://a:8200,,http://b:8200", "not an http(s) URL"),
+        ("http://a:8200,ftp://b:8200", "not an http(s) URL"),
+        ("http://a:8200,https://b:8200", "mixes http and https"),
+        ("https://a:8200,https://a:8200/", "names a node twice"),
+        ("http://a:8200,", "not an http(s) URL"),
+    ] {
+        let e = errors(&[("MTLS_STORE", "vault"), ("VAULT_ADDR", value), ("VAULT_TOKEN", "t")]);
+        assert!(e.names("VAULT_ADDR") && e.to_string().contains(reason), "{value}: {e}");
+    }
 }

@@ -90,7 +90,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for UncleanCloseIsEof<S> {
 }
 
 /// The first of `addresses` that accepts.
-async fn connect_any(addresses: &[SocketAddr]) -> io::Result<TcpStream> {
+pub(super) async fn connect_any(addresses: &[SocketAddr]) -> io::Result<TcpStream> {
     let mut last = io::Error::from(io::ErrorKind::AddrNotAvailable);
     for address in addresses {
         match TcpStream::connect(address).await {

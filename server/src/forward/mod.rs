@@ -8,7 +8,9 @@
 //! addresses, TCP, verified TLS presenting the certificate, HTTP/1.1 by hyper) → the request with
 //! the caller's body streamed in ([`body::RequestBody`]) → the response head, whose body streams
 //! back ([`body::ResponseBody`]) and returns the connection to the pool at its end. Failures are
-//! classified in [`transport_error`].
+//! classified in [`transport_error`]; when no mapping matched, a target's refusal says that no
+//! certificate was presented. [`probe`] connects the same way for the handshake probe and
+//! explains what the target asked for and did.
 //!
 //! Timeouts: connecting (`MTLS_FORWARD_CONNECT_TIMEOUT_MS`, in [`connect`]), and
 //! `MTLS_FORWARD_TIMEOUT_MS` for every wait after that ([`idle`]): for the response head once
@@ -21,6 +23,7 @@ pub mod guard;
 pub mod headers;
 pub mod idle;
 pub mod pool;
+pub mod probe;
 pub mod transport_error;
 
 use std::sync::Arc;
@@ -196,7 +199,7 @@ impl Forwarder {
             Err(failure) => {
                 // The origin only: the URL's path and query may carry tokens.
                 let origin = url.origin();
-                let classified = transport_error::classify(&failure, &origin);
+                let classified = transport_error::classify(&failure, &origin, material.is_some());
                 tracing::info!(%origin, error = %error_chain(failure.as_error()), "forward failed");
                 Err(classified)
             }

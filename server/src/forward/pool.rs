@@ -321,8 +321,13 @@ impl Lease {
     }
 }
 
+/// The crypto provider of every connection to a target (the probe's too).
+pub(super) fn tls_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
 fn build_tls(roots: &Arc<RootCertStore>, material: Option<&ClientMaterial>) -> Result<ClientConfig, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = tls_provider();
     let builder = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?

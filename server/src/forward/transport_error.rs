@@ -112,8 +112,17 @@ impl Failure {
 #[error("timed out")]
 struct TimedOut;
 
-/// Classifies a failure of the call to `origin`.
-pub fn classify(failure: &Failure, origin: &str) -> ForwardError {
+/// The 424 message when the target refused the handshake and no mapping had matched, so no
+/// client certificate was presented: not to be read as a refusal of a certificate.
+pub const NO_CERTIFICATE_PRESENTED: &str =
+    "target requires a client certificate; none was presented because no mapping matched";
+/// Like [`NO_CERTIFICATE_PRESENTED`] for a target that ended the handshake without saying why.
+pub const HANDSHAKE_ENDED_WITHOUT_CERTIFICATE: &str =
+    "target ended the TLS handshake; no client certificate was presented because no mapping matched";
+
+/// Classifies a failure of the call to `origin`; `presented` tells whether a client certificate
+/// was offered (false when no mapping matched).
+pub fn classify(failure: &Failure, origin: &str, presented: bool) -> ForwardError {
     let transport = |kind, message| ForwardError::Transport { kind, origin: origin.to_owned(), message };
     let error = match failure {
         Failure::Refused(refused) => return refused.clone(),
@@ -148,11 +157,18 @@ pub fn classify(failure: &Failure, origin: &str) -> ForwardError {
     }
     if let Some(alert) = tls_alert {
         use rustls::AlertDescription as A;
-        let message = match alert {
+        let about_certificate = matches!(
+            alert,
             A::CertificateRequired | A::BadCertificate | A::UnknownCA | A::CertificateUnknown
-            | A::CertificateRevoked | A::CertificateExpired | A::AccessDenied
-            | A::UnsupportedCertificate => "target refused the client certificate",
-            _ => "target ended the TLS handshake",
+                | A::CertificateRevoked | A::CertificateExpired | A::AccessDenied
+                | A::UnsupportedCertificate
+        );
+        let message = match (about_certificate, presented) {
+            (true, true) => "target refused the client certificate",
+            (true, false) => NO_CERTIFICATE_PRESENTED,
+            // TLS 1.2 servers (OpenSSL) answer a missing certificate with handshake_failure.
+            (false, false) if alert == A::HandshakeFailure => HANDSHAKE_ENDED_WITHOUT_CERTIFICATE,
+            (false, _) => "target ended the TLS handshake",
         };
         return transport(TransportKind::Tls, message);
     }
@@ -170,7 +186,7 @@ pub fn classify(failure: &Failure, origin: &str) -> ForwardError {
 
 /// `error`, its sources, and the errors wrapped inside `io::Error`s: tokio-rustls wraps rustls
 /// errors in io::Error (sometimes twice), and `io::Error::source` skips the wrapped error itself.
-fn causes<'a>(error: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
+pub(super) fn causes<'a>(error: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
     let mut found = Vec::new();
     let mut pending = vec![error];
     while let Some(e) = pending.pop() {
@@ -224,7 +240,7 @@ mod tests {
     const ORIGIN: &str = "https://t.example:443";
 
     fn kind_and_message(failure: Failure) -> (TransportKind, &'static str) {
-        match classify(&failure, ORIGIN) {
+        match classify(&failure, ORIGIN, true) {
             ForwardError::Transport { kind, origin, message } => {
                 assert_eq!(origin, ORIGIN);
                 (kind, message)
@@ -241,7 +257,7 @@ mod tests {
     #[test]
     fn failures_are_classified_by_kind() {
         use rustls::AlertDescription as A;
-        let refused = classify(&Failure::Guard(GuardError::NotAllowed { address: [10, 0, 0, 1].into() }), ORIGIN);
+        let refused = classify(&Failure::Guard(GuardError::NotAllowed { address: [10, 0, 0, 1].into() }), ORIGIN, true);
         assert_eq!(refused, ForwardError::TargetNotAllowed { origin: ORIGIN.into() });
         assert_eq!(kind_and_message(Failure::Guard(GuardError::Dns)).0, TransportKind::Dns);
         assert_eq!(kind_and_message(Failure::Timeout).0, TransportKind::Timeout);
@@ -275,5 +291,40 @@ mod tests {
             kind_and_message(Failure::Exchange(Box::new(io::Error::from(io::ErrorKind::UnexpectedEof)))),
             (TransportKind::Io, "connection to the target broke")
         );
+    }
+
+    /// A target refusing the handshake when no mapping matched is not told as a refusal of a
+    /// certificate: none was presented.
+    #[test]
+    fn a_refusal_without_a_certificate_says_no_mapping_matched() {
+        use rustls::AlertDescription as A;
+        let classify_unpresented = |failure: Failure| match classify(&failure, ORIGIN, false) {
+            ForwardError::Transport { kind, message, .. } => (kind, message),
+            other => panic!("not a transport error: {other:?}"),
+        };
+        for alert in [A::CertificateRequired, A::BadCertificate, A::UnknownCA] {
+            assert_eq!(
+                classify_unpresented(Failure::Exchange(Box::new(tls_io(rustls::Error::AlertReceived(alert))))),
+                (TransportKind::Tls, NO_CERTIFICATE_PRESENTED)
+            );
+            assert_eq!(
+                classify_unpresented(Failure::Connect(tls_io(rustls::Error::AlertReceived(alert)))),
+                (TransportKind::Tls, NO_CERTIFICATE_PRESENTED)
+            );
+        }
+        assert_eq!(
+            classify_unpresented(Failure::Connect(tls_io(rustls::Error::AlertReceived(A::HandshakeFailure)))),
+            (TransportKind::Tls, HANDSHAKE_ENDED_WITHOUT_CERTIFICATE)
+        );
+        assert_eq!(
+            classify_unpresented(Failure::Connect(tls_io(rustls::Error::AlertReceived(A::ProtocolVersion)))),
+            (TransportKind::Tls, "target ended the TLS handshake")
+        );
+        // With a certificate presented, handshake_failure stays a plain handshake failure.
+        assert_eq!(
+            kind_and_message(Failure::Connect(tls_io(rustls::Error::AlertReceived(A::HandshakeFailure)))),
+            (TransportKind::Tls, "target ended the TLS handshake")
+        );
+        assert_ne!(NO_CERTIFICATE_PRESENTED, "target refused the client certificate");
     }
 }

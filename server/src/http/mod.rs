@@ -18,6 +18,7 @@ pub mod multipart_form;
 pub mod ops;
 pub mod p12_test;
 pub mod portal;
+pub mod probe;
 pub mod readiness;
 pub mod request_id;
 pub mod upload_body;
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     portal::configure(cfg);
     mappings::configure(cfg);
     checks::configure(cfg);
+    probe::configure(cfg);
 }
 
 /// Account ids longer than [`MAX_ACCOUNT_BYTES`](crate::mappings::MAX_ACCOUNT_BYTES) are no

@@ -109,7 +109,8 @@ async fn invalidation_makes_changes_visible_at_once() {
     assert_eq!(f.cache.len(), 1, "other accounts' invalidations keep this account's entries");
 }
 
-#[tokio::test]
+// Paused clock: `sleep` steps time exactly, so the TTL is crossed when the test says.
+#[tokio::test(start_paused = true)]
 async fn entries_expire_after_the_ttl() {
     let f = fixture(Duration::from_millis(100));
     assert_eq!(f.find(Some(1), "https://a.com/").await, None);
@@ -120,7 +121,8 @@ async fn entries_expire_after_the_ttl() {
     assert!(f.find(Some(1), "https://a.com/").await.is_some());
 }
 
-#[tokio::test]
+// Paused clock: `sleep` steps time exactly, so the TTL is crossed when the test says.
+#[tokio::test(start_paused = true)]
 async fn stale_entries_are_served_while_the_store_is_down() {
     let f = fixture(Duration::from_millis(50));
     let id = f.map("a", 1, "https://a.com/", 11, true).await;

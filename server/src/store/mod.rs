@@ -101,9 +101,9 @@ pub async fn open(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
                 .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))??;
             Ok(Arc::new(store))
         }
-        StoreConfig::Vault { address, auth, mount, prefix, ca_cert, namespace } => {
+        StoreConfig::Vault { addresses, auth, mount, prefix, ca_cert, namespace } => {
             let settings = vault::VaultSettings {
-                address: address.clone(),
+                addresses: addresses.clone(),
                 auth: auth.clone(),
                 mount: mount.clone(),
                 prefix: prefix.clone(),

@@ -20,12 +20,28 @@
 //! [`StoreError::Conflict`]; transport failures, 5xx, 429 and permission errors are
 //! [`StoreError::Unavailable`]. 404 on read is "absent".
 //!
+//! Clusters (SPEC section 13): `VAULT_ADDR` may name any node of an HA cluster, or several.
+//! Every request goes to the *active* node, found through `sys/leader` (unauthenticated): a
+//! configured node that answers `is_self`, or else the `leader_address` a node reports, once that
+//! node confirms it is the leader. OpenBao 2.x standbys answer reads from their own Raft replica,
+//! which lags the leader: a read through a standby right after a write sees the old value (the
+//! write's own gateway, or any other gateway, would then miss a certificate it just stored).
+//! Consistency headers (`X-Vault-Index` with `X-Vault-Inconsistent`) only order one client's
+//! own requests; the active node is consistent for every gateway at once, including for tokens
+//! an AppRole login just created. A request that cannot reach its node, or gets a 5xx, makes the
+//! store look for the leader again (one search at a time, at most every
+//! [`MIN_DISCOVERY_INTERVAL`]); reads are then retried on the new leader, writes only when the
+//! first attempt certainly never reached a node (connection refused), so an answer lost with the
+//! old leader is 503, never a second, conflicting write. A background watch asks the node in use
+//! every [`LEADER_WATCH_INTERVAL`] whether it still leads (a leader that stepped down keeps
+//! answering, from its replica).
+//!
 //! Authentication: a fixed token (`VAULT_TOKEN`, renewed in the background when renewable), or
 //! AppRole (`VAULT_ROLE_ID`/`VAULT_SECRET_ID`): log in at start, log in again at two thirds of
 //! the lease, and once more on a 403 before giving up on a request.
 
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -43,12 +59,19 @@ use crate::config::VaultAuth;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Retry delay of the background login/renewal task after a failure.
 const RETRY_DELAY: Duration = Duration::from_secs(5);
+/// How long one `sys/leader` question may take (a node that does not answer in time is skipped).
+const LEADER_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Fewest time between two searches for the leader: during an election, requests fail fast
+/// (503) instead of each asking every node again.
+const MIN_DISCOVERY_INTERVAL: Duration = Duration::from_millis(250);
+/// How often the node in use is asked whether it still leads.
+const LEADER_WATCH_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Settings to reach Vault (from `config::StoreConfig::Vault`).
 #[derive(Clone)]
 pub struct VaultSettings {
-    /// `VAULT_ADDR`.
-    pub address: String,
+    /// `VAULT_ADDR`: one or more nodes of the cluster (at least one).
+    pub addresses: Vec<String>,
     /// Token or AppRole.
     pub auth: VaultAuth,
     /// KV v2 mount.
@@ -68,7 +91,29 @@ pub struct VaultStore {
 
 struct Inner {
     settings: VaultSettings,
-    client: RwLock<Arc<VaultClient>>,
+    /// The node requests go to, with a client holding the current token.
+    route: RwLock<Arc<Route>>,
+    /// The current token (empty before the first AppRole login).
+    token: std::sync::RwLock<zeroize::Zeroizing<String>>,
+    /// Plain HTTP client with Vault's TLS settings, for `sys/leader` on any node.
+    probe: reqwest::Client,
+    /// Serialises searches for the leader; holds when the last one started.
+    discovery: tokio::sync::Mutex<Option<Instant>>,
+}
+
+/// Where requests go: a node's address and a client for it.
+struct Route {
+    address: String,
+    client: Arc<VaultClient>,
+}
+
+/// Whether a request may be sent again after its node failed.
+#[derive(Clone, Copy)]
+enum Retry {
+    /// Reads and idempotent writes: always (on the new leader).
+    Always,
+    /// Other writes: only when the first attempt never reached a node.
+    IfNotSent,
 }
 
 impl VaultStore {
@@ -79,8 +124,31 @@ impl VaultStore {
     /// [`StoreError::Unavailable`] naming the setting when the client cannot be built or the
     /// AppRole credentials are refused.
     pub async fn open(settings: VaultSettings) -> Result<Self, StoreError> {
-        let client = build_client(&settings, None)?;
-        let inner = Arc::new(Inner { settings, client: RwLock::new(Arc::new(client)) });
+        let first = settings
+            .addresses
+            .first()
+            .cloned()
+            .ok_or_else(|| StoreError::Unavailable("VAULT_ADDR names no node".to_owned()))?;
+        let initial_token = match &settings.auth {
+            VaultAuth::Token(token) => token.clone(),
+            // Before the first AppRole login there is no token; login requests need none.
+            VaultAuth::AppRole { .. } => String::new(),
+        };
+        let client = build_client(&settings, &first, &initial_token)?;
+        let probe = client.http.http.clone();
+        let inner = Arc::new(Inner {
+            route: RwLock::new(Arc::new(Route { address: first, client: Arc::new(client) })),
+            token: std::sync::RwLock::new(zeroize::Zeroizing::new(initial_token)),
+            probe,
+            discovery: tokio::sync::Mutex::new(None),
+            settings,
+        });
+        // Find the leader before the first request; an election or a cluster still starting is
+        // not fatal (requests answer 503 and the watch keeps looking).
+        if let Err(e) = inner.move_to_leader().await {
+            tracing::warn!(error = %e, "no active vault node yet; looking again in the background");
+        }
+        spawn_leader_watch(Arc::downgrade(&inner));
         match inner.login().await {
             Ok(lease) => spawn_renewal(Arc::downgrade(&inner), lease, false),
             Err(LoginError::Refused(message)) => return Err(StoreError::Unavailable(message)),
@@ -100,20 +168,31 @@ impl VaultStore {
         &self.inner.settings.mount
     }
 
-    /// Runs `op` with the current client; on a permission error with AppRole, logs in again and
-    /// retries once (the token may have expired while the process was suspended).
-    async fn with_client<T, F, Fut>(&self, op: F) -> Result<T, ClientError>
+    /// Runs `op` on the active node (see the module docs for failover and `retry`); on a
+    /// permission error with AppRole, logs in again and retries once (the token may have expired
+    /// while the process was suspended).
+    async fn with_client<T, F, Fut>(&self, retry: Retry, op: F) -> Result<T, ClientError>
     where
         F: Fn(Arc<VaultClient>) -> Fut,
         Fut: std::future::Future<Output = Result<T, ClientError>>,
     {
-        let client = self.inner.client.read().await.clone();
-        match op(client).await {
+        let route = self.inner.route.read().await.clone();
+        let result = match op(route.client.clone()).await {
+            Err(e) if node_failed(&e) => {
+                let moved = self.inner.reroute(&route).await;
+                match moved {
+                    Ok(new) if matches!(retry, Retry::Always) || never_sent(&e) => op(new.client.clone()).await,
+                    _ => Err(e),
+                }
+            }
+            other => other,
+        };
+        match result {
             Err(ClientError::APIError { code: 403, .. })
                 if matches!(self.inner.settings.auth, VaultAuth::AppRole { .. }) =>
             {
                 if self.inner.login().await.is_ok() {
-                    let client = self.inner.client.read().await.clone();
+                    let client = self.inner.client().await;
                     op(client).await
                 } else {
                     Err(ClientError::APIError { code: 403, errors: Vec::new() })
@@ -175,8 +254,9 @@ impl Store for VaultStore {
             .collect();
         versions.push(tombstone);
         let mount = self.mount().to_owned();
+        // Destroying versions twice destroys nothing more: safe to send again.
         let result = self
-            .with_client(|client| {
+            .with_client(Retry::Always, |client| {
                 let (mount, path, versions) = (mount.clone(), path.clone(), versions.clone());
                 async move { vaultrs::kv2::destroy_versions(client.as_ref(), &mount, &path, versions).await }
             })
@@ -222,7 +302,7 @@ impl VaultStore {
     async fn read_raw(&self, path: &str) -> Result<Option<Versioned>, StoreError> {
         let mount = self.mount().to_owned();
         let result = self
-            .with_client(|client| {
+            .with_client(Retry::Always, |client| {
                 let (mount, path) = (mount.clone(), path.to_owned());
                 async move {
                     let endpoint = ReadSecretRequest::builder()
@@ -247,7 +327,7 @@ impl VaultStore {
     async fn set(&self, path: &str, value: &Value, cas: Option<u32>) -> Result<u64, StoreError> {
         let mount = self.mount().to_owned();
         let result = self
-            .with_client(|client| {
+            .with_client(Retry::IfNotSent, |client| {
                 let (mount, path) = (mount.clone(), path.to_owned());
                 async move {
                     match cas {
@@ -270,7 +350,7 @@ impl VaultStore {
     async fn metadata(&self, path: &str) -> Result<Option<ReadSecretMetadataResponse>, StoreError> {
         let mount = self.mount().to_owned();
         let result = self
-            .with_client(|client| {
+            .with_client(Retry::Always, |client| {
                 let (mount, path) = (mount.clone(), path.to_owned());
                 async move { vaultrs::kv2::read_metadata(client.as_ref(), &mount, &path).await }
             })
@@ -299,7 +379,7 @@ impl VaultStore {
     async fn list_raw(&self, path: &str) -> Result<Vec<String>, StoreError> {
         let mount = self.mount().to_owned();
         let result = self
-            .with_client(|client| {
+            .with_client(Retry::Always, |client| {
                 let (mount, path) = (mount.clone(), path.to_owned());
                 async move { vaultrs::kv2::list(client.as_ref(), &mount, &path).await }
             })
@@ -341,12 +421,10 @@ impl Inner {
     async fn login(&self) -> Result<Option<Duration>, LoginError> {
         match &self.settings.auth {
             VaultAuth::AppRole { role_id, secret_id, mount } => {
-                let client = self.client.read().await.clone();
+                let client = self.client().await;
                 match vaultrs::auth::approle::login(client.as_ref(), mount, role_id, secret_id).await {
                     Ok(auth) => {
-                        let new = build_client(&self.settings, Some(&auth.client_token))
-                            .map_err(|e| LoginError::Refused(e.to_string()))?;
-                        *self.client.write().await = Arc::new(new);
+                        self.set_token(auth.client_token).await.map_err(|e| LoginError::Refused(e.to_string()))?;
                         tracing::info!(lease_seconds = auth.lease_duration, "vault approle login");
                         Ok(renew_after(auth.lease_duration))
                     }
@@ -360,7 +438,7 @@ impl Inner {
                 }
             }
             VaultAuth::Token(_) => {
-                let client = self.client.read().await.clone();
+                let client = self.client().await;
                 match vaultrs::token::lookup_self(client.as_ref()).await {
                     Ok(info) if info.renewable == Some(true) && info.ttl > 0 => Ok(renew_after(info.ttl)),
                     Ok(_) => Ok(None),
@@ -378,7 +456,7 @@ impl Inner {
     /// Renews the token (token auth) or logs in again (AppRole).
     async fn refresh(&self) -> Result<Option<Duration>, LoginError> {
         if matches!(self.settings.auth, VaultAuth::Token(_)) {
-            let client = self.client.read().await.clone();
+            let client = self.client().await;
             return match vaultrs::token::renew_self(client.as_ref(), None).await {
                 Ok(auth) => Ok(renew_after(auth.lease_duration)),
                 Err(e) => Err(LoginError::Unreachable(map_error(e).to_string())),
@@ -386,6 +464,156 @@ impl Inner {
         }
         self.login().await
     }
+}
+
+// === impl Inner: the active node ===
+
+/// What a node says of the cluster's leader (`GET /v1/sys/leader`, unauthenticated).
+#[derive(Debug, serde::Deserialize)]
+struct LeaderStatus {
+    ha_enabled: bool,
+    #[serde(default)]
+    is_self: bool,
+    #[serde(default)]
+    leader_address: String,
+}
+
+impl Inner {
+    /// The client of the node in use.
+    async fn client(&self) -> Arc<VaultClient> {
+        self.route.read().await.client.clone()
+    }
+
+    /// Keeps `token` for every later request (and a later move to another node).
+    async fn set_token(&self, token: String) -> Result<(), StoreError> {
+        let mut route = self.route.write().await;
+        let client = build_client(&self.settings, &route.address, &token)?;
+        *route = Arc::new(Route { address: route.address.clone(), client: Arc::new(client) });
+        *self.token.write().unwrap_or_else(std::sync::PoisonError::into_inner) = zeroize::Zeroizing::new(token);
+        Ok(())
+    }
+
+    /// After `failed` (the route a request used) failed: the route to the leader, searched
+    /// again unless another request already moved on. One search at a time, and none sooner
+    /// than [`MIN_DISCOVERY_INTERVAL`] after the last: meanwhile the answer is "unavailable".
+    async fn reroute(&self, failed: &Arc<Route>) -> Result<Arc<Route>, StoreError> {
+        let mut last = self.discovery.lock().await;
+        let current = self.route.read().await.clone();
+        if !Arc::ptr_eq(&current, failed) {
+            return Ok(current);
+        }
+        if last.is_some_and(|at| at.elapsed() < MIN_DISCOVERY_INTERVAL) {
+            return Err(no_leader());
+        }
+        *last = Some(Instant::now());
+        drop(last);
+        self.move_to_leader().await
+    }
+
+    /// Finds the leader and sends every later request there.
+    async fn move_to_leader(&self) -> Result<Arc<Route>, StoreError> {
+        let address = self.find_leader().await?;
+        let mut route = self.route.write().await;
+        if route.address != address {
+            let token = self.token.read().unwrap_or_else(std::sync::PoisonError::into_inner).to_string();
+            let client = build_client(&self.settings, &address, &token)?;
+            tracing::info!(from = %route.address, to = %address, "vault requests now go to the active node");
+            *route = Arc::new(Route { address, client: Arc::new(client) });
+        }
+        Ok(route.clone())
+    }
+
+    /// The active node's address: a configured node that says it leads (or a node without HA,
+    /// which serves everything itself), else the leader a configured node names, once that node
+    /// confirms it.
+    async fn find_leader(&self) -> Result<String, StoreError> {
+        let nodes = &self.settings.addresses;
+        let answers = futures_util::future::join_all(nodes.iter().map(|node| self.leader_status(node))).await;
+        let mut named: Vec<String> = Vec::new();
+        for (node, answer) in nodes.iter().zip(answers) {
+            match answer {
+                Some(status) if !status.ha_enabled || status.is_self => return Ok(node.clone()),
+                Some(status) => {
+                    let leader = status.leader_address.trim_end_matches('/').to_owned();
+                    if !leader.is_empty() && !nodes.contains(&leader) && !named.contains(&leader) {
+                        named.push(leader);
+                    }
+                }
+                None => {}
+            }
+        }
+        for leader in named {
+            if self.leader_status(&leader).await.is_some_and(|status| status.is_self) {
+                return Ok(leader);
+            }
+        }
+        Err(no_leader())
+    }
+
+    /// `sys/leader` of one node; `None` when it does not answer with one in time.
+    async fn leader_status(&self, node: &str) -> Option<LeaderStatus> {
+        let response = self
+            .probe
+            .get(format!("{node}/v1/sys/leader"))
+            .timeout(LEADER_PROBE_TIMEOUT)
+            .send()
+            .await
+            .ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        let body = response.bytes().await.ok()?;
+        serde_json::from_slice(&body).ok()
+    }
+
+    /// Whether the node in use still leads (a leader can step down and keep answering).
+    async fn route_still_leads(&self) -> bool {
+        let address = self.route.read().await.address.clone();
+        self.leader_status(&address).await.is_some_and(|status| !status.ha_enabled || status.is_self)
+    }
+}
+
+fn no_leader() -> StoreError {
+    StoreError::Unavailable("no active vault node answers (leader election under way, or nodes down)".to_owned())
+}
+
+/// Every [`LEADER_WATCH_INTERVAL`], checks that the node in use still leads, and moves to the
+/// leader otherwise. Ends when the store is dropped.
+fn spawn_leader_watch(inner: Weak<Inner>) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(LEADER_WATCH_INTERVAL).await;
+            let Some(inner) = inner.upgrade() else { return };
+            if !inner.route_still_leads().await
+                && let Err(e) = inner.move_to_leader().await
+            {
+                tracing::debug!(error = %e, "vault leader not found yet");
+            }
+        }
+    });
+}
+
+/// The node could not serve the request: unreachable, or a server-side failure (a standby
+/// without a leader, a node sealing or stepping down). Another node may be the leader now.
+fn node_failed(e: &ClientError) -> bool {
+    match e {
+        ClientError::APIError { code, .. } => *code >= 500,
+        ClientError::RestClientError { source } => match source {
+            rustify::errors::ClientError::ServerResponseError { code, .. } => *code >= 500,
+            rustify::errors::ClientError::RequestError { .. } => true,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// The request never reached a node (the connection was refused or could not be made), so it
+/// cannot have been applied: safe to send to the new leader even when it writes.
+fn never_sent(e: &ClientError) -> bool {
+    let ClientError::RestClientError { source: rustify::errors::ClientError::RequestError { source, .. } } = e else {
+        return false;
+    };
+    source.chain().any(|cause| cause.downcast_ref::<reqwest::Error>().is_some_and(reqwest::Error::is_connect))
 }
 
 /// Keeps the token alive: sleeps until two thirds of the lease, then renews or logs in again;
@@ -417,15 +645,9 @@ fn renew_after(lease_seconds: u64) -> Option<Duration> {
     (lease_seconds > 0).then(|| Duration::from_secs(lease_seconds.saturating_mul(2) / 3).max(Duration::from_secs(1)))
 }
 
-fn build_client(settings: &VaultSettings, token: Option<&str>) -> Result<VaultClient, StoreError> {
-    let token = match (&settings.auth, token) {
-        (_, Some(token)) => token.to_owned(),
-        (VaultAuth::Token(token), None) => token.clone(),
-        // Before the first AppRole login there is no token; login requests need none.
-        (VaultAuth::AppRole { .. }, None) => String::new(),
-    };
+fn build_client(settings: &VaultSettings, address: &str, token: &str) -> Result<VaultClient, StoreError> {
     let mut builder = VaultClientSettingsBuilder::default();
-    builder.address(&settings.address).token(token).timeout(Some(REQUEST_TIMEOUT));
+    builder.address(address).token(token).timeout(Some(REQUEST_TIMEOUT));
     if let Some(ca) = &settings.ca_cert {
         builder.ca_certs(vec![ca.display().to_string()]);
     }
@@ -446,14 +668,15 @@ fn join(prefix: &str, key: &str) -> String {
     }
 }
 
+/// KV's "no such key" (404 with an empty error list, or with the metadata of a destroyed
+/// version). A 404 that names an error, such as "no handler for route" from a node whose mounts
+/// are not loaded yet, is not an answer about the key.
 fn is_not_found(e: &ClientError) -> bool {
-    matches!(
-        e,
-        ClientError::APIError { code: 404, .. }
-            | ClientError::RestClientError {
-                source: rustify::errors::ClientError::ServerResponseError { code: 404, .. }
-            }
-    )
+    match e {
+        ClientError::APIError { code: 404, errors } => errors.is_empty(),
+        ClientError::RestClientError { source: rustify::errors::ClientError::ServerResponseError { code: 404, .. } } => true,
+        _ => false,
+    }
 }
 
 fn is_cas_mismatch(e: &ClientError) -> bool {

@@ -3,9 +3,10 @@
 //! - [`Pki`]: a test CA, a server certificate for 127.0.0.1/localhost, client certificates (and
 //!   their P12 files) made with the `openssl` CLI in a temporary directory; a second, untrusted
 //!   CA for the failure cases.
-//! - [`EchoTarget`]: a tokio-rustls + hyper HTTPS server on 127.0.0.1 that (optionally) requires
-//!   a client certificate and answers with what it received: method, path, headers, body length
-//!   and SHA-256, and the SHA-256 of the client certificate presented.
+//! - [`EchoTarget`]: a tokio-rustls + hyper HTTPS server on 127.0.0.1 that requires, accepts or
+//!   never asks for a client certificate (listing the acceptable issuers the test gives) and
+//!   answers with what it received: method, path, headers, body length and SHA-256, and the
+//!   SHA-256 of the client certificate presented.
 //! - [`NginxTarget`]: Debian nginx with `ssl_verify_client on`, in its own temp dir (config, pid,
 //!   logs, port), answering with the client certificate's subject and fingerprint.
 //! - [`TestGateway`]: the production routes and middleware over the memory store, in a thread,
@@ -119,6 +120,56 @@ impl Pki {
         ]);
     }
 
+    /// The rogue CA's certificate (PEM), which the gateway does not trust.
+    pub fn rogue_ca_pem(&self) -> PathBuf {
+        self.dir.path().join("rogue-ca.pem")
+    }
+
+    /// A server certificate and key from the test CA valid only for `dns_name` (not for
+    /// 127.0.0.1): a target serving it is reached under a name it does not hold.
+    pub fn server_for_name(&self, dns_name: &str) -> (PathBuf, PathBuf) {
+        let name = format!("server-{dns_name}");
+        self.issue(&name, "ca", &format!("/CN={dns_name}"), &format!("subjectAltName=DNS:{dns_name}\nextendedKeyUsage=serverAuth"));
+        let d = self.dir.path();
+        (d.join(format!("{name}.pem")), d.join(format!("{name}.key")))
+    }
+
+    /// A server certificate and key from the test CA for 127.0.0.1 that expired yesterday
+    /// (python cryptography: the openssl CLI here cannot back-date a certificate).
+    pub fn expired_server(&self) -> (PathBuf, PathBuf) {
+        let script = r#"
+import datetime, ipaddress, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+d = sys.argv[1]
+ca_key = serialization.load_pem_private_key(open(d + "/ca.key", "rb").read(), None)
+ca = x509.load_pem_x509_certificate(open(d + "/ca.pem", "rb").read())
+key = ec.generate_private_key(ec.SECP256R1())
+now = datetime.datetime.now(datetime.timezone.utc)
+cert = (
+    x509.CertificateBuilder()
+    .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+    .issuer_name(ca.subject)
+    .public_key(key.public_key())
+    .serial_number(x509.random_serial_number())
+    .not_valid_before(now - datetime.timedelta(days=10))
+    .not_valid_after(now - datetime.timedelta(days=1))
+    .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+    .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
+    .sign(ca_key, hashes.SHA256())
+)
+open(d + "/expired-server.pem", "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+open(d + "/expired-server.key", "wb").write(key.private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+"#;
+        let d = self.dir.path();
+        let out = Command::new("python3").arg("-c").arg(script).arg(d).output().expect("run python3");
+        assert!(out.status.success(), "expired server certificate: {}", String::from_utf8_lossy(&out.stderr));
+        (d.join("expired-server.pem"), d.join("expired-server.key"))
+    }
+
     /// A client certificate signed by the test CA (or the rogue one), with its P12.
     pub fn client(&self, name: &str, rogue: bool) -> ClientCert {
         let ca = if rogue { "rogue-ca" } else { "ca" };
@@ -175,6 +226,8 @@ pub enum ClientAuth {
     Required,
     /// A certificate is checked when presented, and optional.
     Optional,
+    /// No CertificateRequest is sent.
+    NotRequested,
 }
 
 /// A rustls HTTPS target on 127.0.0.1 reporting what reached it.
@@ -187,21 +240,53 @@ pub struct EchoTarget {
 impl EchoTarget {
     /// Serves with `cert`/`key`, trusting client certificates of `client_ca`.
     pub fn start(cert: &Path, key: &Path, client_ca: &Path, auth: ClientAuth) -> Self {
+        Self::start_with_issuers(cert, key, client_ca, auth, None)
+    }
+
+    /// Like [`EchoTarget::start`]; with `acceptable_issuers` (CA certificate PEM files), the
+    /// CertificateRequest lists their subjects instead of `client_ca`'s (which alone is still
+    /// trusted).
+    pub fn start_with_issuers(
+        cert: &Path,
+        key: &Path,
+        client_ca: &Path,
+        auth: ClientAuth,
+        acceptable_issuers: Option<&[&Path]>,
+    ) -> Self {
+        Self::start_with_versions(cert, key, client_ca, auth, acceptable_issuers, rustls::DEFAULT_VERSIONS)
+    }
+
+    /// Like [`EchoTarget::start_with_issuers`], speaking only the TLS `versions` given (TLS 1.2
+    /// alone: the client certificate is refused inside the handshake, not after it).
+    pub fn start_with_versions(
+        cert: &Path,
+        key: &Path,
+        client_ca: &Path,
+        auth: ClientAuth,
+        acceptable_issuers: Option<&[&Path]>,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> Self {
+        use der::{Decode as _, Encode as _};
         let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert).unwrap().map(|c| c.unwrap()).collect();
         let key = PrivateKeyDer::from_pem_file(key).unwrap();
         let mut roots = rustls::RootCertStore::empty();
         roots.add(CertificateDer::from_pem_file(client_ca).unwrap()).unwrap();
-        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider());
-        let verifier = match auth {
-            ClientAuth::Required => verifier.build().unwrap(),
-            ClientAuth::Optional => verifier.allow_unauthenticated().build().unwrap(),
+        let mut verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider());
+        if let Some(issuers) = acceptable_issuers {
+            let subjects = issuers.iter().map(|path| {
+                let der = CertificateDer::from_pem_file(path).unwrap();
+                let cert = x509_cert::Certificate::from_der(der.as_ref()).unwrap();
+                rustls::DistinguishedName::from(cert.tbs_certificate().subject().to_der().unwrap())
+            });
+            verifier = verifier.clear_root_hint_subjects().add_root_hint_subjects(subjects.collect::<Vec<_>>());
+        }
+        let builder = rustls::ServerConfig::builder_with_provider(provider()).with_protocol_versions(versions).unwrap();
+        let builder = match auth {
+            ClientAuth::Required => builder.with_client_cert_verifier(verifier.build().unwrap()),
+            ClientAuth::Optional => builder.with_client_cert_verifier(verifier.allow_unauthenticated().build().unwrap()),
+            ClientAuth::NotRequested => builder.with_no_client_auth(),
         };
-        let config = rustls::ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_client_cert_verifier(verifier)
-            .with_single_cert(chain, key)
-            .unwrap();
+        let config = builder.with_single_cert(chain, key).unwrap();
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();

@@ -74,6 +74,18 @@ pub struct Certificate {
     pub created_at: String,
     /// RFC 3339.
     pub updated_at: String,
+    // --- expiry (SPEC section 12): recomputed from the clock on every answer ---
+    /// Whole days from now to notAfter, rounded down: negative once expired.
+    #[serde(default)]
+    pub days_to_expiry: i64,
+    /// True when notAfter is at most `MTLS_EXPIRY_WARNING_DAYS` days away, or past: a warning
+    /// never disappears as it becomes urgent.
+    #[serde(default)]
+    pub expiring_soon: bool,
+    /// The P12 report's warnings (for example `expires_soon`); only in the answer to the upload
+    /// or replacement that saved this version, never stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<mtls_sdk::Finding>>,
     /// The staged next version, until its `activateAt` (SPEC section 12); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<PendingVersion>,
@@ -241,6 +253,7 @@ struct Opened {
     display_name: Option<String>,
     facts: Facts,
     secrets: StoredSecrets,
+    warnings: Vec<mtls_sdk::Finding>,
 }
 
 struct Facts {
@@ -279,12 +292,23 @@ pub struct CertificateService {
     store: Arc<dyn Store>,
     /// Told every notAfter this service reads or writes (`mtls_certificate_expiry_seconds`).
     expiry: CertificateExpiry,
+    expiry_warning_seconds: i64,
 }
 
 impl CertificateService {
     /// A service over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, expiry: CertificateExpiry::default() }
+        Self::with_expiry_warning_days(store, crate::config::DEFAULT_EXPIRY_WARNING_DAYS)
+    }
+
+    /// A service over `store` that flags certificates `expiringSoon` within `days` days of
+    /// their notAfter (`MTLS_EXPIRY_WARNING_DAYS`).
+    pub fn with_expiry_warning_days(store: Arc<dyn Store>, days: u32) -> Self {
+        Self {
+            store,
+            expiry: CertificateExpiry::default(),
+            expiry_warning_seconds: i64::from(days) * SECONDS_PER_DAY,
+        }
     }
 
     /// The same service, telling `expiry` every certificate's notAfter it reads or writes.
@@ -330,7 +354,7 @@ impl CertificateService {
         Ok(self
             .read_meta(account, id)
             .await?
-            .map(|(stored, _)| present(stored)))
+            .map(|(stored, _)| self.present(stored)))
     }
 
     /// The key and chain of certificate `id` of `account`: two O(1) store reads (the metadata
@@ -417,6 +441,24 @@ impl CertificateService {
     /// # Errors
     /// 503 when the store is down.
     pub async fn list(&self, account: &str) -> Result<Vec<Certificate>, ApiError> {
+        self.list_where(account, |_| true).await
+    }
+
+    /// The certificates of `account` whose notAfter is at most `days` days away, or past
+    /// (`?expiringWithinDays=`), by id.
+    ///
+    /// # Errors
+    /// 503 when the store is down.
+    pub async fn list_expiring_within(&self, account: &str, days: u32) -> Result<Vec<Certificate>, ApiError> {
+        let horizon = clock::now_unix().saturating_add(i64::from(days) * SECONDS_PER_DAY);
+        self.list_where(account, |stored| stored.not_after_unix <= horizon).await
+    }
+
+    async fn list_where(
+        &self,
+        account: &str,
+        keep: impl Fn(&StoredCertificate) -> bool,
+    ) -> Result<Vec<Certificate>, ApiError> {
         let names = self
             .store
             .list(&format!("certificates/{}", segment(account)))
@@ -426,8 +468,10 @@ impl CertificateService {
             let Ok(id) = name.parse::<u64>() else {
                 continue;
             };
-            if let Some((stored, _)) = self.read_meta(account, id).await? {
-                out.push(present(stored));
+            if let Some((stored, _)) = self.read_meta(account, id).await?
+                && keep(&stored)
+            {
+                out.push(self.present(stored));
             }
         }
         out.sort_by_key(|c| c.id);
@@ -649,7 +693,7 @@ impl CertificateService {
         if new_name.is_some() {
             self.forget(&name_key(account, &old.name)).await;
         }
-        Ok(present(stored))
+        Ok(Certificate { warnings: Some(opened.warnings), ..self.present(stored) })
     }
 
     /// Cancels the staged version of certificate `id` of `account` and answers the certificate
@@ -686,7 +730,7 @@ impl CertificateService {
             .map_err(concurrent)?;
         self.tell_other_instances(account).await;
         self.forget(&secrets_key(account, id, staged.certificate.version)).await;
-        Ok(present(unstaged))
+        Ok(self.present(unstaged))
     }
 
     /// Deletes certificate `id` of `account` unless `users` (the mappings using it) is
@@ -750,7 +794,7 @@ impl CertificateService {
         }
         self.forget(&name_key(account, &stored.certificate.name))
             .await;
-        let mut certificate = present(stored);
+        let mut certificate = self.present(stored);
         certificate.deleted = true;
         Ok(certificate)
     }
@@ -815,6 +859,31 @@ impl CertificateService {
             }
         }
         Ok(deleted)
+    }
+
+    /// The certificate as shown now: status and expiry follow the clock, `pending` the staged
+    /// version.
+    fn present(&self, stored: StoredCertificate) -> Certificate {
+        let now = clock::now_unix();
+        let mut certificate = stored.certificate;
+        certificate.pending = stored.staged.map(|staged| PendingVersion {
+            version: staged.certificate.version,
+            activate_at: clock::format_rfc3339_millis(staged.activate_at_millis),
+            expiration_date: staged.certificate.expiration_date,
+            fingerprint_sha256: staged.certificate.fingerprint_sha256,
+            subject: staged.certificate.subject,
+        });
+        certificate.status = if now > stored.not_after_unix {
+            CertificateStatus::Expired
+        } else {
+            CertificateStatus::Available
+        };
+        certificate.days_to_expiry = days_to_expiry(stored.not_after_unix, now);
+        certificate.expiring_soon =
+            stored.not_after_unix.saturating_sub(now) <= self.expiry_warning_seconds;
+        certificate.warnings = None;
+        certificate.deleted = false;
+        certificate
     }
 
     async fn read_meta(
@@ -893,6 +962,9 @@ impl CertificateService {
             created_at: now.clone(),
             updated_at: now,
             pending: None,
+            days_to_expiry: 0,
+            expiring_soon: false,
+            warnings: None,
         };
         let stored = StoredCertificate {
             certificate: facts_into(&item.facts, blank),
@@ -911,7 +983,7 @@ impl CertificateService {
             return Err(error.into());
         }
         self.expiry.observe(account, id, stored.not_after_unix);
-        Ok(present(stored))
+        Ok(Certificate { warnings: Some(item.warnings), ..self.present(stored) })
     }
 
     async fn claim_id(&self, account: &str) -> Result<u64, ApiError> {
@@ -1008,6 +1080,7 @@ async fn open(admission: &Admission, index: usize, upload: Upload) -> Result<Ope
         display_name,
         facts,
         secrets,
+        warnings: report.warnings.clone(),
     })
 }
 
@@ -1035,23 +1108,12 @@ fn facts_into(facts: &Facts, certificate: Certificate) -> Certificate {
     }
 }
 
-/// The certificate as shown now: status follows the clock, `pending` the staged version.
-fn present(stored: StoredCertificate) -> Certificate {
-    let mut certificate = stored.certificate;
-    certificate.pending = stored.staged.map(|staged| PendingVersion {
-        version: staged.certificate.version,
-        activate_at: clock::format_rfc3339_millis(staged.activate_at_millis),
-        expiration_date: staged.certificate.expiration_date,
-        fingerprint_sha256: staged.certificate.fingerprint_sha256,
-        subject: staged.certificate.subject,
-    });
-    certificate.status = if clock::now_unix() > stored.not_after_unix {
-        CertificateStatus::Expired
-    } else {
-        CertificateStatus::Available
-    };
-    certificate.deleted = false;
-    certificate
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// Whole days from `now` to `not_after` (Unix seconds), rounded down: -1 within the first day
+/// after expiry.
+pub fn days_to_expiry(not_after: i64, now: i64) -> i64 {
+    not_after.saturating_sub(now).div_euclid(SECONDS_PER_DAY)
 }
 
 /// 409 `certificate_in_use` listing the mappings.

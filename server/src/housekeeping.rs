@@ -1,13 +1,14 @@
 //! Background upkeep of one gateway process, started once by `main` after the state is built:
 //! the lease that lets other instances tell this process's claims from a crashed one's
 //! ([`claim::keep_lease`]), and a sweep of what crashed requests left in the store
-//! ([`CertificateService::sweep_orphan_secrets`]) at start and every [`SWEEP_EVERY`], and the
-//! certificate expiry gauge's walk of the store ([`CertificateService::refresh_expiry`]) at
-//! start and every [`EXPIRY_REFRESH_EVERY`].
+//! ([`CertificateService::sweep_orphan_secrets`], [`CertificateRequestService::sweep_orphan_keys`])
+//! at start and every [`SWEEP_EVERY`], and the certificate expiry gauge's walk of the store
+//! ([`CertificateService::refresh_expiry`]) at start and every [`EXPIRY_REFRESH_EVERY`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::certificate_requests::CertificateRequestService;
 use crate::certificates::CertificateService;
 use crate::store::{claim, Store};
 
@@ -22,7 +23,8 @@ pub const EXPIRY_REFRESH_EVERY: Duration = Duration::from_secs(300);
 
 /// Renews this process's lease (once now, then in the background) and starts the sweeps.
 pub async fn start(store: Arc<dyn Store>, certificates: Arc<CertificateService>) {
-    claim::keep_lease(store).await;
+    claim::keep_lease(store.clone()).await;
+    let requests = CertificateRequestService::new(store, certificates.clone());
     let refresher = certificates.clone();
     tokio::spawn(async move {
         loop {
@@ -38,6 +40,11 @@ pub async fn start(store: Arc<dyn Store>, certificates: Arc<CertificateService>)
                 Ok(0) => {}
                 Ok(deleted) => tracing::info!(deleted, "swept certificate secrets left by crashed requests"),
                 Err(error) => tracing::warn!(%error, "could not sweep left-over certificate secrets"),
+            }
+            match requests.sweep_orphan_keys().await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "swept certificate-request keys no pending request holds"),
+                Err(error) => tracing::warn!(%error, "could not sweep left-over certificate-request keys"),
             }
             tokio::time::sleep(SWEEP_EVERY).await;
         }

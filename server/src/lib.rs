@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod certificate_requests;
 pub mod certificates;
 pub mod clock;
 pub mod config;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::audit::AuditLog;
 use crate::auth::AuthState;
+use crate::certificate_requests::CertificateRequestService;
 use crate::certificates::{CertificateService, P12Inspector};
 use crate::config::Config;
 use crate::forward::Forwarder;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub p12_inspector: P12Inspector,
     /// The audit trail every change is recorded in first.
     pub audit: AuditLog,
+    /// Gateway-held keys and their CSRs (SPEC section 12).
+    pub certificate_requests: CertificateRequestService,
 }
 
 impl AppState {
@@ -74,8 +77,10 @@ impl AppState {
         // Every store operation is timed and its failures counted (SPEC 13).
         let store = crate::store::instrumented::InstrumentedStore::wrap(store, metrics.clone());
         let expiry = metrics.certificate_expiry.clone();
-        let certificates =
-            Arc::new(CertificateService::new(store.clone()).with_expiry(expiry.clone()));
+        let certificates = Arc::new(
+            CertificateService::with_expiry_warning_days(store.clone(), config.expiry_warning_days)
+                .with_expiry(expiry.clone()),
+        );
         let mappings = MappingService::new(
             store.clone(),
             certificates.clone(),
@@ -92,6 +97,7 @@ impl AppState {
             metrics.clone(),
         );
         let p12_inspector = P12Inspector::new(&config);
+        let certificate_requests = CertificateRequestService::new(store.clone(), certificates.clone());
         Self {
             config: Arc::new(config),
             store: store.clone(),
@@ -104,6 +110,7 @@ impl AppState {
             readiness: ReadinessProbe::default(),
             p12_inspector,
             audit: AuditLog::new(store),
+            certificate_requests,
         }
     }
 

@@ -184,7 +184,8 @@ async fn update_by_file(
     }))
 }
 
-/// `GET .../certificates`: every certificate of the account.
+/// `GET .../certificates[?expiringWithinDays=N]`: every certificate of the account, or those
+/// expiring within N days (or expired).
 async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -193,7 +194,51 @@ async fn list(
     let account = path.into_inner();
     auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
-    Ok(HttpResponse::Ok().json(state.certificates.list(&account).await?))
+    let days = expiring_within_days(req.query_string()).map_err(|why| {
+        ApiError::bad_request(
+            "invalid_query_parameter",
+            format!(
+                "expiringWithinDays {why}; expected a whole number of days from 0 to \
+                 {MAX_EXPIRING_WITHIN_DAYS}"
+            ),
+        )
+        .with_details(serde_json::json!({ "parameter": "expiringWithinDays" }))
+    })?;
+    let certificates = match days {
+        Some(days) => state.certificates.list_expiring_within(&account, days).await?,
+        None => state.certificates.list(&account).await?,
+    };
+    Ok(HttpResponse::Ok().json(certificates))
+}
+
+/// Longest `expiringWithinDays` accepted: a century covers every real certificate.
+const MAX_EXPIRING_WITHIN_DAYS: u32 = 36_500;
+
+/// The `expiringWithinDays` query parameter: absent, or a whole number of days from 0 to
+/// [`MAX_EXPIRING_WITHIN_DAYS`].
+///
+/// # Errors
+/// What is wrong with it (given twice, not a whole number, out of range), or with the query
+/// string as a whole (not URL encoding).
+fn expiring_within_days(query: &str) -> Result<Option<u32>, &'static str> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
+        .map_err(|_| "cannot be read: the query string is not valid URL encoding")?;
+    let mut found = None;
+    for (name, value) in pairs.into_inner() {
+        if name != "expiringWithinDays" {
+            continue;
+        }
+        if found.is_some() {
+            return Err("is given more than once");
+        }
+        let days = value
+            .parse::<u32>()
+            .ok()
+            .filter(|days| *days <= MAX_EXPIRING_WITHIN_DAYS && value.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or("is not a whole number in range")?;
+        found = Some(days);
+    }
+    Ok(found)
 }
 
 /// `GET .../certificates/{id}`.

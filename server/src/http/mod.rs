@@ -9,6 +9,7 @@ use crate::error::ApiError;
 
 pub mod admin;
 pub mod audit;
+pub mod certificate_requests;
 pub mod certificates;
 pub mod checks;
 pub mod forward;
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     admin::configure(cfg);
     audit::configure(cfg);
     certificates::configure(cfg);
+    certificate_requests::configure(cfg);
     p12_test::configure(cfg);
     portal::configure(cfg);
     rest_docs::configure(cfg);

@@ -58,6 +58,9 @@ impl CertificateSource for FakeCertificates {
             created_at: "2026-01-01T00:00:00Z".to_owned(),
             updated_at: "2026-01-01T00:00:00Z".to_owned(),
             pending: None,
+            days_to_expiry: 9000,
+            expiring_soon: false,
+            warnings: None,
         }))
     }
 

@@ -33,6 +33,9 @@ before(async () => {
     response.writeHead(status, { 'content-type': 'application/json', 'x-request-id': 'req-1', ...headers });
     response.end(body);
   });
+  // verifyOAuth1 blocks this event loop on python: a short keep-alive would close the client's
+  // pooled connection meanwhile (ECONNRESET on the next call on a loaded machine).
+  server.keepAliveTimeout = 60_000;
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${server.address().port}`;
 });
@@ -358,7 +361,7 @@ test('lifecycle methods (SPEC 12) send the SPEC requests', async () => {
 
   sent = await call(() => client.probe('acc', { url: 'https://t.example/', serviceName: 'IDP' }), { ok: true });
   assert.deepEqual([sent.method, sent.url, sent.body, sent.result.ok], ['POST', '/mtls/account/acc/probe', { url: 'https://t.example/', serviceName: 'IDP' }, true]);
-  sent = await call(() => client.listAudit('acc', { since: activateAt, limit: 5, cursor: 'c/1' }), { items: [], nextCursor: null });
+  sent = await call(() => client.listAudit('acc', { since: activateAt, limit: 5, cursor: 'c/1' }), { records: [] });
   assert.equal(sent.url, '/mtls/account/acc/audit?since=2030-01-02T03%3A04%3A05.000Z&limit=5&cursor=c%2F1');
   sent = await call(() => client.listAllAudit());
   assert.equal(sent.url, '/admin/audit');
@@ -384,4 +387,15 @@ test('named and default exports, one instance for require and import, client alo
   assert.equal(alone.default.MtlsError, MtlsError);
   assert.equal(require('mtls-sdk/client').MtlsClient, MtlsClient);
   assert.equal(typeof MtlsClient.prototype.free, 'undefined', 'nothing to free: the client holds no WebAssembly memory');
+});
+
+test('the build generates the API reference from the types', async () => {
+  const { pkgDir } = await import('./helpers.mjs');
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const page = fs.readFileSync(path.join(pkgDir, 'api-reference', 'classes', 'MtlsClient.html'), 'utf8');
+  for (const method of Object.getOwnPropertyNames(MtlsClient.prototype).filter((name) => name !== 'constructor')) {
+    assert.ok(page.includes(`>${method}<`), `${method} is in the API reference`);
+  }
+  assert.ok(page.includes('Bearer only'), 'with the doc comments');
 });

@@ -20,6 +20,7 @@ pub mod portal;
 pub mod probe;
 pub mod readiness;
 pub mod request_id;
+pub mod rest_docs;
 pub mod services;
 pub mod upload_body;
 
@@ -34,6 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     certificates::configure(cfg);
     p12_test::configure(cfg);
     portal::configure(cfg);
+    rest_docs::configure(cfg);
     mappings::configure(cfg);
     checks::configure(cfg);
     services::configure(cfg);

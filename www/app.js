@@ -545,11 +545,11 @@ function sdkState(state, error) {
     : sdkMessage[state];
 }
 
-/** Loads the tools (showing progress), then runs `use(sdk)`; shows failures in `out`. */
-async function withSdk(out, use) {
+/** Loads the tools' `module` (showing progress), then runs `use(sdk)`; shows failures in `out`. */
+async function withSdk(out, module, use) {
   let sdk;
   try {
-    sdk = await loadSdk(sdkState);
+    sdk = await loadSdk(module, sdkState);
   } catch (error) {
     return fail(out, `The certificate tools could not load: ${error?.message ?? error}.`);
   }
@@ -566,7 +566,7 @@ $('tester-form').addEventListener('submit', (event) => {
   out.replaceChildren(); // a stale verdict must never sit beside new input
   const file = $('tester-file').files[0];
   if (!file) return fail(out, 'Choose a P12 or PFX file first.', $('tester-file'));
-  withSdk(out, async (sdk) => {
+  withSdk(out, 'inspector', async (sdk) => {
     const bytes = new Uint8Array(await file.arrayBuffer());
     let report;
     try {
@@ -590,7 +590,7 @@ $('csr-form').addEventListener('submit', (event) => {
   const sans = list($('csr-sans').value);
   if (sans.length) request.subjectAltNames = sans;
   busy(out, 'Making the key…');
-  withSdk(out, async (sdk) => {
+  withSdk(out, 'csr', async (sdk) => {
     const { csrPem, privateKeyPem } = await sdk.generateCsr(request);
     const base = subject.commonName.replace(/[^\w.-]+/g, '_');
     form.reset();
@@ -610,7 +610,7 @@ $('build-form').addEventListener('submit', (event) => {
   const password = $('build-password').value;
   const profile = $('build-profile').value;
   busy(out, 'Building the P12…');
-  withSdk(out, async (sdk) => {
+  withSdk(out, 'csr', async (sdk) => {
     const [privateKeyPem, certificatePem] = await Promise.all([keyFile.text(), chainFile.text()]);
     const p12 = await sdk.buildP12({ privateKeyPem, certificatePem, password, profile });
     const name = chainFile.name.replace(/\.[^.]*$/, '') || 'certificate';

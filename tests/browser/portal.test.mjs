@@ -52,15 +52,14 @@ test('sign-in and the lists work while the package cannot load; the tools then s
   const { accessToken } = await server.admin('/admin/tokens', { sub: 'no-wasm', accounts: ['brand-nowasm'], ttlSeconds: 600 });
   const page = await browser.newPage();
   const paths = recordRequests(page);
-  // The package's WebAssembly side cannot load; its client (plain JavaScript) can.
-  await page.route('**/pkg/web/**', (route) => route.abort('failed'));
-  await page.route('**/*.wasm', (route) => route.abort('failed'));
+  // The package's WebAssembly cannot load; its client (plain JavaScript) can.
+  await page.route('**/pkg/wasm/**', (route) => route.abort('failed'));
   await page.goto(`${server.url}/`);
   assert.equal(await page.getByText('Account: brand-nowasm').isVisible(), false);
   await page.getByLabel('Bearer token').fill(accessToken);
   assert.equal(await page.getByText('Account: brand-nowasm').isVisible(), true);
   assert.equal(await signIn(page, accessToken), 'Signed in to account brand-nowasm: 0 certificate(s), 0 mapping(s).');
-  assert.deepEqual(paths.filter((p) => p.includes('/pkg/web/') || p.endsWith('.wasm')), []);
+  assert.deepEqual(paths.filter((p) => p.includes('/pkg/web/') || p.includes('/pkg/wasm/')), []);
 
   const c = fixtures.cases.find((x) => x.name === 'EC P-384 leaf with its CA chain');
   const tester = page.getByRole('form', { name: 'Test a P12 file' });
@@ -109,7 +108,8 @@ test('the P12 tester loads the package on first use and shows the native verdict
     release();
     const shown = await running;
     assert.equal(await page.getByRole('progressbar').isVisible(), false);
-    assert.ok(paths.some((p) => p.startsWith('GET /pkg/web/')), 'the tools load on first use');
+    assert.ok(paths.some((p) => /^GET \/pkg\/wasm\/inspector.*\.wasm$/.test(p)), 'the inspector loads on first use');
+    assert.ok(!paths.some((p) => p.startsWith('GET /pkg/wasm/csr')), 'the CSR module waits for its own first use');
     assert.equal(await page.getAttribute('body', 'data-sdk'), 'ready');
     const native = nativeReport(usable.file, usable.password);
     assert.equal(shown.usable, 'true');
@@ -175,7 +175,8 @@ test('a key and CSR made in the page are downloaded, never sent; a P12 built in 
 
 test('the gateway serves the built package with the types browsers need', async () => {
   const manifest = await (await fetch(`${server.url}/pkg/package.json`)).json();
-  const entry = manifest.exports['.'].browser.replace(/^\.\//, '');
+  const entry = manifest.exports['.'].browser.default.replace(/^\.\//, '');
+  assert.equal(`/pkg/${entry}`, '/pkg/web/index.js', 'www/sdk.js imports the browser entry');
   const module = await fetch(`${server.url}/pkg/${entry}`);
   assert.equal(module.status, 200);
   assert.equal(module.headers.get('content-type'), 'text/javascript; charset=utf-8');

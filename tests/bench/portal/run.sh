@@ -25,12 +25,12 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && 
 base=http://127.0.0.1:$port
 # What the page loads before sign-in works: the page, its style and its modules (app.js imports
 # gateway.js and sdk.js; gateway.js imports the package's plain-JavaScript client, every module of
-# pkg/client/). Then what the certificate tools load on first use: the package's browser modules
-# and WebAssembly (sdk.js imports pkg/web/index.js).
+# pkg/client/). Then what the certificate tools load on first use: the package's browser entry,
+# the WebAssembly glue and modules (sdk.js imports pkg/web/index.js and loads pkg/wasm/*).
 before_sign_in=(/ /portal/style.css /portal/app.js /portal/gateway.js /portal/sdk.js)
 for f in pkg/client/*.js; do before_sign_in+=("/$f"); done
 on_first_use=()
-for f in pkg/web/*.js pkg/web/*.wasm; do on_first_use+=("/$f"); done
+for f in pkg/web/*.js pkg/wasm/*.js pkg/wasm/*.wasm; do on_first_use+=("/$f"); done
 
 declare -A etag
 visit() { # visit <encoding> <repeat 0|1> paths... -> prints total bytes

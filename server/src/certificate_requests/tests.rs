@@ -1094,3 +1094,63 @@ async fn the_sweep_deletes_keys_no_pending_request_holds_once_they_are_old() {
     .await;
     assert_eq!(status, 201, "{text}");
 }
+
+/// Every change a certificate request makes is in the account's audit trail, newest first:
+/// create (with the request's id), completion (the request and the certificate it made, with
+/// that certificate's id) and delete; a refused completion leaves no record.
+#[actix_web::test]
+async fn request_changes_are_in_the_audit_trail_and_refusals_are_not() {
+    let f = Fixture::new().await;
+    let app = app!(f);
+    let ca = f.ca("Audit CA");
+    let completed = create_request(&f, &app, "audited", Some("P-256")).await;
+    let completed_id = completed["id"].as_u64().unwrap();
+    let garbage = json!({ "certificatePem": "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n" });
+    let (status, _, text) =
+        call(&app, post(&f, &format!("{BASE}/{completed_id}/certificate"), &garbage)).await;
+    assert_eq!(status, 422, "{text}");
+    let leaf = f.sign(&ca, completed["csrPem"].as_str().unwrap(), 90, None);
+    let body = json!({ "certificatePem": format!("{leaf}{}", ca.pem()) });
+    let (status, saved, text) =
+        call(&app, post(&f, &format!("{BASE}/{completed_id}/certificate"), &body)).await;
+    assert_eq!(status, 201, "{text}");
+    let certificate_id = saved["successfulySavedCertificates"][0]["id"].as_u64().unwrap();
+    let deleted = create_request(&f, &app, "dropped", Some("P-256")).await;
+    let deleted_id = deleted["id"].as_u64().unwrap();
+    let (status, _, text) = call(
+        &app,
+        test::TestRequest::delete()
+            .uri(&format!("{BASE}/{deleted_id}"))
+            .insert_header(("Authorization", f.bearer.clone())),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+
+    let (status, page, text) = call(&app, get(&f, "/mtls/account/acc1/audit")).await;
+    assert_eq!(status, 200, "{text}");
+    let records: Vec<(String, String, Option<String>)> = page["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap().to_owned(),
+                r["resource"]["type"].as_str().unwrap().to_owned(),
+                r["resource"]["id"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    let entry = |action: &str, kind: &str, id: u64| (action.to_owned(), kind.to_owned(), Some(id.to_string()));
+    assert_eq!(
+        records,
+        [
+            entry("certificate_request.delete", "certificate_request", deleted_id),
+            entry("certificate_request.create", "certificate_request", deleted_id),
+            entry("certificate.create", "certificate", certificate_id),
+            entry("certificate_request.complete", "certificate_request", completed_id),
+            entry("certificate_request.create", "certificate_request", completed_id),
+        ],
+        "{page:#}"
+    );
+    assert!(!text.contains("PRIVATE KEY") && !text.contains("privateKeyPkcs8"));
+}

@@ -209,6 +209,16 @@ fn get(f: &Fixture, uri: &str) -> test::TestRequest {
         .insert_header(("Authorization", f.bearer.clone()))
 }
 
+/// A POST of `parts` as `multipart/form-data` to `uri`, with the fixture's token.
+fn post_form(f: &Fixture, uri: &str, parts: &[(&str, &[u8])]) -> test::TestRequest {
+    let (content_type, body) = multipart(parts);
+    test::TestRequest::post()
+        .uri(uri)
+        .insert_header(("Authorization", f.bearer.clone()))
+        .insert_header(("Content-Type", content_type))
+        .set_payload(body)
+}
+
 fn multipart(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "----mtlscsrboundary";
     let mut body = Vec::new();
@@ -488,22 +498,10 @@ async fn renewal_with_replace_certificate_id_makes_the_next_version_from_a_der_f
         path(&der_path),
     ]);
     let der = std::fs::read(&der_path).unwrap();
-    let (content_type, body) = multipart(&[
-        ("file", &der),
-        (
-            "replaceCertificateId",
-            certificate_id.to_string().as_bytes(),
-        ),
-    ]);
-    let (status, saved, text) = call(
-        &app,
-        test::TestRequest::post()
-            .uri(&format!("{BASE}/{}/certificate", second["id"]))
-            .insert_header(("Authorization", f.bearer.clone()))
-            .insert_header(("Content-Type", content_type))
-            .set_payload(body),
-    )
-    .await;
+    let replaced = certificate_id.to_string();
+    let parts: &[(&str, &[u8])] = &[("file", &der), ("replaceCertificateId", replaced.as_bytes())];
+    let uri = format!("{BASE}/{}/certificate", second["id"]);
+    let (status, saved, text) = call(&app, post_form(&f, &uri, parts)).await;
     assert_eq!(status, 201, "{text}");
     let renewed = &saved["successfulySavedCertificates"][0];
     assert_eq!(
@@ -632,30 +630,12 @@ async fn every_bad_completion_has_its_own_4xx_and_leaves_the_request_pending() {
     );
 
     // Forms: the file part is required.
-    let (content_type, body) = multipart(&[("replaceCertificateId", b"1")]);
-    let (status, error, _) = call(
-        &app,
-        test::TestRequest::post()
-            .uri(&uri)
-            .insert_header(("Authorization", f.bearer.clone()))
-            .insert_header(("Content-Type", content_type))
-            .set_payload(body),
-    )
-    .await;
+    let (status, error, _) = call(&app, post_form(&f, &uri, &[("replaceCertificateId", b"1")])).await;
     assert_eq!(
         (status, error["error"]["code"].as_str()),
         (400, Some("malformed_request"))
     );
-    let (content_type, body) = multipart(&[("file", b"garbage bytes")]);
-    let (status, error, _) = call(
-        &app,
-        test::TestRequest::post()
-            .uri(&uri)
-            .insert_header(("Authorization", f.bearer.clone()))
-            .insert_header(("Content-Type", content_type))
-            .set_payload(body),
-    )
-    .await;
+    let (status, error, _) = call(&app, post_form(&f, &uri, &[("file", b"garbage bytes")])).await;
     assert_eq!(
         (status, error["error"]["code"].as_str()),
         (422, Some("invalid_certificate_pem"))

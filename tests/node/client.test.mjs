@@ -139,9 +139,11 @@ test('mapping calls use the SPEC paths, v=3.0 and If-Match', async () => {
 test('oAuth1 signatures verify with oauthlib, with and without token, SHA-1 and SHA-256', async () => {
   answer = () => ({ status: 200, body: '[]' });
   const clients = [
-    [{ consumerKey: 'ck', consumerSecret: 'cs', token: 'tk', tokenSecret: 'ts' }, 'cs', 'ts', 'HMAC-SHA1'],
-    [{ consumerKey: 'ck2', consumerSecret: 'c s/2' }, 'c s/2', '', 'HMAC-SHA1'],
-    [{ consumerKey: 'ck3', consumerSecret: 'cs3', signatureMethod: 'HMAC-SHA256' }, 'cs3', '', 'HMAC-SHA256'],
+    // Secrets long and with '-' so that they cannot turn up by chance in a random nonce or a
+    // base64 signature (a two-letter secret did, once in a few hundred runs).
+    [{ consumerKey: 'ck', consumerSecret: 'consumer-secret-1', token: 'tk', tokenSecret: 'token-secret-1' }, 'consumer-secret-1', 'token-secret-1', 'HMAC-SHA1'],
+    [{ consumerKey: 'ck2', consumerSecret: 'consumer secret/2' }, 'consumer secret/2', '', 'HMAC-SHA1'],
+    [{ consumerKey: 'ck3', consumerSecret: 'consumer-secret-3', signatureMethod: 'HMAC-SHA256' }, 'consumer-secret-3', '', 'HMAC-SHA256'],
   ];
   for (const [oauth1, consumerSecret, tokenSecret, method] of clients) {
     const client = new MtlsClient({ baseUrl, auth: { oauth1 } });
@@ -149,7 +151,9 @@ test('oAuth1 signatures verify with oauthlib, with and without token, SHA-1 and 
     const request = last();
     assert.equal(request.url, '/mtls/mapping?v=2');
     assert.match(request.headers.authorization, /^OAuth /);
-    assert.ok(!request.headers.authorization.includes(consumerSecret), 'secret not sent');
+    for (const secret of [consumerSecret, encodeURIComponent(consumerSecret), tokenSecret].filter(Boolean)) {
+      assert.ok(!request.headers.authorization.includes(secret), `secret ${secret} not sent`);
+    }
     const verdict = verifyOAuth1(request, consumerSecret, tokenSecret, method);
     assert.equal(verdict, 'valid', `${method} ${JSON.stringify(oauth1.consumerKey)}`);
     // A different secret must not verify: the check is real.

@@ -271,4 +271,6 @@ mod replace;
 mod stored;
 mod upload;
 #[cfg(test)]
+pub(crate) mod test_support;
+#[cfg(test)]
 mod tests;

@@ -14,7 +14,7 @@ use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 use crate::audit::{Actor, AuditError, Change, Recorded, Resource, Trail, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::auth::{self, Caller, Scheme, CONFIGURATION};
 use crate::clock;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::request_id::RequestId;
 use crate::http::{check_account, ops};
 use crate::state::AppState;

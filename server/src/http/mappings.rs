@@ -12,7 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::auth::{self, Scheme};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::check_account;
 use crate::http::{audit, json_body, ops};
 use crate::mappings::Mapping;

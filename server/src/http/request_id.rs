@@ -13,7 +13,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpResponse};
 use tracing::Instrument as _;
 
-use crate::error::{ErrorBody, ErrorLog};
+use crate::http::error::{ErrorBody, ErrorLog};
 use crate::metrics::UNMATCHED_ROUTE;
 
 /// Header carrying the request id both ways.
@@ -118,17 +118,17 @@ pub fn json_error_handler(
 ) -> Error {
     use actix_web::error::JsonPayloadError as E;
     let api = match &error {
-        E::Overflow { .. } | E::OverflowKnownLength { .. } => crate::error::ApiError::new(
+        E::Overflow { .. } | E::OverflowKnownLength { .. } => crate::http::error::ApiError::new(
             actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             "request body is too large",
         ),
-        E::ContentType => crate::error::ApiError::bad_request(
+        E::ContentType => crate::http::error::ApiError::bad_request(
             "malformed_request",
             "expected Content-Type: application/json",
         ),
         // serde's own text can quote the offending value (a password, say): give only where.
-        E::Deserialize(e) => crate::error::ApiError::bad_request(
+        E::Deserialize(e) => crate::http::error::ApiError::bad_request(
             "malformed_request",
             format!(
                 "request body is not valid for this endpoint ({:?} error at line {} column {})",
@@ -138,7 +138,7 @@ pub fn json_error_handler(
             )
             .to_lowercase(),
         ),
-        _ => crate::error::ApiError::bad_request(
+        _ => crate::http::error::ApiError::bad_request(
             "malformed_request",
             "request body could not be read as JSON",
         ),
@@ -150,7 +150,7 @@ pub fn json_error_handler(
 mod tests {
     use actix_web::{middleware::from_fn, test, web, App, HttpResponse};
 
-    use crate::error::ApiError;
+    use crate::http::error::ApiError;
 
     async fn fails() -> Result<HttpResponse, ApiError> {
         Err(ApiError::not_found("certificate_not_found", "no such certificate"))

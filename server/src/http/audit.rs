@@ -107,11 +107,11 @@ pub(crate) async fn record(
 ///
 /// # Errors
 /// The change's own error.
-pub(crate) async fn made<T>(
+pub(crate) async fn made<T, E>(
     state: &AppState,
     recorded: Vec<Recorded>,
-    outcome: Result<T, ApiError>,
-) -> Result<T, ApiError> {
+    outcome: Result<T, E>,
+) -> Result<T, E> {
     if outcome.is_err() {
         for recorded in recorded {
             state.audit.withdraw(recorded).await;

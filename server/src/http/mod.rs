@@ -59,3 +59,6 @@ pub(crate) fn check_account(account: &str) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use zeroize::Zeroizing;
 
-pub use inspector::{Admission, P12Inspector};
+pub use inspector::{Admission, InspectorConfig, P12Inspector};
 
 use crate::clock;
 use crate::error::ApiError;

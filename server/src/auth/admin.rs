@@ -19,6 +19,7 @@ pub fn authorize_admin(req: &HttpRequest, state: &AppState) -> Result<(), ApiErr
     let refuse = |message: &str| ApiError::unauthorized(&["Bearer"], message);
     let Some(expected) = state
         .config
+        .auth
         .admin_token
         .as_deref()
         .filter(|t| !t.is_empty())

@@ -33,7 +33,7 @@ impl Fixture {
         let mut config = Config::for_tests(dir.clone());
         // Racing completions must both reach the claim: with one worker (two cores) the second
         // would be answered 503 p12_inspections_busy first.
-        config.p12_inspection_workers = 4;
+        config.p12.workers = 4;
         let state = web::Data::new(AppState::new(config, store.clone()));
         let token = state
             .auth

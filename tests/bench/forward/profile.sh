@@ -1,6 +1,7 @@
 # Sourced by run.sh when PROFILE=<name> is set (needs root for strace, perf and uprobes): counts
 # per request for the gateway and the nginx proxy under the same wrk load, and the gateway's
 # flame graph. Uses run.sh's variables (WORK, GATEWAY_PID, PROXY_NGINX_PID, GW_HEADERS, ...).
+set +e  # best effort: a tool that fails leaves its numbers out, not the rest
 PROFILE_SECONDS=${PROFILE_SECONDS:-5}
 FLAME_DIR=${FLAME_DIR:-$ROOT/tests/bench/forward}
 
@@ -28,7 +29,8 @@ LIBC=$(ldd "$NGINX" | awk '/libc.so/ {print $3}')
 probe_events=()
 add_probe() {  # event name, binary, symbol
   local offset; offset=$(file_offset "$2" "$3") || return 0
-  echo "p:mtlsbench/$1 $2:$offset" >> "$UPROBES" && probe_events+=("mtlsbench:$1")
+  echo "-:mtlsbench/$1" >> "$UPROBES" 2>/dev/null || true  # left by an interrupted run
+  if echo "p:mtlsbench/$1 $2:$offset" >> "$UPROBES"; then probe_events+=("mtlsbench:$1"); fi
 }
 remove_probes() { for e in "${probe_events[@]}"; do echo "-:${e/:/\/}" >> "$UPROBES" 2>/dev/null || true; done; }
 trap 'remove_probes; cleanup' EXIT

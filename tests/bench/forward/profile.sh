@@ -25,12 +25,13 @@ for line in subprocess.run(["readelf", "-lW", binary], capture_output=True, text
 PY
 }
 UPROBES=/sys/kernel/tracing/uprobe_events
+GROUP=mtlsbench_${PROFILE//[^a-z0-9]/_}  # one probe group per run, so two runs can overlap
 LIBC=$(ldd "$NGINX" | awk '/libc.so/ {print $3}')
 probe_events=()
 add_probe() {  # event name, binary, symbol
   local offset; offset=$(file_offset "$2" "$3") || return 0
-  echo "-:mtlsbench/$1" >> "$UPROBES" 2>/dev/null || true  # left by an interrupted run
-  if echo "p:mtlsbench/$1 $2:$offset" >> "$UPROBES"; then probe_events+=("mtlsbench:$1"); fi
+  echo "-:$GROUP/$1" >> "$UPROBES" 2>/dev/null || true  # left by an interrupted run
+  if echo "p:$GROUP/$1 $2:$offset" >> "$UPROBES"; then probe_events+=("$GROUP:$1"); fi
 }
 remove_probes() { for e in "${probe_events[@]}"; do echo "-:${e/:/\/}" >> "$UPROBES" 2>/dev/null || true; done; }
 trap 'remove_probes; cleanup' EXIT
@@ -74,7 +75,8 @@ perf script -i "$WORK/gateway.perf" 2>/dev/null \
 
 # Where the gateway's allocations come from: the allocator probes with their call stacks.
 ALLOC_EVENTS=$(printf '%s\n' "${probe_events[@]}" | grep ':gw_' | paste -sd,)
-if [ -n "$ALLOC_EVENTS" ]; then
+# Off by default (ALLOC_STACKS=1): folding thousands of deep DWARF stacks takes minutes.
+if [ -n "$ALLOC_EVENTS" ] && [ -n "${ALLOC_STACKS:-}" ]; then
   perf record -e "$ALLOC_EVENTS" --call-graph dwarf,32768 -p "$GATEWAY_PID" -o "$WORK/allocs.perf" \
     -- sleep 3 2>/dev/null >/dev/null &
   RECORDER=$!
@@ -117,7 +119,7 @@ rows = {}
 for name in ("gateway", "nginx-proxy"):
     n = requests(f"{work}/{name}.count.wrk")
     s = stat(name)
-    allocs = sum(v for k, v in s.items() if k.startswith("mtlsbench:"))
+    allocs = sum(v for k, v in s.items() if ":gw_" in k or ":ngx_" in k)
     t = requests(f"{work}/{name}.strace.wrk")
     total, calls = syscalls(name)
     rows[name] = (s.get("task-clock", 0) * 1000 / n, s.get("context-switches", 0) / n, allocs / n, total / t,

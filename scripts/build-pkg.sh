@@ -1,43 +1,82 @@
 #!/usr/bin/env bash
-# Builds pkg/, the npm package `mtls-sdk`, from sdk/ (SPEC section 10).
+# Builds pkg/, the npm package `mtls-sdk`, from sdk/ (SPEC sections 10 and 14).
 #
-# pkg/ is build output (gitignored, never hand-edited): two wasm-pack builds of the same crate
-# plus the small entry files kept in sdk/js/.
-#   pkg/node/  --target nodejs: CommonJS glue, loads the .wasm synchronously (`require`), and
-#              index.mjs re-exporting it for `import`, so both share one module instance;
-#   pkg/web/   --target web: ES-module glue, and index.js that instantiates the .wasm with
-#              top-level await so browser callers use the same synchronous API as Node;
-#   pkg/client/ the API client (sdk/js/client, TypeScript, no WebAssembly), see its build.sh;
-#   pkg/package.json  conditional `exports` (types, browser, import, require).
-# wasm-opt is skipped (sdk/Cargo.toml): Debian's binaryen 108 corrupts current wasm-bindgen
-# output. `--mode no-install` makes wasm-pack use the pinned wasm-bindgen CLI on PATH
-# (scripts/install-test-deps.sh) and never download anything.
+# pkg/ is build output (gitignored, never hand-edited). Layout:
+#   pkg/wasm/<module>_bg.wasm  one WebAssembly module per group of functions, shared by Node and
+#                              browsers: `inspector` (inspectP12), `csr` (generateCsr, buildP12).
+#                              Each is the sdk crate built with only that module's cargo feature
+#                              (`wasm-inspector`, `wasm-csr`), profile `wasm-release` (opt-level
+#                              "z"), then `wasm-opt -O1 --strip-debug --strip-producers`;
+#   pkg/wasm/<module>.cjs      wasm-bindgen `--target nodejs` glue: reads and compiles the .wasm
+#                              synchronously when first required;
+#   pkg/wasm/<module>.js       wasm-bindgen `--target web` glue (ES module): fetches the .wasm
+#                              asynchronously, relative to `import.meta.url`;
+#   pkg/wasm/<module>.d.ts     the module's functions and types (`.d.cts` for the CommonJS glue);
+#   pkg/node/                  Node entries (sdk/js/node): `require` and `import`, synchronous,
+#                              each module loaded on the first call that needs it;
+#   pkg/web/                   the browser entry (sdk/js/web): the functions are async, each
+#                              module fetched on first use, `prefetch()` to load them when idle;
+#   pkg/client/                the API client (TypeScript, no WebAssembly), sdk/js/client;
+#   pkg/api-reference/         its HTML reference (typedoc), not part of the npm package;
+#   pkg/package.json           conditional `exports` (browser, node: import, require; types).
+# wasm-bindgen emits the same .wasm for both targets (checked below), so each ships once.
+# The wasm-bindgen CLI is the pinned one on PATH and wasm-opt npm's binaryen from
+# sdk/js/build-tools/package-lock.json (scripts/install-build-deps.sh); Debian's binaryen is too
+# old for current wasm-bindgen output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# cargo copies the finished .wasm to one fixed name per target dir (`release/mtls_sdk.wasm`), so
-# checkouts sharing a CARGO_TARGET_DIR would read each other's build: give this checkout's wasm
-# build a directory of its own (inside the shared one, keyed by the checkout's path).
+# cargo copies the finished .wasm to one fixed name per target dir
+# (`wasm32-unknown-unknown/wasm-release/mtls_sdk.wasm`), so checkouts sharing a CARGO_TARGET_DIR
+# would read each other's build: give this checkout's wasm build a directory of its own (inside
+# the shared one, keyed by the checkout's path).
 checkout_key=$(pwd | sha256sum | cut -c1-12)
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$(pwd)/target}/wasm-pkg-$checkout_key"
 
-out=pkg
-rm -rf "$out"
-for target in nodejs web; do
-  dir=$([ "$target" = nodejs ] && echo node || echo web)
-  wasm-pack --quiet build sdk --mode no-install --release --no-pack \
-    --target "$target" --out-dir "../$out/$dir" --out-name mtls_sdk
-  # wasm-pack writes a `*` .gitignore into each out dir, which `npm pack` would honour and
-  # publish an empty package; pkg/ as a whole is ignored by the root .gitignore instead.
-  rm -f "$out/$dir/.gitignore"
-done
+wasm_opt=sdk/js/build-tools/node_modules/.bin/wasm-opt
+if [ ! -x "$wasm_opt" ]; then
+  (cd sdk/js/build-tools && npm ci --no-audit --no-fund --silent)
+fi
+# The WebAssembly features rustc enables by default for wasm32-unknown-unknown; wasm-opt must
+# accept them in its input and introduces no others.
+wasm_features=(--enable-bulk-memory --enable-multivalue --enable-mutable-globals
+  --enable-nontrapping-float-to-int --enable-reference-types --enable-sign-ext)
 
-cp sdk/js/node/index.mjs sdk/js/node/index.cjs sdk/js/node/index.d.ts sdk/js/node/package.json "$out/node/"
-cp sdk/js/web/index.js sdk/js/web/package.json "$out/web/"
-cp sdk/js/README.md "$out/README.md"
+out=pkg
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+rm -rf "$out"
+mkdir -p "$out/wasm"
+for module in inspector csr; do
+  cargo build --quiet --locked --lib -p mtls-sdk --target wasm32-unknown-unknown \
+    --profile wasm-release --no-default-features \
+    --features "console_error_panic_hook wasm-$module"
+  built="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/mtls_sdk.wasm"
+  for target in web nodejs; do
+    wasm-bindgen --target "$target" --out-dir "$work/$target" --out-name "$module" "$built"
+  done
+  cmp -s "$work/web/${module}_bg.wasm" "$work/nodejs/${module}_bg.wasm" || {
+    echo "wasm-bindgen made different .wasm files for web and nodejs ($module)" >&2
+    exit 1
+  }
+  "$wasm_opt" "${wasm_features[@]}" -O1 --strip-debug --strip-producers \
+    "$work/web/${module}_bg.wasm" -o "$out/wasm/${module}_bg.wasm"
+  cp "$work/web/$module.js" "$out/wasm/$module.js"
+  cp "$work/nodejs/$module.js" "$out/wasm/$module.cjs"
+  # TypeScript reads a .d.ts by the module kind of its file: the ES glue's types and the CommonJS
+  # glue's (the same declarations).
+  cp "$work/nodejs/$module.d.ts" "$out/wasm/$module.d.ts"
+  cp "$work/nodejs/$module.d.ts" "$out/wasm/$module.d.cts"
+done
+echo '{ "type": "module" }' >"$out/wasm/package.json"
+
+mkdir -p "$out/node" "$out/web"
+cp sdk/js/node/* "$out/node/"
+cp sdk/js/web/* "$out/web/"
 # The API client (TypeScript, no WebAssembly) as pkg/client/, and the HTML API reference made from
 # its types as pkg/api-reference/ (served by the gateway under /pkg/, not part of the npm package).
 bash sdk/js/client/build.sh "$out/client" --api-reference "$out/api-reference"
+cp sdk/js/README.md "$out/README.md"
 # The package version is the crate's, so the two never drift.
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 node -e '
@@ -47,6 +86,6 @@ node -e '
   fs.writeFileSync(process.argv[2], JSON.stringify(manifest, null, 2) + "\n");
 ' "$version" "$out/package.json"
 
-wasm_bytes=$(wc -c <"$out/web/mtls_sdk_bg.wasm")
-wasm_gzip=$(gzip -9 -c "$out/web/mtls_sdk_bg.wasm" | wc -c)
-echo "built $out/ (mtls-sdk $version): mtls_sdk_bg.wasm $wasm_bytes bytes, $wasm_gzip bytes gzip -9"
+for wasm in "$out"/wasm/*.wasm; do
+  echo "built $wasm: $(wc -c <"$wasm") bytes, $(gzip -9 -c "$wasm" | wc -c) bytes gzip -9"
+done

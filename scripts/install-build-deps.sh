@@ -33,3 +33,16 @@ if ! (cd sdk/js/client && npm ls --depth=0 >/dev/null 2>&1); then
   log "npm ci (sdk/js/client/)"
   (cd sdk/js/client && npm ci --no-audit --no-fund)
 fi
+
+# Swagger UI for the gateway's REST reference at /docs, as server/rest-docs/package-lock.json pins
+# it; the gateway serves these files and fetches nothing at run time.
+if ! (cd server/rest-docs && npm ls --depth=0 >/dev/null 2>&1); then
+  log "npm ci (server/rest-docs/)"
+  (cd server/rest-docs && npm ci --no-audit --no-fund)
+fi
+
+# --- npm: binaryen's wasm-opt for scripts/build-pkg.sh, pinned by sdk/js/build-tools's lock ---
+if [ ! -x sdk/js/build-tools/node_modules/.bin/wasm-opt ]; then
+  log "npm ci in sdk/js/build-tools (binaryen)"
+  (cd sdk/js/build-tools && npm ci --no-audit --no-fund --silent)
+fi

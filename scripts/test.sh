@@ -14,7 +14,7 @@ echo "== cargo test on wasm32 (the bindings in sdk/src/wasm/, run in Node by was
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --locked --target wasm32-unknown-unknown -p mtls-sdk --lib
 
-echo "== npm package (pkg/, from sdk/ by wasm-pack)"
+echo "== npm package (pkg/, from sdk/: scripts/build-pkg.sh)"
 bash scripts/build-pkg.sh
 
 echo "== node --test (the npm package in Node and headless Chromium, the portal)"

@@ -40,6 +40,7 @@ mod pfx;
 mod policy;
 mod private_key;
 mod report;
+mod rfc4514;
 mod signing_key;
 mod url_norm;
 mod x509;

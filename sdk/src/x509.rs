@@ -78,8 +78,8 @@ impl Cert {
             .unwrap_or_default();
         let validity = tbs.validity();
         let info = CertificateInfo {
-            subject: tbs.subject().to_string(),
-            issuer: tbs.issuer().to_string(),
+            subject: crate::rfc4514::name_string(tbs.subject()),
+            issuer: crate::rfc4514::name_string(tbs.issuer()),
             serial_number: serial_hex(tbs.serial_number().as_bytes()),
             not_before: rfc3339(&validity.not_before),
             not_after: rfc3339(&validity.not_after),
@@ -189,7 +189,7 @@ fn general_name(name: &GeneralName) -> String {
         GeneralName::Rfc822Name(email) => format!("email:{}", email.as_str()),
         GeneralName::UniformResourceIdentifier(uri) => format!("URI:{}", uri.as_str()),
         GeneralName::IpAddress(ip) => format!("IP:{}", ip_string(ip.as_bytes())),
-        GeneralName::DirectoryName(dn) => format!("DirName:{dn}"),
+        GeneralName::DirectoryName(dn) => format!("DirName:{}", crate::rfc4514::name_string(dn)),
         GeneralName::RegisteredId(oid) => format!("RID:{oid}"),
         GeneralName::OtherName(other) => format!("othername:{}", other.type_id),
         GeneralName::EdiPartyName(_) => "EdiPartyName".to_owned(),

@@ -30,6 +30,8 @@ pub use inspector::{Admission, P12Inspector};
 
 use crate::clock;
 use crate::error::ApiError;
+use crate::metrics::CertificateExpiry;
+use crate::runtime::rotation_notices;
 use crate::store::{Expect, Store, StoreError, claim, segment};
 /// Longest certificate name, in characters (SPEC section 3).
 pub const MAX_NAME_CHARS: usize = 128;
@@ -72,6 +74,37 @@ pub struct Certificate {
     pub created_at: String,
     /// RFC 3339.
     pub updated_at: String,
+    // --- expiry (SPEC section 12): recomputed from the clock on every answer ---
+    /// Whole days from now to notAfter, rounded down: negative once expired.
+    #[serde(default)]
+    pub days_to_expiry: i64,
+    /// True when notAfter is at most `MTLS_EXPIRY_WARNING_DAYS` days away, or past: a warning
+    /// never disappears as it becomes urgent.
+    #[serde(default)]
+    pub expiring_soon: bool,
+    /// The P12 report's warnings (for example `expires_soon`); only in the answer to the upload
+    /// or replacement that saved this version, never stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<mtls_sdk::Finding>>,
+    /// The staged next version, until its `activateAt` (SPEC section 12); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingVersion>,
+}
+
+/// A replacement stored ahead of time: presented from `activate_at` on (SPEC section 12).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingVersion {
+    /// The version it becomes (the current one plus one).
+    pub version: u32,
+    /// RFC 3339 UTC, milliseconds when given.
+    pub activate_at: String,
+    /// Its leaf's notAfter, RFC 3339.
+    pub expiration_date: String,
+    /// SHA-256 of its leaf DER, hex.
+    pub fingerprint_sha256: String,
+    /// Its leaf subject.
+    pub subject: String,
 }
 
 /// Certificate status as LivePerson names it.
@@ -159,6 +192,45 @@ struct StoredCertificate {
     /// Set by a delete before its last look for users; cleared when that delete is undone.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     deleting: bool,
+    /// A staged replacement: becomes the certificate at `activate_at_millis`. No instance
+    /// rewrites the record at that moment; every reader promotes it ([`StoredCertificate::at`]),
+    /// and the next write of the record persists the promotion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    staged: Option<Staged>,
+}
+
+/// The next version of a certificate, whole, and when it takes over.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Staged {
+    activate_at_millis: i64,
+    certificate: Certificate,
+    not_after_unix: i64,
+}
+
+impl StoredCertificate {
+    /// The record as it stands at `now_millis`: a staged version whose time has come is the
+    /// certificate.
+    fn at(self, now_millis: i64) -> Self {
+        match self.staged {
+            Some(staged) if now_millis >= staged.activate_at_millis => Self {
+                certificate: staged.certificate,
+                not_after_unix: staged.not_after_unix,
+                deleting: self.deleting,
+                staged: None,
+            },
+            staged => Self { staged, ..self },
+        }
+    }
+}
+
+/// The key material of a staged version and when to present it, for the runtime.
+#[derive(Debug, Clone)]
+pub struct StagedMaterial {
+    /// Unix milliseconds from which `material` is presented instead of the current version.
+    pub activate_at_millis: i64,
+    /// The staged version's key and chain.
+    pub material: ClientMaterial,
 }
 
 /// What is kept under `certificate-secrets/{a}/{id}/{version}`.
@@ -181,6 +253,7 @@ struct Opened {
     display_name: Option<String>,
     facts: Facts,
     secrets: StoredSecrets,
+    warnings: Vec<mtls_sdk::Finding>,
 }
 
 struct Facts {
@@ -217,12 +290,60 @@ pub fn check_name(name: &str) -> Result<(), ApiError> {
 /// Certificate operations over the store.
 pub struct CertificateService {
     store: Arc<dyn Store>,
+    /// Told every notAfter this service reads or writes (`mtls_certificate_expiry_seconds`).
+    expiry: CertificateExpiry,
+    expiry_warning_seconds: i64,
 }
 
 impl CertificateService {
     /// A service over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self::with_expiry_warning_days(store, crate::config::DEFAULT_EXPIRY_WARNING_DAYS)
+    }
+
+    /// A service over `store` that flags certificates `expiringSoon` within `days` days of
+    /// their notAfter (`MTLS_EXPIRY_WARNING_DAYS`).
+    pub fn with_expiry_warning_days(store: Arc<dyn Store>, days: u32) -> Self {
+        Self {
+            store,
+            expiry: CertificateExpiry::default(),
+            expiry_warning_seconds: i64::from(days) * SECONDS_PER_DAY,
+        }
+    }
+
+    /// The same service, telling `expiry` every certificate's notAfter it reads or writes.
+    #[must_use]
+    pub fn with_expiry(self, expiry: CertificateExpiry) -> Self {
+        Self { expiry, ..self }
+    }
+
+    /// Walks every certificate in the store and makes the expiry gauge hold exactly those:
+    /// certificates created, replaced or deleted by other instances appear, change or go.
+    /// Answers how many certificates the gauge now holds.
+    ///
+    /// # Errors
+    /// The store's error; the gauge then keeps what it had.
+    pub async fn refresh_expiry(&self) -> Result<usize, StoreError> {
+        let mut all = std::collections::HashMap::new();
+        for folder in folders(self.store.list("certificates").await?) {
+            let Some(account) = hex::decode(&folder).ok().and_then(|b| String::from_utf8(b).ok())
+            else {
+                continue;
+            };
+            for name in self.store.list(&format!("certificates/{folder}")).await? {
+                let Ok(id) = name.parse::<u64>() else { continue };
+                let Some(found) = self.store.read(&meta_key(&account, id)).await? else { continue };
+                let Ok(stored) = serde_json::from_value::<StoredCertificate>(found.value) else {
+                    continue;
+                };
+                if stored.certificate.site_id == account && stored.certificate.id == id {
+                    all.insert((account.clone(), id), stored.not_after_unix);
+                }
+            }
+        }
+        let count = all.len();
+        self.expiry.replace_all(all);
+        Ok(count)
     }
 
     /// The certificate `id` of `account`, or `None` (also when it belongs to another account).
@@ -233,7 +354,7 @@ impl CertificateService {
         Ok(self
             .read_meta(account, id)
             .await?
-            .map(|(stored, _)| present(stored)))
+            .map(|(stored, _)| self.present(stored)))
     }
 
     /// The key and chain of certificate `id` of `account`: two O(1) store reads (the metadata
@@ -249,7 +370,33 @@ impl CertificateService {
         let Some((stored, _)) = self.read_meta(account, id).await? else {
             return Ok(None);
         };
-        let version = stored.certificate.version;
+        self.material(account, id, stored.certificate.version).await
+    }
+
+    /// The key and chain of the staged version of certificate `id` of `account` and its
+    /// activation time; `None` when nothing is staged.
+    ///
+    /// # Errors
+    /// 503 when the store is down.
+    pub async fn staged_material(
+        &self,
+        account: &str,
+        id: u64,
+    ) -> Result<Option<StagedMaterial>, ApiError> {
+        let Some((stored, _)) = self.read_meta(account, id).await? else {
+            return Ok(None);
+        };
+        let Some(staged) = stored.staged else { return Ok(None) };
+        let material = self.material(account, id, staged.certificate.version).await?;
+        Ok(material.map(|material| StagedMaterial { activate_at_millis: staged.activate_at_millis, material }))
+    }
+
+    async fn material(
+        &self,
+        account: &str,
+        id: u64,
+        version: u32,
+    ) -> Result<Option<ClientMaterial>, ApiError> {
         let Some(secrets) = self.store.read(&secrets_key(account, id, version)).await? else {
             tracing::warn!(id, version, "certificate metadata without its secrets");
             return Ok(None);
@@ -294,6 +441,24 @@ impl CertificateService {
     /// # Errors
     /// 503 when the store is down.
     pub async fn list(&self, account: &str) -> Result<Vec<Certificate>, ApiError> {
+        self.list_where(account, |_| true).await
+    }
+
+    /// The certificates of `account` whose notAfter is at most `days` days away, or past
+    /// (`?expiringWithinDays=`), by id.
+    ///
+    /// # Errors
+    /// 503 when the store is down.
+    pub async fn list_expiring_within(&self, account: &str, days: u32) -> Result<Vec<Certificate>, ApiError> {
+        let horizon = clock::now_unix().saturating_add(i64::from(days) * SECONDS_PER_DAY);
+        self.list_where(account, |stored| stored.not_after_unix <= horizon).await
+    }
+
+    async fn list_where(
+        &self,
+        account: &str,
+        keep: impl Fn(&StoredCertificate) -> bool,
+    ) -> Result<Vec<Certificate>, ApiError> {
         let names = self
             .store
             .list(&format!("certificates/{}", segment(account)))
@@ -303,8 +468,10 @@ impl CertificateService {
             let Ok(id) = name.parse::<u64>() else {
                 continue;
             };
-            if let Some((stored, _)) = self.read_meta(account, id).await? {
-                out.push(present(stored));
+            if let Some((stored, _)) = self.read_meta(account, id).await?
+                && keep(&stored)
+            {
+                out.push(self.present(stored));
             }
         }
         out.sort_by_key(|c| c.id);
@@ -326,6 +493,26 @@ impl CertificateService {
         uploads: Vec<Upload>,
         inspector: &P12Inspector,
     ) -> Result<CreateOutcome, ApiError> {
+        self.create_many_then(account, uploads, inspector, |_| async { Ok(()) }).await
+    }
+
+    /// [`Self::create_many`], calling `before_write` with the names to create once everything
+    /// is checked and before anything is written; its error fails the request with nothing
+    /// written. The audit trail records the creates there (only valid ones reach it).
+    ///
+    /// # Errors
+    /// As [`Self::create_many`], and `before_write`'s.
+    pub async fn create_many_then<F, Fut>(
+        &self,
+        account: &str,
+        uploads: Vec<Upload>,
+        inspector: &P12Inspector,
+        before_write: F,
+    ) -> Result<CreateOutcome, ApiError>
+    where
+        F: FnOnce(Vec<String>) -> Fut,
+        Fut: std::future::Future<Output = Result<(), ApiError>>,
+    {
         let mut names = std::collections::HashSet::new();
         for (index, upload) in uploads.iter().enumerate() {
             let at = |e: ApiError| at_item(e, index);
@@ -348,6 +535,7 @@ impl CertificateService {
                 return Err(at_item(duplicate_name(name), index));
             }
         }
+        before_write(opened.iter().map(|item| item.name.clone().unwrap_or_default()).collect()).await?;
         let mut outcome = CreateOutcome {
             saved: Vec::new(),
             failed: Vec::new(),
@@ -377,14 +565,23 @@ impl CertificateService {
     /// Replaces certificate `id` of `account` with `upload` (rotation: the id stays, `version`
     /// grows by one, an optional new name is claimed).
     ///
+    /// With `activate_at_millis` the replacement is staged instead: checked and stored exactly
+    /// the same way, shown as `pending`, and presented from that instant on (SPEC section 12).
+    /// A new name or display name applies at once either way (it is not what targets see).
+    /// While a version is staged, every replacement, staged or not, is refused: the caller
+    /// cancels the staged one first, so no staged rotation is ever dropped silently.
+    ///
     /// # Errors
-    /// 404 `certificate_not_found`; 422; 413 and 503 from [`P12Inspector::admit`]; 409 on a
-    /// taken name or a concurrent replacement; 503 when the store is down.
+    /// 404 `certificate_not_found`; 400 `invalid_activate_at` when the instant is not in the
+    /// future; 409 `rotation_pending` while a version is staged; 422; 413 and 503 from
+    /// [`P12Inspector::admit`]; 409 on a taken name or a concurrent replacement; 503 when the
+    /// store is down.
     pub async fn replace(
         &self,
         account: &str,
         id: u64,
         upload: Upload,
+        activate_at_millis: Option<i64>,
         inspector: &P12Inspector,
     ) -> Result<Certificate, ApiError> {
         let Some((current, store_version)) = self.read_meta(account, id).await? else {
@@ -393,6 +590,18 @@ impl CertificateService {
         if current.deleting {
             return Err(concurrent(StoreError::Conflict));
         }
+        if let Some(pending) = &current.staged {
+            return Err(rotation_pending(&pending.certificate, pending.activate_at_millis));
+        }
+        if let Some(at) = activate_at_millis
+            && at <= clock::now_unix_millis()
+        {
+            return Err(ApiError::bad_request(
+                "invalid_activate_at",
+                "activateAt must be in the future; send the replacement without it to rotate now",
+            ));
+        }
+        let current_not_after_unix = current.not_after_unix;
         if let Some(name) = &upload.name {
             check_name(name)?;
         }
@@ -425,16 +634,35 @@ impl CertificateService {
             .clone()
             .or_else(|| new_name.clone())
             .unwrap_or_else(|| old.display_name.clone());
-        let stored = StoredCertificate {
-            certificate: Certificate {
-                name: new_name.clone().unwrap_or_else(|| old.name.clone()),
-                display_name,
-                version,
-                updated_at: now,
-                ..facts_into(&opened.facts, old.clone())
+        let next = Certificate {
+            name: new_name.clone().unwrap_or_else(|| old.name.clone()),
+            display_name,
+            version,
+            updated_at: now.clone(),
+            ..facts_into(&opened.facts, old.clone())
+        };
+        let stored = match activate_at_millis {
+            None => StoredCertificate {
+                certificate: next,
+                not_after_unix: opened.facts.not_after_unix,
+                deleting: false,
+                staged: None,
             },
-            not_after_unix: opened.facts.not_after_unix,
-            deleting: false,
+            Some(activate_at_millis) => StoredCertificate {
+                certificate: Certificate {
+                    name: next.name.clone(),
+                    display_name: next.display_name.clone(),
+                    updated_at: now,
+                    ..old.clone()
+                },
+                not_after_unix: current_not_after_unix,
+                deleting: false,
+                staged: Some(Staged {
+                    activate_at_millis,
+                    certificate: next,
+                    not_after_unix: opened.facts.not_after_unix,
+                }),
+            },
         };
         let value = serde_json::to_value(&stored).map_err(|_| ApiError::internal())?;
         if let Err(error) = self
@@ -451,13 +679,58 @@ impl CertificateService {
                 .await;
             return Err(concurrent(error));
         }
-        // The new version is committed; the old secrets and the old name are garbage now.
-        self.forget(&self::secrets_key(account, id, old.version))
-            .await;
+        if activate_at_millis.is_some() {
+            self.tell_other_instances(account).await;
+        }
+        // `stored.not_after_unix` is the presented version's (the current one while a switch is
+        // staged).
+        self.expiry.observe(account, id, stored.not_after_unix);
+        // The new version is committed; the old secrets (unless they are presented until a
+        // staged switch) and the old name are garbage now.
+        if activate_at_millis.is_none() {
+            self.forget(&self::secrets_key(account, id, old.version)).await;
+        }
         if new_name.is_some() {
             self.forget(&name_key(account, &old.name)).await;
         }
-        Ok(present(stored))
+        Ok(Certificate { warnings: Some(opened.warnings), ..self.present(stored) })
+    }
+
+    /// Cancels the staged version of certificate `id` of `account` and answers the certificate
+    /// without it; its secrets are deleted.
+    ///
+    /// # Errors
+    /// 404 `certificate_not_found`, or `pending_version_not_found` when nothing is staged
+    /// (also once the staged version has become current); 409 `concurrent_change`; 503.
+    pub async fn cancel_pending(&self, account: &str, id: u64) -> Result<Certificate, ApiError> {
+        let Some((stored, store_version)) = self.read_meta(account, id).await? else {
+            return Err(not_found());
+        };
+        if stored.deleting {
+            return Err(concurrent(StoreError::Conflict));
+        }
+        let Some(staged) = stored.staged.clone() else {
+            return Err(ApiError::not_found(
+                "pending_version_not_found",
+                "this certificate has no staged version (none was staged, or it is active already)",
+            ));
+        };
+        let unstaged = StoredCertificate {
+            certificate: Certificate {
+                updated_at: clock::format_rfc3339(clock::now_unix()),
+                ..stored.certificate
+            },
+            staged: None,
+            ..stored
+        };
+        let value = serde_json::to_value(&unstaged).map_err(|_| ApiError::internal())?;
+        self.store
+            .write(&meta_key(account, id), &value, Expect::Version(store_version))
+            .await
+            .map_err(concurrent)?;
+        self.tell_other_instances(account).await;
+        self.forget(&secrets_key(account, id, staged.certificate.version)).await;
+        Ok(self.present(unstaged))
     }
 
     /// Deletes certificate `id` of `account` unless `users` (the mappings using it) is
@@ -513,11 +786,15 @@ impl CertificateService {
             return Err(in_use(&after));
         }
         self.store.delete(&meta_key(account, id)).await?;
+        self.expiry.forget(account, id);
         self.forget(&secrets_key(account, id, stored.certificate.version))
             .await;
+        if let Some(staged) = &stored.staged {
+            self.forget(&secrets_key(account, id, staged.certificate.version)).await;
+        }
         self.forget(&name_key(account, &stored.certificate.name))
             .await;
-        let mut certificate = present(stored);
+        let mut certificate = self.present(stored);
         certificate.deleted = true;
         Ok(certificate)
     }
@@ -560,6 +837,7 @@ impl CertificateService {
                 let current = match self.store.read(&format!("certificates/{account}/{id}")).await? {
                     Some(found) => serde_json::from_value::<StoredCertificate>(found.value)
                         .map_err(|_| StoreError::Corrupt(format!("certificate {id}")))?
+                        .at(clock::now_unix_millis())
                         .certificate
                         .version,
                     None => u32::MAX,
@@ -583,6 +861,31 @@ impl CertificateService {
         Ok(deleted)
     }
 
+    /// The certificate as shown now: status and expiry follow the clock, `pending` the staged
+    /// version.
+    fn present(&self, stored: StoredCertificate) -> Certificate {
+        let now = clock::now_unix();
+        let mut certificate = stored.certificate;
+        certificate.pending = stored.staged.map(|staged| PendingVersion {
+            version: staged.certificate.version,
+            activate_at: clock::format_rfc3339_millis(staged.activate_at_millis),
+            expiration_date: staged.certificate.expiration_date,
+            fingerprint_sha256: staged.certificate.fingerprint_sha256,
+            subject: staged.certificate.subject,
+        });
+        certificate.status = if now > stored.not_after_unix {
+            CertificateStatus::Expired
+        } else {
+            CertificateStatus::Available
+        };
+        certificate.days_to_expiry = days_to_expiry(stored.not_after_unix, now);
+        certificate.expiring_soon =
+            stored.not_after_unix.saturating_sub(now) <= self.expiry_warning_seconds;
+        certificate.warnings = None;
+        certificate.deleted = false;
+        certificate
+    }
+
     async fn read_meta(
         &self,
         account: &str,
@@ -592,14 +895,17 @@ impl CertificateService {
             return Ok(None);
         }
         let Some(found) = self.store.read(&meta_key(account, id)).await? else {
+            self.expiry.forget(account, id);
             return Ok(None);
         };
-        let stored: StoredCertificate = serde_json::from_value(found.value)
-            .map_err(|_| StoreError::Corrupt(format!("certificate {id}")))?;
+        let stored: StoredCertificate = serde_json::from_value::<StoredCertificate>(found.value)
+            .map_err(|_| StoreError::Corrupt(format!("certificate {id}")))?
+            .at(clock::now_unix_millis());
         // Defence in depth: the key already scopes by account.
         if stored.certificate.site_id != account || stored.certificate.id != id {
             return Ok(None);
         }
+        self.expiry.observe(account, id, stored.not_after_unix);
         Ok(Some((stored, found.version)))
     }
 
@@ -655,11 +961,16 @@ impl CertificateService {
             version: 1,
             created_at: now.clone(),
             updated_at: now,
+            pending: None,
+            days_to_expiry: 0,
+            expiring_soon: false,
+            warnings: None,
         };
         let stored = StoredCertificate {
             certificate: facts_into(&item.facts, blank),
             not_after_unix: item.facts.not_after_unix,
             deleting: false,
+            staged: None,
         };
         let value = serde_json::to_value(&stored).map_err(|_| ApiError::internal())?;
         if let Err(error) = self
@@ -671,7 +982,8 @@ impl CertificateService {
             self.release_new_name(account, Some(&name), id).await;
             return Err(error.into());
         }
-        Ok(present(stored))
+        self.expiry.observe(account, id, stored.not_after_unix);
+        Ok(Certificate { warnings: Some(item.warnings), ..self.present(stored) })
     }
 
     async fn claim_id(&self, account: &str) -> Result<u64, ApiError> {
@@ -703,6 +1015,16 @@ impl CertificateService {
     async fn release_new_name(&self, account: &str, name: Option<&str>, id: u64) {
         if let Some(name) = name {
             claim::release(self.store.as_ref(), &name_key(account, name), id).await;
+        }
+    }
+
+    /// Tells the other gateway instances that a staged version of `account` appeared or went
+    /// (see [`rotation_notices`]). The change is committed already, so a failure does not undo
+    /// it: those instances then learn of it when their cache entries expire (the TTL), which the
+    /// error log says.
+    async fn tell_other_instances(&self, account: &str) {
+        if let Err(error) = rotation_notices::publish(self.store.as_ref(), account).await {
+            tracing::error!(%error, account, "could not notify other instances of a staged rotation; they switch after their cache TTL");
         }
     }
 
@@ -758,6 +1080,7 @@ async fn open(admission: &Admission, index: usize, upload: Upload) -> Result<Ope
         display_name,
         facts,
         secrets,
+        warnings: report.warnings.clone(),
     })
 }
 
@@ -785,16 +1108,12 @@ fn facts_into(facts: &Facts, certificate: Certificate) -> Certificate {
     }
 }
 
-/// The certificate as shown now: status follows the clock.
-fn present(stored: StoredCertificate) -> Certificate {
-    let mut certificate = stored.certificate;
-    certificate.status = if clock::now_unix() > stored.not_after_unix {
-        CertificateStatus::Expired
-    } else {
-        CertificateStatus::Available
-    };
-    certificate.deleted = false;
-    certificate
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// Whole days from `now` to `not_after` (Unix seconds), rounded down: -1 within the first day
+/// after expiry.
+pub fn days_to_expiry(not_after: i64, now: i64) -> i64 {
+    not_after.saturating_sub(now).div_euclid(SECONDS_PER_DAY)
 }
 
 /// 409 `certificate_in_use` listing the mappings.
@@ -826,6 +1145,18 @@ fn concurrent(error: StoreError) -> ApiError {
         ),
         other => other.into(),
     }
+}
+
+/// 409 `rotation_pending`: a staged version must be cancelled before another replacement.
+fn rotation_pending(staged: &Certificate, activate_at_millis: i64) -> ApiError {
+    ApiError::conflict(
+        "rotation_pending",
+        "a replacement is staged for this certificate; cancel it (DELETE .../pending) before replacing again",
+    )
+    .with_details(json!({
+        "pendingVersion": staged.version,
+        "activateAt": clock::format_rfc3339_millis(activate_at_millis),
+    }))
 }
 
 /// 404 `certificate_not_found`: also the answer for another account's id.

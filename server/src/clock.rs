@@ -11,6 +11,40 @@ pub fn now_unix() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// Milliseconds since the Unix epoch (0 if the clock is before 1970): the resolution of
+/// staged rotations, which switch within a second of their time.
+pub fn now_unix_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Formats `unix_millis` as RFC 3339 UTC, with milliseconds only when they are not zero.
+pub fn format_rfc3339_millis(unix_millis: i64) -> String {
+    let seconds = format_rfc3339(unix_millis.div_euclid(1000));
+    match unix_millis.rem_euclid(1000) {
+        0 => seconds,
+        millis => format!("{}.{millis:03}Z", seconds.trim_end_matches('Z')),
+    }
+}
+
+/// Parses like [`parse_rfc3339`] into Unix milliseconds, keeping the first three digits of a
+/// fraction (later digits are dropped, never rounded up).
+pub fn parse_rfc3339_millis(text: &str) -> Option<i64> {
+    let seconds = parse_rfc3339(text)?;
+    let millis = match text.get(19..).and_then(|rest| rest.strip_prefix('.')) {
+        Some(frac) => {
+            let digits: String = frac.chars().take_while(char::is_ascii_digit).take(3).collect();
+            if digits.is_empty() {
+                return None;
+            }
+            format!("{digits:0<3}").parse::<i64>().ok()?
+        }
+        None => 0,
+    };
+    seconds.checked_mul(1000)?.checked_add(millis)
+}
+
 /// Formats `unix` seconds as RFC 3339 UTC with a `Z` suffix.
 pub fn format_rfc3339(unix: i64) -> String {
     let days = unix.div_euclid(86_400);
@@ -111,5 +145,18 @@ mod tests {
         assert_eq!(parse_rfc3339("2000-02-29T00:00:00.123Z"), Some(951_782_400));
         assert_eq!(parse_rfc3339("2000-13-01T00:00:00Z"), None);
         assert_eq!(parse_rfc3339("garbage"), None);
+    }
+
+    #[test]
+    fn milliseconds_round_trip_and_truncate() {
+        assert_eq!(parse_rfc3339_millis("2000-02-29T00:00:00.5Z"), Some(951_782_400_500));
+        assert_eq!(parse_rfc3339_millis("2000-02-29T00:00:00.123999Z"), Some(951_782_400_123));
+        assert_eq!(parse_rfc3339_millis("2000-02-29T01:00:00+01:00"), Some(951_782_400_000));
+        assert_eq!(parse_rfc3339_millis("2000-02-29T00:00:00.Z"), None);
+        for t in [0, 951_782_400_000, 951_782_400_007, 1_700_000_000_250] {
+            assert_eq!(parse_rfc3339_millis(&format_rfc3339_millis(t)), Some(t));
+        }
+        assert_eq!(format_rfc3339_millis(951_782_400_000), "2000-02-29T00:00:00Z");
+        assert_eq!(format_rfc3339_millis(951_782_400_040), "2000-02-29T00:00:00.040Z");
     }
 }

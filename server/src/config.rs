@@ -93,6 +93,8 @@ pub const ENV_SERVICES: &str = "MTLS_SERVICES";
 pub const ENV_JWKS_FILE: &str = "MTLS_JWKS_FILE";
 /// Log line format: `text` or `json`.
 pub const ENV_LOG_FORMAT: &str = "MTLS_LOG_FORMAT";
+/// Days before a certificate's notAfter from which it counts as `expiringSoon`.
+pub const ENV_EXPIRY_WARNING_DAYS: &str = "MTLS_EXPIRY_WARNING_DAYS";
 
 /// Loopback by default: plain HTTP must not reach a network by accident (SPEC section 9).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -110,6 +112,10 @@ pub const DEFAULT_RATE_LIMIT_PER_SECOND: u32 = 10;
 pub const DEFAULT_RATE_LIMIT_BURST: u32 = 10;
 /// SPEC section 7.
 pub const DEFAULT_RUNTIME_CACHE_TTL_SECONDS: u64 = 300;
+/// SPEC section 12: the same 30 days as the SDK report's `expires_soon` warning.
+pub const DEFAULT_EXPIRY_WARNING_DAYS: u32 = 30;
+/// Ten years: a longer warning window only means every certificate is always "expiring soon".
+pub const MAX_EXPIRY_WARNING_DAYS: u32 = 3650;
 /// SPEC section 9.
 pub const DEFAULT_FORWARD_CONNECT_TIMEOUT_MS: u64 = 5000;
 /// SPEC section 9.
@@ -189,6 +195,9 @@ pub struct Config {
     pub jwks_file: Option<PathBuf>,
     /// `MTLS_LOG_FORMAT`.
     pub log_format: LogFormat,
+    /// `MTLS_EXPIRY_WARNING_DAYS`: certificates expiring within this many days (or expired)
+    /// are `expiringSoon`.
+    pub expiry_warning_days: u32,
 }
 
 /// How log lines are written (`MTLS_LOG_FORMAT`).
@@ -272,6 +281,7 @@ impl fmt::Debug for Config {
             .field("services", &self.services)
             .field("jwks_file", &self.jwks_file)
             .field("log_format", &self.log_format)
+            .field("expiry_warning_days", &self.expiry_warning_days)
             .finish()
     }
 }
@@ -374,6 +384,13 @@ impl Config {
         let services = p.services();
         let jwks_file = p.file(ENV_JWKS_FILE);
         let log_format = p.log_format();
+        let expiry_warning_days = p.number(ENV_EXPIRY_WARNING_DAYS, DEFAULT_EXPIRY_WARNING_DAYS);
+        if expiry_warning_days > MAX_EXPIRY_WARNING_DAYS {
+            p.error(
+                ENV_EXPIRY_WARNING_DAYS,
+                format!("{expiry_warning_days} is more than {MAX_EXPIRY_WARNING_DAYS} days"),
+            );
+        }
 
         // Cross-field rule: a budget under the cap would refuse files that rule 7 accepts.
         if p12_request_iteration_budget < p12_max_iterations {
@@ -430,6 +447,7 @@ impl Config {
             services,
             jwks_file,
             log_format,
+            expiry_warning_days,
         })
     }
 
@@ -464,6 +482,7 @@ impl Config {
             ],
             jwks_file: None,
             log_format: LogFormat::Text,
+            expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
         }
     }
 }
@@ -675,6 +694,9 @@ pub struct Args {
     /// Log line format: text or json.
     #[arg(long, env = ENV_LOG_FORMAT)]
     log_format: Option<String>,
+    /// Days before expiry from which a certificate is flagged expiringSoon (0 to 3650).
+    #[arg(long, env = ENV_EXPIRY_WARNING_DAYS, default_value = "30")]
+    expiry_warning_days: Option<String>,
 }
 
 impl Args {

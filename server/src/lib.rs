@@ -6,7 +6,9 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod audit;
 pub mod auth;
+pub mod certificate_requests;
 pub mod certificates;
 pub mod clock;
 pub mod config;

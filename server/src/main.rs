@@ -40,6 +40,11 @@ async fn main() -> std::io::Result<()> {
         Err(error) => exit(&error, EX_USAGE),
     };
     housekeeping::start(state.store.clone(), state.certificates.clone()).await;
+    let watched = state.clone();
+    mtls_server::runtime::rotation_notices::spawn(state.store.clone(), move |account| match account {
+        Some(account) => watched.runtime.invalidate_mappings(account),
+        None => watched.runtime.invalidate_all(),
+    });
 
     let server = HttpServer::new(move || {
         App::new()

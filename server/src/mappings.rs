@@ -100,26 +100,7 @@ impl MappingService {
     /// `site_id_mismatch`) with the item's `index` in `details`; 409 `duplicate_mapping_name` or
     /// `duplicate_mapping_url`; 503 when the store is down.
     pub async fn create(&self, account: &str, body: &Value) -> Result<Vec<Mapping>, ApiError> {
-        let items = match body {
-            Value::Array(items) => items.as_slice(),
-            Value::Object(_) => std::slice::from_ref(body),
-            _ => return Err(model::invalid("expected a JSON array of mappings")),
-        };
-        if items.is_empty() || items.len() > MAX_BATCH {
-            return Err(model::invalid(format!("expected 1 to {MAX_BATCH} mappings")));
-        }
-        let mut planned = Vec::with_capacity(items.len());
-        for (index, item) in items.iter().enumerate() {
-            planned.push(self.plan_create(account, item).map_err(|e| at(e, index))?);
-        }
-        for (index, record) in planned.iter().enumerate() {
-            if let Some(earlier) = planned[..index].iter().find(|r| r.name == record.name) {
-                return Err(at(duplicate(Index::Name, earlier, &self.services), index));
-            }
-            if let Some(earlier) = planned[..index].iter().find(|r| same_route(r, record)) {
-                return Err(at(duplicate(Index::Route, earlier, &self.services), index));
-            }
-        }
+        let planned = self.plan_batch(account, body)?;
         for (index, record) in planned.iter().enumerate() {
             self.require_certificate(account, record.certification_id).await.map_err(|e| at(e, index))?;
             let name_key = keys::name(account, &record.name);
@@ -145,6 +126,42 @@ impl MappingService {
             }
         }
         Ok(created.iter().map(|(r, rev)| r.to_api(account, *rev, &self.services)).collect())
+    }
+
+    /// The names of the mappings `body` would create, when it passes every check that needs no
+    /// store (shape, fields, services, URLs, duplicates within the body): what a caller records
+    /// before [`Self::create`] makes them.
+    ///
+    /// # Errors
+    /// As [`Self::create`], for the checks without the store.
+    #[allow(clippy::result_large_err, reason = "ApiError is the one error the HTTP layer answers with; these checks run once per request")]
+    pub fn names_to_create(&self, account: &str, body: &Value) -> Result<Vec<String>, ApiError> {
+        Ok(self.plan_batch(account, body)?.into_iter().map(|r| r.name).collect())
+    }
+
+    #[allow(clippy::result_large_err, reason = "ApiError is the one error the HTTP layer answers with; these checks run once per request")]
+    fn plan_batch(&self, account: &str, body: &Value) -> Result<Vec<StoredMapping>, ApiError> {
+        let items = match body {
+            Value::Array(items) => items.as_slice(),
+            Value::Object(_) => std::slice::from_ref(body),
+            _ => return Err(model::invalid("expected a JSON array of mappings")),
+        };
+        if items.is_empty() || items.len() > MAX_BATCH {
+            return Err(model::invalid(format!("expected 1 to {MAX_BATCH} mappings")));
+        }
+        let mut planned = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            planned.push(self.plan_create(account, item).map_err(|e| at(e, index))?);
+        }
+        for (index, record) in planned.iter().enumerate() {
+            if let Some(earlier) = planned[..index].iter().find(|r| r.name == record.name) {
+                return Err(at(duplicate(Index::Name, earlier, &self.services), index));
+            }
+            if let Some(earlier) = planned[..index].iter().find(|r| same_route(r, record)) {
+                return Err(at(duplicate(Index::Route, earlier, &self.services), index));
+            }
+        }
+        Ok(planned)
     }
 
     /// Every mapping of `account`, by id. Configuration reads are never cached.

@@ -26,6 +26,12 @@
 //!   the store answered, and the next lookup asks it again.
 //! - **Bounded memory**: at most `capacity` entries (first in, first out); "no mapping" answers
 //!   are cached too, and URLs longer than any mapping URL are answered without a lookup.
+//! - **Staged rotations switch by themselves** (SPEC section 12): a match loaded while a
+//!   replacement is staged carries the staged key material and its instant, and every answer
+//!   from then on presents it, hit or stale alike, without waiting for the TTL or the store.
+//!   The forwarding pools are keyed by certificate version, so no connection opened with the old
+//!   version is reused after the switch. Other instances learn of a staging through
+//!   [`rotation_notices`] within a poll interval, well before a second passes.
 //! - **Metrics**: `mtls_runtime_cache_total{result="hit"|"miss"|"stale"}`,
 //!   `mtls_runtime_store_reads_total`, `mtls_runtime_cache_evictions_total`.
 
@@ -53,11 +59,10 @@ pub const DEFAULT_CAPACITY: usize = 10_000;
 pub const STORE_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 mod read_counter;
+pub mod rotation_notices;
 
-pub use read_counter::{ReadCounter, STORE_READS_METRIC};
+pub use read_counter::ReadCounter;
 
-const CACHE_METRIC: &str = "mtls_runtime_cache_total";
-const EVICTIONS_METRIC: &str = "mtls_runtime_cache_evictions_total";
 
 /// The mapping a runtime request resolved to.
 #[derive(Debug, Clone)]
@@ -66,6 +71,30 @@ pub struct RuntimeMatch {
     pub mapping_id: u64,
     /// The certificate to present, with its version.
     pub material: Arc<ClientMaterial>,
+    /// A staged version of that certificate and when it takes over; [`RuntimeCache::find`]
+    /// answers with it in `material` from then on.
+    pub pending: Option<PendingSwitch>,
+}
+
+/// The staged key material of a match and the instant it is presented from.
+#[derive(Debug, Clone)]
+pub struct PendingSwitch {
+    /// Unix milliseconds.
+    pub activate_at_millis: i64,
+    /// The staged version's key and chain.
+    pub material: Arc<ClientMaterial>,
+}
+
+impl RuntimeMatch {
+    /// The match as it stands at `now_millis`: the staged version once its time has come.
+    pub fn at(self, now_millis: i64) -> Self {
+        match self.pending {
+            Some(pending) if now_millis >= pending.activate_at_millis => {
+                Self { mapping_id: self.mapping_id, material: pending.material, pending: None }
+            }
+            pending => Self { pending, ..self }
+        }
+    }
 }
 
 /// Cached lookups for forwarding and checks.
@@ -141,6 +170,9 @@ impl Eq for CacheKey {}
 
 struct Entry {
     value: Option<RuntimeMatch>,
+    /// Unix milliseconds at which the entry is due for a reload before its TTL: the instant a
+    /// staged version takes over a certificate that presents nothing now (expired).
+    refresh_at_millis: Option<i64>,
     fetched: Instant,
     /// Set by an invalidation: the value may be outdated and serves only while the store is down.
     invalidated: bool,
@@ -157,7 +189,14 @@ struct Loader {
 }
 
 /// A load under way, awaited by every request that missed its key meanwhile.
-type SharedLoad = Shared<BoxFuture<'static, Result<Option<RuntimeMatch>, LoadError>>>;
+type SharedLoad = Shared<BoxFuture<'static, Result<Loaded, LoadError>>>;
+
+/// What a load found, and when it must be reloaded regardless of the TTL.
+#[derive(Clone)]
+struct Loaded {
+    value: Option<RuntimeMatch>,
+    refresh_at_millis: Option<i64>,
+}
 
 #[derive(Default)]
 struct CacheState {
@@ -218,6 +257,16 @@ impl RuntimeCache {
         service: Option<u32>,
         normalized_url: &str,
     ) -> Result<Option<RuntimeMatch>, ApiError> {
+        let found = self.find_cached(account, service, normalized_url).await?;
+        Ok(found.map(|m| m.at(crate::clock::now_unix_millis())))
+    }
+
+    async fn find_cached(
+        &self,
+        account: &str,
+        service: Option<u32>,
+        normalized_url: &str,
+    ) -> Result<Option<RuntimeMatch>, ApiError> {
         if normalized_url.len() > MAX_URL_BYTES || account.len() > MAX_ACCOUNT_BYTES {
             return Ok(None); // no mapping can have such a key, and it would not fit the bound
         }
@@ -226,8 +275,12 @@ impl RuntimeCache {
         let (key, stale, epoch, load) = {
             let mut state = self.lock();
             let stale = match state.entries.get(&lookup as &dyn KeyParts) {
-                Some(entry) if !entry.invalidated && now.duration_since(entry.fetched) < self.ttl => {
-                    self.metrics.inc(CACHE_METRIC, "result=\"hit\"");
+                Some(entry)
+                    if !entry.invalidated
+                        && now.duration_since(entry.fetched) < self.ttl
+                        && entry.refresh_at_millis.is_none_or(|at| crate::clock::now_unix_millis() < at) =>
+                {
+                    self.metrics.runtime_cache.inc("hit");
                     return Ok(entry.value.clone());
                 }
                 Some(entry) => Some(entry.value.clone()),
@@ -235,7 +288,7 @@ impl RuntimeCache {
             };
             if let (Some(value), Some(until)) = (&stale, state.store_down_until)
                 && now < until {
-                    self.metrics.inc(CACHE_METRIC, "result=\"stale\"");
+                    self.metrics.runtime_cache.inc("stale");
                     return Ok(value.clone());
                 }
             let key = CacheKey { account: account.to_owned(), service, url: normalized_url.to_owned() };
@@ -252,7 +305,7 @@ impl RuntimeCache {
             };
             (key, stale, epoch, load)
         };
-        self.metrics.inc(CACHE_METRIC, "result=\"miss\"");
+        self.metrics.runtime_cache.inc("miss");
         let result = load.clone().await;
         let mut state = self.lock();
         // The first waiter back (whoever started the load may have gone: its caller hung up)
@@ -262,10 +315,10 @@ impl RuntimeCache {
             state.loading.remove(&key);
         }
         match result {
-            Ok(value) => {
+            Ok(Loaded { value, refresh_at_millis }) => {
                 state.store_down_until = None;
                 if first && state.epoch == epoch {
-                    self.insert(&mut state, key, value.clone());
+                    self.insert(&mut state, key, value.clone(), refresh_at_millis);
                 }
                 Ok(value)
             }
@@ -274,7 +327,7 @@ impl RuntimeCache {
                 drop(state);
                 match stale {
                     Some(value) => {
-                        self.metrics.inc(CACHE_METRIC, "result=\"stale\"");
+                        self.metrics.runtime_cache.inc("stale");
                         Ok(value)
                     }
                     None => Err(ApiError::store_unavailable()),
@@ -295,6 +348,17 @@ impl RuntimeCache {
     /// [`Self::invalidate_certificate`]).
     pub fn invalidate_mappings(&self, account: &str) {
         self.invalidate_account(account);
+    }
+
+    /// Marks everything cached as outdated: another instance changed more accounts than its
+    /// notices tell (see [`rotation_notices`]).
+    pub fn invalidate_all(&self) {
+        let mut state = self.lock();
+        for entry in state.entries.values_mut() {
+            entry.invalidated = true;
+        }
+        state.loading.clear();
+        state.epoch += 1;
     }
 
     /// Number of entries held (tests and diagnostics).
@@ -326,16 +390,22 @@ impl RuntimeCache {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn insert(&self, state: &mut CacheState, key: CacheKey, value: Option<RuntimeMatch>) {
+    fn insert(
+        &self,
+        state: &mut CacheState,
+        key: CacheKey,
+        value: Option<RuntimeMatch>,
+        refresh_at_millis: Option<i64>,
+    ) {
         let seq = state.next_seq;
         state.next_seq += 1;
         state.order.push_back((key.clone(), seq));
-        state.entries.insert(key, Entry { value, fetched: Instant::now(), invalidated: false, seq });
+        state.entries.insert(key, Entry { value, refresh_at_millis, fetched: Instant::now(), invalidated: false, seq });
         while state.entries.len() > self.capacity {
             let Some((old, old_seq)) = state.order.pop_front() else { break };
             if state.entries.get(&old).is_some_and(|e| e.seq == old_seq) {
                 state.entries.remove(&old);
-                self.metrics.inc(EVICTIONS_METRIC, "");
+                self.metrics.runtime_evictions.inc();
             }
         }
         if state.order.len() > 2 * self.capacity + 64 {
@@ -351,7 +421,8 @@ impl Loader {
         account: &str,
         service: Option<u32>,
         url: &str,
-    ) -> Result<Option<RuntimeMatch>, LoadError> {
+    ) -> Result<Loaded, LoadError> {
+        let nothing = Loaded { value: None, refresh_at_millis: None };
         let record = match service {
             Some(code) => self.route(account, code, url).await?.filter(|r| r.enable),
             None => {
@@ -366,21 +437,36 @@ impl Loader {
                 if enabled.len() == 1 { enabled.pop() } else { None }
             }
         };
-        let Some(record) = record else { return Ok(None) };
+        let Some(record) = record else { return Ok(nothing) };
         let certificate = self
             .certificates
             .certificate(account, record.certification_id)
             .await
             .map_err(LoadError::from)?;
-        if !certificate.is_some_and(|c| c.status == CertificateStatus::Available) {
-            return Ok(None);
+        if !certificate.as_ref().is_some_and(|c| c.status == CertificateStatus::Available) {
+            // Nothing to present now; a staged version presents from its instant on.
+            let refresh_at_millis = certificate
+                .and_then(|c| c.pending)
+                .and_then(|p| crate::clock::parse_rfc3339_millis(&p.activate_at));
+            return Ok(Loaded { value: None, refresh_at_millis });
         }
+        let staged = certificate.as_ref().is_some_and(|c| c.pending.is_some());
         let material = self
             .certificates
             .client_material(account, record.certification_id)
             .await
             .map_err(LoadError::from)?;
-        Ok(material.map(|m| RuntimeMatch { mapping_id: record.id, material: Arc::new(m) }))
+        let pending = if staged {
+            self.certificates
+                .staged_material(account, record.certification_id)
+                .await
+                .map_err(LoadError::from)?
+                .map(|s| PendingSwitch { activate_at_millis: s.activate_at_millis, material: Arc::new(s.material) })
+        } else {
+            None
+        };
+        let value = material.map(|m| RuntimeMatch { mapping_id: record.id, material: Arc::new(m), pending });
+        Ok(Loaded { value, refresh_at_millis: None })
     }
 
     async fn route(

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
+use crate::audit::AuditLog;
 use crate::auth::AuthState;
+use crate::certificate_requests::CertificateRequestService;
 use crate::certificates::{CertificateService, P12Inspector};
 use crate::config::Config;
 use crate::forward::Forwarder;
@@ -35,6 +37,10 @@ pub struct AppState {
     pub readiness: ReadinessProbe,
     /// P12 inspections of uploads, replacements and the tester: KDF budget and workers.
     pub p12_inspector: P12Inspector,
+    /// The audit trail every change is recorded in first.
+    pub audit: AuditLog,
+    /// Gateway-held keys and their CSRs (SPEC section 12).
+    pub certificate_requests: CertificateRequestService,
 }
 
 impl AppState {
@@ -68,7 +74,13 @@ impl AppState {
 
     fn with_auth(config: Config, store: Arc<dyn Store>, auth: AuthState, forwarder: Forwarder) -> Self {
         let metrics: Arc<Metrics> = Arc::default();
-        let certificates = Arc::new(CertificateService::new(store.clone()));
+        // Every store operation is timed and its failures counted (SPEC 13).
+        let store = crate::store::instrumented::InstrumentedStore::wrap(store, metrics.clone());
+        let expiry = metrics.certificate_expiry.clone();
+        let certificates = Arc::new(
+            CertificateService::with_expiry_warning_days(store.clone(), config.expiry_warning_days)
+                .with_expiry(expiry.clone()),
+        );
         let mappings = MappingService::new(
             store.clone(),
             certificates.clone(),
@@ -79,15 +91,16 @@ impl AppState {
         let runtime_store = ReadCounter::wrap(store.clone(), metrics.clone());
         let runtime = RuntimeCache::new(
             runtime_store.clone(),
-            Arc::new(CertificateService::new(runtime_store)),
+            Arc::new(CertificateService::new(runtime_store).with_expiry(expiry)),
             &config.services,
             config.runtime_cache_ttl,
             metrics.clone(),
         );
         let p12_inspector = P12Inspector::new(&config);
+        let certificate_requests = CertificateRequestService::new(store.clone(), certificates.clone());
         Self {
             config: Arc::new(config),
-            store,
+            store: store.clone(),
             metrics,
             certificates,
             mappings,
@@ -96,6 +109,8 @@ impl AppState {
             forwarder,
             readiness: ReadinessProbe::default(),
             p12_inspector,
+            audit: AuditLog::new(store),
+            certificate_requests,
         }
     }
 

@@ -51,7 +51,17 @@ async fn portal_assets_have_their_mime_types() {
         (
             "/portal/app.js",
             "text/javascript; charset=utf-8",
-            "from '/pkg/web/index.js'",
+            "from './gateway.js'",
+        ),
+        (
+            "/portal/gateway.js",
+            "text/javascript; charset=utf-8",
+            "from '/pkg/client/index.js'",
+        ),
+        (
+            "/portal/sdk.js",
+            "text/javascript; charset=utf-8",
+            "'/pkg/web/index.js'",
         ),
         ("/portal/style.css", "text/css; charset=utf-8", ".verdict"),
     ] {

@@ -15,7 +15,7 @@ import { startStaticServer } from './static-server.mjs';
 linkPackage();
 const sdk = await import('mtls-sdk');
 const manifest = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
-const browserEntry = manifest.exports['.'].browser;
+const browserEntry = manifest.exports['.'].browser.default;
 const PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>mtls-sdk CSR test</title>
 <script type="importmap">{ "imports": { "mtls-sdk": "/pkg/${browserEntry.replace(/^\.\//, '')}" } }</script>
@@ -74,8 +74,8 @@ test('generateCsr in Chromium uses WebCrypto, and its CSR and key make a usable 
     assert.ok(text.includes('DNS:browser.example.com'), text);
 
     const leaf = ca.sign(generated.csrPem, `browser-${keyType}`);
-    const bytes = await page.evaluate(({ privateKeyPem, certificatePem, password }) => {
-      return [...window.sdk.buildP12({ privateKeyPem, certificatePem, password, profile: 'legacy' })];
+    const bytes = await page.evaluate(async ({ privateKeyPem, certificatePem, password }) => {
+      return [...(await window.sdk.buildP12({ privateKeyPem, certificatePem, password, profile: 'legacy' }))];
     }, { privateKeyPem: generated.privateKeyPem, certificatePem: ca.intermediatePem + leaf, password: PASSWORD });
     const p12 = new Uint8Array(bytes);
     const info = opensslP12Info(ca.write(`browser-${keyType}.p12`, p12), PASSWORD);

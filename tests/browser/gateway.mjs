@@ -54,8 +54,55 @@ async function waitForHealth(url, child, log) {
   throw new Error(`mtls-server did not answer /healthz within 30 s: ${log()}`);
 }
 
-/** Starts the gateway; resolves to `{ url, adminToken, admin, credentials, output, stop }`. */
-export async function startGateway(extraEnv = {}) {
+/**
+ * A real OpenBao dev server (`bao server -dev`, from PATH or `BAO_BIN`) on 127.0.0.1, for
+ * `startGateway(env, { openbao })`. Resolves to `{ addr, token, stop }`.
+ */
+export async function startOpenBao() {
+  const port = await freePort();
+  const token = crypto.randomBytes(16).toString('hex');
+  const env = { ...process.env };
+  delete env.VAULT_ADDR;
+  delete env.BAO_ADDR;
+  let output = '';
+  const child = spawn(process.env.BAO_BIN || 'bao', ['server', '-dev', '-dev-no-store-token',
+    `-dev-listen-address=127.0.0.1:${port}`, `-dev-root-token-id=${token}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (chunk) => { output += chunk; });
+  child.stderr.on('data', (chunk) => { output += chunk; });
+  const kill = () => child.exitCode === null && child.kill('SIGKILL');
+  process.on('exit', kill);
+  const addr = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`bao exited with ${child.exitCode}: ${output}`);
+    try {
+      if ((await fetch(`${addr}/v1/sys/health`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      kill();
+      throw new Error(`OpenBao did not answer within 30 s: ${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    addr,
+    token,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      kill();
+      if (child.exitCode === null) await exited;
+      process.off('exit', kill);
+    },
+  };
+}
+
+/**
+ * Starts the gateway (on the embedded store, or on `openbao` from `startOpenBao()` under a fresh
+ * prefix); resolves to `{ url, adminToken, admin, credentials, output, stop }`.
+ */
+export async function startGateway(extraEnv = {}, { openbao } = {}) {
   const binary = buildServer();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtls-gateway-'));
   const port = await freePort();
@@ -74,6 +121,12 @@ export async function startGateway(extraEnv = {}) {
       // Tests send bursts from one address; the throttle itself is tested in server/tests.
       MTLS_RATE_LIMIT_PER_SECOND: '1000',
       MTLS_RATE_LIMIT_BURST: '1000',
+      ...(openbao ? {
+        MTLS_STORE: 'vault',
+        VAULT_ADDR: openbao.addr,
+        VAULT_TOKEN: openbao.token,
+        MTLS_VAULT_PREFIX: `mtls-${crypto.randomBytes(6).toString('hex')}`,
+      } : {}),
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -90,7 +143,7 @@ export async function startGateway(extraEnv = {}) {
     throw error;
   }
   // Credentials handed out during the test: none may reach the log (checked on stop).
-  const issuedSecrets = [adminToken];
+  const issuedSecrets = [adminToken, ...(openbao ? [openbao.token] : [])];
   /** Calls the admin API (`POST /admin/tokens`, `/admin/app-keys`) and returns the JSON. */
   const admin = async (path, body) => {
     const response = await fetch(`${url}${path}`, {

@@ -11,7 +11,7 @@ import { launchChromium, openPage } from './chromium.mjs';
 import { startStaticServer } from './static-server.mjs';
 
 const manifest = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
-const browserEntry = manifest.exports['.'].browser; // for example ./web/index.js
+const browserEntry = manifest.exports['.'].browser.default; // for example ./web/index.js
 const PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>mtls-sdk browser test</title><link rel="icon" href="data:,">
 <script type="importmap">{ "imports": { "mtls-sdk": "/pkg/${browserEntry.replace(/^\.\//, '')}" } }</script>
@@ -50,12 +50,12 @@ test('the browser entry loads and inspectP12 equals the native report on every f
   assert.deepEqual(problems, []);
 });
 
-test('a bad argument in the page throws an Error with its code', async () => {
+test('a bad argument in the page rejects with an Error with its code', async () => {
   const { page, problems } = await openPage(browser, `${server.url}/`);
   await page.waitForFunction(() => window.sdk !== undefined, null, { timeout: 30_000 });
-  const thrown = await page.evaluate(() => {
+  const thrown = await page.evaluate(async () => {
     try {
-      window.sdk.inspectP12('not bytes', 'pw');
+      await window.sdk.inspectP12(42, 'pw');
       return null;
     } catch (error) {
       return { isError: error instanceof Error, code: error.code, message: error.message };

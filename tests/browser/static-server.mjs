@@ -17,11 +17,20 @@ const MIME = {
 
 /**
  * Starts the server. `mounts` maps a URL prefix (`/pkg/`) to a directory; `pages` maps an exact
- * path to an HTML string; `headers` are added to every 200. Resolves to `{ url, close }`.
+ * path to an HTML string; `headers` are added to every 200; `failNext` is a set of paths whose
+ * next request gets a 503 (each path once). Resolves to `{ url, close, requests }`, `requests`
+ * being every requested path in order.
  */
-export function startStaticServer({ mounts = {}, pages = {}, headers = {} }) {
+export function startStaticServer({ mounts = {}, pages = {}, headers = {}, failNext = new Set() }) {
+  const requests = [];
   const server = http.createServer((request, response) => {
     const urlPath = decodeURIComponent(new URL(request.url, 'http://x').pathname);
+    requests.push(urlPath);
+    if (failNext.delete(urlPath)) {
+      response.writeHead(503, { 'content-type': 'text/plain' });
+      response.end('unavailable');
+      return;
+    }
     if (pages[urlPath] !== undefined) {
       response.writeHead(200, { ...headers, 'content-type': MIME['.html'] });
       response.end(pages[urlPath]);
@@ -44,6 +53,7 @@ export function startStaticServer({ mounts = {}, pages = {}, headers = {} }) {
       const { port } = server.address();
       resolve({
         url: `http://127.0.0.1:${port}`,
+        requests,
         close: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }),
       });
     });

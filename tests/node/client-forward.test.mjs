@@ -10,7 +10,7 @@ import { linkPackage } from './helpers.mjs';
 import { makeTargetPki, P12_PASSWORD, startMtlsTarget } from './mtls-target.mjs';
 
 linkPackage();
-const { MtlsClient } = await import('mtls-sdk');
+const { MtlsClient, MtlsError } = await import('mtls-sdk');
 
 const ACCOUNT = 'brand-forward-1';
 let pki;
@@ -184,4 +184,34 @@ test('gateway failures reject with MtlsError fields', async () => {
     await assert.rejects(bearer.forward(ACCOUNT, { url: urls.onlyA, headers, stopIfCertificateNotFound: true }),
       { name: 'MtlsError', status: 0, code: 'invalid_argument' });
   }
+});
+
+test('probe explains the handshake with the mapped certificate, an unmapped URL and a dead port', async () => {
+  const good = await oauth1.probe(ACCOUNT, { url: urls.onlyA });
+  assert.equal(good.ok, true, JSON.stringify(good.problem));
+  assert.equal(good.problem, null);
+  assert.equal(String(good.certificateId), String(certA.id));
+  assert.equal(good.clientCertificateRequested, true);
+  assert.match(good.tls.version, /^TLSv1\.[23]$/);
+  assert.match(good.tls.serverCertificate.fingerprintSha256, /^[0-9a-f]{64}$/);
+  assert.equal(typeof good.httpStatus, 'number');
+
+  // By service and with an explicit certificate.
+  const chosen = await bearer.probe(ACCOUNT, { url: urls.shared, serviceName: 'IDP' });
+  assert.equal(String(chosen.certificateId), String(certB.id));
+  const explicit = await bearer.probe(ACCOUNT, { url: urls.onlyA, certificationId: certB.id });
+  assert.equal(String(explicit.certificateId), String(certB.id));
+
+  const unmapped = await bearer.probe(ACCOUNT, { url: `${target.url}/nobody-mapped-this` });
+  assert.equal(unmapped.ok, false);
+  assert.equal(unmapped.problem.code, 'no_mapping');
+  assert.equal(unmapped.certificateId, null);
+
+  const down = await bearer.probe(ACCOUNT, { url: urls.down });
+  assert.equal(down.problem.code, 'connect');
+  assert.equal(down.tls, null);
+
+  // The gateway's own refusals are MtlsErrors.
+  await assert.rejects(bearer.probe(ACCOUNT, { url: 'not a url' }), (error) => error instanceof MtlsError && error.status === 422);
+  await assert.rejects(bearer.probe('someone-else', { url: urls.onlyA }), { name: 'MtlsError', status: 403 });
 });

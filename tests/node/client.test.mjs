@@ -33,6 +33,9 @@ before(async () => {
     response.writeHead(status, { 'content-type': 'application/json', 'x-request-id': 'req-1', ...headers });
     response.end(body);
   });
+  // verifyOAuth1 blocks this event loop on python: a short keep-alive would close the client's
+  // pooled connection meanwhile (ECONNRESET on the next call on a loaded machine).
+  server.keepAliveTimeout = 60_000;
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${server.address().port}`;
 });
@@ -136,9 +139,11 @@ test('mapping calls use the SPEC paths, v=3.0 and If-Match', async () => {
 test('oAuth1 signatures verify with oauthlib, with and without token, SHA-1 and SHA-256', async () => {
   answer = () => ({ status: 200, body: '[]' });
   const clients = [
-    [{ consumerKey: 'ck', consumerSecret: 'cs', token: 'tk', tokenSecret: 'ts' }, 'cs', 'ts', 'HMAC-SHA1'],
-    [{ consumerKey: 'ck2', consumerSecret: 'c s/2' }, 'c s/2', '', 'HMAC-SHA1'],
-    [{ consumerKey: 'ck3', consumerSecret: 'cs3', signatureMethod: 'HMAC-SHA256' }, 'cs3', '', 'HMAC-SHA256'],
+    // Secrets long and with '-' so that they cannot turn up by chance in a random nonce or a
+    // base64 signature (a two-letter secret did, once in a few hundred runs).
+    [{ consumerKey: 'ck', consumerSecret: 'consumer-secret-1', token: 'tk', tokenSecret: 'token-secret-1' }, 'consumer-secret-1', 'token-secret-1', 'HMAC-SHA1'],
+    [{ consumerKey: 'ck2', consumerSecret: 'consumer secret/2' }, 'consumer secret/2', '', 'HMAC-SHA1'],
+    [{ consumerKey: 'ck3', consumerSecret: 'consumer-secret-3', signatureMethod: 'HMAC-SHA256' }, 'consumer-secret-3', '', 'HMAC-SHA256'],
   ];
   for (const [oauth1, consumerSecret, tokenSecret, method] of clients) {
     const client = new MtlsClient({ baseUrl, auth: { oauth1 } });
@@ -146,7 +151,9 @@ test('oAuth1 signatures verify with oauthlib, with and without token, SHA-1 and 
     const request = last();
     assert.equal(request.url, '/mtls/mapping?v=2');
     assert.match(request.headers.authorization, /^OAuth /);
-    assert.ok(!request.headers.authorization.includes(consumerSecret), 'secret not sent');
+    for (const secret of [consumerSecret, encodeURIComponent(consumerSecret), tokenSecret].filter(Boolean)) {
+      assert.ok(!request.headers.authorization.includes(secret), `secret ${secret} not sent`);
+    }
     const verdict = verifyOAuth1(request, consumerSecret, tokenSecret, method);
     assert.equal(verdict, 'valid', `${method} ${JSON.stringify(oauth1.consumerKey)}`);
     // A different secret must not verify: the check is real.
@@ -358,7 +365,7 @@ test('lifecycle methods (SPEC 12) send the SPEC requests', async () => {
 
   sent = await call(() => client.probe('acc', { url: 'https://t.example/', serviceName: 'IDP' }), { ok: true });
   assert.deepEqual([sent.method, sent.url, sent.body, sent.result.ok], ['POST', '/mtls/account/acc/probe', { url: 'https://t.example/', serviceName: 'IDP' }, true]);
-  sent = await call(() => client.listAudit('acc', { since: activateAt, limit: 5, cursor: 'c/1' }), { items: [], nextCursor: null });
+  sent = await call(() => client.listAudit('acc', { since: activateAt, limit: 5, cursor: 'c/1' }), { records: [] });
   assert.equal(sent.url, '/mtls/account/acc/audit?since=2030-01-02T03%3A04%3A05.000Z&limit=5&cursor=c%2F1');
   sent = await call(() => client.listAllAudit());
   assert.equal(sent.url, '/admin/audit');
@@ -384,4 +391,15 @@ test('named and default exports, one instance for require and import, client alo
   assert.equal(alone.default.MtlsError, MtlsError);
   assert.equal(require('mtls-sdk/client').MtlsClient, MtlsClient);
   assert.equal(typeof MtlsClient.prototype.free, 'undefined', 'nothing to free: the client holds no WebAssembly memory');
+});
+
+test('the build generates the API reference from the types', async () => {
+  const { pkgDir } = await import('./helpers.mjs');
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const page = fs.readFileSync(path.join(pkgDir, 'api-reference', 'classes', 'MtlsClient.html'), 'utf8');
+  for (const method of Object.getOwnPropertyNames(MtlsClient.prototype).filter((name) => name !== 'constructor')) {
+    assert.ok(page.includes(`>${method}<`), `${method} is in the API reference`);
+  }
+  assert.ok(page.includes('Bearer only'), 'with the doc comments');
 });

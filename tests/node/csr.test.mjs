@@ -152,3 +152,14 @@ describe('bad inputs give errors with codes', () => {
     assert.equal(await thrownCode(() => sdk.buildP12(42)), 'invalid_argument');
   });
 });
+
+test('keyType and profile take only the documented names, and the error lists them', async () => {
+  await assert.rejects(
+    sdk.generateCsr({ subject: { commonName: 'a' }, keyType: 'rsa2048' }),
+    (error) => error.code === 'unsupported_key_type' && error.message.includes('"RSA-2048"') && error.message.includes('"P-256"'),
+  );
+  assert.throws(
+    () => sdk.buildP12({ privateKeyPem: '', certificatePem: '', password: 'pw', profile: 'rc2' }),
+    (error) => error.code === 'unsupported_profile' && error.message.includes('"modern", "legacy"'),
+  );
+});

@@ -14,9 +14,9 @@ linkPackage();
 
 // tsc takes either a project or files: a per-run tsconfig extending the shared one names the file
 // under test; it is removed when the test process exits.
-function run(file) {
+function run(file, compilerOptions = {}) {
   const config = path.join(typesDir, `tsconfig.${path.basename(file, '.ts')}.json`);
-  fs.writeFileSync(config, JSON.stringify({ extends: './tsconfig.json', files: [file] }));
+  fs.writeFileSync(config, JSON.stringify({ extends: './tsconfig.json', compilerOptions, files: [file] }));
   process.on('exit', () => fs.rmSync(config, { force: true }));
   return spawnSync(process.execPath, [tsc, '-p', config, '--pretty', 'false'], { encoding: 'utf8', cwd: typesDir });
 }
@@ -33,4 +33,9 @@ test('misuse does not compile, line by line', () => {
   const expected = source.flatMap((line, i) => (line.includes('expect-error') ? [i + 1] : []));
   const reported = [...result.stdout.matchAll(/usage-wrong\.ts\((\d+),\d+\): error/g)].map((m) => Number(m[1]));
   assert.deepEqual([...new Set(reported)].sort((a, b) => a - b), expected, result.stdout);
+});
+
+test('the browser entry types (bundler resolution) are asynchronous and take a File', () => {
+  const result = run('usage-browser.ts', { module: 'esnext', moduleResolution: 'bundler' });
+  assert.equal(result.status, 0, result.stdout + result.stderr);
 });

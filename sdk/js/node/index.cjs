@@ -1,5 +1,100 @@
-// Node CommonJS entry of `mtls-sdk` (`require('mtls-sdk')`): the WebAssembly functions and the
-// API client (which needs no WebAssembly) in one object, also as `default`.
+// Node entry of `mtls-sdk` for `require` (index.mjs re-exports it for `import`, so both share
+// one instance of every module).
+//
+// Node reads files synchronously, so here `inspectP12` and `buildP12` are synchronous like the
+// Rust core they call: each WebAssembly module is read and compiled by its wasm-bindgen glue
+// (`../wasm/<module>.cjs`) on the first call that needs it, and requiring the package loads none.
+// `generateCsr` returns a promise everywhere (WebCrypto makes the key). The browser entry
+// (`../web/index.js`) has the same names, but fetching a module there is asynchronous, so its
+// `inspectP12` and `buildP12` return promises.
 'use strict';
-module.exports = { ...require('./mtls_sdk.js'), ...require('../client/cjs/index.js') };
+const { toBytesSync } = require('../client/cjs/bytes.js');
+const { KEY_TYPES } = require('../client/cjs/types.js');
+
+/** `buildP12` profiles; the Rust core reads more spellings, the package accepts these only. */
+const P12_PROFILES = ['modern', 'legacy'];
+
+/** Throws an `MtlsSdkError` with `code` unless `value` is one of `allowed`, naming them all. */
+function oneOf(value, allowed, argument, code) {
+  if (allowed.includes(value)) return;
+  const error = new Error(
+    `\`${argument}\` ${JSON.stringify(value) ?? String(value)} is not supported: expected one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
+  );
+  error.name = 'MtlsSdkError';
+  error.code = code;
+  throw error;
+}
+
+let inspectorGlue;
+let csrGlue;
+/** The `inspector` module's glue (inspectP12), loaded on first use. */
+function inspector() {
+  return (inspectorGlue ??= require('../wasm/inspector.cjs'));
+}
+/** The `csr` module's glue (generateCsr, buildP12), loaded on first use. */
+function csr() {
+  return (csrGlue ??= require('../wasm/csr.cjs'));
+}
+const MODULES = { inspector, csr };
+
+function inspectP12(p12, password, options) {
+  return inspector().inspectP12(toBytesSync(p12, 'p12'), password, options);
+}
+
+function generateCsr(request) {
+  try {
+    if (request?.keyType !== undefined) oneOf(request.keyType, KEY_TYPES, 'request.keyType', 'unsupported_key_type');
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return csr().generateCsr(request);
+}
+
+function buildP12(request) {
+  if (request?.profile !== undefined) oneOf(request.profile, P12_PROFILES, 'request.profile', 'unsupported_profile');
+  return csr().buildP12(request);
+}
+
+/** The module names `which` stands for (all when omitted), or an `invalid_argument` error. */
+function moduleNames(which) {
+  const names = which === undefined ? Object.keys(MODULES) : [which].flat();
+  for (const name of names) {
+    if (!Object.hasOwn(MODULES, name)) {
+      const error = new Error(
+        `invalid argument \`modules\`: expected "inspector", "csr" or an array of them, not ${JSON.stringify(name)}`,
+      );
+      error.name = 'MtlsSdkError';
+      error.code = 'invalid_argument';
+      throw error;
+    }
+  }
+  return names;
+}
+
+/** Loads WebAssembly modules now (here synchronously; the promise is for code shared with browsers). */
+function loadWasm(modules) {
+  try {
+    for (const name of moduleNames(modules)) MODULES[name]();
+    return Promise.resolve();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** Loads WebAssembly modules after the current I/O callbacks, so a later first call finds them ready. */
+function prefetchWasm(modules) {
+  const names = moduleNames(modules);
+  setImmediate(() => {
+    for (const name of names) MODULES[name]();
+  }).unref();
+}
+
+module.exports = {
+  ...require('../client/cjs/index.js'),
+  inspectP12,
+  generateCsr,
+  buildP12,
+  loadWasm,
+  prefetchWasm,
+};
 module.exports.default = module.exports;

@@ -1,12 +1,56 @@
-// Types of the package's main entry: the WebAssembly functions and the API client.
-import * as wasm from './mtls_sdk.js';
+// Types of the Node entry (`require` and `import`): the WebAssembly functions are synchronous
+// here, each module loaded on the first call that needs it. The browser entry's types
+// (../web/index.d.ts) have the same names returning promises.
+import type { BytesInput } from '../client/cjs/index.js';
+import type { InspectP12Options, P12Report } from '../wasm/inspector.cjs';
+import type { BuildP12Request, GenerateCsrRequest, GeneratedCsr } from '../wasm/csr.cjs';
 import * as client from '../client/cjs/index.js';
 
-export * from './mtls_sdk.js';
 export * from '../client/cjs/index.js';
-// Both declare the P12 report; the client's is the one exported (the same JSON).
-export type { Finding, P12Report } from '../client/cjs/index.js';
+export type { CertificateInfo, ContainerInfo, EncryptionInfo, InspectP12Options, KeyInfo, MtlsSdkError } from '../wasm/inspector.cjs';
+export type { BuildP12Request, CsrSubject, GenerateCsrRequest, GeneratedCsr } from '../wasm/csr.cjs';
+
+/** The package's WebAssembly modules: `inspector` (inspectP12), `csr` (generateCsr, buildP12). */
+export type WasmModuleName = 'inspector' | 'csr';
+
+/**
+ * Decides whether a PKCS#12 file plus password is usable (SPEC section 2) and returns the
+ * report; a file that is not usable is not an error, its report says why. Synchronous in Node
+ * (the first call reads and compiles the `inspector` module); in browsers it returns a promise.
+ * @param p12 The file: a `Uint8Array` (a `Buffer` is one), another typed array, an `ArrayBuffer`
+ *   or a base64 string.
+ * @throws {MtlsSdkError} code `invalid_argument` when an argument has the wrong type.
+ */
+export declare function inspectP12(p12: Exclude<BytesInput, Blob>, password: string, options?: InspectP12Options): P12Report;
+
+/**
+ * Generates a key pair (WebCrypto) and a CSR for it; the key never leaves this machine.
+ * Asynchronous everywhere: WebCrypto is.
+ */
+export declare function generateCsr(request: GenerateCsrRequest): Promise<GeneratedCsr>;
+
+/**
+ * Packs a private key and its certificate chain into a PKCS#12 file. Synchronous in Node (the
+ * first call reads and compiles the `csr` module); in browsers it returns a promise.
+ * @throws {MtlsSdkError} with a snake_case `code`, for example `key_certificate_mismatch`.
+ */
+export declare function buildP12(request: BuildP12Request): Uint8Array;
+
+/**
+ * Loads WebAssembly modules now (all when `modules` is omitted). In Node the load is synchronous
+ * and the promise already settled; it exists so code shared with browsers can `await` it.
+ */
+export declare function loadWasm(modules?: WasmModuleName | WasmModuleName[]): Promise<void>;
+
+/** Loads WebAssembly modules (all when omitted) once the current I/O callbacks have run. */
+export declare function prefetchWasm(modules?: WasmModuleName | WasmModuleName[]): void;
 
 /** Every export in one object, for `import mtls from 'mtls-sdk'`. */
-declare const sdk: Omit<typeof wasm, 'default'> & typeof client.default;
+declare const sdk: typeof client.default & {
+  inspectP12: typeof inspectP12;
+  generateCsr: typeof generateCsr;
+  buildP12: typeof buildP12;
+  loadWasm: typeof loadWasm;
+  prefetchWasm: typeof prefetchWasm;
+};
 export default sdk;

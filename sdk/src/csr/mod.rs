@@ -272,6 +272,17 @@ fn extension(
 
 // === impl KeyType ===
 
+impl CsrSubject {
+    /// The subject as an RFC 4514 string, exactly as a certificate issued for it shows its
+    /// subject (most specific first, for example `CN=client,O=Brand,C=US`).
+    ///
+    /// # Errors
+    /// [`CsrError::InvalidSubject`], as [`generate_csr`] would refuse this subject.
+    pub fn distinguished_name(&self) -> Result<String, CsrError> {
+        Ok(subject::subject_name(self)?.to_string())
+    }
+}
+
 impl KeyType {
     /// Every key type, in the order of SPEC section 10.
     pub const ALL: [KeyType; 5] = [
@@ -362,6 +373,23 @@ impl fmt::Debug for GeneratedCsr {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn distinguished_name_reads_like_the_issued_certificate() {
+        let subject = CsrSubject {
+            common_name: "client".into(),
+            organization: Some("Brand, Inc.".into()),
+            country: Some("us".into()),
+            email: Some("ops@brand.example".into()),
+            ..CsrSubject::default()
+        };
+        assert_eq!(
+            subject.distinguished_name().unwrap(),
+            "EMAIL=ops@brand.example,CN=client,O=Brand\\, Inc.,C=US"
+        );
+        let bad = CsrSubject { common_name: "x".into(), country: Some("USA".into()), ..CsrSubject::default() };
+        assert_eq!(bad.distinguished_name().unwrap_err().code(), "invalid_subject");
+    }
+
     use der::{Decode, DecodePem};
 
     use super::*;

@@ -6,7 +6,8 @@
 //! `@` is an email address; anything else is a DNS name. Rules: DNS names are ASCII (IDNs in
 //! their `xn--` form), labels of 1-63 letters, digits or hyphens not starting or ending with a
 //! hyphen, at most 253 characters, and may start with one `*.` wildcard label; email addresses
-//! are ASCII `local@domain` with a DNS-name domain; URIs are ASCII absolute URIs with a scheme.
+//! are ASCII `local@domain` with a DNS-name domain; URIs are ASCII absolute URIs with a scheme
+//! (RFC 3986 syntax, and a host when they have an authority, as RFC 5280 asks).
 //! Exact duplicates are dropped.
 
 use std::net::IpAddr;
@@ -54,7 +55,9 @@ fn general_name(entry: &str) -> Result<GeneralName, CsrError> {
             if !value.is_ascii() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
                 return Err(invalid("is not an ASCII URI without spaces"));
             }
-            url::Url::parse(value).map_err(|_| invalid("is not an absolute URI"))?;
+            if !is_absolute_uri(value) {
+                return Err(invalid("is not an absolute URI"));
+            }
             ia5(value)
                 .map(GeneralName::UniformResourceIdentifier)
                 .ok_or(invalid("is too long"))
@@ -153,6 +156,78 @@ fn is_dns_name(value: &str) -> bool {
         })
 }
 
+/// An absolute URI (RFC 3986 section 4.3): a scheme, `:`, and a non-empty rest made of URI
+/// characters (percent signs starting `%XX` escapes). When the rest starts with `//`, the
+/// authority must name a host, as RFC 5280 section 4.2.1.6 requires of a URI subjectAltName: a
+/// registered name, or an IPv6 literal in brackets, with an optional port of 0-65535.
+/// A syntax check, not a URL parser: nothing is normalised, the entry is stored as written.
+fn is_absolute_uri(value: &str) -> bool {
+    let Some((scheme, rest)) = value.split_once(':') else {
+        return false;
+    };
+    let scheme_ok = scheme.bytes().next().is_some_and(|first| first.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'-' | b'.'));
+    if !scheme_ok || rest.is_empty() || !is_uri_text(rest) {
+        return false;
+    }
+    let Some(hierarchical) = rest.strip_prefix("//") else {
+        return true;
+    };
+    let authority = hierarchical
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(literal) => match literal.split_once(']') {
+            Some((address, after)) if address.parse::<std::net::Ipv6Addr>().is_ok() => {
+                match after.strip_prefix(':') {
+                    Some(port) => (address, Some(port)),
+                    None if after.is_empty() => (address, None),
+                    None => return false,
+                }
+            }
+            _ => return false,
+        },
+        None => match host_port.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        },
+    };
+    let port_ok = port.is_none_or(|port| port.is_empty() || port.parse::<u16>().is_ok());
+    !host.is_empty() && !host.contains(['[', ']']) && port_ok
+}
+
+/// Only URI characters (RFC 3986 section 2: unreserved, reserved, and `%` followed by two hex
+/// digits).
+fn is_uri_text(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut index = 0;
+    while let Some(&byte) = bytes.get(index) {
+        if byte == b'%' {
+            let escape = bytes.get(index + 1..index + 3);
+            if !escape.is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)) {
+                return false;
+            }
+            index += 3;
+            continue;
+        }
+        let allowed = byte.is_ascii_alphanumeric()
+            || matches!(
+                byte,
+                b'-' | b'.' | b'_' | b'~' | b':' | b'/' | b'?' | b'#' | b'[' | b']' | b'@'
+                    | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+            );
+        if !allowed {
+            return false;
+        }
+        index += 1;
+    }
+    true
+}
+
 fn ia5(value: &str) -> Option<Ia5String> {
     Ia5String::new(value).ok()
 }
@@ -235,5 +310,45 @@ mod tests {
         }
         let long_label = format!("{}.example.com", "a".repeat(64));
         assert!(parse(&[&long_label]).is_err());
+    }
+
+    #[test]
+    fn uris_are_absolute_with_a_host_when_they_have_an_authority() {
+        for good in [
+            "spiffe://example.com/brand/1",
+            "https://user@gw.example.com:8443/a%20b?q=1#top",
+            "https://[2001:db8::1]:443/",
+            "ldap://[::1]",
+            "https://example.com:/",
+            "urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66",
+            "mailto:brand@example.com",
+            "x-custom+v1.2:opaque",
+        ] {
+            assert!(is_absolute_uri(good), "{good}");
+            assert!(parse(&[&format!("URI:{good}")]).is_ok(), "{good}");
+        }
+        for bad in [
+            "https://",
+            "https:///path",
+            "https://user@/x",
+            "https://example.com:65536/",
+            "https://example.com:80a/",
+            "https://[2001:db8::1/",
+            "https://[not-v6]/",
+            "https://[::1]x/",
+            "https://ex[a]mple.com/",
+            "1https://example.com/",
+            "://example.com",
+            "https:",
+            "no-colon",
+            "https://example.com/a%2",
+            "https://example.com/a%zz",
+            "https://example.com/{braces}",
+            "https://example.com/\"quoted\"",
+            "https://example.com/a|b",
+        ] {
+            assert!(!is_absolute_uri(bad), "{bad}");
+            assert!(parse(&[&format!("URI:{bad}")]).is_err(), "{bad}");
+        }
     }
 }

@@ -19,6 +19,7 @@ pub(crate) enum BindingError {
     #[error(transparent)]
     Sdk(#[from] crate::Error),
     /// A WebCrypto call (`crypto.subtle`) rejected, for example an unsupported algorithm.
+    #[cfg(feature = "wasm-csr")]
     #[error("WebCrypto {operation} failed")]
     WebCrypto { operation: &'static str },
 }
@@ -39,6 +40,7 @@ impl BindingError {
             Self::InvalidArgument { .. } => "invalid_argument",
             Self::Conversion(_) => "internal_error",
             Self::Sdk(error) => error.code(),
+            #[cfg(feature = "wasm-csr")]
             Self::WebCrypto { .. } => "webcrypto_failed",
         }
     }

@@ -39,9 +39,7 @@ pub fn authorize_admin(req: &HttpRequest, state: &AppState) -> Result<(), ApiErr
         .ct_eq(&Sha256::digest(expected.as_bytes()))
         .into();
     if !same {
-        state
-            .metrics
-            .inc("mtls_auth_refusals_total", "reason=\"admin\"");
+        state.metrics.auth_refusals.inc("admin");
         return Err(refuse("the admin token is wrong"));
     }
     Ok(())

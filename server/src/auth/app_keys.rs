@@ -228,7 +228,7 @@ mod tests {
         let metrics = Arc::new(crate::metrics::Metrics::default());
         let store =
             crate::runtime::ReadCounter::wrap(Arc::new(MemoryStore::default()), metrics.clone());
-        let reads = || metrics.get(crate::runtime::STORE_READS_METRIC, "");
+        let reads = || metrics.runtime_store_reads.get();
         let keys = AppKeys::with_max_absent(store, 2);
         for _ in 0..5 {
             assert!(keys.find("unknown-1").await.unwrap().is_none());

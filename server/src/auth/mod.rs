@@ -191,18 +191,14 @@ pub async fn authorize(
     let caller = match result {
         Ok(caller) => caller,
         Err(error) => {
-            state
-                .metrics
-                .inc("mtls_auth_refusals_total", "reason=\"unauthenticated\"");
+            state.metrics.auth_refusals.inc("unauthenticated");
             return Err(error);
         }
     };
     if let Some(account) = account
         && !caller.may_access(account)
     {
-        state
-            .metrics
-            .inc("mtls_auth_refusals_total", "reason=\"forbidden\"");
+        state.metrics.auth_refusals.inc("forbidden");
         tracing::info!(subject = %caller.subject, "credential refused for an account it does not name");
         return Err(ApiError::forbidden());
     }
@@ -246,9 +242,7 @@ pub async fn check_oauth1_before_body(
         Err(error) => Err(error),
     };
     if result.is_err() {
-        state
-            .metrics
-            .inc("mtls_auth_refusals_total", "reason=\"unauthenticated\"");
+        state.metrics.auth_refusals.inc("unauthenticated");
     }
     result
 }

@@ -720,7 +720,7 @@ async fn oauth1_unknown_consumer_key_costs_one_store_read() {
     let store = crate::runtime::ReadCounter::wrap(Arc::new(MemoryStore::default()), metrics.clone());
     let state = web::Data::new(AppState::new(Config::for_tests(std::env::temp_dir()), store));
     let app = app!(state);
-    let reads = || metrics.get(crate::runtime::STORE_READS_METRIC, "");
+    let reads = || metrics.runtime_store_reads.get();
     let key = state
         .auth
         .create_app_key("k", &["*".to_owned()])

@@ -19,6 +19,11 @@ const PASSWORD: &str = "s3cr3t-Pa55word";
 
 /// A client P12 (leaf with clientAuth) made by openssl; `key` is an openssl `-newkey` argument.
 fn make_p12(dir: &Path, name: &str, key: &str, password: &str) -> Vec<u8> {
+    make_p12_valid_for(dir, name, key, password, 30)
+}
+
+/// Like [`make_p12`] with a leaf valid for `days` days from now.
+fn make_p12_valid_for(dir: &Path, name: &str, key: &str, password: &str, days: u32) -> Vec<u8> {
     let (k, c, p) = (
         dir.join(format!("{name}.key")),
         dir.join(format!("{name}.crt")),
@@ -33,7 +38,7 @@ fn make_p12(dir: &Path, name: &str, key: &str, password: &str) -> Vec<u8> {
         .args([
             "-nodes",
             "-days",
-            "30",
+            &days.to_string(),
             "-subj",
             &format!("/CN={name}"),
             "-addext",
@@ -207,7 +212,14 @@ async fn create_get_list_replace_delete_round_trip() {
             .insert_header(("Authorization", f.bearer.clone())),
     )
     .await;
-    assert_eq!((status, &got), (200, alpha));
+    // The upload's answer alone carries the report's warnings (a 30-day leaf: expires_soon).
+    let mut alpha = alpha.clone();
+    let warnings = alpha.as_object_mut().unwrap().remove("warnings").unwrap();
+    assert_eq!(warnings[0]["code"], "expires_soon", "{warnings}");
+    // notAfter is openssl's now + 30 days: 30 whole days left, or 29 once a second passed.
+    assert!(matches!(alpha["daysToExpiry"].as_i64(), Some(29 | 30)), "{alpha}");
+    assert_eq!(alpha["expiringSoon"], true);
+    assert_eq!((status, &got), (200, &alpha));
     let (status, list, _) = call(
         &app,
         test::TestRequest::get()
@@ -1029,6 +1041,9 @@ fn openapi_lists_every_endpoint_of_the_spec() {
             &["get", "put", "delete"],
         ),
         ("/mtls/account/{account}/p12-test/multipart", &["post"]),
+        ("/mtls/account/{account}/certificate-requests", &["post", "get"]),
+        ("/mtls/account/{account}/certificate-requests/{id}", &["get", "delete"]),
+        ("/mtls/account/{account}/certificate-requests/{id}/certificate", &["post"]),
         (
             "/api/account/{account}/configuration/ac-common/mtls",
             &["post", "get"],
@@ -1054,6 +1069,10 @@ fn openapi_lists_every_endpoint_of_the_spec() {
         ("/readyz", &["get"]),
         ("/metrics", &["get"]),
         ("/openapi.json", &["get"]),
+        ("/mtls/services", &["get"]),
+        ("/mtls/account/{account}/certificates/{id}/pending", &["delete"]),
+        ("/mtls/account/{account}/audit", &["get"]),
+        ("/admin/audit", &["get"]),
     ];
     for (path, methods) in expected {
         for method in *methods {
@@ -1393,3 +1412,123 @@ fn status_kb(field: &str) -> u64 {
     let line = status.lines().find(|l| l.starts_with(field)).unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
+
+#[actix_web::test]
+async fn expiry_fields_follow_the_configured_warning_days_and_the_list_filters_by_them() {
+    let f = Fixture::with_config(|config| config.expiry_warning_days = 45).await;
+    let app = app!(f);
+    let b64 = |p12: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(p12);
+    let body = json!([
+        { "name": "ten", "p12": b64(make_p12_valid_for(&f.dir, "ten", "ec", PASSWORD, 10)), "password": PASSWORD },
+        { "name": "forty", "p12": b64(make_p12_valid_for(&f.dir, "forty", "ec", PASSWORD, 40)), "password": PASSWORD },
+        { "name": "year", "p12": b64(make_p12_valid_for(&f.dir, "year", "ec", PASSWORD, 365)), "password": PASSWORD },
+    ]);
+    let (status, created, text) = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/mtls/account/acc1/certificates")
+            .insert_header(("Authorization", f.bearer.clone()))
+            .set_json(&body),
+    )
+    .await;
+    assert_eq!(status, 201, "{text}");
+    let saved = created["successfulySavedCertificates"].as_array().unwrap();
+    // openssl's notAfter is its now + days: that many whole days left, one less once a second
+    // passed, so the count is read as the days given minus 0 or 1.
+    let given = [10, 40, 365];
+    let facts: Vec<(i64, bool, usize)> = saved
+        .iter()
+        .zip(given)
+        .map(|(c, days)| {
+            let left = c["daysToExpiry"].as_i64().unwrap();
+            (
+                if left == days - 1 { days } else { left },
+                c["expiringSoon"].as_bool().unwrap(),
+                c["warnings"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    // The report warns within its own 30 days, the flag follows MTLS_EXPIRY_WARNING_DAYS (45).
+    assert_eq!(facts, vec![(10, true, 1), (40, true, 0), (365, false, 0)]);
+
+    let list = |query: &'static str| {
+        let bearer = f.bearer.clone();
+        let app = &app;
+        async move {
+            call(
+                app,
+                test::TestRequest::get()
+                    .uri(&format!("/mtls/account/acc1/certificates{query}"))
+                    .insert_header(("Authorization", bearer)),
+            )
+            .await
+        }
+    };
+    let names = |list: &Value| -> Vec<String> {
+        list.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect()
+    };
+    let mut expected_all = vec!["ten", "forty", "year"];
+    expected_all.sort_by_key(|name| saved.iter().find(|c| c["name"] == *name).unwrap()["id"].as_u64());
+    for (query, expected) in [
+        ("", expected_all.clone()),
+        ("?expiringWithinDays=0", vec![]),
+        ("?expiringWithinDays=10", vec!["ten"]),
+        ("?expiringWithinDays=40&other=x", vec!["ten", "forty"]),
+        ("?expiringWithinDays=36500", expected_all.clone()),
+    ] {
+        let (status, body, text) = list(query).await;
+        assert_eq!(status, 200, "{query}: {text}");
+        let mut got = names(&body);
+        let mut expected: Vec<String> = expected.iter().map(|n| (*n).to_owned()).collect();
+        got.sort();
+        expected.sort();
+        assert_eq!(got, expected, "{query}");
+        assert!(body.as_array().unwrap().iter().all(|c| c.get("warnings").is_none()), "{text}");
+    }
+    for query in [
+        "?expiringWithinDays=-1",
+        "?expiringWithinDays=abc",
+        "?expiringWithinDays=1.5",
+        "?expiringWithinDays=",
+        "?expiringWithinDays=%2B5",
+        "?expiringWithinDays=36501",
+        "?expiringWithinDays=99999999999999999999",
+        "?expiringWithinDays=1&expiringWithinDays=2",
+    ] {
+        let (status, body, text) = list(query).await;
+        assert_eq!(status, 400, "{query}: {text}");
+        assert_eq!(body["error"]["code"], "invalid_query_parameter", "{query}");
+        assert_eq!(body["error"]["details"]["parameter"], "expiringWithinDays", "{query}");
+    }
+
+    // A replacement's answer carries its own report's warnings; GET recomputes the fields.
+    let id = saved[2]["id"].as_u64().unwrap();
+    let replacement = json!({ "p12": b64(make_p12_valid_for(&f.dir, "soon", "ec", PASSWORD, 5)), "password": PASSWORD });
+    let (status, replaced, text) = call(
+        &app,
+        test::TestRequest::put()
+            .uri(&format!("/mtls/account/acc1/certificates/{id}"))
+            .insert_header(("Authorization", f.bearer.clone()))
+            .set_json(&replacement),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    assert!(matches!(replaced["daysToExpiry"].as_i64(), Some(4 | 5)), "{text}");
+    assert_eq!(replaced["expiringSoon"], true);
+    assert_eq!(replaced["warnings"][0]["code"], "expires_soon", "{text}");
+}
+
+#[::core::prelude::v1::test]
+fn days_to_expiry_rounds_down_and_goes_negative_once_expired() {
+    use crate::certificates::days_to_expiry;
+    let day = 86_400;
+    assert_eq!(days_to_expiry(1000 + 2 * day, 1000), 2);
+    assert_eq!(days_to_expiry(1000 + 2 * day - 1, 1000), 1);
+    assert_eq!(days_to_expiry(1000, 1000), 0);
+    assert_eq!(days_to_expiry(999, 1000), -1);
+    assert_eq!(days_to_expiry(1000 - day - 1, 1000), -2);
+    assert_eq!(days_to_expiry(i64::MIN, i64::MAX), i64::MIN.div_euclid(day));
+}
+
+mod staging_tests;
+mod audit_tests;

@@ -405,6 +405,19 @@ fn p12_request_budget_defaults_to_three_times_the_cap_and_is_not_below_it() {
     assert!(e.names("MTLS_P12_INSPECTION_WORKERS") && e.names("MTLS_P12_REQUEST_ITERATION_BUDGET"), "{e}");
 }
 
+#[test]
+fn expiry_warning_days_defaults_to_30_and_is_checked() {
+    assert_eq!(parse(&[]).unwrap().expiry_warning_days, 30);
+    assert_eq!(parse(&[("MTLS_EXPIRY_WARNING_DAYS", "0")]).unwrap().expiry_warning_days, 0);
+    assert_eq!(parse(&[("MTLS_EXPIRY_WARNING_DAYS", "90")]).unwrap().expiry_warning_days, 90);
+    for bad in ["-1", "soon", "3651", "1.5"] {
+        let e = errors(&[("MTLS_EXPIRY_WARNING_DAYS", bad)]);
+        assert!(e.names("MTLS_EXPIRY_WARNING_DAYS"), "{bad}: {e}");
+    }
+    let flags = Config::try_from_args(["mtls-server", "--expiry-warning-days", "7"]).unwrap();
+    assert_eq!(flags.expiry_warning_days, 7);
+}
+
 // === VAULT_ADDR with several nodes ===
 
 #[test]

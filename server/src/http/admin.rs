@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::auth;
 use crate::error::ApiError;
-use crate::http::{json_body, ops};
+use crate::http::{audit, json_body, ops};
 use crate::state::AppState;
 
 /// Longest accepted token lifetime: one year.
@@ -40,7 +40,10 @@ async fn create_app_key(
     let body = json_body::read(payload).await?;
     let name = text(&body, "name")?;
     let accounts = accounts(&body)?;
-    let key = state.auth.create_app_key(&name, &accounts).await?;
+    let mut recorded = audit::record(&state, &req, &audit::admin(), None, "app_key.create", audit::resource("app_key", None, Some(name.clone()))).await?;
+    let outcome = state.auth.create_app_key(&name, &accounts).await.map_err(ApiError::from);
+    let key = audit::made(&state, vec![recorded.clone()], outcome).await?;
+    state.audit.complete(&mut recorded, key.consumer_key.clone()).await;
     tracing::info!(consumer_key = %key.consumer_key, "app key created");
     Ok(HttpResponse::Created().json(json!({
         "consumerKey": key.consumer_key,
@@ -60,15 +63,15 @@ async fn delete_app_key(
 ) -> Result<HttpResponse, ApiError> {
     auth::authorize_admin(&req, &state)?;
     let consumer_key = path.into_inner();
-    if state.auth.delete_app_key(&consumer_key).await? {
-        tracing::info!(%consumer_key, "app key deleted");
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(ApiError::not_found(
-            "app_key_not_found",
-            "no app key with this consumer key",
-        ))
-    }
+    let recorded = audit::record(&state, &req, &audit::admin(), None, "app_key.delete", audit::resource("app_key", Some(consumer_key.clone()), None)).await?;
+    let outcome = match state.auth.delete_app_key(&consumer_key).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ApiError::not_found("app_key_not_found", "no app key with this consumer key")),
+        Err(error) => Err(error.into()),
+    };
+    audit::made(&state, vec![recorded], outcome).await?;
+    tracing::info!(%consumer_key, "app key deleted");
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// `{sub, accounts, ttlSeconds}` → 201 `{accessToken, tokenType: "Bearer", expiresIn}`.
@@ -92,7 +95,9 @@ async fn issue_token(
                 ))
             })?,
     };
-    let token = state.auth.issue_token(&sub, &accounts, ttl).await?;
+    let recorded = audit::record(&state, &req, &audit::admin(), None, "token.issue", audit::resource("token", None, Some(sub.clone()))).await?;
+    let outcome = state.auth.issue_token(&sub, &accounts, ttl).await.map_err(ApiError::from);
+    let token = audit::made(&state, vec![recorded], outcome).await?;
     tracing::info!(%sub, ttl, "bearer token issued");
     Ok(HttpResponse::Created()
         .json(json!({ "accessToken": token, "tokenType": "Bearer", "expiresIn": ttl })))

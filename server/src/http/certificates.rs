@@ -16,17 +16,20 @@ use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use crate::auth::{self, BEARER_ONLY, CONFIGURATION};
+use crate::audit::{Actor, Recorded};
 use crate::certificates::{self, CreateOutcome, MAX_BATCH, Upload};
+use crate::clock;
 use crate::error::ApiError;
 use crate::http::check_account;
 use crate::http::json_body::{self, BodyReadError};
 use crate::http::upload_body::{self, CreateBody, P12Field, UploadItem};
-use crate::http::{multipart_form, ops};
+use crate::http::{audit, multipart_form, ops};
 use crate::state::AppState;
 
 const COLLECTION: &str = "/mtls/account/{account}/certificates";
 const BY_FILE: &str = "/mtls/account/{account}/certificates/by-file";
 const ITEM: &str = "/mtls/account/{account}/certificates/{id}";
+const PENDING: &str = "/mtls/account/{account}/certificates/{id}/pending";
 
 /// Routes of this module. `by-file` is registered before `{id}` so it is never read as an id.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -48,6 +51,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(update))
             .route(web::delete().to(delete))
             .default_service(ops::method_not_allowed("GET, PUT, DELETE")),
+    )
+    .service(
+        web::resource(PENDING)
+            .route(web::delete().to(cancel_pending))
+            .default_service(ops::method_not_allowed("DELETE")),
     );
 }
 
@@ -60,7 +68,7 @@ async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let body = read_body(payload, state.config.max_body_bytes).await?;
     let items = match upload_body::parse_create(&body, MAX_BATCH).map_err(not_json)? {
@@ -81,11 +89,7 @@ async fn create(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let outcome = state
-        .certificates
-        .create_many(&account, uploads, &state.p12_inspector)
-        .await?;
-    Ok(created(&state, &account, outcome))
+    create_audited(&req, &state, &audit::actor(&caller), &account, uploads).await
 }
 
 /// `POST .../certificates/by-file`: multipart `file` and `certificate` (`{name, password,
@@ -97,7 +101,7 @@ async fn create_by_file(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    auth::authorize(&req, &state, BEARER_ONLY, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state, BEARER_ONLY, Some(&account), None).await?;
     check_account(&account)?;
     let form = multipart_form::read(&req, payload, state.config.max_body_bytes).await?;
     let (p12, fields) = file_and_fields(&form)?;
@@ -107,11 +111,38 @@ async fn create_by_file(
         p12,
         password: password_field(&fields)?,
     };
-    let outcome = state
-        .certificates
-        .create_many(&account, vec![upload], &state.p12_inspector)
-        .await?;
-    Ok(created(&state, &account, outcome))
+    create_audited(&req, &state, &audit::actor(&caller), &account, vec![upload]).await
+}
+
+/// Creates the uploads, recording one `certificate.create` per upload once all passed their
+/// checks; adds each saved id to its record and withdraws the records of those not saved.
+async fn create_audited(
+    req: &HttpRequest,
+    state: &AppState,
+    actor: &Actor,
+    account: &str,
+    uploads: Vec<Upload>,
+) -> Result<HttpResponse, ApiError> {
+    // Recorded once every upload passed its checks, before the first write.
+    let recorded = std::cell::RefCell::new(Vec::with_capacity(uploads.len()));
+    let record_all = |names: Vec<String>| async {
+        for name in names {
+            let record = audit::record(state, req, actor, Some(account), "certificate.create", audit::resource("certificate", None, Some(name))).await?;
+            recorded.borrow_mut().push(record);
+        }
+        Ok(())
+    };
+    let outcome = state.certificates.create_many_then(account, uploads, &state.p12_inspector, record_all).await;
+    let recorded = recorded.into_inner();
+    let outcome = audit::made(state, recorded.clone(), outcome).await?;
+    for mut record in recorded {
+        let name = record.record().resource.name.clone();
+        match outcome.saved.iter().find(|c| Some(&c.name) == name.as_ref()) {
+            Some(saved) => state.audit.complete(&mut record, saved.id.to_string()).await,
+            None => state.audit.withdraw(record).await,
+        }
+    }
+    Ok(created(state, account, outcome))
 }
 
 /// `PUT .../certificates/by-file`: multipart `file` and `certificate` (`{id, password, name?}`);
@@ -123,7 +154,7 @@ async fn update_by_file(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    auth::authorize(&req, &state, BEARER_ONLY, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state, BEARER_ONLY, Some(&account), None).await?;
     check_account(&account)?;
     let form = multipart_form::read(&req, payload, state.config.max_body_bytes).await?;
     let (p12, fields) = file_and_fields(&form)?;
@@ -136,24 +167,25 @@ async fn update_by_file(
         Some(_) => return Err(malformed("id must be a number")),
         None => return Err(malformed("the certificate part lacks id")),
     };
+    let activate_at = activate_at_field(&fields)?;
     let upload = Upload {
         name: string_field(&fields, "name", false)?,
         display_name: string_field(&fields, "displayName", false)?,
         p12,
         password: password_field(&fields)?,
     };
-    let certificate = state
-        .certificates
-        .replace(&account, id, upload, &state.p12_inspector)
-        .await?;
-    changed(&state, &account, id, "replace");
+    let recorded = record_replace(&req, &state, &caller, &account, id, &upload, activate_at).await?;
+    let outcome = state.certificates.replace(&account, id, upload, activate_at, &state.p12_inspector).await;
+    let certificate = audit::made(&state, vec![recorded], outcome).await?;
+    replaced(&state, &account, id, activate_at.is_some());
     Ok(HttpResponse::Ok().json(CreateOutcome {
         saved: vec![certificate],
         failed: Vec::new(),
     }))
 }
 
-/// `GET .../certificates`: every certificate of the account.
+/// `GET .../certificates[?expiringWithinDays=N]`: every certificate of the account, or those
+/// expiring within N days (or expired).
 async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -162,7 +194,51 @@ async fn list(
     let account = path.into_inner();
     auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
-    Ok(HttpResponse::Ok().json(state.certificates.list(&account).await?))
+    let days = expiring_within_days(req.query_string()).map_err(|why| {
+        ApiError::bad_request(
+            "invalid_query_parameter",
+            format!(
+                "expiringWithinDays {why}; expected a whole number of days from 0 to \
+                 {MAX_EXPIRING_WITHIN_DAYS}"
+            ),
+        )
+        .with_details(serde_json::json!({ "parameter": "expiringWithinDays" }))
+    })?;
+    let certificates = match days {
+        Some(days) => state.certificates.list_expiring_within(&account, days).await?,
+        None => state.certificates.list(&account).await?,
+    };
+    Ok(HttpResponse::Ok().json(certificates))
+}
+
+/// Longest `expiringWithinDays` accepted: a century covers every real certificate.
+const MAX_EXPIRING_WITHIN_DAYS: u32 = 36_500;
+
+/// The `expiringWithinDays` query parameter: absent, or a whole number of days from 0 to
+/// [`MAX_EXPIRING_WITHIN_DAYS`].
+///
+/// # Errors
+/// What is wrong with it (given twice, not a whole number, out of range), or with the query
+/// string as a whole (not URL encoding).
+fn expiring_within_days(query: &str) -> Result<Option<u32>, &'static str> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
+        .map_err(|_| "cannot be read: the query string is not valid URL encoding")?;
+    let mut found = None;
+    for (name, value) in pairs.into_inner() {
+        if name != "expiringWithinDays" {
+            continue;
+        }
+        if found.is_some() {
+            return Err("is given more than once");
+        }
+        let days = value
+            .parse::<u32>()
+            .ok()
+            .filter(|days| *days <= MAX_EXPIRING_WITHIN_DAYS && value.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or("is not a whole number in range")?;
+        found = Some(days);
+    }
+    Ok(found)
 }
 
 /// `GET .../certificates/{id}`.
@@ -189,19 +265,86 @@ async fn update(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id)?;
     let body = read_body(payload, state.config.max_body_bytes).await?;
     let item = upload_body::parse_item(&body).map_err(not_json)?;
     drop(body);
+    let activate_at = match &item {
+        UploadItem::Object { fields, .. } => activate_at_field(fields)?,
+        UploadItem::NotObject => None,
+    };
     let upload = upload_from_item(item, false)?;
-    let certificate = state
-        .certificates
-        .replace(&account, id, upload, &state.p12_inspector)
-        .await?;
-    changed(&state, &account, id, "replace");
+    let recorded = record_replace(&req, &state, &caller, &account, id, &upload, activate_at).await?;
+    let outcome = state.certificates.replace(&account, id, upload, activate_at, &state.p12_inspector).await;
+    let certificate = audit::made(&state, vec![recorded], outcome).await?;
+    replaced(&state, &account, id, activate_at.is_some());
     Ok(HttpResponse::Ok().json(certificate))
+}
+
+/// Records `certificate.replace`, or `certificate.stage` when the replacement is staged.
+async fn record_replace(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: &auth::Caller,
+    account: &str,
+    id: u64,
+    upload: &Upload,
+    activate_at: Option<i64>,
+) -> Result<Recorded, ApiError> {
+    let action = if activate_at.is_some() { "certificate.stage" } else { "certificate.replace" };
+    audit::record(state, req, &audit::actor(caller), Some(account), action, audit::resource("certificate", Some(id.to_string()), upload.name.clone())).await
+}
+
+/// `DELETE .../certificates/{id}/pending`: cancels the staged version; 200 with the certificate
+/// (without `pending`), 404 `pending_version_not_found` when none is staged.
+async fn cancel_pending(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, id) = path.into_inner();
+    let caller = auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    check_account(&account)?;
+    let id = parse_id(&id)?;
+    let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "certificate.pending.cancel", audit::resource("certificate", Some(id.to_string()), None)).await?;
+    let outcome = state.certificates.cancel_pending(&account, id).await;
+    let certificate = audit::made(&state, vec![recorded], outcome).await?;
+    replaced(&state, &account, id, true);
+    Ok(HttpResponse::Ok().json(certificate))
+}
+
+/// A replacement now changes what targets see at once; a staged one (or its cancellation)
+/// only what this instance's runtime must know in advance: the pooled connections of the
+/// current version stay.
+fn replaced(state: &AppState, account: &str, id: u64, staged: bool) {
+    if staged {
+        state.runtime.invalidate_certificate(account, id);
+        state.metrics.certificate_changes.inc("stage");
+        tracing::info!(account, id, "certificate rotation staged or cancelled");
+    } else {
+        changed(state, account, id, "replace");
+    }
+}
+
+/// `activateAt`: absent or null for a replacement now; else RFC 3339 (checked to be in the
+/// future by the service).
+#[allow(clippy::result_large_err, reason = "ApiError is the one error the HTTP layer answers with; these checks run once per request")]
+fn activate_at_field(fields: &Map<String, Value>) -> Result<Option<i64>, ApiError> {
+    match fields.get("activateAt") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => clock::parse_rfc3339_millis(text).map(Some).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_activate_at",
+                "activateAt must be an RFC 3339 date-time such as 2030-01-31T12:00:00Z",
+            )
+        }),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_activate_at",
+            "activateAt must be a string (RFC 3339 date-time)",
+        )),
+    }
 }
 
 /// `DELETE .../certificates/{id}`: 200 with `deleted: true`, or 409 `certificate_in_use`
@@ -212,14 +355,13 @@ async fn delete(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id)?;
     let users = || crate::mappings::mappings_using_certificate(&state, &account, id);
-    let certificate = state
-        .certificates
-        .delete_unless_used(&account, id, users)
-        .await?;
+    let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "certificate.delete", audit::resource("certificate", Some(id.to_string()), None)).await?;
+    let outcome = state.certificates.delete_unless_used(&account, id, users).await;
+    let certificate = audit::made(&state, vec![recorded], outcome).await?;
     changed(&state, &account, id, "delete");
     Ok(HttpResponse::Ok().json(certificate))
 }
@@ -228,7 +370,7 @@ fn created(state: &AppState, account: &str, outcome: CreateOutcome) -> HttpRespo
     for certificate in &outcome.saved {
         state
             .metrics
-            .inc("mtls_certificate_changes_total", "op=\"create\"");
+            .certificate_changes.inc("create");
         tracing::info!(
             account,
             id = certificate.id,
@@ -241,12 +383,7 @@ fn created(state: &AppState, account: &str, outcome: CreateOutcome) -> HttpRespo
 
 fn changed(state: &AppState, account: &str, id: u64, op: &'static str) {
     state.certificate_changed(account, id);
-    let labels = if op == "delete" {
-        "op=\"delete\""
-    } else {
-        "op=\"replace\""
-    };
-    state.metrics.inc("mtls_certificate_changes_total", labels);
+    state.metrics.certificate_changes.inc(if op == "delete" { "delete" } else { "replace" });
     tracing::info!(account, id, op, "certificate changed");
 }
 

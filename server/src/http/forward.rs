@@ -37,14 +37,19 @@ const CONTENT_TYPE_OVERRIDE: &str = "lp-content-type-override";
 const METHOD_OVERRIDE: &str = "lp-method-override";
 const STOP_IF_NOT_FOUND: &str = "lp-stop-if-certificate-not-found";
 
-const FORWARD_METRIC: &str = "mtls_forward_total";
+
+/// The forward route's template.
+pub const ROUTE: &str = "/mtls/account/{account}";
 
 /// Routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // One resource (one pattern match per request) with a route per method; other methods get
     // 405 in the SPEC error body.
     cfg.service(
-        web::resource("/mtls/account/{account}")
+        web::resource(ROUTE)
+            // Named after its template so the request counter reads the template without
+            // building it (see `request_id::route_template`).
+            .name(ROUTE)
             .route(web::get().to(forward))
             .route(web::post().to(forward))
             .route(web::put().to(forward))
@@ -96,6 +101,7 @@ async fn forward(
     let found = state.runtime.find(&account, instructions.service, instructions.url.as_str()).await?;
     let material = found.as_ref().map(|m| m.material.clone());
     if material.is_none() && instructions.stop_if_not_found {
+        state.metrics.forward("certificate_not_found", std::time::Duration::ZERO);
         return Err(ApiError::bad_request(
             "certificate_not_found",
             "no enabled mapping with an available certificate for this account, service and URL",
@@ -118,10 +124,11 @@ async fn forward(
             (None, _) => RequestBody::Empty,
         },
     };
+    let started = std::time::Instant::now();
     let response = match state.forwarder.send(material.as_deref(), outgoing).await {
         Ok(response) => response,
         Err(error) => {
-            state.metrics.inc(FORWARD_METRIC, outcome_label(&error));
+            state.metrics.forward(outcome_label(&error), started.elapsed());
             let mut error = ApiError::from(error);
             if let Some(material) = &material {
                 error = error.with_header(CERTIFICATE_ID_HEADER, material.certificate_id.to_string());
@@ -129,7 +136,7 @@ async fn forward(
             return Err(error);
         }
     };
-    state.metrics.inc(FORWARD_METRIC, "result=\"forwarded\"");
+    state.metrics.forward("forwarded", started.elapsed());
     Ok(relay(response, material.map(|m| m.certificate_id)))
 }
 
@@ -271,14 +278,14 @@ fn too_large(limit: usize) -> ApiError {
 fn outcome_label(error: &ForwardError) -> &'static str {
     use crate::forward::TransportKind as K;
     match error {
-        ForwardError::TargetNotAllowed { .. } => "result=\"target_not_allowed\"",
-        ForwardError::BodyTooLarge { .. } => "result=\"too_large\"",
-        ForwardError::RequestBodyStalled { .. } => "result=\"request_body_timeout\"",
-        ForwardError::BadClientMaterial { .. } => "result=\"bad_certificate\"",
-        ForwardError::Transport { kind: K::Dns, .. } => "result=\"dns\"",
-        ForwardError::Transport { kind: K::Connect, .. } => "result=\"connect\"",
-        ForwardError::Transport { kind: K::Tls, .. } => "result=\"tls\"",
-        ForwardError::Transport { kind: K::Timeout, .. } => "result=\"timeout\"",
-        ForwardError::Transport { kind: K::Io, .. } => "result=\"io\"",
+        ForwardError::TargetNotAllowed { .. } => "target_not_allowed",
+        ForwardError::BodyTooLarge { .. } => "too_large",
+        ForwardError::RequestBodyStalled { .. } => "request_body_timeout",
+        ForwardError::BadClientMaterial { .. } => "bad_certificate",
+        ForwardError::Transport { kind: K::Dns, .. } => "dns",
+        ForwardError::Transport { kind: K::Connect, .. } => "connect",
+        ForwardError::Transport { kind: K::Tls, .. } => "tls",
+        ForwardError::Transport { kind: K::Timeout, .. } => "timeout",
+        ForwardError::Transport { kind: K::Io, .. } => "io",
     }
 }

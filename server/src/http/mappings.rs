@@ -14,7 +14,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::auth::{self, Scheme};
 use crate::error::ApiError;
 use crate::http::check_account;
-use crate::http::{json_body, ops};
+use crate::http::{audit, json_body, ops};
 use crate::mappings::Mapping;
 use crate::state::AppState;
 
@@ -47,10 +47,29 @@ async fn create(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
     check_account(&account)?;
     let body = json_body::read(body).await?;
-    let created = state.mappings.create(&account, &body).await?;
+    // One record per mapping of a body that passes the checks without the store, written
+    // before anything is created.
+    let actor = audit::actor(&caller);
+    let names = state.mappings.names_to_create(&account, &body)?;
+    let mut recorded = Vec::with_capacity(names.len());
+    for name in names {
+        match audit::record(&state, &req, &actor, Some(&account), "mapping.create", audit::resource("mapping", None, Some(name))).await {
+            Ok(record) => recorded.push(record),
+            Err(error) => return audit::made(&state, recorded, Err(error)).await,
+        }
+    }
+    let outcome = state.mappings.create(&account, &body).await;
+    let created = audit::made(&state, recorded.clone(), outcome).await?;
+    for mut record in recorded {
+        let name = record.record().resource.name.clone();
+        match created.iter().find(|m| Some(&m.name) == name.as_ref()) {
+            Some(mapping) => state.audit.complete(&mut record, mapping.id.to_string()).await,
+            None => state.audit.withdraw(record).await,
+        }
+    }
     state.mappings_changed(&account);
     Ok(HttpResponse::Created().json(created))
 }
@@ -88,11 +107,14 @@ async fn update(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id)?;
     let body = json_body::read(body).await?;
-    let mapping = state.mappings.update(&account, id, &body, if_match(&req)).await?;
+    let name = body.get("name").and_then(|n| n.as_str()).map(str::to_owned);
+    let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "mapping.update", audit::resource("mapping", Some(id.to_string()), name)).await?;
+    let outcome = state.mappings.update(&account, id, &body, if_match(&req)).await;
+    let mapping = audit::made(&state, vec![recorded], outcome).await?;
     state.mappings_changed(&account);
     Ok(with_etag(StatusCode::OK, &mapping))
 }
@@ -104,10 +126,12 @@ async fn delete(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id)?;
-    let mapping = state.mappings.delete(&account, id, if_match(&req)).await?;
+    let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "mapping.delete", audit::resource("mapping", Some(id.to_string()), None)).await?;
+    let outcome = state.mappings.delete(&account, id, if_match(&req)).await;
+    let mapping = audit::made(&state, vec![recorded], outcome).await?;
     state.mappings_changed(&account);
     Ok(HttpResponse::Ok().json(mapping))
 }

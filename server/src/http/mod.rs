@@ -8,6 +8,8 @@ use actix_web::web;
 use crate::error::ApiError;
 
 pub mod admin;
+pub mod audit;
+pub mod certificate_requests;
 pub mod certificates;
 pub mod checks;
 pub mod forward;
@@ -20,6 +22,8 @@ pub mod portal;
 pub mod probe;
 pub mod readiness;
 pub mod request_id;
+pub mod rest_docs;
+pub mod services;
 pub mod upload_body;
 
 /// Registers every route of SPEC section 5. Each resource module adds its own routes here.
@@ -30,11 +34,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     ops::configure(cfg);
     cfg.default_service(web::to(ops::unknown_route));
     admin::configure(cfg);
+    audit::configure(cfg);
     certificates::configure(cfg);
+    certificate_requests::configure(cfg);
     p12_test::configure(cfg);
     portal::configure(cfg);
+    rest_docs::configure(cfg);
     mappings::configure(cfg);
     checks::configure(cfg);
+    services::configure(cfg);
     probe::configure(cfg);
 }
 

@@ -48,12 +48,7 @@ async fn test_p12(
     let admission = state.p12_inspector.admit(&[file.as_slice()])?;
     let (report, _contents) = admission.inspect(0, file, password).await?;
     drop(admission);
-    let labels = if report.usable {
-        "usable=\"true\""
-    } else {
-        "usable=\"false\""
-    };
-    state.metrics.inc("mtls_p12_tests_total", labels);
+    state.metrics.p12_tests.inc(if report.usable { "true" } else { "false" });
     Ok(if report.usable {
         HttpResponse::Ok().json(report)
     } else {

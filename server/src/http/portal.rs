@@ -1,5 +1,6 @@
 //! The brand portal (SPEC section 1): the static page of `www/` at `/`, its assets under
-//! `/portal/`, and the built npm package under `/pkg/` (the page imports `/pkg/web/index.js`).
+//! `/portal/`, and the built npm package under `/pkg/` (the page imports `/pkg/client/index.js`
+//! at once and `/pkg/web/index.js` on first use of a certificate tool).
 //!
 //! Each request checks the file's length and modification time, so a rebuilt `pkg/` or an edited
 //! page shows on the next reload; the bytes, a strong `ETag` (SHA-256 of the content) and the

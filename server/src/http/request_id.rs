@@ -4,17 +4,31 @@
 //! one log line of a failed request. The one place that sees every response, so no handler has
 //! to thread the id through.
 
+use std::borrow::Cow;
+
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse};
+use actix_web::{Error, HttpMessage, HttpResponse};
 use tracing::Instrument as _;
 
 use crate::error::{ErrorBody, ErrorLog};
+use crate::metrics::UNMATCHED_ROUTE;
 
 /// Header carrying the request id both ways.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The request id, available to handlers through request extensions (the audit trail records
+/// it); kept as the header value it goes out as.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub HeaderValue);
+
+impl RequestId {
+    pub fn as_str(&self) -> &str {
+        self.0.to_str().unwrap_or_default()
+    }
+}
 
 /// Middleware function; wrap with `actix_web::middleware::from_fn(request_id::middleware)`.
 pub async fn middleware(
@@ -29,13 +43,16 @@ pub async fn middleware(
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.as_bytes().iter().all(u8::is_ascii_graphic))
         .cloned()
         .unwrap_or_else(new_id);
+    req.extensions_mut().insert(RequestId(id.clone()));
     let text = id.to_str().unwrap_or_default();
     let span = tracing::info_span!("request", request_id = %text);
     let started = std::time::Instant::now();
     // Handler and extractor errors arrive here already turned into responses (actix converts a
     // handler's `Err` inside the route service), so `Err` is rare and passed through unchanged.
     let response = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
-    span.in_scope(|| log_failure(&response, started));
+    let route = route_template(response.request());
+    span.in_scope(|| log_failure(&response, &route, started));
+    count(&response, &route);
     Ok(finish(response, id))
 }
 
@@ -46,16 +63,34 @@ fn new_id() -> HeaderValue {
     HeaderValue::from_str(text).expect("a UUID is a valid header value")
 }
 
+/// The template of the route that answered (`/mtls/account/{account}`), never the raw path,
+/// which carries caller data; [`UNMATCHED_ROUTE`] when no route matched. A resource named after
+/// its template (the forward route, the hot path) costs no allocation; others build the
+/// template from actix's resource map.
+fn route_template(request: &actix_web::HttpRequest) -> Cow<'_, str> {
+    match request.match_name() {
+        Some(name) => Cow::Borrowed(name),
+        None => request.match_pattern().map_or(Cow::Borrowed(UNMATCHED_ROUTE), Cow::Owned),
+    }
+}
+
+/// `mtls_http_requests_total{route,method,status}`.
+fn count(response: &ServiceResponse<BoxBody>, route: &str) {
+    let request = response.request();
+    if let Some(state) = request.app_data::<actix_web::web::Data<crate::state::AppState>>() {
+        state.metrics.request(route, request.method(), response.status().as_u16());
+    }
+}
+
 /// One line per failed request (status 400 and up), at the edge: route template (never the raw
 /// path or query, which carry caller data), method, status, error code and internal cause.
 /// 5xx are the operator's business (warn); 4xx are the caller's (info).
-fn log_failure(response: &ServiceResponse<BoxBody>, started: std::time::Instant) {
+fn log_failure(response: &ServiceResponse<BoxBody>, route: &str, started: std::time::Instant) {
     let status = response.status();
     if status.as_u16() < 400 {
         return;
     }
     let request = response.request();
-    let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let method = request.method().as_str();
     let extensions = response.response().extensions();
     let log = extensions.get::<ErrorLog>();

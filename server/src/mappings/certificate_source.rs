@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::certificates::{Certificate, CertificateService, ClientMaterial};
+use crate::certificates::{Certificate, CertificateService, ClientMaterial, StagedMaterial};
 use crate::error::ApiError;
 
 /// Certificate lookups by account and id; another account's id is simply absent.
@@ -25,6 +25,20 @@ pub trait CertificateSource: Send + Sync + 'static {
         id: u64,
     ) -> Result<Option<ClientMaterial>, ApiError>;
 
+    /// The staged version of certificate `id` of `account` and its activation time, or `None`
+    /// (SPEC section 12). Sources without staged rotations keep the default.
+    ///
+    /// # Errors
+    /// 503 when the store is down.
+    async fn staged_material(
+        &self,
+        account: &str,
+        id: u64,
+    ) -> Result<Option<StagedMaterial>, ApiError> {
+        let _ = (account, id);
+        Ok(None)
+    }
+
     /// True when certificate `id` of `account` exists and is not being deleted: a mapping may
     /// point at it (see [`CertificateService::accepts_users`]).
     ///
@@ -45,6 +59,14 @@ impl CertificateSource for CertificateService {
         id: u64,
     ) -> Result<Option<ClientMaterial>, ApiError> {
         CertificateService::client_material(self, account, id).await
+    }
+
+    async fn staged_material(
+        &self,
+        account: &str,
+        id: u64,
+    ) -> Result<Option<StagedMaterial>, ApiError> {
+        CertificateService::staged_material(self, account, id).await
     }
 
     async fn accepts_users(&self, account: &str, id: u64) -> Result<bool, ApiError> {

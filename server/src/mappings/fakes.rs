@@ -57,6 +57,10 @@ impl CertificateSource for FakeCertificates {
             version: 1,
             created_at: "2026-01-01T00:00:00Z".to_owned(),
             updated_at: "2026-01-01T00:00:00Z".to_owned(),
+            pending: None,
+            days_to_expiry: 9000,
+            expiring_soon: false,
+            warnings: None,
         }))
     }
 
@@ -97,6 +101,8 @@ pub(crate) struct TestStore {
     pub(crate) race: Mutex<Option<(String, Value)>>,
     /// When set, every read first takes a permit: a test holds reads in flight.
     pub(crate) gate: Mutex<Option<Arc<tokio::sync::Semaphore>>>,
+    /// When set, writes of keys starting with this prefix fail as if the store were down.
+    pub(crate) fail_writes_under: Mutex<Option<String>>,
 }
 
 impl TestStore {
@@ -127,6 +133,9 @@ impl Store for TestStore {
 
     async fn write(&self, key: &str, value: &Value, expect: Expect) -> Result<u64, StoreError> {
         self.check()?;
+        if self.fail_writes_under.lock().unwrap().as_deref().is_some_and(|prefix| key.starts_with(prefix)) {
+            return Err(StoreError::Unavailable("test store refuses this write".to_owned()));
+        }
         let race = self.race.lock().unwrap().take();
         if let Some((race_key, race_value)) = race {
             self.inner.write(&race_key, &race_value, Expect::Any).await?;

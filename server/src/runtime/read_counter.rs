@@ -10,10 +10,7 @@ use serde_json::Value;
 use crate::metrics::Metrics;
 use crate::store::{Expect, Store, StoreError, Versioned};
 
-/// Counter of store reads (and lists) made for runtime lookups.
-pub const STORE_READS_METRIC: &str = "mtls_runtime_store_reads_total";
-
-/// Counts reads and lists into [`STORE_READS_METRIC`]; everything else passes through.
+/// Counts reads and lists into `mtls_runtime_store_reads_total`; everything else passes through.
 pub struct ReadCounter {
     inner: Arc<dyn Store>,
     metrics: Arc<Metrics>,
@@ -30,7 +27,7 @@ impl ReadCounter {
 #[async_trait]
 impl Store for ReadCounter {
     async fn read(&self, key: &str) -> Result<Option<Versioned>, StoreError> {
-        self.metrics.inc(STORE_READS_METRIC, "");
+        self.metrics.runtime_store_reads.inc();
         self.inner.read(key).await
     }
 
@@ -43,7 +40,7 @@ impl Store for ReadCounter {
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        self.metrics.inc(STORE_READS_METRIC, "");
+        self.metrics.runtime_store_reads.inc();
         self.inner.list(prefix).await
     }
 

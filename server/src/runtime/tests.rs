@@ -47,12 +47,7 @@ impl Fixture {
     }
 
     fn count(&self, result: &'static str) -> u64 {
-        let labels = match result {
-            "hit" => "result=\"hit\"",
-            "miss" => "result=\"miss\"",
-            _ => "result=\"stale\"",
-        };
-        self.metrics.get(CACHE_METRIC, labels)
+        self.metrics.runtime_cache.value(result)
     }
 
     fn set_down(&self, down: bool) {
@@ -73,12 +68,12 @@ async fn a_miss_reads_a_constant_number_of_keys_then_hits() {
     assert_eq!((found.mapping_id, found.material.certificate_id), (id, 11));
     // Route key and record from the store (the fake certificates read nothing).
     assert_eq!(f.world.store.reads() - before, 2);
-    assert_eq!(f.metrics.get(STORE_READS_METRIC, ""), 2);
+    assert_eq!(f.metrics.runtime_store_reads.get(), 2);
     assert_eq!(f.find(Some(1), "https://none.com/").await, None);
-    assert_eq!(f.metrics.get(STORE_READS_METRIC, ""), 3, "no route: one read");
+    assert_eq!(f.metrics.runtime_store_reads.get(), 3, "no route: one read");
     assert_eq!(f.find(Some(1), "https://t.com/").await, Some(id));
     assert_eq!(f.world.store.reads() - before, 3, "a hit reads nothing");
-    assert_eq!(f.metrics.get(STORE_READS_METRIC, ""), 3);
+    assert_eq!(f.metrics.runtime_store_reads.get(), 3);
     assert_eq!((f.count("hit"), f.count("miss")), (1, 2));
 }
 
@@ -222,7 +217,7 @@ async fn memory_is_bounded() {
     assert_eq!(cache.len(), 3);
     // First in, first out: in round 1 every key was evicted before its turn came again.
     // Invalidated entries stay (as outage fallbacks) until evicted like any other.
-    assert_eq!(f.metrics.get(EVICTIONS_METRIC, ""), 7 + 10 + 10);
+    assert_eq!(f.metrics.runtime_evictions.get(), 7 + 10 + 10);
     assert!(cache.lock().order.len() <= 2 * 3 + 64);
     // The newest entries stay.
     let reads = f.world.store.reads();
@@ -260,7 +255,7 @@ async fn concurrent_misses_of_one_key_share_one_load() {
     let id = f.map("a", 1, "https://a.com/", 11, true).await;
     let gate = Arc::new(tokio::sync::Semaphore::new(0));
     *f.world.store.gate.lock().unwrap() = Some(gate.clone());
-    let before = f.metrics.get(STORE_READS_METRIC, "");
+    let before = f.metrics.runtime_store_reads.get();
     let lookups = futures_util::future::join_all((0..20).map(|_| f.cache.find("acc", Some(1), "https://a.com/")));
     let open = async {
         tokio::task::yield_now().await;
@@ -270,11 +265,11 @@ async fn concurrent_misses_of_one_key_share_one_load() {
     for answer in found {
         assert_eq!(answer.unwrap().map(|m| m.mapping_id), Some(id));
     }
-    assert_eq!(f.metrics.get(STORE_READS_METRIC, "") - before, 2, "one load (route key, record) for 20 misses");
+    assert_eq!(f.metrics.runtime_store_reads.get() - before, 2, "one load (route key, record) for 20 misses");
     assert_eq!(f.cache.len(), 1);
     *f.world.store.gate.lock().unwrap() = None;
     assert_eq!(f.find(Some(1), "https://a.com/").await, Some(id));
-    assert_eq!(f.metrics.get(STORE_READS_METRIC, "") - before, 2, "then a hit");
+    assert_eq!(f.metrics.runtime_store_reads.get() - before, 2, "then a hit");
 }
 
 #[tokio::test]
@@ -282,7 +277,7 @@ async fn a_miss_after_an_invalidation_does_not_join_an_older_load() {
     let f = fixture(Duration::from_secs(300));
     let gate = Arc::new(tokio::sync::Semaphore::new(0));
     *f.world.store.gate.lock().unwrap() = Some(gate.clone());
-    let before = f.metrics.get(STORE_READS_METRIC, "");
+    let before = f.metrics.runtime_store_reads.get();
     let older = f.cache.find("acc", Some(1), "https://none.com/");
     let newer = async {
         tokio::task::yield_now().await; // the older lookup is now waiting at the gate
@@ -296,6 +291,6 @@ async fn a_miss_after_an_invalidation_does_not_join_an_older_load() {
     };
     let (older, newer) = tokio::join!(older, newer);
     assert!(older.unwrap().is_none() && newer.unwrap().is_none());
-    assert_eq!(f.metrics.get(STORE_READS_METRIC, "") - before, 2, "two loads of one read each");
+    assert_eq!(f.metrics.runtime_store_reads.get() - before, 2, "two loads of one read each");
     assert_eq!(f.cache.len(), 1, "only the newer load's answer is kept");
 }

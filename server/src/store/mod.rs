@@ -17,6 +17,7 @@ use crate::config::StoreConfig;
 
 pub mod claim;
 pub mod embedded;
+pub mod instrumented;
 pub mod memory;
 pub mod vault;
 

@@ -60,6 +60,12 @@ impl World {
     /// `instances` gateways (one for the embedded store) with runtime cache `ttl`, sharing one
     /// admin token and, on Vault, one key prefix.
     pub async fn start_with(backend: Backend, instances: usize, ttl: Duration) -> Self {
+        Self::start_with_env(backend, instances, ttl, &[]).await
+    }
+
+    /// [`World::start_with`] with `extra` settings for every gateway (for example the target
+    /// ranges and CA a forwarding test needs).
+    pub async fn start_with_env(backend: Backend, instances: usize, ttl: Duration, extra: &[(&str, &str)]) -> Self {
         let openbao = (backend == Backend::Vault).then(OpenBao::start);
         let admin = random_token();
         let ttl = ttl.as_secs().max(1).to_string();
@@ -74,6 +80,7 @@ impl World {
         if openbao.is_some() {
             env.push(("MTLS_VAULT_PREFIX", &prefix));
         }
+        env.extend_from_slice(extra);
         let instances = if backend == Backend::Embedded { 1 } else { instances };
         let gateways = (0..instances)
             .map(|_| {
@@ -162,6 +169,11 @@ pub struct Api {
 }
 
 impl Api {
+    /// A client for `gateway` (one started outside a [`World`]).
+    pub fn new(gateway: Gateway) -> Self {
+        Self { gateway, http: client() }
+    }
+
     /// Sends `method path` with `cred` and a JSON body.
     pub async fn send(&self, method: &str, path: &str, cred: &Cred, body: Option<Value>) -> (u16, HeaderMap, Value) {
         self.send_with(method, path, cred, body, &[]).await

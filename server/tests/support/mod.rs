@@ -27,7 +27,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-mod secret_scan;
+pub mod secret_scan;
 #[allow(unused_imports, reason = "not every test binary registers secrets")]
 pub use secret_scan::register_secret;
 

@@ -8,8 +8,9 @@
 //                `modern` beside forge PBES2 AES-256 (PRF SHA-256) and `legacy` beside forge 3DES.
 //                forge leaves the certificate bag unencrypted and always MACs with SHA-1, so it
 //                does less work per file than mtls-sdk (two PBKDF runs instead of three).
-//   package size gzip -9 of what a browser downloads: mtls-sdk's web build (.wasm + glue) beside
-//                node-forge's dist/forge.min.js and @peculiar/x509's build/x509.js (UMD).
+//   package size gzip -9 of what a browser downloads for these functions: mtls-sdk's `csr`
+//                module (.wasm + glue) beside node-forge's dist/forge.min.js and @peculiar/x509's
+//                build/x509.js (UMD); tests/bench/pkg-size/run.sh measures every module.
 // Usage: node bench.mjs FIXTURE_DIR PKG_DIR   (run.sh makes the fixtures with openssl)
 import 'reflect-metadata';
 import fs from 'node:fs';
@@ -140,9 +141,9 @@ for (const [profile, forgeAlgorithm] of [['modern', 'aes256'], ['legacy', '3des'
 for (const line of rows) console.log(line);
 
 const gzip = (files) => zlib.gzipSync(Buffer.concat(files.map((file) => fs.readFileSync(file))), { level: 9 }).length;
-const web = path.join(pkgDir, 'web');
+const wasm = path.join(pkgDir, 'wasm');
 const sizes = [
-  ['mtls-sdk web build (.wasm + glue, whole SDK)', gzip(['mtls_sdk_bg.wasm', 'mtls_sdk.js', 'index.js'].map((f) => path.join(web, f)))],
+  ['mtls-sdk csr module (.wasm + glue)', gzip(['csr_bg.wasm', 'csr.js'].map((f) => path.join(wasm, f)))],
   ['node-forge dist/forge.min.js', gzip([path.join(import.meta.dirname, 'node_modules/node-forge/dist/forge.min.js')])],
   ['@peculiar/x509 build/x509.js (UMD)', gzip([path.join(import.meta.dirname, 'node_modules/@peculiar/x509/build/x509.js')])],
 ];

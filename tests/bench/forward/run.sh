@@ -12,6 +12,7 @@
 #   GATEWAY_WRAPPER="perf record -g -o /tmp/gw.perf --" tests/bench/forward/run.sh   # profile
 #   ROUNDS=3 tests/bench/forward/run.sh    # gateway and nginx alternate, 3 rounds each, medians
 #   PROFILE=after tests/bench/forward/run.sh   # also counts per request (below), root only
+#   REFERENCE=main ROUNDS=5 tests/bench/forward/run.sh   # this tree against another revision
 #
 # PROFILE=<name> adds, for the gateway and the nginx proxy each under the same wrk load of
 # PROFILE_SECONDS (default 5): syscalls per request by name (strace -c -f on every thread or
@@ -20,6 +21,11 @@
 # flame graph of the gateway (perf record -g, flamegraph.py) written to
 # tests/bench/forward/flame-<name>.svg. Counts per request do not depend on how loaded the
 # machine is, unlike the timings; strace slows both sides, so its pass is separate.
+#
+# With REFERENCE=<git revision>, that revision's gateway is built too (from `git archive`, in the
+# temp dir, same target dir) and runs beside this tree's over the same target, the two measured
+# alternately ROUNDS times (default 3) so that the load of a shared machine hits both alike; it
+# prints each round and this tree's median ratios to the reference.
 #
 # Everything it starts lives in a temp dir and is stopped on exit.
 set -euo pipefail
@@ -34,11 +40,6 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 command -v wrk >/dev/null || { echo "wrk missing: run scripts/install-test-deps.sh" >&2; exit 1; }
 [ -x "$NGINX" ] || { echo "nginx missing: run scripts/install-test-deps.sh" >&2; exit 1; }
 
-if [ -z "${GATEWAY_BIN:-}" ]; then  # GATEWAY_BIN=path: an already built gateway
-  cargo build --release -q -p mtls-server
-  GATEWAY_BIN=$CARGO_TARGET_DIR/release/mtls-server
-fi
-
 WORK=$(mktemp -d /tmp/mtls-fwd-bench.XXXXXX)
 PIDS=()
 cleanup() {
@@ -47,6 +48,24 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+# The reference first: both builds leave their binary at the same path, so each is copied away.
+REFERENCE=${REFERENCE:-}
+ROUNDS=${ROUNDS:-3}
+if [ -n "$REFERENCE" ]; then
+  mkdir "$WORK/reference-src"
+  git archive --format=tar "$REFERENCE" | tar -x -C "$WORK/reference-src"
+  (cd "$WORK/reference-src" && cargo build --release -q -p mtls-server)
+  cp "$CARGO_TARGET_DIR/release/mtls-server" "$WORK/reference-gateway"
+fi
+if [ -z "${GATEWAY_BIN:-}" ]; then  # GATEWAY_BIN=path: an already built gateway
+  cargo build --release -q -p mtls-server
+  cp "$CARGO_TARGET_DIR/release/mtls-server" "$WORK/gateway"
+  GATEWAY_BIN=$WORK/gateway
+fi
+if [ -n "$REFERENCE" ] && cmp -s "$GATEWAY_BIN" "$WORK/reference-gateway"; then
+  echo "this tree and $REFERENCE built the same binary: nothing to compare" >&2; exit 1
+fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() {
   for _ in $(seq 1 200); do
@@ -123,27 +142,33 @@ nginx_conf proxy "$PROXY_WORKERS" "
   }"
 PROXY_NGINX_PID=${PIDS[-1]}
 
-# --- the gateway ---
+# --- the gateway (and the reference's, when asked) ---
 ADMIN=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-MTLS_LISTEN=127.0.0.1:$GATEWAY_PORT MTLS_ADMIN_TOKEN=$ADMIN MTLS_STORE=embedded MTLS_DATA_DIR=$WORK/data \
-MTLS_ALLOWED_TARGET_CIDRS=127.0.0.0/8 MTLS_EXTRA_TARGET_CA_FILE=$WORK/ca.pem \
-MTLS_RATE_LIMIT_PER_SECOND=100000000 MTLS_RATE_LIMIT_BURST=100000000 RUST_LOG=warn \
-  ${GATEWAY_WRAPPER:-} "$GATEWAY_BIN" > "$WORK/gateway.log" 2>&1 &
-GATEWAY_PID=$!
-PIDS+=($GATEWAY_PID)
-wait_port "$TARGET_PORT"; wait_port "$PROXY_PORT"; wait_port "$PLAIN_PORT"; wait_port "$GATEWAY_PORT"
-
-GW=http://127.0.0.1:$GATEWAY_PORT
 TARGET_URL=https://127.0.0.1:$TARGET_PORT/api
-TOKEN=$(curl -sf -X POST "$GW/admin/tokens" -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
-  -d '{"sub":"bench","accounts":["bench"],"ttlSeconds":3600}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["accessToken"])')
 P12=$(base64 -w0 client.p12)
-CERT_ID=$(curl -sf -X POST "$GW/mtls/account/bench/certificates" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-  -d "[{\"name\":\"bench\",\"p12\":\"$P12\",\"password\":\"bench-pass\"}]" \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["successfulySavedCertificates"][0]["id"])')
-curl -sf -o /dev/null -X POST "$GW/api/account/bench/configuration/ac-common/mtls?v=3.0" -H "Authorization: Bearer $TOKEN" \
-  -H 'Content-Type: application/json' \
-  -d "[{\"certificationId\":$CERT_ID,\"serviceId\":\"1\",\"url\":\"$TARGET_URL\",\"name\":\"bench\",\"enable\":true}]"
+start_gateway() {  # name, binary, port; sets STARTED_PID
+  MTLS_LISTEN=127.0.0.1:$3 MTLS_ADMIN_TOKEN=$ADMIN MTLS_STORE=embedded MTLS_DATA_DIR=$WORK/data-$1 \
+  MTLS_ALLOWED_TARGET_CIDRS=127.0.0.0/8 MTLS_EXTRA_TARGET_CA_FILE=$WORK/ca.pem \
+  MTLS_RATE_LIMIT_PER_SECOND=100000000 MTLS_RATE_LIMIT_BURST=100000000 RUST_LOG=warn \
+    ${GATEWAY_WRAPPER:-} "$2" > "$WORK/$1.log" 2>&1 &
+  STARTED_PID=$!
+  PIDS+=($STARTED_PID)
+}
+provision() {  # base URL; sets TOKEN and CERT_ID (a token, the certificate, a mapping to the target)
+  TOKEN=$(curl -sf -X POST "$1/admin/tokens" -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
+    -d '{"sub":"bench","accounts":["bench"],"ttlSeconds":3600}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["accessToken"])')
+  CERT_ID=$(curl -sf -X POST "$1/mtls/account/bench/certificates" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d "[{\"name\":\"bench\",\"p12\":\"$P12\",\"password\":\"bench-pass\"}]" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["successfulySavedCertificates"][0]["id"])')
+  curl -sf -o /dev/null -X POST "$1/api/account/bench/configuration/ac-common/mtls?v=3.0" -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' \
+    -d "[{\"certificationId\":$CERT_ID,\"serviceId\":\"1\",\"url\":\"$TARGET_URL\",\"name\":\"bench\",\"enable\":true}]"
+}
+start_gateway gateway "$GATEWAY_BIN" "$GATEWAY_PORT"
+GATEWAY_PID=$STARTED_PID
+wait_port "$TARGET_PORT"; wait_port "$PROXY_PORT"; wait_port "$PLAIN_PORT"; wait_port "$GATEWAY_PORT"
+GW=http://127.0.0.1:$GATEWAY_PORT
+provision "$GW"
 
 # Sanity: all three answer the target's body, and the gateway and nginx presented the certificate.
 check() { local got; got=$(curl -s "$@"); [ "$got" = "$BODY" ] || { echo "unexpected answer from $*: $got" >&2; tail -5 "$WORK/gateway.log" "$WORK"/nginx-*/error.log >&2; exit 1; }; }
@@ -153,6 +178,18 @@ check "http://127.0.0.1:$PROXY_PORT/api"
 check "http://127.0.0.1:$PLAIN_PORT/api"
 curl -sfi "${GW_HEADERS[@]}" "$GW/mtls/account/bench" | grep -qi "^lp-certificate-id: $CERT_ID" \
   || { echo "gateway did not present the certificate" >&2; exit 1; }
+if [ -n "$REFERENCE" ]; then
+  REF_PORT=$(free_port)
+  start_gateway reference "$WORK/reference-gateway" "$REF_PORT"
+  REF_PID=$STARTED_PID
+  wait_port "$REF_PORT"
+  REF=http://127.0.0.1:$REF_PORT
+  provision "$REF"
+  REF_HEADERS=(-H "Authorization: Bearer $TOKEN" -H "LP-forward-url: $TARGET_URL" -H "LP-service-name: IDP")
+  check "${REF_HEADERS[@]}" "$REF/mtls/account/bench"
+  curl -sfi "${REF_HEADERS[@]}" "$REF/mtls/account/bench" | grep -qi "^lp-certificate-id: $CERT_ID" \
+    || { echo "the reference gateway did not present the certificate" >&2; exit 1; }
+fi
 
 # --- load ---
 # CPU time (user + system, clock ticks) of processes and their children (nginx workers).
@@ -209,7 +246,6 @@ echo "warming up..." >&2
 wrk -t1 -c4 -d2s "${GW_HEADERS[@]}" "$GW/mtls/account/bench" >/dev/null
 wrk -t1 -c4 -d2s "http://127.0.0.1:$PROXY_PORT/api" >/dev/null
 # Alternating rounds, so that a change of load on the machine hits both sides alike.
-ROUNDS=${ROUNDS:-3}
 RESULTS=$(
   for _ in $(seq 1 "$ROUNDS"); do
     run gateway "$GATEWAY_PID" "${GW_HEADERS[@]}" "$GW/mtls/account/bench"
@@ -244,6 +280,36 @@ print("  per round, gateway/nginx throughput: " + " ".join(f"{a[0]/b[0]:.2f}" fo
 print(f"gateway/plain-http:  throughput {g[0]/p[0]:.2f}x; nginx-proxy/plain-http: {n[0]/p[0]:.2f}x")
 print(f"RSS after the runs: gateway {rss} kB, nginx proxy (master + workers) {nginx_rss} kB, ratio {int(rss)/max(int(nginx_rss),1):.2f}x")
 PY
+
+if [ -n "$REFERENCE" ]; then
+# --- this tree against the reference, alternately (each run DURATION seconds) ---
+wrk -t1 -c4 -d2s "${REF_HEADERS[@]}" "$REF/mtls/account/bench" >/dev/null
+ROUND_RESULTS=$(
+  for round in $(seq 1 "$ROUNDS"); do
+    run "gateway-$round" "$GATEWAY_PID" "${GW_HEADERS[@]}" "$GW/mtls/account/bench"
+    run "reference-$round" "$REF_PID" "${REF_HEADERS[@]}" "$REF/mtls/account/bench"
+  done
+)
+python3 - "$REFERENCE" "$(git -C "$ROOT" rev-parse --short "$REFERENCE")" <<PY
+import statistics, sys
+rows = [l.split() for l in """$ROUND_RESULTS""".strip().splitlines()]
+print(f"\nthis tree vs {sys.argv[1]} ({sys.argv[2]}), alternating, {len(rows)//2} rounds; the machine is shared,")
+print("so only the ratios of runs measured side by side mean anything:")
+print(f"{'':14} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} {'non-2xx':>8} {'CPU us/req':>10}")
+ratios = {"throughput": [], "p50": [], "p99": [], "p99.9": [], "CPU per request": []}
+for mine, ref in zip(rows[0::2], rows[1::2]):
+    for row in (mine, ref):
+        print(f"{row[0]:14} {float(row[1]):10.0f} {float(row[2]):8.3f} {float(row[3]):8.3f} {float(row[4]):9.3f} {row[5]:>8} {float(row[7]):10.1f}")
+    ratios["throughput"].append(float(mine[1]) / float(ref[1]))
+    ratios["p50"].append(float(mine[2]) / float(ref[2]))
+    ratios["p99"].append(float(mine[3]) / float(ref[3]))
+    ratios["p99.9"].append(float(mine[4]) / float(ref[4]))
+    ratios["CPU per request"].append(float(mine[7]) / float(ref[7]))
+print("this tree / reference, median of the rounds (per round in brackets):")
+for name, values in ratios.items():
+    print(f"  {name:16} {statistics.median(values):.2f}x  [{', '.join(f'{v:.2f}' for v in values)}]")
+PY
+fi
 
 [ -n "${PROFILE:-}" ] || exit 0
 . "$ROOT/tests/bench/forward/profile.sh"

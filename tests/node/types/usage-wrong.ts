@@ -2,7 +2,7 @@
 // not `any` in disguise.
 import { inspectP12 } from 'mtls-sdk';
 
-inspectP12('not bytes', 'password'); // expect-error: string is not a Uint8Array
+inspectP12(new Blob([]), 'password'); // expect-error: Node's synchronous inspectP12 cannot read a Blob
 inspectP12(new Uint8Array(), 42); // expect-error: number is not a string
 inspectP12(new Uint8Array(), 'pw', { now: 'today' }); // expect-error: string is not a Date
 const usable: string = inspectP12(new Uint8Array(), 'pw').usable; // expect-error: boolean

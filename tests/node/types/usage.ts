@@ -63,7 +63,9 @@ async function lifecycle(token: string, file: Blob, pem: string): Promise<void> 
   const probe: ProbeResult = await client.probe('acc', { url: 'https://t.example/' });
   const problem: string | undefined = probe.problem?.code;
   const page: AuditPage = await client.listAudit('acc', { limit: 10 });
-  const next: string | null = page.nextCursor;
+  const next: string | undefined = page.nextCursor;
+  const actions: string[] = page.records.map((r) => r.action);
+  void actions;
   try {
     await mtls.MtlsClient.prototype.listServices.call(client);
   } catch (error) {
@@ -75,3 +77,12 @@ async function lifecycle(token: string, file: Blob, pem: string): Promise<void> 
   void [soon, saved, problem, next];
 }
 void lifecycle;
+
+// Node: the WebAssembly modules load on the first call, synchronously; loadWasm / prefetchWasm
+// exist for code shared with browsers.
+import { loadWasm, prefetchWasm } from 'mtls-sdk';
+import type { WasmModuleName } from 'mtls-sdk';
+const moduleName: WasmModuleName = 'inspector';
+prefetchWasm([moduleName, 'csr']);
+const loaded: Promise<void> = loadWasm();
+void loaded;

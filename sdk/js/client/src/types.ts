@@ -171,13 +171,15 @@ export interface CertificateRequest {
   displayName: string;
   siteId: string;
   status: 'Pending' | 'Completed';
-  keyAlgorithm: string;
+  keyAlgorithm: KeyType;
+  /** RFC 4514, as the issued certificate's subject will read (for example `CN=client,O=Brand`). */
   subject: string;
   subjectAltNames: string[];
   csrPem: string;
   /** The certificate made from it, once completed. */
-  certificateId?: number | null;
+  certificateId?: number;
   createdAt: string;
+  completedAt?: string;
 }
 
 /** `completeCertificateRequest`: the CA's answer as PEM text (leaf first, then the chain) or as a
@@ -189,55 +191,80 @@ export type CertificateRequestCompletion =
 /** `probe`: what to test; the certificate comes from the mappings unless `certificationId` is
  * given. */
 export interface ProbeRequest {
+  /** An absolute https URL. */
   url: string;
-  serviceName?: string;
+  /** A service name or code, as `LP-service-name`. */
+  serviceName?: string | number;
+  /** Present this certificate instead of the mapped one. */
   certificationId?: number;
 }
 
-/** Why a probe failed. */
+/** Why a probe failed: the first thing that went wrong. */
 export type ProbeProblemCode =
   | 'no_mapping' | 'dns' | 'connect' | 'timeout' | 'server_certificate_untrusted'
-  | 'client_certificate_not_requested' | 'issuer_not_accepted' | 'client_certificate_rejected';
+  | 'client_certificate_not_requested' | 'issuer_not_accepted' | 'client_certificate_rejected'
+  | 'tls' | 'io';
 
-/** The handshake probe's answer (SPEC 12). */
+/** The handshake probe's answer (SPEC 12): 200 whatever the target did. */
 export interface ProbeResult {
+  /** True when `problem` is null. */
   ok: boolean;
+  /** The normalised URL probed. */
   url: string;
+  /** The certificate presented; null when none would be. */
   certificateId: number | null;
+  /** Null when no TLS handshake started (dns, connect). */
   tls: {
-    version: string;
-    cipherSuite: string;
-    serverCertificate: { subject: string; issuer: string; notAfter: string; fingerprintSha256: string };
+    /** Null when the handshake did not complete. */
+    version: 'TLSv1.3' | 'TLSv1.2' | null;
+    /** IANA name, for example `TLS_AES_256_GCM_SHA384`. */
+    cipherSuite: string | null;
+    /** The target's leaf certificate, also when it is not trusted. */
+    serverCertificate: { subject: string; issuer: string; notAfter: string; fingerprintSha256: string } | null;
   } | null;
+  /** The target sent a CertificateRequest. */
   clientCertificateRequested: boolean;
-  /** Distinguished names from the server's CertificateRequest. */
+  /** The issuers the CertificateRequest lists (RFC 4514), in its order. */
   acceptableIssuers: string[];
+  /** The status of the target's answer to `HEAD`. */
   httpStatus: number | null;
-  problem: { code: ProbeProblemCode | (string & {}); message: string } | null;
+  problem: {
+    code: ProbeProblemCode;
+    message: string;
+    /** `server_certificate_untrusted` only: why. */
+    reason?: 'unknown_issuer' | 'expired' | 'not_valid_yet' | 'name_mismatch' | 'revoked' | 'wrong_purpose' | 'bad_signature' | 'invalid';
+    /** `client_certificate_rejected`: the TLS alert the target sent, for example `unknown_ca`. */
+    alert?: string;
+  } | null;
 }
 
-/** One change recorded by the gateway (never a secret). */
+/** One change, recorded before it was made (SPEC 12). Never holds a secret. */
 export interface AuditRecord {
   id: string;
   /** RFC 3339. */
   at: string;
-  account: string;
-  actor: { scheme: string; subject: string };
+  /** Null for admin changes (app keys, tokens), which are in the admin trail only. */
+  account: string | null;
+  /** `subject`: the JWT `sub`, the oAuth1 consumer key, or `admin`. */
+  actor: { scheme: 'bearer' | 'oauth1' | 'admin'; subject: string };
+  /** For example `certificate.create`, `certificate.stage`, `mapping.update`, `token.issue`. */
   action: string;
-  resource: { type: string; id: string | number; name?: string | null };
+  resource: { type: string; id: string | null; name: string | null };
+  /** The `X-Request-Id` of the call that made the change. */
   requestId: string;
 }
 
 /** A page of the audit trail, newest first. */
 export interface AuditPage {
-  items: AuditRecord[];
-  /** Pass as `cursor` for the next (older) page; null on the last page. */
-  nextCursor: string | null;
+  records: AuditRecord[];
+  /** Pass as `cursor` for the next (older) page; absent on the last page. */
+  nextCursor?: string;
 }
 
 export interface AuditQuery {
   /** Only records at or after this time. */
   since?: Date | string;
+  /** Records per page, 1 to 500 (default 50). */
   limit?: number;
   cursor?: string;
 }

@@ -1,0 +1,61 @@
+// Types of the browser entry: each WebAssembly module is fetched on first use, which a browser
+// can only do asynchronously, so every WebAssembly function returns a promise here. The Node
+// entry's types (../node/index.d.ts) have the same names, with `inspectP12` and `buildP12`
+// synchronous.
+import type { BytesInput } from '../client/index.js';
+import type { InspectP12Options, P12Report } from '../wasm/inspector.js';
+import type { BuildP12Request, GenerateCsrRequest, GeneratedCsr } from '../wasm/csr.js';
+import * as client from '../client/index.js';
+
+export * from '../client/index.js';
+export type { CertificateInfo, ContainerInfo, EncryptionInfo, InspectP12Options, KeyInfo, MtlsSdkError } from '../wasm/inspector.js';
+export type { BuildP12Request, CsrSubject, GenerateCsrRequest, GeneratedCsr } from '../wasm/csr.js';
+
+/** The package's WebAssembly modules: `inspector` (inspectP12), `csr` (generateCsr, buildP12). */
+export type WasmModuleName = 'inspector' | 'csr';
+
+/**
+ * Decides whether a PKCS#12 file plus password is usable (SPEC section 2) and resolves to the
+ * report; a file that is not usable is not an error, its report says why. The first call fetches
+ * the `inspector` module.
+ * @param p12 The file: a `File`/`Blob`, `Uint8Array`, another typed array, an `ArrayBuffer` or a
+ *   base64 string.
+ * Rejects with an `MtlsSdkError`: code `invalid_argument` when an argument has the wrong type,
+ * `wasm_load_failed` when the module could not be fetched (the next call tries again).
+ */
+export declare function inspectP12(p12: BytesInput, password: string, options?: InspectP12Options): Promise<P12Report>;
+
+/**
+ * Generates a key pair (WebCrypto) and a CSR for it; the key never leaves this machine. The
+ * first call fetches the `csr` module.
+ */
+export declare function generateCsr(request: GenerateCsrRequest): Promise<GeneratedCsr>;
+
+/**
+ * Packs a private key and its certificate chain into a PKCS#12 file. The first call fetches the
+ * `csr` module. Rejects with an `MtlsSdkError` with a snake_case `code`.
+ */
+export declare function buildP12(request: BuildP12Request): Promise<Uint8Array>;
+
+/**
+ * Fetches and compiles WebAssembly modules now (all when `modules` is omitted), for example
+ * behind a progress indicator. Rejects with code `wasm_load_failed`; a later call tries again.
+ */
+export declare function loadWasm(modules?: WasmModuleName | WasmModuleName[]): Promise<void>;
+
+/**
+ * Fetches WebAssembly modules (all when omitted) when the browser is idle
+ * (`requestIdleCallback`), so a later first call finds them ready. Failures are silent: the first
+ * real call loads again and reports.
+ */
+export declare function prefetchWasm(modules?: WasmModuleName | WasmModuleName[]): void;
+
+/** Every export in one object, for `import mtls from 'mtls-sdk'`. */
+declare const sdk: typeof client.default & {
+  inspectP12: typeof inspectP12;
+  generateCsr: typeof generateCsr;
+  buildP12: typeof buildP12;
+  loadWasm: typeof loadWasm;
+  prefetchWasm: typeof prefetchWasm;
+};
+export default sdk;

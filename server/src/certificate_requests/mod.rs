@@ -28,7 +28,7 @@ use crate::certificates::{CertificateService, CreateOutcome, P12Inspector, Uploa
 use crate::clock;
 use crate::store::{Expect, Store, StoreError, claim, segment};
 
-pub use error::{RequestError, api_error};
+pub use error::RequestError;
 pub use model::{
     CertificateRequest, Completion, DEFAULT_KEY_TYPE, MAX_NAME_CHARS, NewRequest, RequestStatus,
     RequestSubject,
@@ -472,7 +472,7 @@ fn only_saved(outcome: CreateOutcome) -> Result<CreateOutcome, RequestError> {
 
 fn check_name(name: &str) -> Result<(), RequestError> {
     crate::certificates::check_name(name).map_err(|error| RequestError::InvalidName {
-        problem: error.message,
+        problem: error.to_string(),
     })
 }
 

@@ -50,7 +50,7 @@ pub trait CertificateSource: Send + Sync + 'static {
 #[async_trait]
 impl CertificateSource for CertificateService {
     async fn certificate(&self, account: &str, id: u64) -> Result<Option<Certificate>, ApiError> {
-        self.get(account, id).await
+        self.get(account, id).await.map_err(ApiError::from)
     }
 
     async fn client_material(
@@ -58,7 +58,7 @@ impl CertificateSource for CertificateService {
         account: &str,
         id: u64,
     ) -> Result<Option<ClientMaterial>, ApiError> {
-        CertificateService::client_material(self, account, id).await
+        CertificateService::client_material(self, account, id).await.map_err(ApiError::from)
     }
 
     async fn staged_material(
@@ -66,10 +66,10 @@ impl CertificateSource for CertificateService {
         account: &str,
         id: u64,
     ) -> Result<Option<StagedMaterial>, ApiError> {
-        CertificateService::staged_material(self, account, id).await
+        CertificateService::staged_material(self, account, id).await.map_err(ApiError::from)
     }
 
     async fn accepts_users(&self, account: &str, id: u64) -> Result<bool, ApiError> {
-        CertificateService::accepts_users(self, account, id).await
+        CertificateService::accepts_users(self, account, id).await.map_err(ApiError::from)
     }
 }

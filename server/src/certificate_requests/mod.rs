@@ -30,8 +30,7 @@ use crate::store::{Expect, Store, StoreError, claim, segment};
 
 pub use error::RequestError;
 pub use model::{
-    CertificateRequest, Completion, DEFAULT_KEY_TYPE, MAX_NAME_CHARS, NewRequest, RequestStatus,
-    RequestSubject,
+    CertificateRequest, Completion, DEFAULT_KEY_TYPE, NewRequest, RequestStatus, RequestSubject,
 };
 use assembly::{assemble, pem_body};
 use stored::{KEYS, RECORDS, StoredKey, StoredRequest, key_key, record_key};

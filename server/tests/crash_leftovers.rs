@@ -74,9 +74,7 @@ impl Backend {
         let inspector = mtls_server::certificates::P12Inspector::with_limits(1, 1_000_000, 3_000_000);
         match self.certificates().create_many(ACCOUNT, vec![upload], &inspector).await {
             Ok(outcome) => outcome.saved.first().map(|c| c.id).ok_or_else(|| format!("{outcome:?}")),
-            // The code the API answers for the refusal these tests expect.
-            Err(CertificateError::DuplicateName { .. }) => Err("duplicate_certificate_name".to_owned()),
-            Err(error) => Err(error.to_string()),
+            Err(error) => Err(refusal(&error)),
         }
     }
 
@@ -95,6 +93,16 @@ fn certificate_name_key(name: &str) -> String {
 
 fn mapping_name_key(name: &str) -> String {
     format!("mappings/{}/names/{}", segment(ACCOUNT), hex::encode(Sha256::digest(name.as_bytes())))
+}
+
+/// The code the API answers for the refusal these tests expect (`duplicate_certificate_name`),
+/// else the error's text.
+fn refusal(error: &CertificateError) -> String {
+    match error {
+        CertificateError::Item { source, .. } => refusal(source),
+        CertificateError::DuplicateName { .. } => "duplicate_certificate_name".to_owned(),
+        other => other.to_string(),
+    }
 }
 
 /// A create that crashed between its claims and its record was never acknowledged, so the client

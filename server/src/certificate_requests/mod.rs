@@ -54,7 +54,7 @@ impl CertificateRequestService {
     ///
     /// # Errors
     /// [`RequestError::InvalidName`], [`RequestError::Csr`] (before any key is made);
-    /// [`RequestError::Certificate`] when every worker is busy; store errors.
+    /// [`RequestError::Inspection`] when every worker is busy; store errors.
     pub async fn create(
         &self,
         account: &str,
@@ -188,7 +188,7 @@ impl CertificateRequestService {
     /// [`RequestError::CompletionInProgress`], [`RequestError::InvalidCertificatePem`],
     /// [`RequestError::KeyCertificateMismatch`], [`RequestError::InvalidChain`],
     /// [`RequestError::NotUsable`], [`RequestError::Certificate`] (a taken name, an unknown
-    /// certificate to replace, a busy inspector), store errors.
+    /// certificate to replace), [`RequestError::Inspection`] (a busy inspector), store errors.
     pub async fn complete(
         &self,
         account: &str,

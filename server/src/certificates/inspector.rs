@@ -4,8 +4,8 @@
 //! Entry point: [`P12Inspector::admit`], once per request with all of its files, before any KDF
 //! runs. It refuses a request whose files declare more KDF iterations in all than the
 //! per-request budget (SPEC section 9), then takes one of a fixed number of inspection workers
-//! for the whole request; with every worker busy it answers 503 with `Retry-After` at once
-//! rather than queueing without bound. The caller then inspects each admitted file through
+//! for the whole request; with every worker busy it refuses at once
+//! ([`InspectionError::Busy`]: the caller is told to retry) rather than queueing without bound. The caller then inspects each admitted file through
 //! [`Admission::inspect`], by its index in the admitted list; the worker is freed when the
 //! [`Admission`] drops.
 //!

@@ -2,10 +2,10 @@
 //! store metadata and secrets, list, replace (rotation keeps the id and bumps `version`),
 //! delete, and hand the runtime the key and chain to present.
 //!
-//! One concern per file: [`model`] (what the API shows), [`stored`] (records and store keys),
-//! [`names`] (name rules and claims), [`upload`] (a P12 checked into facts and secrets), and the
-//! flows [`create`], [`replace`] and [`delete`], each with the undoing of its own partial writes
-//! right where they happen; [`maintenance`] holds the walks over every account.
+//! One concern per file: `model` (what the API shows), `stored` (records and store keys),
+//! `names` (name rules and claims), `upload` (a P12 checked into facts and secrets), and the
+//! flows `create`, `replace` and `delete`, each with the undoing of its own partial writes
+//! right where they happen; `maintenance` holds the walks over every account.
 
 use std::sync::Arc;
 

@@ -19,7 +19,7 @@ impl Fixture {
     /// A fixture whose racing completions both reach the claim: with one worker (two cores)
     /// the second would be answered 503 p12_inspections_busy first.
     async fn for_requests() -> Self {
-        Self::with_config(|config| config.p12_inspection_workers = 4).await
+        Self::with_config(|config| config.p12.workers = 4).await
     }
 
     /// A CA (key and self-signed certificate) named `name`, made by openssl.
@@ -868,7 +868,7 @@ async fn store_down_answers_503_and_another_accounts_credential_403() {
 #[::core::prelude::v1::test]
 fn every_request_error_has_a_code_and_a_plain_message() {
     use crate::certificate_requests::RequestError;
-    use crate::error::ApiError;
+    use crate::http::error::ApiError;
     let errors = vec![
         RequestError::NotFound,
         RequestError::AlreadyCompleted {

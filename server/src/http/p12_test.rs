@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::auth::{self, BEARER_ONLY};
 use crate::certificates::{BUSY_RETRY_AFTER_SECONDS, InspectionError};
-use crate::config::ENV_P12_REQUEST_ITERATION_BUDGET;
+use crate::certificates::ENV_P12_REQUEST_ITERATION_BUDGET;
 use crate::error::ApiError;
 use crate::http::{multipart_form, ops};
 use crate::state::AppState;

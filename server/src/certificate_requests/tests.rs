@@ -868,7 +868,7 @@ async fn store_down_answers_503_and_another_accounts_credential_403() {
 #[::core::prelude::v1::test]
 fn every_request_error_has_a_code_and_a_plain_message() {
     use crate::certificate_requests::RequestError;
-    use crate::error::ApiError;
+    use crate::http::error::ApiError;
     let errors = vec![
         RequestError::NotFound,
         RequestError::AlreadyCompleted {

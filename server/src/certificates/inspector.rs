@@ -23,7 +23,6 @@ pub mod config;
 
 pub use config::InspectorConfig;
 
-
 /// Named in the refusal of a request over its budget.
 pub const ENV_P12_REQUEST_ITERATION_BUDGET: &str = config::REQUEST_ITERATION_BUDGET.env;
 

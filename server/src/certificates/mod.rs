@@ -14,7 +14,10 @@ use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
 pub use error::CertificateError;
-pub use inspector::{Admission, BUSY_RETRY_AFTER_SECONDS, ENV_P12_REQUEST_ITERATION_BUDGET, InspectionError, InspectorConfig, P12Inspector};
+pub use inspector::{
+    Admission, BUSY_RETRY_AFTER_SECONDS, ENV_P12_REQUEST_ITERATION_BUDGET, InspectionError,
+    InspectorConfig, P12Inspector,
+};
 pub use model::{
     Certificate, CertificateStatus, ClientMaterial, CreateOutcome, FailedSave, MAX_ID,
     PendingVersion, StagedMaterial, days_to_expiry,

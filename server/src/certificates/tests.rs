@@ -1013,7 +1013,7 @@ async fn a_mapping_appearing_during_delete_undoes_it() {
             })
         }
     };
-    let error: crate::error::ApiError = f
+    let error: crate::http::error::ApiError = f
         .state
         .certificates
         .delete_unless_used("acc1", id, users)
@@ -1389,7 +1389,7 @@ fn days_to_expiry_rounds_down_and_goes_negative_once_expired() {
 #[::core::prelude::v1::test]
 fn every_certificate_error_has_its_status_code_and_a_plain_message() {
     use crate::certificates::{CertificateError, InspectionError, NameError};
-    use crate::error::ApiError;
+    use crate::http::error::ApiError;
     use crate::store::StoreError;
     let cases: Vec<(CertificateError, u16, &str, bool)> = vec![
         (CertificateError::NotFound, 404, "certificate_not_found", false),

@@ -298,7 +298,7 @@ pub struct CertificateService {
 impl CertificateService {
     /// A service over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self::with_expiry_warning_days(store, crate::config::DEFAULT_EXPIRY_WARNING_DAYS)
+        Self::with_expiry_warning_days(store, expiry_warning::DEFAULT_EXPIRY_WARNING_DAYS)
     }
 
     /// A service over `store` that flags certificates `expiringSoon` within `days` days of
@@ -1194,6 +1194,7 @@ fn name_key(account: &str, name: &str) -> String {
     format!("certificate-names/{}/{}", segment(account), segment(name))
 }
 
+pub mod expiry_warning;
 mod inspector;
 #[cfg(test)]
 mod tests;

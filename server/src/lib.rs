@@ -22,6 +22,7 @@ pub mod mappings;
 pub mod metrics;
 pub mod runtime;
 pub mod services;
+pub mod settings;
 pub mod state;
 pub mod tls;
 pub mod store;

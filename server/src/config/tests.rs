@@ -67,7 +67,7 @@ fn empty_environment_gives_spec_defaults() {
     assert!(config.auth.jwks_file.is_none());
     assert_eq!(config.log_format, LogFormat::Text);
     assert_eq!(config.expiry_warning_days, 30);
-    assert_eq!(config.expiry_warning_days, DEFAULT_EXPIRY_WARNING_DAYS);
+    assert_eq!(config.expiry_warning_days, crate::certificates::expiry_warning::DEFAULT_EXPIRY_WARNING_DAYS);
 }
 
 #[test]

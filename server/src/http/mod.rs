@@ -20,7 +20,6 @@ pub mod ops;
 pub mod p12_test;
 pub mod portal;
 pub mod probe;
-pub mod readiness;
 pub mod request_id;
 pub mod rest_docs;
 pub mod services;

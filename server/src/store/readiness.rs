@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::store::{Store, StoreError};
+use super::{Store, StoreError};
 
 /// How long one probe's answer is reused: short against the seconds between a load balancer's
 /// or orchestrator's checks, long against a flood of calls.

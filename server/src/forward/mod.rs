@@ -32,7 +32,7 @@ use std::sync::Arc;
 use crate::certificates::ClientMaterial;
 pub use body::{CallerBodyState, RequestBody, ResponseBody};
 pub use config::ForwardConfig;
-pub use guard::{GuardError, TargetGuard};
+pub use guard::TargetGuard;
 pub use pool::{ClientPool, ClientSettings};
 use transport_error::Failure;
 pub use transport_error::{ForwardError, TransportKind};

@@ -8,6 +8,7 @@ use actix_web::{App, HttpRequest, HttpResponse, test, web};
 
 use super::*;
 use crate::config::Config;
+use crate::http::error::ApiError;
 use crate::store::memory::MemoryStore;
 
 async fn probe(
@@ -486,7 +487,7 @@ async fn admin_token_is_compared_and_only_the_admin_token_passes() {
         let req = test::TestRequest::get()
             .insert_header(("Authorization", bad))
             .to_http_request();
-        let err = authorize_admin(&req, &state).unwrap_err();
+        let err = ApiError::from(authorize_admin(&req, &state).unwrap_err());
         assert_eq!(err.status.as_u16(), 401, "{bad}");
     }
     let mut config = Config::for_tests(std::env::temp_dir());
@@ -496,8 +497,7 @@ async fn admin_token_is_compared_and_only_the_admin_token_passes() {
         .insert_header(("Authorization", "Bearer test-admin-token"))
         .to_http_request();
     assert!(
-        authorize_admin(&req, &off)
-            .unwrap_err()
+        ApiError::from(authorize_admin(&req, &off).unwrap_err())
             .message
             .contains("disabled")
     );

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::audit::AuditLog;
-use crate::auth::AuthState;
+use crate::auth::{AuthState, Listener};
 use crate::certificate_requests::CertificateRequestService;
 use crate::certificates::{CertificateService, P12Inspector};
 use crate::config::Config;
@@ -51,9 +51,14 @@ impl AppState {
     /// A configured file (`MTLS_JWKS_FILE`, `MTLS_EXTRA_TARGET_CA_FILE`) cannot be used; the
     /// message names the variable.
     pub fn try_new(config: Config, store: Arc<dyn Store>) -> Result<Self, String> {
-        let auth = AuthState::new(&config.auth, store.clone())?;
-        let forwarder = Forwarder::new(&config.forward, config.max_body_bytes)?;
         let metrics: Arc<Metrics> = Arc::default();
+        let listener = Listener {
+            https: config.tls.is_some(),
+            address: config.listen,
+            trusted_proxies: config.throttle.trusted_proxies.clone(),
+        };
+        let auth = AuthState::new(&config.auth, listener, metrics.clone(), store.clone())?;
+        let forwarder = Forwarder::new(&config.forward, config.max_body_bytes)?;
         // Every store operation is timed and its failures counted (SPEC 13).
         let store = crate::store::instrumented::InstrumentedStore::wrap(store, metrics.clone());
         let expiry = metrics.certificate_expiry.clone();

@@ -28,4 +28,4 @@ pub mod store;
 pub mod throttle;
 
 // The HTTP error type lives in `http`; this path stays while services still name it.
-pub use http::error;
+use http::error;

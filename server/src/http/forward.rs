@@ -153,7 +153,7 @@ fn relay(response: TargetResponse, certificate_id: Option<u64>) -> HttpResponse 
         }
     }
     if let Some(id) = certificate_id {
-        builder.insert_header((CERTIFICATE_ID_HEADER, id.to_string()));
+        builder.insert_header((CERTIFICATE_ID_HEADER, HeaderValue::from(id)));
     }
     match body.content_length() {
         Some(length) => builder.body(SizedStream::new(length, body)),

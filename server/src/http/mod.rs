@@ -60,4 +60,6 @@ pub(crate) fn check_account(account: &str) -> Result<(), ApiError> {
 }
 
 #[cfg(test)]
+mod readiness_tests;
+#[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::config::setting::{Raw, Refusals, Setting};
+use crate::settings::{Raw, Refusals, Setting};
 
 /// `MTLS_SERVICES`; SPEC section 3: `FAAS` is the name LivePerson's Functions client sends.
 pub const SERVICES: Setting<Vec<(String, u32)>> = Setting::new(

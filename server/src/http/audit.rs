@@ -41,7 +41,7 @@ async fn account_trail(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    auth::authorize(&req, &state.auth, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let query = PageQuery::parse(req.query_string())?;
     let page = state
@@ -53,7 +53,7 @@ async fn account_trail(
 
 /// `GET /admin/audit`: every record, newest first.
 async fn admin_trail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    auth::authorize_admin(&req, &state)?;
+    auth::authorize_admin(&req, &state.auth)?;
     let query = PageQuery::parse(req.query_string())?;
     let page = state.audit.page(Trail::All, query.since, query.limit, query.cursor.as_deref()).await?;
     Ok(HttpResponse::Ok().json(page))

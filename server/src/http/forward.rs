@@ -85,13 +85,13 @@ async fn forward(
         if declared_length.is_some_and(|length| length > limit as u64) {
             return Err(too_large(limit));
         }
-        auth::check_oauth1_before_body(&req, &state, auth::CONFIGURATION).await?;
+        auth::check_oauth1_before_body(&req, &state.auth, auth::CONFIGURATION).await?;
         let read_timeout = state.config.auth.oauth1_form_read_timeout;
         (Some(read_whole(payload, limit, read_timeout).await?), None)
     } else {
         (None, Some(payload))
     };
-    auth::authorize(&req, &state, &[Scheme::Bearer, Scheme::OAuth1], Some(&account), signed_form.as_deref())
+    auth::authorize(&req, &state.auth, &[Scheme::Bearer, Scheme::OAuth1], Some(&account), signed_form.as_deref())
         .await?;
     let instructions = instructions(&req, &state)?;
     if declared_length.is_some_and(|length| length > limit as u64) {

@@ -55,7 +55,7 @@ async fn healthz() -> HttpResponse {
 }
 
 /// `GET /readyz`: the store answers; 503 `store_unavailable` otherwise. The probe is shared and
-/// reused for a second ([`crate::http::readiness`]).
+/// reused for a second ([`crate::store::readiness`]).
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.readiness.check(state.store.as_ref()).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))

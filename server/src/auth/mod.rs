@@ -66,18 +66,37 @@ pub enum AccountScope {
 /// An authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    /// JWT `sub`, or the oAuth1 consumer key.
-    pub subject: String,
     /// Which scheme authenticated the request.
     pub scheme: Scheme,
+    /// Who it is and what it may act on; shared with the verified-token cache, so a Bearer
+    /// caller already seen costs no copy of its subject and accounts (the forward hot path).
+    grant: Arc<Grant>,
+}
+
+/// What a credential grants.
+#[derive(Debug)]
+pub(crate) struct Grant {
+    /// JWT `sub`, or the oAuth1 consumer key.
+    subject: String,
     /// The accounts it may act on.
-    pub accounts: AccountScope,
+    accounts: AccountScope,
+}
+
+impl Grant {
+    pub(crate) fn new(subject: String, accounts: &[String]) -> Self {
+        Self { subject, accounts: AccountScope::from_claim(accounts) }
+    }
 }
 
 impl Caller {
+    /// JWT `sub`, or the oAuth1 consumer key.
+    pub fn subject(&self) -> &str {
+        &self.grant.subject
+    }
+
     /// True when this caller may act on `account`.
     pub fn may_access(&self, account: &str) -> bool {
-        match &self.accounts {
+        match &self.grant.accounts {
             AccountScope::All => true,
             AccountScope::Only(ids) => ids.iter().any(|id| id == account),
         }
@@ -215,7 +234,7 @@ pub async fn authorize(
         && !caller.may_access(account)
     {
         state.metrics.auth_refusals.inc("forbidden");
-        tracing::info!(subject = %caller.subject, "credential refused for an account it does not name");
+        tracing::info!(subject = %caller.subject(), "credential refused for an account it does not name");
         return Err(AuthError::Forbidden);
     }
     Ok(caller)
@@ -323,12 +342,8 @@ fn credential<'r>(
 async fn bearer(state: &AuthState, token: &str, accepted: &[Scheme]) -> Result<Caller, AuthError> {
     let refuse = |message: String| unauthorized(accepted, message);
     let now = clock::now_unix();
-    if let Some(known) = state.verified.get(token, now) {
-        return Ok(Caller {
-            accounts: AccountScope::from_claim(&known.accounts),
-            subject: known.sub,
-            scheme: Scheme::Bearer,
-        });
+    if let Some(grant) = state.verified.get(token, now) {
+        return Ok(Caller { scheme: Scheme::Bearer, grant });
     }
     let parsed = jwt::parse(token).map_err(|e| refuse(e.to_string()))?;
     let kid = parsed.header.kid.as_deref();
@@ -356,20 +371,9 @@ async fn bearer(state: &AuthState, token: &str, accepted: &[Scheme]) -> Result<C
     for key in &candidates {
         match parsed.verify(key, now) {
             Ok(claims) => {
-                state.verified.insert(
-                    token,
-                    verified_tokens::Verified {
-                        sub: claims.sub.clone(),
-                        accounts: claims.accounts.clone(),
-                        exp: claims.exp,
-                    },
-                    now,
-                );
-                return Ok(Caller {
-                    accounts: AccountScope::from_claim(&claims.accounts),
-                    subject: claims.sub,
-                    scheme: Scheme::Bearer,
-                });
+                let grant = Arc::new(Grant::new(claims.sub, &claims.accounts));
+                state.verified.insert(token, grant.clone(), claims.exp, now);
+                return Ok(Caller { scheme: Scheme::Bearer, grant });
             }
             Err(jwt::JwtError::BadSignature) => continue,
             Err(other) => return Err(refuse(other.to_string())),
@@ -434,9 +438,8 @@ async fn oauth(
         }
     }
     Ok(Caller {
-        subject: key.consumer_key.clone(),
         scheme: Scheme::OAuth1,
-        accounts: AccountScope::from_claim(&key.accounts),
+        grant: Arc::new(Grant::new(key.consumer_key.clone(), &key.accounts)),
     })
 }
 

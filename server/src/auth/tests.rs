@@ -32,7 +32,7 @@ async fn probe(
         })
         .then_some(&body[..]);
     let caller = authorize(&req, &state.auth, accepted, account.as_deref(), form).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "subject": caller.subject })))
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "subject": caller.subject() })))
 }
 
 fn state() -> web::Data<AppState> {

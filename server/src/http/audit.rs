@@ -65,7 +65,7 @@ pub(crate) fn actor(caller: &Caller) -> Actor {
         Scheme::Bearer => "bearer",
         Scheme::OAuth1 => "oauth1",
     };
-    Actor { scheme: scheme.to_owned(), subject: caller.subject.clone() }
+    Actor { scheme: scheme.to_owned(), subject: caller.subject().to_owned() }
 }
 
 /// The resource of kind `kind` with `id` and `name`, as a record names it.

@@ -37,16 +37,17 @@ pub async fn unknown_route() -> Result<HttpResponse, ApiError> {
 /// header RFC 9110 section 15.5.6 requires. Every resource of the API registers it:
 /// `.default_service(ops::method_not_allowed("GET, POST"))`.
 pub fn method_not_allowed(allow: &'static str) -> actix_web::Route {
-    web::to(move || async move {
-        Err::<HttpResponse, _>(
-            ApiError::new(
-                actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                format!("this endpoint accepts {allow}"),
-            )
-            .with_header("Allow", allow),
-        )
-    })
+    web::to(move || async move { Err::<HttpResponse, _>(method_not_allowed_error(allow)) })
+}
+
+/// The error [`method_not_allowed`] answers, for a handler that checks the method itself.
+pub fn method_not_allowed_error(allow: &'static str) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("this endpoint accepts {allow}"),
+    )
+    .with_header("Allow", allow)
 }
 
 /// `GET /healthz`: the process is up.

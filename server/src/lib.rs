@@ -2,27 +2,29 @@
 //!
 //! Layers, top to bottom: `http` (parse, authorize, map errors) → domain services
 //! (`certificates`, `mappings`, `runtime`, `forward`) → `store` (Vault, embedded) → the
-//! forwarding client pool. One error type per layer; `error::ApiError` is the HTTP one.
+//! forwarding client pool. One error type per layer; `http::error::ApiError` is the HTTP one.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
-pub mod audit;
-pub mod auth;
-pub mod certificate_requests;
+mod audit;
+mod auth;
+mod certificate_requests;
 pub mod certificates;
 pub mod clock;
 pub mod config;
-pub mod error;
-pub mod forward;
+mod forward;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod housekeeping;
 pub mod http;
 pub mod mappings;
-pub mod metrics;
+mod metrics;
 pub mod runtime;
-pub mod services;
+mod services;
 pub mod state;
 pub mod tls;
 pub mod store;
 pub mod throttle;
+
+// The HTTP error type lives in `http`; this path stays while services still name it.
+use http::error;

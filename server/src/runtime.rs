@@ -43,11 +43,9 @@ use std::time::Duration;
 // instead of sleeping against it.
 use tokio::time::Instant;
 
-use actix_web::http::StatusCode;
 use futures_util::future::{BoxFuture, FutureExt as _, Shared};
 
 use crate::certificates::{CertificateStatus, ClientMaterial};
-use crate::error::ApiError;
 use crate::mappings::{self, CertificateSource, StoredMapping, MAX_ACCOUNT_BYTES, MAX_URL_BYTES};
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
@@ -215,8 +213,8 @@ struct CacheState {
 /// Why a lookup could not be answered from the store.
 #[derive(Clone)]
 enum LoadError {
-    Unavailable,
-    Failed(ApiError),
+    Unavailable(String),
+    Failed(StoreError),
 }
 
 impl RuntimeCache {
@@ -250,13 +248,14 @@ impl RuntimeCache {
     /// exactly one exists.
     ///
     /// # Errors
-    /// 503 when the store is down and nothing is cached.
+    /// The store's error: [`StoreError::Unavailable`] when the store is down and nothing is
+    /// cached for this key.
     pub async fn find(
         &self,
         account: &str,
         service: Option<u32>,
         normalized_url: &str,
-    ) -> Result<Option<RuntimeMatch>, ApiError> {
+    ) -> Result<Option<RuntimeMatch>, StoreError> {
         let found = self.find_cached(account, service, normalized_url).await?;
         Ok(found.map(|m| m.at(crate::clock::now_unix_millis())))
     }
@@ -266,7 +265,7 @@ impl RuntimeCache {
         account: &str,
         service: Option<u32>,
         normalized_url: &str,
-    ) -> Result<Option<RuntimeMatch>, ApiError> {
+    ) -> Result<Option<RuntimeMatch>, StoreError> {
         if normalized_url.len() > MAX_URL_BYTES || account.len() > MAX_ACCOUNT_BYTES {
             return Ok(None); // no mapping can have such a key, and it would not fit the bound
         }
@@ -322,7 +321,7 @@ impl RuntimeCache {
                 }
                 Ok(value)
             }
-            Err(LoadError::Unavailable) => {
+            Err(LoadError::Unavailable(reason)) => {
                 state.store_down_until = Some(Instant::now() + STORE_RETRY_AFTER);
                 drop(state);
                 match stale {
@@ -330,7 +329,7 @@ impl RuntimeCache {
                         self.metrics.runtime_cache.inc("stale");
                         Ok(value)
                     }
-                    None => Err(ApiError::store_unavailable()),
+                    None => Err(StoreError::Unavailable(reason)),
                 }
             }
             Err(LoadError::Failed(error)) => Err(error),
@@ -487,19 +486,9 @@ impl From<StoreError> for LoadError {
         match error {
             StoreError::Unavailable(reason) => {
                 tracing::warn!(%reason, "store unavailable for a runtime lookup");
-                Self::Unavailable
+                Self::Unavailable(reason)
             }
-            other => Self::Failed(other.into()),
-        }
-    }
-}
-
-impl From<ApiError> for LoadError {
-    fn from(error: ApiError) -> Self {
-        if error.status == StatusCode::SERVICE_UNAVAILABLE {
-            Self::Unavailable
-        } else {
-            Self::Failed(error)
+            other => Self::Failed(other),
         }
     }
 }

@@ -24,7 +24,6 @@ use actix_web::{HttpResponse, HttpResponseBuilder};
 use ipnet::IpNet;
 
 use crate::config::Config;
-use crate::error::{ApiError, ErrorBody};
 
 /// Paths never throttled (SPEC section 5, operations).
 pub const EXEMPT_PATHS: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/openapi.json"];
@@ -32,6 +31,21 @@ pub const EXEMPT_PATHS: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/openap
 // Not one of HTTP's standard names: looked up by `&str` it would be allocated on every request.
 const X_FORWARDED_FOR: actix_web::http::header::HeaderName =
     actix_web::http::header::HeaderName::from_static("x-forwarded-for");
+
+/// A request over its client's rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many requests from this address; retry in {wait_seconds} s")]
+pub struct RateLimited {
+    /// Whole seconds until the bucket lets a request through, rounded up.
+    pub wait_seconds: u64,
+}
+
+impl RateLimited {
+    /// `Retry-After`: at least 1, as a zero would invite an immediate retry.
+    pub fn retry_after_seconds(&self) -> u64 {
+        self.wait_seconds.max(1)
+    }
+}
 
 /// The bucket a request counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -143,23 +157,13 @@ impl KeyExtractor for ClientIpKeyExtractor {
     fn exceed_rate_limit_response(
         &self,
         negative: &NotUntil<QuantaInstant>,
-        mut response: HttpResponseBuilder,
+        response: HttpResponseBuilder,
     ) -> HttpResponse {
         let wait = negative.wait_time_from(DefaultClock::default().now());
         // Retry-After is whole seconds (RFC 9110 section 10.2.3): round up, so a caller that
         // waits that long is let through.
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        let error = ApiError::new(
-            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            format!("too many requests from this address; retry in {seconds} s"),
-        );
-        let body = error.body();
-        response.insert_header(("retry-after", seconds.max(1).to_string()));
-        let mut response = response.json(&body);
-        // The request-id middleware completes the body with `requestId`.
-        response.extensions_mut().insert(ErrorBody(body));
-        response
+        let wait_seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        crate::http::error::rate_limited(RateLimited { wait_seconds }, response)
     }
 
     fn whitelisted_keys(&self) -> Vec<Self::Key> {

@@ -2,13 +2,14 @@
 //! ES256/RS256 from an optional external JWKS file), oAuth1 (RFC 5849) app keys, the admin
 //! token, and account isolation. Handlers call [`authorize`] first, with the schemes their
 //! endpoint family accepts (the matrix of SPEC section 4 lives in the handlers' constants,
-//! [`CONFIGURATION`], [`BEARER_ONLY`], [`OAUTH1_ONLY`]).
+//! [`CONFIGURATION`], [`BEARER_ONLY`]; the mapping checks take oAuth1 alone).
 //!
 //! Every refusal is a 401 whose `WWW-Authenticate` names the accepted schemes, or a 403 that is
 //! the same whether or not the addressed resource exists. Messages never echo a credential.
 
 mod admin;
 mod app_keys;
+mod error;
 mod issuer;
 mod jwks;
 mod jwt;
@@ -23,10 +24,10 @@ use actix_web::http::header;
 
 pub use admin::authorize_admin;
 pub use app_keys::AppKey;
+pub use error::AuthError;
 
 use crate::clock;
 use crate::config::Config;
-use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
 
@@ -43,9 +44,6 @@ pub enum Scheme {
 pub const CONFIGURATION: &[Scheme] = &[Scheme::Bearer, Scheme::OAuth1];
 /// Certificate by-file create/update and the P12 tester.
 pub const BEARER_ONLY: &[Scheme] = &[Scheme::Bearer];
-/// Check mapping (both forms).
-pub const OAUTH1_ONLY: &[Scheme] = &[Scheme::OAuth1];
-
 /// oAuth1 timestamps further than this from our clock are refused (SPEC section 4).
 pub const TIMESTAMP_WINDOW_SECONDS: i64 = 300;
 
@@ -198,14 +196,15 @@ impl AuthState {
 /// `application/x-www-form-urlencoded` body; callers that have such a body pass it in `form_body`.
 ///
 /// # Errors
-/// 401 with `WWW-Authenticate` naming `accepted`; 403 `forbidden`; 503 when the store is down.
+/// [`AuthError::Unauthenticated`] naming `accepted`; [`AuthError::Forbidden`];
+/// [`AuthError::NonceShareExceeded`]; the store's error.
 pub async fn authorize(
     req: &HttpRequest,
     state: &AppState,
     accepted: &[Scheme],
     account: Option<&str>,
     form_body: Option<&[u8]>,
-) -> Result<Caller, ApiError> {
+) -> Result<Caller, AuthError> {
     let result = authenticate(req, state, accepted, form_body).await;
     let caller = match result {
         Ok(caller) => caller,
@@ -219,7 +218,7 @@ pub async fn authorize(
     {
         state.metrics.auth_refusals.inc("forbidden");
         tracing::info!(subject = %caller.subject(), "credential refused for an account it does not name");
-        return Err(ApiError::forbidden());
+        return Err(AuthError::Forbidden);
     }
     Ok(caller)
 }
@@ -249,12 +248,12 @@ pub(crate) fn single_authorization(
 /// signature covers: a caller without a real consumer key cannot make the gateway hold a body.
 ///
 /// # Errors
-/// As [`authorize`]: 401 with `WWW-Authenticate` naming `accepted`; 503 when the store is down.
+/// As [`authorize`]: [`AuthError::Unauthenticated`] naming `accepted`; the store's error.
 pub async fn check_oauth1_before_body(
     req: &HttpRequest,
     state: &AppState,
     accepted: &[Scheme],
-) -> Result<(), ApiError> {
+) -> Result<(), AuthError> {
     let result = match credential(req, accepted) {
         Ok((Scheme::OAuth1, params)) => known_consumer(state, params, accepted).await.map(|_| ()),
         Ok((Scheme::Bearer, _)) => Ok(()),
@@ -271,7 +270,7 @@ async fn authenticate(
     state: &AppState,
     accepted: &[Scheme],
     form_body: Option<&[u8]>,
-) -> Result<Caller, ApiError> {
+) -> Result<Caller, AuthError> {
     match credential(req, accepted)? {
         (Scheme::Bearer, token) => bearer(state, token.trim(), accepted).await,
         (Scheme::OAuth1, params) => oauth(req, state, params, form_body, accepted).await,
@@ -282,7 +281,7 @@ async fn authenticate(
 fn credential<'r>(
     req: &'r HttpRequest,
     accepted: &[Scheme],
-) -> Result<(Scheme, &'r str), ApiError> {
+) -> Result<(Scheme, &'r str), AuthError> {
     let value = single_authorization(req).map_err(|message| unauthorized(accepted, message))?;
     let Some(value) = value else {
         return Err(unauthorized(
@@ -323,7 +322,7 @@ fn credential<'r>(
     Ok((scheme, rest))
 }
 
-async fn bearer(state: &AppState, token: &str, accepted: &[Scheme]) -> Result<Caller, ApiError> {
+async fn bearer(state: &AppState, token: &str, accepted: &[Scheme]) -> Result<Caller, AuthError> {
     let refuse = |message: String| unauthorized(accepted, message);
     let now = clock::now_unix();
     if let Some(grant) = state.auth.verified.get(token, now) {
@@ -373,7 +372,7 @@ async fn oauth(
     params: &str,
     form_body: Option<&[u8]>,
     accepted: &[Scheme],
-) -> Result<Caller, ApiError> {
+) -> Result<Caller, AuthError> {
     let (params, key, now) = known_consumer(state, params, accepted).await?;
     let refuse = |message: String| unauthorized(accepted, message);
     let bad = || refuse(SIGNATURE_REFUSED.to_owned());
@@ -416,14 +415,10 @@ async fn oauth(
         }
         nonces::NonceCheck::OverShare { retry_after } => {
             tracing::warn!(consumer_key = %params.consumer_key, "oauth1 consumer over its nonce share");
-            return Err(ApiError::new(
-                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-                "too_many_requests",
-                format!(
-                    "too many signed requests from this app key within the {TIMESTAMP_WINDOW_SECONDS} s replay window; retry in {retry_after} s"
-                ),
-            )
-            .with_header("Retry-After", retry_after.to_string()));
+            return Err(AuthError::NonceShareExceeded {
+                window_seconds: TIMESTAMP_WINDOW_SECONDS,
+                retry_after_seconds: retry_after,
+            });
         }
     }
     Ok(Caller {
@@ -439,7 +434,7 @@ async fn known_consumer(
     state: &AppState,
     params: &str,
     accepted: &[Scheme],
-) -> Result<(oauth1::OAuthParams, Arc<AppKey>, i64), ApiError> {
+) -> Result<(oauth1::OAuthParams, Arc<AppKey>, i64), AuthError> {
     let refuse = |message: String| unauthorized(accepted, message);
     let params = oauth1::parse_header(params).map_err(|e| refuse(e.to_string()))?;
     let now = clock::now_unix();
@@ -499,7 +494,8 @@ fn base_uri(req: &HttpRequest, state: &AppState) -> String {
     format!("{scheme}://{host}{}", req.uri().path())
 }
 
-fn name(scheme: Scheme) -> &'static str {
+/// The scheme's name in an `Authorization` header and a `WWW-Authenticate` challenge.
+pub(crate) fn name(scheme: Scheme) -> &'static str {
     match scheme {
         Scheme::Bearer => "Bearer",
         Scheme::OAuth1 => "OAuth",
@@ -520,9 +516,8 @@ fn describe(accepted: &[Scheme]) -> String {
     }
 }
 
-fn unauthorized(accepted: &[Scheme], message: impl Into<String>) -> ApiError {
-    let names: Vec<&str> = accepted.iter().copied().map(name).collect();
-    ApiError::unauthorized(&names, message)
+fn unauthorized(accepted: &[Scheme], message: impl Into<String>) -> AuthError {
+    AuthError::unauthenticated(accepted, message)
 }
 
 #[cfg(test)]

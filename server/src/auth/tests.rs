@@ -8,6 +8,7 @@ use actix_web::{App, HttpRequest, HttpResponse, test, web};
 
 use super::*;
 use crate::config::Config;
+use crate::http::error::ApiError;
 use crate::store::memory::MemoryStore;
 
 async fn probe(
@@ -18,7 +19,7 @@ async fn probe(
     let account = req.match_info().get("a").map(str::to_owned);
     let accepted = match req.match_info().get("kind") {
         Some("bearer") => BEARER_ONLY,
-        Some("oauth") => OAUTH1_ONLY,
+        Some("oauth") => &[Scheme::OAuth1],
         _ => CONFIGURATION,
     };
     let form = req
@@ -486,7 +487,7 @@ async fn admin_token_is_compared_and_only_the_admin_token_passes() {
         let req = test::TestRequest::get()
             .insert_header(("Authorization", bad))
             .to_http_request();
-        let err = authorize_admin(&req, &state).unwrap_err();
+        let err = ApiError::from(authorize_admin(&req, &state).unwrap_err());
         assert_eq!(err.status.as_u16(), 401, "{bad}");
     }
     let config = Config {
@@ -498,8 +499,7 @@ async fn admin_token_is_compared_and_only_the_admin_token_passes() {
         .insert_header(("Authorization", "Bearer test-admin-token"))
         .to_http_request();
     assert!(
-        authorize_admin(&req, &off)
-            .unwrap_err()
+        ApiError::from(authorize_admin(&req, &off).unwrap_err())
             .message
             .contains("disabled")
     );

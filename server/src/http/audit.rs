@@ -14,7 +14,7 @@ use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 use crate::audit::{Actor, AuditError, Change, Recorded, Resource, Trail, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::auth::{self, Caller, Scheme, CONFIGURATION};
 use crate::clock;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::request_id::RequestId;
 use crate::http::{check_account, ops};
 use crate::state::AppState;
@@ -107,11 +107,11 @@ pub(crate) async fn record(
 ///
 /// # Errors
 /// The change's own error.
-pub(crate) async fn made<T>(
+pub(crate) async fn made<T, E>(
     state: &AppState,
     recorded: Vec<Recorded>,
-    outcome: Result<T, ApiError>,
-) -> Result<T, ApiError> {
+    outcome: Result<T, E>,
+) -> Result<T, E> {
     if outcome.is_err() {
         for recorded in recorded {
             state.audit.withdraw(recorded).await;

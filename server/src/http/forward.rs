@@ -21,7 +21,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::auth::{self, Scheme};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::json_body::{read_limited, BodyReadError};
 use crate::forward::{headers, ForwardError, Outgoing, RequestBody, TargetResponse};
 use crate::http::ops;

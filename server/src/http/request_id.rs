@@ -13,7 +13,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpResponse};
 use tracing::Instrument as _;
 
-use crate::error::{ErrorBody, ErrorLog};
+use crate::http::error::{ErrorBody, ErrorLog};
 use crate::metrics::UNMATCHED_ROUTE;
 
 /// Header carrying the request id both ways.
@@ -133,7 +133,7 @@ fn finish(response: ServiceResponse<BoxBody>, id: HeaderValue) -> ServiceRespons
 mod tests {
     use actix_web::{middleware::from_fn, test, web, App, HttpResponse};
 
-    use crate::error::ApiError;
+    use crate::http::error::ApiError;
 
     async fn fails() -> Result<HttpResponse, ApiError> {
         Err(ApiError::not_found("certificate_not_found", "no such certificate"))

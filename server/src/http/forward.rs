@@ -100,7 +100,7 @@ async fn forward(
             return Err(too_large(limit));
         }
         auth::check_oauth1_before_body(&req, &state, auth::CONFIGURATION).await?;
-        let read_timeout = state.config.oauth1_form_read_timeout;
+        let read_timeout = state.config.auth.oauth1_form_read_timeout;
         (Some(read_whole(payload, limit, read_timeout).await?), None)
     } else {
         (None, Some(payload))

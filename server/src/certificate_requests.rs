@@ -31,8 +31,6 @@ use crate::clock;
 use crate::error::ApiError;
 use crate::store::{Expect, Store, StoreError, claim, segment};
 
-/// Longest request name, in characters: the name the certificate gets (SPEC section 3).
-pub const MAX_NAME_CHARS: usize = crate::certificates::MAX_NAME_CHARS;
 /// The key type when the request names none (SPEC section 12).
 pub const DEFAULT_KEY_TYPE: mtls_sdk::KeyType = mtls_sdk::KeyType::Rsa2048;
 

@@ -4,6 +4,8 @@
 //! Exit codes: 64 (`EX_USAGE`) for a bad setting, flag or TLS file; 69 (`EX_UNAVAILABLE`) when
 //! the store cannot be opened (data dir unusable, data key mismatch, Vault refused the login).
 
+#![forbid(unsafe_code)]
+
 use actix_web::{middleware, web, App, HttpServer};
 use mtls_server::config::{Config, LogFormat};
 use mtls_server::{housekeeping, http, state::AppState, store, throttle, tls};

@@ -193,10 +193,10 @@ test('forward sends LP-* headers and returns the target answer unchanged', async
   // The gateway's transport failure is an error.
   answer = () => ({
     status: 424,
-    body: JSON.stringify({ error: { code: 'target_unreachable', message: 'connect refused' }, requestId: 'req-1' }),
+    body: JSON.stringify({ error: { code: 'transport_error', message: 'the call to the target failed: connect refused' }, requestId: 'req-1' }),
     headers: { 'lp-error-from-transport': 'connect', 'lp-message-from-transport': 'target.example: refused' },
   });
-  await assert.rejects(bearer().forward('acc', { url: 'https://target.example/' }), { name: 'MtlsError', status: 424, code: 'target_unreachable' });
+  await assert.rejects(bearer().forward('acc', { url: 'https://target.example/' }), { name: 'MtlsError', status: 424, code: 'transport_error' });
 });
 
 test('bad constructor options throw invalid_argument', () => {

@@ -58,3 +58,6 @@ pub(crate) fn check_account(account: &str) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -111,41 +111,6 @@ fn finish(response: ServiceResponse<BoxBody>, id: &str) -> ServiceResponse<BoxBo
     response
 }
 
-/// Maps an error escaping an extractor (bad JSON, bad path) to the SPEC error body.
-pub fn json_error_handler(
-    error: actix_web::error::JsonPayloadError,
-    _req: &actix_web::HttpRequest,
-) -> Error {
-    use actix_web::error::JsonPayloadError as E;
-    let api = match &error {
-        E::Overflow { .. } | E::OverflowKnownLength { .. } => crate::error::ApiError::new(
-            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "request body is too large",
-        ),
-        E::ContentType => crate::error::ApiError::bad_request(
-            "malformed_request",
-            "expected Content-Type: application/json",
-        ),
-        // serde's own text can quote the offending value (a password, say): give only where.
-        E::Deserialize(e) => crate::error::ApiError::bad_request(
-            "malformed_request",
-            format!(
-                "request body is not valid for this endpoint ({:?} error at line {} column {})",
-                e.classify(),
-                e.line(),
-                e.column()
-            )
-            .to_lowercase(),
-        ),
-        _ => crate::error::ApiError::bad_request(
-            "malformed_request",
-            "request body could not be read as JSON",
-        ),
-    };
-    api.into()
-}
-
 #[cfg(test)]
 mod tests {
     use actix_web::{middleware::from_fn, test, web, App, HttpResponse};

@@ -2,7 +2,7 @@
 //!
 //! Layers, top to bottom: `http` (parse, authorize, map errors) → domain services
 //! (`certificates`, `mappings`, `runtime`, `forward`) → `store` (Vault, embedded) → the
-//! forwarding client pool. One error type per layer; `error::ApiError` is the HTTP one.
+//! forwarding client pool. One error type per layer; `http::error::ApiError` is the HTTP one.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
@@ -12,7 +12,6 @@ mod certificate_requests;
 pub mod certificates;
 pub mod clock;
 pub mod config;
-mod error;
 mod forward;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -26,3 +25,6 @@ pub mod state;
 pub mod tls;
 pub mod store;
 pub mod throttle;
+
+// The HTTP error type lives in `http`; this path stays while services still name it.
+use http::error;

@@ -16,22 +16,22 @@
 
 use std::sync::Arc;
 
-use actix_web::http::StatusCode;
 use futures_util::{stream, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{claim, Expect, Store, StoreError, Versioned};
 
 mod certificate_source;
+mod error;
 #[cfg(test)]
 pub(crate) mod fakes;
 pub(crate) mod keys;
 pub(crate) mod model;
 
 pub use certificate_source::CertificateSource;
+pub use error::{InvalidUrl, MappingError};
 pub use model::{Mapping, MAX_ID, MAX_NAME_CHARS, MAX_URL_BYTES};
 pub(crate) use model::StoredMapping;
 
@@ -55,12 +55,12 @@ pub struct MappingRef {
 /// one list of `by-certificate/{id}` and one read per mapping found.
 ///
 /// # Errors
-/// 503 when the store is down.
+/// The store's error.
 pub async fn mappings_using_certificate(
     state: &AppState,
     account: &str,
     certificate_id: u64,
-) -> Result<Vec<MappingRef>, ApiError> {
+) -> Result<Vec<MappingRef>, StoreError> {
     state.mappings.using_certificate(account, certificate_id).await
 }
 
@@ -72,7 +72,7 @@ pub struct MappingService {
     allow_http: bool,
 }
 
-/// Which uniqueness index a claim is for; decides the 409 code.
+/// Which uniqueness index a claim is for; decides the conflict reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Index {
     Name,
@@ -96,20 +96,19 @@ impl MappingService {
     /// during the writes rolls back what this request wrote.
     ///
     /// # Errors
-    /// 422 (`invalid_mapping`, `invalid_url`, `unknown_service`, `certificate_not_found`,
-    /// `site_id_mismatch`) with the item's `index` in `details`; 409 `duplicate_mapping_name` or
-    /// `duplicate_mapping_url`; 503 when the store is down.
-    pub async fn create(&self, account: &str, body: &Value) -> Result<Vec<Mapping>, ApiError> {
+    /// [`MappingError::InItem`] around what is wrong with an item (a field, an unknown
+    /// certificate, a duplicate name or route, the store); the body's shape otherwise.
+    pub async fn create(&self, account: &str, body: &Value) -> Result<Vec<Mapping>, MappingError> {
         let planned = self.plan_batch(account, body)?;
         for (index, record) in planned.iter().enumerate() {
-            self.require_certificate(account, record.certification_id).await.map_err(|e| at(e, index))?;
+            self.require_certificate(account, record.certification_id).await.map_err(|e| e.in_item(index))?;
             let name_key = keys::name(account, &record.name);
             if self.holder(account, &name_key, 0, &|r| r.name == record.name).await?.taken {
-                return Err(at(duplicate(Index::Name, record, &self.services), index));
+                return Err(duplicate(Index::Name, record, &self.services).in_item(index));
             }
             let route_key = keys::route(account, record.service_code, &record.url);
             if self.holder(account, &route_key, 0, &|r| same_route(r, record)).await?.taken {
-                return Err(at(duplicate(Index::Route, record, &self.services), index));
+                return Err(duplicate(Index::Route, record, &self.services).in_item(index));
             }
         }
         let mut created: Vec<(StoredMapping, u64)> = Vec::with_capacity(planned.len());
@@ -121,7 +120,7 @@ impl MappingService {
                     for (done, _) in created.iter().rev() {
                         self.remove_everything(account, done).await;
                     }
-                    return Err(at(error, index));
+                    return Err(error.in_item(index));
                 }
             }
         }
@@ -134,31 +133,29 @@ impl MappingService {
     ///
     /// # Errors
     /// As [`Self::create`], for the checks without the store.
-    #[allow(clippy::result_large_err, reason = "ApiError is the one error the HTTP layer answers with; these checks run once per request")]
-    pub fn names_to_create(&self, account: &str, body: &Value) -> Result<Vec<String>, ApiError> {
+    pub fn names_to_create(&self, account: &str, body: &Value) -> Result<Vec<String>, MappingError> {
         Ok(self.plan_batch(account, body)?.into_iter().map(|r| r.name).collect())
     }
 
-    #[allow(clippy::result_large_err, reason = "ApiError is the one error the HTTP layer answers with; these checks run once per request")]
-    fn plan_batch(&self, account: &str, body: &Value) -> Result<Vec<StoredMapping>, ApiError> {
+    fn plan_batch(&self, account: &str, body: &Value) -> Result<Vec<StoredMapping>, MappingError> {
         let items = match body {
             Value::Array(items) => items.as_slice(),
             Value::Object(_) => std::slice::from_ref(body),
-            _ => return Err(model::invalid("expected a JSON array of mappings")),
+            _ => return Err(MappingError::NotABatch),
         };
         if items.is_empty() || items.len() > MAX_BATCH {
-            return Err(model::invalid(format!("expected 1 to {MAX_BATCH} mappings")));
+            return Err(MappingError::BatchSize { max: MAX_BATCH });
         }
         let mut planned = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
-            planned.push(self.plan_create(account, item).map_err(|e| at(e, index))?);
+            planned.push(self.plan_create(account, item).map_err(|e| e.in_item(index))?);
         }
         for (index, record) in planned.iter().enumerate() {
             if let Some(earlier) = planned[..index].iter().find(|r| r.name == record.name) {
-                return Err(at(duplicate(Index::Name, earlier, &self.services), index));
+                return Err(duplicate(Index::Name, earlier, &self.services).in_item(index));
             }
             if let Some(earlier) = planned[..index].iter().find(|r| same_route(r, record)) {
-                return Err(at(duplicate(Index::Route, earlier, &self.services), index));
+                return Err(duplicate(Index::Route, earlier, &self.services).in_item(index));
             }
         }
         Ok(planned)
@@ -167,8 +164,8 @@ impl MappingService {
     /// Every mapping of `account`, by id. Configuration reads are never cached.
     ///
     /// # Errors
-    /// 503 when the store is down.
-    pub async fn list(&self, account: &str) -> Result<Vec<Mapping>, ApiError> {
+    /// The store's error.
+    pub async fn list(&self, account: &str) -> Result<Vec<Mapping>, MappingError> {
         let names = self.store.list(&keys::records(account)).await?;
         let ids: Vec<u64> = names.iter().filter_map(|n| n.parse().ok()).collect();
         let mut found: Vec<Mapping> = stream::iter(ids)
@@ -186,9 +183,9 @@ impl MappingService {
     /// Mapping `id` of `account`.
     ///
     /// # Errors
-    /// 404 `mapping_not_found` (also for another account's id); 503 when the store is down.
-    pub async fn get(&self, account: &str, id: u64) -> Result<Mapping, ApiError> {
-        let (record, revision) = self.read_record(account, id).await?.ok_or_else(not_found)?;
+    /// [`MappingError::NotFound`] (also for another account's id); the store's error.
+    pub async fn get(&self, account: &str, id: u64) -> Result<Mapping, MappingError> {
+        let (record, revision) = self.read_record(account, id).await?.ok_or(MappingError::NotFound)?;
         Ok(record.to_api(account, revision, &self.services))
     }
 
@@ -196,21 +193,21 @@ impl MappingService {
     /// `if_match`, the change applies only to that revision.
     ///
     /// # Errors
-    /// 404 `mapping_not_found`; 412 `stale_revision`; 409 `duplicate_mapping_name`,
-    /// `duplicate_mapping_url` or `concurrent_update`; 422 as for create; 503.
+    /// [`MappingError::NotFound`], [`MappingError::StaleRevision`], a duplicate name or route,
+    /// [`MappingError::ConcurrentUpdate`], a field error as for create, the store's error.
     pub async fn update(
         &self,
         account: &str,
         id: u64,
         body: &Value,
         if_match: Option<u64>,
-    ) -> Result<Mapping, ApiError> {
-        let (current, revision) = self.read_record(account, id).await?.ok_or_else(not_found)?;
+    ) -> Result<Mapping, MappingError> {
+        let (current, revision) = self.read_record(account, id).await?.ok_or(MappingError::NotFound)?;
         check_revision(if_match, revision)?;
         let fields = MappingFields::parse(body, &self.rules(account, Some(current.service_code)))?;
         if let Some(given) = body.get("id").filter(|v| !v.is_null())
             && model::parse_id(given) != Some(id) {
-                return Err(model::invalid("id in the body differs from the id in the path"));
+                return Err(MappingError::IdMismatch);
             }
         let next = StoredMapping {
             id,
@@ -268,14 +265,14 @@ impl MappingService {
     /// was, with `deleted: true`.
     ///
     /// # Errors
-    /// 404 `mapping_not_found`; 412 `stale_revision`; 503 when the store is down.
+    /// [`MappingError::NotFound`], [`MappingError::StaleRevision`], the store's error.
     pub async fn delete(
         &self,
         account: &str,
         id: u64,
         if_match: Option<u64>,
-    ) -> Result<Mapping, ApiError> {
-        let (record, revision) = self.read_record(account, id).await?.ok_or_else(not_found)?;
+    ) -> Result<Mapping, MappingError> {
+        let (record, revision) = self.read_record(account, id).await?.ok_or(MappingError::NotFound)?;
         check_revision(if_match, revision)?;
         // The record goes first: once it is gone the mapping no longer exists for anyone, and
         // index keys left behind by a crash right here are taken over by the next claimant.
@@ -289,17 +286,17 @@ impl MappingService {
     /// The mappings of `account` that use certificate `certificate_id`.
     ///
     /// # Errors
-    /// 503 when the store is down.
+    /// The store's error.
     pub async fn using_certificate(
         &self,
         account: &str,
         certificate_id: u64,
-    ) -> Result<Vec<MappingRef>, ApiError> {
+    ) -> Result<Vec<MappingRef>, StoreError> {
         let names = self.store.list(&keys::users_of_certificate(account, certificate_id)).await?;
         let mut users = Vec::new();
         for id in names.iter().filter_map(|n| n.parse::<u64>().ok()) {
             // A marker whose record is gone or points elsewhere is a leftover: not a user.
-            if let Some((record, _)) = self.read_record(account, id).await?
+            if let Some((record, _)) = self.read_stored(account, id).await?
                 && record.certification_id == certificate_id {
                     users.push(MappingRef { id, name: record.name });
                 }
@@ -314,13 +311,13 @@ impl MappingService {
         FieldRules { account, services: &self.services, allow_http: self.allow_http, current_service }
     }
 
-    fn plan_create(&self, account: &str, item: &Value) -> Result<StoredMapping, ApiError> {
+    fn plan_create(&self, account: &str, item: &Value) -> Result<StoredMapping, MappingError> {
         let fields = MappingFields::parse(item, &self.rules(account, None))?;
         let missing = fields.missing_for_create();
         let (Some(name), Some(certification_id), Some(service), Some(url)) =
             (fields.name, fields.certification_id, fields.service, fields.url)
         else {
-            return Err(model::invalid(format!("missing required field(s): {}", missing.join(", "))));
+            return Err(MappingError::MissingFields { fields: missing });
         };
         Ok(StoredMapping {
             id: 0,
@@ -332,20 +329,18 @@ impl MappingService {
         })
     }
 
-    /// 422 `certificate_not_found` unless certificate `id` exists and is not being deleted.
-    async fn require_certificate(&self, account: &str, id: u64) -> Result<(), ApiError> {
+    /// [`MappingError::CertificateNotFound`] unless certificate `id` exists and is not being
+    /// deleted.
+    async fn require_certificate(&self, account: &str, id: u64) -> Result<(), MappingError> {
         if self.certificates.accepts_users(account, id).await? {
             Ok(())
         } else {
-            Err(ApiError::unprocessable(
-                "certificate_not_found",
-                format!("certificationId {id} is not a certificate of this account"),
-            ))
+            Err(MappingError::CertificateNotFound { certificate_id: id })
         }
     }
 
     /// Claims both index keys, marks the certificate use and writes the record.
-    async fn insert(&self, account: &str, record: &StoredMapping) -> Result<u64, ApiError> {
+    async fn insert(&self, account: &str, record: &StoredMapping) -> Result<u64, MappingError> {
         let name_key = keys::name(account, &record.name);
         if !self.claim(account, &name_key, record.id, &|r| r.name == record.name).await? {
             return Err(duplicate(Index::Name, record, &self.services));
@@ -359,7 +354,7 @@ impl MappingService {
             }
             Err(error) => {
                 self.release(&name_key, record.id).await;
-                return Err(error);
+                return Err(error.into());
             }
         }
         let value = to_json(record)?;
@@ -383,10 +378,7 @@ impl MappingService {
                 self.remove_indexes(account, record).await;
                 Err(match error {
                     // Two random 53-bit ids collided: astronomically rare, and safe to retry.
-                    StoreError::Conflict => ApiError::conflict(
-                        "concurrent_update",
-                        "a concurrent change won; retry the request",
-                    ),
+                    StoreError::Conflict => MappingError::IdCollision,
                     other => other.into(),
                 })
             }
@@ -401,7 +393,7 @@ impl MappingService {
         revision: u64,
         if_match: Option<u64>,
         claimed: &mut Vec<String>,
-    ) -> Result<u64, ApiError> {
+    ) -> Result<u64, MappingError> {
         if next.name != current.name {
             let key = keys::name(account, &next.name);
             if !self.claim(account, &key, next.id, &|r| r.name == next.name).await? {
@@ -423,11 +415,8 @@ impl MappingService {
         let key = keys::record(account, next.id);
         match self.store.write(&key, &to_json(next)?, Expect::Version(revision)).await {
             Ok(new_revision) => Ok(new_revision),
-            Err(StoreError::Conflict) if if_match.is_some() => Err(stale_revision()),
-            Err(StoreError::Conflict) => Err(ApiError::conflict(
-                "concurrent_update",
-                "the mapping changed while this update ran; read it again and retry",
-            )),
+            Err(StoreError::Conflict) if if_match.is_some() => Err(MappingError::StaleRevision),
+            Err(StoreError::Conflict) => Err(MappingError::ConcurrentUpdate),
             Err(other) => Err(other.into()),
         }
     }
@@ -440,8 +429,8 @@ impl MappingService {
         account: &str,
         current: &StoredMapping,
         new_revision: u64,
-        error: ApiError,
-    ) -> ApiError {
+        error: MappingError,
+    ) -> MappingError {
         let value = match to_json(current) {
             Ok(value) => value,
             Err(failure) => return failure,
@@ -452,10 +441,7 @@ impl MappingService {
             Err(failure) => {
                 tracing::error!(%failure, account, id = current.id, "could not undo a mapping update to a certificate being deleted");
                 match failure {
-                    StoreError::Conflict => ApiError::conflict(
-                        "concurrent_update",
-                        "the mapping changed while this update ran; read it again and retry",
-                    ),
+                    StoreError::Conflict => MappingError::ConcurrentUpdate,
                     other => other.into(),
                 }
             }
@@ -470,7 +456,7 @@ impl MappingService {
         key: &str,
         id: u64,
         uses_key: &(dyn Fn(&StoredMapping) -> bool + Sync),
-    ) -> Result<bool, ApiError> {
+    ) -> Result<bool, StoreError> {
         let uses = |holder| self.holder_uses(account, holder, uses_key);
         claim::claim(self.store.as_ref(), key, id, uses).await
     }
@@ -482,7 +468,7 @@ impl MappingService {
         key: &str,
         id: u64,
         uses_key: &(dyn Fn(&StoredMapping) -> bool + Sync),
-    ) -> Result<claim::Holder, ApiError> {
+    ) -> Result<claim::Holder, StoreError> {
         let uses = |holder| self.holder_uses(account, holder, uses_key);
         claim::holder(self.store.as_ref(), key, id, uses).await
     }
@@ -493,8 +479,8 @@ impl MappingService {
         account: &str,
         holder: u64,
         uses_key: &(dyn Fn(&StoredMapping) -> bool + Sync),
-    ) -> Result<bool, ApiError> {
-        Ok(self.read_record(account, holder).await?.is_some_and(|(record, _)| uses_key(&record)))
+    ) -> Result<bool, StoreError> {
+        Ok(self.read_stored(account, holder).await?.is_some_and(|(record, _)| uses_key(&record)))
     }
 
     /// Deletes index `key` when it still names mapping `id` (best effort; see [`claim`]).
@@ -524,7 +510,15 @@ impl MappingService {
         &self,
         account: &str,
         id: u64,
-    ) -> Result<Option<(StoredMapping, u64)>, ApiError> {
+    ) -> Result<Option<(StoredMapping, u64)>, MappingError> {
+        Ok(self.read_stored(account, id).await?)
+    }
+
+    async fn read_stored(
+        &self,
+        account: &str,
+        id: u64,
+    ) -> Result<Option<(StoredMapping, u64)>, StoreError> {
         match self.store.read(&keys::record(account, id)).await? {
             Some(Versioned { value, version }) => Ok(Some((from_json(value)?, version))),
             None => Ok(None),
@@ -560,78 +554,37 @@ fn same_route(a: &StoredMapping, b: &StoredMapping) -> bool {
     a.service_code == b.service_code && a.url == b.url
 }
 
-fn duplicate(index: Index, record: &StoredMapping, services: &[(String, u32)]) -> ApiError {
+fn duplicate(index: Index, record: &StoredMapping, services: &[(String, u32)]) -> MappingError {
     match index {
-        Index::Name => ApiError::conflict(
-            "duplicate_mapping_name",
-            format!("a mapping named {:?} already exists in this account", record.name),
-        )
-        .with_details(json!({ "name": record.name })),
-        Index::Route => {
-            let service = crate::services::name_of(services, record.service_code);
-            ApiError::conflict(
-                "duplicate_mapping_url",
-                format!(
-                    "service {service} already has a mapping for {} in this account",
-                    record.url
-                ),
-            )
-            .with_details(json!({ "serviceId": record.service_code.to_string(), "serviceName": service, "url": record.url }))
-        }
+        Index::Name => MappingError::DuplicateName { name: record.name.clone() },
+        Index::Route => MappingError::DuplicateRoute {
+            service_code: record.service_code,
+            service_name: crate::services::name_of(services, record.service_code),
+            url: record.url.clone(),
+        },
     }
 }
 
-/// Adds the failing item's position to an error about one item of a batch.
-fn at(mut error: ApiError, index: usize) -> ApiError {
-    if error.status.is_client_error() {
-        let mut details = error.details.take().unwrap_or_else(|| json!({}));
-        if let Some(object) = details.as_object_mut() {
-            object.insert("index".to_owned(), json!(index));
-        }
-        error.details = Some(details);
-        error.message = format!("item {index}: {}", error.message);
-    }
-    error
-}
-
-fn check_revision(if_match: Option<u64>, revision: u64) -> Result<(), ApiError> {
+fn check_revision(if_match: Option<u64>, revision: u64) -> Result<(), MappingError> {
     match if_match {
-        Some(wanted) if wanted != revision => Err(stale_revision()),
+        Some(wanted) if wanted != revision => Err(MappingError::StaleRevision),
         _ => Ok(()),
     }
 }
 
-fn stale_revision() -> ApiError {
-    ApiError::new(
-        StatusCode::PRECONDITION_FAILED,
-        "stale_revision",
-        "the mapping has changed since that revision; read it again and retry",
-    )
-}
-
-fn not_found() -> ApiError {
-    ApiError::not_found("mapping_not_found", "no such mapping in this account")
-}
-
-fn new_id() -> Result<u64, ApiError> {
+fn new_id() -> Result<u64, MappingError> {
     let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).map_err(|error| {
-        tracing::error!(%error, "no randomness for a mapping id");
-        ApiError::internal()
-    })?;
+    getrandom::fill(&mut bytes)
+        .map_err(|error| MappingError::NoRandomness { reason: error.to_string() })?;
     Ok(u64::from_le_bytes(bytes) % MAX_ID + 1)
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<Value, ApiError> {
-    serde_json::to_value(value).map_err(|error| {
-        tracing::error!(%error, "could not encode a mapping value");
-        ApiError::internal()
-    })
+fn to_json<T: Serialize>(value: &T) -> Result<Value, MappingError> {
+    serde_json::to_value(value).map_err(|error| MappingError::Encode { reason: error.to_string() })
 }
 
-fn from_json<T: for<'de> Deserialize<'de>>(value: Value) -> Result<T, ApiError> {
-    serde_json::from_value(value)
-        .map_err(|e| ApiError::from(StoreError::Corrupt(format!("mapping value: {e}"))))
+fn from_json<T: for<'de> Deserialize<'de>>(value: Value) -> Result<T, StoreError> {
+    serde_json::from_value(value).map_err(|e| StoreError::Corrupt(format!("mapping value: {e}")))
 }
 
 #[cfg(test)]

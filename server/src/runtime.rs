@@ -43,11 +43,9 @@ use std::time::Duration;
 // instead of sleeping against it.
 use tokio::time::Instant;
 
-use actix_web::http::StatusCode;
 use futures_util::future::{BoxFuture, FutureExt as _, Shared};
 
 use crate::certificates::{CertificateStatus, ClientMaterial};
-use crate::error::ApiError;
 use crate::mappings::{self, CertificateSource, StoredMapping, MAX_ACCOUNT_BYTES, MAX_URL_BYTES};
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
@@ -106,12 +104,67 @@ pub struct RuntimeCache {
     state: Mutex<CacheState>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 struct CacheKey {
     account: String,
     service: Option<u32>,
     url: String,
 }
+
+/// A cache key's parts, owned ([`CacheKey`]) or borrowed from the request ([`KeyRef`]): a hit
+/// looks the entry up by the borrowed parts and allocates nothing (the forward hot path).
+trait KeyParts {
+    fn parts(&self) -> (&str, Option<u32>, &str);
+}
+
+type KeyRef<'a> = (&'a str, Option<u32>, &'a str);
+
+impl KeyParts for CacheKey {
+    fn parts(&self) -> (&str, Option<u32>, &str) {
+        (&self.account, self.service, &self.url)
+    }
+}
+
+impl KeyParts for KeyRef<'_> {
+    fn parts(&self) -> (&str, Option<u32>, &str) {
+        *self
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn KeyParts + 'a> for CacheKey {
+    fn borrow(&self) -> &(dyn KeyParts + 'a) {
+        self
+    }
+}
+
+// Owned and borrowed keys hash and compare by the same parts, as `Borrow` requires.
+impl std::hash::Hash for dyn KeyParts + '_ {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.parts().hash(state);
+    }
+}
+
+impl PartialEq for dyn KeyParts + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn KeyParts + '_ {}
+
+impl std::hash::Hash for CacheKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.parts().hash(state);
+    }
+}
+
+impl PartialEq for CacheKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for CacheKey {}
 
 struct Entry {
     value: Option<RuntimeMatch>,
@@ -160,8 +213,8 @@ struct CacheState {
 /// Why a lookup could not be answered from the store.
 #[derive(Clone)]
 enum LoadError {
-    Unavailable,
-    Failed(ApiError),
+    Unavailable(String),
+    Failed(StoreError),
 }
 
 impl RuntimeCache {
@@ -195,13 +248,14 @@ impl RuntimeCache {
     /// exactly one exists.
     ///
     /// # Errors
-    /// 503 when the store is down and nothing is cached.
+    /// The store's error: [`StoreError::Unavailable`] when the store is down and nothing is
+    /// cached for this key.
     pub async fn find(
         &self,
         account: &str,
         service: Option<u32>,
         normalized_url: &str,
-    ) -> Result<Option<RuntimeMatch>, ApiError> {
+    ) -> Result<Option<RuntimeMatch>, StoreError> {
         let found = self.find_cached(account, service, normalized_url).await?;
         Ok(found.map(|m| m.at(crate::clock::now_unix_millis())))
     }
@@ -211,15 +265,15 @@ impl RuntimeCache {
         account: &str,
         service: Option<u32>,
         normalized_url: &str,
-    ) -> Result<Option<RuntimeMatch>, ApiError> {
+    ) -> Result<Option<RuntimeMatch>, StoreError> {
         if normalized_url.len() > MAX_URL_BYTES || account.len() > MAX_ACCOUNT_BYTES {
             return Ok(None); // no mapping can have such a key, and it would not fit the bound
         }
-        let key = CacheKey { account: account.to_owned(), service, url: normalized_url.to_owned() };
+        let lookup: KeyRef<'_> = (account, service, normalized_url);
         let now = Instant::now();
-        let (stale, epoch, load) = {
+        let (key, stale, epoch, load) = {
             let mut state = self.lock();
-            let stale = match state.entries.get(&key) {
+            let stale = match state.entries.get(&lookup as &dyn KeyParts) {
                 Some(entry)
                     if !entry.invalidated
                         && now.duration_since(entry.fetched) < self.ttl
@@ -236,6 +290,7 @@ impl RuntimeCache {
                     self.metrics.runtime_cache.inc("stale");
                     return Ok(value.clone());
                 }
+            let key = CacheKey { account: account.to_owned(), service, url: normalized_url.to_owned() };
             let epoch = state.epoch;
             let load = match state.loading.get(&key) {
                 Some(load) => load.clone(),
@@ -247,7 +302,7 @@ impl RuntimeCache {
                     load
                 }
             };
-            (stale, epoch, load)
+            (key, stale, epoch, load)
         };
         self.metrics.runtime_cache.inc("miss");
         let result = load.clone().await;
@@ -266,7 +321,7 @@ impl RuntimeCache {
                 }
                 Ok(value)
             }
-            Err(LoadError::Unavailable) => {
+            Err(LoadError::Unavailable(reason)) => {
                 state.store_down_until = Some(Instant::now() + STORE_RETRY_AFTER);
                 drop(state);
                 match stale {
@@ -274,7 +329,7 @@ impl RuntimeCache {
                         self.metrics.runtime_cache.inc("stale");
                         Ok(value)
                     }
-                    None => Err(ApiError::store_unavailable()),
+                    None => Err(StoreError::Unavailable(reason)),
                 }
             }
             Err(LoadError::Failed(error)) => Err(error),
@@ -431,19 +486,9 @@ impl From<StoreError> for LoadError {
         match error {
             StoreError::Unavailable(reason) => {
                 tracing::warn!(%reason, "store unavailable for a runtime lookup");
-                Self::Unavailable
+                Self::Unavailable(reason)
             }
-            other => Self::Failed(other.into()),
-        }
-    }
-}
-
-impl From<ApiError> for LoadError {
-    fn from(error: ApiError) -> Self {
-        if error.status == StatusCode::SERVICE_UNAVAILABLE {
-            Self::Unavailable
-        } else {
-            Self::Failed(error)
+            other => Self::Failed(other),
         }
     }
 }

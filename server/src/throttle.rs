@@ -23,11 +23,27 @@ use actix_web::dev::ServiceRequest;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use ipnet::IpNet;
 
-use crate::config::Config;
-use crate::error::{ApiError, ErrorBody};
+pub mod config;
+
+pub use config::ThrottleConfig;
 
 /// Paths never throttled (SPEC section 5, operations).
 pub const EXEMPT_PATHS: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/openapi.json"];
+
+/// A request over its client's rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many requests from this address; retry in {wait_seconds} s")]
+pub struct RateLimited {
+    /// Whole seconds until the bucket lets a request through, rounded up.
+    pub wait_seconds: u64,
+}
+
+impl RateLimited {
+    /// `Retry-After`: at least 1, as a zero would invite an immediate retry.
+    pub fn retry_after_seconds(&self) -> u64 {
+        self.wait_seconds.max(1)
+    }
+}
 
 /// The bucket a request counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,13 +62,13 @@ pub struct ClientIpKeyExtractor {
 
 /// The governor configuration; clones share one limiter. Each worker wraps its app in
 /// `actix_governor::Governor::new(&config)`.
-pub type ThrottleConfig = GovernorConfig<ClientIpKeyExtractor, NoOpMiddleware<QuantaInstant>>;
+pub type LimiterConfig = GovernorConfig<ClientIpKeyExtractor, NoOpMiddleware<QuantaInstant>>;
 
 /// The governor configuration for `config`.
 ///
 /// # Errors
 /// A rate or burst of zero (names the variable).
-pub fn governor_config(config: &Config) -> Result<ThrottleConfig, String> {
+pub fn governor_config(config: &ThrottleConfig) -> Result<LimiterConfig, String> {
     if config.rate_limit_per_second == 0 {
         return Err("MTLS_RATE_LIMIT_PER_SECOND: must be at least 1".into());
     }
@@ -74,7 +90,7 @@ pub fn governor_config(config: &Config) -> Result<ThrottleConfig, String> {
 ///
 /// # Errors
 /// See [`governor_config`].
-pub fn start(config: &Config) -> Result<ThrottleConfig, String> {
+pub fn start(config: &ThrottleConfig) -> Result<LimiterConfig, String> {
     let conf = governor_config(config)?;
     let limiter = conf.limiter().clone();
     std::thread::Builder::new()
@@ -89,7 +105,7 @@ pub fn start(config: &Config) -> Result<ThrottleConfig, String> {
 }
 
 /// The middleware for one worker.
-pub fn middleware(config: &ThrottleConfig) -> Governor<ClientIpKeyExtractor, NoOpMiddleware<QuantaInstant>> {
+pub fn middleware(config: &LimiterConfig) -> Governor<ClientIpKeyExtractor, NoOpMiddleware<QuantaInstant>> {
     Governor::new(config)
 }
 
@@ -139,23 +155,13 @@ impl KeyExtractor for ClientIpKeyExtractor {
     fn exceed_rate_limit_response(
         &self,
         negative: &NotUntil<QuantaInstant>,
-        mut response: HttpResponseBuilder,
+        response: HttpResponseBuilder,
     ) -> HttpResponse {
         let wait = negative.wait_time_from(DefaultClock::default().now());
         // Retry-After is whole seconds (RFC 9110 section 10.2.3): round up, so a caller that
         // waits that long is let through.
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        let error = ApiError::new(
-            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            format!("too many requests from this address; retry in {seconds} s"),
-        );
-        let body = error.body();
-        response.insert_header(("retry-after", seconds.max(1).to_string()));
-        let mut response = response.json(&body);
-        // The request-id middleware completes the body with `requestId`.
-        response.extensions_mut().insert(ErrorBody(body));
-        response
+        let wait_seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        crate::http::error::rate_limited(RateLimited { wait_seconds }, response)
     }
 
     fn whitelisted_keys(&self) -> Vec<Self::Key> {
@@ -188,6 +194,7 @@ fn bucket(ip: IpAddr) -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
 
     fn extractor(trusted: &[&str]) -> ClientIpKeyExtractor {
         ClientIpKeyExtractor::new(trusted.iter().map(|t| t.parse().unwrap()).collect())
@@ -225,7 +232,7 @@ mod tests {
 
     #[test]
     fn zero_rate_or_burst_is_refused_naming_the_variable() {
-        let mut config = Config::for_tests("unused".into());
+        let mut config = Config::for_tests("unused".into()).throttle;
         config.rate_limit_per_second = 0;
         assert!(governor_config(&config).err().unwrap().contains("MTLS_RATE_LIMIT_PER_SECOND"));
         config.rate_limit_per_second = 10;

@@ -5,7 +5,7 @@ use actix_web::HttpRequest;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use crate::error::ApiError;
+use super::{AuthError, Scheme};
 use crate::state::AppState;
 
 /// Checks the admin token.
@@ -14,11 +14,13 @@ use crate::state::AppState;
 /// the length of the configured token shows in the timing.
 ///
 /// # Errors
-/// 401 with `WWW-Authenticate: Bearer` when the token is missing, wrong, or the admin API is off.
-pub fn authorize_admin(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
-    let refuse = |message: &str| ApiError::unauthorized(&["Bearer"], message);
+/// [`AuthError::Unauthenticated`] naming Bearer when the token is missing, wrong, or the admin
+/// API is off.
+pub fn authorize_admin(req: &HttpRequest, state: &AppState) -> Result<(), AuthError> {
+    let refuse = |message: &str| AuthError::unauthenticated(&[Scheme::Bearer], message);
     let Some(expected) = state
         .config
+        .auth
         .admin_token
         .as_deref()
         .filter(|t| !t.is_empty())

@@ -9,6 +9,8 @@
 
 mod admin;
 mod app_keys;
+pub mod config;
+mod error;
 mod issuer;
 mod jwks;
 mod jwt;
@@ -23,10 +25,10 @@ use actix_web::http::header;
 
 pub use admin::authorize_admin;
 pub use app_keys::AppKey;
+pub use config::AuthConfig;
+pub use error::AuthError;
 
 use crate::clock;
-use crate::config::Config;
-use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
 
@@ -106,7 +108,7 @@ impl AuthState {
     ///
     /// # Errors
     /// The JWKS file cannot be read or holds no usable key (message names the variable).
-    pub fn new(config: &Config, store: Arc<dyn Store>) -> Result<Self, String> {
+    pub fn new(config: &AuthConfig, store: Arc<dyn Store>) -> Result<Self, String> {
         let external = match &config.jwks_file {
             Some(path) => jwks::load(path).map_err(|e| format!("MTLS_JWKS_FILE: {e}"))?,
             None => Vec::new(),
@@ -176,14 +178,15 @@ impl AuthState {
 /// `application/x-www-form-urlencoded` body; callers that have such a body pass it in `form_body`.
 ///
 /// # Errors
-/// 401 with `WWW-Authenticate` naming `accepted`; 403 `forbidden`; 503 when the store is down.
+/// [`AuthError::Unauthenticated`] naming `accepted`; [`AuthError::Forbidden`];
+/// [`AuthError::NonceShareExceeded`]; the store's error.
 pub async fn authorize(
     req: &HttpRequest,
     state: &AppState,
     accepted: &[Scheme],
     account: Option<&str>,
     form_body: Option<&[u8]>,
-) -> Result<Caller, ApiError> {
+) -> Result<Caller, AuthError> {
     let result = authenticate(req, state, accepted, form_body).await;
     let caller = match result {
         Ok(caller) => caller,
@@ -197,7 +200,7 @@ pub async fn authorize(
     {
         state.metrics.auth_refusals.inc("forbidden");
         tracing::info!(subject = %caller.subject, "credential refused for an account it does not name");
-        return Err(ApiError::forbidden());
+        return Err(AuthError::Forbidden);
     }
     Ok(caller)
 }
@@ -227,12 +230,12 @@ pub(crate) fn single_authorization(
 /// signature covers: a caller without a real consumer key cannot make the gateway hold a body.
 ///
 /// # Errors
-/// As [`authorize`]: 401 with `WWW-Authenticate` naming `accepted`; 503 when the store is down.
+/// As [`authorize`]: [`AuthError::Unauthenticated`] naming `accepted`; the store's error.
 pub async fn check_oauth1_before_body(
     req: &HttpRequest,
     state: &AppState,
     accepted: &[Scheme],
-) -> Result<(), ApiError> {
+) -> Result<(), AuthError> {
     let result = match credential(req, accepted) {
         Ok((Scheme::OAuth1, params)) => known_consumer(state, params, accepted).await.map(|_| ()),
         Ok((Scheme::Bearer, _)) => Ok(()),
@@ -249,7 +252,7 @@ async fn authenticate(
     state: &AppState,
     accepted: &[Scheme],
     form_body: Option<&[u8]>,
-) -> Result<Caller, ApiError> {
+) -> Result<Caller, AuthError> {
     match credential(req, accepted)? {
         (Scheme::Bearer, token) => bearer(state, token.trim(), accepted).await,
         (Scheme::OAuth1, params) => oauth(req, state, params, form_body, accepted).await,
@@ -260,7 +263,7 @@ async fn authenticate(
 fn credential<'r>(
     req: &'r HttpRequest,
     accepted: &[Scheme],
-) -> Result<(Scheme, &'r str), ApiError> {
+) -> Result<(Scheme, &'r str), AuthError> {
     let value = single_authorization(req).map_err(|message| unauthorized(accepted, message))?;
     let Some(value) = value else {
         return Err(unauthorized(
@@ -301,7 +304,7 @@ fn credential<'r>(
     Ok((scheme, rest))
 }
 
-async fn bearer(state: &AppState, token: &str, accepted: &[Scheme]) -> Result<Caller, ApiError> {
+async fn bearer(state: &AppState, token: &str, accepted: &[Scheme]) -> Result<Caller, AuthError> {
     let refuse = |message: String| unauthorized(accepted, message);
     let now = clock::now_unix();
     if let Some(known) = state.auth.verified.get(token, now) {
@@ -366,7 +369,7 @@ async fn oauth(
     params: &str,
     form_body: Option<&[u8]>,
     accepted: &[Scheme],
-) -> Result<Caller, ApiError> {
+) -> Result<Caller, AuthError> {
     let (params, key, now) = known_consumer(state, params, accepted).await?;
     let refuse = |message: String| unauthorized(accepted, message);
     let bad = || refuse(SIGNATURE_REFUSED.to_owned());
@@ -409,14 +412,10 @@ async fn oauth(
         }
         nonces::NonceCheck::OverShare { retry_after } => {
             tracing::warn!(consumer_key = %params.consumer_key, "oauth1 consumer over its nonce share");
-            return Err(ApiError::new(
-                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-                "too_many_requests",
-                format!(
-                    "too many signed requests from this app key within the {TIMESTAMP_WINDOW_SECONDS} s replay window; retry in {retry_after} s"
-                ),
-            )
-            .with_header("Retry-After", retry_after.to_string()));
+            return Err(AuthError::NonceShareExceeded {
+                window_seconds: TIMESTAMP_WINDOW_SECONDS,
+                retry_after_seconds: retry_after,
+            });
         }
     }
     Ok(Caller {
@@ -433,7 +432,7 @@ async fn known_consumer(
     state: &AppState,
     params: &str,
     accepted: &[Scheme],
-) -> Result<(oauth1::OAuthParams, Arc<AppKey>, i64), ApiError> {
+) -> Result<(oauth1::OAuthParams, Arc<AppKey>, i64), AuthError> {
     let refuse = |message: String| unauthorized(accepted, message);
     let params = oauth1::parse_header(params).map_err(|e| refuse(e.to_string()))?;
     let now = clock::now_unix();
@@ -456,6 +455,7 @@ fn base_uri(req: &HttpRequest, state: &AppState) -> String {
     let config = &state.config;
     let from_trusted_proxy = req.peer_addr().is_some_and(|peer| {
         config
+            .throttle
             .trusted_proxies
             .iter()
             .any(|net| net.contains(&peer.ip()))
@@ -493,7 +493,8 @@ fn base_uri(req: &HttpRequest, state: &AppState) -> String {
     format!("{scheme}://{host}{}", req.uri().path())
 }
 
-fn name(scheme: Scheme) -> &'static str {
+/// The scheme's name in an `Authorization` header and a `WWW-Authenticate` challenge.
+pub(crate) fn name(scheme: Scheme) -> &'static str {
     match scheme {
         Scheme::Bearer => "Bearer",
         Scheme::OAuth1 => "OAuth",
@@ -514,9 +515,8 @@ fn describe(accepted: &[Scheme]) -> String {
     }
 }
 
-fn unauthorized(accepted: &[Scheme], message: impl Into<String>) -> ApiError {
-    let names: Vec<&str> = accepted.iter().copied().map(name).collect();
-    ApiError::unauthorized(&names, message)
+fn unauthorized(accepted: &[Scheme], message: impl Into<String>) -> AuthError {
+    AuthError::unauthenticated(accepted, message)
 }
 
 #[cfg(test)]

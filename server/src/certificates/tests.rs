@@ -11,6 +11,7 @@ use actix_web::{App, middleware::from_fn, test, web};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use super::test_support::{Fixture, app, call, multipart};
 use crate::config::Config;
 use crate::mappings::fakes::TestStore;
 use crate::state::AppState;
@@ -73,99 +74,10 @@ fn make_p12_valid_for(dir: &Path, name: &str, key: &str, password: &str, days: u
     std::fs::read(p).unwrap()
 }
 
-struct Fixture {
-    state: web::Data<AppState>,
-    store: Arc<TestStore>,
-    dir: std::path::PathBuf,
-    bearer: String,
-}
-
 impl Fixture {
-    async fn new() -> Self {
-        Self::with_config(|_| {}).await
-    }
-
-    /// A fixture whose configuration `edit` changes from the test defaults.
-    async fn with_config(edit: impl FnOnce(&mut Config)) -> Self {
-        let dir = std::env::temp_dir().join(format!("mtls-cert-tests-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let store = Arc::new(TestStore::default());
-        let mut config = Config::for_tests(dir.clone());
-        edit(&mut config);
-        let state = web::Data::new(AppState::new(config, store.clone()));
-        let token = state
-            .auth
-            .issue_token("tester", &["acc1".to_owned()], 600)
-            .await
-            .unwrap();
-        Self {
-            state,
-            store,
-            dir,
-            bearer: format!("Bearer {token}"),
-        }
-    }
-
     fn p12(&self, name: &str) -> Vec<u8> {
         make_p12(&self.dir, name, "ec", PASSWORD)
     }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-macro_rules! app {
-    ($fixture:expr) => {
-        test::init_service(
-            App::new()
-                .app_data($fixture.state.clone())
-                .wrap(from_fn(crate::http::request_id::middleware))
-                .configure(crate::http::configure),
-        )
-        .await
-    };
-}
-
-async fn call(
-    app: &impl actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse,
-        Error = actix_web::Error,
-    >,
-    req: test::TestRequest,
-) -> (u16, Value, String) {
-    let resp = test::call_service(app, req.to_request()).await;
-    let status = resp.status().as_u16();
-    let body = test::read_body(resp).await;
-    let text = String::from_utf8_lossy(&body).into_owned();
-    (
-        status,
-        serde_json::from_slice(&body).unwrap_or(Value::Null),
-        text,
-    )
-}
-
-fn multipart(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "----mtlsboundary7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    for (name, data) in parts {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes(),
-        );
-        if *name == "file" {
-            body.extend_from_slice(
-                b"; filename=\"client.p12\"\r\nContent-Type: application/x-pkcs12",
-            );
-        }
-        body.extend_from_slice(b"\r\n\r\n");
-        body.extend_from_slice(data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 #[actix_web::test]
@@ -744,7 +656,7 @@ async fn another_accounts_credential_gets_403_on_every_certificate_endpoint_whet
 async fn racing_creates_of_one_name_leave_exactly_one_winner() {
     // A worker per request, so that all three reach the name claim (with fewer, the surplus
     // answers 503 p12_inspections_busy before racing).
-    let f = Fixture::with_config(|config| config.p12_inspection_workers = 3).await;
+    let f = Fixture::with_config(|config| config.p12.workers = 3).await;
     let app = app!(f);
     let p12 = base64::engine::general_purpose::STANDARD.encode(f.p12("race"));
     let body = json!([{ "name": "race", "p12": p12, "password": PASSWORD }]);
@@ -1031,7 +943,7 @@ async fn uploads_use_the_configured_iteration_cap() {
     let f = Fixture::new().await;
     let mut config = Config::for_tests(f.dir.clone());
     // OpenSSL 3 writes 2048 iterations by default.
-    config.p12_max_iterations = 1000;
+    config.p12.max_iterations = 1000;
     let capped = web::Data::new(AppState::new(config, Arc::new(TestStore::default())));
     let token = format!(
         "Bearer {}",
@@ -1202,7 +1114,7 @@ async fn a_request_over_the_kdf_budget_is_refused_before_any_kdf_runs() {
     let f = Fixture::new().await;
     let (a, b) = (f.p12("budget-a"), f.p12("budget-b"));
     let mut config = Config::for_tests(f.dir.clone());
-    config.p12_request_iteration_budget = 2 * 6144 - 1;
+    config.p12.request_iteration_budget = 2 * 6144 - 1;
     let (app, token) = app_with(config).await;
     let upload = |p12: &[u8], name: &str, password: &str| {
         json!({ "name": name, "p12": base64::engine::general_purpose::STANDARD.encode(p12), "password": password })
@@ -1233,7 +1145,7 @@ async fn a_request_over_the_kdf_budget_is_refused_before_any_kdf_runs() {
 
     // At the budget exactly, both files are inspected (and the wrong password found).
     let mut config = Config::for_tests(f.dir.join("exact"));
-    config.p12_request_iteration_budget = 2 * 6144;
+    config.p12.request_iteration_budget = 2 * 6144;
     let (app, token) = app_with(config).await;
     let (status, error, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", token)).set_json(body)).await;
     assert_eq!((status, error["error"]["code"].as_str()), (422, Some("p12_not_usable")), "{error}");
@@ -1247,7 +1159,7 @@ async fn every_inspection_worker_busy_answers_503_with_retry_after() {
     let f = Fixture::new().await;
     let p12 = f.p12("busy");
     let mut config = Config::for_tests(f.dir.clone());
-    config.p12_inspection_workers = 1;
+    config.p12.workers = 1;
     let state = web::Data::new(AppState::new(config, Arc::new(TestStore::default())));
     let token = format!("Bearer {}", state.auth.issue_token("t", &["acc1".to_owned()], 60).await.unwrap());
     let app = test::init_service(

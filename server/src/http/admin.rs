@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use crate::auth;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::{audit, json_body, ops};
 use crate::state::AppState;
 

@@ -14,7 +14,7 @@ use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 use crate::audit::{Actor, AuditError, Change, Recorded, Resource, Trail, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::auth::{self, Caller, Scheme, CONFIGURATION};
 use crate::clock;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::request_id::RequestId;
 use crate::http::{check_account, ops};
 use crate::state::AppState;
@@ -92,7 +92,7 @@ pub(crate) async fn record(
     action: &'static str,
     resource: Resource,
 ) -> Result<Recorded, ApiError> {
-    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.as_str().to_owned()).unwrap_or_default();
     let change = Change {
         account: account.map(str::to_owned),
         actor: actor.clone(),
@@ -107,11 +107,11 @@ pub(crate) async fn record(
 ///
 /// # Errors
 /// The change's own error.
-pub(crate) async fn made<T>(
+pub(crate) async fn made<T, E>(
     state: &AppState,
     recorded: Vec<Recorded>,
-    outcome: Result<T, ApiError>,
-) -> Result<T, ApiError> {
+    outcome: Result<T, E>,
+) -> Result<T, E> {
     if outcome.is_err() {
         for recorded in recorded {
             state.audit.withdraw(recorded).await;

@@ -358,7 +358,9 @@ async fn delete(
     let caller = auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id)?;
-    let users = || crate::mappings::mappings_using_certificate(&state, &account, id);
+    let users = || async {
+        crate::mappings::mappings_using_certificate(&state, &account, id).await.map_err(ApiError::from)
+    };
     let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "certificate.delete", audit::resource("certificate", Some(id.to_string()), None)).await?;
     let outcome = state.certificates.delete_unless_used(&account, id, users).await;
     let certificate = audit::made(&state, vec![recorded], outcome).await?;

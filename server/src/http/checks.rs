@@ -20,7 +20,7 @@ use futures_util::{stream, StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 
 use crate::auth::{self, Caller, Scheme};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::{json_body, ops};
 use crate::services;
 use crate::state::AppState;

@@ -21,7 +21,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::auth::{self, Scheme};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::json_body::{read_limited, BodyReadError};
 use crate::forward::{headers, ForwardError, Outgoing, RequestBody, TargetResponse};
 use crate::http::ops;
@@ -86,7 +86,7 @@ async fn forward(
             return Err(too_large(limit));
         }
         auth::check_oauth1_before_body(&req, &state, auth::CONFIGURATION).await?;
-        let read_timeout = state.config.oauth1_form_read_timeout;
+        let read_timeout = state.config.auth.oauth1_form_read_timeout;
         (Some(read_whole(payload, limit, read_timeout).await?), None)
     } else {
         (None, Some(payload))
@@ -153,7 +153,7 @@ fn relay(response: TargetResponse, certificate_id: Option<u64>) -> HttpResponse 
         }
     }
     if let Some(id) = certificate_id {
-        builder.insert_header((CERTIFICATE_ID_HEADER, id.to_string()));
+        builder.insert_header((CERTIFICATE_ID_HEADER, HeaderValue::from(id)));
     }
     match body.content_length() {
         Some(length) => builder.body(SizedStream::new(length, body)),

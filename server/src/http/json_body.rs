@@ -6,7 +6,7 @@ use actix_web::web;
 use futures_util::StreamExt;
 use serde_json::Value;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// Largest JSON body accepted by the configuration and check endpoints.
 pub const MAX_JSON_BODY_BYTES: usize = 1024 * 1024;

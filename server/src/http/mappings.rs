@@ -10,12 +10,13 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
 
 use crate::auth::{self, Scheme};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::check_account;
 use crate::http::{audit, json_body, ops};
-use crate::mappings::Mapping;
+use crate::mappings::{InvalidUrl, Mapping, MappingError};
 use crate::state::AppState;
 
 const SCHEMES: &[Scheme] = &[Scheme::Bearer, Scheme::OAuth1];
@@ -147,7 +148,64 @@ fn parse_id(text: &str) -> Result<u64, ApiError> {
     text.parse::<u64>()
         .ok()
         .filter(|id| (1..=crate::mappings::MAX_ID).contains(id))
-        .ok_or_else(|| ApiError::not_found("mapping_not_found", "no such mapping in this account"))
+        .ok_or_else(|| MappingError::NotFound.into())
+}
+
+impl From<MappingError> for ApiError {
+    fn from(error: MappingError) -> Self {
+        use MappingError as E;
+        let message = error.to_string();
+        match error {
+            E::NotABatch
+            | E::BatchSize { .. }
+            | E::NotAnObject
+            | E::InvalidField { .. }
+            | E::NameLength { .. }
+            | E::MissingFields { .. }
+            | E::ConflictingServices
+            | E::IdMismatch => Self::unprocessable("invalid_mapping", message),
+            E::UnknownService { .. } => Self::unprocessable("unknown_service", message),
+            E::InvalidUrl(invalid) => invalid.into(),
+            E::SiteIdMismatch => Self::unprocessable("site_id_mismatch", message),
+            E::CertificateNotFound { .. } => Self::unprocessable("certificate_not_found", message),
+            E::DuplicateName { name } => {
+                Self::conflict("duplicate_mapping_name", message).with_details(json!({ "name": name }))
+            }
+            E::DuplicateRoute { service_code, service_name, url } => {
+                Self::conflict("duplicate_mapping_url", message).with_details(json!({
+                    "serviceId": service_code.to_string(),
+                    "serviceName": service_name,
+                    "url": url,
+                }))
+            }
+            E::NotFound => Self::not_found("mapping_not_found", message),
+            E::StaleRevision => Self::new(StatusCode::PRECONDITION_FAILED, "stale_revision", message),
+            E::ConcurrentUpdate | E::IdCollision => Self::conflict("concurrent_update", message),
+            E::InItem { index, source } => in_item(Self::from(*source), index),
+            E::Store(store) => store.into(),
+            E::NoRandomness { .. } | E::Encode { .. } => Self::internal().with_cause(message),
+        }
+    }
+}
+
+impl From<InvalidUrl> for ApiError {
+    fn from(error: InvalidUrl) -> Self {
+        Self::unprocessable("invalid_url", error.to_string())
+    }
+}
+
+/// `error` about item `index` of a batch: the caller's mistakes name the item (message prefix
+/// and `details.index`); failures of the store or the server are the same for every item.
+fn in_item(mut error: ApiError, index: usize) -> ApiError {
+    if error.status.is_client_error() {
+        let mut details = error.details.take().unwrap_or_else(|| json!({}));
+        if let Some(object) = details.as_object_mut() {
+            object.insert("index".to_owned(), json!(index));
+        }
+        error.details = Some(details);
+        error.message = format!("item {index}: {}", error.message);
+    }
+    error
 }
 
 /// The revision in `If-Match` (`3`, `"3"` or `W/"3"`); `None` when absent, empty or `*`.

@@ -5,13 +5,14 @@
 
 use actix_web::web;
 
-use crate::error::ApiError;
+use error::ApiError;
 
 pub mod admin;
 pub mod audit;
 pub mod certificate_requests;
 pub mod certificates;
 pub mod checks;
+pub mod error;
 pub mod forward;
 pub mod json_body;
 pub mod mappings;

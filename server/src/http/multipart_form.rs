@@ -11,7 +11,7 @@ use actix_web::{HttpRequest, web};
 use futures_util::StreamExt as _;
 use zeroize::Zeroizing;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// Parts a form may have. Ours have at most three (`file`, `certificate` or `body`, `password`);
 /// the margin is for clients that add fields of their own.

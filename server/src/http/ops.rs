@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::state::AppState;
 
 /// The OpenAPI 3 description of every endpoint of SPEC section 5, written by hand and checked

@@ -24,7 +24,7 @@ use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use bytes::Bytes;
 use sha2::{Digest as _, Sha256};
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::ops;
 
 /// What the page may load: itself, the package (its `.wasm` needs `wasm-unsafe-eval`) and the

@@ -11,7 +11,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
 
 use crate::auth::{self, CONFIGURATION};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::forward::probe::{self, ProbeError};
 use crate::forward::ForwardError;
 use crate::http::{check_account, json_body, ops};

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use actix_web::{HttpResponse, http::header, web};
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::ops;
 
 /// Where the vendored Swagger UI lives, relative to the repository root.

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
 use crate::auth;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::ops;
 use crate::state::AppState;
 

@@ -1,10 +1,12 @@
 //! What mappings and the runtime need to know about certificates, as a trait so the services
 //! can be unit-tested over a fake while the real [`CertificateService`] serves production.
+//!
+//! Every lookup here is a store read, so its only failure is the store's.
 
 use async_trait::async_trait;
 
 use crate::certificates::{Certificate, CertificateService, ClientMaterial, StagedMaterial};
-use crate::error::ApiError;
+use crate::store::StoreError;
 
 /// Certificate lookups by account and id; another account's id is simply absent.
 #[async_trait]
@@ -12,29 +14,29 @@ pub trait CertificateSource: Send + Sync + 'static {
     /// The certificate `id` of `account`, or `None`.
     ///
     /// # Errors
-    /// 503 when the store is down.
-    async fn certificate(&self, account: &str, id: u64) -> Result<Option<Certificate>, ApiError>;
+    /// The store's error.
+    async fn certificate(&self, account: &str, id: u64) -> Result<Option<Certificate>, StoreError>;
 
     /// The key and chain of certificate `id` of `account`, or `None`.
     ///
     /// # Errors
-    /// 503 when the store is down.
+    /// The store's error.
     async fn client_material(
         &self,
         account: &str,
         id: u64,
-    ) -> Result<Option<ClientMaterial>, ApiError>;
+    ) -> Result<Option<ClientMaterial>, StoreError>;
 
     /// The staged version of certificate `id` of `account` and its activation time, or `None`
     /// (SPEC section 12). Sources without staged rotations keep the default.
     ///
     /// # Errors
-    /// 503 when the store is down.
+    /// The store's error.
     async fn staged_material(
         &self,
         account: &str,
         id: u64,
-    ) -> Result<Option<StagedMaterial>, ApiError> {
+    ) -> Result<Option<StagedMaterial>, StoreError> {
         let _ = (account, id);
         Ok(None)
     }
@@ -43,33 +45,45 @@ pub trait CertificateSource: Send + Sync + 'static {
     /// point at it (see [`CertificateService::accepts_users`]).
     ///
     /// # Errors
-    /// 503 when the store is down.
-    async fn accepts_users(&self, account: &str, id: u64) -> Result<bool, ApiError>;
+    /// The store's error.
+    async fn accepts_users(&self, account: &str, id: u64) -> Result<bool, StoreError>;
 }
 
 #[async_trait]
 impl CertificateSource for CertificateService {
-    async fn certificate(&self, account: &str, id: u64) -> Result<Option<Certificate>, ApiError> {
-        self.get(account, id).await
+    async fn certificate(&self, account: &str, id: u64) -> Result<Option<Certificate>, StoreError> {
+        self.get(account, id).await.map_err(store_failure)
     }
 
     async fn client_material(
         &self,
         account: &str,
         id: u64,
-    ) -> Result<Option<ClientMaterial>, ApiError> {
-        CertificateService::client_material(self, account, id).await
+    ) -> Result<Option<ClientMaterial>, StoreError> {
+        CertificateService::client_material(self, account, id).await.map_err(store_failure)
     }
 
     async fn staged_material(
         &self,
         account: &str,
         id: u64,
-    ) -> Result<Option<StagedMaterial>, ApiError> {
-        CertificateService::staged_material(self, account, id).await
+    ) -> Result<Option<StagedMaterial>, StoreError> {
+        CertificateService::staged_material(self, account, id).await.map_err(store_failure)
     }
 
-    async fn accepts_users(&self, account: &str, id: u64) -> Result<bool, ApiError> {
-        CertificateService::accepts_users(self, account, id).await
+    async fn accepts_users(&self, account: &str, id: u64) -> Result<bool, StoreError> {
+        CertificateService::accepts_users(self, account, id).await.map_err(store_failure)
+    }
+}
+
+/// The store failure behind a certificate lookup's error. Bridge while the certificate service
+/// still answers HTTP errors: its lookups fail only when the store is unavailable (503) or holds
+/// an unreadable value (500), and the cause is kept for the edge's log line.
+fn store_failure(error: crate::http::error::ApiError) -> StoreError {
+    let cause = error.cause.map_or_else(|| error.message.clone(), String::from);
+    if error.status == actix_web::http::StatusCode::SERVICE_UNAVAILABLE {
+        StoreError::Unavailable(cause)
+    } else {
+        StoreError::Corrupt(cause)
     }
 }

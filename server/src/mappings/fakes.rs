@@ -11,7 +11,6 @@ use zeroize::Zeroizing;
 
 use super::CertificateSource;
 use crate::certificates::{Certificate, CertificateStatus, ClientMaterial};
-use crate::error::ApiError;
 use crate::store::memory::MemoryStore;
 use crate::store::{Expect, Store, StoreError, Versioned};
 
@@ -30,9 +29,9 @@ impl FakeCertificates {
         self.certificates.lock().unwrap().insert((account.to_owned(), id), status);
     }
 
-    fn status(&self, account: &str, id: u64) -> Result<Option<CertificateStatus>, ApiError> {
+    fn status(&self, account: &str, id: u64) -> Result<Option<CertificateStatus>, StoreError> {
         if self.down.load(Ordering::SeqCst) {
-            return Err(ApiError::store_unavailable());
+            return Err(StoreError::Unavailable("test certificates are down".to_owned()));
         }
         Ok(self.certificates.lock().unwrap().get(&(account.to_owned(), id)).copied())
     }
@@ -40,7 +39,7 @@ impl FakeCertificates {
 
 #[async_trait]
 impl CertificateSource for FakeCertificates {
-    async fn certificate(&self, account: &str, id: u64) -> Result<Option<Certificate>, ApiError> {
+    async fn certificate(&self, account: &str, id: u64) -> Result<Option<Certificate>, StoreError> {
         Ok(self.status(account, id)?.map(|status| Certificate {
             id,
             name: format!("cert-{id}"),
@@ -68,7 +67,7 @@ impl CertificateSource for FakeCertificates {
         &self,
         account: &str,
         id: u64,
-    ) -> Result<Option<ClientMaterial>, ApiError> {
+    ) -> Result<Option<ClientMaterial>, StoreError> {
         Ok(self.status(account, id)?.map(|_| ClientMaterial {
             certificate_id: id,
             version: 1,
@@ -77,7 +76,7 @@ impl CertificateSource for FakeCertificates {
         }))
     }
 
-    async fn accepts_users(&self, account: &str, id: u64) -> Result<bool, ApiError> {
+    async fn accepts_users(&self, account: &str, id: u64) -> Result<bool, StoreError> {
         let exists = self.status(account, id)?.is_some();
         let mut left = self.deletes_begin_after.lock().unwrap();
         Ok(match left.as_mut() {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
+use super::error::{InvalidUrl, MappingError};
 use crate::services::{self, Service};
 
 /// Longest accepted mapping name, as for certificates.
@@ -96,40 +96,38 @@ impl MappingFields {
     /// # Errors
     /// 422 `invalid_mapping` (wrong type or value, naming the field), `unknown_service`,
     /// `invalid_url`, `site_id_mismatch`.
-    pub(crate) fn parse(item: &Value, rules: &FieldRules<'_>) -> Result<Self, ApiError> {
+    pub(crate) fn parse(item: &Value, rules: &FieldRules<'_>) -> Result<Self, MappingError> {
         let object = item
             .as_object()
-            .ok_or_else(|| invalid("a mapping must be a JSON object"))?;
+            .ok_or(MappingError::NotAnObject)?;
         let mut fields = Self::default();
         if let Some(name) = present(object, "name") {
             fields.name = Some(parse_name(name)?);
         }
         if let Some(id) = present(object, "certificationId") {
-            fields.certification_id = Some(parse_id(id).ok_or_else(|| {
-                invalid("certificationId must be the id of a certificate (a positive integer)")
+            fields.certification_id = Some(parse_id(id).ok_or(MappingError::InvalidField {
+                field: "certificationId",
+                rule: "must be the id of a certificate (a positive integer)",
             })?);
         }
         fields.service = parse_service(object, rules)?;
         if let Some(url) = present(object, "url") {
-            let url = url.as_str().ok_or_else(|| invalid("url must be a string"))?;
+            let url = url.as_str().ok_or(MappingError::InvalidField { field: "url", rule: MUST_BE_A_STRING })?;
             fields.url = Some(normalize(url, rules.allow_http)?);
         }
         if let Some(enable) = present(object, "enable") {
             fields.enable = Some(
-                enable.as_bool().ok_or_else(|| invalid("enable must be true or false"))?,
+                enable.as_bool().ok_or(MappingError::InvalidField { field: "enable", rule: "must be true or false" })?,
             );
         }
         if let Some(site) = present(object, "siteId") {
             let site = match site {
                 Value::String(s) => s.clone(),
                 Value::Number(n) => n.to_string(),
-                _ => return Err(invalid("siteId must be the account id")),
+                _ => return Err(MappingError::InvalidField { field: "siteId", rule: "must be the account id" }),
             };
             if site != rules.account {
-                return Err(ApiError::unprocessable(
-                    "site_id_mismatch",
-                    "siteId must be the account of the request path (or be left out)",
-                ));
+                return Err(MappingError::SiteIdMismatch);
             }
         }
         Ok(fields)
@@ -157,36 +155,30 @@ impl MappingFields {
 /// Normalises a mapping or lookup URL with the SDK's one implementation.
 ///
 /// # Errors
-/// 422 `invalid_url` saying what is wrong.
-pub(crate) fn normalize(url: &str, allow_http: bool) -> Result<String, ApiError> {
+/// [`InvalidUrl`] saying what is wrong.
+pub(crate) fn normalize(url: &str, allow_http: bool) -> Result<String, InvalidUrl> {
     if url.len() > MAX_URL_BYTES {
-        return Err(ApiError::unprocessable(
-            "invalid_url",
-            format!("url is longer than {MAX_URL_BYTES} bytes"),
-        ));
+        return Err(InvalidUrl::TooLong { max: MAX_URL_BYTES });
     }
     mtls_sdk::normalize_url(url, allow_http)
-        .map_err(|e| ApiError::unprocessable("invalid_url", format!("url: {e}")))
+        .map_err(|e| InvalidUrl::Refused { reason: e.to_string() })
 }
 
-/// A 422 `invalid_mapping`.
-pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::unprocessable("invalid_mapping", message)
-}
+const MUST_BE_A_STRING: &str = "must be a string";
 
 /// A field counts as given unless absent or `null`.
 fn present<'a>(object: &'a Map<String, Value>, field: &str) -> Option<&'a Value> {
     object.get(field).filter(|v| !v.is_null())
 }
 
-fn parse_name(value: &Value) -> Result<String, ApiError> {
-    let name = value.as_str().ok_or_else(|| invalid("name must be a string"))?;
+fn parse_name(value: &Value) -> Result<String, MappingError> {
+    let name = value.as_str().ok_or(MappingError::InvalidField { field: "name", rule: MUST_BE_A_STRING })?;
     let chars = name.chars().count();
     if chars == 0 || chars > MAX_NAME_CHARS || name.trim().is_empty() {
-        return Err(invalid(format!("name must have 1 to {MAX_NAME_CHARS} characters")));
+        return Err(MappingError::NameLength { max: MAX_NAME_CHARS });
     }
     if name.chars().any(char::is_control) {
-        return Err(invalid("name must not contain control characters"));
+        return Err(MappingError::InvalidField { field: "name", rule: "must not contain control characters" });
     }
     Ok(name.to_owned())
 }
@@ -207,16 +199,15 @@ pub(crate) fn parse_id(value: &Value) -> Option<u64> {
 fn parse_service(
     object: &Map<String, Value>,
     rules: &FieldRules<'_>,
-) -> Result<Option<Service>, ApiError> {
+) -> Result<Option<Service>, MappingError> {
     let mut given = Vec::with_capacity(2);
     for field in ["serviceId", "serviceName"] {
         let Some(value) = present(object, field) else { continue };
         let service = services::resolve_json(rules.services, value).ok_or_else(|| {
-            let known: Vec<&str> = rules.services.iter().map(|(n, _)| n.as_str()).collect();
-            ApiError::unprocessable(
-                "unknown_service",
-                format!("{field} names no configured service; expected one of {known:?} or its code"),
-            )
+            MappingError::UnknownService {
+                field,
+                known: rules.services.iter().map(|(n, _)| n.clone()).collect(),
+            }
         })?;
         given.push(service);
     }
@@ -226,7 +217,7 @@ fn parse_service(
                 given.iter().filter(|s| Some(s.code) != rules.current_service).collect();
             match (rules.current_service, changed.as_slice()) {
                 (Some(_), [only]) => Ok(Some((*only).clone())),
-                _ => Err(invalid("serviceId and serviceName name different services")),
+                _ => Err(MappingError::ConflictingServices),
             }
         }
         _ => Ok(given.into_iter().next()),
@@ -242,9 +233,10 @@ mod tests {
         vec![("TEST_SERVICE".into(), 0), ("IDP".into(), 1)]
     }
 
-    fn parse(item: Value) -> Result<MappingFields, ApiError> {
+    fn parse(item: Value) -> Result<MappingFields, crate::http::error::ApiError> {
         let services = services();
         MappingFields::parse(&item, &FieldRules { account: "acc", services: &services, allow_http: false, current_service: None })
+            .map_err(Into::into)
     }
 
     #[test]

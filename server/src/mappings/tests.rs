@@ -6,6 +6,12 @@ use serde_json::{json, Value};
 use super::fakes::World;
 use super::*;
 use crate::certificates::CertificateStatus;
+use crate::http::error::ApiError;
+
+/// The answer the HTTP layer makes of a service error: these tests pin the codes callers see.
+fn http(error: impl Into<ApiError>) -> ApiError {
+    error.into()
+}
 
 fn world() -> (World, MappingService) {
     let world = World::new();
@@ -44,7 +50,7 @@ async fn create_then_get_and_list() {
         c
     });
     assert!(service.list("other").await.unwrap().is_empty());
-    let error = service.get("other", one.id).await.unwrap_err();
+    let error = service.get("other", one.id).await.map_err(http).unwrap_err();
     assert_eq!((error.status.as_u16(), error.code), (404, "mapping_not_found"));
 }
 
@@ -62,13 +68,13 @@ async fn a_batch_with_one_bad_item_writes_nothing() {
         (item("b", "IDP", "https://A.COM:443/"), 409, "duplicate_mapping_url"),
     ];
     for (bad, status, code) in bad_items {
-        let error = service.create("acc", &json!([item("one", "1", "https://a.com"), bad])).await.unwrap_err();
+        let error = service.create("acc", &json!([item("one", "1", "https://a.com"), bad])).await.map_err(http).unwrap_err();
         assert_eq!((error.status.as_u16(), error.code), (status, code), "{}", error.message);
         assert_eq!(error.details.as_ref().and_then(|d| d.get("index")), Some(&json!(1)));
         assert!(service.list("acc").await.unwrap().is_empty(), "{code}: something was written");
     }
     for body in [json!([]), json!("x"), json!(7)] {
-        assert_eq!(service.create("acc", &body).await.unwrap_err().code, "invalid_mapping");
+        assert_eq!(service.create("acc", &body).await.map_err(http).unwrap_err().code, "invalid_mapping");
     }
 }
 
@@ -76,10 +82,10 @@ async fn a_batch_with_one_bad_item_writes_nothing() {
 async fn duplicates_against_stored_mappings() {
     let (_, service) = world();
     service.create("acc", &json!([item("one", "1", "https://a.com/p")])).await.unwrap();
-    let same_name = service.create("acc", &json!([item("one", "2", "https://z.com")])).await.unwrap_err();
+    let same_name = service.create("acc", &json!([item("one", "2", "https://z.com")])).await.map_err(http).unwrap_err();
     assert_eq!((same_name.status.as_u16(), same_name.code), (409, "duplicate_mapping_name"));
     // Same triple after normalisation: case of scheme and host, default port.
-    let same_url = service.create("acc", &json!([item("two", "IDP", "HTTPS://A.com:443/p")])).await.unwrap_err();
+    let same_url = service.create("acc", &json!([item("two", "IDP", "HTTPS://A.com:443/p")])).await.map_err(http).unwrap_err();
     assert_eq!((same_url.status.as_u16(), same_url.code), (409, "duplicate_mapping_url"));
     // The path is case sensitive, the query is part of the key, other services are separate,
     // and other accounts are separate.
@@ -99,7 +105,7 @@ async fn racing_creates_have_exactly_one_winner() {
     });
     let results = futures_util::future::join_all(same_name).await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
-    assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| e.code == "duplicate_mapping_name"));
+    assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| http(e.clone()).code == "duplicate_mapping_name"));
     let same_url = (0..16).map(|i| async move {
         service.create("acc", &json!([item(&format!("u{i}"), "2", "https://race.com/")])).await
     });
@@ -117,7 +123,7 @@ async fn a_race_lost_mid_batch_rolls_back_what_the_batch_wrote() {
     let error = service
         .create("acc", &json!([item("one", "1", "https://a.com"), item("two", "1", "https://b.com")]))
         .await
-        .unwrap_err();
+        .map_err(http).unwrap_err();
     assert_eq!((error.code, error.details.unwrap()["index"].clone()), ("duplicate_mapping_url", json!(1)));
     assert!(service.list("acc").await.unwrap().is_empty());
     assert!(service.using_certificate("acc", 11).await.unwrap().is_empty());
@@ -131,7 +137,7 @@ async fn a_claim_left_by_a_crash_is_taken_over_after_the_grace_period() {
     let store: &dyn Store = world.store.as_ref();
     let fresh = json!({"id": 77, "claimedAt": crate::clock::now_unix()});
     store.write(&keys::name("acc", "ghost"), &fresh, Expect::Absent).await.unwrap();
-    let error = service.create("acc", &json!([item("ghost", "1", "https://a.com")])).await.unwrap_err();
+    let error = service.create("acc", &json!([item("ghost", "1", "https://a.com")])).await.map_err(http).unwrap_err();
     assert_eq!(error.code, "duplicate_mapping_name");
     let old = json!({"id": 77, "claimedAt": crate::clock::now_unix() - crate::store::claim::CLAIM_GRACE.as_secs() as i64 - 1});
     store.write(&keys::name("acc", "ghost"), &old, Expect::Any).await.unwrap();
@@ -143,11 +149,11 @@ async fn a_claim_left_by_a_crash_is_taken_over_after_the_grace_period() {
 async fn update_with_revisions() {
     let (_, service) = world();
     let m = service.create("acc", &json!([item("one", "1", "https://a.com")])).await.unwrap().remove(0);
-    let stale = service.update("acc", m.id, &json!({"enable": false}), Some(m.revision + 1)).await.unwrap_err();
+    let stale = service.update("acc", m.id, &json!({"enable": false}), Some(m.revision + 1)).await.map_err(http).unwrap_err();
     assert_eq!((stale.status.as_u16(), stale.code), (412, "stale_revision"));
     let updated = service.update("acc", m.id, &json!({"enable": false}), Some(m.revision)).await.unwrap();
     assert_eq!((updated.enable, updated.revision, updated.name.as_str()), (false, m.revision + 1, "one"));
-    let again = service.update("acc", m.id, &json!({"enable": true}), Some(m.revision)).await.unwrap_err();
+    let again = service.update("acc", m.id, &json!({"enable": true}), Some(m.revision)).await.map_err(http).unwrap_err();
     assert_eq!(again.code, "stale_revision");
     // Without If-Match the update applies to whatever is current.
     let unconditional = service.update("acc", m.id, &json!({"url": "https://b.com/"}), None).await.unwrap();
@@ -158,11 +164,11 @@ async fn update_with_revisions() {
     whole["serviceId"] = json!("2");
     let moved = service.update("acc", m.id, &whole, Some(unconditional.revision)).await.unwrap();
     assert_eq!((moved.service_id.as_str(), moved.service_name.as_str()), ("2", "WEBHOOKS"));
-    let wrong_id = service.update("acc", m.id, &json!({"id": m.id + 1}), None).await.unwrap_err();
+    let wrong_id = service.update("acc", m.id, &json!({"id": m.id + 1}), None).await.map_err(http).unwrap_err();
     assert_eq!(wrong_id.code, "invalid_mapping");
-    let missing = service.update("acc", m.id + 1, &json!({}), None).await.unwrap_err();
+    let missing = service.update("acc", m.id + 1, &json!({}), None).await.map_err(http).unwrap_err();
     assert_eq!(missing.code, "mapping_not_found");
-    let foreign = service.update("other", m.id, &json!({}), None).await.unwrap_err();
+    let foreign = service.update("other", m.id, &json!({}), None).await.map_err(http).unwrap_err();
     assert_eq!(foreign.code, "mapping_not_found");
 }
 
@@ -174,17 +180,17 @@ async fn update_moves_uniqueness_keys() {
         .await
         .unwrap();
     let (one, two) = (&created[0], &created[1]);
-    let taken = service.update("acc", two.id, &json!({"name": "one"}), None).await.unwrap_err();
+    let taken = service.update("acc", two.id, &json!({"name": "one"}), None).await.map_err(http).unwrap_err();
     assert_eq!(taken.code, "duplicate_mapping_name");
-    let taken = service.update("acc", two.id, &json!({"url": "https://A.com:443"}), None).await.unwrap_err();
+    let taken = service.update("acc", two.id, &json!({"url": "https://A.com:443"}), None).await.map_err(http).unwrap_err();
     assert_eq!(taken.code, "duplicate_mapping_url");
     assert_eq!(service.get("acc", two.id).await.unwrap(), *two, "a refused update changed nothing");
     service.update("acc", one.id, &json!({"name": "uno", "url": "https://c.com", "serviceName": "IDP"}), None).await.unwrap();
     // The old name and route are free now; the new ones are taken.
     service.update("acc", two.id, &json!({"name": "one", "url": "https://a.com"}), None).await.unwrap();
-    let error = service.create("acc", &json!([item("x", "1", "https://c.com")])).await.unwrap_err();
+    let error = service.create("acc", &json!([item("x", "1", "https://c.com")])).await.map_err(http).unwrap_err();
     assert_eq!(error.code, "duplicate_mapping_url");
-    let error = service.update("acc", one.id, &json!({"certificationId": 21}), None).await.unwrap_err();
+    let error = service.update("acc", one.id, &json!({"certificationId": 21}), None).await.map_err(http).unwrap_err();
     assert_eq!(error.code, "certificate_not_found");
 }
 
@@ -192,14 +198,14 @@ async fn update_moves_uniqueness_keys() {
 async fn delete_frees_the_name_and_the_route() {
     let (_, service) = world();
     let m = service.create("acc", &json!([item("one", "1", "https://a.com")])).await.unwrap().remove(0);
-    let stale = service.delete("acc", m.id, Some(m.revision + 1)).await.unwrap_err();
+    let stale = service.delete("acc", m.id, Some(m.revision + 1)).await.map_err(http).unwrap_err();
     assert_eq!((stale.status.as_u16(), stale.code), (412, "stale_revision"));
-    assert_eq!(service.delete("other", m.id, None).await.unwrap_err().code, "mapping_not_found");
+    assert_eq!(service.delete("other", m.id, None).await.map_err(http).unwrap_err().code, "mapping_not_found");
     let deleted = service.delete("acc", m.id, Some(m.revision)).await.unwrap();
     assert!(deleted.deleted);
     assert_eq!(deleted.id, m.id);
-    assert_eq!(service.get("acc", m.id).await.unwrap_err().code, "mapping_not_found");
-    assert_eq!(service.delete("acc", m.id, None).await.unwrap_err().code, "mapping_not_found");
+    assert_eq!(service.get("acc", m.id).await.map_err(http).unwrap_err().code, "mapping_not_found");
+    assert_eq!(service.delete("acc", m.id, None).await.map_err(http).unwrap_err().code, "mapping_not_found");
     service.create("acc", &json!([item("one", "1", "https://a.com")])).await.unwrap();
 }
 
@@ -228,12 +234,12 @@ async fn store_down_is_503_everywhere() {
     let m = service.create("acc", &json!([item("one", "1", "https://a.com")])).await.unwrap().remove(0);
     world.store.down.store(true, std::sync::atomic::Ordering::SeqCst);
     let errors = [
-        service.create("acc", &json!([item("two", "1", "https://b.com")])).await.unwrap_err(),
-        service.list("acc").await.unwrap_err(),
-        service.get("acc", m.id).await.unwrap_err(),
-        service.update("acc", m.id, &json!({}), None).await.unwrap_err(),
-        service.delete("acc", m.id, None).await.unwrap_err(),
-        service.using_certificate("acc", 11).await.unwrap_err(),
+        service.create("acc", &json!([item("two", "1", "https://b.com")])).await.map_err(http).unwrap_err(),
+        service.list("acc").await.map_err(http).unwrap_err(),
+        service.get("acc", m.id).await.map_err(http).unwrap_err(),
+        service.update("acc", m.id, &json!({}), None).await.map_err(http).unwrap_err(),
+        service.delete("acc", m.id, None).await.map_err(http).unwrap_err(),
+        service.using_certificate("acc", 11).await.map_err(http).unwrap_err(),
     ];
     for error in errors {
         assert_eq!((error.status.as_u16(), error.code), (503, "store_unavailable"));
@@ -247,7 +253,7 @@ async fn store_down_is_503_everywhere() {
 async fn a_create_racing_the_certificate_delete_is_rolled_back() {
     let (world, service) = world();
     *world.certificates.deletes_begin_after.lock().unwrap() = Some(1);
-    let error = service.create("acc", &json!([item("late", "1", "https://late.com/")])).await.unwrap_err();
+    let error = service.create("acc", &json!([item("late", "1", "https://late.com/")])).await.map_err(http).unwrap_err();
     assert_eq!((error.status.as_u16(), error.code), (422, "certificate_not_found"));
     assert!(service.list("acc").await.unwrap().is_empty());
     assert!(service.using_certificate("acc", 11).await.unwrap().is_empty());
@@ -268,7 +274,7 @@ async fn an_update_racing_the_certificate_delete_is_undone() {
     let error = service
         .update("acc", id, &json!({"certificationId": 12, "name": "renamed"}), None)
         .await
-        .unwrap_err();
+        .map_err(http).unwrap_err();
     assert_eq!((error.status.as_u16(), error.code), (422, "certificate_not_found"));
     let now = service.get("acc", id).await.unwrap();
     assert_eq!((now.certification_id, now.name.as_str()), (11, "m"));

@@ -6,7 +6,7 @@
 //! their cause to the edge ([`crate::http::request_id`]), which logs one line per failed request,
 //! and are described to the caller in generic terms.
 
-use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+use actix_web::{http::StatusCode, HttpResponse, HttpResponseBuilder, ResponseError};
 use serde_json::Value;
 
 /// An error answered to an API caller.
@@ -143,6 +143,35 @@ impl ResponseError for ApiError {
         response.extensions_mut().insert(ErrorBody(body));
         response.extensions_mut().insert(ErrorLog { code: self.code, cause: self.cause.clone() });
         response
+    }
+}
+
+/// The throttle's 429, through the response builder actix-governor started.
+pub(crate) fn rate_limited(refusal: crate::throttle::RateLimited, mut response: HttpResponseBuilder) -> HttpResponse {
+    let body = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", refusal.to_string()).body();
+    response.insert_header(("retry-after", refusal.retry_after_seconds().to_string()));
+    let mut response = response.json(&body);
+    // The request-id middleware completes the body with `requestId`.
+    response.extensions_mut().insert(ErrorBody(body));
+    response
+}
+
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(error: crate::auth::AuthError) -> Self {
+        use crate::auth::AuthError as A;
+        let message = error.to_string();
+        match error {
+            A::Unauthenticated { accepted, .. } => {
+                let names: Vec<&str> = accepted.iter().copied().map(crate::auth::name).collect();
+                Self::unauthorized(&names, message)
+            }
+            A::Forbidden => Self::forbidden(),
+            A::NonceShareExceeded { retry_after_seconds, .. } => {
+                Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
+                    .with_header("Retry-After", retry_after_seconds.to_string())
+            }
+            A::Store(error) => error.into(),
+        }
     }
 }
 

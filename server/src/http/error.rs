@@ -228,3 +228,49 @@ impl From<crate::forward::ForwardError> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{AuthError, Scheme};
+    use crate::store::StoreError;
+
+    fn header<'a>(error: &'a ApiError, name: &str) -> Option<&'a str> {
+        error.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn auth_refusals_answer_their_status_code_and_challenge() {
+        let both = ApiError::from(AuthError::unauthenticated(&[Scheme::Bearer, Scheme::OAuth1], "credentials are missing"));
+        assert_eq!((both.status.as_u16(), both.code, both.message.as_str()), (401, "unauthenticated", "credentials are missing"));
+        assert_eq!(header(&both, "WWW-Authenticate"), Some("Bearer realm=\"mtls-gateway\", OAuth realm=\"mtls-gateway\""));
+        let oauth = ApiError::from(AuthError::unauthenticated(&[Scheme::OAuth1], "no"));
+        assert_eq!(header(&oauth, "WWW-Authenticate"), Some("OAuth realm=\"mtls-gateway\""));
+
+        let forbidden = ApiError::from(AuthError::Forbidden);
+        assert_eq!((forbidden.status.as_u16(), forbidden.code), (403, "forbidden"));
+        assert_eq!(forbidden.message, AuthError::Forbidden.to_string());
+        assert!(forbidden.headers.is_empty());
+
+        let busy = ApiError::from(AuthError::NonceShareExceeded { window_seconds: 300, retry_after_seconds: 7 });
+        assert_eq!((busy.status.as_u16(), busy.code), (429, "too_many_requests"));
+        assert_eq!(busy.message, "too many signed requests from this app key within the 300 s replay window; retry in 7 s");
+        assert_eq!(header(&busy, "Retry-After"), Some("7"));
+
+        let down = ApiError::from(AuthError::Store(StoreError::Unavailable("vault sealed".to_owned())));
+        assert_eq!((down.status.as_u16(), down.code), (503, "store_unavailable"));
+        assert!(!down.message.contains("sealed"), "the cause is for the log only");
+    }
+
+    #[actix_web::test]
+    async fn the_throttle_answers_429_with_a_retry_after_of_at_least_one_second() {
+        for (wait_seconds, retry_after) in [(0, "1"), (3, "3")] {
+            let response = rate_limited(crate::throttle::RateLimited { wait_seconds }, HttpResponse::TooManyRequests());
+            assert_eq!(response.status().as_u16(), 429);
+            assert_eq!(response.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some(retry_after));
+            let body = response.extensions().get::<ErrorBody>().map(|b| b.0.clone()).unwrap();
+            assert_eq!(body["error"]["code"], "too_many_requests");
+            assert_eq!(body["error"]["message"], format!("too many requests from this address; retry in {wait_seconds} s"));
+        }
+    }
+}

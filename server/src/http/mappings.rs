@@ -253,4 +253,57 @@ mod tests {
         }
         assert_eq!(parse_id("42").unwrap(), 42);
     }
+
+    /// Every mapping error as the caller sees it: status, code and message, to review the wording
+    /// in one place; store and system failures say nothing of their cause.
+    #[test]
+    fn every_mapping_error_answers_its_status_code_and_message() {
+        use crate::store::StoreError;
+        let cases: Vec<(MappingError, u16, &str, &str)> = vec![
+            (MappingError::NotABatch, 422, "invalid_mapping", "expected a JSON array of mappings"),
+            (MappingError::BatchSize { max: 100 }, 422, "invalid_mapping", "expected 1 to 100 mappings"),
+            (MappingError::NotAnObject, 422, "invalid_mapping", "a mapping must be a JSON object"),
+            (MappingError::InvalidField { field: "url", rule: "must be a string" }, 422, "invalid_mapping", "url must be a string"),
+            (MappingError::NameLength { max: 128 }, 422, "invalid_mapping", "name must have 1 to 128 characters"),
+            (MappingError::MissingFields { fields: vec!["name", "url"] }, 422, "invalid_mapping", "missing required field(s): name, url"),
+            (MappingError::ConflictingServices, 422, "invalid_mapping", "serviceId and serviceName name different services"),
+            (MappingError::IdMismatch, 422, "invalid_mapping", "id in the body differs from the id in the path"),
+            (
+                MappingError::UnknownService { field: "serviceId", known: vec!["IDP".to_owned()] },
+                422,
+                "unknown_service",
+                "serviceId names no configured service; expected one of [\"IDP\"] or its code",
+            ),
+            (InvalidUrl::TooLong { max: 2048 }.into(), 422, "invalid_url", "url is longer than 2048 bytes"),
+            (InvalidUrl::Refused { reason: "no host".to_owned() }.into(), 422, "invalid_url", "url: no host"),
+            (MappingError::SiteIdMismatch, 422, "site_id_mismatch", "siteId must be the account of the request path (or be left out)"),
+            (MappingError::CertificateNotFound { certificate_id: 7 }, 422, "certificate_not_found", "certificationId 7 is not a certificate of this account"),
+            (MappingError::DuplicateName { name: "m".to_owned() }, 409, "duplicate_mapping_name", "a mapping named \"m\" already exists in this account"),
+            (
+                MappingError::DuplicateRoute { service_code: 1, service_name: "IDP".to_owned(), url: "https://a.com/".to_owned() },
+                409,
+                "duplicate_mapping_url",
+                "service IDP already has a mapping for https://a.com/ in this account",
+            ),
+            (MappingError::NotFound, 404, "mapping_not_found", "no such mapping in this account"),
+            (MappingError::StaleRevision, 412, "stale_revision", "the mapping has changed since that revision; read it again and retry"),
+            (MappingError::ConcurrentUpdate, 409, "concurrent_update", "the mapping changed while this update ran; read it again and retry"),
+            (MappingError::IdCollision, 409, "concurrent_update", "a concurrent change won; retry the request"),
+            (MappingError::NotFound.in_item(2), 404, "mapping_not_found", "item 2: no such mapping in this account"),
+            (StoreError::Unavailable("secret-ish cause".to_owned()).into(), 503, "store_unavailable", "the certificate store is unavailable; retry later"),
+            (StoreError::Corrupt("secret-ish cause".to_owned()).into(), 500, "internal", "internal error"),
+            (MappingError::NoRandomness { reason: "secret-ish cause".to_owned() }, 500, "internal", "internal error"),
+            (MappingError::Encode { reason: "secret-ish cause".to_owned() }, 500, "internal", "internal error"),
+            (MappingError::from(StoreError::Unavailable("down".to_owned())).in_item(1), 503, "store_unavailable", "the certificate store is unavailable; retry later"),
+        ];
+        for (error, status, code, message) in cases {
+            let answer = ApiError::from(error.clone());
+            assert_eq!((answer.status.as_u16(), answer.code, answer.message.as_str()), (status, code, message), "{error:?}");
+            let index = answer.details.as_ref().and_then(|d| d.get("index"));
+            let in_item = matches!(error, MappingError::InItem { .. }) && status < 500;
+            assert_eq!(index.is_some(), in_item, "{error:?}");
+        }
+        let duplicate = ApiError::from(MappingError::DuplicateRoute { service_code: 1, service_name: "IDP".to_owned(), url: "u".to_owned() }.in_item(3));
+        assert_eq!(duplicate.details, Some(json!({"serviceId": "1", "serviceName": "IDP", "url": "u", "index": 3})));
+    }
 }

@@ -13,6 +13,7 @@ pub mod certificate_requests;
 pub mod certificates;
 pub mod checks;
 pub mod error;
+pub mod error_code;
 pub mod forward;
 pub mod json_body;
 pub mod mappings;

@@ -34,6 +34,7 @@
 mod csr;
 mod error;
 pub mod oauth1;
+mod oids;
 mod p12_builder;
 mod pem_bundle;
 mod pfx;
@@ -41,7 +42,6 @@ mod policy;
 mod private_key;
 mod report;
 mod rfc4514;
-mod signing_key;
 mod url_norm;
 mod x509;
 
@@ -60,6 +60,6 @@ pub use policy::{
     inspect_p12, open_p12, p12_iterations, InspectOptions, P12Contents, DEFAULT_MAX_ITERATIONS,
     KDF_BUDGET_FACTOR,
 };
-pub use signing_key::PrivateKeyError;
+pub use private_key::PrivateKeyError;
 pub use report::{CertificateInfo, ContainerInfo, EncryptionInfo, Finding, KeyInfo, P12Report};
 pub use url_norm::{normalize_url, parse_url, NormalizedUrl, UrlError};

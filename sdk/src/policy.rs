@@ -133,7 +133,7 @@ pub fn open_p12(
         let key = match PrivateKey::decode(&entry.pkcs8) {
             Ok(key) => key,
             Err(why) => {
-                report.problems.push(Finding::new("invalid_private_key", why));
+                report.problems.push(Finding::new("invalid_private_key", why.to_string()));
                 return None;
             }
         };

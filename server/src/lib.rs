@@ -6,25 +6,25 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
-pub mod audit;
-pub mod auth;
-pub mod certificate_requests;
+mod audit;
+mod auth;
+mod certificate_requests;
 pub mod certificates;
 pub mod clock;
 pub mod config;
-pub mod forward;
+mod forward;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod housekeeping;
 pub mod http;
 pub mod mappings;
-pub mod metrics;
+mod metrics;
 pub mod runtime;
-pub mod services;
+mod services;
 pub mod state;
 pub mod tls;
 pub mod store;
 pub mod throttle;
 
 // The HTTP error type lives in `http`; this path stays while services still name it.
-pub use http::error;
+use http::error;

@@ -1,6 +1,6 @@
 //! Errors of CSR generation (`sdk::Error::Csr`).
 
-use crate::signing_key::PrivateKeyError;
+use crate::private_key::PrivateKeyError;
 
 /// Why a CSR could not be made. Messages name the field and the rule, never a key or passphrase.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -33,7 +33,7 @@ use zeroize::Zeroizing;
 
 pub use error::CsrError;
 
-use crate::signing_key::SigningKey;
+use crate::private_key::SigningKey;
 
 /// The subject of a CSR. Only `common_name` is required; blank optional fields count as absent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

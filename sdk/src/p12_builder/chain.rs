@@ -12,7 +12,7 @@ use x509_cert::Certificate;
 
 use super::P12BuildError;
 use crate::pem_bundle::{PemBundleError, pem_blocks};
-use crate::signing_key::SigningKey;
+use crate::private_key::SigningKey;
 
 /// A certificate and its DER encoding as given.
 pub(crate) struct ChainCertificate {

@@ -1,6 +1,6 @@
 //! Errors of P12 building (`sdk::Error::P12Build`).
 
-use crate::signing_key::PrivateKeyError;
+use crate::private_key::PrivateKeyError;
 
 /// Why a P12 could not be built. Messages never contain the password, key or file bytes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

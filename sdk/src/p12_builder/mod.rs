@@ -40,7 +40,7 @@ use self::asn1::{
 };
 use self::encryption::{EncryptionError, Password};
 use crate::pfx::hash::bmp_password;
-use crate::signing_key::SigningKey;
+use crate::private_key::SigningKey;
 
 /// How the P12 is protected.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]

@@ -9,7 +9,7 @@ use hmac::{KeyInit, Mac};
 use sha2::Digest;
 use zeroize::Zeroizing;
 
-use super::oids;
+use crate::oids;
 
 /// A digest algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,6 @@
 
 pub(crate) mod ber;
 pub(crate) mod hash;
-pub(crate) mod oids;
 pub(crate) mod other_keystores;
 pub(crate) mod pbe_params;
 pub(crate) mod pfx_types;

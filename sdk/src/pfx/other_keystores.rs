@@ -15,7 +15,7 @@ use der::asn1::OctetString;
 use der::{Any, Decode, Sequence, Tagged};
 use spki::AlgorithmIdentifierOwned;
 
-use super::oids;
+use crate::oids;
 
 /// Largest salt length accepted in a BKS header; BouncyCastle writes 20.
 const BKS_MAX_SALT: u32 = 64;

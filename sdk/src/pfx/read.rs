@@ -13,11 +13,11 @@ use zeroize::Zeroizing;
 
 use super::ber::{implicit_octets, normalize_ber};
 use super::hash::{bmp_password, Hash, KDF_MAC};
-use super::oids;
 use super::other_keystores;
 use super::pfx_types::{ContentInfo, EncryptedData, MacData, Pfx};
 use super::safe_bag::{CertBag, EncryptedPrivateKeyInfo, SafeBag};
 use super::scheme::{iteration_count, Scheme, SchemeError};
+use crate::oids;
 use crate::report::{ContainerInfo, EncryptionInfo, Finding};
 
 /// What reading a PFX found. When `problems` holds a fatal problem, `complete` is false and

@@ -71,13 +71,13 @@ pub(crate) struct Pkcs12Attribute {
 impl SafeBag {
     /// The first value of the `localKeyId` attribute, when present and well formed.
     pub(crate) fn local_key_id(&self) -> Option<Vec<u8>> {
-        let value = self.first_attribute_value(&super::oids::LOCAL_KEY_ID)?;
+        let value = self.first_attribute_value(&crate::oids::LOCAL_KEY_ID)?;
         Some(OctetString::from_der(&value).ok()?.as_bytes().to_vec())
     }
 
     /// The first value of the `friendlyName` attribute (a BMPString), when present.
     pub(crate) fn friendly_name(&self) -> Option<String> {
-        let value = self.first_attribute_value(&super::oids::FRIENDLY_NAME)?;
+        let value = self.first_attribute_value(&crate::oids::FRIENDLY_NAME)?;
         let bmp = der::asn1::BmpString::from_der(&value).ok()?;
         Some(bmp.to_string())
     }

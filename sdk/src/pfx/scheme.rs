@@ -17,8 +17,8 @@ use spki::AlgorithmIdentifierOwned;
 use zeroize::Zeroizing;
 
 use super::hash::{Hash, KDF_IV, KDF_KEY};
-use super::oids;
 use super::pbe_params::{Pbes2Params, Pbkdf2Params, Pkcs12PbeParams};
+use crate::oids;
 
 /// The PBES1 salt length of RFC 8018 section 6.1.1.
 const PBES1_SALT_LEN: usize = 8;

@@ -2,7 +2,7 @@
 //! ES256/RS256 from an optional external JWKS file), oAuth1 (RFC 5849) app keys, the admin
 //! token, and account isolation. Handlers call [`authorize`] first, with the schemes their
 //! endpoint family accepts (the matrix of SPEC section 4 lives in the handlers' constants,
-//! [`CONFIGURATION`], [`BEARER_ONLY`], [`OAUTH1_ONLY`]).
+//! [`CONFIGURATION`], [`BEARER_ONLY`]; the mapping checks take oAuth1 alone).
 //!
 //! Every refusal is a 401 whose `WWW-Authenticate` names the accepted schemes, or a 403 that is
 //! the same whether or not the addressed resource exists. Messages never echo a credential.
@@ -44,9 +44,6 @@ pub enum Scheme {
 pub const CONFIGURATION: &[Scheme] = &[Scheme::Bearer, Scheme::OAuth1];
 /// Certificate by-file create/update and the P12 tester.
 pub const BEARER_ONLY: &[Scheme] = &[Scheme::Bearer];
-/// Check mapping (both forms).
-pub const OAUTH1_ONLY: &[Scheme] = &[Scheme::OAuth1];
-
 /// oAuth1 timestamps further than this from our clock are refused (SPEC section 4).
 pub const TIMESTAMP_WINDOW_SECONDS: i64 = 300;
 

@@ -19,7 +19,7 @@ async fn probe(
     let account = req.match_info().get("a").map(str::to_owned);
     let accepted = match req.match_info().get("kind") {
         Some("bearer") => BEARER_ONLY,
-        Some("oauth") => OAUTH1_ONLY,
+        Some("oauth") => &[Scheme::OAuth1],
         _ => CONFIGURATION,
     };
     let form = req

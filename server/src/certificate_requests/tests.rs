@@ -5,47 +5,21 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use actix_web::{App, middleware::from_fn, test, web};
+use actix_web::test;
 use serde_json::{Value, json};
 
-use crate::config::Config;
-use crate::mappings::fakes::TestStore;
-use crate::state::AppState;
+use crate::certificates::test_support::{Fixture, app, call, multipart_with_file};
 use crate::store::Store;
 
 const BASE: &str = "/mtls/account/acc1/certificate-requests";
 
-struct Fixture {
-    state: web::Data<AppState>,
-    store: Arc<TestStore>,
-    dir: PathBuf,
-    bearer: String,
-}
-
 impl Fixture {
-    async fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!("mtls-csr-tests-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let store = Arc::new(TestStore::default());
-        let mut config = Config::for_tests(dir.clone());
-        // Racing completions must both reach the claim: with one worker (two cores) the second
-        // would be answered 503 p12_inspections_busy first.
-        config.p12_inspection_workers = 4;
-        let state = web::Data::new(AppState::new(config, store.clone()));
-        let token = state
-            .auth
-            .issue_token("tester", &["acc1".to_owned()], 600)
-            .await
-            .unwrap();
-        Self {
-            state,
-            store,
-            dir,
-            bearer: format!("Bearer {token}"),
-        }
+    /// A fixture whose racing completions both reach the claim: with one worker (two cores)
+    /// the second would be answered 503 p12_inspections_busy first.
+    async fn for_requests() -> Self {
+        Self::with_config(|config| config.p12_inspection_workers = 4).await
     }
 
     /// A CA (key and self-signed certificate) named `name`, made by openssl.
@@ -135,12 +109,6 @@ impl Fixture {
     }
 }
 
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 struct Ca {
     key: PathBuf,
     cert: PathBuf,
@@ -165,37 +133,6 @@ fn openssl(args: &[&str]) {
     );
 }
 
-macro_rules! app {
-    ($fixture:expr) => {
-        test::init_service(
-            App::new()
-                .app_data($fixture.state.clone())
-                .wrap(from_fn(crate::http::request_id::middleware))
-                .configure(crate::http::configure),
-        )
-        .await
-    };
-}
-
-async fn call(
-    app: &impl actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse,
-        Error = actix_web::Error,
-    >,
-    req: test::TestRequest,
-) -> (u16, Value, String) {
-    let resp = test::call_service(app, req.to_request()).await;
-    let status = resp.status().as_u16();
-    let body = test::read_body(resp).await;
-    let text = String::from_utf8_lossy(&body).into_owned();
-    (
-        status,
-        serde_json::from_slice(&body).unwrap_or(Value::Null),
-        text,
-    )
-}
-
 fn post(f: &Fixture, uri: &str, body: &Value) -> test::TestRequest {
     test::TestRequest::post()
         .uri(uri)
@@ -211,32 +148,12 @@ fn get(f: &Fixture, uri: &str) -> test::TestRequest {
 
 /// A POST of `parts` as `multipart/form-data` to `uri`, with the fixture's token.
 fn post_form(f: &Fixture, uri: &str, parts: &[(&str, &[u8])]) -> test::TestRequest {
-    let (content_type, body) = multipart(parts);
+    let (content_type, body) = multipart_with_file(parts, "client.crt", "application/x-x509-user-cert");
     test::TestRequest::post()
         .uri(uri)
         .insert_header(("Authorization", f.bearer.clone()))
         .insert_header(("Content-Type", content_type))
         .set_payload(body)
-}
-
-fn multipart(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "----mtlscsrboundary";
-    let mut body = Vec::new();
-    for (name, data) in parts {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes(),
-        );
-        if *name == "file" {
-            body.extend_from_slice(
-                b"; filename=\"client.crt\"\r\nContent-Type: application/x-x509-user-cert",
-            );
-        }
-        body.extend_from_slice(b"\r\n\r\n");
-        body.extend_from_slice(data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// The stored key record of request `id` (base64 PKCS#8), if any.
@@ -274,7 +191,7 @@ async fn create_request(
 
 #[actix_web::test]
 async fn a_request_signed_by_an_outside_ca_becomes_a_usable_certificate_that_the_jdk_reads() {
-    let f = Fixture::new().await;
+    let f = Fixture::for_requests().await;
     let app = app!(f);
     let ca = f.ca("Outside CA");
 
@@ -432,7 +349,7 @@ async fn a_request_signed_by_an_outside_ca_becomes_a_usable_certificate_that_the
 
 #[actix_web::test]
 async fn every_key_type_makes_a_csr_for_its_key() {
-    let f = Fixture::new().await;
+    let f = Fixture::for_requests().await;
     let app = app!(f);
     for (key_type, bits) in [
         ("P-256", "256 bit"),
@@ -461,7 +378,7 @@ async fn every_key_type_makes_a_csr_for_its_key() {
 
 #[actix_web::test]
 async fn renewal_with_replace_certificate_id_makes_the_next_version_from_a_der_file() {
-    let f = Fixture::new().await;
+    let f = Fixture::for_requests().await;
     let app = app!(f);
     let ca = f.ca("Renewal CA");
     let first = create_request(&f, &app, "renewed", Some("P-256")).await;
@@ -531,7 +448,7 @@ async fn renewal_with_replace_certificate_id_makes_the_next_version_from_a_der_f
 
 #[actix_web::test]
 async fn every_bad_completion_has_its_own_4xx_and_leaves_the_request_pending() {
-    let f = Fixture::new().await;
+    let f = Fixture::for_requests().await;
     let app = app!(f);
     let ca = f.ca("Good CA");
     let other_ca = f.ca("Unrelated CA");
@@ -686,7 +603,7 @@ async fn every_bad_completion_has_its_own_4xx_and_leaves_the_request_pending() {
 
 #[actix_web::test]
 async fn bad_create_bodies_are_refused_before_any_key_is_made() {
-    let f = Fixture::new().await;
+    let f = Fixture::for_requests().await;
     let app = app!(f);
     let cases: Vec<(Value, u16, &str)> = vec![
         (
@@ -780,7 +697,7 @@ async fn bad_create_bodies_are_refused_before_any_key_is_made() {
 
 #[actix_web::test]
 async fn delete_destroys_the_key_and_forgets_the_request() {
-    let f = Fixture::new().await;
+    let f = Fixture::for_requests().await;
     let app = app!(f);
     let ca = f.ca("Delete CA");
     let request = create_request(&f, &app, "short-lived", Some("P-256")).await;
@@ -826,7 +743,7 @@ async fn delete_destroys_the_key_and_forgets_the_request() {
 
 #[actix_web::test]
 async fn racing_completions_of_one_request_make_one_certificate() {
-    let f = Fixture::new().await;
+    let f = Fixture::for_requests().await;
     let app = app!(f);
     let ca = f.ca("Race CA");
     let request = create_request(&f, &app, "raced", Some("P-256")).await;
@@ -855,7 +772,7 @@ async fn racing_completions_of_one_request_make_one_certificate() {
 
 #[actix_web::test]
 async fn a_completion_that_loses_the_claim_to_another_instance_answers_409_and_saves_nothing() {
-    let f = Fixture::new().await;
+    let f = Fixture::for_requests().await;
     let app = app!(f);
     let ca = f.ca("Claim CA");
     let request = create_request(&f, &app, "claimed", Some("P-256")).await;
@@ -899,7 +816,7 @@ async fn a_completion_that_loses_the_claim_to_another_instance_answers_409_and_s
 
 #[actix_web::test]
 async fn store_down_answers_503_and_another_accounts_credential_403() {
-    let f = Fixture::new().await;
+    let f = Fixture::for_requests().await;
     let app = app!(f);
     let request = create_request(&f, &app, "guarded", Some("P-256")).await;
     let id = &request["id"];
@@ -993,7 +910,7 @@ fn every_request_error_has_a_code_and_a_plain_message() {
 
 #[actix_web::test]
 async fn the_sweep_deletes_keys_no_pending_request_holds_once_they_are_old() {
-    let f = Fixture::new().await;
+    let f = Fixture::for_requests().await;
     let app = app!(f);
     let ca = f.ca("Sweep CA");
     let pending = create_request(&f, &app, "pending", Some("P-256")).await;
@@ -1080,7 +997,7 @@ async fn the_sweep_deletes_keys_no_pending_request_holds_once_they_are_old() {
 /// that certificate's id) and delete; a refused completion leaves no record.
 #[actix_web::test]
 async fn request_changes_are_in_the_audit_trail_and_refusals_are_not() {
-    let f = Fixture::new().await;
+    let f = Fixture::for_requests().await;
     let app = app!(f);
     let ca = f.ca("Audit CA");
     let completed = create_request(&f, &app, "audited", Some("P-256")).await;

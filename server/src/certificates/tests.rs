@@ -11,6 +11,7 @@ use actix_web::{App, middleware::from_fn, test, web};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use super::test_support::{Fixture, app, call, multipart};
 use crate::config::Config;
 use crate::mappings::fakes::TestStore;
 use crate::state::AppState;
@@ -73,99 +74,10 @@ fn make_p12_valid_for(dir: &Path, name: &str, key: &str, password: &str, days: u
     std::fs::read(p).unwrap()
 }
 
-struct Fixture {
-    state: web::Data<AppState>,
-    store: Arc<TestStore>,
-    dir: std::path::PathBuf,
-    bearer: String,
-}
-
 impl Fixture {
-    async fn new() -> Self {
-        Self::with_config(|_| {}).await
-    }
-
-    /// A fixture whose configuration `edit` changes from the test defaults.
-    async fn with_config(edit: impl FnOnce(&mut Config)) -> Self {
-        let dir = std::env::temp_dir().join(format!("mtls-cert-tests-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let store = Arc::new(TestStore::default());
-        let mut config = Config::for_tests(dir.clone());
-        edit(&mut config);
-        let state = web::Data::new(AppState::new(config, store.clone()));
-        let token = state
-            .auth
-            .issue_token("tester", &["acc1".to_owned()], 600)
-            .await
-            .unwrap();
-        Self {
-            state,
-            store,
-            dir,
-            bearer: format!("Bearer {token}"),
-        }
-    }
-
     fn p12(&self, name: &str) -> Vec<u8> {
         make_p12(&self.dir, name, "ec", PASSWORD)
     }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-macro_rules! app {
-    ($fixture:expr) => {
-        test::init_service(
-            App::new()
-                .app_data($fixture.state.clone())
-                .wrap(from_fn(crate::http::request_id::middleware))
-                .configure(crate::http::configure),
-        )
-        .await
-    };
-}
-
-async fn call(
-    app: &impl actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse,
-        Error = actix_web::Error,
-    >,
-    req: test::TestRequest,
-) -> (u16, Value, String) {
-    let resp = test::call_service(app, req.to_request()).await;
-    let status = resp.status().as_u16();
-    let body = test::read_body(resp).await;
-    let text = String::from_utf8_lossy(&body).into_owned();
-    (
-        status,
-        serde_json::from_slice(&body).unwrap_or(Value::Null),
-        text,
-    )
-}
-
-fn multipart(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "----mtlsboundary7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    for (name, data) in parts {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes(),
-        );
-        if *name == "file" {
-            body.extend_from_slice(
-                b"; filename=\"client.p12\"\r\nContent-Type: application/x-pkcs12",
-            );
-        }
-        body.extend_from_slice(b"\r\n\r\n");
-        body.extend_from_slice(data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 #[actix_web::test]

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use crate::certificates::ClientMaterial;
 use crate::config::Config;
 pub use body::{CallerBodyState, RequestBody, ResponseBody};
-pub use guard::{GuardError, TargetGuard};
+pub use guard::TargetGuard;
 pub use pool::{ClientPool, ClientSettings};
 use transport_error::Failure;
 pub use transport_error::{ForwardError, TransportKind};

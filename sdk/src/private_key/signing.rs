@@ -6,17 +6,22 @@
 //! (RFC 5915, named curves). Other blocks in the text (`EC PARAMETERS`, certificates) are
 //! skipped. Key types: RSA, ECDSA on P-256/P-384/P-521, Ed25519.
 //!
-//! Entry point: [`SigningKey::from_pem`]. [`SigningKey::matches`] decides whether a certificate
-//! carries this key's public key by comparing the public key derived from the private key with
-//! the certificate's (arithmetic, not names: SPEC section 2 rule 4).
+//! Entry point: [`SigningKey::from_pem`]. Every key, whatever its form, is decoded as PKCS#8 by
+//! [`PrivateKey::decode`], the decoder the P12 reader uses, so [`SigningKey::matches`] answers
+//! as the reader does (arithmetic, not names: SPEC section 2 rule 4).
 
-use der::{Decode, Encode};
-use pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+use der::Decode;
+use pkcs8::EncodePrivateKey;
 use signature::{SignatureEncoding, Signer};
-use spki::{AlgorithmIdentifierOwned, ObjectIdentifier, SubjectPublicKeyInfoOwned};
+use spki::{AlgorithmIdentifierOwned, EncodePublicKey, SubjectPublicKeyInfoOwned};
 use zeroize::Zeroizing;
 
+use super::{KeyMatch, KeyMaterial, PrivateKey};
 use crate::DEFAULT_MAX_ITERATIONS;
+use crate::oids::{
+    ECDSA_WITH_SHA256, ECDSA_WITH_SHA384, ECDSA_WITH_SHA512, EC_PUBLIC_KEY, ED25519,
+    RSA_ENCRYPTION, SECP256R1, SECP384R1, SECP521R1, SHA256_WITH_RSA_ENCRYPTION,
+};
 use crate::p12_builder::EncryptedPrivateKeyInfo;
 use crate::pem_bundle::{PemBundleError, pem_blocks};
 use crate::pfx::hash::bmp_password;
@@ -83,41 +88,15 @@ impl PrivateKeyError {
     }
 }
 
-/// A parsed private key and its PKCS#8 encoding.
+/// A private key the SDK can sign with (RSA, ECDSA on a named P-256/P-384/P-521 curve,
+/// Ed25519) and its PKCS#8 encoding.
 pub(crate) struct SigningKey {
-    key: KeyMaterial,
+    /// The key as the decoder saw it, for matching certificates.
+    key: PrivateKey,
+    /// The key itself, taken from `key`.
+    material: KeyMaterial,
     pkcs8_der: Zeroizing<Vec<u8>>,
 }
-
-/// The key itself, by algorithm.
-enum KeyMaterial {
-    Rsa(Box<rsa::PrivateKey>),
-    P256(p256::SecretKey),
-    P384(p384::SecretKey),
-    P521(p521::SecretKey),
-    Ed25519(Box<ed25519_dalek::SigningKey>),
-}
-
-/// rsaEncryption (RFC 8017 appendix C).
-const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-/// id-ecPublicKey (RFC 5480 section 2.1.1).
-const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-/// secp256r1 / P-256 (RFC 5480 section 2.1.1.1).
-const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
-/// secp384r1 / P-384.
-const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
-/// secp521r1 / P-521.
-const SECP521R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
-/// id-Ed25519 (RFC 8410 section 3).
-const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
-/// sha256WithRSAEncryption (RFC 8017 appendix C).
-const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
-/// ecdsa-with-SHA256 (RFC 5758 section 3.2).
-const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
-/// ecdsa-with-SHA384.
-const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
-/// ecdsa-with-SHA512.
-const ECDSA_WITH_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
 
 impl SigningKey {
     /// Reads the first private key block of `pem`; `passphrase` opens an encrypted PKCS#8 key
@@ -215,22 +194,13 @@ impl SigningKey {
             .algorithm
             .oids()
             .map_err(|_| malformed("invalid algorithm parameters"))?;
-        let key = match (algorithm, parameter) {
-            (RSA_ENCRYPTION, _) => rsa::PrivateKey::from_pkcs8_der(der)
-                .map(|key| KeyMaterial::Rsa(Box::new(key)))
-                .map_err(|_| malformed("invalid RSA private key"))?,
-            (EC_PUBLIC_KEY, Some(SECP256R1)) => p256::SecretKey::from_pkcs8_der(der)
-                .map(KeyMaterial::P256)
-                .map_err(|_| malformed("invalid P-256 private key"))?,
-            (EC_PUBLIC_KEY, Some(SECP384R1)) => p384::SecretKey::from_pkcs8_der(der)
-                .map(KeyMaterial::P384)
-                .map_err(|_| malformed("invalid P-384 private key"))?,
-            (EC_PUBLIC_KEY, Some(SECP521R1)) => p521::SecretKey::from_pkcs8_der(der)
-                .map(KeyMaterial::P521)
-                .map_err(|_| malformed("invalid P-521 private key"))?,
-            (ED25519, _) => ed25519_dalek::SigningKey::from_pkcs8_der(der)
-                .map(|key| KeyMaterial::Ed25519(Box::new(key)))
-                .map_err(|_| malformed("invalid Ed25519 private key"))?,
+        // Only what CSRs and Java's P12 reader take: named curves, not explicit parameters.
+        let invalid = match (algorithm, parameter) {
+            (RSA_ENCRYPTION, _) => "invalid RSA private key",
+            (EC_PUBLIC_KEY, Some(SECP256R1)) => "invalid P-256 private key",
+            (EC_PUBLIC_KEY, Some(SECP384R1)) => "invalid P-384 private key",
+            (EC_PUBLIC_KEY, Some(SECP521R1)) => "invalid P-521 private key",
+            (ED25519, _) => "invalid Ed25519 private key",
             (EC_PUBLIC_KEY, curve) => {
                 return Err(PrivateKeyError::UnsupportedAlgorithm {
                     algorithm: format!(
@@ -245,9 +215,13 @@ impl SigningKey {
                 });
             }
         };
+        let mut key = PrivateKey::decode(der).map_err(|_| malformed(invalid))?;
+        // The decoder keeps the material of every type accepted above.
+        let material = key.material.take().ok_or_else(|| malformed(invalid))?;
         // Keep the caller's encoding (it may carry the optional public key or attributes).
         Ok(Self {
             key,
+            material,
             pkcs8_der: Zeroizing::new(der.to_vec()),
         })
     }
@@ -273,7 +247,7 @@ impl SigningKey {
         Self::from_material(KeyMaterial::P384(key)).map_err(|_| KeyGenerationError)
     }
 
-    /// Wraps a key read from PKCS#1 or SEC1, or generated, with its PKCS#8 encoding.
+    /// Encodes a key read from PKCS#1 or SEC1, or generated, as PKCS#8 and decodes that.
     fn from_material(key: KeyMaterial) -> Result<Self, PrivateKeyError> {
         let encoded = match &key {
             KeyMaterial::Rsa(key) => key.to_pkcs8_der().ok(),
@@ -287,10 +261,7 @@ impl SigningKey {
             label: "PRIVATE KEY".into(),
             reason: "the key cannot be encoded as PKCS#8",
         })?;
-        Ok(Self {
-            key,
-            pkcs8_der: Zeroizing::new(encoded.as_bytes().to_vec()),
-        })
+        Self::from_pkcs8_der(encoded.as_bytes())
     }
 
     /// The PKCS#8 `PrivateKeyInfo` DER of this key.
@@ -300,7 +271,7 @@ impl SigningKey {
 
     /// The `SubjectPublicKeyInfo` of the matching public key.
     pub(crate) fn public_key_info(&self) -> Result<SubjectPublicKeyInfoOwned, spki::Error> {
-        let der = match &self.key {
+        let der = match &self.material {
             KeyMaterial::Rsa(key) => key.to_public_key().to_public_key_der()?,
             KeyMaterial::P256(key) => key.public_key().to_public_key_der()?,
             KeyMaterial::P384(key) => key.public_key().to_public_key_der()?,
@@ -320,35 +291,19 @@ impl SigningKey {
     }
 
     /// Whether `certificate_key` (a certificate's `SubjectPublicKeyInfo`) is this key's public
-    /// key: decoded as the same algorithm and compared as numbers or curve points, so an
-    /// equivalent encoding (compressed point, absent NULL parameters) still matches.
+    /// key, as [`PrivateKey::matches`] decides it for the P12 reader: compared as numbers or
+    /// curve points, so an equivalent encoding (compressed point, absent NULL parameters) still
+    /// matches.
     pub(crate) fn matches(&self, certificate_key: &SubjectPublicKeyInfoOwned) -> bool {
-        let Ok(der) = certificate_key.to_der() else {
-            return false;
-        };
-        match &self.key {
-            KeyMaterial::Rsa(key) => rsa::PublicKey::from_public_key_der(&der)
-                .is_ok_and(|public| public == key.to_public_key()),
-            KeyMaterial::P256(key) => p256::PublicKey::from_public_key_der(&der)
-                .is_ok_and(|public| public == key.public_key()),
-            KeyMaterial::P384(key) => p384::PublicKey::from_public_key_der(&der)
-                .is_ok_and(|public| public == key.public_key()),
-            KeyMaterial::P521(key) => p521::PublicKey::from_public_key_der(&der)
-                .is_ok_and(|public| public == key.public_key()),
-            KeyMaterial::Ed25519(key) => {
-                certificate_key.algorithm.oid == ED25519
-                    && certificate_key.subject_public_key.as_bytes()
-                        == Some(key.verifying_key().as_bytes().as_slice())
-            }
-        }
+        self.key.matches(certificate_key) == KeyMatch::Matches
     }
 
     /// The signature algorithm this key signs CSRs with: SHA-256 for RSA and P-256, the
     /// curve's own hash size for P-384 and P-521 (as OpenSSL and WebCrypto pair them).
     pub(crate) fn signature_algorithm(&self) -> AlgorithmIdentifierOwned {
-        let (oid, parameters) = match &self.key {
+        let (oid, parameters) = match &self.material {
             // RFC 4055 section 5: the parameters of sha256WithRSAEncryption are NULL.
-            KeyMaterial::Rsa(_) => (SHA256_WITH_RSA, Some(der::asn1::Any::null())),
+            KeyMaterial::Rsa(_) => (SHA256_WITH_RSA_ENCRYPTION, Some(der::asn1::Any::null())),
             KeyMaterial::P256(_) => (ECDSA_WITH_SHA256, None),
             KeyMaterial::P384(_) => (ECDSA_WITH_SHA384, None),
             KeyMaterial::P521(_) => (ECDSA_WITH_SHA512, None),
@@ -360,7 +315,7 @@ impl SigningKey {
     /// Signs `message` with [`Self::signature_algorithm`]; ECDSA signatures are DER-encoded as
     /// X.509 wants them.
     pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, signature::Error> {
-        Ok(match &self.key {
+        Ok(match &self.material {
             KeyMaterial::Rsa(key) => {
                 let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key.as_ref().clone());
                 signer.try_sign(message)?.to_vec()
@@ -419,7 +374,7 @@ fn decrypt_private_key(
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let algorithm = match &self.key {
+        let algorithm = match &self.material {
             KeyMaterial::Rsa(_) => "RSA",
             KeyMaterial::P256(_) => "P-256",
             KeyMaterial::P384(_) => "P-384",

@@ -1,5 +1,6 @@
-//! Object identifiers of PKCS#12 (RFC 7292), PKCS#5 (RFC 8018), PKCS#7 (RFC 2315) and the digests
-//! they use. Each const's doc gives its ASN.1 name.
+//! The object identifiers the SDK reads and writes, in one list: PKCS#12 (RFC 7292), PKCS#5
+//! (RFC 8018), PKCS#7 (RFC 2315), the digests they use, key algorithms and curves (RFC 5480,
+//! RFC 8410) and the signature algorithms of CSRs. Each const's doc gives its ASN.1 name.
 
 use der::asn1::ObjectIdentifier as Oid;
 
@@ -99,3 +100,40 @@ pub(crate) const SHA512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.3");
 pub(crate) const SHA512_224: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.5");
 /// `id-sha512-256`.
 pub(crate) const SHA512_256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.6");
+
+/// `rsaEncryption` (RFC 8017 appendix C).
+pub(crate) const RSA_ENCRYPTION: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
+/// `id-RSASSA-PSS` (RFC 8017 appendix C).
+pub(crate) const RSASSA_PSS: Oid = Oid::new_unwrap("1.2.840.113549.1.1.10");
+/// `id-ecPublicKey` (RFC 5480 section 2.1.1).
+pub(crate) const EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
+/// `id-Ed25519` (RFC 8410 section 3).
+pub(crate) const ED25519: Oid = Oid::new_unwrap("1.3.101.112");
+/// `id-Ed448` (RFC 8410 section 3).
+pub(crate) const ED448: Oid = Oid::new_unwrap("1.3.101.113");
+/// `id-X25519` (RFC 8410 section 3).
+pub(crate) const X25519: Oid = Oid::new_unwrap("1.3.101.110");
+/// `id-X448` (RFC 8410 section 3).
+pub(crate) const X448: Oid = Oid::new_unwrap("1.3.101.111");
+/// `id-dsa` (RFC 3279 section 2.3.2).
+pub(crate) const DSA: Oid = Oid::new_unwrap("1.2.840.10040.4.1");
+/// `dhpublicnumber` (RFC 3279 section 2.3.3).
+pub(crate) const DH_PUBLIC_NUMBER: Oid = Oid::new_unwrap("1.2.840.10046.2.1");
+
+/// `secp256r1`, P-256 (RFC 5480 section 2.1.1.1).
+pub(crate) const SECP256R1: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
+/// `secp384r1`, P-384.
+pub(crate) const SECP384R1: Oid = Oid::new_unwrap("1.3.132.0.34");
+/// `secp521r1`, P-521.
+pub(crate) const SECP521R1: Oid = Oid::new_unwrap("1.3.132.0.35");
+/// `secp256k1` (SEC 2 section 2.4.1).
+pub(crate) const SECP256K1: Oid = Oid::new_unwrap("1.3.132.0.10");
+
+/// `sha256WithRSAEncryption` (RFC 8017 appendix C).
+pub(crate) const SHA256_WITH_RSA_ENCRYPTION: Oid = Oid::new_unwrap("1.2.840.113549.1.1.11");
+/// `ecdsa-with-SHA256` (RFC 5758 section 3.2).
+pub(crate) const ECDSA_WITH_SHA256: Oid = Oid::new_unwrap("1.2.840.10045.4.3.2");
+/// `ecdsa-with-SHA384`.
+pub(crate) const ECDSA_WITH_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
+/// `ecdsa-with-SHA512`.
+pub(crate) const ECDSA_WITH_SHA512: Oid = Oid::new_unwrap("1.2.840.10045.4.3.4");

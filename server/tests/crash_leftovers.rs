@@ -74,7 +74,7 @@ impl Backend {
         let inspector = mtls_server::certificates::P12Inspector::with_limits(1, 1_000_000, 3_000_000);
         match self.certificates().create_many(ACCOUNT, vec![upload], &inspector).await {
             Ok(outcome) => outcome.saved.first().map(|c| c.id).ok_or_else(|| format!("{outcome:?}")),
-            Err(error) => Err(error.code.to_owned()),
+            Err(error) => Err(error.code.as_str().to_owned()),
         }
     }
 

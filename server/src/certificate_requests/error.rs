@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use crate::http::error_code::ErrorCode;
 use crate::error::ApiError;
 use crate::store::StoreError;
 
@@ -72,33 +73,33 @@ impl From<ApiError> for RequestError {
 pub fn api_error(error: RequestError) -> ApiError {
     match error {
         RequestError::NotFound => ApiError::not_found(
-            "certificate_request_not_found",
+            ErrorCode::CertificateRequestNotFound,
             "no certificate request with this id in this account",
         ),
         RequestError::AlreadyCompleted { certificate_id } => ApiError::conflict(
-            "certificate_request_completed",
+            ErrorCode::CertificateRequestCompleted,
             "this certificate request was completed already; create a new request to renew",
         )
         .with_details(json!({ "certificateId": certificate_id })),
         RequestError::CompletionInProgress => ApiError::conflict(
-            "certificate_request_completing",
+            ErrorCode::CertificateRequestCompleting,
             "another completion of this certificate request is under way; reload it and retry",
         ),
-        RequestError::InvalidName { problem } => ApiError::unprocessable("invalid_certificate_request", problem),
-        RequestError::Csr(error) => ApiError::unprocessable(error.code(), error.to_string()),
+        RequestError::InvalidName { problem } => ApiError::unprocessable(ErrorCode::InvalidCertificateRequest, problem),
+        RequestError::Csr(error) => ApiError::unprocessable(ErrorCode::from(&error), error.to_string()),
         RequestError::InvalidCertificatePem { problem } => ApiError::unprocessable(
-            "invalid_certificate_pem",
+            ErrorCode::InvalidCertificatePem,
             format!("{problem}; send the certificate the CA issued for this request's CSR, then its chain, as PEM"),
         ),
         RequestError::KeyCertificateMismatch { certificates } => ApiError::unprocessable(
-            "key_certificate_mismatch",
+            ErrorCode::KeyCertificateMismatch,
             format!(
                 "none of the {certificates} certificate(s) given carries this request's public key; \
                  send the certificate the CA issued for this request's CSR"
             ),
         ),
         RequestError::InvalidChain { position, expected_subject, found_subject } => ApiError::unprocessable(
-            "invalid_certificate_chain",
+            ErrorCode::InvalidCertificateChain,
             format!(
                 "certificate {position} of the chain is {found_subject:?}, but the certificate before it \
                  was issued by {expected_subject:?}; send the leaf, then each issuer in order"

@@ -95,7 +95,7 @@ impl CertificateService {
                 }
                 Err(error) => outcome.failed.push(FailedSave {
                     name,
-                    code: error.code.to_owned(),
+                    code: error.code.as_str().to_owned(),
                     message: error.message.clone(),
                 }),
             }

@@ -4,6 +4,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::Certificate;
+use crate::http::error_code::ErrorCode;
 use crate::clock;
 use crate::error::ApiError;
 use crate::store::StoreError;
@@ -16,14 +17,14 @@ pub fn not_usable(report: &mtls_sdk::P12Report) -> ApiError {
     } else {
         format!("the P12 file is not usable: {}", reasons.join("; "))
     };
-    ApiError::unprocessable("p12_not_usable", message)
+    ApiError::unprocessable(ErrorCode::P12NotUsable, message)
         .with_details(serde_json::to_value(report).unwrap_or(serde_json::Value::Null))
 }
 
 /// 409 `certificate_in_use` listing the mappings.
 pub(super) fn in_use<U: Serialize>(users: &[U]) -> ApiError {
     ApiError::conflict(
-        "certificate_in_use",
+        ErrorCode::CertificateInUse,
         format!(
             "{} mapping(s) use this certificate; delete or repoint them first",
             users.len()
@@ -44,7 +45,7 @@ pub(super) fn is_whole_failure(error: &ApiError) -> bool {
 pub(super) fn concurrent(error: StoreError) -> ApiError {
     match error {
         StoreError::Conflict => ApiError::conflict(
-            "concurrent_change",
+            ErrorCode::ConcurrentChange,
             "the certificate was changed by another request at the same time; reload and retry",
         ),
         other => other.into(),
@@ -54,7 +55,7 @@ pub(super) fn concurrent(error: StoreError) -> ApiError {
 /// 409 `rotation_pending`: a staged version must be cancelled before another replacement.
 pub(super) fn rotation_pending(staged: &Certificate, activate_at_millis: i64) -> ApiError {
     ApiError::conflict(
-        "rotation_pending",
+        ErrorCode::RotationPending,
         "a replacement is staged for this certificate; cancel it (DELETE .../pending) before replacing again",
     )
     .with_details(json!({
@@ -66,14 +67,14 @@ pub(super) fn rotation_pending(staged: &Certificate, activate_at_millis: i64) ->
 /// 404 `certificate_not_found`: also the answer for another account's id.
 pub fn not_found() -> ApiError {
     ApiError::not_found(
-        "certificate_not_found",
+        ErrorCode::CertificateNotFound,
         "no certificate with this id in this account",
     )
 }
 
 pub(super) fn duplicate_name(name: &str) -> ApiError {
     ApiError::conflict(
-        "duplicate_certificate_name",
+        ErrorCode::DuplicateCertificateName,
         format!("a certificate named {name:?} already exists in this account"),
     )
     .with_details(json!({ "name": name }))

@@ -20,6 +20,7 @@ use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use zeroize::Zeroizing;
 
+use crate::http::error_code::ErrorCode;
 use crate::clock;
 use crate::config::{ENV_P12_REQUEST_ITERATION_BUDGET, Config};
 use crate::error::ApiError;
@@ -137,7 +138,7 @@ impl Admission {
 fn budget_exceeded(total: u64, budget: u64, files: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "p12_iteration_budget_exceeded",
+        ErrorCode::P12IterationBudgetExceeded,
         format!(
             "the P12 files of this request ({files}) declare {total} KDF iterations in all; at most \
              {budget} are allowed per request ({ENV_P12_REQUEST_ITERATION_BUDGET}); send fewer \
@@ -150,7 +151,7 @@ fn budget_exceeded(total: u64, budget: u64, files: usize) -> ApiError {
 fn busy() -> ApiError {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
-        "p12_inspections_busy",
+        ErrorCode::P12InspectionsBusy,
         "every P12 inspection worker is busy; retry after the Retry-After seconds",
     )
     .with_header("Retry-After", BUSY_RETRY_AFTER_SECONDS.to_string())

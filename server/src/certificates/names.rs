@@ -3,6 +3,7 @@
 
 use super::CertificateService;
 use super::stored::name_key;
+use crate::http::error_code::ErrorCode;
 use crate::error::ApiError;
 use crate::store::claim;
 
@@ -17,13 +18,13 @@ pub fn check_name(name: &str) -> Result<(), ApiError> {
     let chars = name.chars().count();
     if chars == 0 || name.trim().is_empty() || chars > MAX_NAME_CHARS {
         return Err(ApiError::unprocessable(
-            "invalid_certificate",
+            ErrorCode::InvalidCertificate,
             format!("name must be 1 to {MAX_NAME_CHARS} characters and not blank"),
         ));
     }
     if name.chars().any(char::is_control) {
         return Err(ApiError::unprocessable(
-            "invalid_certificate",
+            ErrorCode::InvalidCertificate,
             "name must not contain control characters",
         ));
     }

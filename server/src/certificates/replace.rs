@@ -5,6 +5,7 @@ use super::error::{concurrent, duplicate_name, not_found, rotation_pending};
 use super::stored::{Staged, StoredCertificate, meta_key, name_key, secrets_key};
 use super::upload::{facts_into, open};
 use super::{Certificate, CertificateService, P12Inspector, Upload, check_name};
+use crate::http::error_code::ErrorCode;
 use crate::clock;
 use crate::error::ApiError;
 use crate::store::{Expect, StoreError};
@@ -45,7 +46,7 @@ impl CertificateService {
             && at <= clock::now_unix_millis()
         {
             return Err(ApiError::bad_request(
-                "invalid_activate_at",
+                ErrorCode::InvalidActivateAt,
                 "activateAt must be in the future; send the replacement without it to rotate now",
             ));
         }
@@ -159,7 +160,7 @@ impl CertificateService {
         }
         let Some(staged) = stored.staged.clone() else {
             return Err(ApiError::not_found(
-                "pending_version_not_found",
+                ErrorCode::PendingVersionNotFound,
                 "this certificate has no staged version (none was staged, or it is active already)",
             ));
         };

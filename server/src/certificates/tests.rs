@@ -1020,7 +1020,7 @@ async fn a_mapping_appearing_during_delete_undoes_it() {
         .await
         .unwrap_err();
     assert_eq!(
-        (error.status.as_u16(), error.code),
+        (error.status.as_u16(), error.code.as_str()),
         (409, "certificate_in_use")
     );
     assert_eq!(error.details.unwrap()["mappings"][0]["name"], "late");

@@ -14,6 +14,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::http::error_code::ErrorCode;
 use crate::auth::{self, CONFIGURATION};
 use crate::certificate_requests::{self, Completion, NewRequest, RequestError, RequestSubject};
 use crate::error::ApiError;
@@ -321,5 +322,5 @@ fn invalid_json(error: serde_json::Error) -> ApiError {
 }
 
 fn malformed(message: &str) -> ApiError {
-    ApiError::bad_request("malformed_request", message)
+    ApiError::bad_request(ErrorCode::MalformedRequest, message)
 }

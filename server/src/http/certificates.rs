@@ -15,6 +15,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
+use crate::http::error_code::ErrorCode;
 use crate::auth::{self, BEARER_ONLY, CONFIGURATION};
 use crate::audit::{Actor, Recorded};
 use crate::certificates::{self, CreateOutcome, MAX_BATCH, Upload};
@@ -196,7 +197,7 @@ async fn list(
     check_account(&account)?;
     let days = expiring_within_days(req.query_string()).map_err(|why| {
         ApiError::bad_request(
-            "invalid_query_parameter",
+            ErrorCode::InvalidQueryParameter,
             format!(
                 "expiringWithinDays {why}; expected a whole number of days from 0 to \
                  {MAX_EXPIRING_WITHIN_DAYS}"
@@ -336,12 +337,12 @@ fn activate_at_field(fields: &Map<String, Value>) -> Result<Option<i64>, ApiErro
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => clock::parse_rfc3339_millis(text).map(Some).ok_or_else(|| {
             ApiError::bad_request(
-                "invalid_activate_at",
+                ErrorCode::InvalidActivateAt,
                 "activateAt must be an RFC 3339 date-time such as 2030-01-31T12:00:00Z",
             )
         }),
         Some(_) => Err(ApiError::bad_request(
-            "invalid_activate_at",
+            ErrorCode::InvalidActivateAt,
             "activateAt must be a string (RFC 3339 date-time)",
         )),
     }
@@ -473,7 +474,7 @@ pub(crate) async fn read_body(payload: web::Payload, limit: usize) -> Result<Zer
         Err(BodyReadError::Unreadable) => Err(malformed("request body could not be read")),
         Err(BodyReadError::TooLarge) => Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             format!("request body is larger than {limit} bytes"),
         )),
     }
@@ -489,5 +490,5 @@ fn not_json(error: serde_json::Error) -> ApiError {
 }
 
 fn malformed(message: &str) -> ApiError {
-    ApiError::bad_request("malformed_request", message)
+    ApiError::bad_request(ErrorCode::MalformedRequest, message)
 }

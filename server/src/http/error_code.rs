@@ -179,9 +179,30 @@ impl ErrorCode {
     }
 }
 
+impl From<&mtls_sdk::CsrError> for ErrorCode {
+    /// The SDK's own code for a CSR failure; a code the SDK may add later and this set does not
+    /// know yet is answered as a refused certificate request rather than leave the set.
+    fn from(error: &mtls_sdk::CsrError) -> Self {
+        Self::from_sdk(error.code()).unwrap_or(Self::InvalidCertificateRequest)
+    }
+}
+
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Lets tests and callers compare with the code as sent.
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<ErrorCode> for &str {
+    fn eq(&self, other: &ErrorCode) -> bool {
+        *self == other.as_str()
     }
 }
 
@@ -255,6 +276,7 @@ mod tests {
         ];
         for error in errors {
             assert!(ErrorCode::from_sdk(error.code()).is_some(), "{}", error.code());
+            assert_eq!(ErrorCode::from(&error).as_str(), error.code());
         }
     }
 }

@@ -12,6 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
+use crate::http::error_code::ErrorCode;
 use crate::auth::{self, Scheme};
 use crate::http::error::ApiError;
 use crate::http::check_account;
@@ -163,24 +164,24 @@ impl From<MappingError> for ApiError {
             | E::NameLength { .. }
             | E::MissingFields { .. }
             | E::ConflictingServices
-            | E::IdMismatch => Self::unprocessable("invalid_mapping", message),
-            E::UnknownService { .. } => Self::unprocessable("unknown_service", message),
+            | E::IdMismatch => Self::unprocessable(ErrorCode::InvalidMapping, message),
+            E::UnknownService { .. } => Self::unprocessable(ErrorCode::UnknownService, message),
             E::InvalidUrl(invalid) => invalid.into(),
-            E::SiteIdMismatch => Self::unprocessable("site_id_mismatch", message),
-            E::CertificateNotFound { .. } => Self::unprocessable("certificate_not_found", message),
+            E::SiteIdMismatch => Self::unprocessable(ErrorCode::SiteIdMismatch, message),
+            E::CertificateNotFound { .. } => Self::unprocessable(ErrorCode::CertificateNotFound, message),
             E::DuplicateName { name } => {
-                Self::conflict("duplicate_mapping_name", message).with_details(json!({ "name": name }))
+                Self::conflict(ErrorCode::DuplicateMappingName, message).with_details(json!({ "name": name }))
             }
             E::DuplicateRoute { service_code, service_name, url } => {
-                Self::conflict("duplicate_mapping_url", message).with_details(json!({
+                Self::conflict(ErrorCode::DuplicateMappingUrl, message).with_details(json!({
                     "serviceId": service_code.to_string(),
                     "serviceName": service_name,
                     "url": url,
                 }))
             }
-            E::NotFound => Self::not_found("mapping_not_found", message),
-            E::StaleRevision => Self::new(StatusCode::PRECONDITION_FAILED, "stale_revision", message),
-            E::ConcurrentUpdate | E::IdCollision => Self::conflict("concurrent_update", message),
+            E::NotFound => Self::not_found(ErrorCode::MappingNotFound, message),
+            E::StaleRevision => Self::new(StatusCode::PRECONDITION_FAILED, ErrorCode::StaleRevision, message),
+            E::ConcurrentUpdate | E::IdCollision => Self::conflict(ErrorCode::ConcurrentUpdate, message),
             E::InItem { index, source } => in_item(Self::from(*source), index),
             E::Store(store) => store.into(),
             E::NoRandomness { .. } | E::Encode { .. } => Self::internal().with_cause(message),
@@ -190,7 +191,7 @@ impl From<MappingError> for ApiError {
 
 impl From<InvalidUrl> for ApiError {
     fn from(error: InvalidUrl) -> Self {
-        Self::unprocessable("invalid_url", error.to_string())
+        Self::unprocessable(ErrorCode::InvalidUrl, error.to_string())
     }
 }
 
@@ -298,7 +299,7 @@ mod tests {
         ];
         for (error, status, code, message) in cases {
             let answer = ApiError::from(error.clone());
-            assert_eq!((answer.status.as_u16(), answer.code, answer.message.as_str()), (status, code, message), "{error:?}");
+            assert_eq!((answer.status.as_u16(), answer.code.as_str(), answer.message.as_str()), (status, code, message), "{error:?}");
             let index = answer.details.as_ref().and_then(|d| d.get("index"));
             let in_item = matches!(error, MappingError::InItem { .. }) && status < 500;
             assert_eq!(index.is_some(), in_item, "{error:?}");

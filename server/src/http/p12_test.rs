@@ -6,6 +6,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use zeroize::Zeroizing;
 
+use crate::http::error_code::ErrorCode;
 use crate::auth::{self, BEARER_ONLY};
 use crate::error::ApiError;
 use crate::http::{multipart_form, ops};
@@ -36,13 +37,13 @@ async fn test_p12(
         .filter(|f| !f.is_empty())
         .ok_or_else(|| {
             ApiError::bad_request(
-                "malformed_request",
+                ErrorCode::MalformedRequest,
                 "the form lacks the file part (the P12)",
             )
         })?
         .clone();
     let password = form.text("password")?.ok_or_else(|| {
-        ApiError::bad_request("malformed_request", "the form lacks the password part")
+        ApiError::bad_request(ErrorCode::MalformedRequest, "the form lacks the password part")
     })?;
     let password = Zeroizing::new(password.trim_end_matches(['\r', '\n']).to_owned());
     let admission = state.p12_inspector.admit(&[file.as_slice()])?;

@@ -121,7 +121,7 @@ pub fn forward_headers(data: &[u8]) {
 /// `multipart_form::read` and the by-file handlers' `file_and_fields`.
 pub fn multipart_form(data: &[u8]) {
     let Some((&delivery, body)) = data.split_first() else { return };
-    let limit = if delivery & 1 == 1 { 256 } else { crate::config::DEFAULT_MAX_BODY_BYTES };
+    let limit = if delivery & 1 == 1 { 256 } else { STATES.with(|states| states[0].config.max_body_bytes) };
     let chunk = usize::from(delivery >> 1);
     let req = test::TestRequest::post()
         .uri("/api/account/fuzz-account/certificates/by-file")

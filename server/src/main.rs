@@ -36,7 +36,7 @@ async fn main() -> std::io::Result<()> {
         Err(error) => exit(&format!("cannot open the store: {error}"), EX_UNAVAILABLE),
     };
     let listen = config.listen;
-    let throttle = throttle::start(&config).unwrap_or_else(|e| exit(&e.to_string(), EX_USAGE));
+    let throttle = throttle::start(&config.throttle).unwrap_or_else(|e| exit(&e.to_string(), EX_USAGE));
     let state = match AppState::try_new(config, store) {
         Ok(state) => web::Data::new(state),
         Err(error) => exit(&error, EX_USAGE),

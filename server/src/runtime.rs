@@ -104,12 +104,67 @@ pub struct RuntimeCache {
     state: Mutex<CacheState>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 struct CacheKey {
     account: String,
     service: Option<u32>,
     url: String,
 }
+
+/// A cache key's parts, owned ([`CacheKey`]) or borrowed from the request ([`KeyRef`]): a hit
+/// looks the entry up by the borrowed parts and allocates nothing (the forward hot path).
+trait KeyParts {
+    fn parts(&self) -> (&str, Option<u32>, &str);
+}
+
+type KeyRef<'a> = (&'a str, Option<u32>, &'a str);
+
+impl KeyParts for CacheKey {
+    fn parts(&self) -> (&str, Option<u32>, &str) {
+        (&self.account, self.service, &self.url)
+    }
+}
+
+impl KeyParts for KeyRef<'_> {
+    fn parts(&self) -> (&str, Option<u32>, &str) {
+        *self
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn KeyParts + 'a> for CacheKey {
+    fn borrow(&self) -> &(dyn KeyParts + 'a) {
+        self
+    }
+}
+
+// Owned and borrowed keys hash and compare by the same parts, as `Borrow` requires.
+impl std::hash::Hash for dyn KeyParts + '_ {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.parts().hash(state);
+    }
+}
+
+impl PartialEq for dyn KeyParts + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn KeyParts + '_ {}
+
+impl std::hash::Hash for CacheKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.parts().hash(state);
+    }
+}
+
+impl PartialEq for CacheKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for CacheKey {}
 
 struct Entry {
     value: Option<RuntimeMatch>,
@@ -214,11 +269,11 @@ impl RuntimeCache {
         if normalized_url.len() > MAX_URL_BYTES || account.len() > MAX_ACCOUNT_BYTES {
             return Ok(None); // no mapping can have such a key, and it would not fit the bound
         }
-        let key = CacheKey { account: account.to_owned(), service, url: normalized_url.to_owned() };
+        let lookup: KeyRef<'_> = (account, service, normalized_url);
         let now = Instant::now();
-        let (stale, epoch, load) = {
+        let (key, stale, epoch, load) = {
             let mut state = self.lock();
-            let stale = match state.entries.get(&key) {
+            let stale = match state.entries.get(&lookup as &dyn KeyParts) {
                 Some(entry)
                     if !entry.invalidated
                         && now.duration_since(entry.fetched) < self.ttl
@@ -235,6 +290,7 @@ impl RuntimeCache {
                     self.metrics.runtime_cache.inc("stale");
                     return Ok(value.clone());
                 }
+            let key = CacheKey { account: account.to_owned(), service, url: normalized_url.to_owned() };
             let epoch = state.epoch;
             let load = match state.loading.get(&key) {
                 Some(load) => load.clone(),
@@ -246,7 +302,7 @@ impl RuntimeCache {
                     load
                 }
             };
-            (stale, epoch, load)
+            (key, stale, epoch, load)
         };
         self.metrics.runtime_cache.inc("miss");
         let result = load.clone().await;

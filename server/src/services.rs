@@ -2,7 +2,63 @@
 //! Wherever a service is given, its name or its code is accepted; this is the one place that
 //! turns what a caller sent into a configured service.
 
+use std::collections::HashSet;
+
 use serde_json::Value;
+
+use crate::config::setting::{Raw, Refusals, Setting};
+
+/// `MTLS_SERVICES`; SPEC section 3: `FAAS` is the name LivePerson's Functions client sends.
+pub const SERVICES: Setting<Vec<(String, u32)>> = Setting::new(
+    "MTLS_SERVICES",
+    "services",
+    "Services as NAME=code pairs, comma separated; names and codes unique.",
+    parse_services,
+)
+.default("TEST_SERVICE=0,IDP=1,WEBHOOKS=2,FAAS=3");
+
+/// Reads `NAME=code,...`: names of 1-64 letters, digits, `_`, `-`, `.` (not all digits), codes
+/// whole numbers, both unique; every bad item is reported.
+fn parse_services(raw: &Raw<'_>) -> Result<Vec<(String, u32)>, Refusals> {
+    let mut services = Vec::new();
+    let mut refusals = Vec::new();
+    let mut names = HashSet::new();
+    let mut codes = HashSet::new();
+    for item in raw.text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let Some((name, code)) = item.split_once('=') else {
+            refusals.push(format!("{item:?} is not NAME=code"));
+            continue;
+        };
+        let (name, code) = (name.trim(), code.trim());
+        if name.is_empty()
+            || name.len() > 64
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+        {
+            refusals.push(format!("service name {name:?} must be 1-64 letters, digits, '_', '-' or '.'"));
+            continue;
+        }
+        if name.chars().all(|c| c.is_ascii_digit()) {
+            // A service is given by name or code; an all-digit name would be ambiguous.
+            refusals.push(format!("service name {name:?} must not be all digits"));
+            continue;
+        }
+        let Ok(code) = code.parse::<u32>() else {
+            refusals.push(format!("service code {code:?} of {name} is not a whole number"));
+            continue;
+        };
+        if !names.insert(name.to_ascii_uppercase()) {
+            refusals.push(format!("service name {name} appears twice"));
+        }
+        if !codes.insert(code) {
+            refusals.push(format!("service code {code} appears twice"));
+        }
+        services.push((name.to_owned(), code));
+    }
+    if services.is_empty() && refusals.is_empty() {
+        refusals.push("no service given; expected NAME=code,...".to_owned());
+    }
+    if refusals.is_empty() { Ok(services) } else { Err(refusals) }
+}
 
 /// A configured service.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -49,25 +49,25 @@ impl AppState {
     /// # Errors
     /// A configured file (`MTLS_JWKS_FILE`) cannot be used; the message names the variable.
     pub fn try_new(config: Config, store: Arc<dyn Store>) -> Result<Self, String> {
-        let auth = AuthState::new(&config, store.clone())?;
-        let forwarder = Forwarder::new(&config)?;
+        let auth = AuthState::new(&config.auth, store.clone())?;
+        let forwarder = Forwarder::new(&config.forward, config.max_body_bytes)?;
         Ok(Self::with_auth(config, store, auth, forwarder))
     }
 
     /// Like [`AppState::try_new`] for configurations without files to read (tests); a bad
     /// `MTLS_JWKS_FILE` is logged and the external issuer left off.
     pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
-        let auth = AuthState::new(&config, store.clone()).unwrap_or_else(|error| {
+        let auth = AuthState::new(&config.auth, store.clone()).unwrap_or_else(|error| {
             tracing::error!(%error, "external token issuer disabled");
             AuthState::without_external_issuer(store.clone())
         });
-        let forwarder = Forwarder::new(&config).unwrap_or_else(|error| {
+        let forwarder = Forwarder::new(&config.forward, config.max_body_bytes).unwrap_or_else(|error| {
             tracing::error!(%error, "extra target CA file ignored");
-            let mut plain = config.clone();
+            let mut plain = config.forward.clone();
             plain.extra_target_ca_file = None;
             // Without a file to read, building the forwarder reads nothing and cannot fail.
             #[allow(clippy::expect_used)]
-            Forwarder::new(&plain).expect("forwarder without files")
+            Forwarder::new(&plain, config.max_body_bytes).expect("forwarder without files")
         });
         Self::with_auth(config, store, auth, forwarder)
     }
@@ -96,7 +96,7 @@ impl AppState {
             config.runtime_cache_ttl,
             metrics.clone(),
         );
-        let p12_inspector = P12Inspector::new(&config);
+        let p12_inspector = P12Inspector::new(&config.p12);
         let certificate_requests = CertificateRequestService::new(store.clone(), certificates.clone());
         Self {
             config: Arc::new(config),

@@ -23,7 +23,9 @@ use actix_web::dev::ServiceRequest;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use ipnet::IpNet;
 
-use crate::config::Config;
+pub mod config;
+
+pub use config::ThrottleConfig;
 
 /// Paths never throttled (SPEC section 5, operations).
 pub const EXEMPT_PATHS: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/openapi.json"];
@@ -60,13 +62,13 @@ pub struct ClientIpKeyExtractor {
 
 /// The governor configuration; clones share one limiter. Each worker wraps its app in
 /// `actix_governor::Governor::new(&config)`.
-pub type ThrottleConfig = GovernorConfig<ClientIpKeyExtractor, NoOpMiddleware<QuantaInstant>>;
+pub type LimiterConfig = GovernorConfig<ClientIpKeyExtractor, NoOpMiddleware<QuantaInstant>>;
 
 /// The governor configuration for `config`.
 ///
 /// # Errors
 /// A rate or burst of zero (names the variable).
-pub fn governor_config(config: &Config) -> Result<ThrottleConfig, String> {
+pub fn governor_config(config: &ThrottleConfig) -> Result<LimiterConfig, String> {
     if config.rate_limit_per_second == 0 {
         return Err("MTLS_RATE_LIMIT_PER_SECOND: must be at least 1".into());
     }
@@ -88,7 +90,7 @@ pub fn governor_config(config: &Config) -> Result<ThrottleConfig, String> {
 ///
 /// # Errors
 /// See [`governor_config`].
-pub fn start(config: &Config) -> Result<ThrottleConfig, String> {
+pub fn start(config: &ThrottleConfig) -> Result<LimiterConfig, String> {
     let conf = governor_config(config)?;
     let limiter = conf.limiter().clone();
     std::thread::Builder::new()
@@ -103,7 +105,7 @@ pub fn start(config: &Config) -> Result<ThrottleConfig, String> {
 }
 
 /// The middleware for one worker.
-pub fn middleware(config: &ThrottleConfig) -> Governor<ClientIpKeyExtractor, NoOpMiddleware<QuantaInstant>> {
+pub fn middleware(config: &LimiterConfig) -> Governor<ClientIpKeyExtractor, NoOpMiddleware<QuantaInstant>> {
     Governor::new(config)
 }
 
@@ -192,6 +194,7 @@ fn bucket(ip: IpAddr) -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
 
     fn extractor(trusted: &[&str]) -> ClientIpKeyExtractor {
         ClientIpKeyExtractor::new(trusted.iter().map(|t| t.parse().unwrap()).collect())
@@ -229,7 +232,7 @@ mod tests {
 
     #[test]
     fn zero_rate_or_burst_is_refused_naming_the_variable() {
-        let mut config = Config::for_tests("unused".into());
+        let mut config = Config::for_tests("unused".into()).throttle;
         config.rate_limit_per_second = 0;
         assert!(governor_config(&config).err().unwrap().contains("MTLS_RATE_LIMIT_PER_SECOND"));
         config.rate_limit_per_second = 10;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use mtls_server::certificates::{CertificateService, Upload};
 use mtls_server::clock;
-use mtls_server::config::VaultAuth;
+use mtls_server::store::VaultAuth;
 use mtls_server::mappings::MappingService;
 use mtls_server::store::embedded::{DataKey, EmbeddedStore};
 use mtls_server::store::vault::{VaultSettings, VaultStore};

@@ -312,8 +312,8 @@ async fn assert_transport(resp: reqwest::Response, kind: &str, origin: &str) {
 #[tokio::test]
 async fn transport_failures_answer_424_with_their_kind() {
     let s = setup(|c| {
-        c.forward_timeout = Duration::from_millis(1500);
-        c.forward_connect_timeout = Duration::from_millis(700);
+        c.forward.idle_timeout = Duration::from_millis(1500);
+        c.forward.connect_timeout = Duration::from_millis(700);
     })
     .await;
 
@@ -384,7 +384,7 @@ async fn transport_failures_answer_424_with_their_kind() {
 /// lasts four times the timeout, with a chunk every fifth of it, arrives whole.
 #[tokio::test]
 async fn a_steady_download_longer_than_the_timeout_arrives_whole() {
-    let s = setup(|c| c.forward_timeout = Duration::from_millis(500)).await;
+    let s = setup(|c| c.forward.idle_timeout = Duration::from_millis(500)).await;
     let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Optional);
     let resp = s.gateway.forward(Method::GET, ACCOUNT, &s.token, &target.url("/drip")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
@@ -396,7 +396,7 @@ async fn a_steady_download_longer_than_the_timeout_arrives_whole() {
 /// its response head does not run while the body still moves.
 #[tokio::test]
 async fn a_steady_upload_longer_than_the_timeout_arrives_whole() {
-    let s = setup(|c| c.forward_timeout = Duration::from_millis(500)).await;
+    let s = setup(|c| c.forward.idle_timeout = Duration::from_millis(500)).await;
     let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Optional);
     let chunks = futures_util::stream::unfold(0usize, |sent| async move {
         if sent == 20 {
@@ -420,7 +420,7 @@ async fn a_steady_upload_longer_than_the_timeout_arrives_whole() {
 /// `request_body_timeout`; the target's connection is not kept waiting for it.
 #[tokio::test]
 async fn a_stalled_request_body_is_bounded() {
-    let s = setup(|c| c.forward_timeout = Duration::from_millis(500)).await;
+    let s = setup(|c| c.forward.idle_timeout = Duration::from_millis(500)).await;
     let target = EchoTarget::start(&s.pki.server_cert, &s.pki.server_key, &s.pki.ca_pem, ClientAuth::Optional);
     let first = futures_util::stream::iter([Ok::<_, std::io::Error>(vec![b's'; 1024])]);
     let stalled = first.chain(futures_util::stream::pending());
@@ -439,7 +439,7 @@ async fn a_stalled_request_body_is_bounded() {
 async fn loopback_and_private_targets_are_refused_unless_allowed() {
     let pki = Pki::new();
     let mut config = config_for(&pki);
-    config.allowed_target_cidrs = Vec::new();
+    config.forward.allowed_target_cidrs = Vec::new();
     let gateway = TestGateway::start(config);
     let token = gateway.token(&[ACCOUNT]).await;
     let target = EchoTarget::start(&pki.server_cert, &pki.server_key, &pki.ca_pem, ClientAuth::Optional);
@@ -634,7 +634,7 @@ async fn oauth1_signature_covers_a_form_encoded_body() {
 /// before reading can answer).
 #[tokio::test]
 async fn oauth1_form_body_is_not_read_for_unknown_or_stale_callers() {
-    let s = setup(|config| config.oauth1_form_read_timeout = Duration::from_secs(3600)).await;
+    let s = setup(|config| config.auth.oauth1_form_read_timeout = Duration::from_secs(3600)).await;
     let key = s.gateway.state.auth.create_app_key("form", &[ACCOUNT.to_owned()]).await.unwrap();
     let uri = format!("{}/mtls/account/{ACCOUNT}", s.gateway.base);
     let unknown = oauth1_header("POST", &uri, "no-such-key", &key.consumer_secret, &key.token, &key.token_secret);
@@ -651,7 +651,7 @@ async fn oauth1_form_body_is_not_read_for_unknown_or_stale_callers() {
 /// `MTLS_OAUTH1_FORM_READ_TIMEOUT_MS` is refused with 408 `request_body_timeout`.
 #[tokio::test]
 async fn oauth1_form_body_read_is_bounded_by_a_timeout() {
-    let s = setup(|config| config.oauth1_form_read_timeout = Duration::from_millis(200)).await;
+    let s = setup(|config| config.auth.oauth1_form_read_timeout = Duration::from_millis(200)).await;
     let key = s.gateway.state.auth.create_app_key("form", &[ACCOUNT.to_owned()]).await.unwrap();
     let uri = format!("{}/mtls/account/{ACCOUNT}", s.gateway.base);
     let authorization = oauth1_header("POST", &uri, &key.consumer_key, &key.consumer_secret, &key.token, &key.token_secret);

@@ -253,8 +253,8 @@ async fn tls_1_2_targets_give_the_same_answers() {
 #[tokio::test]
 async fn probes_are_throttled() {
     let s = setup(|c| {
-        c.rate_limit_per_second = 1;
-        c.rate_limit_burst = 2;
+        c.throttle.rate_limit_per_second = 1;
+        c.throttle.rate_limit_burst = 2;
     })
     .await;
     let mut statuses = Vec::new();
@@ -292,8 +292,8 @@ async fn untrusted_server_certificates_say_why() {
 #[tokio::test]
 async fn dns_connect_timeout_and_the_guard() {
     let s = setup(|c| {
-        c.forward_timeout = Duration::from_millis(1500);
-        c.forward_connect_timeout = Duration::from_millis(1500);
+        c.forward.idle_timeout = Duration::from_millis(1500);
+        c.forward.connect_timeout = Duration::from_millis(1500);
     })
     .await;
     let (_, report) = s.probe(json!({"url": "https://no-such-host.invalid/?t=secret-query"})).await;

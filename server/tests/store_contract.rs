@@ -11,7 +11,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mtls_server::config::VaultAuth;
+use mtls_server::store::VaultAuth;
 use mtls_server::store::embedded::{DataKey, EmbeddedStore};
 use mtls_server::store::memory::MemoryStore;
 use mtls_server::store::vault::{VaultSettings, VaultStore};
@@ -300,7 +300,7 @@ async fn embedded_values_and_keys_are_not_readable_on_disk() {
 #[tokio::test]
 async fn embedded_store_with_a_given_key_reopens_only_with_that_key() {
     let dir = TempDir::new("store");
-    let key = mtls_server::config::decode_data_key("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap();
+    let key = mtls_server::store::decode_data_key("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap();
     {
         let store = EmbeddedStore::open(dir.path(), DataKey::Given(key.clone())).unwrap();
         store.write("k", &json!({"v": 1}), Expect::Absent).await.unwrap();

@@ -10,9 +10,9 @@ use mtls_targets::TestGateway;
 
 fn config(rate: u32, burst: u32, trusted: &[&str]) -> Config {
     let mut config = Config::for_tests(std::env::temp_dir());
-    config.rate_limit_per_second = rate;
-    config.rate_limit_burst = burst;
-    config.trusted_proxies = trusted.iter().map(|t| t.parse().unwrap()).collect();
+    config.throttle.rate_limit_per_second = rate;
+    config.throttle.rate_limit_burst = burst;
+    config.throttle.trusted_proxies = trusted.iter().map(|t| t.parse().unwrap()).collect();
     config
 }
 

@@ -20,6 +20,7 @@ pub fn authorize_admin(req: &HttpRequest, state: &AppState) -> Result<(), AuthEr
     let refuse = |message: &str| AuthError::unauthenticated(&[Scheme::Bearer], message);
     let Some(expected) = state
         .config
+        .auth
         .admin_token
         .as_deref()
         .filter(|t| !t.is_empty())

@@ -9,6 +9,7 @@
 
 mod admin;
 mod app_keys;
+pub mod config;
 mod error;
 mod issuer;
 mod jwks;
@@ -24,10 +25,10 @@ use actix_web::http::header;
 
 pub use admin::authorize_admin;
 pub use app_keys::AppKey;
+pub use config::AuthConfig;
 pub use error::AuthError;
 
 use crate::clock;
-use crate::config::Config;
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
 
@@ -107,7 +108,7 @@ impl AuthState {
     ///
     /// # Errors
     /// The JWKS file cannot be read or holds no usable key (message names the variable).
-    pub fn new(config: &Config, store: Arc<dyn Store>) -> Result<Self, String> {
+    pub fn new(config: &AuthConfig, store: Arc<dyn Store>) -> Result<Self, String> {
         let external = match &config.jwks_file {
             Some(path) => jwks::load(path).map_err(|e| format!("MTLS_JWKS_FILE: {e}"))?,
             None => Vec::new(),
@@ -454,6 +455,7 @@ fn base_uri(req: &HttpRequest, state: &AppState) -> String {
     let config = &state.config;
     let from_trusted_proxy = req.peer_addr().is_some_and(|peer| {
         config
+            .throttle
             .trusted_proxies
             .iter()
             .any(|net| net.contains(&peer.ip()))

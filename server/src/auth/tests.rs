@@ -490,10 +490,8 @@ async fn admin_token_is_compared_and_only_the_admin_token_passes() {
         let err = ApiError::from(authorize_admin(&req, &state).unwrap_err());
         assert_eq!(err.status.as_u16(), 401, "{bad}");
     }
-    let config = Config {
-        admin_token: None,
-        ..Config::for_tests(std::env::temp_dir())
-    };
+    let mut config = Config::for_tests(std::env::temp_dir());
+    config.auth.admin_token = None;
     let off = AppState::new(config, Arc::new(MemoryStore::default()));
     let req = test::TestRequest::get()
         .insert_header(("Authorization", "Bearer test-admin-token"))
@@ -516,10 +514,8 @@ async fn external_jwks_tokens_are_accepted() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("jwks.json");
     std::fs::write(&file, serde_json::json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "idp-1", "x": b64(&b[1..33]), "y": b64(&b[33..])}]}).to_string()).unwrap();
-    let config = Config {
-        jwks_file: Some(file.clone()),
-        ..Config::for_tests(dir.clone())
-    };
+    let mut config = Config::for_tests(dir.clone());
+    config.auth.jwks_file = Some(file.clone());
     let state =
         web::Data::new(AppState::try_new(config, Arc::new(MemoryStore::default())).unwrap());
     let app = app!(state);
@@ -542,10 +538,8 @@ async fn external_jwks_tokens_are_accepted() {
     .await;
     assert_eq!((status, body["subject"].as_str()), (200, Some("idp-user")));
     std::fs::write(&file, "{}").unwrap();
-    let config = Config {
-        jwks_file: Some(file),
-        ..Config::for_tests(dir.clone())
-    };
+    let mut config = Config::for_tests(dir.clone());
+    config.auth.jwks_file = Some(file);
     let error = AppState::try_new(config, Arc::new(MemoryStore::default()))
         .err()
         .unwrap();

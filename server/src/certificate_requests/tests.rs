@@ -19,7 +19,7 @@ impl Fixture {
     /// A fixture whose racing completions both reach the claim: with one worker (two cores)
     /// the second would be answered 503 p12_inspections_busy first.
     async fn for_requests() -> Self {
-        Self::with_config(|config| config.p12_inspection_workers = 4).await
+        Self::with_config(|config| config.p12.workers = 4).await
     }
 
     /// A CA (key and self-signed certificate) named `name`, made by openssl.

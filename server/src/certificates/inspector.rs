@@ -22,8 +22,14 @@ use zeroize::Zeroizing;
 
 use crate::http::error_code::ErrorCode;
 use crate::clock;
-use crate::config::{ENV_P12_REQUEST_ITERATION_BUDGET, Config};
+pub mod config;
+
+pub use config::InspectorConfig;
+
 use crate::error::ApiError;
+
+/// Named in the refusal of a request over its budget.
+const ENV_P12_REQUEST_ITERATION_BUDGET: &str = config::REQUEST_ITERATION_BUDGET.env;
 
 /// Seconds a caller is told to wait when every inspection worker is busy: an inspection within
 /// the budget takes about that long.
@@ -47,12 +53,8 @@ pub struct Admission {
 
 impl P12Inspector {
     /// An inspector with the configured cap, request budget and worker count.
-    pub fn new(config: &Config) -> Self {
-        Self::with_limits(
-            config.p12_inspection_workers,
-            config.p12_max_iterations,
-            config.p12_request_iteration_budget,
-        )
+    pub fn new(config: &InspectorConfig) -> Self {
+        Self::with_limits(config.workers, config.max_iterations, config.request_iteration_budget)
     }
 
     /// An inspector with `workers` workers (at least 1), a per-KDF cap and a per-request budget.

@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 
 pub use error::not_found;
 pub use error::not_usable;
-pub use inspector::{Admission, P12Inspector};
+pub use inspector::{Admission, InspectorConfig, P12Inspector};
 pub use model::{
     Certificate, CertificateStatus, ClientMaterial, CreateOutcome, FailedSave, MAX_ID,
     PendingVersion, StagedMaterial, days_to_expiry,

@@ -656,7 +656,7 @@ async fn another_accounts_credential_gets_403_on_every_certificate_endpoint_whet
 async fn racing_creates_of_one_name_leave_exactly_one_winner() {
     // A worker per request, so that all three reach the name claim (with fewer, the surplus
     // answers 503 p12_inspections_busy before racing).
-    let f = Fixture::with_config(|config| config.p12_inspection_workers = 3).await;
+    let f = Fixture::with_config(|config| config.p12.workers = 3).await;
     let app = app!(f);
     let p12 = base64::engine::general_purpose::STANDARD.encode(f.p12("race"));
     let body = json!([{ "name": "race", "p12": p12, "password": PASSWORD }]);
@@ -943,7 +943,7 @@ async fn uploads_use_the_configured_iteration_cap() {
     let f = Fixture::new().await;
     let mut config = Config::for_tests(f.dir.clone());
     // OpenSSL 3 writes 2048 iterations by default.
-    config.p12_max_iterations = 1000;
+    config.p12.max_iterations = 1000;
     let capped = web::Data::new(AppState::new(config, Arc::new(TestStore::default())));
     let token = format!(
         "Bearer {}",
@@ -1114,7 +1114,7 @@ async fn a_request_over_the_kdf_budget_is_refused_before_any_kdf_runs() {
     let f = Fixture::new().await;
     let (a, b) = (f.p12("budget-a"), f.p12("budget-b"));
     let mut config = Config::for_tests(f.dir.clone());
-    config.p12_request_iteration_budget = 2 * 6144 - 1;
+    config.p12.request_iteration_budget = 2 * 6144 - 1;
     let (app, token) = app_with(config).await;
     let upload = |p12: &[u8], name: &str, password: &str| {
         json!({ "name": name, "p12": base64::engine::general_purpose::STANDARD.encode(p12), "password": password })
@@ -1145,7 +1145,7 @@ async fn a_request_over_the_kdf_budget_is_refused_before_any_kdf_runs() {
 
     // At the budget exactly, both files are inspected (and the wrong password found).
     let mut config = Config::for_tests(f.dir.join("exact"));
-    config.p12_request_iteration_budget = 2 * 6144;
+    config.p12.request_iteration_budget = 2 * 6144;
     let (app, token) = app_with(config).await;
     let (status, error, _) = call(&app, test::TestRequest::post().uri("/mtls/account/acc1/certificates").insert_header(("Authorization", token)).set_json(body)).await;
     assert_eq!((status, error["error"]["code"].as_str()), (422, Some("p12_not_usable")), "{error}");
@@ -1159,7 +1159,7 @@ async fn every_inspection_worker_busy_answers_503_with_retry_after() {
     let f = Fixture::new().await;
     let p12 = f.p12("busy");
     let mut config = Config::for_tests(f.dir.clone());
-    config.p12_inspection_workers = 1;
+    config.p12.workers = 1;
     let state = web::Data::new(AppState::new(config, Arc::new(TestStore::default())));
     let token = format!("Bearer {}", state.auth.issue_token("t", &["acc1".to_owned()], 60).await.unwrap());
     let app = test::init_service(

@@ -2,9 +2,21 @@ use std::collections::BTreeMap;
 
 use super::*;
 
+use crate::store::{StoreConfig, VaultAuth, decode_data_key};
+
+/// Reads `pairs` as the process environment, with no flags: the path `main` takes.
 fn parse(pairs: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
-    let map: BTreeMap<&str, &str> = pairs.iter().copied().collect();
-    Config::from_lookup(&map)
+    let environment: BTreeMap<&str, &str> = pairs.iter().copied().collect();
+    match Config::try_from_sources(["mtls-server"], &environment) {
+        Ok(config) => Ok(config),
+        Err(StartError::Invalid(errors)) => Err(errors),
+        Err(StartError::Usage(e)) => panic!("no flags were given: {e}"),
+    }
+}
+
+fn with_flags(args: &[&str]) -> Result<Config, StartError> {
+    let no_environment: BTreeMap<&str, &str> = BTreeMap::new();
+    Config::try_from_sources(std::iter::once("mtls-server").chain(args.iter().copied()), &no_environment)
 }
 
 fn errors(pairs: &[(&str, &str)]) -> ConfigErrors {
@@ -27,7 +39,7 @@ fn empty_environment_gives_spec_defaults() {
     assert_eq!(config.listen, "127.0.0.1:8080".parse().unwrap());
     assert!(config.tls.is_none());
     assert!(!config.allow_insecure_http);
-    assert!(config.admin_token.is_none());
+    assert!(config.auth.admin_token.is_none());
     match &config.store {
         StoreConfig::Embedded { data_dir, data_key } => {
             assert_eq!(data_dir, &PathBuf::from("./data"));
@@ -35,32 +47,35 @@ fn empty_environment_gives_spec_defaults() {
         }
         other => panic!("expected embedded store, got {other:?}"),
     }
-    assert_eq!(config.rate_limit_per_second, 10);
-    assert_eq!(config.rate_limit_burst, 10);
-    assert!(config.trusted_proxies.is_empty());
+    assert_eq!(config.throttle.rate_limit_per_second, 10);
+    assert_eq!(config.throttle.rate_limit_burst, 10);
+    assert!(config.throttle.trusted_proxies.is_empty());
     assert_eq!(config.runtime_cache_ttl, Duration::from_secs(300));
-    assert!(config.allowed_target_cidrs.is_empty());
-    assert!(config.extra_target_ca_file.is_none());
+    assert!(config.forward.allowed_target_cidrs.is_empty());
+    assert!(config.forward.extra_target_ca_file.is_none());
     assert!(!config.allow_plain_http_targets);
-    assert_eq!(config.forward_connect_timeout, Duration::from_millis(5000));
-    assert_eq!(config.forward_timeout, Duration::from_millis(30_000));
-    assert_eq!(config.oauth1_form_read_timeout, Duration::from_millis(10_000));
+    assert_eq!(config.forward.connect_timeout, Duration::from_millis(5000));
+    assert_eq!(config.forward.idle_timeout, Duration::from_millis(30_000));
+    assert_eq!(config.auth.oauth1_form_read_timeout, Duration::from_millis(10_000));
     assert_eq!(config.max_body_bytes, 10 * 1024 * 1024);
-    assert_eq!(config.p12_max_iterations, 1_000_000);
-    assert_eq!(config.p12_request_iteration_budget, 3_000_000);
-    assert_eq!(config.p12_inspection_workers, default_p12_inspection_workers());
-    assert!(config.p12_inspection_workers >= 1);
+    assert_eq!(config.p12.max_iterations, 1_000_000);
+    assert_eq!(config.p12.request_iteration_budget, 3_000_000);
+    assert_eq!(config.p12.workers, InspectorConfig::default_workers());
+    assert!(config.p12.workers >= 1);
     let services: Vec<(&str, u32)> = config.services.iter().map(|(n, c)| (n.as_str(), *c)).collect();
     assert_eq!(services, [("TEST_SERVICE", 0), ("IDP", 1), ("WEBHOOKS", 2), ("FAAS", 3)]);
-    assert!(config.jwks_file.is_none());
+    assert!(config.auth.jwks_file.is_none());
     assert_eq!(config.log_format, LogFormat::Text);
+    assert_eq!(config.expiry_warning_days, 30);
+    assert_eq!(config.expiry_warning_days, DEFAULT_EXPIRY_WARNING_DAYS);
 }
 
 #[test]
-fn defaults_match_for_tests() {
-    let parsed = parse(&[("MTLS_ADMIN_TOKEN", "test-admin-token")]).unwrap();
+fn for_tests_is_the_defaults_with_a_data_dir_and_an_admin_token() {
+    let defaults = parse(&[("MTLS_ADMIN_TOKEN", "test-admin-token")]).unwrap();
     let for_tests = Config::for_tests("./data".into());
-    assert_eq!(format!("{parsed:?}"), format!("{for_tests:?}"));
+    assert_eq!(format!("{defaults:?}"), format!("{for_tests:?}"));
+    assert_eq!(for_tests.auth.admin_token.as_deref(), Some("test-admin-token"));
 }
 
 #[test]
@@ -100,24 +115,24 @@ fn every_variable_is_read() {
     assert_eq!(config.listen, "0.0.0.0:9443".parse().unwrap());
     assert_eq!(config.tls, Some((cert, key)));
     assert!(config.allow_insecure_http);
-    assert_eq!(config.admin_token.as_deref(), Some("admin-secret"));
+    assert_eq!(config.auth.admin_token.as_deref(), Some("admin-secret"));
     assert!(matches!(&config.store, StoreConfig::Embedded { data_key: Some(_), data_dir } if data_dir == &PathBuf::from("/var/lib/mtls")));
-    assert_eq!((config.rate_limit_per_second, config.rate_limit_burst), (50, 100));
-    assert_eq!(config.trusted_proxies.len(), 3);
-    assert_eq!(config.trusted_proxies[1], "192.168.1.1/32".parse().unwrap());
+    assert_eq!((config.throttle.rate_limit_per_second, config.throttle.rate_limit_burst), (50, 100));
+    assert_eq!(config.throttle.trusted_proxies.len(), 3);
+    assert_eq!(config.throttle.trusted_proxies[1], "192.168.1.1/32".parse().unwrap());
     assert_eq!(config.runtime_cache_ttl, Duration::ZERO);
-    assert_eq!(config.allowed_target_cidrs, vec!["127.0.0.0/8".parse().unwrap()]);
-    assert_eq!(config.extra_target_ca_file, Some(ca));
+    assert_eq!(config.forward.allowed_target_cidrs, vec!["127.0.0.0/8".parse().unwrap()]);
+    assert_eq!(config.forward.extra_target_ca_file, Some(ca));
     assert!(config.allow_plain_http_targets);
-    assert_eq!(config.forward_connect_timeout, Duration::from_millis(250));
-    assert_eq!(config.forward_timeout, Duration::from_millis(1000));
-    assert_eq!(config.oauth1_form_read_timeout, Duration::from_millis(200));
+    assert_eq!(config.forward.connect_timeout, Duration::from_millis(250));
+    assert_eq!(config.forward.idle_timeout, Duration::from_millis(1000));
+    assert_eq!(config.auth.oauth1_form_read_timeout, Duration::from_millis(200));
     assert_eq!(config.max_body_bytes, 1024);
-    assert_eq!(config.p12_max_iterations, 2048);
-    assert_eq!(config.p12_request_iteration_budget, 100_000);
-    assert_eq!(config.p12_inspection_workers, 3);
+    assert_eq!(config.p12.max_iterations, 2048);
+    assert_eq!(config.p12.request_iteration_budget, 100_000);
+    assert_eq!(config.p12.workers, 3);
     assert_eq!(config.services, vec![("A".to_owned(), 10), ("B".to_owned(), 11)]);
-    assert_eq!(config.jwks_file, Some(jwks));
+    assert_eq!(config.auth.jwks_file, Some(jwks));
     assert_eq!(config.log_format, LogFormat::Json);
 }
 
@@ -125,7 +140,7 @@ fn every_variable_is_read() {
 fn empty_values_mean_unset() {
     let config = parse(&[("MTLS_LISTEN", ""), ("MTLS_RATE_LIMIT_BURST", "  "), ("MTLS_STORE", "")]).unwrap();
     assert_eq!(config.listen, "127.0.0.1:8080".parse().unwrap());
-    assert_eq!(config.rate_limit_burst, 10);
+    assert_eq!(config.throttle.rate_limit_burst, 10);
 }
 
 #[test]
@@ -344,8 +359,7 @@ fn data_key_format() {
 
 #[test]
 fn flags_are_read_and_named_like_variables() {
-    let config = Config::try_from_args([
-        "mtls-server",
+    let config = with_flags(&[
         "--listen",
         "127.0.0.1:7000",
         "--rate-limit-burst=7",
@@ -355,25 +369,26 @@ fn flags_are_read_and_named_like_variables() {
     ])
     .unwrap();
     assert_eq!(config.listen, "127.0.0.1:7000".parse().unwrap());
-    assert_eq!(config.rate_limit_burst, 7);
+    assert_eq!(config.throttle.rate_limit_burst, 7);
     assert!(config.allow_plain_http_targets);
     assert_eq!(config.services, vec![("X".to_owned(), 5)]);
-    // Every variable has the flag `flag_for` names.
-    let command = Args::command();
-    for arg in command.get_arguments() {
-        let Some(variable) = arg.get_env().and_then(|v| v.to_str()) else { continue };
-        assert_eq!(format!("--{}", arg.get_long().unwrap()), flag_for(variable), "{variable}");
+    // Every variable has the flag `flag_for` names, and names one setting.
+    let mut seen = std::collections::HashSet::new();
+    for setting in all_settings() {
+        assert_eq!(format!("--{}", setting.flag()), flag_for(setting.env()), "{}", setting.env());
+        assert!(seen.insert(setting.env()), "{} declared twice", setting.env());
     }
+    assert_eq!(command().get_arguments().filter(|arg| arg.get_long().is_some()).count(), seen.len());
 }
 
 #[test]
 fn bad_flag_value_and_unknown_flag_exit_64_help_exits_0() {
-    let e = Config::try_from_args(["mtls-server", "--rate-limit-burst", "0"]).unwrap_err();
+    let e = with_flags(&["--rate-limit-burst", "0"]).unwrap_err();
     assert_eq!(e.exit_code(), 64);
     assert!(e.to_string().contains("MTLS_RATE_LIMIT_BURST (--rate-limit-burst): must be greater than 0"), "{e}");
-    let e = Config::try_from_args(["mtls-server", "--no-such-flag"]).unwrap_err();
+    let e = with_flags(&["--no-such-flag"]).unwrap_err();
     assert_eq!(e.exit_code(), 64);
-    let e = Config::try_from_args(["mtls-server", "--help"]).unwrap_err();
+    let e = with_flags(&["--help"]).unwrap_err();
     assert_eq!(e.exit_code(), 0);
     assert!(e.to_string().contains("MTLS_VAULT_PREFIX"), "help names the variables");
 }
@@ -397,7 +412,7 @@ fn every_message_reads_well() {
 #[test]
 fn p12_request_budget_defaults_to_three_times_the_cap_and_is_not_below_it() {
     let config = parse(&[("MTLS_P12_MAX_ITERATIONS", "5000")]).unwrap();
-    assert_eq!(config.p12_request_iteration_budget, 15_000);
+    assert_eq!(config.p12.request_iteration_budget, 15_000);
     let e = errors(&[("MTLS_P12_MAX_ITERATIONS", "5000"), ("MTLS_P12_REQUEST_ITERATION_BUDGET", "4999")]);
     assert!(e.names("MTLS_P12_REQUEST_ITERATION_BUDGET"), "{e}");
     assert!(e.to_string().contains("MTLS_P12_MAX_ITERATIONS"), "{e}");
@@ -414,7 +429,7 @@ fn expiry_warning_days_defaults_to_30_and_is_checked() {
         let e = errors(&[("MTLS_EXPIRY_WARNING_DAYS", bad)]);
         assert!(e.names("MTLS_EXPIRY_WARNING_DAYS"), "{bad}: {e}");
     }
-    let flags = Config::try_from_args(["mtls-server", "--expiry-warning-days", "7"]).unwrap();
+    let flags = with_flags(&["--expiry-warning-days", "7"]).unwrap();
     assert_eq!(flags.expiry_warning_days, 7);
 }
 
@@ -444,4 +459,40 @@ fn vault_addr_lists_are_checked() {
         let e = errors(&[("MTLS_STORE", "vault"), ("VAULT_ADDR", value), ("VAULT_TOKEN", "t")]);
         assert!(e.names("VAULT_ADDR") && e.to_string().contains(reason), "{value}: {e}");
     }
+}
+
+// === one declaration per setting ===
+
+#[test]
+fn a_flag_wins_over_its_variable_and_an_empty_flag_means_the_default() {
+    let environment = BTreeMap::from([("MTLS_RATE_LIMIT_BURST", "5"), ("MTLS_MAX_BODY_BYTES", "2048")]);
+    let config =
+        Config::try_from_sources(["mtls-server", "--rate-limit-burst", "6", "--max-body-bytes="], &environment)
+            .unwrap();
+    assert_eq!(config.throttle.rate_limit_burst, 6);
+    assert_eq!(config.max_body_bytes, 10 * 1024 * 1024);
+}
+
+#[test]
+fn help_shows_each_variable_with_its_default_but_no_secret() {
+    let help = command().render_long_help().to_string();
+    for setting in all_settings() {
+        assert!(help.contains(&format!("[env: {}]", setting.env())), "{} missing from:\n{help}", setting.env());
+    }
+    assert!(help.contains("[env: MTLS_LISTEN] [default: 127.0.0.1:8080]"), "{help}");
+    assert!(help.contains("[env: MTLS_VAULT_PREFIX] [default: mtls]"), "{help}");
+    for secret in all_settings().filter(|s| s.is_secret()) {
+        assert!(secret.default_text().is_none(), "{} has a default to hide", secret.env());
+    }
+}
+
+#[test]
+fn readme_documents_exactly_the_declared_variables() {
+    let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"));
+    let declared: std::collections::BTreeSet<&str> = all_settings().map(|s| s.env()).collect();
+    let documented: std::collections::BTreeSet<&str> = readme
+        .split(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+        .filter(|word| word.starts_with("MTLS_") || word.starts_with("VAULT_"))
+        .collect();
+    assert_eq!(declared, documented, "README's variables differ from the declared settings");
 }

@@ -18,6 +18,7 @@
 //! that keeps moving, so a long upload or download at any steady pace goes through.
 
 pub mod body;
+pub mod config;
 pub mod connect;
 pub mod guard;
 pub mod headers;
@@ -29,8 +30,8 @@ pub mod transport_error;
 use std::sync::Arc;
 
 use crate::certificates::ClientMaterial;
-use crate::config::Config;
 pub use body::{CallerBodyState, RequestBody, ResponseBody};
+pub use config::ForwardConfig;
 pub use guard::TargetGuard;
 pub use pool::{ClientPool, ClientSettings};
 use transport_error::Failure;
@@ -71,13 +72,13 @@ pub struct Forwarder {
 }
 
 impl Forwarder {
-    /// Builds the forwarder from the configuration: reads `MTLS_EXTRA_TARGET_CA_FILE` and builds
-    /// the shared TLS settings once.
+    /// Builds the forwarder from its settings: reads `MTLS_EXTRA_TARGET_CA_FILE` and builds the
+    /// shared TLS settings once; bodies are limited to `max_body_bytes` (`MTLS_MAX_BODY_BYTES`).
     ///
     /// # Errors
     /// The extra CA file cannot be read or holds no usable certificate (the message names the
     /// variable).
-    pub fn new(config: &Config) -> Result<Self, String> {
+    pub fn new(config: &ForwardConfig, max_body_bytes: usize) -> Result<Self, String> {
         let extra = match &config.extra_target_ca_file {
             Some(path) => Some(std::fs::read(path).map_err(|e| {
                 format!("MTLS_EXTRA_TARGET_CA_FILE: cannot read {}: {e}", path.display())
@@ -90,10 +91,10 @@ impl Forwarder {
         let pool = ClientPool::new(ClientSettings {
             roots: Arc::new(roots),
             guard,
-            connect_timeout: config.forward_connect_timeout,
-            idle_timeout: config.forward_timeout,
+            connect_timeout: config.connect_timeout,
+            idle_timeout: config.idle_timeout,
         })?;
-        Ok(Self { pool, max_body_bytes: config.max_body_bytes })
+        Ok(Self { pool, max_body_bytes })
     }
 
     /// `MTLS_MAX_BODY_BYTES`.
@@ -238,11 +239,12 @@ mod tests {
     }
 
     fn forwarder_with_timeout(allowed: &str, total: std::time::Duration) -> Forwarder {
-        let mut config = Config::for_tests(std::env::temp_dir());
-        config.allowed_target_cidrs = vec![allowed.parse().unwrap()];
-        config.forward_connect_timeout = std::time::Duration::from_secs(2);
-        config.forward_timeout = total;
-        Forwarder::new(&config).unwrap()
+        let config = crate::config::Config::for_tests(std::env::temp_dir());
+        let mut settings = config.forward;
+        settings.allowed_target_cidrs = vec![allowed.parse().unwrap()];
+        settings.connect_timeout = std::time::Duration::from_secs(2);
+        settings.idle_timeout = total;
+        Forwarder::new(&settings, config.max_body_bytes).unwrap()
     }
 
     fn get(url: &str) -> Outgoing {

@@ -93,7 +93,7 @@ pub(crate) async fn record(
     action: &'static str,
     resource: Resource,
 ) -> Result<Recorded, ApiError> {
-    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.as_str().to_owned()).unwrap_or_default();
     let change = Change {
         account: account.map(str::to_owned),
         actor: actor.clone(),

@@ -87,7 +87,7 @@ async fn forward(
             return Err(too_large(limit));
         }
         auth::check_oauth1_before_body(&req, &state, auth::CONFIGURATION).await?;
-        let read_timeout = state.config.oauth1_form_read_timeout;
+        let read_timeout = state.config.auth.oauth1_form_read_timeout;
         (Some(read_whole(payload, limit, read_timeout).await?), None)
     } else {
         (None, Some(payload))
@@ -154,7 +154,7 @@ fn relay(response: TargetResponse, certificate_id: Option<u64>) -> HttpResponse 
         }
     }
     if let Some(id) = certificate_id {
-        builder.insert_header((CERTIFICATE_ID_HEADER, id.to_string()));
+        builder.insert_header((CERTIFICATE_ID_HEADER, HeaderValue::from(id)));
     }
     match body.content_length() {
         Some(length) => builder.body(SizedStream::new(length, body)),

@@ -19,23 +19,33 @@ use crate::metrics::UNMATCHED_ROUTE;
 /// Header carrying the request id both ways.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-/// The request id, available to handlers through request extensions.
+/// The request id, available to handlers through request extensions (the audit trail records
+/// it); kept as the header value it goes out as.
 #[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+pub struct RequestId(pub HeaderValue);
+
+impl RequestId {
+    pub fn as_str(&self) -> &str {
+        self.0.to_str().unwrap_or_default()
+    }
+}
 
 /// Middleware function; wrap with `actix_web::middleware::from_fn(request_id::middleware)`.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    // The id is kept as the header value it goes out as: the caller's is shared, not copied, and
+    // a new one is formatted once, without an intermediate `String` (the forward hot path).
     let id = req
         .headers()
         .get(REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.as_bytes().iter().all(u8::is_ascii_graphic))
+        .cloned()
+        .unwrap_or_else(new_id);
     req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!("request", request_id = %id);
+    let text = id.to_str().unwrap_or_default();
+    let span = tracing::info_span!("request", request_id = %text);
     let started = std::time::Instant::now();
     // Handler and extractor errors arrive here already turned into responses (actix converts a
     // handler's `Err` inside the route service), so `Err` is rare and passed through unchanged.
@@ -43,7 +53,14 @@ pub async fn middleware(
     let route = route_template(response.request());
     span.in_scope(|| log_failure(&response, &route, started));
     count(&response, &route);
-    Ok(finish(response, &id))
+    Ok(finish(response, id))
+}
+
+/// A new random id (UUID v4, lower-case hyphenated).
+fn new_id() -> HeaderValue {
+    let mut buffer = uuid::Uuid::encode_buffer();
+    let text = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
+    HeaderValue::from_str(text).expect("a UUID is a valid header value")
 }
 
 /// The template of the route that answered (`/mtls/account/{account}`), never the raw path,
@@ -88,11 +105,11 @@ fn log_failure(response: &ServiceResponse<BoxBody>, route: &str, started: std::t
     }
 }
 
-fn finish(response: ServiceResponse<BoxBody>, id: &str) -> ServiceResponse<BoxBody> {
+fn finish(response: ServiceResponse<BoxBody>, id: HeaderValue) -> ServiceResponse<BoxBody> {
     let error_body = response.response().extensions().get::<ErrorBody>().cloned();
     let mut response = match error_body {
         Some(ErrorBody(mut body)) => {
-            body["requestId"] = serde_json::Value::String(id.to_owned());
+            body["requestId"] = serde_json::Value::String(id.to_str().unwrap_or_default().to_owned());
             response.map_body(|head, _| {
                 let mut rebuilt = HttpResponse::build(head.status);
                 for (name, value) in head.headers.iter() {
@@ -105,9 +122,7 @@ fn finish(response: ServiceResponse<BoxBody>, id: &str) -> ServiceResponse<BoxBo
         }
         None => response,
     };
-    if let Ok(value) = HeaderValue::from_str(id) {
-        response.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
-    }
+    response.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), id);
     response
 }
 

@@ -13,13 +13,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::config::StoreConfig;
-
 pub mod claim;
+pub mod config;
 pub mod embedded;
 pub mod instrumented;
 pub mod memory;
 pub mod vault;
+
+pub use config::{StoreConfig, VaultAuth, decode_data_key};
 
 /// A value and the version it was read at (versions start at 1 and grow on every write).
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +92,7 @@ pub async fn open(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
     match config {
         StoreConfig::Embedded { data_dir, data_key } => {
             let key = match data_key {
-                Some(text) => embedded::DataKey::Given(crate::config::decode_data_key(text).ok_or_else(|| {
+                Some(text) => embedded::DataKey::Given(decode_data_key(text).ok_or_else(|| {
                     StoreError::Unavailable("MTLS_DATA_KEY is not base64 of 32 bytes".to_owned())
                 })?),
                 None => embedded::DataKey::File,

@@ -53,7 +53,7 @@ use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
 use vaultrs::error::ClientError;
 
 use super::{Expect, Store, StoreError, Versioned};
-use crate::config::VaultAuth;
+use super::VaultAuth;
 
 /// How long one Vault request may take before the store counts as unavailable.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -67,7 +67,7 @@ const MIN_DISCOVERY_INTERVAL: Duration = Duration::from_millis(250);
 /// How often the node in use is asked whether it still leads.
 const LEADER_WATCH_INTERVAL: Duration = Duration::from_secs(2);
 
-/// Settings to reach Vault (from `config::StoreConfig::Vault`).
+/// Settings to reach Vault (from [`super::StoreConfig::Vault`]).
 #[derive(Clone)]
 pub struct VaultSettings {
     /// `VAULT_ADDR`: one or more nodes of the cluster (at least one).

@@ -560,10 +560,10 @@ pub struct TestGateway {
 /// throttle.
 pub fn config_for(pki: &Pki) -> Config {
     let mut config = Config::for_tests(std::env::temp_dir());
-    config.allowed_target_cidrs = vec!["127.0.0.0/8".parse().unwrap()];
-    config.extra_target_ca_file = Some(pki.ca_pem.clone());
-    config.rate_limit_per_second = 100_000;
-    config.rate_limit_burst = 100_000;
+    config.forward.allowed_target_cidrs = vec!["127.0.0.0/8".parse().unwrap()];
+    config.forward.extra_target_ca_file = Some(pki.ca_pem.clone());
+    config.throttle.rate_limit_per_second = 100_000;
+    config.throttle.rate_limit_burst = 100_000;
     config
 }
 
@@ -572,7 +572,7 @@ impl TestGateway {
         install_crypto_provider();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let throttle = throttle::start(&config).unwrap();
+        let throttle = throttle::start(&config.throttle).unwrap();
         let state = web::Data::new(AppState::try_new(config, Arc::new(store::memory::MemoryStore::default())).unwrap());
         let app_state = state.clone();
         let (tx, rx) = std::sync::mpsc::channel();

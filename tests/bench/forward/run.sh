@@ -10,7 +10,17 @@
 #   tests/bench/forward/run.sh            # prints a table and the ratios
 #   DURATION=20 CONNECTIONS=64 tests/bench/forward/run.sh
 #   GATEWAY_WRAPPER="perf record -g -o /tmp/gw.perf --" tests/bench/forward/run.sh   # profile
+#   ROUNDS=3 tests/bench/forward/run.sh    # gateway and nginx alternate, 3 rounds each, medians
+#   PROFILE=after tests/bench/forward/run.sh   # also counts per request (below), root only
 #   REFERENCE=main ROUNDS=5 tests/bench/forward/run.sh   # this tree against another revision
+#
+# PROFILE=<name> adds, for the gateway and the nginx proxy each under the same wrk load of
+# PROFILE_SECONDS (default 5): syscalls per request by name (strace -c -f on every thread or
+# worker), CPU time, context switches and allocations per request (perf stat; allocations are
+# uprobes on mimalloc's entry points in the gateway and on libc's malloc family in nginx), and a
+# flame graph of the gateway (perf record -g, flamegraph.py) written to
+# tests/bench/forward/flame-<name>.svg. Counts per request do not depend on how loaded the
+# machine is, unlike the timings; strace slows both sides, so its pass is separate.
 #
 # With REFERENCE=<git revision>, that revision's gateway is built too (from `git archive`, in the
 # temp dir, same target dir) and runs beside this tree's over the same target, the two measured
@@ -48,10 +58,12 @@ if [ -n "$REFERENCE" ]; then
   (cd "$WORK/reference-src" && cargo build --release -q -p mtls-server)
   cp "$CARGO_TARGET_DIR/release/mtls-server" "$WORK/reference-gateway"
 fi
-cargo build --release -q -p mtls-server
-cp "$CARGO_TARGET_DIR/release/mtls-server" "$WORK/gateway"
-GATEWAY_BIN=$WORK/gateway
-if [ -n "$REFERENCE" ] && cmp -s "$WORK/gateway" "$WORK/reference-gateway"; then
+if [ -z "${GATEWAY_BIN:-}" ]; then  # GATEWAY_BIN=path: an already built gateway
+  cargo build --release -q -p mtls-server
+  cp "$CARGO_TARGET_DIR/release/mtls-server" "$WORK/gateway"
+  GATEWAY_BIN=$WORK/gateway
+fi
+if [ -n "$REFERENCE" ] && cmp -s "$GATEWAY_BIN" "$WORK/reference-gateway"; then
   echo "this tree and $REFERENCE built the same binary: nothing to compare" >&2; exit 1
 fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -195,10 +207,16 @@ switches() {
     cat /proc/"$pid"/task/*/status 2>/dev/null
   done | awk '/ctxt_switches/ {n += $2} END {print n + 0}'
 }
+# wrk prints p50/p99; this adds p99.9 (microseconds) to its report.
+cat > "$WORK/p999.lua" <<'LUA'
+done = function(summary, latency, requests)
+  io.write(string.format("p99.9_us %d\n", latency:percentile(99.9)))
+end
+LUA
 run() {  # name, pid of the proxy under load (its CPU per request is reported), wrk args...
   local name=$1 pid=$2; shift 2
   local before switched; before=$(cpu_ticks "$pid"); switched=$(switches "$pid")
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" > "$WORK/$name.wrk" 2>&1
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/p999.lua" "$@" > "$WORK/$name.wrk" 2>&1
   python3 - "$WORK/$name.wrk" "$name" "$(( $(cpu_ticks "$pid") - before ))" "$(getconf CLK_TCK)" \
     "$(( $(switches "$pid") - switched ))" <<'PY'
 import re, sys
@@ -209,43 +227,61 @@ def ms(v):
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
 p50 = ms(re.search(r"\s50%\s+(\S+)", text).group(1))
 p99 = ms(re.search(r"\s99%\s+(\S+)", text).group(1))
+p999 = int(re.search(r"p99.9_us (\d+)", text).group(1)) / 1000
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 sock = re.search(r"Socket errors: (.*)", text)
 count = int(re.search(r"(\d+) requests in", text).group(1))
 cpu_us = int(sys.argv[3]) / int(sys.argv[4]) * 1e6 / max(count, 1)
 switches = int(sys.argv[5]) / max(count, 1)
-print(f"{sys.argv[2]} {rps:.0f} {p50:.3f} {p99:.3f} {errors.group(1) if errors else 0} {'yes' if sock else 'no'} {cpu_us:.1f} {switches:.2f}")
+print(f"{sys.argv[2]} {rps:.0f} {p50:.3f} {p99:.3f} {p999:.3f} {errors.group(1) if errors else 0} {'yes' if sock else 'no'} {cpu_us:.1f} {switches:.2f}")
 PY
+}
+rss_kb() {  # resident memory of processes and their children, kB
+  local pid
+  for pid in "$@" $(for p in "$@"; do pgrep -P "$p"; done); do
+    awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null
+  done | awk '{n += $1} END {print n + 0}'
 }
 echo "warming up..." >&2
 wrk -t1 -c4 -d2s "${GW_HEADERS[@]}" "$GW/mtls/account/bench" >/dev/null
 wrk -t1 -c4 -d2s "http://127.0.0.1:$PROXY_PORT/api" >/dev/null
+# Alternating rounds, so that a change of load on the machine hits both sides alike.
 RESULTS=$(
-  run gateway "$GATEWAY_PID" "${GW_HEADERS[@]}" "$GW/mtls/account/bench"
-  run nginx-proxy "$PROXY_NGINX_PID" "http://127.0.0.1:$PROXY_PORT/api"
+  for _ in $(seq 1 "$ROUNDS"); do
+    run gateway "$GATEWAY_PID" "${GW_HEADERS[@]}" "$GW/mtls/account/bench"
+    run nginx-proxy "$PROXY_NGINX_PID" "http://127.0.0.1:$PROXY_PORT/api"
+  done
   run plain-http "$PROXY_NGINX_PID" "http://127.0.0.1:$PLAIN_PORT/api"
 )
-RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$GATEWAY_PID/status" 2>/dev/null || echo "?")
+RSS_KB=$(rss_kb "$GATEWAY_PID")
+NGINX_RSS_KB=$(rss_kb "$PROXY_NGINX_PID")
 
-python3 - "$DURATION" "$CONNECTIONS" "$THREADS" "$RSS_KB" <<PY
-import sys
+python3 - "$DURATION" "$CONNECTIONS" "$THREADS" "$RSS_KB" "$NGINX_RSS_KB" "$ROUNDS" <<PY
+import os, statistics, sys
 rows = [l.split() for l in """$RESULTS""".strip().splitlines()]
-r = {name: (float(rps), float(p50), float(p99), int(bad), sock, float(cpu), float(cs)) for name, rps, p50, p99, bad, sock, cpu, cs in rows}
-d, c, t, rss = sys.argv[1:5]
-print(f"forward benchmark: {d}s per run, {c} connections, {t} wrk threads, 127.0.0.1, {__import__('os').cpu_count()} cores shared by all")
-print(f"target: nginx, 1 worker; gateway: {__import__('os').cpu_count()} workers; nginx proxy: $PROXY_WORKERS workers")
-print(f"{'':28} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'sock err':>8} {'CPU us/req':>10} {'switch/req':>10}")
+runs = {}
+for name, *values in rows:
+    runs.setdefault(name, []).append([float(v) if v not in ("yes", "no") else (v == "yes") for v in values])
+# Medians over the rounds, column by column.
+r = {name: [statistics.median(col) for col in zip(*vals)] for name, vals in runs.items()}
+d, c, t, rss, nginx_rss, rounds = sys.argv[1:7]
+print(f"forward benchmark: {rounds} alternating rounds of {d}s, {c} connections, {t} wrk threads, 127.0.0.1, "
+      f"{os.cpu_count()} cores shared by all, load average {os.getloadavg()[0]:.1f}")
+print(f"target: nginx, 1 worker; gateway: {os.cpu_count()} workers; nginx proxy: $PROXY_WORKERS workers; medians")
+print(f"{'':28} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} {'non-2xx':>8} {'sock err':>8} {'CPU us/req':>10} {'switch/req':>10}")
 label = {"gateway": "gateway -> mTLS nginx", "nginx-proxy": "nginx proxy -> mTLS nginx", "plain-http": "plain loopback HTTP"}
 for name in ("gateway", "nginx-proxy", "plain-http"):
-    rps, p50, p99, bad, sock, cpu, cs = r[name]
-    print(f"{label[name]:28} {rps:10.0f} {p50:8.3f} {p99:8.3f} {bad:8d} {sock:>8} {cpu:10.1f} {cs:10.2f}")
+    rps, p50, p99, p999, bad, sock, cpu, cs = r[name]
+    print(f"{label[name]:28} {rps:10.0f} {p50:8.3f} {p99:8.3f} {p999:9.3f} {bad:8.0f} {'yes' if sock else 'no':>8} {cpu:10.1f} {cs:10.2f}")
 g, n, p = r["gateway"], r["nginx-proxy"], r["plain-http"]
-print(f"gateway/nginx-proxy: throughput {g[0]/n[0]:.2f}x, p50 {g[1]/n[1]:.2f}x, p99 {g[2]/n[2]:.2f}x, CPU per request {g[5]/n[5]:.2f}x")
+print(f"gateway/nginx-proxy: throughput {g[0]/n[0]:.2f}x, p50 {g[1]/n[1]:.2f}x, p99 {g[2]/n[2]:.2f}x, "
+      f"p99.9 {g[3]/n[3]:.2f}x, CPU per request {g[6]/n[6]:.2f}x")
+print("  per round, gateway/nginx throughput: " + " ".join(f"{a[0]/b[0]:.2f}" for a, b in zip(runs["gateway"], runs["nginx-proxy"])))
 print(f"gateway/plain-http:  throughput {g[0]/p[0]:.2f}x; nginx-proxy/plain-http: {n[0]/p[0]:.2f}x")
-print(f"gateway RSS after the run: {rss} kB")
+print(f"RSS after the runs: gateway {rss} kB, nginx proxy (master + workers) {nginx_rss} kB, ratio {int(rss)/max(int(nginx_rss),1):.2f}x")
 PY
 
-[ -n "$REFERENCE" ] || exit 0
+if [ -n "$REFERENCE" ]; then
 # --- this tree against the reference, alternately (each run DURATION seconds) ---
 wrk -t1 -c4 -d2s "${REF_HEADERS[@]}" "$REF/mtls/account/bench" >/dev/null
 ROUND_RESULTS=$(
@@ -259,16 +295,21 @@ import statistics, sys
 rows = [l.split() for l in """$ROUND_RESULTS""".strip().splitlines()]
 print(f"\nthis tree vs {sys.argv[1]} ({sys.argv[2]}), alternating, {len(rows)//2} rounds; the machine is shared,")
 print("so only the ratios of runs measured side by side mean anything:")
-print(f"{'':14} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'CPU us/req':>10}")
-ratios = {"throughput": [], "p50": [], "p99": [], "CPU per request": []}
+print(f"{'':14} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} {'non-2xx':>8} {'CPU us/req':>10}")
+ratios = {"throughput": [], "p50": [], "p99": [], "p99.9": [], "CPU per request": []}
 for mine, ref in zip(rows[0::2], rows[1::2]):
     for row in (mine, ref):
-        print(f"{row[0]:14} {float(row[1]):10.0f} {float(row[2]):8.3f} {float(row[3]):8.3f} {row[4]:>8} {float(row[6]):10.1f}")
+        print(f"{row[0]:14} {float(row[1]):10.0f} {float(row[2]):8.3f} {float(row[3]):8.3f} {float(row[4]):9.3f} {row[5]:>8} {float(row[7]):10.1f}")
     ratios["throughput"].append(float(mine[1]) / float(ref[1]))
     ratios["p50"].append(float(mine[2]) / float(ref[2]))
     ratios["p99"].append(float(mine[3]) / float(ref[3]))
-    ratios["CPU per request"].append(float(mine[6]) / float(ref[6]))
+    ratios["p99.9"].append(float(mine[4]) / float(ref[4]))
+    ratios["CPU per request"].append(float(mine[7]) / float(ref[7]))
 print("this tree / reference, median of the rounds (per round in brackets):")
 for name, values in ratios.items():
     print(f"  {name:16} {statistics.median(values):.2f}x  [{', '.join(f'{v:.2f}' for v in values)}]")
 PY
+fi
+
+[ -n "${PROFILE:-}" ] || exit 0
+. "$ROOT/tests/bench/forward/profile.sh"

@@ -168,7 +168,7 @@ pub(super) fn load_or_create_key(dir: &Path, log_file: &str) -> Result<Zeroizing
     let path = dir.join(KEY_FILE);
     if path.exists() {
         let text = Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| io_error("cannot read", &path, &e))?);
-        return crate::config::decode_data_key(&text)
+        return crate::store::decode_data_key(&text)
             .ok_or_else(|| StoreError::Unavailable(format!("{} is not base64 of 32 bytes", path.display())));
     }
     if dir.join(log_file).exists() {

@@ -1,0 +1,260 @@
+//! One declaration per setting: a [`Setting`] names its environment variable and flag, its help
+//! line, its default (as the text a user would type, so it goes through the same parser) and its
+//! parser. The module that uses a setting declares it next to the sub-config it builds; the
+//! command line, `--help` and the start-up checks are all derived from these declarations.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use super::{ConfigError, Lookup};
+
+/// Why a value was refused: one or more reasons (a list can hold several bad items).
+pub type Refusals = Vec<String>;
+
+/// A setting of type `T`.
+pub struct Setting<T> {
+    /// Environment variable, such as `MTLS_LISTEN`.
+    pub env: &'static str,
+    /// Command-line flag without the leading `--`, such as `listen` (see [`super::flag_for`]).
+    pub flag: &'static str,
+    /// One line for `--help`.
+    pub help: &'static str,
+    /// The default, as text the parser reads; `None`: unset means off, or the owner derives it.
+    pub default: Option<&'static str>,
+    /// Turns the trimmed, non-empty text into a value.
+    pub parse: fn(&Raw<'_>) -> Result<T, Refusals>,
+    /// Never echoed: neither in messages nor in `--help`.
+    pub secret: bool,
+    /// A flag given without a value means `true`.
+    pub switch: bool,
+}
+
+impl<T> Setting<T> {
+    /// A setting without default, not secret, taking a value.
+    pub const fn new(
+        env: &'static str,
+        flag: &'static str,
+        help: &'static str,
+        parse: fn(&Raw<'_>) -> Result<T, Refusals>,
+    ) -> Self {
+        Self {
+            env,
+            flag,
+            help,
+            default: None,
+            parse,
+            secret: false,
+            switch: false,
+        }
+    }
+
+    /// With a default, given as the text a user would set.
+    pub const fn default(mut self, text: &'static str) -> Self {
+        self.default = Some(text);
+        self
+    }
+
+    /// A secret: its value is never shown.
+    pub const fn secret(mut self) -> Self {
+        self.secret = true;
+        self
+    }
+
+    /// A boolean that a bare flag turns on.
+    pub const fn switch(mut self) -> Self {
+        self.switch = true;
+        self
+    }
+}
+
+/// What the command line and `--help` need of a setting, whatever its type.
+pub trait Declared: Sync {
+    /// See [`Setting::env`].
+    fn env(&self) -> &'static str;
+    /// See [`Setting::flag`].
+    fn flag(&self) -> &'static str;
+    /// See [`Setting::help`].
+    fn help(&self) -> &'static str;
+    /// See [`Setting::default`].
+    fn default_text(&self) -> Option<&'static str>;
+    /// See [`Setting::secret`].
+    fn is_secret(&self) -> bool;
+    /// See [`Setting::switch`].
+    fn is_switch(&self) -> bool;
+}
+
+impl<T> Declared for Setting<T> {
+    fn env(&self) -> &'static str {
+        self.env
+    }
+    fn flag(&self) -> &'static str {
+        self.flag
+    }
+    fn help(&self) -> &'static str {
+        self.help
+    }
+    fn default_text(&self) -> Option<&'static str> {
+        self.default
+    }
+    fn is_secret(&self) -> bool {
+        self.secret
+    }
+    fn is_switch(&self) -> bool {
+        self.switch
+    }
+}
+
+/// A raw value being parsed: its text, and how to show it in a message.
+pub struct Raw<'a> {
+    /// Trimmed, never empty.
+    pub text: &'a str,
+    secret: bool,
+}
+
+impl Raw<'_> {
+    /// `part` of this value for a message: quoted and cut short, or "the value" for a secret.
+    pub fn shown(&self, part: &str) -> String {
+        if self.secret {
+            "the value".to_owned()
+        } else {
+            let short: String = part.chars().take(80).collect();
+            format!("{short:?}")
+        }
+    }
+
+    /// The whole value for a message (see [`Raw::shown`]).
+    pub fn shown_whole(&self) -> String {
+        self.shown(self.text)
+    }
+}
+
+/// Reads settings from one source, collecting every problem instead of stopping at the first.
+pub struct Settings<'a> {
+    lookup: &'a dyn Lookup,
+    pub(super) errors: Vec<ConfigError>,
+}
+
+impl<'a> Settings<'a> {
+    pub(super) fn new(lookup: &'a dyn Lookup) -> Self {
+        Self {
+            lookup,
+            errors: Vec::new(),
+        }
+    }
+
+    /// The trimmed value as given, `None` when unset or empty.
+    fn given(&self, env: &str) -> Option<String> {
+        self.lookup
+            .get(env)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Whether the setting was given a (non-empty) value.
+    pub fn is_set<T>(&self, setting: &Setting<T>) -> bool {
+        self.given(setting.env).is_some()
+    }
+
+    /// The parsed value, or the parsed default when unset. `None` when unset without a default,
+    /// or when the value is refused (the reasons are recorded under the setting's variable).
+    pub fn read<T>(&mut self, setting: &Setting<T>) -> Option<T> {
+        let text = self
+            .given(setting.env)
+            .or_else(|| setting.default.map(str::to_owned))?;
+        match (setting.parse)(&Raw {
+            text: &text,
+            secret: setting.secret,
+        }) {
+            Ok(value) => Some(value),
+            Err(reasons) => {
+                for reason in reasons {
+                    self.refuse(setting.env, reason);
+                }
+                None
+            }
+        }
+    }
+
+    /// Records a problem with `env` found by a rule over several settings.
+    pub fn refuse(&mut self, env: &'static str, reason: impl Into<String>) {
+        self.errors.push(ConfigError {
+            variable: env,
+            reason: reason.into(),
+        });
+    }
+}
+
+// === parsers shared by several settings ===
+
+/// Any text.
+pub fn text(raw: &Raw<'_>) -> Result<String, Refusals> {
+    Ok(raw.text.to_owned())
+}
+
+/// `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, any case.
+pub fn boolean(raw: &Raw<'_>) -> Result<bool, Refusals> {
+    match raw.text.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(vec![format!(
+            "{} is not a boolean; use true or false",
+            raw.shown_whole()
+        )]),
+    }
+}
+
+/// A whole number of `T`'s range; `_` may group digits (`30_000`).
+pub fn whole<T: std::str::FromStr>(raw: &Raw<'_>) -> Result<T, Refusals> {
+    raw.text.replace('_', "").parse::<T>().map_err(|_| {
+        vec![format!(
+            "{} is not a whole number in range",
+            raw.shown_whole()
+        )]
+    })
+}
+
+/// A whole number greater than 0.
+pub fn positive<T: std::str::FromStr + PartialOrd + Default>(raw: &Raw<'_>) -> Result<T, Refusals> {
+    let n = whole::<T>(raw)?;
+    if n <= T::default() {
+        return Err(vec!["must be greater than 0".to_owned()]);
+    }
+    Ok(n)
+}
+
+/// A path that names a readable regular file.
+pub fn file(raw: &Raw<'_>) -> Result<PathBuf, Refusals> {
+    let path = PathBuf::from(raw.text);
+    match std::fs::metadata(&path) {
+        Ok(meta) if meta.is_file() => match std::fs::File::open(&path) {
+            Ok(_) => Ok(path),
+            Err(e) => Err(vec![format!("cannot read {}: {e}", path.display())]),
+        },
+        Ok(_) => Err(vec![format!("{} is not a regular file", path.display())]),
+        Err(e) => Err(vec![format!("cannot read {}: {e}", path.display())]),
+    }
+}
+
+/// Comma-separated CIDRs or IP addresses (an address is its own /32 or /128); every bad item
+/// is reported.
+pub fn cidrs(raw: &Raw<'_>) -> Result<Vec<ipnet::IpNet>, Refusals> {
+    let mut nets = Vec::new();
+    let mut refusals = Vec::new();
+    for item in raw.text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if let Ok(net) = item.parse::<ipnet::IpNet>() {
+            nets.push(net);
+        } else if let Ok(ip) = item.parse::<IpAddr>() {
+            nets.push(ipnet::IpNet::from(ip));
+        } else {
+            refusals.push(format!(
+                "{} is not a CIDR (such as 10.0.0.0/8) or an IP address",
+                raw.shown(item)
+            ));
+        }
+    }
+    if refusals.is_empty() {
+        Ok(nets)
+    } else {
+        Err(refusals)
+    }
+}

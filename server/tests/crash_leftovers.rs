@@ -10,7 +10,7 @@ mod support;
 use std::path::Path;
 use std::sync::Arc;
 
-use mtls_server::certificates::{CertificateService, Upload};
+use mtls_server::certificates::{CertificateError, CertificateService, Upload};
 use mtls_server::clock;
 use mtls_server::store::VaultAuth;
 use mtls_server::mappings::MappingService;
@@ -74,7 +74,7 @@ impl Backend {
         let inspector = mtls_server::certificates::P12Inspector::with_limits(1, 1_000_000, 3_000_000);
         match self.certificates().create_many(ACCOUNT, vec![upload], &inspector).await {
             Ok(outcome) => outcome.saved.first().map(|c| c.id).ok_or_else(|| format!("{outcome:?}")),
-            Err(error) => Err(error.code.as_str().to_owned()),
+            Err(error) => Err(refusal(&error)),
         }
     }
 
@@ -93,6 +93,16 @@ fn certificate_name_key(name: &str) -> String {
 
 fn mapping_name_key(name: &str) -> String {
     format!("mappings/{}/names/{}", segment(ACCOUNT), hex::encode(Sha256::digest(name.as_bytes())))
+}
+
+/// The code the API answers for the refusal these tests expect (`duplicate_certificate_name`),
+/// else the error's text.
+fn refusal(error: &CertificateError) -> String {
+    match error {
+        CertificateError::Item { source, .. } => refusal(source),
+        CertificateError::DuplicateName { .. } => "duplicate_certificate_name".to_owned(),
+        other => other.to_string(),
+    }
 }
 
 /// A create that crashed between its claims and its record was never acknowledged, so the client

@@ -28,10 +28,9 @@ use crate::certificates::{CertificateService, CreateOutcome, P12Inspector, Uploa
 use crate::clock;
 use crate::store::{Expect, Store, StoreError, claim, segment};
 
-pub use error::{RequestError, api_error};
+pub use error::RequestError;
 pub use model::{
-    CertificateRequest, Completion, DEFAULT_KEY_TYPE, NewRequest, RequestStatus,
-    RequestSubject,
+    CertificateRequest, Completion, DEFAULT_KEY_TYPE, NewRequest, RequestStatus, RequestSubject,
 };
 use assembly::{assemble, pem_body};
 use stored::{KEYS, RECORDS, StoredKey, StoredRequest, key_key, record_key};
@@ -55,7 +54,7 @@ impl CertificateRequestService {
     ///
     /// # Errors
     /// [`RequestError::InvalidName`], [`RequestError::Csr`] (before any key is made);
-    /// [`RequestError::Certificate`] when every worker is busy; store errors.
+    /// [`RequestError::Inspection`] when every worker is busy; store errors.
     pub async fn create(
         &self,
         account: &str,
@@ -189,7 +188,7 @@ impl CertificateRequestService {
     /// [`RequestError::CompletionInProgress`], [`RequestError::InvalidCertificatePem`],
     /// [`RequestError::KeyCertificateMismatch`], [`RequestError::InvalidChain`],
     /// [`RequestError::NotUsable`], [`RequestError::Certificate`] (a taken name, an unknown
-    /// certificate to replace, a busy inspector), store errors.
+    /// certificate to replace), [`RequestError::Inspection`] (a busy inspector), store errors.
     pub async fn complete(
         &self,
         account: &str,
@@ -472,7 +471,7 @@ fn only_saved(outcome: CreateOutcome) -> Result<CreateOutcome, RequestError> {
 
 fn check_name(name: &str) -> Result<(), RequestError> {
     crate::certificates::check_name(name).map_err(|error| RequestError::InvalidName {
-        problem: error.message,
+        problem: error.to_string(),
     })
 }
 

@@ -867,7 +867,8 @@ async fn store_down_answers_503_and_another_accounts_credential_403() {
 /// Every error code of this module reads well and never carries key material.
 #[::core::prelude::v1::test]
 fn every_request_error_has_a_code_and_a_plain_message() {
-    use crate::certificate_requests::{RequestError, api_error};
+    use crate::certificate_requests::RequestError;
+    use crate::http::error::ApiError;
     let errors = vec![
         RequestError::NotFound,
         RequestError::AlreadyCompleted {
@@ -889,7 +890,7 @@ fn every_request_error_has_a_code_and_a_plain_message() {
         RequestError::Internal("testing"),
     ];
     for error in errors {
-        let api = api_error(error);
+        let api = ApiError::from(error);
         eprintln!("{} {}: {}", api.status, api.code, api.message);
         assert!(
             api.code.as_str().chars().all(|c| c.is_ascii_lowercase() || c == '_'),

@@ -4,15 +4,13 @@
 
 use serde_json::json;
 
-use super::error::{at_item, duplicate_name, is_whole_failure};
 use super::stored::{StoredCertificate, meta_key, secrets_key};
 use super::upload::{Opened, facts_into, open};
 use super::{
-    Certificate, CertificateService, CertificateStatus, CreateOutcome, FailedSave, MAX_ID,
-    P12Inspector, Upload, check_name,
+    Certificate, CertificateError, CertificateService, CertificateStatus, CreateOutcome,
+    FailedSave, MAX_ID, P12Inspector, Upload, check_name,
 };
 use crate::clock;
-use crate::error::ApiError;
 use crate::store::{Expect, StoreError};
 
 /// Most certificates accepted in one create request.
@@ -24,16 +22,16 @@ impl CertificateService {
     /// name is free.
     ///
     /// # Errors
-    /// 422 `p12_not_usable` (details: the report) or `invalid_certificate`; 409
-    /// `duplicate_certificate_name`; 413 `p12_iteration_budget_exceeded` and 503
-    /// `p12_inspections_busy` from [`P12Inspector::admit`]; 503 when the store is down before
-    /// anything was saved.
+    /// [`CertificateError::Item`] around [`CertificateError::NotUsable`] (the report),
+    /// [`CertificateError::InvalidName`] or [`CertificateError::DuplicateName`];
+    /// [`CertificateError::Inspection`] from [`P12Inspector::admit`]; a store failure before
+    /// anything was saved (after that, failed saves are in the outcome).
     pub async fn create_many(
         &self,
         account: &str,
         uploads: Vec<Upload>,
         inspector: &P12Inspector,
-    ) -> Result<CreateOutcome, ApiError> {
+    ) -> Result<CreateOutcome, CertificateError> {
         self.create_many_then(account, uploads, inspector, |_| async { Ok(()) }).await
     }
 
@@ -41,39 +39,43 @@ impl CertificateService {
     /// is checked and before anything is written; its error fails the request with nothing
     /// written. The audit trail records the creates there (only valid ones reach it).
     ///
+    /// The answer is in the caller's error type `E`, which holds this service's errors and
+    /// `before_write`'s as they are.
+    ///
     /// # Errors
     /// As [`Self::create_many`], and `before_write`'s.
-    pub async fn create_many_then<F, Fut>(
+    pub async fn create_many_then<F, Fut, E>(
         &self,
         account: &str,
         uploads: Vec<Upload>,
         inspector: &P12Inspector,
         before_write: F,
-    ) -> Result<CreateOutcome, ApiError>
+    ) -> Result<CreateOutcome, E>
     where
         F: FnOnce(Vec<String>) -> Fut,
-        Fut: std::future::Future<Output = Result<(), ApiError>>,
+        Fut: std::future::Future<Output = Result<(), E>>,
+        E: From<CertificateError>,
     {
         let mut names = std::collections::HashSet::new();
         for (index, upload) in uploads.iter().enumerate() {
-            let at = |e: ApiError| at_item(e, index);
             let name = upload.name.clone().unwrap_or_default();
-            check_name(&name).map_err(at)?;
+            check_name(&name).map_err(|e| CertificateError::from(e).at_item(index))?;
             if !names.insert(name.clone()) {
-                return Err(at(duplicate_name(&name)));
+                return Err(CertificateError::DuplicateName { name }.at_item(index).into());
             }
         }
         let files: Vec<&[u8]> = uploads.iter().map(|u| u.p12.as_slice()).collect();
-        let admission = inspector.admit(&files)?;
+        let admission = inspector.admit(&files).map_err(CertificateError::from)?;
         let mut opened = Vec::with_capacity(uploads.len());
         for (index, upload) in uploads.into_iter().enumerate() {
-            opened.push(open(&admission, index, upload).await.map_err(|e| at_item(e, index))?);
+            opened.push(open(&admission, index, upload).await.map_err(|e| e.at_item(index))?);
         }
         drop(admission);
         for (index, item) in opened.iter().enumerate() {
             let name = item.name.as_deref().unwrap_or_default();
-            if self.name_taken(account, name).await? {
-                return Err(at_item(duplicate_name(name), index));
+            if self.name_taken(account, name).await.map_err(CertificateError::from)? {
+                let name = name.to_owned();
+                return Err(CertificateError::DuplicateName { name }.at_item(index).into());
             }
         }
         before_write(opened.iter().map(|item| item.name.clone().unwrap_or_default()).collect()).await?;
@@ -89,27 +91,24 @@ impl CertificateService {
                 Err(error)
                     if outcome.saved.is_empty()
                         && outcome.failed.is_empty()
-                        && is_whole_failure(&error) =>
+                        && error.fails_whole_create() =>
                 {
-                    return Err(error);
+                    return Err(error.into());
                 }
-                Err(error) => outcome.failed.push(FailedSave {
-                    name,
-                    code: error.code.as_str().to_owned(),
-                    message: error.message.clone(),
-                }),
+                Err(error) => outcome.failed.push(FailedSave { name, error }),
             }
         }
         Ok(outcome)
     }
 
-    async fn insert(&self, account: &str, item: Opened) -> Result<Certificate, ApiError> {
+    async fn insert(&self, account: &str, item: Opened) -> Result<Certificate, CertificateError> {
         let id = self.claim_id(account).await?;
         let name = item.name.clone().unwrap_or_default();
         if !self.claim_name(account, &name, id).await? {
-            return Err(duplicate_name(&name));
+            return Err(CertificateError::DuplicateName { name });
         }
-        let secrets = serde_json::to_value(&item.secrets).map_err(|_| ApiError::internal())?;
+        let secrets = serde_json::to_value(&item.secrets)
+            .map_err(|_| CertificateError::Internal("encoding the secrets of a certificate"))?;
         if let Err(error) = self
             .store
             .write(&secrets_key(account, id, 1), &secrets, Expect::Absent)
@@ -146,7 +145,8 @@ impl CertificateService {
             deleting: false,
             staged: None,
         };
-        let value = serde_json::to_value(&stored).map_err(|_| ApiError::internal())?;
+        let value = serde_json::to_value(&stored)
+            .map_err(|_| CertificateError::Internal("encoding a certificate"))?;
         if let Err(error) = self
             .store
             .write(&meta_key(account, id), &value, Expect::Absent)
@@ -160,10 +160,11 @@ impl CertificateService {
         Ok(Certificate { warnings: Some(item.warnings), ..self.present(stored) })
     }
 
-    async fn claim_id(&self, account: &str) -> Result<u64, ApiError> {
+    async fn claim_id(&self, account: &str) -> Result<u64, CertificateError> {
         for _ in 0..8 {
             let mut bytes = [0u8; 8];
-            getrandom::fill(&mut bytes).map_err(|_| ApiError::internal())?;
+            getrandom::fill(&mut bytes)
+                .map_err(|_| CertificateError::Internal("the random generator failed"))?;
             let id = u64::from_le_bytes(bytes) & MAX_ID;
             if id == 0 {
                 continue;
@@ -182,6 +183,6 @@ impl CertificateService {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(ApiError::internal())
+        Err(CertificateError::Internal("no free certificate id after 8 tries"))
     }
 }

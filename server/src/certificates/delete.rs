@@ -3,10 +3,9 @@
 
 use serde::Serialize;
 
-use super::error::{concurrent, in_use, not_found};
+use super::error::concurrent;
 use super::stored::{StoredCertificate, meta_key, name_key, secrets_key};
-use super::{Certificate, CertificateService};
-use crate::error::ApiError;
+use super::{Certificate, CertificateError, CertificateService};
 use crate::store::{Expect, StoreError};
 
 impl CertificateService {
@@ -20,32 +19,40 @@ impl CertificateService {
     /// other: the delete answers 409 with the users and clears its mark, or the mapping is
     /// rolled back and refused. Both may lose; both never win.
     ///
+    /// The answer is in the caller's error type `E`, which holds this service's errors and
+    /// `users`' as they are.
+    ///
     /// # Errors
-    /// 404 `certificate_not_found`; 409 `certificate_in_use` listing the users, or
-    /// `concurrent_change` when the certificate changed meanwhile; 503.
-    pub async fn delete_unless_used<F, Fut, U>(
+    /// [`CertificateError::NotFound`]; [`CertificateError::InUse`] listing the users, or
+    /// [`CertificateError::ConcurrentChange`] when the certificate changed meanwhile; store
+    /// failures; `users`' errors.
+    pub async fn delete_unless_used<F, Fut, U, E>(
         &self,
         account: &str,
         id: u64,
         users: F,
-    ) -> Result<Certificate, ApiError>
+    ) -> Result<Certificate, E>
     where
         F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<Vec<U>, ApiError>>,
+        Fut: std::future::Future<Output = Result<Vec<U>, E>>,
         U: Serialize,
+        E: From<CertificateError>,
     {
-        let Some((stored, store_version)) = self.read_meta(account, id).await? else {
-            return Err(not_found());
+        let Some((stored, store_version)) =
+            self.read_meta(account, id).await.map_err(CertificateError::from)?
+        else {
+            return Err(CertificateError::NotFound.into());
         };
         let before = users().await?;
         if !before.is_empty() {
-            return Err(in_use(&before));
+            return Err(in_use(&before).into());
         }
         let marked = StoredCertificate {
             deleting: true,
             ..stored.clone()
         };
-        let marked = serde_json::to_value(&marked).map_err(|_| ApiError::internal())?;
+        let marked = serde_json::to_value(&marked)
+            .map_err(|_| CertificateError::Internal("encoding a certificate"))?;
         let marked_version = self
             .store
             .write(&meta_key(account, id), &marked, Expect::Version(store_version))
@@ -60,9 +67,12 @@ impl CertificateService {
         };
         if !after.is_empty() {
             self.unmark(account, id, &stored, marked_version).await;
-            return Err(in_use(&after));
+            return Err(in_use(&after).into());
         }
-        self.store.delete(&meta_key(account, id)).await?;
+        self.store
+            .delete(&meta_key(account, id))
+            .await
+            .map_err(CertificateError::from)?;
         self.expiry.forget(account, id);
         self.forget(&secrets_key(account, id, stored.certificate.version))
             .await;
@@ -94,5 +104,15 @@ impl CertificateService {
         if let Err(error) = restored {
             tracing::error!(%error, account, id, "could not clear the deleting mark of a certificate whose delete was undone");
         }
+    }
+}
+
+/// The users as the caller's lookup describes them, kept for the answer.
+fn in_use<U: Serialize>(users: &[U]) -> CertificateError {
+    CertificateError::InUse {
+        users: users
+            .iter()
+            .map(|user| serde_json::to_value(user).unwrap_or(serde_json::Value::Null))
+            .collect(),
     }
 }

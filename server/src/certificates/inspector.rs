@@ -4,8 +4,8 @@
 //! Entry point: [`P12Inspector::admit`], once per request with all of its files, before any KDF
 //! runs. It refuses a request whose files declare more KDF iterations in all than the
 //! per-request budget (SPEC section 9), then takes one of a fixed number of inspection workers
-//! for the whole request; with every worker busy it answers 503 with `Retry-After` at once
-//! rather than queueing without bound. The caller then inspects each admitted file through
+//! for the whole request; with every worker busy it refuses at once
+//! ([`InspectionError::Busy`]: the caller is told to retry) rather than queueing without bound. The caller then inspects each admitted file through
 //! [`Admission::inspect`], by its index in the admitted list; the worker is freed when the
 //! [`Admission`] drops.
 //!
@@ -15,25 +15,50 @@
 
 use std::sync::Arc;
 
-use actix_web::http::StatusCode;
-use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use zeroize::Zeroizing;
 
-use crate::http::error_code::ErrorCode;
 use crate::clock;
 pub mod config;
 
 pub use config::InspectorConfig;
 
-use crate::error::ApiError;
-
 /// Named in the refusal of a request over its budget.
-const ENV_P12_REQUEST_ITERATION_BUDGET: &str = config::REQUEST_ITERATION_BUDGET.env;
+pub const ENV_P12_REQUEST_ITERATION_BUDGET: &str = config::REQUEST_ITERATION_BUDGET.env;
 
 /// Seconds a caller is told to wait when every inspection worker is busy: an inspection within
 /// the budget takes about that long.
 pub const BUSY_RETRY_AFTER_SECONDS: u32 = 1;
+
+/// Why a P12 inspection could not run (a file it ran on but refused is a report, not an error).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InspectionError {
+    /// The files of one request declare more KDF iterations in all than the per-request budget
+    /// (`MTLS_P12_REQUEST_ITERATION_BUDGET`); nothing ran.
+    #[error("the P12 files of this request ({files}) declare {total} KDF iterations in all; at most {budget} are allowed per request")]
+    BudgetExceeded {
+        /// Iterations the files declare in all.
+        total: u64,
+        /// The per-request budget.
+        budget: u64,
+        /// How many files the request holds.
+        files: usize,
+    },
+    /// Every inspection worker is busy: the caller retries after
+    /// [`BUSY_RETRY_AFTER_SECONDS`].
+    #[error("every P12 inspection worker is busy")]
+    Busy,
+    /// A file was inspected that was not admitted with its request (a bug).
+    #[error("a P12 inspection of file {index}, which was not admitted")]
+    NotAdmitted {
+        /// Its index.
+        index: usize,
+    },
+    /// The blocking task of an inspection failed (a bug: the SDK panicked).
+    #[error("the P12 inspection task failed")]
+    TaskFailed,
+}
 
 /// Runs P12 inspections with a per-request KDF budget on a fixed number of workers.
 pub struct P12Inspector {
@@ -80,9 +105,8 @@ impl P12Inspector {
     /// the cap) costs nothing and counts 0: it gets its own report instead.
     ///
     /// # Errors
-    /// 413 `p12_iteration_budget_exceeded` naming the budget; 503 `p12_inspections_busy` with
-    /// `Retry-After` when every worker is busy.
-    pub fn admit(&self, files: &[&[u8]]) -> Result<Admission, ApiError> {
+    /// [`InspectionError::BudgetExceeded`]; [`InspectionError::Busy`] when every worker is busy.
+    pub fn admit(&self, files: &[&[u8]]) -> Result<Admission, InspectionError> {
         let per_file_cap = self.max_iterations.saturating_mul(mtls_sdk::KDF_BUDGET_FACTOR);
         let declared: Vec<u64> = files
             .iter()
@@ -95,9 +119,17 @@ impl P12Inspector {
             .collect();
         let total = declared.iter().fold(0u64, |sum, n| sum.saturating_add(*n));
         if total > self.request_budget {
-            return Err(budget_exceeded(total, self.request_budget, files.len()));
+            return Err(InspectionError::BudgetExceeded {
+                total,
+                budget: self.request_budget,
+                files: files.len(),
+            });
         }
-        let worker = self.workers.clone().try_acquire_owned().map_err(|_| busy())?;
+        let worker = self
+            .workers
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| InspectionError::Busy)?;
         let share = (self.request_budget - total) / (files.len().max(1) as u64);
         let kdf_budgets = declared
             .iter()
@@ -112,17 +144,16 @@ impl Admission {
     /// [`P12Inspector::admit`]) on a blocking thread.
     ///
     /// # Errors
-    /// 500 when `index` was not admitted or the check could not run (bugs); the report is in
-    /// the `Ok` value either way.
+    /// [`InspectionError::NotAdmitted`] or [`InspectionError::TaskFailed`] (bugs); the report
+    /// is in the `Ok` value whether or not the file is usable.
     pub async fn inspect(
         &self,
         index: usize,
         p12: Zeroizing<Vec<u8>>,
         password: Zeroizing<String>,
-    ) -> Result<(mtls_sdk::P12Report, Option<mtls_sdk::P12Contents>), ApiError> {
+    ) -> Result<(mtls_sdk::P12Report, Option<mtls_sdk::P12Contents>), InspectionError> {
         let Some(kdf_budget) = self.kdf_budgets.get(index).copied() else {
-            tracing::error!(index, "a P12 inspection of a file that was not admitted");
-            return Err(ApiError::internal());
+            return Err(InspectionError::NotAdmitted { index });
         };
         let options = mtls_sdk::InspectOptions {
             kdf_budget,
@@ -130,31 +161,6 @@ impl Admission {
         };
         actix_web::rt::task::spawn_blocking(move || mtls_sdk::open_p12(&p12, &password, &options))
             .await
-            .map_err(|_| {
-                tracing::error!("the P12 inspection task failed");
-                ApiError::internal()
-            })
+            .map_err(|_| InspectionError::TaskFailed)
     }
-}
-
-fn budget_exceeded(total: u64, budget: u64, files: usize) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorCode::P12IterationBudgetExceeded,
-        format!(
-            "the P12 files of this request ({files}) declare {total} KDF iterations in all; at most \
-             {budget} are allowed per request ({ENV_P12_REQUEST_ITERATION_BUDGET}); send fewer \
-             files per request or export them with fewer iterations"
-        ),
-    )
-    .with_details(json!({ "iterations": total, "budget": budget }))
-}
-
-fn busy() -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        ErrorCode::P12InspectionsBusy,
-        "every P12 inspection worker is busy; retry after the Retry-After seconds",
-    )
-    .with_header("Retry-After", BUSY_RETRY_AFTER_SECONDS.to_string())
 }

@@ -2,10 +2,10 @@
 //! store metadata and secrets, list, replace (rotation keeps the id and bumps `version`),
 //! delete, and hand the runtime the key and chain to present.
 //!
-//! One concern per file: [`model`] (what the API shows), [`stored`] (records and store keys),
-//! [`names`] (name rules and claims), [`upload`] (a P12 checked into facts and secrets), and the
-//! flows [`create`], [`replace`] and [`delete`], each with the undoing of its own partial writes
-//! right where they happen; [`maintenance`] holds the walks over every account.
+//! One concern per file: `model` (what the API shows), `stored` (records and store keys),
+//! `names` (name rules and claims), `upload` (a P12 checked into facts and secrets), and the
+//! flows `create`, `replace` and `delete`, each with the undoing of its own partial writes
+//! right where they happen; `maintenance` holds the walks over every account.
 
 use std::sync::Arc;
 
@@ -13,19 +13,20 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
-pub use error::not_found;
-pub use error::not_usable;
-pub use inspector::{Admission, InspectorConfig, P12Inspector};
+pub use error::CertificateError;
+pub use inspector::{
+    Admission, BUSY_RETRY_AFTER_SECONDS, ENV_P12_REQUEST_ITERATION_BUDGET, InspectionError,
+    InspectorConfig, P12Inspector,
+};
 pub use model::{
     Certificate, CertificateStatus, ClientMaterial, CreateOutcome, FailedSave, MAX_ID,
     PendingVersion, StagedMaterial, days_to_expiry,
 };
-pub use names::{MAX_NAME_CHARS, check_name};
+pub use names::{MAX_NAME_CHARS, NameError, check_name};
 pub use create::MAX_BATCH;
 pub use upload::Upload;
 
 use crate::clock;
-use crate::error::ApiError;
 use crate::metrics::CertificateExpiry;
 use crate::runtime::rotation_notices;
 use crate::store::{Store, StoreError, segment};
@@ -65,8 +66,8 @@ impl CertificateService {
     /// The certificate `id` of `account`, or `None` (also when it belongs to another account).
     ///
     /// # Errors
-    /// 503 when the store is down.
-    pub async fn get(&self, account: &str, id: u64) -> Result<Option<Certificate>, ApiError> {
+    /// The store's error.
+    pub async fn get(&self, account: &str, id: u64) -> Result<Option<Certificate>, StoreError> {
         Ok(self
             .read_meta(account, id)
             .await?
@@ -77,12 +78,12 @@ impl CertificateService {
     /// names the version whose secrets to read).
     ///
     /// # Errors
-    /// 503 when the store is down.
+    /// The store's error.
     pub async fn client_material(
         &self,
         account: &str,
         id: u64,
-    ) -> Result<Option<ClientMaterial>, ApiError> {
+    ) -> Result<Option<ClientMaterial>, StoreError> {
         let Some((stored, _)) = self.read_meta(account, id).await? else {
             return Ok(None);
         };
@@ -93,12 +94,12 @@ impl CertificateService {
     /// activation time; `None` when nothing is staged.
     ///
     /// # Errors
-    /// 503 when the store is down.
+    /// The store's error.
     pub async fn staged_material(
         &self,
         account: &str,
         id: u64,
-    ) -> Result<Option<StagedMaterial>, ApiError> {
+    ) -> Result<Option<StagedMaterial>, StoreError> {
         let Some((stored, _)) = self.read_meta(account, id).await? else {
             return Ok(None);
         };
@@ -112,15 +113,14 @@ impl CertificateService {
         account: &str,
         id: u64,
         version: u32,
-    ) -> Result<Option<ClientMaterial>, ApiError> {
+    ) -> Result<Option<ClientMaterial>, StoreError> {
         let Some(secrets) = self.store.read(&secrets_key(account, id, version)).await? else {
             tracing::warn!(id, version, "certificate metadata without its secrets");
             return Ok(None);
         };
         let secrets: StoredSecrets = serde_json::from_value(secrets.value)
             .map_err(|_| StoreError::Corrupt(format!("secrets of certificate {id}")))?;
-        let corrupt =
-            || ApiError::from(StoreError::Corrupt(format!("secrets of certificate {id}")));
+        let corrupt = || StoreError::Corrupt(format!("secrets of certificate {id}"));
         let private_key_pkcs8 = Zeroizing::new(
             STANDARD
                 .decode(secrets.private_key_pkcs8.as_bytes())
@@ -144,8 +144,8 @@ impl CertificateService {
     /// [`Self::delete_unless_used`]).
     ///
     /// # Errors
-    /// 503 when the store is down.
-    pub async fn accepts_users(&self, account: &str, id: u64) -> Result<bool, ApiError> {
+    /// The store's error.
+    pub async fn accepts_users(&self, account: &str, id: u64) -> Result<bool, StoreError> {
         Ok(self
             .read_meta(account, id)
             .await?
@@ -155,8 +155,8 @@ impl CertificateService {
     /// Every certificate of `account`, by id.
     ///
     /// # Errors
-    /// 503 when the store is down.
-    pub async fn list(&self, account: &str) -> Result<Vec<Certificate>, ApiError> {
+    /// The store's error.
+    pub async fn list(&self, account: &str) -> Result<Vec<Certificate>, StoreError> {
         self.list_where(account, |_| true).await
     }
 
@@ -164,8 +164,8 @@ impl CertificateService {
     /// (`?expiringWithinDays=`), by id.
     ///
     /// # Errors
-    /// 503 when the store is down.
-    pub async fn list_expiring_within(&self, account: &str, days: u32) -> Result<Vec<Certificate>, ApiError> {
+    /// The store's error.
+    pub async fn list_expiring_within(&self, account: &str, days: u32) -> Result<Vec<Certificate>, StoreError> {
         let horizon = clock::now_unix().saturating_add(i64::from(days) * SECONDS_PER_DAY);
         self.list_where(account, |stored| stored.not_after_unix <= horizon).await
     }
@@ -174,7 +174,7 @@ impl CertificateService {
         &self,
         account: &str,
         keep: impl Fn(&StoredCertificate) -> bool,
-    ) -> Result<Vec<Certificate>, ApiError> {
+    ) -> Result<Vec<Certificate>, StoreError> {
         let names = self
             .store
             .list(&format!("certificates/{}", segment(account)))
@@ -223,7 +223,7 @@ impl CertificateService {
         &self,
         account: &str,
         id: u64,
-    ) -> Result<Option<(StoredCertificate, u64)>, ApiError> {
+    ) -> Result<Option<(StoredCertificate, u64)>, StoreError> {
         if id == 0 || id > MAX_ID {
             return Ok(None);
         }

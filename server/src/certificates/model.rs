@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use super::CertificateError;
+
 /// Ids stay below 2^53 so JavaScript numbers hold them exactly (SPEC section 3).
 pub const MAX_ID: u64 = (1 << 53) - 1;
 
@@ -117,26 +119,23 @@ pub struct StagedMaterial {
     pub material: ClientMaterial,
 }
 
-/// The answer to a create: what was saved and what could not be (after validation passed).
-#[derive(Debug, Clone, Serialize)]
+/// The outcome of a create: what was saved and what could not be (after validation passed).
+/// The HTTP layer answers it as LivePerson's save wrapper.
+#[derive(Debug)]
 pub struct CreateOutcome {
-    /// Saved certificates (the wire name keeps LivePerson's spelling).
-    #[serde(rename = "successfulySavedCertificates")]
+    /// Saved certificates.
     pub saved: Vec<Certificate>,
     /// Certificates that could not be saved, with the reason.
-    #[serde(rename = "failedSaveToVaultCertificates")]
     pub failed: Vec<FailedSave>,
 }
 
 /// A certificate of a create request that was valid but could not be saved.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug)]
 pub struct FailedSave {
     /// Its name.
     pub name: String,
-    /// Stable code (`duplicate_certificate_name`, `store_unavailable`, ...).
-    pub code: String,
-    /// Human message.
-    pub message: String,
+    /// Why it was not saved.
+    pub error: CertificateError,
 }
 
 pub(super) const SECONDS_PER_DAY: i64 = 86_400;

@@ -1,13 +1,11 @@
 //! Replacing a certificate (rotation: the id stays, the version grows), now or staged for an
 //! instant (SPEC section 12), and cancelling a staged version.
 
-use super::error::{concurrent, duplicate_name, not_found, rotation_pending};
+use super::error::concurrent;
 use super::stored::{Staged, StoredCertificate, meta_key, name_key, secrets_key};
 use super::upload::{facts_into, open};
-use super::{Certificate, CertificateService, P12Inspector, Upload, check_name};
-use crate::http::error_code::ErrorCode;
+use super::{Certificate, CertificateError, CertificateService, P12Inspector, Upload, check_name};
 use crate::clock;
-use crate::error::ApiError;
 use crate::store::{Expect, StoreError};
 
 impl CertificateService {
@@ -21,10 +19,12 @@ impl CertificateService {
     /// cancels the staged one first, so no staged rotation is ever dropped silently.
     ///
     /// # Errors
-    /// 404 `certificate_not_found`; 400 `invalid_activate_at` when the instant is not in the
-    /// future; 409 `rotation_pending` while a version is staged; 422; 413 and 503 from
-    /// [`P12Inspector::admit`]; 409 on a taken name or a concurrent replacement; 503 when the
-    /// store is down.
+    /// [`CertificateError::NotFound`]; [`CertificateError::ActivateAtNotFuture`];
+    /// [`CertificateError::RotationPending`] while a version is staged;
+    /// [`CertificateError::InvalidName`], [`CertificateError::NotUsable`];
+    /// [`CertificateError::Inspection`] from [`P12Inspector::admit`];
+    /// [`CertificateError::DuplicateName`] or [`CertificateError::ConcurrentChange`]; store
+    /// failures.
     pub async fn replace(
         &self,
         account: &str,
@@ -32,23 +32,23 @@ impl CertificateService {
         upload: Upload,
         activate_at_millis: Option<i64>,
         inspector: &P12Inspector,
-    ) -> Result<Certificate, ApiError> {
+    ) -> Result<Certificate, CertificateError> {
         let Some((current, store_version)) = self.read_meta(account, id).await? else {
-            return Err(not_found());
+            return Err(CertificateError::NotFound);
         };
         if current.deleting {
             return Err(concurrent(StoreError::Conflict));
         }
         if let Some(pending) = &current.staged {
-            return Err(rotation_pending(&pending.certificate, pending.activate_at_millis));
+            return Err(CertificateError::RotationPending {
+                pending_version: pending.certificate.version,
+                activate_at_millis: pending.activate_at_millis,
+            });
         }
         if let Some(at) = activate_at_millis
             && at <= clock::now_unix_millis()
         {
-            return Err(ApiError::bad_request(
-                ErrorCode::InvalidActivateAt,
-                "activateAt must be in the future; send the replacement without it to rotate now",
-            ));
+            return Err(CertificateError::ActivateAtNotFuture);
         }
         let current_not_after_unix = current.not_after_unix;
         if let Some(name) = &upload.name {
@@ -63,11 +63,12 @@ impl CertificateService {
             && (self.name_taken(account, name).await?
                 || !self.claim_name(account, name, id).await?)
         {
-            return Err(duplicate_name(name));
+            return Err(CertificateError::DuplicateName { name: name.clone() });
         }
         let version = old.version.saturating_add(1);
         let secrets_key = secrets_key(account, id, version);
-        let secrets = serde_json::to_value(&opened.secrets).map_err(|_| ApiError::internal())?;
+        let secrets = serde_json::to_value(&opened.secrets)
+            .map_err(|_| CertificateError::Internal("encoding the secrets of a certificate"))?;
         if let Err(error) = self
             .store
             .write(&secrets_key, &secrets, Expect::Absent)
@@ -113,7 +114,8 @@ impl CertificateService {
                 }),
             },
         };
-        let value = serde_json::to_value(&stored).map_err(|_| ApiError::internal())?;
+        let value = serde_json::to_value(&stored)
+            .map_err(|_| CertificateError::Internal("encoding a certificate"))?;
         if let Err(error) = self
             .store
             .write(
@@ -149,20 +151,18 @@ impl CertificateService {
     /// without it; its secrets are deleted.
     ///
     /// # Errors
-    /// 404 `certificate_not_found`, or `pending_version_not_found` when nothing is staged
-    /// (also once the staged version has become current); 409 `concurrent_change`; 503.
-    pub async fn cancel_pending(&self, account: &str, id: u64) -> Result<Certificate, ApiError> {
+    /// [`CertificateError::NotFound`], or [`CertificateError::PendingVersionNotFound`] when
+    /// nothing is staged (also once the staged version has become current);
+    /// [`CertificateError::ConcurrentChange`]; store failures.
+    pub async fn cancel_pending(&self, account: &str, id: u64) -> Result<Certificate, CertificateError> {
         let Some((stored, store_version)) = self.read_meta(account, id).await? else {
-            return Err(not_found());
+            return Err(CertificateError::NotFound);
         };
         if stored.deleting {
             return Err(concurrent(StoreError::Conflict));
         }
         let Some(staged) = stored.staged.clone() else {
-            return Err(ApiError::not_found(
-                ErrorCode::PendingVersionNotFound,
-                "this certificate has no staged version (none was staged, or it is active already)",
-            ));
+            return Err(CertificateError::PendingVersionNotFound);
         };
         let unstaged = StoredCertificate {
             certificate: Certificate {
@@ -172,7 +172,8 @@ impl CertificateService {
             staged: None,
             ..stored
         };
-        let value = serde_json::to_value(&unstaged).map_err(|_| ApiError::internal())?;
+        let value = serde_json::to_value(&unstaged)
+            .map_err(|_| CertificateError::Internal("encoding a certificate"))?;
         self.store
             .write(&meta_key(account, id), &value, Expect::Version(store_version))
             .await

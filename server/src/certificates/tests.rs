@@ -1013,7 +1013,7 @@ async fn a_mapping_appearing_during_delete_undoes_it() {
             })
         }
     };
-    let error = f
+    let error: crate::http::error::ApiError = f
         .state
         .certificates
         .delete_unless_used("acc1", id, users)
@@ -1047,7 +1047,7 @@ async fn a_mapping_appearing_during_delete_undoes_it() {
             .is_some()
     );
     // Without users, the delete goes through.
-    let none = || async { Ok(Vec::<Value>::new()) };
+    let none = || async { Ok::<_, crate::certificates::CertificateError>(Vec::<Value>::new()) };
     let deleted = f
         .state
         .certificates
@@ -1381,6 +1381,58 @@ fn days_to_expiry_rounds_down_and_goes_negative_once_expired() {
     assert_eq!(days_to_expiry(999, 1000), -1);
     assert_eq!(days_to_expiry(1000 - day - 1, 1000), -2);
     assert_eq!(days_to_expiry(i64::MIN, i64::MAX), i64::MIN.div_euclid(day));
+}
+
+/// Each certificate and inspection error answers its own status and snake_case code with a
+/// plain message (no internal cause), and only our faults, dependencies' and lost races fail a
+/// whole create.
+#[::core::prelude::v1::test]
+fn every_certificate_error_has_its_status_code_and_a_plain_message() {
+    use crate::certificates::{CertificateError, InspectionError, NameError};
+    use crate::http::error::ApiError;
+    use crate::store::StoreError;
+    let cases: Vec<(CertificateError, u16, &str, bool)> = vec![
+        (CertificateError::NotFound, 404, "certificate_not_found", false),
+        (CertificateError::InvalidName(NameError::Length), 422, "invalid_certificate", false),
+        (CertificateError::InvalidName(NameError::ControlCharacter), 422, "invalid_certificate", false),
+        (CertificateError::DuplicateName { name: "a".to_owned() }, 409, "duplicate_certificate_name", true),
+        (CertificateError::InUse { users: vec![json!({ "id": 7 })] }, 409, "certificate_in_use", true),
+        (CertificateError::ConcurrentChange, 409, "concurrent_change", true),
+        (
+            CertificateError::RotationPending { pending_version: 2, activate_at_millis: 0 },
+            409,
+            "rotation_pending",
+            true,
+        ),
+        (CertificateError::ActivateAtNotFuture, 400, "invalid_activate_at", false),
+        (CertificateError::PendingVersionNotFound, 404, "pending_version_not_found", false),
+        (
+            CertificateError::Inspection(InspectionError::BudgetExceeded { total: 3, budget: 2, files: 1 }),
+            413,
+            "p12_iteration_budget_exceeded",
+            false,
+        ),
+        (CertificateError::Inspection(InspectionError::Busy), 503, "p12_inspections_busy", true),
+        (CertificateError::Inspection(InspectionError::NotAdmitted { index: 3 }), 500, "internal", true),
+        (CertificateError::Inspection(InspectionError::TaskFailed), 500, "internal", true),
+        (CertificateError::Store(StoreError::Unavailable("testing".to_owned())), 503, "store_unavailable", true),
+        (CertificateError::Store(StoreError::Conflict), 409, "conflict", true),
+        (CertificateError::Store(StoreError::Corrupt("testing".to_owned())), 500, "internal", true),
+        (CertificateError::Internal("testing"), 500, "internal", true),
+        (CertificateError::ConcurrentChange.at_item(4), 409, "concurrent_change", true),
+        (CertificateError::NotFound.at_item(4), 404, "certificate_not_found", false),
+    ];
+    for (error, status, code, whole) in cases {
+        let text = error.to_string();
+        assert_eq!(error.fails_whole_create(), whole, "{text}");
+        let is_item = matches!(error, CertificateError::Item { .. });
+        let api = ApiError::from(error);
+        eprintln!("{} {}: {}", api.status, api.code, api.message);
+        assert_eq!((api.status.as_u16(), api.code.as_str()), (status, code), "{text}");
+        assert!(!api.message.is_empty() && !api.message.ends_with('.'), "{}", api.message);
+        assert!(!api.message.contains("testing"), "internal causes stay out of the message");
+        assert_eq!(is_item, api.message.starts_with("certificate 4: "), "{}", api.message);
+    }
 }
 
 mod staging_tests;

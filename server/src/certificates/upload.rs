@@ -5,11 +5,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
-use super::error::not_usable;
 use super::stored::StoredSecrets;
-use super::{Admission, Certificate};
+use super::{Admission, Certificate, CertificateError};
 use crate::clock;
-use crate::error::ApiError;
 
 /// One certificate to create or the replacement of one: the P12, its password, and names.
 pub struct Upload {
@@ -52,7 +50,7 @@ pub(super) struct Facts {
 
 /// Validates one upload: runs the P12 rules and keeps what is needed.
 /// Inspects `upload`, admitted file `index` of `admission`, and keeps what a usable one holds.
-pub(super) async fn open(admission: &Admission, index: usize, upload: Upload) -> Result<Opened, ApiError> {
+pub(super) async fn open(admission: &Admission, index: usize, upload: Upload) -> Result<Opened, CertificateError> {
     let Upload {
         name,
         display_name,
@@ -66,7 +64,7 @@ pub(super) async fn open(admission: &Admission, index: usize, upload: Upload) ->
         report.certificate.as_ref(),
         report.key.as_ref(),
     ) else {
-        return Err(not_usable(&report));
+        return Err(CertificateError::NotUsable(Box::new(report)));
     };
     let not_after_unix = clock::parse_rfc3339(&leaf.not_after).unwrap_or(i64::MAX);
     let facts = Facts {

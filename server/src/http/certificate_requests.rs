@@ -3,7 +3,7 @@
 //!
 //! Each handler authorizes first, so a caller without rights learns nothing (not even whether an
 //! id exists), then reads and checks the body and calls one [`CertificateRequestService`]
-//! method, whose errors become HTTP in [`certificate_requests::api_error`]. The completion takes
+//! method, whose errors become HTTP in `From<RequestError> for ApiError` below. The completion takes
 //! JSON `{certificatePem, replaceCertificateId?}` or a multipart form with the chain as `file`
 //! (PEM, or one DER certificate) and an optional `replaceCertificateId` part.
 //!
@@ -12,14 +12,14 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine as _;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::http::error_code::ErrorCode;
 use crate::auth::{self, CONFIGURATION};
-use crate::certificate_requests::{self, Completion, NewRequest, RequestError, RequestSubject};
-use crate::error::ApiError;
+use crate::certificate_requests::{Completion, NewRequest, RequestError, RequestSubject};
+use crate::http::error::ApiError;
 use crate::http::audit;
-use crate::http::certificates::read_body;
+use crate::http::certificates::{SaveWrapper, p12_not_usable, read_body};
 use crate::http::{check_account, multipart_form, ops};
 use crate::state::AppState;
 
@@ -100,7 +100,7 @@ async fn create(
         .certificate_requests
         .create(&account, new, &state.p12_inspector)
         .await
-        .map_err(certificate_requests::api_error);
+        .map_err(ApiError::from);
     let request = audit::made(&state, vec![recorded.clone()], outcome).await?;
     state.audit.complete(&mut recorded, request.id.to_string()).await;
     tracing::info!(account, id = request.id, key = %request.key_algorithm, "certificate request created");
@@ -120,7 +120,7 @@ async fn list(
         .certificate_requests
         .list(&account)
         .await
-        .map_err(certificate_requests::api_error)?;
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(requests))
 }
 
@@ -138,7 +138,7 @@ async fn get(
         .certificate_requests
         .get(&account, id)
         .await
-        .map_err(certificate_requests::api_error)?;
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(request))
 }
 
@@ -165,7 +165,7 @@ async fn delete(
         .certificate_requests
         .delete(&account, id)
         .await
-        .map_err(certificate_requests::api_error);
+        .map_err(ApiError::from);
     let request = audit::made(&state, vec![recorded], outcome).await?;
     tracing::info!(account, id, "certificate request deleted");
     Ok(HttpResponse::Ok().json(request))
@@ -242,7 +242,7 @@ async fn complete(
         .certificate_requests
         .complete(&account, id, completion, &state.p12_inspector)
         .await
-        .map_err(certificate_requests::api_error);
+        .map_err(ApiError::from);
     let outcome = audit::made(&state, recorded.clone(), outcome).await?;
     if let (None, Some(saved)) = (replaced, outcome.saved.first()) {
         state.audit.complete(&mut recorded[1], saved.id.to_string()).await;
@@ -261,7 +261,7 @@ async fn complete(
             "certificate request completed"
         );
     }
-    Ok(HttpResponse::Created().json(outcome))
+    Ok(HttpResponse::Created().json(SaveWrapper::from(outcome)))
 }
 
 fn is_form(req: &HttpRequest) -> bool {
@@ -312,7 +312,7 @@ fn replace_id(value: &Value) -> Result<u64, Box<ApiError>> {
 /// A path id that is not a number cannot name a request: 404, like an unknown one.
 fn parse_id(text: &str) -> Result<u64, Box<ApiError>> {
     text.parse::<u64>()
-        .map_err(|_| Box::new(certificate_requests::api_error(RequestError::NotFound)))
+        .map_err(|_| Box::new(ApiError::from(RequestError::NotFound)))
 }
 
 /// Where and what serde found wrong (bodies here hold no secrets: names, subjects, PEM).
@@ -323,4 +323,51 @@ fn invalid_json(error: serde_json::Error) -> ApiError {
 
 fn malformed(message: &str) -> ApiError {
     ApiError::bad_request(ErrorCode::MalformedRequest, message)
+}
+
+/// The HTTP answer of each [`RequestError`]: the one place its codes are chosen.
+impl From<RequestError> for ApiError {
+    fn from(error: RequestError) -> Self {
+        match error {
+            RequestError::NotFound => ApiError::not_found(
+                ErrorCode::CertificateRequestNotFound,
+                "no certificate request with this id in this account",
+            ),
+            RequestError::AlreadyCompleted { certificate_id } => ApiError::conflict(
+                ErrorCode::CertificateRequestCompleted,
+                "this certificate request was completed already; create a new request to renew",
+            )
+            .with_details(json!({ "certificateId": certificate_id })),
+            RequestError::CompletionInProgress => ApiError::conflict(
+                ErrorCode::CertificateRequestCompleting,
+                "another completion of this certificate request is under way; reload it and retry",
+            ),
+            RequestError::InvalidName { problem } => ApiError::unprocessable(ErrorCode::InvalidCertificateRequest, problem),
+            RequestError::Csr(error) => ApiError::unprocessable(ErrorCode::from(&error), error.to_string()),
+            RequestError::InvalidCertificatePem { problem } => ApiError::unprocessable(
+                ErrorCode::InvalidCertificatePem,
+                format!("{problem}; send the certificate the CA issued for this request's CSR, then its chain, as PEM"),
+            ),
+            RequestError::KeyCertificateMismatch { certificates } => ApiError::unprocessable(
+                ErrorCode::KeyCertificateMismatch,
+                format!(
+                    "none of the {certificates} certificate(s) given carries this request's public key; \
+                     send the certificate the CA issued for this request's CSR"
+                ),
+            ),
+            RequestError::InvalidChain { position, expected_subject, found_subject } => ApiError::unprocessable(
+                ErrorCode::InvalidCertificateChain,
+                format!(
+                    "certificate {position} of the chain is {found_subject:?}, but the certificate before it \
+                     was issued by {expected_subject:?}; send the leaf, then each issuer in order"
+                ),
+            )
+            .with_details(json!({ "position": position, "expectedSubject": expected_subject, "foundSubject": found_subject })),
+            RequestError::NotUsable(report) => p12_not_usable(&report),
+            RequestError::Certificate(error) => error.into(),
+            RequestError::Inspection(error) => error.into(),
+            RequestError::Store(error) => error.into(),
+            RequestError::Internal(what) => ApiError::internal().with_cause(what),
+        }
+    }
 }

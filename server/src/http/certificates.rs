@@ -12,15 +12,16 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
 use crate::http::error_code::ErrorCode;
 use crate::auth::{self, BEARER_ONLY, CONFIGURATION};
 use crate::audit::{Actor, Recorded};
-use crate::certificates::{self, CreateOutcome, MAX_BATCH, Upload};
+use crate::certificates::{Certificate, CertificateError, CreateOutcome, MAX_BATCH, Upload};
 use crate::clock;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::check_account;
 use crate::http::json_body::{self, BodyReadError};
 use crate::http::upload_body::{self, CreateBody, P12Field, UploadItem};
@@ -131,7 +132,7 @@ async fn create_audited(
             let record = audit::record(state, req, actor, Some(account), "certificate.create", audit::resource("certificate", None, Some(name))).await?;
             recorded.borrow_mut().push(record);
         }
-        Ok(())
+        Ok::<(), ApiError>(())
     };
     let outcome = state.certificates.create_many_then(account, uploads, &state.p12_inspector, record_all).await;
     let recorded = recorded.into_inner();
@@ -160,11 +161,8 @@ async fn update_by_file(
     let form = multipart_form::read(&req, payload, state.config.max_body_bytes).await?;
     let (p12, fields) = file_and_fields(&form)?;
     let id = match fields.get("id") {
-        Some(Value::Number(n)) => n.as_u64().ok_or_else(certificates::not_found)?,
-        Some(Value::String(s)) => s
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| certificates::not_found())?,
+        Some(Value::Number(n)) => n.as_u64().ok_or_else(not_found)?,
+        Some(Value::String(s)) => s.trim().parse::<u64>().map_err(|_| not_found())?,
         Some(_) => return Err(malformed("id must be a number")),
         None => return Err(malformed("the certificate part lacks id")),
     };
@@ -176,13 +174,17 @@ async fn update_by_file(
         password: password_field(&fields)?,
     };
     let recorded = record_replace(&req, &state, &caller, &account, id, &upload, activate_at).await?;
-    let outcome = state.certificates.replace(&account, id, upload, activate_at, &state.p12_inspector).await;
+    let outcome = state
+        .certificates
+        .replace(&account, id, upload, activate_at, &state.p12_inspector)
+        .await
+        .map_err(ApiError::from);
     let certificate = audit::made(&state, vec![recorded], outcome).await?;
     replaced(&state, &account, id, activate_at.is_some());
-    Ok(HttpResponse::Ok().json(CreateOutcome {
+    Ok(HttpResponse::Ok().json(SaveWrapper::from(CreateOutcome {
         saved: vec![certificate],
         failed: Vec::new(),
-    }))
+    })))
 }
 
 /// `GET .../certificates[?expiringWithinDays=N]`: every certificate of the account, or those
@@ -254,7 +256,7 @@ async fn get(
     let id = parse_id(&id)?;
     match state.certificates.get(&account, id).await? {
         Some(certificate) => Ok(HttpResponse::Ok().json(certificate)),
-        None => Err(certificates::not_found()),
+        None => Err(not_found()),
     }
 }
 
@@ -278,7 +280,11 @@ async fn update(
     };
     let upload = upload_from_item(item, false)?;
     let recorded = record_replace(&req, &state, &caller, &account, id, &upload, activate_at).await?;
-    let outcome = state.certificates.replace(&account, id, upload, activate_at, &state.p12_inspector).await;
+    let outcome = state
+        .certificates
+        .replace(&account, id, upload, activate_at, &state.p12_inspector)
+        .await
+        .map_err(ApiError::from);
     let certificate = audit::made(&state, vec![recorded], outcome).await?;
     replaced(&state, &account, id, activate_at.is_some());
     Ok(HttpResponse::Ok().json(certificate))
@@ -310,7 +316,7 @@ async fn cancel_pending(
     check_account(&account)?;
     let id = parse_id(&id)?;
     let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "certificate.pending.cancel", audit::resource("certificate", Some(id.to_string()), None)).await?;
-    let outcome = state.certificates.cancel_pending(&account, id).await;
+    let outcome = state.certificates.cancel_pending(&account, id).await.map_err(ApiError::from);
     let certificate = audit::made(&state, vec![recorded], outcome).await?;
     replaced(&state, &account, id, true);
     Ok(HttpResponse::Ok().json(certificate))
@@ -381,7 +387,7 @@ fn created(state: &AppState, account: &str, outcome: CreateOutcome) -> HttpRespo
             "certificate created"
         );
     }
-    HttpResponse::Created().json(outcome)
+    HttpResponse::Created().json(SaveWrapper::from(outcome))
 }
 
 fn changed(state: &AppState, account: &str, id: u64, op: &'static str) {
@@ -392,7 +398,7 @@ fn changed(state: &AppState, account: &str, id: u64, op: &'static str) {
 
 /// A path id that is not a number cannot name a certificate: 404, like an unknown one.
 fn parse_id(text: &str) -> Result<u64, ApiError> {
-    text.parse::<u64>().map_err(|_| certificates::not_found())
+    text.parse::<u64>().map_err(|_| not_found())
 }
 
 /// The P12 file of a form and the fields of its `certificate` JSON part.
@@ -491,4 +497,114 @@ fn not_json(error: serde_json::Error) -> ApiError {
 
 fn malformed(message: &str) -> ApiError {
     ApiError::bad_request(ErrorCode::MalformedRequest, message)
+}
+
+/// The save wrapper: LivePerson's answer to a create or a by-file replacement (the wire names
+/// keep its spelling).
+#[derive(Serialize)]
+pub(crate) struct SaveWrapper {
+    #[serde(rename = "successfulySavedCertificates")]
+    saved: Vec<Certificate>,
+    #[serde(rename = "failedSaveToVaultCertificates")]
+    failed: Vec<FailedSaveAnswer>,
+}
+
+/// A certificate that was valid but could not be saved: its name and the error's code and
+/// message.
+#[derive(Serialize)]
+struct FailedSaveAnswer {
+    name: String,
+    code: ErrorCode,
+    message: String,
+}
+
+impl From<CreateOutcome> for SaveWrapper {
+    fn from(outcome: CreateOutcome) -> Self {
+        let failed = outcome
+            .failed
+            .into_iter()
+            .map(|failed| {
+                let error = ApiError::from(failed.error);
+                FailedSaveAnswer { name: failed.name, code: error.code, message: error.message }
+            })
+            .collect();
+        Self { saved: outcome.saved, failed }
+    }
+}
+
+/// 404 `certificate_not_found`: also the answer for another account's id and for a path id
+/// that is not a number.
+pub(crate) fn not_found() -> ApiError {
+    CertificateError::NotFound.into()
+}
+
+/// 422 `p12_not_usable` with the report as details (SPEC section 5).
+pub(crate) fn p12_not_usable(report: &mtls_sdk::P12Report) -> ApiError {
+    let reasons: Vec<&str> = report.problems.iter().map(|p| p.message.as_str()).collect();
+    let message = if reasons.is_empty() {
+        "the P12 file is not usable".to_owned()
+    } else {
+        format!("the P12 file is not usable: {}", reasons.join("; "))
+    };
+    ApiError::unprocessable(ErrorCode::P12NotUsable, message)
+        .with_details(serde_json::to_value(report).unwrap_or(Value::Null))
+}
+
+/// The HTTP answer of each [`CertificateError`]: the one place its codes are chosen.
+impl From<CertificateError> for ApiError {
+    fn from(error: CertificateError) -> Self {
+        match error {
+            CertificateError::NotFound => ApiError::not_found(
+                ErrorCode::CertificateNotFound,
+                "no certificate with this id in this account",
+            ),
+            CertificateError::InvalidName(problem) => {
+                ApiError::unprocessable(ErrorCode::InvalidCertificate, problem.to_string())
+            }
+            CertificateError::DuplicateName { name } => ApiError::conflict(
+                ErrorCode::DuplicateCertificateName,
+                format!("a certificate named {name:?} already exists in this account"),
+            )
+            .with_details(json!({ "name": name })),
+            CertificateError::NotUsable(report) => p12_not_usable(&report),
+            CertificateError::Inspection(error) => error.into(),
+            CertificateError::Item { index, source } => {
+                let error = ApiError::from(*source);
+                let message = format!("certificate {index}: {}", error.message);
+                ApiError { message, ..error }
+            }
+            CertificateError::InUse { users } => ApiError::conflict(
+                ErrorCode::CertificateInUse,
+                format!(
+                    "{} mapping(s) use this certificate; delete or repoint them first",
+                    users.len()
+                ),
+            )
+            .with_details(json!({ "mappings": users })),
+            CertificateError::ConcurrentChange => ApiError::conflict(
+                ErrorCode::ConcurrentChange,
+                "the certificate was changed by another request at the same time; reload and retry",
+            ),
+            CertificateError::RotationPending { pending_version, activate_at_millis } => {
+                ApiError::conflict(
+                    ErrorCode::RotationPending,
+                    "a replacement is staged for this certificate; cancel it (DELETE .../pending) before replacing again",
+                )
+                .with_details(json!({
+                    "pendingVersion": pending_version,
+                    "activateAt": clock::format_rfc3339_millis(activate_at_millis),
+                }))
+            }
+            CertificateError::ActivateAtNotFuture => ApiError::bad_request(
+                ErrorCode::InvalidActivateAt,
+                "activateAt must be in the future; send the replacement without it to rotate now",
+            ),
+            CertificateError::PendingVersionNotFound => ApiError::not_found(
+                ErrorCode::PendingVersionNotFound,
+                "this certificate has no staged version (none was staged, or it is active already)",
+            ),
+            CertificateError::Store(error) => error.into(),
+            CertificateError::Internal(what) => ApiError::internal().with_cause(what),
+        }
+    }
 }

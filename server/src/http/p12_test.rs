@@ -3,12 +3,16 @@
 //! itself: 200 when usable, 422 when not. Nothing is stored. The inspection runs on the shared
 //! [`crate::certificates::P12Inspector`] (its budget and worker limits answer 413 and 503).
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::http::error_code::ErrorCode;
 use crate::auth::{self, BEARER_ONLY};
-use crate::error::ApiError;
+use crate::certificates::{BUSY_RETRY_AFTER_SECONDS, InspectionError};
+use crate::certificates::ENV_P12_REQUEST_ITERATION_BUDGET;
+use crate::http::error::ApiError;
 use crate::http::{multipart_form, ops};
 use crate::state::AppState;
 
@@ -55,4 +59,32 @@ async fn test_p12(
     } else {
         HttpResponse::UnprocessableEntity().json(report)
     })
+}
+
+/// The HTTP answer of each [`InspectionError`] (uploads, replacements, certificate requests and
+/// this tester share the inspector): the one place its codes are chosen.
+impl From<InspectionError> for ApiError {
+    fn from(error: InspectionError) -> Self {
+        match error {
+            InspectionError::BudgetExceeded { total, budget, files } => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::P12IterationBudgetExceeded,
+                format!(
+                    "the P12 files of this request ({files}) declare {total} KDF iterations in all; at most \
+                     {budget} are allowed per request ({ENV_P12_REQUEST_ITERATION_BUDGET}); send fewer \
+                     files per request or export them with fewer iterations"
+                ),
+            )
+            .with_details(json!({ "iterations": total, "budget": budget })),
+            InspectionError::Busy => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::P12InspectionsBusy,
+                "every P12 inspection worker is busy; retry after the Retry-After seconds",
+            )
+            .with_header("Retry-After", BUSY_RETRY_AFTER_SECONDS.to_string()),
+            error @ (InspectionError::NotAdmitted { .. } | InspectionError::TaskFailed) => {
+                ApiError::internal().with_cause(error)
+            }
+        }
+    }
 }

@@ -51,7 +51,7 @@ async fn run(
                 .certificates
                 .client_material(&account, id)
                 .await?
-                .ok_or_else(crate::certificates::not_found)?,
+                .ok_or_else(crate::http::certificates::not_found)?,
         ),
         None => state
             .runtime

@@ -52,7 +52,7 @@ pub trait CertificateSource: Send + Sync + 'static {
 #[async_trait]
 impl CertificateSource for CertificateService {
     async fn certificate(&self, account: &str, id: u64) -> Result<Option<Certificate>, StoreError> {
-        self.get(account, id).await.map_err(store_failure)
+        self.get(account, id).await
     }
 
     async fn client_material(
@@ -60,7 +60,7 @@ impl CertificateSource for CertificateService {
         account: &str,
         id: u64,
     ) -> Result<Option<ClientMaterial>, StoreError> {
-        CertificateService::client_material(self, account, id).await.map_err(store_failure)
+        CertificateService::client_material(self, account, id).await
     }
 
     async fn staged_material(
@@ -68,22 +68,10 @@ impl CertificateSource for CertificateService {
         account: &str,
         id: u64,
     ) -> Result<Option<StagedMaterial>, StoreError> {
-        CertificateService::staged_material(self, account, id).await.map_err(store_failure)
+        CertificateService::staged_material(self, account, id).await
     }
 
     async fn accepts_users(&self, account: &str, id: u64) -> Result<bool, StoreError> {
-        CertificateService::accepts_users(self, account, id).await.map_err(store_failure)
-    }
-}
-
-/// The store failure behind a certificate lookup's error. Bridge while the certificate service
-/// still answers HTTP errors: its lookups fail only when the store is unavailable (503) or holds
-/// an unreadable value (500), and the cause is kept for the edge's log line.
-fn store_failure(error: crate::http::error::ApiError) -> StoreError {
-    let cause = error.cause.map_or_else(|| error.message.clone(), String::from);
-    if error.status == actix_web::http::StatusCode::SERVICE_UNAVAILABLE {
-        StoreError::Unavailable(cause)
-    } else {
-        StoreError::Corrupt(cause)
+        CertificateService::accepts_users(self, account, id).await
     }
 }

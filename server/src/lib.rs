@@ -26,6 +26,3 @@ pub mod state;
 pub mod tls;
 pub mod store;
 pub mod throttle;
-
-// The HTTP error type lives in `http`; this path stays while services still name it.
-use http::error;

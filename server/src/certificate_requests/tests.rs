@@ -893,7 +893,7 @@ fn every_request_error_has_a_code_and_a_plain_message() {
         let api = ApiError::from(error);
         eprintln!("{} {}: {}", api.status, api.code, api.message);
         assert!(
-            api.code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            api.code.as_str().chars().all(|c| c.is_ascii_lowercase() || c == '_'),
             "{}",
             api.code
         );

@@ -5,6 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
+use crate::http::error_code::ErrorCode;
 use crate::auth;
 use crate::http::error::ApiError;
 use crate::http::{audit, json_body, ops};
@@ -66,7 +67,7 @@ async fn delete_app_key(
     let recorded = audit::record(&state, &req, &audit::admin(), None, "app_key.delete", audit::resource("app_key", Some(consumer_key.clone()), None)).await?;
     let outcome = match state.auth.delete_app_key(&consumer_key).await {
         Ok(true) => Ok(()),
-        Ok(false) => Err(ApiError::not_found("app_key_not_found", "no app key with this consumer key")),
+        Ok(false) => Err(ApiError::not_found(ErrorCode::AppKeyNotFound, "no app key with this consumer key")),
         Err(error) => Err(error.into()),
     };
     audit::made(&state, vec![recorded], outcome).await?;
@@ -106,10 +107,10 @@ async fn issue_token(
 pub(crate) fn text(body: &Value, field: &str) -> Result<String, ApiError> {
     let value = body
         .get(field)
-        .ok_or_else(|| ApiError::bad_request("malformed_request", format!("{field} is missing")))?
+        .ok_or_else(|| ApiError::bad_request(ErrorCode::MalformedRequest, format!("{field} is missing")))?
         .as_str()
         .ok_or_else(|| {
-            ApiError::bad_request("malformed_request", format!("{field} must be a string"))
+            ApiError::bad_request(ErrorCode::MalformedRequest, format!("{field} must be a string"))
         })?;
     if value.trim().is_empty() || value.chars().count() > 128 || value.chars().any(char::is_control)
     {
@@ -124,11 +125,11 @@ pub(crate) fn text(body: &Value, field: &str) -> Result<String, ApiError> {
 pub(crate) fn accounts(body: &Value) -> Result<Vec<String>, ApiError> {
     let list = body
         .get("accounts")
-        .ok_or_else(|| ApiError::bad_request("malformed_request", "accounts is missing"))?
+        .ok_or_else(|| ApiError::bad_request(ErrorCode::MalformedRequest, "accounts is missing"))?
         .as_array()
         .ok_or_else(|| {
             ApiError::bad_request(
-                "malformed_request",
+                ErrorCode::MalformedRequest,
                 "accounts must be an array of account ids or [\"*\"]",
             )
         })?;
@@ -152,5 +153,5 @@ pub(crate) fn accounts(body: &Value) -> Result<Vec<String>, ApiError> {
 }
 
 fn invalid(message: &str) -> ApiError {
-    ApiError::unprocessable("invalid_request", message)
+    ApiError::unprocessable(ErrorCode::InvalidRequest, message)
 }

@@ -11,6 +11,7 @@
 
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 
+use crate::http::error_code::ErrorCode;
 use crate::audit::{Actor, AuditError, Change, Recorded, Resource, Trail, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::auth::{self, Caller, Scheme, CONFIGURATION};
 use crate::clock;
@@ -127,13 +128,13 @@ impl From<AuditError> for ApiError {
             AuditError::Unavailable(cause @ StoreError::Unavailable(_)) => ApiError::from(cause),
             AuditError::Unavailable(cause) => ApiError::new(
                 actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-                "audit_unavailable",
+                ErrorCode::AuditUnavailable,
                 "the audit trail could not be written or read, so nothing was changed; retry later",
             )
             .with_cause(cause)
             .with_header("Retry-After", "1"),
             AuditError::BadCursor => ApiError::bad_request(
-                "invalid_cursor",
+                ErrorCode::InvalidCursor,
                 "cursor must be a nextCursor value from an earlier page",
             ),
         }
@@ -152,18 +153,18 @@ impl PageQuery {
     fn parse(query: &str) -> Result<Self, ApiError> {
         let mut parsed = Self { since: None, limit: DEFAULT_LIMIT, cursor: None };
         let pairs = web::Query::<std::collections::HashMap<String, String>>::from_query(query)
-            .map_err(|_| ApiError::bad_request("malformed_request", "the query string cannot be read"))?
+            .map_err(|_| ApiError::bad_request(ErrorCode::MalformedRequest, "the query string cannot be read"))?
             .into_inner();
         for (name, value) in pairs {
             match name.as_str() {
                 "since" => {
                     parsed.since = Some(clock::parse_rfc3339_millis(&value).ok_or_else(|| {
-                        ApiError::bad_request("invalid_since", "since must be an RFC 3339 date-time such as 2030-01-31T12:00:00Z")
+                        ApiError::bad_request(ErrorCode::InvalidSince, "since must be an RFC 3339 date-time such as 2030-01-31T12:00:00Z")
                     })?);
                 }
                 "limit" => {
                     parsed.limit = value.parse::<usize>().ok().filter(|l| (1..=MAX_LIMIT).contains(l)).ok_or_else(|| {
-                        ApiError::bad_request("invalid_limit", format!("limit must be an integer from 1 to {MAX_LIMIT}"))
+                        ApiError::bad_request(ErrorCode::InvalidLimit, format!("limit must be an integer from 1 to {MAX_LIMIT}"))
                     })?;
                 }
                 "cursor" => parsed.cursor = Some(value),
@@ -181,11 +182,11 @@ mod tests {
     #[test]
     fn audit_errors_map_to_the_spec_codes_without_internals() {
         let down = ApiError::from(AuditError::Unavailable(StoreError::Unavailable("vault at 10.0.0.1 refused".into())));
-        assert_eq!((down.status.as_u16(), down.code), (503, "store_unavailable"));
+        assert_eq!((down.status.as_u16(), down.code.as_str()), (503, "store_unavailable"));
         let corrupt = ApiError::from(AuditError::Unavailable(StoreError::Corrupt("audit record 7".into())));
-        assert_eq!((corrupt.status.as_u16(), corrupt.code), (503, "audit_unavailable"));
+        assert_eq!((corrupt.status.as_u16(), corrupt.code.as_str()), (503, "audit_unavailable"));
         assert!(!corrupt.body().to_string().contains("record 7"), "the cause is logged, not sent");
         let cursor = ApiError::from(AuditError::BadCursor);
-        assert_eq!((cursor.status.as_u16(), cursor.code), (400, "invalid_cursor"));
+        assert_eq!((cursor.status.as_u16(), cursor.code.as_str()), (400, "invalid_cursor"));
     }
 }

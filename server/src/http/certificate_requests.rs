@@ -14,9 +14,10 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::http::error_code::ErrorCode;
 use crate::auth::{self, CONFIGURATION};
 use crate::certificate_requests::{Completion, NewRequest, RequestError, RequestSubject};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::audit;
 use crate::http::certificates::{SaveWrapper, p12_not_usable, read_body};
 use crate::http::{check_account, multipart_form, ops};
@@ -321,7 +322,7 @@ fn invalid_json(error: serde_json::Error) -> ApiError {
 }
 
 fn malformed(message: &str) -> ApiError {
-    ApiError::bad_request("malformed_request", message)
+    ApiError::bad_request(ErrorCode::MalformedRequest, message)
 }
 
 /// The HTTP answer of each [`RequestError`]: the one place its codes are chosen.
@@ -329,33 +330,33 @@ impl From<RequestError> for ApiError {
     fn from(error: RequestError) -> Self {
         match error {
             RequestError::NotFound => ApiError::not_found(
-                "certificate_request_not_found",
+                ErrorCode::CertificateRequestNotFound,
                 "no certificate request with this id in this account",
             ),
             RequestError::AlreadyCompleted { certificate_id } => ApiError::conflict(
-                "certificate_request_completed",
+                ErrorCode::CertificateRequestCompleted,
                 "this certificate request was completed already; create a new request to renew",
             )
             .with_details(json!({ "certificateId": certificate_id })),
             RequestError::CompletionInProgress => ApiError::conflict(
-                "certificate_request_completing",
+                ErrorCode::CertificateRequestCompleting,
                 "another completion of this certificate request is under way; reload it and retry",
             ),
-            RequestError::InvalidName { problem } => ApiError::unprocessable("invalid_certificate_request", problem),
-            RequestError::Csr(error) => ApiError::unprocessable(error.code(), error.to_string()),
+            RequestError::InvalidName { problem } => ApiError::unprocessable(ErrorCode::InvalidCertificateRequest, problem),
+            RequestError::Csr(error) => ApiError::unprocessable(ErrorCode::from(&error), error.to_string()),
             RequestError::InvalidCertificatePem { problem } => ApiError::unprocessable(
-                "invalid_certificate_pem",
+                ErrorCode::InvalidCertificatePem,
                 format!("{problem}; send the certificate the CA issued for this request's CSR, then its chain, as PEM"),
             ),
             RequestError::KeyCertificateMismatch { certificates } => ApiError::unprocessable(
-                "key_certificate_mismatch",
+                ErrorCode::KeyCertificateMismatch,
                 format!(
                     "none of the {certificates} certificate(s) given carries this request's public key; \
                      send the certificate the CA issued for this request's CSR"
                 ),
             ),
             RequestError::InvalidChain { position, expected_subject, found_subject } => ApiError::unprocessable(
-                "invalid_certificate_chain",
+                ErrorCode::InvalidCertificateChain,
                 format!(
                     "certificate {position} of the chain is {found_subject:?}, but the certificate before it \
                      was issued by {expected_subject:?}; send the leaf, then each issuer in order"

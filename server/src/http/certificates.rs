@@ -16,11 +16,12 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
+use crate::http::error_code::ErrorCode;
 use crate::auth::{self, BEARER_ONLY, CONFIGURATION};
 use crate::audit::{Actor, Recorded};
 use crate::certificates::{Certificate, CertificateError, CreateOutcome, MAX_BATCH, Upload};
 use crate::clock;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::check_account;
 use crate::http::json_body::{self, BodyReadError};
 use crate::http::upload_body::{self, CreateBody, P12Field, UploadItem};
@@ -198,7 +199,7 @@ async fn list(
     check_account(&account)?;
     let days = expiring_within_days(req.query_string()).map_err(|why| {
         ApiError::bad_request(
-            "invalid_query_parameter",
+            ErrorCode::InvalidQueryParameter,
             format!(
                 "expiringWithinDays {why}; expected a whole number of days from 0 to \
                  {MAX_EXPIRING_WITHIN_DAYS}"
@@ -342,12 +343,12 @@ fn activate_at_field(fields: &Map<String, Value>) -> Result<Option<i64>, ApiErro
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => clock::parse_rfc3339_millis(text).map(Some).ok_or_else(|| {
             ApiError::bad_request(
-                "invalid_activate_at",
+                ErrorCode::InvalidActivateAt,
                 "activateAt must be an RFC 3339 date-time such as 2030-01-31T12:00:00Z",
             )
         }),
         Some(_) => Err(ApiError::bad_request(
-            "invalid_activate_at",
+            ErrorCode::InvalidActivateAt,
             "activateAt must be a string (RFC 3339 date-time)",
         )),
     }
@@ -479,7 +480,7 @@ pub(crate) async fn read_body(payload: web::Payload, limit: usize) -> Result<Zer
         Err(BodyReadError::Unreadable) => Err(malformed("request body could not be read")),
         Err(BodyReadError::TooLarge) => Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             format!("request body is larger than {limit} bytes"),
         )),
     }
@@ -495,7 +496,7 @@ fn not_json(error: serde_json::Error) -> ApiError {
 }
 
 fn malformed(message: &str) -> ApiError {
-    ApiError::bad_request("malformed_request", message)
+    ApiError::bad_request(ErrorCode::MalformedRequest, message)
 }
 
 /// The save wrapper: LivePerson's answer to a create or a by-file replacement (the wire names
@@ -513,7 +514,7 @@ pub(crate) struct SaveWrapper {
 #[derive(Serialize)]
 struct FailedSaveAnswer {
     name: String,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
 }
 
@@ -545,7 +546,7 @@ pub(crate) fn p12_not_usable(report: &mtls_sdk::P12Report) -> ApiError {
     } else {
         format!("the P12 file is not usable: {}", reasons.join("; "))
     };
-    ApiError::unprocessable("p12_not_usable", message)
+    ApiError::unprocessable(ErrorCode::P12NotUsable, message)
         .with_details(serde_json::to_value(report).unwrap_or(Value::Null))
 }
 
@@ -554,14 +555,14 @@ impl From<CertificateError> for ApiError {
     fn from(error: CertificateError) -> Self {
         match error {
             CertificateError::NotFound => ApiError::not_found(
-                "certificate_not_found",
+                ErrorCode::CertificateNotFound,
                 "no certificate with this id in this account",
             ),
             CertificateError::InvalidName(problem) => {
-                ApiError::unprocessable("invalid_certificate", problem.to_string())
+                ApiError::unprocessable(ErrorCode::InvalidCertificate, problem.to_string())
             }
             CertificateError::DuplicateName { name } => ApiError::conflict(
-                "duplicate_certificate_name",
+                ErrorCode::DuplicateCertificateName,
                 format!("a certificate named {name:?} already exists in this account"),
             )
             .with_details(json!({ "name": name })),
@@ -573,7 +574,7 @@ impl From<CertificateError> for ApiError {
                 ApiError { message, ..error }
             }
             CertificateError::InUse { users } => ApiError::conflict(
-                "certificate_in_use",
+                ErrorCode::CertificateInUse,
                 format!(
                     "{} mapping(s) use this certificate; delete or repoint them first",
                     users.len()
@@ -581,12 +582,12 @@ impl From<CertificateError> for ApiError {
             )
             .with_details(json!({ "mappings": users })),
             CertificateError::ConcurrentChange => ApiError::conflict(
-                "concurrent_change",
+                ErrorCode::ConcurrentChange,
                 "the certificate was changed by another request at the same time; reload and retry",
             ),
             CertificateError::RotationPending { pending_version, activate_at_millis } => {
                 ApiError::conflict(
-                    "rotation_pending",
+                    ErrorCode::RotationPending,
                     "a replacement is staged for this certificate; cancel it (DELETE .../pending) before replacing again",
                 )
                 .with_details(json!({
@@ -595,11 +596,11 @@ impl From<CertificateError> for ApiError {
                 }))
             }
             CertificateError::ActivateAtNotFuture => ApiError::bad_request(
-                "invalid_activate_at",
+                ErrorCode::InvalidActivateAt,
                 "activateAt must be in the future; send the replacement without it to rotate now",
             ),
             CertificateError::PendingVersionNotFound => ApiError::not_found(
-                "pending_version_not_found",
+                ErrorCode::PendingVersionNotFound,
                 "this certificate has no staged version (none was staged, or it is active already)",
             ),
             CertificateError::Store(error) => error.into(),

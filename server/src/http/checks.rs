@@ -19,6 +19,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::{stream, StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 
+use crate::http::error_code::ErrorCode;
 use crate::auth::{self, Caller, Scheme};
 use crate::http::error::ApiError;
 use crate::http::{json_body, ops};
@@ -101,11 +102,11 @@ enum Version {
 /// `v` is optional: 1 (default) or 2, also written `1.0` / `2.0`.
 fn version(req: &HttpRequest) -> Result<Version, ApiError> {
     let query = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
-        .map_err(|_| ApiError::bad_request("malformed_request", "the query string could not be read"))?;
+        .map_err(|_| ApiError::bad_request(ErrorCode::MalformedRequest, "the query string could not be read"))?;
     match query.get("v").map(String::as_str) {
         None | Some("1" | "1.0") => Ok(Version::V1),
         Some("2" | "2.0") => Ok(Version::V2),
-        Some(_) => Err(ApiError::bad_request("unsupported_version", "v must be 1 or 2")),
+        Some(_) => Err(ApiError::bad_request(ErrorCode::UnsupportedVersion, "v must be 1 or 2")),
     }
 }
 
@@ -113,11 +114,11 @@ fn version(req: &HttpRequest) -> Result<Version, ApiError> {
 /// no `accountId`).
 pub(crate) fn parse_items(body: Value, account: Option<&str>) -> Result<Vec<Item>, ApiError> {
     let Value::Array(values) = body else {
-        return Err(ApiError::bad_request("malformed_request", "expected a JSON array of items"));
+        return Err(ApiError::bad_request(ErrorCode::MalformedRequest, "expected a JSON array of items"));
     };
     if values.len() > MAX_CHECK_ITEMS {
         return Err(ApiError::unprocessable(
-            "too_many_items",
+            ErrorCode::TooManyItems,
             format!("at most {MAX_CHECK_ITEMS} items may be checked at once"),
         ));
     }
@@ -150,7 +151,7 @@ pub(crate) fn parse_items(body: Value, account: Option<&str>) -> Result<Vec<Item
 }
 
 fn malformed(index: usize, what: &str) -> ApiError {
-    ApiError::bad_request("malformed_request", format!("item {index}: expected {what} (a string)"))
+    ApiError::bad_request(ErrorCode::MalformedRequest, format!("item {index}: expected {what} (a string)"))
         .with_details(serde_json::json!({ "index": index }))
 }
 
@@ -221,7 +222,7 @@ mod tests {
     fn malformed_items_are_400_with_their_index() {
         for body in [json!({}), json!([1]), json!([{"serviceName": "IDP", "url": "u"}]), json!([{"serviceName": null, "accountId": "a", "url": "u"}]), json!([{"serviceName": "IDP", "accountId": "a", "url": 0}]), json!([{"serviceName": "IDP", "accountId": 2.5, "url": "u"}])] {
             let error = parse_items(body.clone(), None).err().unwrap();
-            assert_eq!((error.status.as_u16(), error.code), (400, "malformed_request"), "{body}");
+            assert_eq!((error.status.as_u16(), error.code.as_str()), (400, "malformed_request"), "{body}");
         }
         let scoped = parse_items(json!([{"serviceName": "IDP", "url": "u"}]), Some("acc")).unwrap();
         assert_eq!(scoped[0].account, "acc");

@@ -6,6 +6,7 @@
 //! their cause to the edge ([`crate::http::request_id`]), which logs one line per failed request,
 //! and are described to the caller in generic terms.
 
+use crate::http::error_code::ErrorCode;
 use actix_web::{http::StatusCode, HttpResponse, HttpResponseBuilder, ResponseError};
 use serde_json::Value;
 
@@ -14,8 +15,8 @@ use serde_json::Value;
 pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
-    /// Stable snake_case code.
-    pub code: &'static str,
+    /// Stable snake_case code, one of a closed set.
+    pub code: ErrorCode,
     /// Human message: what was wrong, and what to do.
     pub message: String,
     /// Structured details (for example a P12 report), when useful.
@@ -37,14 +38,14 @@ pub struct ErrorBody(pub Value);
 #[derive(Debug, Clone)]
 pub struct ErrorLog {
     /// The error code of the body.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// [`ApiError::cause`].
     pub cause: Option<Box<str>>,
 }
 
 impl ApiError {
     /// A new error with no details.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self { status, code, message: message.into(), details: None, headers: Vec::new(), cause: None }
     }
     /// Records the internal cause for the edge's log line (never sent to the caller).
@@ -63,7 +64,7 @@ impl ApiError {
         self
     }
     /// 400 with `code`.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
     /// 401 naming the accepted schemes in `WWW-Authenticate` (SPEC section 4).
@@ -73,23 +74,23 @@ impl ApiError {
             .map(|s| format!("{s} realm=\"mtls-gateway\""))
             .collect::<Vec<_>>()
             .join(", ");
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, message)
             .with_header("WWW-Authenticate", challenge)
     }
     /// 403 `forbidden`: the same answer whether or not the target exists.
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "this credential may not act on this account")
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, "this credential may not act on this account")
     }
     /// 404 with `code`.
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn not_found(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, message)
     }
     /// 409 with `code`.
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
     /// 422 with `code`.
-    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unprocessable(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
     /// 503 `store_unavailable` with `Retry-After` (a Vault leader election takes seconds); the
@@ -97,14 +98,14 @@ impl ApiError {
     pub fn store_unavailable() -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "store_unavailable",
+            ErrorCode::StoreUnavailable,
             "the certificate store is unavailable; retry later",
         )
         .with_header("Retry-After", STORE_RETRY_AFTER_SECONDS)
     }
     /// 500 `internal`; the cause is logged by the caller, never sent.
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error")
     }
     /// The JSON body without `requestId`.
     pub fn body(&self) -> Value {
@@ -148,7 +149,7 @@ impl ResponseError for ApiError {
 
 /// The throttle's 429, through the response builder actix-governor started.
 pub(crate) fn rate_limited(refusal: crate::throttle::RateLimited, mut response: HttpResponseBuilder) -> HttpResponse {
-    let body = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", refusal.to_string()).body();
+    let body = ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyRequests, refusal.to_string()).body();
     response.insert_header(("retry-after", refusal.retry_after_seconds().to_string()));
     let mut response = response.json(&body);
     // The request-id middleware completes the body with `requestId`.
@@ -167,7 +168,7 @@ impl From<crate::auth::AuthError> for ApiError {
             }
             A::Forbidden => Self::forbidden(),
             A::NonceShareExceeded { retry_after_seconds, .. } => {
-                Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
+                Self::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyRequests, message)
                     .with_header("Retry-After", retry_after_seconds.to_string())
             }
             A::Store(error) => error.into(),
@@ -182,7 +183,7 @@ impl From<crate::store::StoreError> for ApiError {
                 Self::store_unavailable().with_cause(format_args!("store unavailable: {reason}"))
             }
             crate::store::StoreError::Conflict => {
-                Self::conflict("conflict", "a concurrent change won; reload and retry")
+                Self::conflict(ErrorCode::Conflict, "a concurrent change won; reload and retry")
             }
             crate::store::StoreError::Corrupt(reason) => {
                 Self::internal().with_cause(format_args!("store holds an unreadable value: {reason}"))
@@ -197,7 +198,7 @@ impl From<crate::forward::ForwardError> for ApiError {
         match error {
             F::TargetNotAllowed { origin } => Self::new(
                 StatusCode::FORBIDDEN,
-                "target_not_allowed",
+                ErrorCode::TargetNotAllowed,
                 format!(
                     "target {origin} is on a loopback, private, link-local or otherwise \
                      non-public address; allow its range with MTLS_ALLOWED_TARGET_CIDRS"
@@ -205,19 +206,19 @@ impl From<crate::forward::ForwardError> for ApiError {
             ),
             F::Transport { kind, origin, message } => {
                 let text = format!("{origin}: {message}");
-                Self::new(StatusCode::FAILED_DEPENDENCY, "transport_error", format!("the call to the target failed: {text}"))
+                Self::new(StatusCode::FAILED_DEPENDENCY, ErrorCode::TransportError, format!("the call to the target failed: {text}"))
                     .with_details(serde_json::json!({ "errorFromTransport": kind.as_str(), "target": origin }))
                     .with_header("LP-message-from-transport", text)
                     .with_header("LP-error-from-transport", kind.as_str())
             }
             F::BodyTooLarge { limit } => Self::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 format!("request body is larger than MTLS_MAX_BODY_BYTES ({limit} bytes)"),
             ),
             F::RequestBodyStalled { timeout } => Self::new(
                 StatusCode::REQUEST_TIMEOUT,
-                "request_body_timeout",
+                ErrorCode::RequestBodyTimeout,
                 format!(
                     "the request body sent nothing for MTLS_FORWARD_TIMEOUT_MS ({} ms)",
                     timeout.as_millis()
@@ -225,6 +226,52 @@ impl From<crate::forward::ForwardError> for ApiError {
             ),
             F::BadClientMaterial { certificate_id } => Self::internal()
                 .with_cause(format_args!("certificate {certificate_id} has key material rustls cannot use")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{AuthError, Scheme};
+    use crate::store::StoreError;
+
+    fn header<'a>(error: &'a ApiError, name: &str) -> Option<&'a str> {
+        error.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn auth_refusals_answer_their_status_code_and_challenge() {
+        let both = ApiError::from(AuthError::unauthenticated(&[Scheme::Bearer, Scheme::OAuth1], "credentials are missing"));
+        assert_eq!((both.status.as_u16(), both.code.as_str(), both.message.as_str()), (401, "unauthenticated", "credentials are missing"));
+        assert_eq!(header(&both, "WWW-Authenticate"), Some("Bearer realm=\"mtls-gateway\", OAuth realm=\"mtls-gateway\""));
+        let oauth = ApiError::from(AuthError::unauthenticated(&[Scheme::OAuth1], "no"));
+        assert_eq!(header(&oauth, "WWW-Authenticate"), Some("OAuth realm=\"mtls-gateway\""));
+
+        let forbidden = ApiError::from(AuthError::Forbidden);
+        assert_eq!((forbidden.status.as_u16(), forbidden.code.as_str()), (403, "forbidden"));
+        assert_eq!(forbidden.message, AuthError::Forbidden.to_string());
+        assert!(forbidden.headers.is_empty());
+
+        let busy = ApiError::from(AuthError::NonceShareExceeded { window_seconds: 300, retry_after_seconds: 7 });
+        assert_eq!((busy.status.as_u16(), busy.code.as_str()), (429, "too_many_requests"));
+        assert_eq!(busy.message, "too many signed requests from this app key within the 300 s replay window; retry in 7 s");
+        assert_eq!(header(&busy, "Retry-After"), Some("7"));
+
+        let down = ApiError::from(AuthError::Store(StoreError::Unavailable("vault sealed".to_owned())));
+        assert_eq!((down.status.as_u16(), down.code.as_str()), (503, "store_unavailable"));
+        assert!(!down.message.contains("sealed"), "the cause is for the log only");
+    }
+
+    #[actix_web::test]
+    async fn the_throttle_answers_429_with_a_retry_after_of_at_least_one_second() {
+        for (wait_seconds, retry_after) in [(0, "1"), (3, "3")] {
+            let response = rate_limited(crate::throttle::RateLimited { wait_seconds }, HttpResponse::TooManyRequests());
+            assert_eq!(response.status().as_u16(), 429);
+            assert_eq!(response.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some(retry_after));
+            let body = response.extensions().get::<ErrorBody>().map(|b| b.0.clone()).unwrap();
+            assert_eq!(body["error"]["code"], "too_many_requests");
+            assert_eq!(body["error"]["message"], format!("too many requests from this address; retry in {wait_seconds} s"));
         }
     }
 }

@@ -20,6 +20,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::http::error_code::ErrorCode;
 use crate::auth::{self, Scheme};
 use crate::http::error::ApiError;
 use crate::http::json_body::{read_limited, BodyReadError};
@@ -117,7 +118,7 @@ async fn forward(
     if material.is_none() && instructions.stop_if_not_found {
         state.metrics.forward("certificate_not_found", std::time::Duration::ZERO);
         return Err(ApiError::bad_request(
-            "certificate_not_found",
+            ErrorCode::CertificateNotFound,
             "no enabled mapping with an available certificate for this account, service and URL",
         ));
     }
@@ -182,12 +183,12 @@ pub(crate) fn instructions(req: &HttpRequest, state: &AppState) -> Result<Instru
             .get(name)
             .map(|v| {
                 v.to_str().map_err(|_| {
-                    ApiError::bad_request("invalid_header", format!("{name} must be visible ASCII"))
+                    ApiError::bad_request(ErrorCode::InvalidHeader, format!("{name} must be visible ASCII"))
                 })
             })
             .transpose()
     };
-    let invalid_url = |message: String| ApiError::bad_request("invalid_forward_url", message);
+    let invalid_url = |message: String| ApiError::bad_request(ErrorCode::InvalidForwardUrl, message);
 
     let Some(target) = text(&FORWARD_URL)? else {
         return Err(invalid_url("the LP-forward-url header is required".into()));
@@ -203,7 +204,7 @@ pub(crate) fn instructions(req: &HttpRequest, state: &AppState) -> Result<Instru
         Some(given) => Some(
             crate::services::resolve_code(&state.config.services, given).ok_or_else(|| {
                 ApiError::bad_request(
-                    "unknown_service",
+                    ErrorCode::UnknownService,
                     "LP-service-name names no configured service; use a service name or code",
                 )
             })?,
@@ -211,16 +212,16 @@ pub(crate) fn instructions(req: &HttpRequest, state: &AppState) -> Result<Instru
     };
     let method = match text(&METHOD_OVERRIDE)?.map(str::trim).filter(|s| !s.is_empty()) {
         None => http::Method::from_bytes(req.method().as_str().as_bytes())
-            .map_err(|_| ApiError::bad_request("invalid_method_override", "unsupported method"))?,
+            .map_err(|_| ApiError::bad_request(ErrorCode::InvalidMethodOverride, "unsupported method"))?,
         Some(given) => http::Method::from_bytes(given.to_ascii_uppercase().as_bytes()).map_err(|_| {
-            ApiError::bad_request("invalid_method_override", "LP-method-override is not an HTTP method")
+            ApiError::bad_request(ErrorCode::InvalidMethodOverride, "LP-method-override is not an HTTP method")
         })?,
     };
     // CONNECT asks the target for a tunnel (RFC 9110 9.3.6): its 2xx has no content and takes
     // over the connection, so there is no response to relay.
     if method == http::Method::CONNECT {
         return Err(ApiError::bad_request(
-            "invalid_method_override",
+            ErrorCode::InvalidMethodOverride,
             "LP-method-override: CONNECT opens a tunnel and is not forwarded",
         ));
     }
@@ -261,12 +262,12 @@ async fn read_whole(payload: web::Payload, limit: usize, timeout: Duration) -> R
     let read = tokio::time::timeout(timeout, read_limited(payload, limit)).await.map_err(|_| {
         ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
-            "request_body_timeout",
+            ErrorCode::RequestBodyTimeout,
             format!("the form-encoded body did not arrive within {} ms; send it at once", timeout.as_millis()),
         )
     })?;
     read.map_err(|e| match e {
-        BodyReadError::Unreadable => ApiError::bad_request("invalid_body", "the request body could not be read"),
+        BodyReadError::Unreadable => ApiError::bad_request(ErrorCode::InvalidBody, "the request body could not be read"),
         BodyReadError::TooLarge => too_large(limit),
     })
 }
@@ -277,7 +278,7 @@ fn declared_length(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
         .get("content-length")
         .map(|v| {
             v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()).ok_or_else(|| {
-                ApiError::bad_request("invalid_header", "Content-Length must be a number")
+                ApiError::bad_request(ErrorCode::InvalidHeader, "Content-Length must be a number")
             })
         })
         .transpose()

@@ -6,6 +6,7 @@ use actix_web::web;
 use futures_util::StreamExt;
 use serde_json::Value;
 
+use crate::http::error_code::ErrorCode;
 use crate::http::error::ApiError;
 
 /// Largest JSON body accepted by the configuration and check endpoints.
@@ -44,20 +45,20 @@ pub async fn read_limited(mut payload: web::Payload, limit: usize) -> Result<web
 pub async fn read(payload: web::Payload) -> Result<Value, ApiError> {
     let body = read_limited(payload, MAX_JSON_BODY_BYTES).await.map_err(|e| match e {
         BodyReadError::Unreadable => {
-            ApiError::bad_request("malformed_request", "request body could not be read")
+            ApiError::bad_request(ErrorCode::MalformedRequest, "request body could not be read")
         }
         BodyReadError::TooLarge => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             format!("request body is larger than {MAX_JSON_BODY_BYTES} bytes"),
         ),
     })?;
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("malformed_request", "expected a JSON body"));
+        return Err(ApiError::bad_request(ErrorCode::MalformedRequest, "expected a JSON body"));
     }
     serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(
-            "malformed_request",
+            ErrorCode::MalformedRequest,
             format!(
                 "request body is not valid JSON ({:?} error at line {} column {})",
                 e.classify(),

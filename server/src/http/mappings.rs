@@ -12,6 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
+use crate::http::error_code::ErrorCode;
 use crate::auth::{self, Scheme};
 use crate::http::error::ApiError;
 use crate::http::check_account;
@@ -163,24 +164,24 @@ impl From<MappingError> for ApiError {
             | E::NameLength { .. }
             | E::MissingFields { .. }
             | E::ConflictingServices
-            | E::IdMismatch => Self::unprocessable("invalid_mapping", message),
-            E::UnknownService { .. } => Self::unprocessable("unknown_service", message),
+            | E::IdMismatch => Self::unprocessable(ErrorCode::InvalidMapping, message),
+            E::UnknownService { .. } => Self::unprocessable(ErrorCode::UnknownService, message),
             E::InvalidUrl(invalid) => invalid.into(),
-            E::SiteIdMismatch => Self::unprocessable("site_id_mismatch", message),
-            E::CertificateNotFound { .. } => Self::unprocessable("certificate_not_found", message),
+            E::SiteIdMismatch => Self::unprocessable(ErrorCode::SiteIdMismatch, message),
+            E::CertificateNotFound { .. } => Self::unprocessable(ErrorCode::CertificateNotFound, message),
             E::DuplicateName { name } => {
-                Self::conflict("duplicate_mapping_name", message).with_details(json!({ "name": name }))
+                Self::conflict(ErrorCode::DuplicateMappingName, message).with_details(json!({ "name": name }))
             }
             E::DuplicateRoute { service_code, service_name, url } => {
-                Self::conflict("duplicate_mapping_url", message).with_details(json!({
+                Self::conflict(ErrorCode::DuplicateMappingUrl, message).with_details(json!({
                     "serviceId": service_code.to_string(),
                     "serviceName": service_name,
                     "url": url,
                 }))
             }
-            E::NotFound => Self::not_found("mapping_not_found", message),
-            E::StaleRevision => Self::new(StatusCode::PRECONDITION_FAILED, "stale_revision", message),
-            E::ConcurrentUpdate | E::IdCollision => Self::conflict("concurrent_update", message),
+            E::NotFound => Self::not_found(ErrorCode::MappingNotFound, message),
+            E::StaleRevision => Self::new(StatusCode::PRECONDITION_FAILED, ErrorCode::StaleRevision, message),
+            E::ConcurrentUpdate | E::IdCollision => Self::conflict(ErrorCode::ConcurrentUpdate, message),
             E::InItem { index, source } => in_item(Self::from(*source), index),
             E::Store(store) => store.into(),
             E::NoRandomness { .. } | E::Encode { .. } => Self::internal().with_cause(message),
@@ -190,7 +191,7 @@ impl From<MappingError> for ApiError {
 
 impl From<InvalidUrl> for ApiError {
     fn from(error: InvalidUrl) -> Self {
-        Self::unprocessable("invalid_url", error.to_string())
+        Self::unprocessable(ErrorCode::InvalidUrl, error.to_string())
     }
 }
 
@@ -252,5 +253,58 @@ mod tests {
             assert_eq!(parse_id(id).unwrap_err().code, "mapping_not_found", "{id}");
         }
         assert_eq!(parse_id("42").unwrap(), 42);
+    }
+
+    /// Every mapping error as the caller sees it: status, code and message, to review the wording
+    /// in one place; store and system failures say nothing of their cause.
+    #[test]
+    fn every_mapping_error_answers_its_status_code_and_message() {
+        use crate::store::StoreError;
+        let cases: Vec<(MappingError, u16, &str, &str)> = vec![
+            (MappingError::NotABatch, 422, "invalid_mapping", "expected a JSON array of mappings"),
+            (MappingError::BatchSize { max: 100 }, 422, "invalid_mapping", "expected 1 to 100 mappings"),
+            (MappingError::NotAnObject, 422, "invalid_mapping", "a mapping must be a JSON object"),
+            (MappingError::InvalidField { field: "url", rule: "must be a string" }, 422, "invalid_mapping", "url must be a string"),
+            (MappingError::NameLength { max: 128 }, 422, "invalid_mapping", "name must have 1 to 128 characters"),
+            (MappingError::MissingFields { fields: vec!["name", "url"] }, 422, "invalid_mapping", "missing required field(s): name, url"),
+            (MappingError::ConflictingServices, 422, "invalid_mapping", "serviceId and serviceName name different services"),
+            (MappingError::IdMismatch, 422, "invalid_mapping", "id in the body differs from the id in the path"),
+            (
+                MappingError::UnknownService { field: "serviceId", known: vec!["IDP".to_owned()] },
+                422,
+                "unknown_service",
+                "serviceId names no configured service; expected one of [\"IDP\"] or its code",
+            ),
+            (InvalidUrl::TooLong { max: 2048 }.into(), 422, "invalid_url", "url is longer than 2048 bytes"),
+            (InvalidUrl::Refused { reason: "no host".to_owned() }.into(), 422, "invalid_url", "url: no host"),
+            (MappingError::SiteIdMismatch, 422, "site_id_mismatch", "siteId must be the account of the request path (or be left out)"),
+            (MappingError::CertificateNotFound { certificate_id: 7 }, 422, "certificate_not_found", "certificationId 7 is not a certificate of this account"),
+            (MappingError::DuplicateName { name: "m".to_owned() }, 409, "duplicate_mapping_name", "a mapping named \"m\" already exists in this account"),
+            (
+                MappingError::DuplicateRoute { service_code: 1, service_name: "IDP".to_owned(), url: "https://a.com/".to_owned() },
+                409,
+                "duplicate_mapping_url",
+                "service IDP already has a mapping for https://a.com/ in this account",
+            ),
+            (MappingError::NotFound, 404, "mapping_not_found", "no such mapping in this account"),
+            (MappingError::StaleRevision, 412, "stale_revision", "the mapping has changed since that revision; read it again and retry"),
+            (MappingError::ConcurrentUpdate, 409, "concurrent_update", "the mapping changed while this update ran; read it again and retry"),
+            (MappingError::IdCollision, 409, "concurrent_update", "a concurrent change won; retry the request"),
+            (MappingError::NotFound.in_item(2), 404, "mapping_not_found", "item 2: no such mapping in this account"),
+            (StoreError::Unavailable("secret-ish cause".to_owned()).into(), 503, "store_unavailable", "the certificate store is unavailable; retry later"),
+            (StoreError::Corrupt("secret-ish cause".to_owned()).into(), 500, "internal", "internal error"),
+            (MappingError::NoRandomness { reason: "secret-ish cause".to_owned() }, 500, "internal", "internal error"),
+            (MappingError::Encode { reason: "secret-ish cause".to_owned() }, 500, "internal", "internal error"),
+            (MappingError::from(StoreError::Unavailable("down".to_owned())).in_item(1), 503, "store_unavailable", "the certificate store is unavailable; retry later"),
+        ];
+        for (error, status, code, message) in cases {
+            let answer = ApiError::from(error.clone());
+            assert_eq!((answer.status.as_u16(), answer.code.as_str(), answer.message.as_str()), (status, code, message), "{error:?}");
+            let index = answer.details.as_ref().and_then(|d| d.get("index"));
+            let in_item = matches!(error, MappingError::InItem { .. }) && status < 500;
+            assert_eq!(index.is_some(), in_item, "{error:?}");
+        }
+        let duplicate = ApiError::from(MappingError::DuplicateRoute { service_code: 1, service_name: "IDP".to_owned(), url: "u".to_owned() }.in_item(3));
+        assert_eq!(duplicate.details, Some(json!({"serviceId": "1", "serviceName": "IDP", "url": "u", "index": 3})));
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! Handlers are thin: authorize, parse, call one service function, serialize.
 
+use crate::http::error_code::ErrorCode;
 use actix_web::web;
 
 use error::ApiError;
@@ -13,6 +14,7 @@ pub mod certificate_requests;
 pub mod certificates;
 pub mod checks;
 pub mod error;
+pub mod error_code;
 pub mod forward;
 pub mod json_body;
 pub mod mappings;
@@ -52,7 +54,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub(crate) fn check_account(account: &str) -> Result<(), ApiError> {
     if account.is_empty() || account.len() > crate::mappings::MAX_ACCOUNT_BYTES {
         return Err(ApiError::bad_request(
-            "invalid_account",
+            ErrorCode::InvalidAccount,
             format!("account ids have 1 to {} bytes", crate::mappings::MAX_ACCOUNT_BYTES),
         ));
     }

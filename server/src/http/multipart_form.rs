@@ -11,6 +11,7 @@ use actix_web::{HttpRequest, web};
 use futures_util::StreamExt as _;
 use zeroize::Zeroizing;
 
+use crate::http::error_code::ErrorCode;
 use crate::http::error::ApiError;
 
 /// Parts a form may have. Ours have at most three (`file`, `certificate` or `body`, `password`);
@@ -99,13 +100,13 @@ pub async fn read(
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         format!("the form is larger than {limit} bytes"),
     )
 }
 
 fn malformed(message: &str) -> ApiError {
-    ApiError::bad_request("malformed_request", message)
+    ApiError::bad_request(ErrorCode::MalformedRequest, message)
 }
 
 #[cfg(test)]
@@ -153,7 +154,7 @@ mod tests {
             b"--b0undary\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n",
         ] {
             let error = read_whole(body, 1024).err().expect("a truncated form is refused");
-            assert_eq!((error.status.as_u16(), error.code), (400, "malformed_request"), "{}", String::from_utf8_lossy(body));
+            assert_eq!((error.status.as_u16(), error.code.as_str()), (400, "malformed_request"), "{}", String::from_utf8_lossy(body));
         }
     }
 }

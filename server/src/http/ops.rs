@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 
+use crate::http::error_code::ErrorCode;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -27,7 +28,7 @@ pub fn get_only(path: &str, route: actix_web::Route) -> actix_web::Resource {
 /// Any path no route matches: 404 `not_found` in the SPEC error body (actix's own is empty).
 pub async fn unknown_route() -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found(
-        "not_found",
+        ErrorCode::NotFound,
         "no such endpoint; /openapi.json lists them",
     ))
 }
@@ -44,7 +45,7 @@ pub fn method_not_allowed(allow: &'static str) -> actix_web::Route {
 pub fn method_not_allowed_error(allow: &'static str) -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         format!("this endpoint accepts {allow}"),
     )
     .with_header("Allow", allow)

@@ -8,10 +8,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use zeroize::Zeroizing;
 
+use crate::http::error_code::ErrorCode;
 use crate::auth::{self, BEARER_ONLY};
 use crate::certificates::{BUSY_RETRY_AFTER_SECONDS, InspectionError};
 use crate::certificates::ENV_P12_REQUEST_ITERATION_BUDGET;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::{multipart_form, ops};
 use crate::state::AppState;
 
@@ -40,13 +41,13 @@ async fn test_p12(
         .filter(|f| !f.is_empty())
         .ok_or_else(|| {
             ApiError::bad_request(
-                "malformed_request",
+                ErrorCode::MalformedRequest,
                 "the form lacks the file part (the P12)",
             )
         })?
         .clone();
     let password = form.text("password")?.ok_or_else(|| {
-        ApiError::bad_request("malformed_request", "the form lacks the password part")
+        ApiError::bad_request(ErrorCode::MalformedRequest, "the form lacks the password part")
     })?;
     let password = Zeroizing::new(password.trim_end_matches(['\r', '\n']).to_owned());
     let admission = state.p12_inspector.admit(&[file.as_slice()])?;
@@ -67,7 +68,7 @@ impl From<InspectionError> for ApiError {
         match error {
             InspectionError::BudgetExceeded { total, budget, files } => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "p12_iteration_budget_exceeded",
+                ErrorCode::P12IterationBudgetExceeded,
                 format!(
                     "the P12 files of this request ({files}) declare {total} KDF iterations in all; at most \
                      {budget} are allowed per request ({ENV_P12_REQUEST_ITERATION_BUDGET}); send fewer \
@@ -77,7 +78,7 @@ impl From<InspectionError> for ApiError {
             .with_details(json!({ "iterations": total, "budget": budget })),
             InspectionError::Busy => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "p12_inspections_busy",
+                ErrorCode::P12InspectionsBusy,
                 "every P12 inspection worker is busy; retry after the Retry-After seconds",
             )
             .with_header("Retry-After", BUSY_RETRY_AFTER_SECONDS.to_string()),

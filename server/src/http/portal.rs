@@ -24,6 +24,7 @@ use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use bytes::Bytes;
 use sha2::{Digest as _, Sha256};
 
+use crate::http::error_code::ErrorCode;
 use crate::http::error::ApiError;
 use crate::http::ops;
 
@@ -84,7 +85,7 @@ impl StaticDir {
 
 async fn serve(request: &HttpRequest, dir: StaticDir, relative: &str) -> Result<HttpResponse, ApiError> {
     let not_found =
-        || ApiError::not_found("not_found", format!("no file `{relative}` in the portal"));
+        || ApiError::not_found(ErrorCode::NotFound, format!("no file `{relative}` in the portal"));
     if !is_safe_relative_path(relative) {
         return Err(not_found());
     }

@@ -10,6 +10,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
 
+use crate::http::error_code::ErrorCode;
 use crate::auth::{self, CONFIGURATION};
 use crate::http::error::ApiError;
 use crate::forward::probe::{self, ProbeError};
@@ -77,10 +78,10 @@ enum InvalidBody {
 impl From<InvalidBody> for ApiError {
     fn from(invalid: InvalidBody) -> Self {
         match invalid {
-            InvalidBody::Malformed(message) => ApiError::bad_request("malformed_request", message),
-            InvalidBody::Url(message) => ApiError::unprocessable("invalid_url", message),
+            InvalidBody::Malformed(message) => ApiError::bad_request(ErrorCode::MalformedRequest, message),
+            InvalidBody::Url(message) => ApiError::unprocessable(ErrorCode::InvalidUrl, message),
             InvalidBody::UnknownService => ApiError::unprocessable(
-                "unknown_service",
+                ErrorCode::UnknownService,
                 "serviceName names no configured service; use a service name or code",
             ),
         }

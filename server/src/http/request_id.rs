@@ -97,7 +97,7 @@ fn log_failure(response: &ServiceResponse<BoxBody>, route: &str, started: std::t
     let method = request.method().as_str();
     let extensions = response.response().extensions();
     let log = extensions.get::<ErrorLog>();
-    let code = log.map_or("-", |log| log.code);
+    let code = log.map_or("-", |log| log.code.as_str());
     let cause = log.and_then(|log| log.cause.as_deref()).unwrap_or("-");
     let status = status.as_u16();
     let elapsed_ms = started.elapsed().as_millis() as u64;
@@ -134,9 +134,10 @@ mod tests {
     use actix_web::{middleware::from_fn, test, web, App, HttpResponse};
 
     use crate::http::error::ApiError;
+    use crate::http::error_code::ErrorCode;
 
     async fn fails() -> Result<HttpResponse, ApiError> {
-        Err(ApiError::not_found("certificate_not_found", "no such certificate"))
+        Err(ApiError::not_found(ErrorCode::CertificateNotFound, "no such certificate"))
     }
 
     #[actix_web::test]

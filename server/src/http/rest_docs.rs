@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use actix_web::{HttpResponse, http::header, web};
 
+use crate::http::error_code::ErrorCode;
 use crate::http::error::ApiError;
 use crate::http::ops;
 
@@ -42,7 +43,7 @@ async fn asset(file: web::Path<String>) -> Result<HttpResponse, ApiError> {
         "rest-docs.js" => return Ok(respond("text/javascript; charset=utf-8", STARTER.as_bytes().to_vec())),
         "swagger-ui-bundle.js" => ("swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
         "swagger-ui.css" => ("swagger-ui.css", "text/css; charset=utf-8"),
-        _ => return Err(ApiError::not_found("not_found", "no such file of the REST reference")),
+        _ => return Err(ApiError::not_found(ErrorCode::NotFound, "no such file of the REST reference")),
     };
     vendored(&assets_dir(), name, content_type).await
 }
@@ -55,7 +56,7 @@ async fn vendored(dir: &Path, name: &str, content_type: &'static str) -> Result<
         Err(error) => {
             tracing::warn!(file = %path.display(), %error, "REST reference asset missing");
             Err(ApiError::not_found(
-                "not_found",
+                ErrorCode::NotFound,
                 "the REST reference's assets are not installed on this gateway (scripts/install-build-deps.sh)",
             ))
         }

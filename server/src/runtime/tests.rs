@@ -130,7 +130,7 @@ async fn stale_entries_are_served_while_the_store_is_down() {
     assert_eq!(f.find(Some(1), "https://a.com/").await, Some(id), "served again without waiting");
     assert_eq!(f.count("stale"), 3);
     let fresh = crate::http::error::ApiError::from(f.cache.find("acc", Some(2), "https://a.com/").await.unwrap_err());
-    assert_eq!((fresh.status.as_u16(), fresh.code), (503, "store_unavailable"));
+    assert_eq!((fresh.status.as_u16(), fresh.code.as_str()), (503, "store_unavailable"));
     f.set_down(false);
     let fresh = f.cache.find("acc", Some(2), "https://a.com/").await.unwrap();
     assert!(fresh.is_none());

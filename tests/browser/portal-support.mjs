@@ -43,11 +43,11 @@ export async function checkState(page, state) {
 export async function feedback(page, id, action) {
   await page.$eval(`#${id}`, (node) => node.replaceChildren());
   await action();
+  // Key generation and P12 building run in the page's WebAssembly: on a loaded machine they
+  // took over Playwright's default 30 s once (CI failure). A bound, not a speed assertion.
   await page.waitForFunction((selector) => {
     const node = document.querySelector(selector);
     return node.textContent.trim() !== '' && !node.querySelector('.busy');
-    // Key generation and P12 building run in the page's WebAssembly: on a loaded machine they
-    // took over Playwright's default 30 s once (CI failure). A bound, not a speed assertion.
   }, `#${id}`, { timeout: 180_000 });
   return (await page.textContent(`#${id}`)).trim();
 }

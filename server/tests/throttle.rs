@@ -69,11 +69,29 @@ async fn exactly_the_burst_passes_then_429_with_retry_after() {
 
 #[tokio::test]
 async fn the_rate_refills_the_bucket() {
-    let gateway = TestGateway::start(config(10, 2, &[]));
-    assert_eq!(allowed(&burst(&gateway, 4, None).await), 2);
-    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    // 10 a second: after 250 ms two tokens are back (burst 2 caps it).
-    assert_eq!(allowed(&burst(&gateway, 4, None).await), 2);
+    // One token a second, a burst of 2. A burst takes a few milliseconds on a quiet machine; on
+    // a loaded one it may take over a second, and then a refilled token lets one more through:
+    // each bound allows exactly the tokens the elapsed whole seconds can have added.
+    let gateway = TestGateway::start(config(1, 2, &[]));
+    let started = std::time::Instant::now();
+    let first = allowed(&burst(&gateway, 4, None).await);
+    let refilled = started.elapsed().as_secs() as usize;
+    assert!((2..=2 + refilled).contains(&first), "{first} allowed, {refilled} s");
+    // Drained: only a refill can let the next request through.
+    let mut drained = false;
+    for _ in 0..10 {
+        if allowed(&burst(&gateway, 1, None).await) == 0 {
+            drained = true;
+            break;
+        }
+    }
+    assert!(drained, "one token a second cannot let ten requests in a row through");
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let started = std::time::Instant::now();
+    let second = allowed(&burst(&gateway, 4, None).await);
+    let refilled = started.elapsed().as_secs() as usize;
+    // Two seconds refill two tokens, and the burst caps the bucket at two.
+    assert!((2..=2 + refilled).contains(&second), "{second} allowed after the pause, {refilled} s");
 }
 
 #[tokio::test]

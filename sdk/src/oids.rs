@@ -1,6 +1,7 @@
 //! The object identifiers the SDK reads and writes, in one list: PKCS#12 (RFC 7292), PKCS#5
 //! (RFC 8018), PKCS#7 (RFC 2315), the digests they use, key algorithms and curves (RFC 5480,
-//! RFC 8410) and the signature algorithms of CSRs. Each const's doc gives its ASN.1 name.
+//! RFC 8410), the signature algorithms of CSRs and the X.509 extensions the SDK writes or
+//! checks. Each const's doc gives its ASN.1 name.
 
 use der::asn1::ObjectIdentifier as Oid;
 
@@ -137,3 +138,12 @@ pub(crate) const ECDSA_WITH_SHA256: Oid = Oid::new_unwrap("1.2.840.10045.4.3.2")
 pub(crate) const ECDSA_WITH_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
 /// `ecdsa-with-SHA512`.
 pub(crate) const ECDSA_WITH_SHA512: Oid = Oid::new_unwrap("1.2.840.10045.4.3.4");
+
+/// `id-ce-subjectAltName` (RFC 5280 section 4.2.1.6).
+pub(crate) const SUBJECT_ALT_NAME: Oid = Oid::new_unwrap("2.5.29.17");
+/// `id-ce-keyUsage` (RFC 5280 section 4.2.1.3).
+pub(crate) const KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.15");
+/// `id-ce-extKeyUsage` (RFC 5280 section 4.2.1.12).
+pub(crate) const EXTENDED_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.37");
+/// `id-kp-clientAuth` (RFC 5280 section 4.2.1.12).
+pub(crate) const CLIENT_AUTH: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.2");

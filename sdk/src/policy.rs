@@ -8,10 +8,11 @@ use std::collections::HashMap;
 
 use zeroize::Zeroizing;
 
+use crate::oids::CLIENT_AUTH;
 use crate::pfx::read::{read_pfx, BagLink, CertEntry, KeyEntry, P12Iterations};
 use crate::private_key::{KeyKind, KeyMatch, PrivateKey};
 use crate::report::{Finding, P12Report};
-use crate::x509::{weak_signature_name, Cert, JavaUnreadableEcKey, CLIENT_AUTH};
+use crate::x509::{weak_signature_name, Cert, JavaUnreadableEcKey};
 
 /// Warn when the leaf expires within this many seconds (30 days).
 const EXPIRES_SOON_SECONDS: i64 = 30 * 24 * 3600;

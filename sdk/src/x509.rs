@@ -12,6 +12,7 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName};
 use x509_cert::time::Time;
 
+use crate::oids::EC_PUBLIC_KEY;
 use crate::report::CertificateInfo;
 
 /// A parsed certificate with what the rules need.
@@ -32,9 +33,6 @@ pub(crate) struct Cert {
     pub(crate) signature_algorithm: Oid,
 }
 
-/// `id-ecPublicKey`.
-const EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
-
 /// EC public key encodings valid in X.509 that JDK 17 cannot parse: a certificate holding one
 /// fails `CertificateFactory`, so `KeyStore.load` fails on the whole file (as a wrong password).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,9 +42,6 @@ pub(crate) enum JavaUnreadableEcKey {
     /// The curve is given as explicit parameters: "Only named ECParameters supported".
     ExplicitParameters,
 }
-
-/// `id-kp-clientAuth`.
-pub(crate) const CLIENT_AUTH: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.2");
 
 impl Cert {
     /// Parses a DER (or BER) certificate.

@@ -2,7 +2,7 @@
 //! start (SPEC section 9). A bad value stops the server with a message naming the variable;
 //! secret values (`VAULT_TOKEN`, `MTLS_DATA_KEY`, ...) are never echoed.
 //!
-//! Each setting is declared once, as a [`setting::Setting`] (variable, flag, help, default and
+//! Each setting is declared once, as a [`Setting`] (variable, flag, help, default and
 //! parser), by the module that uses it: the store's in `store::config`, the credentials' in
 //! `auth::config`, the forwarding client's in `forward::config`, the throttle's in
 //! `throttle::config`, the P12 inspector's in `certificates::inspector::config`, `MTLS_SERVICES`
@@ -18,7 +18,7 @@
 //! - lists: comma separated, blanks around items ignored;
 //! - a flag wins over its environment variable.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt;
 use std::net::SocketAddr;
@@ -29,13 +29,13 @@ use clap::{Arg, ArgAction, Command};
 
 use crate::auth::AuthConfig;
 use crate::certificates::InspectorConfig;
+use crate::certificates::expiry_warning::EXPIRY_WARNING_DAYS;
 use crate::forward::ForwardConfig;
 use crate::store::StoreConfig;
 use crate::throttle::ThrottleConfig;
 
-pub mod setting;
-
-use setting::{Declared, Raw, Refusals, Setting, Settings};
+use crate::settings::{self, Declared, Raw, Refusals, Setting, Settings};
+pub use crate::settings::{ConfigError, Lookup, ProcessEnvironment, flag_for};
 
 // === gateway-wide settings ===
 
@@ -49,16 +49,16 @@ pub const LISTEN: Setting<SocketAddr> = Setting::new(
 .default("127.0.0.1:8080");
 /// PEM certificate chain for HTTPS.
 pub const TLS_CERT: Setting<PathBuf> =
-    Setting::new("MTLS_TLS_CERT", "tls-cert", "PEM certificate chain for HTTPS (with --tls-key).", setting::file);
+    Setting::new("MTLS_TLS_CERT", "tls-cert", "PEM certificate chain for HTTPS (with --tls-key).", settings::file);
 /// PEM private key for HTTPS.
 pub const TLS_KEY: Setting<PathBuf> =
-    Setting::new("MTLS_TLS_KEY", "tls-key", "PEM private key for HTTPS (with --tls-cert).", setting::file);
+    Setting::new("MTLS_TLS_KEY", "tls-key", "PEM private key for HTTPS (with --tls-cert).", settings::file);
 /// Allow plain HTTP on a non-loopback address.
 pub const ALLOW_INSECURE_HTTP: Setting<bool> = Setting::new(
     "MTLS_ALLOW_INSECURE_HTTP",
     "allow-insecure-http",
     "Allow plain HTTP on a non-loopback address (true/false).",
-    setting::boolean,
+    settings::boolean,
 )
 .default("false")
 .switch();
@@ -70,7 +70,7 @@ pub const RUNTIME_CACHE_TTL_SECONDS: Setting<u64> = Setting::new(
     "MTLS_RUNTIME_CACHE_TTL_SECONDS",
     "runtime-cache-ttl-seconds",
     "Runtime cache TTL in seconds (0: entries expire at once).",
-    setting::whole,
+    settings::whole,
 )
 .default("300");
 /// Allow `http://` targets.
@@ -78,7 +78,7 @@ pub const ALLOW_PLAIN_HTTP_TARGETS: Setting<bool> = Setting::new(
     "MTLS_ALLOW_PLAIN_HTTP_TARGETS",
     "allow-plain-http-targets",
     "Allow plain http:// targets (true/false).",
-    setting::boolean,
+    settings::boolean,
 )
 .default("false")
 .switch();
@@ -87,24 +87,9 @@ pub const MAX_BODY_BYTES: Setting<usize> = Setting::new(
     "MTLS_MAX_BODY_BYTES",
     "max-body-bytes",
     "Request body limit in bytes.",
-    setting::positive,
+    settings::positive,
 )
 .default("10485760");
-/// Days before a certificate's notAfter from which it counts as `expiringSoon` (SPEC section 12:
-/// the same 30 days as the SDK report's `expires_soon` warning).
-pub const EXPIRY_WARNING_DAYS: Setting<u32> = Setting::new(
-    "MTLS_EXPIRY_WARNING_DAYS",
-    "expiry-warning-days",
-    "Days before expiry from which a certificate is flagged expiringSoon (0 to 3650).",
-    expiry_warning_days,
-)
-.default("30");
-/// What a certificate service built without configuration uses; a test checks it is
-/// [`EXPIRY_WARNING_DAYS`]'s default.
-pub const DEFAULT_EXPIRY_WARNING_DAYS: u32 = 30;
-/// Ten years: a longer warning window only means every certificate is always "expiring soon".
-pub const MAX_EXPIRY_WARNING_DAYS: u32 = 3650;
-
 /// The gateway-wide settings, for the command line and `--help`.
 const GATEWAY_SETTINGS: &[&dyn Declared] = &[
     &LISTEN,
@@ -318,14 +303,6 @@ fn log_format(raw: &Raw<'_>) -> Result<LogFormat, Refusals> {
     }
 }
 
-fn expiry_warning_days(raw: &Raw<'_>) -> Result<u32, Refusals> {
-    let days = setting::whole::<u32>(raw)?;
-    if days > MAX_EXPIRY_WARNING_DAYS {
-        return Err(vec![format!("{days} is more than {MAX_EXPIRY_WARNING_DAYS} days")]);
-    }
-    Ok(days)
-}
-
 // === the command line ===
 
 /// The command line of `mtls-server`, derived from the settings' declarations: one flag per
@@ -347,15 +324,6 @@ pub fn command() -> Command {
 }
 
 // === errors ===
-
-/// One bad setting: the variable and what is wrong with it (never its value when secret).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The environment variable name (the flag is derived from it, see [`flag_for`]).
-    pub variable: &'static str,
-    /// What was found and what was expected.
-    pub reason: String,
-}
 
 /// Every bad setting found in one pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -408,48 +376,7 @@ impl fmt::Display for StartError {
     }
 }
 
-/// The command-line flag of an environment variable: `MTLS_TLS_CERT` → `--tls-cert`,
-/// `VAULT_ROLE_ID` → `--vault-role-id`.
-pub fn flag_for(variable: &str) -> String {
-    let base = variable.strip_prefix("MTLS_").unwrap_or(variable);
-    format!("--{}", base.to_ascii_lowercase().replace('_', "-"))
-}
-
 // === raw input ===
-
-/// Where raw settings come from: the process environment, or a map in tests.
-pub trait Lookup {
-    /// The raw value of `variable` (an environment variable name), if set.
-    fn get(&self, variable: &str) -> Option<String>;
-}
-
-/// The process environment. A value that is not UTF-8 is read with replacement characters, so
-/// that its parser refuses it by name.
-pub struct ProcessEnvironment;
-
-impl Lookup for ProcessEnvironment {
-    fn get(&self, variable: &str) -> Option<String> {
-        std::env::var_os(variable).map(|v| v.to_string_lossy().into_owned())
-    }
-}
-
-impl Lookup for HashMap<String, String> {
-    fn get(&self, variable: &str) -> Option<String> {
-        HashMap::get(self, variable).cloned()
-    }
-}
-
-impl Lookup for BTreeMap<&str, &str> {
-    fn get(&self, variable: &str) -> Option<String> {
-        BTreeMap::get(self, variable).map(|v| (*v).to_owned())
-    }
-}
-
-impl Lookup for BTreeMap<String, String> {
-    fn get(&self, variable: &str) -> Option<String> {
-        BTreeMap::get(self, variable).cloned()
-    }
-}
 
 /// A flag wins over its environment variable.
 struct FlagsThenEnvironment<'a> {

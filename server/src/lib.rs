@@ -21,6 +21,7 @@ pub mod mappings;
 mod metrics;
 pub mod runtime;
 mod services;
+mod settings;
 pub mod state;
 pub mod tls;
 pub mod store;

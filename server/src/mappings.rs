@@ -20,7 +20,6 @@ use futures_util::{stream, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::state::AppState;
 use crate::store::{claim, Expect, Store, StoreError, Versioned};
 
 mod certificate_source;
@@ -49,19 +48,6 @@ pub struct MappingRef {
     pub id: u64,
     /// Mapping name.
     pub name: String,
-}
-
-/// The mappings of `account` that use certificate `certificate_id` (for the delete conflict):
-/// one list of `by-certificate/{id}` and one read per mapping found.
-///
-/// # Errors
-/// The store's error.
-pub async fn mappings_using_certificate(
-    state: &AppState,
-    account: &str,
-    certificate_id: u64,
-) -> Result<Vec<MappingRef>, StoreError> {
-    state.mappings.using_certificate(account, certificate_id).await
 }
 
 /// Mapping operations over the store.
@@ -283,7 +269,8 @@ impl MappingService {
         Ok(mapping)
     }
 
-    /// The mappings of `account` that use certificate `certificate_id`.
+    /// The mappings of `account` that use certificate `certificate_id` (for the delete conflict):
+    /// one list of `by-certificate/{id}` and one read per mapping found.
     ///
     /// # Errors
     /// The store's error.

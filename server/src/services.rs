@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::config::setting::{Raw, Refusals, Setting};
+use crate::settings::{Raw, Refusals, Setting};
 
 /// `MTLS_SERVICES`; SPEC section 3: `FAAS` is the name LivePerson's Functions client sends.
 pub const SERVICES: Setting<Vec<(String, u32)>> = Setting::new(
@@ -72,14 +72,23 @@ pub struct Service {
 /// Resolves `given` (a name, matched without regard to case, or a code in decimal) against the
 /// configured `services`; `None` when no configured service matches.
 pub fn resolve(services: &[(String, u32)], given: &str) -> Option<Service> {
+    find(services, given).map(|(name, code)| Service { name: name.clone(), code: *code })
+}
+
+/// The code of the service `given` names, as [`resolve`] matches it, without copying its name
+/// (the forward reads `LP-service-name` on every request).
+pub fn resolve_code(services: &[(String, u32)], given: &str) -> Option<u32> {
+    find(services, given).map(|(_, code)| *code)
+}
+
+fn find<'s>(services: &'s [(String, u32)], given: &str) -> Option<&'s (String, u32)> {
     let given = given.trim();
-    let found = match given.parse::<u32>() {
+    match given.parse::<u32>() {
         Ok(code) if given.bytes().all(|b| b.is_ascii_digit()) => {
             services.iter().find(|(_, c)| *c == code)
         }
         _ => services.iter().find(|(name, _)| name.eq_ignore_ascii_case(given)),
-    };
-    found.map(|(name, code)| Service { name: name.clone(), code: *code })
+    }
 }
 
 /// Resolves a JSON value (a string name or code, or a number code).
@@ -133,6 +142,8 @@ mod tests {
         assert_eq!(resolve(&s, "0").map(|s| s.name), Some("TEST_SERVICE".to_owned()));
         assert_eq!(resolve_json(&s, &serde_json::json!(2)).map(|s| s.name), Some("WEBHOOKS".into()));
         assert_eq!(resolve_json(&s, &serde_json::json!("2")).map(|s| s.code), Some(2));
+        assert_eq!(resolve_code(&s, " idp "), Some(1));
+        assert_eq!(resolve_code(&s, "3"), Some(3));
     }
 
     #[test]
@@ -143,6 +154,8 @@ mod tests {
         assert_eq!(resolve(&s, "+1"), None);
         assert_eq!(resolve(&s, "NOPE"), None);
         assert_eq!(resolve(&s, ""), None);
+        assert_eq!(resolve_code(&s, "7"), None);
+        assert_eq!(resolve_code(&s, "NOPE"), None);
         assert_eq!(resolve_json(&s, &serde_json::json!(1.5)), None);
         assert_eq!(resolve_json(&s, &serde_json::json!(null)), None);
         assert_eq!(name_of(&s, 9), "9");

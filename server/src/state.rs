@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use crate::audit::AuditLog;
-use crate::auth::AuthState;
+use crate::auth::{AuthState, Listener};
 use crate::certificate_requests::CertificateRequestService;
 use crate::certificates::{CertificateService, P12Inspector};
 use crate::config::Config;
 use crate::forward::Forwarder;
-use crate::http::readiness::ReadinessProbe;
+use crate::store::readiness::ReadinessProbe;
 use crate::mappings::MappingService;
 use crate::metrics::Metrics;
 use crate::runtime::{ReadCounter, RuntimeCache};
@@ -44,36 +44,21 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state over an opened store.
+    /// Builds the state from the configuration over an opened store: every service, in one
+    /// place.
     ///
     /// # Errors
-    /// A configured file (`MTLS_JWKS_FILE`) cannot be used; the message names the variable.
+    /// A configured file (`MTLS_JWKS_FILE`, `MTLS_EXTRA_TARGET_CA_FILE`) cannot be used; the
+    /// message names the variable.
     pub fn try_new(config: Config, store: Arc<dyn Store>) -> Result<Self, String> {
-        let auth = AuthState::new(&config.auth, store.clone())?;
-        let forwarder = Forwarder::new(&config.forward, config.max_body_bytes)?;
-        Ok(Self::with_auth(config, store, auth, forwarder))
-    }
-
-    /// Like [`AppState::try_new`] for configurations without files to read (tests); a bad
-    /// `MTLS_JWKS_FILE` is logged and the external issuer left off.
-    pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
-        let auth = AuthState::new(&config.auth, store.clone()).unwrap_or_else(|error| {
-            tracing::error!(%error, "external token issuer disabled");
-            AuthState::without_external_issuer(store.clone())
-        });
-        let forwarder = Forwarder::new(&config.forward, config.max_body_bytes).unwrap_or_else(|error| {
-            tracing::error!(%error, "extra target CA file ignored");
-            let mut plain = config.forward.clone();
-            plain.extra_target_ca_file = None;
-            // Without a file to read, building the forwarder reads nothing and cannot fail.
-            #[allow(clippy::expect_used)]
-            Forwarder::new(&plain, config.max_body_bytes).expect("forwarder without files")
-        });
-        Self::with_auth(config, store, auth, forwarder)
-    }
-
-    fn with_auth(config: Config, store: Arc<dyn Store>, auth: AuthState, forwarder: Forwarder) -> Self {
         let metrics: Arc<Metrics> = Arc::default();
+        let listener = Listener {
+            https: config.tls.is_some(),
+            address: config.listen,
+            trusted_proxies: config.throttle.trusted_proxies.clone(),
+        };
+        let auth = AuthState::new(&config.auth, listener, metrics.clone(), store.clone())?;
+        let forwarder = Forwarder::new(&config.forward, config.max_body_bytes)?;
         // Every store operation is timed and its failures counted (SPEC 13).
         let store = crate::store::instrumented::InstrumentedStore::wrap(store, metrics.clone());
         let expiry = metrics.certificate_expiry.clone();
@@ -98,7 +83,7 @@ impl AppState {
         );
         let p12_inspector = P12Inspector::new(&config.p12);
         let certificate_requests = CertificateRequestService::new(store.clone(), certificates.clone());
-        Self {
+        Ok(Self {
             config: Arc::new(config),
             store: store.clone(),
             metrics,
@@ -111,6 +96,17 @@ impl AppState {
             p12_inspector,
             audit: AuditLog::new(store),
             certificate_requests,
+        })
+    }
+
+    /// [`AppState::try_new`] for tests, whose configurations name no file or only good ones.
+    ///
+    /// # Panics
+    /// When [`AppState::try_new`] fails.
+    pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
+        match Self::try_new(config, store) {
+            Ok(state) => state,
+            Err(error) => panic!("test state refused: {error}"),
         }
     }
 

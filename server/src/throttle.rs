@@ -45,6 +45,10 @@ impl RateLimited {
     }
 }
 
+// Not one of HTTP's standard names: looked up by `&str` it would be allocated on every request.
+const X_FORWARDED_FOR: actix_web::http::header::HeaderName =
+    actix_web::http::header::HeaderName::from_static("x-forwarded-for");
+
 /// The bucket a request counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ThrottleKey {
@@ -148,7 +152,7 @@ impl KeyExtractor for ClientIpKeyExtractor {
         }
         // Without a peer address (a Unix socket or a test request), everyone shares one bucket.
         let peer = req.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
-        let xff = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok());
+        let xff = req.headers().get_all(&X_FORWARDED_FOR).filter_map(|v| v.to_str().ok());
         Ok(ThrottleKey::Client(bucket(self.client_ip(peer, xff))))
     }
 

@@ -50,17 +50,23 @@ test('the browser entry loads and inspectP12 equals the native report on every f
   assert.deepEqual(problems, []);
 });
 
-test('a bad argument in the page rejects with an Error with its code', async () => {
+test('a bad argument in the page rejects with the one error class, MtlsError, and its code', async () => {
   const { page, problems } = await openPage(browser, `${server.url}/`);
   await page.waitForFunction(() => window.sdk !== undefined, null, { timeout: 30_000 });
   const thrown = await page.evaluate(async () => {
-    try {
-      await window.sdk.inspectP12(42, 'pw');
-      return null;
-    } catch (error) {
-      return { isError: error instanceof Error, code: error.code, message: error.message };
+    const outcomes = [];
+    // Refused by the byte conversion (JavaScript), then by the WebAssembly binding.
+    for (const [p12, password] of [[42, 'pw'], [new Uint8Array([48, 0]), 1234]]) {
+      try {
+        await window.sdk.inspectP12(p12, password);
+        outcomes.push(null);
+      } catch (error) {
+        outcomes.push({ isMtlsError: error instanceof window.sdk.MtlsError, name: error.name, status: error.status, code: error.code });
+      }
     }
+    return outcomes;
   });
-  assert.deepEqual({ isError: thrown?.isError, code: thrown?.code }, { isError: true, code: 'invalid_argument' });
+  const expected = { isMtlsError: true, name: 'MtlsError', status: 0, code: 'invalid_argument' };
+  assert.deepEqual(thrown, [expected, expected]);
   assert.deepEqual(problems, []);
 });

@@ -89,10 +89,10 @@ test('a failed fetch rejects with wasm_load_failed and the next call fetches aga
       await window.sdk.loadWasm('inspector');
       return null;
     } catch (error) {
-      return { isError: error instanceof Error, code: error.code };
+      return { isMtlsError: error instanceof window.sdk.MtlsError, code: error.code, hasCause: error.cause !== undefined };
     }
   });
-  assert.deepEqual(first, { isError: true, code: 'wasm_load_failed' });
+  assert.deepEqual(first, { isMtlsError: true, code: 'wasm_load_failed', hasCause: true });
   const report = await page.evaluate(() => window.sdk.inspectP12(new Uint8Array([48, 0]), 'pw'));
   assert.equal(report.usable, false);
   assert.deepEqual(wasmRequests(), [INSPECTOR, INSPECTOR]);

@@ -38,7 +38,10 @@ async function thrownCode(action) {
   try {
     await action();
   } catch (error) {
-    assert.ok(error instanceof Error, 'throws a real Error');
+    // One error class for the whole package, WebAssembly errors included: status 0, a code.
+    assert.ok(error instanceof sdk.MtlsError, `${error.name}: ${error.message}`);
+    assert.equal(error.name, 'MtlsError');
+    assert.equal(error.status, 0);
     for (const secret of [PASSWORD, KEY_PASSPHRASE, WRONG_PASSPHRASE, 'PRIVATE KEY-----\n']) {
       assert.ok(!error.message.includes(secret), `message leaks a secret: ${error.message}`);
     }

@@ -9,20 +9,38 @@
 // `inspectP12` and `buildP12` return promises.
 'use strict';
 const { toBytesSync } = require('../client/cjs/bytes.js');
+const { MtlsError } = require('../client/cjs/error.js');
 const { KEY_TYPES } = require('../client/cjs/types.js');
 
 /** `buildP12` profiles; the Rust core reads more spellings, the package accepts these only. */
 const P12_PROFILES = ['modern', 'legacy'];
 
-/** Throws an `MtlsSdkError` with `code` unless `value` is one of `allowed`, naming them all. */
+/** Throws an `MtlsError` with `code` unless `value` is one of `allowed`, naming them all. */
 function oneOf(value, allowed, argument, code) {
   if (allowed.includes(value)) return;
-  const error = new Error(
-    `\`${argument}\` ${JSON.stringify(value) ?? String(value)} is not supported: expected one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
-  );
-  error.name = 'MtlsSdkError';
-  error.code = code;
-  throw error;
+  throw new MtlsError({
+    status: 0,
+    code,
+    message: `\`${argument}\` ${JSON.stringify(value) ?? String(value)} is not supported: expected one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
+  });
+}
+
+/** The package throws one error class: the Rust core's errors (plain `Error`s named
+ * `MtlsError` with a `code`, made in WebAssembly, which cannot construct this class) become
+ * `MtlsError`s with status 0 (nothing was sent). Anything else passes unchanged (a WebAssembly
+ * trap is a bug, not an API error). */
+function sdkError(error) {
+  if (error instanceof MtlsError || error?.name !== 'MtlsError' || typeof error.code !== 'string') return error;
+  return new MtlsError({ status: 0, code: error.code, message: error.message });
+}
+
+/** `call()`, its thrown error as `sdkError`. */
+function sdkCall(call) {
+  try {
+    return call();
+  } catch (error) {
+    throw sdkError(error);
+  }
 }
 
 let inspectorGlue;
@@ -38,21 +56,27 @@ function csr() {
 const MODULES = { inspector, csr };
 
 function inspectP12(p12, password, options) {
-  return inspector().inspectP12(toBytesSync(p12, 'p12'), password, options);
+  const bytes = toBytesSync(p12, 'p12');
+  const glue = inspector();
+  return sdkCall(() => glue.inspectP12(bytes, password, options));
 }
 
 function generateCsr(request) {
   try {
     if (request?.keyType !== undefined) oneOf(request.keyType, KEY_TYPES, 'request.keyType', 'unsupported_key_type');
+    const glue = csr();
+    return sdkCall(() => glue.generateCsr(request)).catch((error) => {
+      throw sdkError(error);
+    });
   } catch (error) {
     return Promise.reject(error);
   }
-  return csr().generateCsr(request);
 }
 
 function buildP12(request) {
   if (request?.profile !== undefined) oneOf(request.profile, P12_PROFILES, 'request.profile', 'unsupported_profile');
-  return csr().buildP12(request);
+  const glue = csr();
+  return sdkCall(() => glue.buildP12(request));
 }
 
 /** The module names `which` stands for (all when omitted), or an `invalid_argument` error. */
@@ -60,12 +84,11 @@ function moduleNames(which) {
   const names = which === undefined ? Object.keys(MODULES) : [which].flat();
   for (const name of names) {
     if (!Object.hasOwn(MODULES, name)) {
-      const error = new Error(
-        `invalid argument \`modules\`: expected "inspector", "csr" or an array of them, not ${JSON.stringify(name)}`,
-      );
-      error.name = 'MtlsSdkError';
-      error.code = 'invalid_argument';
-      throw error;
+      throw new MtlsError({
+        status: 0,
+        code: 'invalid_argument',
+        message: `invalid argument \`modules\`: expected "inspector", "csr" or an array of them, not ${JSON.stringify(name)}`,
+      });
     }
   }
   return names;

@@ -7,8 +7,12 @@ import type { BuildP12Request, GenerateCsrRequest, GeneratedCsr } from '../wasm/
 import * as client from '../client/cjs/index.js';
 
 export * from '../client/cjs/index.js';
-export type { CertificateInfo, ContainerInfo, EncryptionInfo, InspectP12Options, KeyInfo, MtlsSdkError } from '../wasm/inspector.cjs';
+export type { CertificateInfo, ContainerInfo, EncryptionInfo, InspectP12Options, KeyInfo } from '../wasm/inspector.cjs';
 export type { BuildP12Request, CsrSubject, GenerateCsrRequest, GeneratedCsr } from '../wasm/csr.cjs';
+
+/** @deprecated The package throws one error class, `MtlsError` (status 0 for errors on this
+ * side, with the same `code`s); this name is kept for code written against older versions. */
+export type MtlsSdkError = client.MtlsError;
 
 /** The package's WebAssembly modules: `inspector` (inspectP12), `csr` (generateCsr, buildP12). */
 export type WasmModuleName = 'inspector' | 'csr';
@@ -19,7 +23,7 @@ export type WasmModuleName = 'inspector' | 'csr';
  * (the first call reads and compiles the `inspector` module); in browsers it returns a promise.
  * @param p12 The file: a `Uint8Array` (a `Buffer` is one), another typed array, an `ArrayBuffer`
  *   or a base64 string.
- * @throws {MtlsSdkError} code `invalid_argument` when an argument has the wrong type.
+ * @throws {MtlsError} code `invalid_argument` when an argument has the wrong type.
  */
 export declare function inspectP12(p12: Exclude<BytesInput, Blob>, password: string, options?: InspectP12Options): P12Report;
 
@@ -32,7 +36,7 @@ export declare function generateCsr(request: GenerateCsrRequest): Promise<Genera
 /**
  * Packs a private key and its certificate chain into a PKCS#12 file. Synchronous in Node (the
  * first call reads and compiles the `csr` module); in browsers it returns a promise.
- * @throws {MtlsSdkError} with a snake_case `code`, for example `key_certificate_mismatch`.
+ * @throws {MtlsError} with a snake_case `code`, for example `key_certificate_mismatch`.
  */
 export declare function buildP12(request: BuildP12Request): Uint8Array;
 

@@ -8,8 +8,12 @@ import type { BuildP12Request, GenerateCsrRequest, GeneratedCsr } from '../wasm/
 import * as client from '../client/index.js';
 
 export * from '../client/index.js';
-export type { CertificateInfo, ContainerInfo, EncryptionInfo, InspectP12Options, KeyInfo, MtlsSdkError } from '../wasm/inspector.js';
+export type { CertificateInfo, ContainerInfo, EncryptionInfo, InspectP12Options, KeyInfo } from '../wasm/inspector.js';
 export type { BuildP12Request, CsrSubject, GenerateCsrRequest, GeneratedCsr } from '../wasm/csr.js';
+
+/** @deprecated The package throws one error class, `MtlsError` (status 0 for errors on this
+ * side, with the same `code`s); this name is kept for code written against older versions. */
+export type MtlsSdkError = client.MtlsError;
 
 /** The package's WebAssembly modules: `inspector` (inspectP12), `csr` (generateCsr, buildP12). */
 export type WasmModuleName = 'inspector' | 'csr';
@@ -20,7 +24,7 @@ export type WasmModuleName = 'inspector' | 'csr';
  * the `inspector` module.
  * @param p12 The file: a `File`/`Blob`, `Uint8Array`, another typed array, an `ArrayBuffer` or a
  *   base64 string.
- * Rejects with an `MtlsSdkError`: code `invalid_argument` when an argument has the wrong type,
+ * Rejects with an `MtlsError`: code `invalid_argument` when an argument has the wrong type,
  * `wasm_load_failed` when the module could not be fetched (the next call tries again).
  */
 export declare function inspectP12(p12: BytesInput, password: string, options?: InspectP12Options): Promise<P12Report>;
@@ -33,7 +37,7 @@ export declare function generateCsr(request: GenerateCsrRequest): Promise<Genera
 
 /**
  * Packs a private key and its certificate chain into a PKCS#12 file. The first call fetches the
- * `csr` module. Rejects with an `MtlsSdkError` with a snake_case `code`.
+ * `csr` module. Rejects with an `MtlsError` with a snake_case `code`.
  */
 export declare function buildP12(request: BuildP12Request): Promise<Uint8Array>;
 

@@ -3,20 +3,28 @@
 // earlier through `loadWasm` / `prefetchWasm`), so importing this file downloads no WebAssembly.
 // A browser cannot fetch synchronously, so here `inspectP12` and `buildP12` return promises
 // (in Node they are synchronous; `await` works on both).
-import client, { KEY_TYPES, toBytes } from '../client/index.js';
+import client, { KEY_TYPES, MtlsError, toBytes } from '../client/index.js';
 
 /** `buildP12` profiles; the Rust core reads more spellings, the package accepts these only. */
 const P12_PROFILES = ['modern', 'legacy'];
 
-/** Throws an `MtlsSdkError` with `code` unless `value` is one of `allowed`, naming them all. */
+/** Throws an `MtlsError` with `code` unless `value` is one of `allowed`, naming them all. */
 function oneOf(value, allowed, argument, code) {
   if (allowed.includes(value)) return;
-  const error = new Error(
-    `\`${argument}\` ${JSON.stringify(value) ?? String(value)} is not supported: expected one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
-  );
-  error.name = 'MtlsSdkError';
-  error.code = code;
-  throw error;
+  throw new MtlsError({
+    status: 0,
+    code,
+    message: `\`${argument}\` ${JSON.stringify(value) ?? String(value)} is not supported: expected one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
+  });
+}
+
+/** The package throws one error class: the Rust core's errors (plain `Error`s named
+ * `MtlsError` with a `code`, made in WebAssembly, which cannot construct this class) become
+ * `MtlsError`s with status 0 (nothing was sent). Anything else passes unchanged (a WebAssembly
+ * trap is a bug, not an API error). */
+function sdkError(error) {
+  if (error instanceof MtlsError || error?.name !== 'MtlsError' || typeof error.code !== 'string') return error;
+  return new MtlsError({ status: 0, code: error.code, message: error.message });
 }
 
 export * from '../client/index.js';
@@ -45,25 +53,37 @@ function wasmModule(name) {
 }
 
 function loadFailed(name, cause) {
-  const error = new Error(`could not load the WebAssembly module \`${name}\``, { cause });
-  error.name = 'MtlsSdkError';
-  error.code = 'wasm_load_failed';
-  return error;
+  return new MtlsError({ status: 0, code: 'wasm_load_failed', message: `could not load the WebAssembly module \`${name}\``, cause });
 }
 
 export async function inspectP12(p12, password, options) {
   const bytes = await toBytes(p12, 'p12');
-  return (await wasmModule('inspector')).inspectP12(bytes, password, options);
+  const glue = await wasmModule('inspector');
+  try {
+    return glue.inspectP12(bytes, password, options);
+  } catch (error) {
+    throw sdkError(error);
+  }
 }
 
 export async function generateCsr(request) {
   if (request?.keyType !== undefined) oneOf(request.keyType, KEY_TYPES, 'request.keyType', 'unsupported_key_type');
-  return (await wasmModule('csr')).generateCsr(request);
+  const glue = await wasmModule('csr');
+  try {
+    return await glue.generateCsr(request);
+  } catch (error) {
+    throw sdkError(error);
+  }
 }
 
 export async function buildP12(request) {
   if (request?.profile !== undefined) oneOf(request.profile, P12_PROFILES, 'request.profile', 'unsupported_profile');
-  return (await wasmModule('csr')).buildP12(request);
+  const glue = await wasmModule('csr');
+  try {
+    return glue.buildP12(request);
+  } catch (error) {
+    throw sdkError(error);
+  }
 }
 
 /** The module names `which` stands for (all when omitted), or an `invalid_argument` error. */
@@ -71,12 +91,11 @@ function moduleNames(which) {
   const names = which === undefined ? Object.keys(IMPORTS) : [which].flat();
   for (const name of names) {
     if (!Object.hasOwn(IMPORTS, name)) {
-      const error = new Error(
-        `invalid argument \`modules\`: expected "inspector", "csr" or an array of them, not ${JSON.stringify(name)}`,
-      );
-      error.name = 'MtlsSdkError';
-      error.code = 'invalid_argument';
-      throw error;
+      throw new MtlsError({
+        status: 0,
+        code: 'invalid_argument',
+        message: `invalid argument \`modules\`: expected "inspector", "csr" or an array of them, not ${JSON.stringify(name)}`,
+      });
     }
   }
   return names;

@@ -33,6 +33,7 @@ use zeroize::Zeroizing;
 
 pub use error::CsrError;
 
+use crate::oids::{CLIENT_AUTH, EXTENDED_KEY_USAGE, KEY_USAGE, SUBJECT_ALT_NAME};
 use crate::private_key::SigningKey;
 
 /// The subject of a CSR. Only `common_name` is required; blank optional fields count as absent.
@@ -234,15 +235,6 @@ fn private_key_pem(
         stage: "encrypting the private key",
     })
 }
-
-/// id-ce-subjectAltName (RFC 5280 section 4.2.1.6).
-const SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
-/// id-ce-keyUsage (RFC 5280 section 4.2.1.3).
-const KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
-/// id-ce-extKeyUsage (RFC 5280 section 4.2.1.12).
-const EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
-/// id-kp-clientAuth (RFC 5280 section 4.2.1.12).
-const CLIENT_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
 
 /// subjectAltName (when any), keyUsage digitalSignature, extendedKeyUsage clientAuth.
 fn requested_extensions(alt_names: Vec<GeneralName>) -> der::Result<Vec<Extension>> {

@@ -20,20 +20,11 @@ use spki::AlgorithmIdentifierOwned;
 use zeroize::Zeroizing;
 
 use super::P12Profile;
-use super::asn1::{DigestInfo, MacData, Pkcs12PbeParams};
+use crate::oids::{PBE_SHA1_3DES, PBES2, SHA1, SHA256};
 use crate::pfx::hash::{Hash, KDF_IV, KDF_KEY, KDF_MAC};
+use crate::pfx::pbe_params::Pkcs12PbeParams;
+use crate::pfx::pfx_types::{DigestInfo, MacData, integer};
 
-/// id-PBES2 (RFC 8018 appendix A.4).
-const PBES2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.13");
-/// pbeWithSHAAnd3-KeyTripleDES-CBC (RFC 7292 appendix C).
-pub(crate) const PBE_SHA1_3DES: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.3");
-/// id-sha1 (RFC 3279 section 2.2.1).
-const SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
-/// id-sha256 (RFC 5754 section 2.2).
-const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-
-/// Salt length for every KDF: 16 bytes (NIST SP 800-132 asks for at least 128 bits).
 const SALT_LENGTH: usize = 16;
 
 /// A failure of the random generator or of an encoder (the latter is a bug).
@@ -86,7 +77,7 @@ pub(crate) fn encrypt(
             let ciphertext = cipher.encrypt_padded_vec::<Pkcs7>(plaintext);
             let parameters = Pkcs12PbeParams {
                 salt: OctetString::new(salt.to_vec()).map_err(|_| EncryptionError::Internal)?,
-                iterations,
+                iterations: integer(iterations).map_err(|_| EncryptionError::Internal)?,
             };
             let parameters =
                 Any::encode_from(&parameters).map_err(|_| EncryptionError::Internal)?;
@@ -123,7 +114,7 @@ pub(crate) fn mac_data(
             digest: OctetString::new(digest).map_err(internal)?,
         },
         mac_salt: OctetString::new(salt.to_vec()).map_err(internal)?,
-        iterations,
+        iterations: Some(integer(iterations).map_err(internal)?),
     })
 }
 

@@ -11,10 +11,11 @@
 //! The key bag and the leaf's cert bag carry friendlyName (the JDK's alias) and localKeyId
 //! (SHA-1 of the leaf certificate, OpenSSL's choice) so readers pair them. See
 //! `encryption` for the two profiles. Salts and IVs come from the system random generator.
+//! The ASN.1 types and OIDs are the reader's (`crate::pfx::{pfx_types, safe_bag, pbe_params}`,
+//! `crate::oids`), so what is written is what is read.
 //!
 //! Entry point: [`build_p12`].
 
-mod asn1;
 mod chain;
 mod encryption;
 mod error;
@@ -31,15 +32,16 @@ use x509_cert::attr::Attribute;
 
 pub use error::P12BuildError;
 
-pub(crate) use self::asn1::EncryptedPrivateKeyInfo;
-
-use self::asn1::{
-    AuthenticatedSafe, CERT_BAG, CertBag, ContentInfo, EncryptedContentInfo, EncryptedData,
-    FRIENDLY_NAME, ID_DATA, ID_ENCRYPTED_DATA, LOCAL_KEY_ID, PKCS8_SHROUDED_KEY_BAG, Pfx, SafeBag,
-    SafeContents, X509_CERTIFICATE,
-};
 use self::encryption::{EncryptionError, Password};
+use crate::oids::{
+    CERT_BAG, DATA, ENCRYPTED_DATA, FRIENDLY_NAME, LOCAL_KEY_ID, PKCS8_SHROUDED_KEY_BAG,
+    X509_CERTIFICATE,
+};
 use crate::pfx::hash::bmp_password;
+use crate::pfx::pfx_types::{
+    AuthenticatedSafe, ContentInfo, EncryptedContentInfo, EncryptedData, Pfx, integer,
+};
+use crate::pfx::safe_bag::{CertBag, EncryptedPrivateKeyInfo, SafeBag, SafeContents};
 use crate::private_key::SigningKey;
 
 /// How the P12 is protected.
@@ -119,8 +121,9 @@ fn build(request: &P12BuildRequest<'_>) -> Result<Vec<u8>, P12BuildError> {
     })?;
     let friendly_name = friendly_name(request.friendly_name, leaf)?;
     let local_key_id = sha1::Sha1::digest(&leaf.der);
-    let leaf_attributes =
-        bag_attributes(&friendly_name, &local_key_id).map_err(internal("encoding attributes"))?;
+    let leaf_attributes = bag_attributes(&friendly_name, &local_key_id)
+        .and_then(|attributes| Any::encode_from(&attributes))
+        .map_err(internal("encoding attributes"))?;
 
     // Certificates: one SafeContents, encrypted as a whole.
     let mut cert_bags: SafeContents = Vec::with_capacity(chain.len());
@@ -128,6 +131,7 @@ fn build(request: &P12BuildRequest<'_>) -> Result<Vec<u8>, P12BuildError> {
         let cert_bag = CertBag {
             cert_id: X509_CERTIFICATE,
             cert_value: OctetString::new(certificate.der.clone())
+                .and_then(|octets| Any::encode_from(&octets))
                 .map_err(internal("encoding a certificate"))?,
         };
         cert_bags.push(SafeBag {
@@ -143,11 +147,13 @@ fn build(request: &P12BuildRequest<'_>) -> Result<Vec<u8>, P12BuildError> {
         encryption::encrypt(request.profile, &password, P12_ITERATIONS, &cert_contents)
             .map_err(from_encryption)?;
     let encrypted_certificates = EncryptedData {
-        version: 0,
+        version: integer(0).map_err(internal("encoding"))?,
         encrypted_content_info: EncryptedContentInfo {
-            content_type: ID_DATA,
+            content_type: DATA,
             content_encryption_algorithm: algorithm,
-            encrypted_content: Some(OctetString::new(ciphertext).map_err(internal("encoding"))?),
+            encrypted_content: Some(
+                EncryptedContentInfo::encrypted_content(ciphertext).map_err(internal("encoding"))?,
+            ),
         },
     };
 
@@ -169,11 +175,8 @@ fn build(request: &P12BuildRequest<'_>) -> Result<Vec<u8>, P12BuildError> {
         .map_err(internal("encoding the key"))?;
 
     let auth_safe: AuthenticatedSafe = vec![
-        ContentInfo {
-            content_type: ID_ENCRYPTED_DATA,
-            content: Some(Any::encode_from(&encrypted_certificates).map_err(internal("encoding"))?),
-        },
-        data_content_info(key_contents).map_err(internal("encoding the key"))?,
+        ContentInfo::new(ENCRYPTED_DATA, &encrypted_certificates).map_err(internal("encoding"))?,
+        ContentInfo::data(key_contents).map_err(internal("encoding the key"))?,
     ];
     let auth_safe = auth_safe
         .to_der()
@@ -181,8 +184,8 @@ fn build(request: &P12BuildRequest<'_>) -> Result<Vec<u8>, P12BuildError> {
     let mac_data = encryption::mac_data(request.profile, &password_bmp, P12_ITERATIONS, &auth_safe)
         .map_err(from_encryption)?;
     let pfx = Pfx {
-        version: 3,
-        auth_safe: data_content_info(auth_safe).map_err(internal("encoding"))?,
+        version: integer(3).map_err(internal("encoding"))?,
+        auth_safe: ContentInfo::data(auth_safe).map_err(internal("encoding"))?,
         mac_data: Some(mac_data),
     };
     pfx.to_der().map_err(internal("encoding the PFX"))
@@ -191,14 +194,6 @@ fn build(request: &P12BuildRequest<'_>) -> Result<Vec<u8>, P12BuildError> {
 /// Maps any error to [`P12BuildError::Internal`] at `stage`: encoders fail only on a bug.
 fn internal<E>(stage: &'static str) -> impl FnOnce(E) -> P12BuildError {
     move |_| P12BuildError::Internal { stage }
-}
-
-/// A `ContentInfo` of type Data holding `content` in an OCTET STRING.
-fn data_content_info(content: Vec<u8>) -> der::Result<ContentInfo> {
-    Ok(ContentInfo {
-        content_type: ID_DATA,
-        content: Some(Any::encode_from(&OctetString::new(content)?)?),
-    })
 }
 
 /// friendlyName (BMPString) and localKeyId (OCTET STRING), one value each.

@@ -26,7 +26,9 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::SubjectPublicKeyInfoOwned;
 use x509_cert::time::Validity;
 
-use super::asn1::*;
+use crate::oids::{DATA, ENCRYPTED_DATA, FRIENDLY_NAME, LOCAL_KEY_ID, PKCS8_SHROUDED_KEY_BAG};
+use crate::pfx::pfx_types::{AuthenticatedSafe, EncryptedData, Pfx, integer};
+use crate::pfx::safe_bag::{CertBag, EncryptedPrivateKeyInfo, SafeContents};
 use crate::pfx::read::read_pfx;
 use super::encryption::tests::open;
 use super::*;
@@ -91,13 +93,13 @@ fn every_layer_decodes_reencodes_to_the_same_bytes_and_opens_with_the_password()
             p12,
             "{profile}: PFX re-encodes differently"
         );
-        assert_eq!(pfx.version, 3);
+        assert_eq!(pfx.version, integer(3).unwrap());
 
         // MAC over the authSafe content octets.
-        assert_eq!(pfx.auth_safe.content_type, ID_DATA);
+        assert_eq!(pfx.auth_safe.content_type, DATA);
         let auth_safe_octets: OctetString = pfx.auth_safe.content.unwrap().decode_as().unwrap();
         let mac_data = pfx.mac_data.unwrap();
-        assert_eq!(mac_data.iterations, P12_ITERATIONS);
+        assert_eq!(mac_data.iterations, Some(integer(P12_ITERATIONS).unwrap()));
         // The MAC is verified by the reader (`pfx::read`), code independent of the builder's.
         let reading = read_pfx(&p12, PASSWORD, u64::MAX, u64::MAX);
         assert!(reading.problems.is_empty(), "{profile}: {:?}", reading.problems);
@@ -108,13 +110,13 @@ fn every_layer_decodes_reencodes_to_the_same_bytes_and_opens_with_the_password()
         assert_eq!(auth_safe.len(), 2);
 
         // Certificates: encrypted SafeContents, leaf first with its attributes.
-        assert_eq!(auth_safe[0].content_type, ID_ENCRYPTED_DATA);
+        assert_eq!(auth_safe[0].content_type, ENCRYPTED_DATA);
         let encrypted: EncryptedData = auth_safe[0].content.as_ref().unwrap().decode_as().unwrap();
         let info = &encrypted.encrypted_content_info;
         let plaintext = open(
             &info.content_encryption_algorithm,
             PASSWORD,
-            info.encrypted_content.as_ref().unwrap().as_bytes(),
+            info.encrypted_content.as_ref().unwrap().value(),
         )
         .unwrap();
         let cert_bags = SafeContents::from_der(&plaintext).unwrap();
@@ -123,11 +125,12 @@ fn every_layer_decodes_reencodes_to_the_same_bytes_and_opens_with_the_password()
         let leaf: CertBag = cert_bags[0].bag_value.decode_as().unwrap();
         let (_, leaf_der) = der::pem::decode_vec(leaf_pem.as_bytes()).unwrap();
         assert_eq!(
-            leaf.cert_value.as_bytes(),
+            leaf.cert_value.decode_as::<OctetString>().unwrap().as_bytes(),
             leaf_der.as_slice(),
             "{profile}: leaf not first"
         );
-        let attributes = cert_bags[0].bag_attributes.as_ref().unwrap();
+        let raw_attributes = cert_bags[0].bag_attributes.as_ref().unwrap();
+        let attributes: SetOfVec<Attribute> = raw_attributes.decode_as().unwrap();
         let mut names = attributes.iter().map(|attribute| attribute.oid);
         assert_eq!(names.next(), Some(FRIENDLY_NAME));
         assert_eq!(names.next(), Some(LOCAL_KEY_ID));
@@ -159,12 +162,12 @@ fn every_layer_decodes_reencodes_to_the_same_bytes_and_opens_with_the_password()
         assert!(cert_bags[1].bag_attributes.is_none());
 
         // Key: shrouded key bag decrypting to the input key, same attributes as the leaf.
-        assert_eq!(auth_safe[1].content_type, ID_DATA);
+        assert_eq!(auth_safe[1].content_type, DATA);
         let key_octets: OctetString = auth_safe[1].content.as_ref().unwrap().decode_as().unwrap();
         let key_bags = SafeContents::from_der(key_octets.as_bytes()).unwrap();
         assert_eq!(key_bags.to_der().unwrap(), key_octets.as_bytes());
         assert_eq!(key_bags[0].bag_id, PKCS8_SHROUDED_KEY_BAG);
-        assert_eq!(key_bags[0].bag_attributes.as_ref(), Some(attributes));
+        assert_eq!(key_bags[0].bag_attributes.as_ref(), Some(raw_attributes));
         let shrouded: EncryptedPrivateKeyInfo = key_bags[0].bag_value.decode_as().unwrap();
         let key_der = open(
             &shrouded.encryption_algorithm,

@@ -2,6 +2,10 @@
 //!
 //! Reading: [`read::read_pfx`] turns bytes and a password into keys, certificates and the
 //! container's facts; the "usable" rules on top live in `crate::policy`.
+//!
+//! The ASN.1 types of `pfx_types`, `safe_bag` and `pbe_params` are the SDK's one PKCS#12
+//! vocabulary: the reader decodes them after [`ber::normalize_ber`] turned BER (indefinite
+//! lengths, chunked strings) into DER, and `crate::p12_builder` encodes them.
 
 pub(crate) mod ber;
 pub(crate) mod hash;

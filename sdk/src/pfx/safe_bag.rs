@@ -8,7 +8,12 @@ use spki::AlgorithmIdentifierOwned;
 ///
 /// ```text
 /// SafeContents ::= SEQUENCE OF SafeBag
+/// ```
+pub(crate) type SafeContents = Vec<SafeBag>;
+
+/// [RFC 7292 section 4.2](https://www.rfc-editor.org/rfc/rfc7292#section-4.2).
 ///
+/// ```text
 /// SafeBag ::= SEQUENCE {
 ///     bagId         BAG-TYPE.&id ({PKCS12BagSet}),
 ///     bagValue      [0] EXPLICIT BAG-TYPE.&Type({PKCS12BagSet}{@bagId}),
@@ -16,7 +21,7 @@ use spki::AlgorithmIdentifierOwned;
 /// }
 /// ```
 /// `bagAttributes` is kept raw and read by [`SafeBag::local_key_id`]: DER's SET OF ordering rule
-/// is not something writers respect.
+/// is not something writers respect. The builder encodes a DER-sorted `SetOfVec` into it.
 #[derive(Clone, Debug, Sequence)]
 pub(crate) struct SafeBag {
     pub(crate) bag_id: ObjectIdentifier,
@@ -32,7 +37,9 @@ pub(crate) struct SafeBag {
 ///     certId    BAG-TYPE.&id   ({CertTypes}),
 ///     certValue [0] EXPLICIT BAG-TYPE.&Type ({CertTypes}{@certId})
 /// }
+/// x509Certificate BAG-TYPE ::= {OCTET STRING IDENTIFIED BY {certTypes 1}}
 /// ```
+/// `certValue` is kept as [`Any`]: the reader reports a value that is not an OCTET STRING.
 #[derive(Clone, Debug, Sequence)]
 pub(crate) struct CertBag {
     pub(crate) cert_id: ObjectIdentifier,
@@ -41,13 +48,15 @@ pub(crate) struct CertBag {
 }
 
 /// [RFC 5958 section 3](https://www.rfc-editor.org/rfc/rfc5958#section-3), the value of a
-/// `pkcs8ShroudedKeyBag`.
+/// `pkcs8ShroudedKeyBag` and of an `ENCRYPTED PRIVATE KEY` PEM block.
 ///
 /// ```text
 /// EncryptedPrivateKeyInfo ::= SEQUENCE {
 ///     encryptionAlgorithm  EncryptionAlgorithmIdentifier,
 ///     encryptedData        EncryptedData }
 /// ```
+/// Not `pkcs8::EncryptedPrivateKeyInfo`, whose algorithm type knows only PBES1 and PBES2, not
+/// the PKCS#12 PBE schemes of the legacy profile and of older files.
 #[derive(Clone, Debug, Sequence)]
 pub(crate) struct EncryptedPrivateKeyInfo {
     pub(crate) encryption_algorithm: AlgorithmIdentifierOwned,

@@ -22,9 +22,9 @@ use crate::oids::{
     ECDSA_WITH_SHA256, ECDSA_WITH_SHA384, ECDSA_WITH_SHA512, EC_PUBLIC_KEY, ED25519,
     RSA_ENCRYPTION, SECP256R1, SECP384R1, SECP521R1, SHA256_WITH_RSA_ENCRYPTION,
 };
-use crate::p12_builder::EncryptedPrivateKeyInfo;
 use crate::pem_bundle::{PemBundleError, pem_blocks};
 use crate::pfx::hash::bmp_password;
+use crate::pfx::safe_bag::EncryptedPrivateKeyInfo;
 use crate::pfx::scheme::{Scheme, SchemeError};
 
 /// Why a private key could not be read. Messages never contain key material or the passphrase.

@@ -132,7 +132,7 @@ struct BuildP12RequestDto {
 
 /// Generates a key pair (WebCrypto) and a CSR for it; resolves to `{ csrPem, privateKeyPem }`.
 ///
-/// Rejects with an `MtlsSdkError`: `invalid_argument` for a malformed request,
+/// Rejects with an `MtlsError`: `invalid_argument` for a malformed request,
 /// `invalid_subject`, `invalid_subject_alt_name`, `unsupported_key_type`, or `webcrypto_failed`.
 #[allow(unreachable_pub, reason = "wasm-bindgen exports only `pub` functions; JS is the caller")]
 #[wasm_bindgen(js_name = generateCsr, unchecked_return_type = "GeneratedCsr")]
@@ -156,7 +156,7 @@ pub async fn generate_csr(
 
 /// Packs a private key and its certificate chain into a PKCS#12 file.
 ///
-/// Throws an `MtlsSdkError`: `invalid_argument`, `invalid_private_key`, `passphrase_required`,
+/// Throws an `MtlsError`: `invalid_argument`, `invalid_private_key`, `passphrase_required`,
 /// `wrong_passphrase`, `no_certificate`, `invalid_certificate`, `key_certificate_mismatch`,
 /// `invalid_password`, `unsupported_profile`, ...
 #[allow(unreachable_pub, reason = "wasm-bindgen exports only `pub` functions; JS is the caller")]

@@ -1,6 +1,7 @@
-//! The one conversion from binding errors to JS: every error thrown by the package is a real
-//! `Error` with a stable snake_case `code` (the same codes the server uses) and a lower-case
-//! message that never contains a password, key or file bytes.
+//! The one conversion from binding errors to JS: every error thrown by the bindings is a real
+//! `Error` named `MtlsError` with a stable snake_case `code` (the same codes the server uses) and
+//! a lower-case message that never contains a password, key or file bytes; the package's entries
+//! rethrow it as the client's `MtlsError` class.
 
 use wasm_bindgen::prelude::*;
 
@@ -24,15 +25,6 @@ pub(crate) enum BindingError {
     WebCrypto { operation: &'static str },
 }
 
-#[wasm_bindgen(typescript_custom_section)]
-const TS_ERROR: &'static str = r#"
-/** Every error thrown by this package: a JS `Error` with a stable snake_case `code`. */
-export interface MtlsSdkError extends Error {
-  /** For example `invalid_argument`. */
-  code: string;
-}
-"#;
-
 impl BindingError {
     /// The stable snake_case code, shared with the server's error codes where they overlap.
     pub(crate) fn code(&self) -> &'static str {
@@ -49,7 +41,10 @@ impl BindingError {
 impl From<BindingError> for JsValue {
     fn from(error: BindingError) -> Self {
         let js_error = js_sys::Error::new(&error.to_string());
-        js_error.set_name("MtlsSdkError");
+        // The package's entries (sdk/js/node, sdk/js/web) turn an `Error` of this name and a
+        // `code` into the one error class the package throws, `MtlsError` (a class of the
+        // client's, which WebAssembly does not construct).
+        js_error.set_name("MtlsError");
         // Setting a property on a fresh Error object cannot fail (it is extensible and has no
         // setter for `code`); ignoring the Result keeps this conversion infallible.
         let _ = js_sys::Reflect::set(&js_error, &"code".into(), &error.code().into());

@@ -84,14 +84,14 @@ export interface P12Report {
 /**
  * Decides whether a PKCS#12 file plus password is usable (SPEC section 2) and returns the
  * report; a file that is not usable is not an error, its report says why.
- * @throws {MtlsSdkError} code `invalid_argument` when an argument has the wrong type.
+ * @throws {MtlsError} code `invalid_argument` when an argument has the wrong type.
  */
 export function inspectP12(p12: Uint8Array, password: string, options?: InspectP12Options): P12Report;
 "#;
 
 /// Decides whether a PKCS#12 file plus password is usable and returns the report.
 ///
-/// Throws an `MtlsSdkError` with code `invalid_argument` when an argument has the wrong type;
+/// Throws an `MtlsError` with code `invalid_argument` when an argument has the wrong type;
 /// a file that is not usable is not an error: its report says why. The TypeScript signature is
 /// written above (`TS_REPORT`) because wasm-bindgen cannot mark `options` optional while giving it
 /// an interface type.
@@ -283,7 +283,7 @@ mod tests {
         }
         .into();
         let error = error.dyn_into::<js_sys::Error>().expect("a JS Error");
-        assert_eq!(String::from(error.name()), "MtlsSdkError");
+        assert_eq!(String::from(error.name()), "MtlsError");
         assert_eq!(
             String::from(error.message()),
             "invalid argument `p12`: expected a Uint8Array"

@@ -5,8 +5,7 @@ use actix_web::HttpRequest;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use super::{AuthError, Scheme};
-use crate::state::AppState;
+use super::{AuthError, AuthState, Scheme};
 
 /// Checks the admin token.
 ///
@@ -16,11 +15,9 @@ use crate::state::AppState;
 /// # Errors
 /// [`AuthError::Unauthenticated`] naming Bearer when the token is missing, wrong, or the admin
 /// API is off.
-pub fn authorize_admin(req: &HttpRequest, state: &AppState) -> Result<(), AuthError> {
+pub fn authorize_admin(req: &HttpRequest, state: &AuthState) -> Result<(), AuthError> {
     let refuse = |message: &str| AuthError::unauthenticated(&[Scheme::Bearer], message);
     let Some(expected) = state
-        .config
-        .auth
         .admin_token
         .as_deref()
         .filter(|t| !t.is_empty())

@@ -18,6 +18,7 @@ mod nonces;
 pub(crate) mod oauth1;
 mod verified_tokens;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use actix_web::HttpRequest;
@@ -29,7 +30,7 @@ pub use config::AuthConfig;
 pub use error::AuthError;
 
 use crate::clock;
-use crate::state::AppState;
+use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 
 /// A credential scheme.
@@ -65,18 +66,37 @@ pub enum AccountScope {
 /// An authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    /// JWT `sub`, or the oAuth1 consumer key.
-    pub subject: String,
     /// Which scheme authenticated the request.
     pub scheme: Scheme,
+    /// Who it is and what it may act on; shared with the verified-token cache, so a Bearer
+    /// caller already seen costs no copy of its subject and accounts (the forward hot path).
+    grant: Arc<Grant>,
+}
+
+/// What a credential grants.
+#[derive(Debug)]
+pub(crate) struct Grant {
+    /// JWT `sub`, or the oAuth1 consumer key.
+    subject: String,
     /// The accounts it may act on.
-    pub accounts: AccountScope,
+    accounts: AccountScope,
+}
+
+impl Grant {
+    pub(crate) fn new(subject: String, accounts: &[String]) -> Self {
+        Self { subject, accounts: AccountScope::from_claim(accounts) }
+    }
 }
 
 impl Caller {
+    /// JWT `sub`, or the oAuth1 consumer key.
+    pub fn subject(&self) -> &str {
+        &self.grant.subject
+    }
+
     /// True when this caller may act on `account`.
     pub fn may_access(&self, account: &str) -> bool {
-        match &self.accounts {
+        match &self.grant.accounts {
             AccountScope::All => true,
             AccountScope::Only(ids) => ids.iter().any(|id| id == account),
         }
@@ -94,21 +114,44 @@ impl AccountScope {
     }
 }
 
-/// Credentials state: our token issuer, external keys, app keys and seen nonces.
+/// The authorizer: our token issuer, external keys, app keys, seen nonces and the admin token,
+/// with what checking a request needs besides (how this server is addressed, where refusals
+/// are counted). Handlers pass it to [`authorize`].
 pub struct AuthState {
     issuer: issuer::TokenIssuer,
     external: Vec<jwks::ExternalKey>,
     app_keys: app_keys::AppKeys,
     nonces: nonces::NonceCache,
     verified: verified_tokens::VerifiedTokens,
+    /// `MTLS_ADMIN_TOKEN` (secret); `None` turns the admin API off.
+    admin_token: Option<String>,
+    listener: Listener,
+    /// `mtls_auth_refusals_total`.
+    metrics: Arc<Metrics>,
+}
+
+/// How clients address this server, for the oAuth1 base string URI.
+#[derive(Debug, Clone)]
+pub struct Listener {
+    /// Whether it serves HTTPS (`MTLS_TLS_CERT`).
+    pub https: bool,
+    /// `MTLS_LISTEN`: the host when a request names none.
+    pub address: SocketAddr,
+    /// `MTLS_TRUSTED_PROXIES`: proxies whose `X-Forwarded-Proto` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl AuthState {
-    /// Builds the state; reads `MTLS_JWKS_FILE` when configured.
+    /// Builds the authorizer; reads `MTLS_JWKS_FILE` when configured.
     ///
     /// # Errors
     /// The JWKS file cannot be read or holds no usable key (message names the variable).
-    pub fn new(config: &AuthConfig, store: Arc<dyn Store>) -> Result<Self, String> {
+    pub fn new(
+        config: &AuthConfig,
+        listener: Listener,
+        metrics: Arc<Metrics>,
+        store: Arc<dyn Store>,
+    ) -> Result<Self, String> {
         let external = match &config.jwks_file {
             Some(path) => jwks::load(path).map_err(|e| format!("MTLS_JWKS_FILE: {e}"))?,
             None => Vec::new(),
@@ -119,18 +162,10 @@ impl AuthState {
             app_keys: app_keys::AppKeys::new(store),
             nonces: nonces::NonceCache::default(),
             verified: verified_tokens::VerifiedTokens::default(),
+            admin_token: config.admin_token.clone(),
+            listener,
+            metrics,
         })
-    }
-
-    /// Our own issuer and app keys only.
-    pub fn without_external_issuer(store: Arc<dyn Store>) -> Self {
-        Self {
-            issuer: issuer::TokenIssuer::new(store.clone()),
-            external: Vec::new(),
-            app_keys: app_keys::AppKeys::new(store),
-            nonces: nonces::NonceCache::default(),
-            verified: verified_tokens::VerifiedTokens::default(),
-        }
     }
 
     /// Issues a gateway token (ES256) for `sub` on `accounts`, valid `ttl_seconds`.
@@ -182,7 +217,7 @@ impl AuthState {
 /// [`AuthError::NonceShareExceeded`]; the store's error.
 pub async fn authorize(
     req: &HttpRequest,
-    state: &AppState,
+    state: &AuthState,
     accepted: &[Scheme],
     account: Option<&str>,
     form_body: Option<&[u8]>,
@@ -199,7 +234,7 @@ pub async fn authorize(
         && !caller.may_access(account)
     {
         state.metrics.auth_refusals.inc("forbidden");
-        tracing::info!(subject = %caller.subject, "credential refused for an account it does not name");
+        tracing::info!(subject = %caller.subject(), "credential refused for an account it does not name");
         return Err(AuthError::Forbidden);
     }
     Ok(caller)
@@ -233,7 +268,7 @@ pub(crate) fn single_authorization(
 /// As [`authorize`]: [`AuthError::Unauthenticated`] naming `accepted`; the store's error.
 pub async fn check_oauth1_before_body(
     req: &HttpRequest,
-    state: &AppState,
+    state: &AuthState,
     accepted: &[Scheme],
 ) -> Result<(), AuthError> {
     let result = match credential(req, accepted) {
@@ -249,7 +284,7 @@ pub async fn check_oauth1_before_body(
 
 async fn authenticate(
     req: &HttpRequest,
-    state: &AppState,
+    state: &AuthState,
     accepted: &[Scheme],
     form_body: Option<&[u8]>,
 ) -> Result<Caller, AuthError> {
@@ -304,22 +339,17 @@ fn credential<'r>(
     Ok((scheme, rest))
 }
 
-async fn bearer(state: &AppState, token: &str, accepted: &[Scheme]) -> Result<Caller, AuthError> {
+async fn bearer(state: &AuthState, token: &str, accepted: &[Scheme]) -> Result<Caller, AuthError> {
     let refuse = |message: String| unauthorized(accepted, message);
     let now = clock::now_unix();
-    if let Some(known) = state.auth.verified.get(token, now) {
-        return Ok(Caller {
-            accounts: AccountScope::from_claim(&known.accounts),
-            subject: known.sub,
-            scheme: Scheme::Bearer,
-        });
+    if let Some(grant) = state.verified.get(token, now) {
+        return Ok(Caller { scheme: Scheme::Bearer, grant });
     }
     let parsed = jwt::parse(token).map_err(|e| refuse(e.to_string()))?;
     let kid = parsed.header.kid.as_deref();
     let external_named =
-        kid.is_some() && state.auth.external.iter().any(|k| k.kid.as_deref() == kid);
+        kid.is_some() && state.external.iter().any(|k| k.kid.as_deref() == kid);
     let mut candidates: Vec<jwt::JwtVerifyingKey> = state
-        .auth
         .external
         .iter()
         .filter(|k| {
@@ -333,7 +363,7 @@ async fn bearer(state: &AppState, token: &str, accepted: &[Scheme]) -> Result<Ca
         .collect();
     if !external_named
         && parsed.header.alg == "ES256"
-        && let Some(ours) = state.auth.issuer.existing().await?
+        && let Some(ours) = state.issuer.existing().await?
         && kid.is_none_or(|kid| kid == ours.kid)
     {
         candidates.insert(0, jwt::JwtVerifyingKey::Es256(ours.verifying));
@@ -341,20 +371,9 @@ async fn bearer(state: &AppState, token: &str, accepted: &[Scheme]) -> Result<Ca
     for key in &candidates {
         match parsed.verify(key, now) {
             Ok(claims) => {
-                state.auth.verified.insert(
-                    token,
-                    verified_tokens::Verified {
-                        sub: claims.sub.clone(),
-                        accounts: claims.accounts.clone(),
-                        exp: claims.exp,
-                    },
-                    now,
-                );
-                return Ok(Caller {
-                    accounts: AccountScope::from_claim(&claims.accounts),
-                    subject: claims.sub,
-                    scheme: Scheme::Bearer,
-                });
+                let grant = Arc::new(Grant::new(claims.sub, &claims.accounts));
+                state.verified.insert(token, grant.clone(), claims.exp, now);
+                return Ok(Caller { scheme: Scheme::Bearer, grant });
             }
             Err(jwt::JwtError::BadSignature) => continue,
             Err(other) => return Err(refuse(other.to_string())),
@@ -365,7 +384,7 @@ async fn bearer(state: &AppState, token: &str, accepted: &[Scheme]) -> Result<Ca
 
 async fn oauth(
     req: &HttpRequest,
-    state: &AppState,
+    state: &AuthState,
     params: &str,
     form_body: Option<&[u8]>,
     accepted: &[Scheme],
@@ -396,7 +415,7 @@ async fn oauth(
         return Err(bad());
     }
     let token = params.token.as_deref().unwrap_or("");
-    match state.auth.nonces.check(
+    match state.nonces.check(
         &params.consumer_key,
         token,
         &params.nonce,
@@ -419,9 +438,8 @@ async fn oauth(
         }
     }
     Ok(Caller {
-        subject: key.consumer_key.clone(),
         scheme: Scheme::OAuth1,
-        accounts: AccountScope::from_claim(&key.accounts),
+        grant: Arc::new(Grant::new(key.consumer_key.clone(), &key.accounts)),
     })
 }
 
@@ -429,7 +447,7 @@ async fn oauth(
 /// well-formed, its timestamp in the window and its consumer key known. The signature is not
 /// checked here.
 async fn known_consumer(
-    state: &AppState,
+    state: &AuthState,
     params: &str,
     accepted: &[Scheme],
 ) -> Result<(oauth1::OAuthParams, Arc<AppKey>, i64), AuthError> {
@@ -442,7 +460,7 @@ async fn known_consumer(
             "oauth_timestamp is more than {TIMESTAMP_WINDOW_SECONDS} s away from the server's clock; check the client's clock"
         )));
     }
-    match state.auth.app_keys.find(&params.consumer_key).await? {
+    match state.app_keys.find(&params.consumer_key).await? {
         Some(key) => Ok((params, key, now)),
         None => Err(refuse(SIGNATURE_REFUSED.to_owned())),
     }
@@ -451,11 +469,10 @@ async fn known_consumer(
 /// The base string URI of RFC 5849 section 3.4.1.2 for `req` as the client addressed it: the
 /// scheme this server listens with (or `X-Forwarded-Proto` from a configured trusted proxy),
 /// the `Host` header lower-cased with a default port removed, and the path as sent.
-fn base_uri(req: &HttpRequest, state: &AppState) -> String {
-    let config = &state.config;
+fn base_uri(req: &HttpRequest, state: &AuthState) -> String {
+    let listener = &state.listener;
     let from_trusted_proxy = req.peer_addr().is_some_and(|peer| {
-        config
-            .throttle
+        listener
             .trusted_proxies
             .iter()
             .any(|net| net.contains(&peer.ip()))
@@ -473,7 +490,7 @@ fn base_uri(req: &HttpRequest, state: &AppState) -> String {
         })
         .filter(|v| from_trusted_proxy && (v == "http" || v == "https"));
     let scheme = forwarded_proto.unwrap_or_else(|| {
-        if config.tls.is_some() {
+        if listener.https {
             "https"
         } else {
             "http"
@@ -486,7 +503,7 @@ fn base_uri(req: &HttpRequest, state: &AppState) -> String {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()))
-        .unwrap_or_else(|| config.listen.to_string())
+        .unwrap_or_else(|| listener.address.to_string())
         .to_ascii_lowercase();
     let default_port = if scheme == "https" { ":443" } else { ":80" };
     let host = host.strip_suffix(default_port).unwrap_or(&host);

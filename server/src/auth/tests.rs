@@ -9,6 +9,7 @@ use actix_web::{App, HttpRequest, HttpResponse, test, web};
 use super::*;
 use crate::config::Config;
 use crate::http::error::ApiError;
+use crate::state::AppState;
 use crate::store::memory::MemoryStore;
 
 async fn probe(
@@ -30,8 +31,8 @@ async fn probe(
                 .starts_with(b"application/x-www-form-urlencoded")
         })
         .then_some(&body[..]);
-    let caller = authorize(&req, &state, accepted, account.as_deref(), form).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "subject": caller.subject })))
+    let caller = authorize(&req, &state.auth, accepted, account.as_deref(), form).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "subject": caller.subject() })))
 }
 
 fn state() -> web::Data<AppState> {
@@ -477,7 +478,7 @@ async fn admin_token_is_compared_and_only_the_admin_token_passes() {
     let req = test::TestRequest::get()
         .insert_header(("Authorization", "Bearer test-admin-token"))
         .to_http_request();
-    assert!(authorize_admin(&req, &state).is_ok());
+    assert!(authorize_admin(&req, &state.auth).is_ok());
     for bad in [
         "Bearer test-admin-tokeN",
         "Bearer ",
@@ -487,7 +488,7 @@ async fn admin_token_is_compared_and_only_the_admin_token_passes() {
         let req = test::TestRequest::get()
             .insert_header(("Authorization", bad))
             .to_http_request();
-        let err = ApiError::from(authorize_admin(&req, &state).unwrap_err());
+        let err = ApiError::from(authorize_admin(&req, &state.auth).unwrap_err());
         assert_eq!(err.status.as_u16(), 401, "{bad}");
     }
     let mut config = Config::for_tests(std::env::temp_dir());
@@ -497,7 +498,7 @@ async fn admin_token_is_compared_and_only_the_admin_token_passes() {
         .insert_header(("Authorization", "Bearer test-admin-token"))
         .to_http_request();
     assert!(
-        ApiError::from(authorize_admin(&req, &off).unwrap_err())
+        ApiError::from(authorize_admin(&req, &off.auth).unwrap_err())
             .message
             .contains("disabled")
     );

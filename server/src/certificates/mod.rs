@@ -44,7 +44,7 @@ pub struct CertificateService {
 impl CertificateService {
     /// A service over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self::with_expiry_warning_days(store, crate::config::DEFAULT_EXPIRY_WARNING_DAYS)
+        Self::with_expiry_warning_days(store, expiry_warning::DEFAULT_EXPIRY_WARNING_DAYS)
     }
 
     /// A service over `store` that flags certificates `expiringSoon` within `days` days of
@@ -263,6 +263,7 @@ impl CertificateService {
 mod create;
 mod delete;
 mod error;
+pub mod expiry_warning;
 mod inspector;
 mod maintenance;
 mod model;

@@ -67,7 +67,7 @@ fn empty_environment_gives_spec_defaults() {
     assert!(config.auth.jwks_file.is_none());
     assert_eq!(config.log_format, LogFormat::Text);
     assert_eq!(config.expiry_warning_days, 30);
-    assert_eq!(config.expiry_warning_days, DEFAULT_EXPIRY_WARNING_DAYS);
+    assert_eq!(config.expiry_warning_days, crate::certificates::expiry_warning::DEFAULT_EXPIRY_WARNING_DAYS);
 }
 
 #[test]
@@ -495,4 +495,31 @@ fn readme_documents_exactly_the_declared_variables() {
         .filter(|word| word.starts_with("MTLS_") || word.starts_with("VAULT_"))
         .collect();
     assert_eq!(declared, documented, "README's variables differ from the declared settings");
+}
+
+#[test]
+fn readme_states_the_declared_defaults() {
+    fn default(env: &str) -> &'static str {
+        let setting = all_settings().find(|s| s.env() == env).expect("a declared setting");
+        setting.default_text().expect("a default")
+    }
+    let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"));
+    // README wraps lines: compare with single spaces.
+    let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    for phrase in [
+        format!("`MTLS_LISTEN` (default `{}`)", default("MTLS_LISTEN")),
+        format!("`MTLS_DATA_DIR` (default `{}`)", default("MTLS_DATA_DIR")),
+        format!("`MTLS_LOG_FORMAT={}` (default)", default("MTLS_LOG_FORMAT")),
+        format!("`MTLS_OAUTH1_FORM_READ_TIMEOUT_MS` (default {})", default("MTLS_OAUTH1_FORM_READ_TIMEOUT_MS")),
+        format!("`MTLS_RUNTIME_CACHE_TTL_SECONDS`, {} s", default("MTLS_RUNTIME_CACHE_TTL_SECONDS")),
+        format!("`MTLS_FORWARD_CONNECT_TIMEOUT_MS` ({})", default("MTLS_FORWARD_CONNECT_TIMEOUT_MS")),
+        format!("`MTLS_FORWARD_TIMEOUT_MS` ({})", default("MTLS_FORWARD_TIMEOUT_MS")),
+        format!("`MTLS_P12_MAX_ITERATIONS` ({})", default("MTLS_P12_MAX_ITERATIONS")),
+        format!("`MTLS_EXPIRY_WARNING_DAYS` days (default {},", default("MTLS_EXPIRY_WARNING_DAYS")),
+        format!("`MTLS_ALLOW_PLAIN_HTTP_TARGETS=true` (default `{}`", default("MTLS_ALLOW_PLAIN_HTTP_TARGETS")),
+        format!("(defaults `{}` and `{}`)", default("MTLS_VAULT_MOUNT"), default("MTLS_VAULT_PREFIX")),
+        format!("AppRole mount path (default `{}`)", default("VAULT_APPROLE_MOUNT")),
+    ] {
+        assert!(readme.contains(&phrase), "README does not say {phrase}");
+    }
 }

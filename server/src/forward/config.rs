@@ -4,28 +4,28 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::config::setting::{self, Declared, Setting, Settings};
+use crate::settings::{self, Declared, Setting, Settings};
 
 /// Target ranges allowed despite being loopback/private/link-local.
 pub const ALLOWED_TARGET_CIDRS: Setting<Vec<ipnet::IpNet>> = Setting::new(
     "MTLS_ALLOWED_TARGET_CIDRS",
     "allowed-target-cidrs",
     "Target ranges (CIDRs) allowed although loopback, private or link-local.",
-    setting::cidrs,
+    settings::cidrs,
 );
 /// Extra CA file for target server certificates.
 pub const EXTRA_TARGET_CA_FILE: Setting<PathBuf> = Setting::new(
     "MTLS_EXTRA_TARGET_CA_FILE",
     "extra-target-ca-file",
     "Extra CA file (PEM) trusted for target server certificates, besides Mozilla's roots.",
-    setting::file,
+    settings::file,
 );
 /// Forward connect timeout (SPEC section 9).
 pub const FORWARD_CONNECT_TIMEOUT_MS: Setting<u64> = Setting::new(
     "MTLS_FORWARD_CONNECT_TIMEOUT_MS",
     "forward-connect-timeout-ms",
     "Forward connect timeout in milliseconds.",
-    setting::positive,
+    settings::positive,
 )
 .default("5000");
 /// Forward idle timeout (SPEC section 9).
@@ -34,7 +34,7 @@ pub const FORWARD_TIMEOUT_MS: Setting<u64> = Setting::new(
     "forward-timeout-ms",
     "Forward idle timeout in milliseconds: the longest wait for the target's response head, or for \
      the next bytes of the request or response body (a steady stream is never cut).",
-    setting::positive,
+    settings::positive,
 )
 .default("30000");
 

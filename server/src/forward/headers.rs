@@ -38,7 +38,7 @@ pub fn request_headers(
     authorization: Option<&HeaderValue>,
     content_type: Option<&HeaderValue>,
 ) -> TargetHeaders {
-    let named = connection_named(incoming.get_all("connection").filter_map(|v| v.to_str().ok()));
+    let named = || incoming.get_all(actix_web::http::header::CONNECTION).filter_map(|v| v.to_str().ok());
     let mut out = TargetHeaders::with_capacity(incoming.len());
     for (name, value) in incoming.iter() {
         let key = name.as_str();
@@ -46,7 +46,7 @@ pub fn request_headers(
             || key == "authorization"
             || key == "host"
             || key == "expect"
-            || is_hop_by_hop(key, &named)
+            || is_hop_by_hop(key, named())
         {
             continue;
         }
@@ -70,24 +70,19 @@ pub fn request_headers(
 /// The target's response headers that go back to the caller: hop-by-hop ones removed (the
 /// framing headers are set again by this server for its own connection), and every `LP-*` one.
 pub fn response_headers(target: &TargetHeaders) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
-    let named = connection_named(target.get_all("connection").iter().filter_map(|v| v.to_str().ok()));
+    let named = || target.get_all(http::header::CONNECTION).into_iter().filter_map(|v| v.to_str().ok());
     target.iter().filter(move |(name, _)| {
         let key = name.as_str();
-        key != "content-length" && !key.starts_with(LP_PREFIX) && !is_hop_by_hop(key, &named)
+        key != "content-length" && !key.starts_with(LP_PREFIX) && !is_hop_by_hop(key, named())
     })
 }
 
-fn is_hop_by_hop(name: &str, named_by_connection: &[String]) -> bool {
-    HOP_BY_HOP.contains(&name) || named_by_connection.iter().any(|n| n == name)
-}
-
-/// Header names listed in `Connection` values (comma-separated tokens), lower-cased.
-fn connection_named<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
-    values
-        .flat_map(|v| v.split(','))
-        .map(|token| token.trim().to_ascii_lowercase())
-        .filter(|token| !token.is_empty())
-        .collect()
+/// `name` (lower case, as `HeaderName`s are) is hop-by-hop, or one of the comma-separated
+/// tokens of the `Connection` values `connection` names it. Compared in place, without
+/// collecting the tokens: most targets answer `Connection: keep-alive` on every response.
+fn is_hop_by_hop<'a>(name: &str, mut connection: impl Iterator<Item = &'a str>) -> bool {
+    HOP_BY_HOP.contains(&name)
+        || connection.any(|value| value.split(',').any(|token| token.trim().eq_ignore_ascii_case(name)))
 }
 
 #[cfg(test)]

@@ -30,11 +30,6 @@ impl IdleTimer {
         Self { timeout, sleep: None, waiting: false }
     }
 
-    /// A timer reusing `sleep` (a spent or running one) for its waits.
-    pub fn with_sleep(timeout: Duration, sleep: Pin<Box<Sleep>>) -> Self {
-        Self { timeout, sleep: Some(sleep), waiting: false }
-    }
-
     /// Call when the source answered `Pending`: starts the clock if this is a new wait and
     /// registers `cx` for its end. True when the wait has lasted the timeout.
     pub fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool {

@@ -136,8 +136,11 @@ impl Forwarder {
         *outgoing.headers_mut() = headers;
 
         let timeout = self.pool.settings().idle_timeout;
-        // The wait for the response head; its `Sleep` goes on as the response body's idle timer.
-        let mut timer = Box::pin(tokio::time::sleep(timeout));
+        // The wait for the response head, on the stack: the response body's idle timer
+        // allocates its own only if the body ever has to wait (a small answer arrives with its
+        // head and never does).
+        let timer = tokio::time::sleep(timeout);
+        tokio::pin!(timer);
         let worker = self.pool.worker();
         let key = ClientPool::key(material);
         let exchange = async {
@@ -187,7 +190,7 @@ impl Forwarder {
             Ok((response, sender)) => {
                 let (head, incoming) = response.into_parts();
                 let lease = pool::Lease { sender, worker, key, url };
-                let idle = idle::IdleTimer::with_sleep(timeout, timer);
+                let idle = idle::IdleTimer::new(timeout);
                 Ok(TargetResponse { head, body: ResponseBody::new(incoming, lease, idle) })
             }
             Err(Failure::Refused(refused)) => Err(refused),

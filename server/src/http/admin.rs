@@ -37,7 +37,7 @@ async fn create_app_key(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    auth::authorize_admin(&req, &state)?;
+    auth::authorize_admin(&req, &state.auth)?;
     let body = json_body::read(payload).await?;
     let name = text(&body, "name")?;
     let accounts = accounts(&body)?;
@@ -62,7 +62,7 @@ async fn delete_app_key(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    auth::authorize_admin(&req, &state)?;
+    auth::authorize_admin(&req, &state.auth)?;
     let consumer_key = path.into_inner();
     let recorded = audit::record(&state, &req, &audit::admin(), None, "app_key.delete", audit::resource("app_key", Some(consumer_key.clone()), None)).await?;
     let outcome = match state.auth.delete_app_key(&consumer_key).await {
@@ -81,7 +81,7 @@ async fn issue_token(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    auth::authorize_admin(&req, &state)?;
+    auth::authorize_admin(&req, &state.auth)?;
     let body = json_body::read(payload).await?;
     let sub = text(&body, "sub")?;
     let accounts = accounts(&body)?;

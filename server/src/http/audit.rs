@@ -42,7 +42,7 @@ async fn account_trail(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    auth::authorize(&req, &state.auth, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let query = PageQuery::parse(req.query_string())?;
     let page = state
@@ -54,7 +54,7 @@ async fn account_trail(
 
 /// `GET /admin/audit`: every record, newest first.
 async fn admin_trail(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    auth::authorize_admin(&req, &state)?;
+    auth::authorize_admin(&req, &state.auth)?;
     let query = PageQuery::parse(req.query_string())?;
     let page = state.audit.page(Trail::All, query.since, query.limit, query.cursor.as_deref()).await?;
     Ok(HttpResponse::Ok().json(page))
@@ -66,7 +66,7 @@ pub(crate) fn actor(caller: &Caller) -> Actor {
         Scheme::Bearer => "bearer",
         Scheme::OAuth1 => "oauth1",
     };
-    Actor { scheme: scheme.to_owned(), subject: caller.subject.clone() }
+    Actor { scheme: scheme.to_owned(), subject: caller.subject().to_owned() }
 }
 
 /// The resource of kind `kind` with `id` and `name`, as a record names it.

@@ -76,7 +76,7 @@ async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    let caller = auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state.auth, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let body = read_body(payload, state.config.max_body_bytes).await?;
     let body: CreateBody = serde_json::from_slice(&body).map_err(invalid_json)?;
@@ -114,7 +114,7 @@ async fn list(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    auth::authorize(&req, &state.auth, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let requests = state
         .certificate_requests
@@ -131,7 +131,7 @@ async fn get(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    auth::authorize(&req, &state.auth, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id).map_err(|e| *e)?;
     let request = state
@@ -149,7 +149,7 @@ async fn delete(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    let caller = auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state.auth, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id).map_err(|e| *e)?;
     let recorded = audit::record(
@@ -180,7 +180,7 @@ async fn complete(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    let caller = auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state.auth, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id).map_err(|e| *e)?;
     let completion = if is_form(&req) {

@@ -70,7 +70,7 @@ async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    let caller = auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state.auth, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let body = read_body(payload, state.config.max_body_bytes).await?;
     let items = match upload_body::parse_create(&body, MAX_BATCH).map_err(not_json)? {
@@ -103,7 +103,7 @@ async fn create_by_file(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    let caller = auth::authorize(&req, &state, BEARER_ONLY, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state.auth, BEARER_ONLY, Some(&account), None).await?;
     check_account(&account)?;
     let form = multipart_form::read(&req, payload, state.config.max_body_bytes).await?;
     let (p12, fields) = file_and_fields(&form)?;
@@ -156,7 +156,7 @@ async fn update_by_file(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    let caller = auth::authorize(&req, &state, BEARER_ONLY, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state.auth, BEARER_ONLY, Some(&account), None).await?;
     check_account(&account)?;
     let form = multipart_form::read(&req, payload, state.config.max_body_bytes).await?;
     let (p12, fields) = file_and_fields(&form)?;
@@ -195,7 +195,7 @@ async fn list(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    auth::authorize(&req, &state.auth, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let days = expiring_within_days(req.query_string()).map_err(|why| {
         ApiError::bad_request(
@@ -251,7 +251,7 @@ async fn get(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    auth::authorize(&req, &state.auth, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id)?;
     match state.certificates.get(&account, id).await? {
@@ -268,7 +268,7 @@ async fn update(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    let caller = auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state.auth, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id)?;
     let body = read_body(payload, state.config.max_body_bytes).await?;
@@ -312,7 +312,7 @@ async fn cancel_pending(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    let caller = auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state.auth, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id)?;
     let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "certificate.pending.cancel", audit::resource("certificate", Some(id.to_string()), None)).await?;
@@ -362,11 +362,11 @@ async fn delete(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    let caller = auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state.auth, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id)?;
     let users = || async {
-        crate::mappings::mappings_using_certificate(&state, &account, id).await.map_err(ApiError::from)
+        state.mappings.using_certificate(&account, id).await.map_err(ApiError::from)
     };
     let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "certificate.delete", audit::resource("certificate", Some(id.to_string()), None)).await?;
     let outcome = state.certificates.delete_unless_used(&account, id, users).await;

@@ -61,7 +61,7 @@ async fn check_mapping(
     state: web::Data<AppState>,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = auth::authorize(&req, &state, SCHEMES, None, None).await?;
+    let caller = auth::authorize(&req, &state.auth, SCHEMES, None, None).await?;
     let version = version(&req)?;
     let items = parse_items(json_body::read(body).await?, None)?;
     require_access(&caller, &items)?;
@@ -87,7 +87,7 @@ async fn check_service_url_mappings(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
+    auth::authorize(&req, &state.auth, SCHEMES, Some(&account), None).await?;
     crate::http::check_account(&account)?;
     let items = parse_items(json_body::read(body).await?, Some(&account))?;
     let found = exist_all(&state, &items).await?;

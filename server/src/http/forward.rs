@@ -31,12 +31,16 @@ use crate::state::AppState;
 /// Response header naming the certificate presented to the target.
 pub const CERTIFICATE_ID_HEADER: &str = "lp-certificate-id";
 
-const FORWARD_URL: &str = "lp-forward-url";
-const SERVICE_NAME: &str = "lp-service-name";
-const AUTHORIZATION_OVERRIDE: &str = "lp-authorization-override";
-const CONTENT_TYPE_OVERRIDE: &str = "lp-content-type-override";
-const METHOD_OVERRIDE: &str = "lp-method-override";
-const STOP_IF_NOT_FOUND: &str = "lp-stop-if-certificate-not-found";
+// The gateway's headers as `HeaderName`s: looking a header up by a `&str` that is not one of
+// HTTP's standard names allocates a `HeaderName` on every call, and these are read on every
+// forward.
+const CERTIFICATE_ID: HeaderName = HeaderName::from_static(CERTIFICATE_ID_HEADER);
+const FORWARD_URL: HeaderName = HeaderName::from_static("lp-forward-url");
+const SERVICE_NAME: HeaderName = HeaderName::from_static("lp-service-name");
+const AUTHORIZATION_OVERRIDE: HeaderName = HeaderName::from_static("lp-authorization-override");
+const CONTENT_TYPE_OVERRIDE: HeaderName = HeaderName::from_static("lp-content-type-override");
+const METHOD_OVERRIDE: HeaderName = HeaderName::from_static("lp-method-override");
+const STOP_IF_NOT_FOUND: HeaderName = HeaderName::from_static("lp-stop-if-certificate-not-found");
 
 
 /// The forward route's template.
@@ -44,21 +48,28 @@ pub const ROUTE: &str = "/mtls/account/{account}";
 
 /// Routes of this module.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    // One resource (one pattern match per request) with a route per method; other methods get
-    // 405 in the SPEC error body.
+    // One resource (one pattern match per request) with one route for every method: the handler
+    // checks the method itself and answers the others with 405 in the SPEC error body. actix's
+    // method guards would record each method tried in the request's extensions, two
+    // allocations per forward.
     cfg.service(
         web::resource(ROUTE)
             // Named after its template so the request counter reads the template without
             // building it (see `request_id::route_template`).
             .name(ROUTE)
-            .route(web::get().to(forward))
-            .route(web::post().to(forward))
-            .route(web::put().to(forward))
-            .route(web::patch().to(forward))
-            .route(web::delete().to(forward))
-            .default_service(ops::method_not_allowed("GET, POST, PUT, PATCH, DELETE")),
+            .route(web::route().to(forward)),
     );
 }
+
+/// The methods forwarded; [`ALLOWED_METHODS`] names them.
+const FORWARDED_METHODS: [actix_web::http::Method; 5] = [
+    actix_web::http::Method::GET,
+    actix_web::http::Method::POST,
+    actix_web::http::Method::PUT,
+    actix_web::http::Method::PATCH,
+    actix_web::http::Method::DELETE,
+];
+const ALLOWED_METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
 
 /// What the `LP-*` headers ask for.
 pub(crate) struct Instructions {
@@ -79,6 +90,9 @@ async fn forward(
     account: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    if !FORWARDED_METHODS.contains(req.method()) {
+        return Err(ops::method_not_allowed_error(ALLOWED_METHODS));
+    }
     let account = account.into_inner();
     let limit = state.forwarder.max_body_bytes();
     let declared_length = declared_length(&req)?;
@@ -86,13 +100,13 @@ async fn forward(
         if declared_length.is_some_and(|length| length > limit as u64) {
             return Err(too_large(limit));
         }
-        auth::check_oauth1_before_body(&req, &state, auth::CONFIGURATION).await?;
+        auth::check_oauth1_before_body(&req, &state.auth, auth::CONFIGURATION).await?;
         let read_timeout = state.config.auth.oauth1_form_read_timeout;
         (Some(read_whole(payload, limit, read_timeout).await?), None)
     } else {
         (None, Some(payload))
     };
-    auth::authorize(&req, &state, &[Scheme::Bearer, Scheme::OAuth1], Some(&account), signed_form.as_deref())
+    auth::authorize(&req, &state.auth, &[Scheme::Bearer, Scheme::OAuth1], Some(&account), signed_form.as_deref())
         .await?;
     let instructions = instructions(&req, &state)?;
     if declared_length.is_some_and(|length| length > limit as u64) {
@@ -154,7 +168,7 @@ fn relay(response: TargetResponse, certificate_id: Option<u64>) -> HttpResponse 
         }
     }
     if let Some(id) = certificate_id {
-        builder.insert_header((CERTIFICATE_ID_HEADER, HeaderValue::from(id)));
+        builder.insert_header((CERTIFICATE_ID, HeaderValue::from(id)));
     }
     match body.content_length() {
         Some(length) => builder.body(SizedStream::new(length, body)),
@@ -164,7 +178,7 @@ fn relay(response: TargetResponse, certificate_id: Option<u64>) -> HttpResponse 
 
 pub(crate) fn instructions(req: &HttpRequest, state: &AppState) -> Result<Instructions, ApiError> {
     let headers = req.headers();
-    let text = |name: &str| -> Result<Option<&str>, ApiError> {
+    let text = |name: &HeaderName| -> Result<Option<&str>, ApiError> {
         headers
             .get(name)
             .map(|v| {
@@ -176,7 +190,7 @@ pub(crate) fn instructions(req: &HttpRequest, state: &AppState) -> Result<Instru
     };
     let invalid_url = |message: String| ApiError::bad_request(ErrorCode::InvalidForwardUrl, message);
 
-    let Some(target) = text(FORWARD_URL)? else {
+    let Some(target) = text(&FORWARD_URL)? else {
         return Err(invalid_url("the LP-forward-url header is required".into()));
     };
     let target = target.trim();
@@ -185,20 +199,18 @@ pub(crate) fn instructions(req: &HttpRequest, state: &AppState) -> Result<Instru
     let request_target = http::Uri::try_from(url.path_and_query())
         .map_err(|_| invalid_url("LP-forward-url: the path or query holds characters HTTP does not allow".into()))?;
 
-    let service = match text(SERVICE_NAME)?.map(str::trim).filter(|s| !s.is_empty()) {
+    let service = match text(&SERVICE_NAME)?.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(given) => Some(
-            crate::services::resolve(&state.config.services, given)
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        ErrorCode::UnknownService,
-                        "LP-service-name names no configured service; use a service name or code",
-                    )
-                })?
-                .code,
+            crate::services::resolve_code(&state.config.services, given).ok_or_else(|| {
+                ApiError::bad_request(
+                    ErrorCode::UnknownService,
+                    "LP-service-name names no configured service; use a service name or code",
+                )
+            })?,
         ),
     };
-    let method = match text(METHOD_OVERRIDE)?.map(str::trim).filter(|s| !s.is_empty()) {
+    let method = match text(&METHOD_OVERRIDE)?.map(str::trim).filter(|s| !s.is_empty()) {
         None => http::Method::from_bytes(req.method().as_str().as_bytes())
             .map_err(|_| ApiError::bad_request(ErrorCode::InvalidMethodOverride, "unsupported method"))?,
         Some(given) => http::Method::from_bytes(given.to_ascii_uppercase().as_bytes()).map_err(|_| {
@@ -213,17 +225,17 @@ pub(crate) fn instructions(req: &HttpRequest, state: &AppState) -> Result<Instru
             "LP-method-override: CONNECT opens a tunnel and is not forwarded",
         ));
     }
-    let passthrough = |name: &str| {
+    let passthrough = |name: &HeaderName| {
         headers.get(name).and_then(|v| http::HeaderValue::from_bytes(v.as_bytes()).ok())
     };
     Ok(Instructions {
         url,
         target: request_target,
         service,
-        authorization: passthrough(AUTHORIZATION_OVERRIDE),
-        content_type: passthrough(CONTENT_TYPE_OVERRIDE),
+        authorization: passthrough(&AUTHORIZATION_OVERRIDE),
+        content_type: passthrough(&CONTENT_TYPE_OVERRIDE),
         method,
-        stop_if_not_found: text(STOP_IF_NOT_FOUND)?.is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+        stop_if_not_found: text(&STOP_IF_NOT_FOUND)?.is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
     })
 }
 

@@ -49,7 +49,7 @@ async fn create(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    let caller = auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state.auth, SCHEMES, Some(&account), None).await?;
     check_account(&account)?;
     let body = json_body::read(body).await?;
     // One record per mapping of a body that passes the checks without the store, written
@@ -83,7 +83,7 @@ async fn list(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
+    auth::authorize(&req, &state.auth, SCHEMES, Some(&account), None).await?;
     check_account(&account)?;
     Ok(HttpResponse::Ok().json(state.mappings.list(&account).await?))
 }
@@ -95,7 +95,7 @@ async fn get(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
+    auth::authorize(&req, &state.auth, SCHEMES, Some(&account), None).await?;
     check_account(&account)?;
     let mapping = state.mappings.get(&account, parse_id(&id)?).await?;
     Ok(with_etag(StatusCode::OK, &mapping))
@@ -109,7 +109,7 @@ async fn update(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    let caller = auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state.auth, SCHEMES, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id)?;
     let body = json_body::read(body).await?;
@@ -128,7 +128,7 @@ async fn delete(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = path.into_inner();
-    let caller = auth::authorize(&req, &state, SCHEMES, Some(&account), None).await?;
+    let caller = auth::authorize(&req, &state.auth, SCHEMES, Some(&account), None).await?;
     check_account(&account)?;
     let id = parse_id(&id)?;
     let recorded = audit::record(&state, &req, &audit::actor(&caller), Some(&account), "mapping.delete", audit::resource("mapping", Some(id.to_string()), None)).await?;

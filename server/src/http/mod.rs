@@ -23,7 +23,6 @@ pub mod ops;
 pub mod p12_test;
 pub mod portal;
 pub mod probe;
-pub mod readiness;
 pub mod request_id;
 pub mod rest_docs;
 pub mod services;
@@ -62,5 +61,7 @@ pub(crate) fn check_account(account: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+#[cfg(test)]
+mod readiness_tests;
 #[cfg(test)]
 mod tests;

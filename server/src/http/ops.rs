@@ -38,16 +38,17 @@ pub async fn unknown_route() -> Result<HttpResponse, ApiError> {
 /// header RFC 9110 section 15.5.6 requires. Every resource of the API registers it:
 /// `.default_service(ops::method_not_allowed("GET, POST"))`.
 pub fn method_not_allowed(allow: &'static str) -> actix_web::Route {
-    web::to(move || async move {
-        Err::<HttpResponse, _>(
-            ApiError::new(
-                actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
-                ErrorCode::MethodNotAllowed,
-                format!("this endpoint accepts {allow}"),
-            )
-            .with_header("Allow", allow),
-        )
-    })
+    web::to(move || async move { Err::<HttpResponse, _>(method_not_allowed_error(allow)) })
+}
+
+/// The error [`method_not_allowed`] answers, for a handler that checks the method itself.
+pub fn method_not_allowed_error(allow: &'static str) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::MethodNotAllowed,
+        format!("this endpoint accepts {allow}"),
+    )
+    .with_header("Allow", allow)
 }
 
 /// `GET /healthz`: the process is up.
@@ -56,7 +57,7 @@ async fn healthz() -> HttpResponse {
 }
 
 /// `GET /readyz`: the store answers; 503 `store_unavailable` otherwise. The probe is shared and
-/// reused for a second ([`crate::http::readiness`]).
+/// reused for a second ([`crate::store::readiness`]).
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.readiness.check(state.store.as_ref()).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))

@@ -33,7 +33,7 @@ async fn test_p12(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let account = path.into_inner();
-    auth::authorize(&req, &state, BEARER_ONLY, Some(&account), None).await?;
+    auth::authorize(&req, &state.auth, BEARER_ONLY, Some(&account), None).await?;
     crate::http::check_account(&account)?;
     let form = multipart_form::read(&req, payload, state.config.max_body_bytes).await?;
     let file = form

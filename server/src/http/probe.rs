@@ -42,7 +42,7 @@ async fn run(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let account = account.into_inner();
-    auth::authorize(&req, &state, CONFIGURATION, Some(&account), None).await?;
+    auth::authorize(&req, &state.auth, CONFIGURATION, Some(&account), None).await?;
     check_account(&account)?;
     let request = parse(&json_body::read(body).await?, &state)?;
     let material = match request.certificate_id {

@@ -18,6 +18,8 @@ use crate::metrics::UNMATCHED_ROUTE;
 
 /// Header carrying the request id both ways.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+// As a `HeaderName`: a lookup by a non-standard `&str` name allocates one on every call.
+const REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
 
 /// The request id, available to handlers through request extensions (the audit trail records
 /// it); kept as the header value it goes out as.
@@ -39,17 +41,18 @@ pub async fn middleware(
     // a new one is formatted once, without an intermediate `String` (the forward hot path).
     let id = req
         .headers()
-        .get(REQUEST_ID_HEADER)
+        .get(&REQUEST_ID)
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.as_bytes().iter().all(u8::is_ascii_graphic))
         .cloned()
         .unwrap_or_else(new_id);
-    req.extensions_mut().insert(RequestId(id.clone()));
-    let text = id.to_str().unwrap_or_default();
-    let span = tracing::info_span!("request", request_id = %text);
+    let span = tracing::info_span!("request", request_id = %id.to_str().unwrap_or_default());
+    req.extensions_mut().insert(RequestId(id));
     let started = std::time::Instant::now();
     // Handler and extractor errors arrive here already turned into responses (actix converts a
     // handler's `Err` inside the route service), so `Err` is rare and passed through unchanged.
     let response = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
+    // Taken back rather than cloned before: cloning a freshly made value allocates.
+    let id = response.request().extensions_mut().remove::<RequestId>().map_or_else(new_id, |id| id.0);
     let route = route_template(response.request());
     span.in_scope(|| log_failure(&response, &route, started));
     count(&response, &route);
@@ -122,7 +125,7 @@ fn finish(response: ServiceResponse<BoxBody>, id: HeaderValue) -> ServiceRespons
         }
         None => response,
     };
-    response.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), id);
+    response.headers_mut().insert(REQUEST_ID, id);
     response
 }
 

@@ -25,7 +25,7 @@ struct ServiceEntry<'a> {
 
 /// `GET /mtls/services`. Extracts: the `Authorization` header (Bearer or oAuth1).
 async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    auth::authorize(&req, &state, auth::CONFIGURATION, None, None).await?;
+    auth::authorize(&req, &state.auth, auth::CONFIGURATION, None, None).await?;
     let services: Vec<ServiceEntry<'_>> = state
         .config
         .services

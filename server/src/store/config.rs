@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use base64::Engine;
 
-use crate::config::setting::{self, Declared, Raw, Refusals, Setting, Settings};
+use crate::settings::{self, Declared, Raw, Refusals, Setting, Settings};
 
 /// `embedded` or `vault` (also `openbao`).
 pub const STORE: Setting<StoreKind> = Setting::new(
@@ -45,7 +45,7 @@ pub const VAULT_TOKEN: Setting<String> = Setting::new(
     "VAULT_TOKEN",
     "vault-token",
     "Vault token (or use AppRole).",
-    setting::text,
+    settings::text,
 )
 .secret();
 /// AppRole role id.
@@ -53,14 +53,14 @@ pub const VAULT_ROLE_ID: Setting<String> = Setting::new(
     "VAULT_ROLE_ID",
     "vault-role-id",
     "AppRole role id (with --vault-secret-id); takes precedence over --vault-token.",
-    setting::text,
+    settings::text,
 );
 /// AppRole secret id (secret).
 pub const VAULT_SECRET_ID: Setting<String> = Setting::new(
     "VAULT_SECRET_ID",
     "vault-secret-id",
     "AppRole secret id.",
-    setting::text,
+    settings::text,
 )
 .secret();
 /// Mount path of the AppRole auth method.
@@ -76,14 +76,14 @@ pub const VAULT_CACERT: Setting<PathBuf> = Setting::new(
     "VAULT_CACERT",
     "vault-cacert",
     "Extra CA certificate (PEM) to verify Vault's HTTPS certificate.",
-    setting::file,
+    settings::file,
 );
 /// Vault Enterprise namespace.
 pub const VAULT_NAMESPACE: Setting<String> = Setting::new(
     "VAULT_NAMESPACE",
     "vault-namespace",
     "Vault Enterprise namespace.",
-    setting::text,
+    settings::text,
 );
 /// KV v2 mount: Vault's default in dev servers and most installations.
 pub const VAULT_MOUNT: Setting<String> = Setting::new(

@@ -18,6 +18,7 @@ pub mod config;
 pub mod embedded;
 pub mod instrumented;
 pub mod memory;
+pub mod readiness;
 pub mod vault;
 
 pub use config::{StoreConfig, VaultAuth, decode_data_key};

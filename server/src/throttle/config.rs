@@ -1,14 +1,14 @@
 //! The throttle's settings (SPEC section 7), declared and validated here;
 //! [`crate::config::Config`] builds them at start.
 
-use crate::config::setting::{self, Declared, Setting, Settings};
+use crate::settings::{self, Declared, Setting, Settings};
 
 /// Throttling rate per client IP.
 pub const RATE_LIMIT_PER_SECOND: Setting<u32> = Setting::new(
     "MTLS_RATE_LIMIT_PER_SECOND",
     "rate-limit-per-second",
     "Requests per second per client IP.",
-    setting::positive,
+    settings::positive,
 )
 .default("10");
 /// Throttling burst per client IP.
@@ -16,7 +16,7 @@ pub const RATE_LIMIT_BURST: Setting<u32> = Setting::new(
     "MTLS_RATE_LIMIT_BURST",
     "rate-limit-burst",
     "Burst per client IP.",
-    setting::positive,
+    settings::positive,
 )
 .default("10");
 
@@ -25,7 +25,7 @@ pub const TRUSTED_PROXIES: Setting<Vec<ipnet::IpNet>> = Setting::new(
     "MTLS_TRUSTED_PROXIES",
     "trusted-proxies",
     "Proxies (CIDRs or IPs, comma separated) whose X-Forwarded-For is believed.",
-    setting::cidrs,
+    settings::cidrs,
 );
 
 /// How many requests each client may send.

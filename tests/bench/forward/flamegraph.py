@@ -2,6 +2,7 @@
 """A small flame graph (SVG) from `perf script` output, for tests/bench/forward/run.sh.
 
     perf script -i gw.perf | flamegraph.py "gateway, before" > before.svg
+    perf script -i gw.perf | flamegraph.py --binary target/release/mtls-server "gateway" > gw.svg
 
 Stacks are folded root first; frames under MIN_FRACTION of the samples are dropped so the file
 stays small. Names are demangled by perf; Rust hashes (`::h0123...`) and generic arguments are
@@ -10,6 +11,8 @@ cut to keep labels readable. Hover a frame for its name and share of samples.
 import html
 import re
 import sys
+
+import symbols
 
 MIN_FRACTION = 0.004
 WIDTH, ROW = 1200, 16
@@ -60,30 +63,18 @@ def colour(name):
     return f"rgb({200 + h % 55},{80 + h},{40 + h // 2})"
 
 
-# Frames of the allocator and of the standard library's containers: skipped to find the caller.
-ALLOCATOR_FRAMES = re.compile(
-    r"^(mi_|_mi_|__rust|__rdl|__rg|alloc::|core::|std::|<alloc::|<core::|<std::|\[unknown\]|hashbrown::|bytes::)"
-)
-
-
-def callers(all_stacks, depth=3):
-    """The nearest frames outside the allocator and std of each allocation, by share."""
-    counts, total = {}, 0
-    for stack in all_stacks:
-        total += 1
-        frames = [f for f in reversed(stack[1:]) if not ALLOCATOR_FRAMES.match(f)]
-        key = " <- ".join(frames[:depth]) or "?"
-        counts[key] = counts.get(key, 0) + 1
-    for key, n in sorted(counts.items(), key=lambda kv: -kv[1]):
-        print(f"{n / max(total, 1) * 100:5.1f}%  {key}")
-
-
 def main():
-    if sys.argv[1:] == ["--callers"]:
-        callers(stacks(sys.stdin))
-        return
-    title = sys.argv[1] if len(sys.argv) > 1 else "flame graph"
-    root = tree(stacks(sys.stdin))
+    args = sys.argv[1:]
+    binary = None
+    if args[:1] == ["--binary"]:
+        binary, args = args[1], args[2:]
+    title = args[0] if args else "flame graph"
+    if binary:
+        # perf leaves the gateway's own frames unnamed: name them (symbols.py).
+        named = symbols.stacks(sys.stdin.read(), binary)
+        root = tree([comm] + [short(f) for f in reversed(frames)] for comm, frames in named)
+    else:
+        root = tree(stacks(sys.stdin))
     total = max(root["n"], 1)
     rects, depth_max = [], 0
 

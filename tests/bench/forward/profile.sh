@@ -65,30 +65,30 @@ counted gateway "$GW_PIDS" "${GW_HEADERS[@]}" "$GW/mtls/account/bench"
 counted nginx-proxy "$NGX_PIDS" "http://127.0.0.1:$PROXY_PORT/api"
 traced gateway "-p $GATEWAY_PID" "${GW_HEADERS[@]}" "$GW/mtls/account/bench"
 traced nginx-proxy "$(for w in $(nginx_workers); do printf -- '-p %s ' "$w"; done)" "http://127.0.0.1:$PROXY_PORT/api"
-perf record -F 997 -g -p "$GATEWAY_PID" -o "$WORK/gateway.perf" -- sleep "$((PROFILE_SECONDS + 1))" 2>/dev/null &
+# DWARF call graphs: the release build keeps no frame pointers.
+perf record -F 499 --call-graph dwarf,16384 -p "$GATEWAY_PID" -o "$WORK/gateway.perf" \
+  -- sleep "$((PROFILE_SECONDS + 1))" 2>/dev/null &
 RECORDER=$!
 sleep 0.5
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"${PROFILE_SECONDS}s" "${GW_HEADERS[@]}" "$GW/mtls/account/bench" >/dev/null 2>&1
 wait "$RECORDER"
 perf script -i "$WORK/gateway.perf" 2>/dev/null \
-  | python3 "$ROOT/tests/bench/forward/flamegraph.py" "gateway forwarding, $PROFILE" > "$FLAME_DIR/flame-$PROFILE.svg"
+  | python3 "$ROOT/tests/bench/forward/flamegraph.py" --binary "$GATEWAY_BIN" "gateway forwarding, $PROFILE" \
+  > "$FLAME_DIR/flame-$PROFILE.svg"
 
 # Where the gateway's allocations come from: the allocator probes with their call stacks.
 ALLOC_EVENTS=$(printf '%s\n' "${probe_events[@]}" | grep ':gw_' | paste -sd,)
 # Off by default (ALLOC_STACKS=1): folding thousands of deep DWARF stacks takes minutes.
 if [ -n "$ALLOC_EVENTS" ] && [ -n "${ALLOC_STACKS:-}" ]; then
-  perf record -e "$ALLOC_EVENTS" --call-graph dwarf,32768 -p "$GATEWAY_PID" -o "$WORK/allocs.perf" \
+  perf record -m 1024 -e "$ALLOC_EVENTS" --call-graph dwarf,32768 -p "$GATEWAY_PID" -o "$WORK/allocs.perf" \
     -- sleep 3 2>/dev/null >/dev/null &
   RECORDER=$!
   sleep 0.5
-  wrk -t1 -c4 -d2s "${GW_HEADERS[@]}" "$GW/mtls/account/bench" > "$WORK/allocs.wrk" 2>&1
+  # One connection: few enough events that perf loses none (it warns in allocs.err if it did).
+  wrk -t1 -c1 -d2s "${GW_HEADERS[@]}" "$GW/mtls/account/bench" > "$WORK/allocs.wrk" 2>&1
   wait "$RECORDER"
-  perf script -i "$WORK/allocs.perf" 2>/dev/null > "$WORK/allocs.txt"
-  python3 "$ROOT/tests/bench/forward/flamegraph.py" "gateway allocations, $PROFILE" < "$WORK/allocs.txt" \
-    > "$FLAME_DIR/flame-$PROFILE-allocs.svg"
-  python3 "$ROOT/tests/bench/forward/flamegraph.py" --callers < "$WORK/allocs.txt" > "$WORK/alloc-callers.txt"
-  echo "allocation sites (share of the allocations, nearest frames of our code and the crates):" >&2
-  head -25 "$WORK/alloc-callers.txt" >&2
+  perf script -i "$WORK/allocs.perf" 2>"$WORK/allocs.err" > "$WORK/allocs.txt"
+  cat "$WORK/allocs.err" >&2
 fi
 
 python3 - "$WORK" <<'PY'
@@ -132,3 +132,20 @@ g, n = rows["gateway"], rows["nginx-proxy"]
 print(f"gateway/nginx-proxy: CPU {g[0]/n[0]:.2f}x, syscalls {g[3]/max(n[3],1e-9):.2f}x, switches {g[1]/max(n[1],1e-9):.2f}x")
 PY
 echo "flame graph: $FLAME_DIR/flame-$PROFILE.svg" >&2
+if [ -s "$WORK/allocs.txt" ]; then
+  ALLOCS_PER_REQUEST=$(python3 - "$WORK" <<'PY'
+import re, sys
+work = sys.argv[1]
+n = int(re.search(r"(\d+) requests in", open(f"{work}/gateway.count.wrk").read()).group(1))
+total = 0.0
+for line in open(f"{work}/gateway.stat"):
+    f = line.strip().split(",")
+    if len(f) > 2 and ":gw_" in f[2] and f[0].replace(".", "").isdigit():
+        total += float(f[0])
+print(total / n)
+PY
+  )
+  echo "allocation sites per request (nearest frames outside the allocator and std):" >&2
+  python3 "$ROOT/tests/bench/forward/alloc_sites.py" "$GATEWAY_BIN" "$ALLOCS_PER_REQUEST" < "$WORK/allocs.txt" \
+    | head -30 >&2
+fi

@@ -16,8 +16,14 @@ const iterations: number[] = report.container?.encryption.map((e) => e.iteration
 try {
   inspectP12(bytes, 'password');
 } catch (error) {
-  const code: string = (error as MtlsSdkError).code;
-  void code;
+  if (error instanceof MtlsError) {
+    const status: number = error.status;
+    const code: string = error.code;
+    void [status, code];
+  }
+  // The old name, kept as an alias of the one class.
+  const old: MtlsSdkError = error as MtlsError;
+  void old;
 }
 void [usable, codes, notAfter, bits, iterations];
 

@@ -8,11 +8,15 @@ export interface MtlsErrorInit {
   requestId?: string | null;
   retryAfter?: number | null;
   details?: unknown;
+  /** What caused a failure on this side (the standard `Error.cause`), e.g. a failed fetch. */
+  cause?: unknown;
 }
 
 /**
- * Every failure of an `MtlsClient` call: the gateway's error body (SPEC section 5), or, with
- * `status` 0, a failure on this side (`invalid_argument`, `network_error`).
+ * Every error the package throws: a failed `MtlsClient` call (the gateway's error body, SPEC
+ * section 5), or, with `status` 0, a failure on this side: the client's (`invalid_argument`,
+ * `network_error`) and the WebAssembly functions' (`inspectP12`, `generateCsr`, `buildP12`:
+ * `invalid_argument`, `key_certificate_mismatch`, `wasm_load_failed`, ...).
  *
  * ```ts
  * try { await client.deleteCertificate('acc', 7); }
@@ -36,7 +40,7 @@ export class MtlsError extends Error {
   readonly details?: unknown;
 
   constructor(init: MtlsErrorInit) {
-    super(init.message);
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
     this.status = init.status;
     this.code = init.code;
     this.requestId = init.requestId ?? null;

@@ -1,14 +1,14 @@
 //! The P12 inspector's settings, declared and validated here; [`crate::config::Config`] builds
 //! them at start.
 
-use crate::config::setting::{self, Declared, Setting, Settings};
+use crate::settings::{self, Declared, Setting, Settings};
 
 /// PKCS#12 iteration cap.
 pub const MAX_ITERATIONS: Setting<u64> = Setting::new(
     "MTLS_P12_MAX_ITERATIONS",
     "p12-max-iterations",
     "Cap on PKCS#12 MAC and KDF iteration counts.",
-    setting::positive,
+    settings::positive,
 )
 .default("1000000");
 /// Budget of KDF iterations over all P12 files of one request.
@@ -17,7 +17,7 @@ pub const REQUEST_ITERATION_BUDGET: Setting<u64> = Setting::new(
     "p12-request-iteration-budget",
     "Budget of KDF iterations over all P12 files of one request, checked before any KDF runs \
      (default: 3 times --p12-max-iterations).",
-    setting::positive,
+    settings::positive,
 );
 /// How many P12 inspections run at once.
 pub const INSPECTION_WORKERS: Setting<usize> = Setting::new(
@@ -25,7 +25,7 @@ pub const INSPECTION_WORKERS: Setting<usize> = Setting::new(
     "p12-inspection-workers",
     "P12 inspections (uploads, replacements, the tester) running at once; more answer 503 \
      (default: the number of cores minus one, at least 1).",
-    setting::positive,
+    settings::positive,
 );
 
 /// The default per-request KDF budget is this many times `MTLS_P12_MAX_ITERATIONS` (3,000,000 by

@@ -1,12 +1,13 @@
 //! One declaration per setting: a [`Setting`] names its environment variable and flag, its help
 //! line, its default (as the text a user would type, so it goes through the same parser) and its
 //! parser. The module that uses a setting declares it next to the sub-config it builds; the
-//! command line, `--help` and the start-up checks are all derived from these declarations.
+//! command line, `--help` and the start-up checks are all derived from these declarations
+//! ([`crate::config`] assembles them). This module depends on no other of the crate, so every
+//! owner can use it without an import cycle.
 
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::path::PathBuf;
-
-use super::{ConfigError, Lookup};
 
 /// Why a value was refused: one or more reasons (a list can hold several bad items).
 pub type Refusals = Vec<String>;
@@ -15,7 +16,7 @@ pub type Refusals = Vec<String>;
 pub struct Setting<T> {
     /// Environment variable, such as `MTLS_LISTEN`.
     pub env: &'static str,
-    /// Command-line flag without the leading `--`, such as `listen` (see [`super::flag_for`]).
+    /// Command-line flag without the leading `--`, such as `listen` (see [`flag_for`]).
     pub flag: &'static str,
     /// One line for `--help`.
     pub help: &'static str,
@@ -131,11 +132,11 @@ impl Raw<'_> {
 /// Reads settings from one source, collecting every problem instead of stopping at the first.
 pub struct Settings<'a> {
     lookup: &'a dyn Lookup,
-    pub(super) errors: Vec<ConfigError>,
+    pub(crate) errors: Vec<ConfigError>,
 }
 
 impl<'a> Settings<'a> {
-    pub(super) fn new(lookup: &'a dyn Lookup) -> Self {
+    pub(crate) fn new(lookup: &'a dyn Lookup) -> Self {
         Self {
             lookup,
             errors: Vec::new(),
@@ -256,5 +257,59 @@ pub fn cidrs(raw: &Raw<'_>) -> Result<Vec<ipnet::IpNet>, Refusals> {
         Ok(nets)
     } else {
         Err(refusals)
+    }
+}
+
+// === problems ===
+
+/// One bad setting: the variable and what is wrong with it (never its value when secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The environment variable name (the flag is derived from it, see [`flag_for`]).
+    pub variable: &'static str,
+    /// What was found and what was expected.
+    pub reason: String,
+}
+
+/// The command-line flag of an environment variable: `MTLS_TLS_CERT` → `--tls-cert`,
+/// `VAULT_ROLE_ID` → `--vault-role-id`.
+pub fn flag_for(variable: &str) -> String {
+    let base = variable.strip_prefix("MTLS_").unwrap_or(variable);
+    format!("--{}", base.to_ascii_lowercase().replace('_', "-"))
+}
+
+// === raw input ===
+
+/// Where raw settings come from: the process environment, or a map in tests.
+pub trait Lookup {
+    /// The raw value of `variable` (an environment variable name), if set.
+    fn get(&self, variable: &str) -> Option<String>;
+}
+
+/// The process environment. A value that is not UTF-8 is read with replacement characters, so
+/// that its parser refuses it by name.
+pub struct ProcessEnvironment;
+
+impl Lookup for ProcessEnvironment {
+    fn get(&self, variable: &str) -> Option<String> {
+        std::env::var_os(variable).map(|v| v.to_string_lossy().into_owned())
+    }
+}
+
+impl Lookup for HashMap<String, String> {
+    fn get(&self, variable: &str) -> Option<String> {
+        HashMap::get(self, variable).cloned()
+    }
+}
+
+impl Lookup for BTreeMap<&str, &str> {
+    fn get(&self, variable: &str) -> Option<String> {
+        BTreeMap::get(self, variable).map(|v| (*v).to_owned())
+    }
+}
+
+impl Lookup for BTreeMap<String, String> {
+    fn get(&self, variable: &str) -> Option<String> {
+        BTreeMap::get(self, variable).cloned()
     }
 }

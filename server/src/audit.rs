@@ -33,9 +33,9 @@ use crate::clock;
 use crate::store::{Expect, Store, StoreError, segment};
 
 /// Records per page when `limit` is not given.
-pub const DEFAULT_LIMIT: usize = 50;
+pub(crate) const DEFAULT_LIMIT: usize = 50;
 /// Largest `limit`.
-pub const MAX_LIMIT: usize = 500;
+pub(crate) const MAX_LIMIT: usize = 500;
 /// Numbers a page may probe past gaps (withdrawn records) before it stops early with a cursor.
 const MAX_GAP_READS: usize = 64;
 /// Create-only attempts before an append gives up (each lost race moves one number on).

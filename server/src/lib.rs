@@ -4,6 +4,7 @@
 //! (`certificates`, `mappings`, `runtime`, `forward`) → `store` (Vault, embedded) → the
 //! forwarding client pool. One error type per layer; `http::error::ApiError` is the HTTP one.
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod audit;

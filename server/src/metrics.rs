@@ -35,16 +35,16 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::Registry;
 
-pub use expiry::CertificateExpiry;
-pub use histogram::AtomicHistogram;
+pub(crate) use expiry::CertificateExpiry;
+pub(crate) use histogram::AtomicHistogram;
 
-pub mod expiry;
+pub(crate) mod expiry;
 mod histogram;
 
 /// Runtime cache results (`mtls_runtime_cache_total{result}`).
-pub const CACHE_RESULTS: &[&str] = &["hit", "stale", "miss"];
+pub(crate) const CACHE_RESULTS: &[&str] = &["hit", "stale", "miss"];
 /// Forward outcomes (`mtls_forward_total{result}` and the duration histogram).
-pub const FORWARD_OUTCOMES: &[&str] = &[
+pub(crate) const FORWARD_OUTCOMES: &[&str] = &[
     "forwarded",
     "certificate_not_found",
     "target_not_allowed",
@@ -58,20 +58,20 @@ pub const FORWARD_OUTCOMES: &[&str] = &[
     "io",
 ];
 /// Store operations (`mtls_store_operation_duration_seconds{operation}`).
-pub const STORE_OPERATIONS: &[&str] = &["read", "write", "delete", "list", "ping"];
+pub(crate) const STORE_OPERATIONS: &[&str] = &["read", "write", "delete", "list", "ping"];
 /// Store error kinds (`mtls_store_operation_errors_total{operation,error}`).
-pub const STORE_ERRORS: &[&str] = &["unavailable", "conflict", "corrupt"];
+pub(crate) const STORE_ERRORS: &[&str] = &["unavailable", "conflict", "corrupt"];
 /// Certificate changes (`mtls_certificate_changes_total{op}`).
-pub const CERTIFICATE_CHANGES: &[&str] = &["create", "replace", "stage", "delete"];
+pub(crate) const CERTIFICATE_CHANGES: &[&str] = &["create", "replace", "stage", "delete"];
 /// Authentication refusals (`mtls_auth_refusals_total{reason}`).
-pub const AUTH_REFUSALS: &[&str] = &["unauthenticated", "forbidden", "admin"];
+pub(crate) const AUTH_REFUSALS: &[&str] = &["unauthenticated", "forbidden", "admin"];
 /// P12 tester verdicts (`mtls_p12_tests_total{usable}`).
-pub const P12_VERDICTS: &[&str] = &["true", "false"];
+pub(crate) const P12_VERDICTS: &[&str] = &["true", "false"];
 /// Methods named in `mtls_http_requests_total{method}`; any other is `other`, since a method is
 /// caller text.
 const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
 /// The route label of requests that matched no route (their path is caller text).
-pub const UNMATCHED_ROUTE: &str = "unmatched";
+pub(crate) const UNMATCHED_ROUTE: &str = "unmatched";
 
 /// Upper bounds (seconds) of the forward latency buckets: 250 µs to 30 s.
 const FORWARD_BUCKETS: &[f64] = &[

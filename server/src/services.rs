@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::settings::{Raw, Refusals, Setting};
 
 /// `MTLS_SERVICES`; SPEC section 3: `FAAS` is the name LivePerson's Functions client sends.
-pub const SERVICES: Setting<Vec<(String, u32)>> = Setting::new(
+pub(crate) const SERVICES: Setting<Vec<(String, u32)>> = Setting::new(
     "MTLS_SERVICES",
     "services",
     "Services as NAME=code pairs, comma separated; names and codes unique.",
@@ -62,7 +62,7 @@ fn parse_services(raw: &Raw<'_>) -> Result<Vec<(String, u32)>, Refusals> {
 
 /// A configured service.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Service {
+pub(crate) struct Service {
     /// Name as configured (for example `IDP`).
     pub name: String,
     /// Numeric code (for example 1).
@@ -71,13 +71,13 @@ pub struct Service {
 
 /// Resolves `given` (a name, matched without regard to case, or a code in decimal) against the
 /// configured `services`; `None` when no configured service matches.
-pub fn resolve(services: &[(String, u32)], given: &str) -> Option<Service> {
+pub(crate) fn resolve(services: &[(String, u32)], given: &str) -> Option<Service> {
     find(services, given).map(|(name, code)| Service { name: name.clone(), code: *code })
 }
 
 /// The code of the service `given` names, as [`resolve`] matches it, without copying its name
 /// (the forward reads `LP-service-name` on every request).
-pub fn resolve_code(services: &[(String, u32)], given: &str) -> Option<u32> {
+pub(crate) fn resolve_code(services: &[(String, u32)], given: &str) -> Option<u32> {
     find(services, given).map(|(_, code)| *code)
 }
 
@@ -92,7 +92,7 @@ fn find<'s>(services: &'s [(String, u32)], given: &str) -> Option<&'s (String, u
 }
 
 /// Resolves a JSON value (a string name or code, or a number code).
-pub fn resolve_json(services: &[(String, u32)], given: &Value) -> Option<Service> {
+pub(crate) fn resolve_json(services: &[(String, u32)], given: &Value) -> Option<Service> {
     match given {
         Value::String(text) => resolve(services, text),
         Value::Number(n) => n.as_u64().and_then(|c| resolve(services, &c.to_string())),
@@ -102,7 +102,7 @@ pub fn resolve_json(services: &[(String, u32)], given: &Value) -> Option<Service
 
 /// The name of the service with `code`, or the code itself when it is no longer configured
 /// (a mapping made before the configuration changed still shows something meaningful).
-pub fn name_of(services: &[(String, u32)], code: u32) -> String {
+pub(crate) fn name_of(services: &[(String, u32)], code: u32) -> String {
     services
         .iter()
         .find(|(_, c)| *c == code)
@@ -110,7 +110,7 @@ pub fn name_of(services: &[(String, u32)], code: u32) -> String {
 }
 
 /// Every configured code once, in configuration order.
-pub fn codes(services: &[(String, u32)]) -> Vec<u32> {
+pub(crate) fn codes(services: &[(String, u32)]) -> Vec<u32> {
     let mut codes: Vec<u32> = Vec::with_capacity(services.len());
     for (_, code) in services {
         if !codes.contains(code) {

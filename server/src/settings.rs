@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 /// Why a value was refused: one or more reasons (a list can hold several bad items).
-pub type Refusals = Vec<String>;
+pub(crate) type Refusals = Vec<String>;
 
 /// A setting of type `T`.
 pub struct Setting<T> {
@@ -188,12 +188,12 @@ impl<'a> Settings<'a> {
 // === parsers shared by several settings ===
 
 /// Any text.
-pub fn text(raw: &Raw<'_>) -> Result<String, Refusals> {
+pub(crate) fn text(raw: &Raw<'_>) -> Result<String, Refusals> {
     Ok(raw.text.to_owned())
 }
 
 /// `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, any case.
-pub fn boolean(raw: &Raw<'_>) -> Result<bool, Refusals> {
+pub(crate) fn boolean(raw: &Raw<'_>) -> Result<bool, Refusals> {
     match raw.text.to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
@@ -205,7 +205,7 @@ pub fn boolean(raw: &Raw<'_>) -> Result<bool, Refusals> {
 }
 
 /// A whole number of `T`'s range; `_` may group digits (`30_000`).
-pub fn whole<T: std::str::FromStr>(raw: &Raw<'_>) -> Result<T, Refusals> {
+pub(crate) fn whole<T: std::str::FromStr>(raw: &Raw<'_>) -> Result<T, Refusals> {
     raw.text.replace('_', "").parse::<T>().map_err(|_| {
         vec![format!(
             "{} is not a whole number in range",
@@ -215,7 +215,7 @@ pub fn whole<T: std::str::FromStr>(raw: &Raw<'_>) -> Result<T, Refusals> {
 }
 
 /// A whole number greater than 0.
-pub fn positive<T: std::str::FromStr + PartialOrd + Default>(raw: &Raw<'_>) -> Result<T, Refusals> {
+pub(crate) fn positive<T: std::str::FromStr + PartialOrd + Default>(raw: &Raw<'_>) -> Result<T, Refusals> {
     let n = whole::<T>(raw)?;
     if n <= T::default() {
         return Err(vec!["must be greater than 0".to_owned()]);
@@ -224,7 +224,7 @@ pub fn positive<T: std::str::FromStr + PartialOrd + Default>(raw: &Raw<'_>) -> R
 }
 
 /// A path that names a readable regular file.
-pub fn file(raw: &Raw<'_>) -> Result<PathBuf, Refusals> {
+pub(crate) fn file(raw: &Raw<'_>) -> Result<PathBuf, Refusals> {
     let path = PathBuf::from(raw.text);
     match std::fs::metadata(&path) {
         Ok(meta) if meta.is_file() => match std::fs::File::open(&path) {
@@ -238,7 +238,7 @@ pub fn file(raw: &Raw<'_>) -> Result<PathBuf, Refusals> {
 
 /// Comma-separated CIDRs or IP addresses (an address is its own /32 or /128); every bad item
 /// is reported.
-pub fn cidrs(raw: &Raw<'_>) -> Result<Vec<ipnet::IpNet>, Refusals> {
+pub(crate) fn cidrs(raw: &Raw<'_>) -> Result<Vec<ipnet::IpNet>, Refusals> {
     let mut nets = Vec::new();
     let mut refusals = Vec::new();
     for item in raw.text.split(',').map(str::trim).filter(|s| !s.is_empty()) {

@@ -15,7 +15,7 @@ use super::{AuthError, AuthState, Scheme};
 /// # Errors
 /// [`AuthError::Unauthenticated`] naming Bearer when the token is missing, wrong, or the admin
 /// API is off.
-pub fn authorize_admin(req: &HttpRequest, state: &AuthState) -> Result<(), AuthError> {
+pub(crate) fn authorize_admin(req: &HttpRequest, state: &AuthState) -> Result<(), AuthError> {
     let refuse = |message: &str| AuthError::unauthenticated(&[Scheme::Bearer], message);
     let Some(expected) = state
         .admin_token

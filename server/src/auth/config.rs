@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::settings::{self, Declared, Setting, Settings};
 
 /// Token for `/admin/*` (secret).
-pub const ADMIN_TOKEN: Setting<String> = Setting::new(
+pub(crate) const ADMIN_TOKEN: Setting<String> = Setting::new(
     "MTLS_ADMIN_TOKEN",
     "admin-token",
     "Token for the admin API (/admin/*); unset turns the admin API off.",
@@ -16,7 +16,7 @@ pub const ADMIN_TOKEN: Setting<String> = Setting::new(
 )
 .secret();
 /// External issuer's JWKS file.
-pub const JWKS_FILE: Setting<PathBuf> = Setting::new(
+pub(crate) const JWKS_FILE: Setting<PathBuf> = Setting::new(
     "MTLS_JWKS_FILE",
     "jwks-file",
     "JWKS file of an external token issuer.",
@@ -24,7 +24,7 @@ pub const JWKS_FILE: Setting<PathBuf> = Setting::new(
 );
 /// An oAuth1 form body is read whole before its signature is checked; a caller sending it
 /// slowly holds that memory, so the read is bounded. Forms are small: 10 s is generous.
-pub const OAUTH1_FORM_READ_TIMEOUT_MS: Setting<u64> = Setting::new(
+pub(crate) const OAUTH1_FORM_READ_TIMEOUT_MS: Setting<u64> = Setting::new(
     "MTLS_OAUTH1_FORM_READ_TIMEOUT_MS",
     "oauth1-form-read-timeout-ms",
     "Time allowed to read an oAuth1 form body on forward, in milliseconds.",

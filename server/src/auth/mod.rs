@@ -9,7 +9,7 @@
 
 mod admin;
 mod app_keys;
-pub mod config;
+pub(crate) mod config;
 mod error;
 mod issuer;
 mod jwks;
@@ -24,10 +24,10 @@ use std::sync::Arc;
 use actix_web::HttpRequest;
 use actix_web::http::header;
 
-pub use admin::authorize_admin;
-pub use app_keys::AppKey;
-pub use config::AuthConfig;
-pub use error::AuthError;
+pub(crate) use admin::authorize_admin;
+pub(crate) use app_keys::AppKey;
+pub(crate) use config::AuthConfig;
+pub(crate) use error::AuthError;
 
 use crate::clock;
 use crate::metrics::Metrics;
@@ -43,11 +43,11 @@ pub enum Scheme {
 }
 
 /// Certificate JSON CRUD, mapping CRUD, forward: both schemes.
-pub const CONFIGURATION: &[Scheme] = &[Scheme::Bearer, Scheme::OAuth1];
+pub(crate) const CONFIGURATION: &[Scheme] = &[Scheme::Bearer, Scheme::OAuth1];
 /// Certificate by-file create/update and the P12 tester.
-pub const BEARER_ONLY: &[Scheme] = &[Scheme::Bearer];
+pub(crate) const BEARER_ONLY: &[Scheme] = &[Scheme::Bearer];
 /// oAuth1 timestamps further than this from our clock are refused (SPEC section 4).
-pub const TIMESTAMP_WINDOW_SECONDS: i64 = 300;
+pub(crate) const TIMESTAMP_WINDOW_SECONDS: i64 = 300;
 
 /// One message for an unknown consumer key, a wrong token and a wrong signature: a caller learns
 /// nothing about which app keys exist.
@@ -56,7 +56,7 @@ const SIGNATURE_REFUSED: &str =
 
 /// The accounts a credential may act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AccountScope {
+pub(crate) enum AccountScope {
     /// `["*"]`.
     All,
     /// The listed account ids.
@@ -65,7 +65,7 @@ pub enum AccountScope {
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
-pub struct Caller {
+pub(crate) struct Caller {
     /// Which scheme authenticated the request.
     pub scheme: Scheme,
     /// Who it is and what it may act on; shared with the verified-token cache, so a Bearer
@@ -90,12 +90,12 @@ impl Grant {
 
 impl Caller {
     /// JWT `sub`, or the oAuth1 consumer key.
-    pub fn subject(&self) -> &str {
+    pub(crate) fn subject(&self) -> &str {
         &self.grant.subject
     }
 
     /// True when this caller may act on `account`.
-    pub fn may_access(&self, account: &str) -> bool {
+    pub(crate) fn may_access(&self, account: &str) -> bool {
         match &self.grant.accounts {
             AccountScope::All => true,
             AccountScope::Only(ids) => ids.iter().any(|id| id == account),
@@ -105,7 +105,7 @@ impl Caller {
 
 impl AccountScope {
     /// `["*"]` (alone or among others) means every account.
-    pub fn from_claim(accounts: &[String]) -> Self {
+    pub(crate) fn from_claim(accounts: &[String]) -> Self {
         if accounts.iter().any(|a| a == "*") {
             Self::All
         } else {
@@ -215,7 +215,7 @@ impl AuthState {
 /// # Errors
 /// [`AuthError::Unauthenticated`] naming `accepted`; [`AuthError::Forbidden`];
 /// [`AuthError::NonceShareExceeded`]; the store's error.
-pub async fn authorize(
+pub(crate) async fn authorize(
     req: &HttpRequest,
     state: &AuthState,
     accepted: &[Scheme],
@@ -266,7 +266,7 @@ pub(crate) fn single_authorization(
 ///
 /// # Errors
 /// As [`authorize`]: [`AuthError::Unauthenticated`] naming `accepted`; the store's error.
-pub async fn check_oauth1_before_body(
+pub(crate) async fn check_oauth1_before_body(
     req: &HttpRequest,
     state: &AuthState,
     accepted: &[Scheme],

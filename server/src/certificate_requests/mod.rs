@@ -28,8 +28,8 @@ use crate::certificates::{CertificateService, CreateOutcome, P12Inspector, Uploa
 use crate::clock;
 use crate::store::{Expect, Store, StoreError, claim, segment};
 
-pub use error::RequestError;
-pub use model::{
+pub(crate) use error::RequestError;
+pub(crate) use model::{
     CertificateRequest, Completion, DEFAULT_KEY_TYPE, NewRequest, RequestStatus, RequestSubject,
 };
 use assembly::{assemble, pem_body};

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The key type when the request names none (SPEC section 12).
-pub const DEFAULT_KEY_TYPE: mtls_sdk::KeyType = mtls_sdk::KeyType::Rsa2048;
+pub(crate) const DEFAULT_KEY_TYPE: mtls_sdk::KeyType = mtls_sdk::KeyType::Rsa2048;
 
 /// A certificate request as the API shows it. Never holds the key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,7 +19,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use zeroize::Zeroizing;
 
 use crate::clock;
-pub mod config;
+pub(super) mod config;
 
 pub use config::InspectorConfig;
 

@@ -7,21 +7,21 @@ use std::time::Duration;
 use crate::settings::{self, Declared, Setting, Settings};
 
 /// Target ranges allowed despite being loopback/private/link-local.
-pub const ALLOWED_TARGET_CIDRS: Setting<Vec<ipnet::IpNet>> = Setting::new(
+pub(crate) const ALLOWED_TARGET_CIDRS: Setting<Vec<ipnet::IpNet>> = Setting::new(
     "MTLS_ALLOWED_TARGET_CIDRS",
     "allowed-target-cidrs",
     "Target ranges (CIDRs) allowed although loopback, private or link-local.",
     settings::cidrs,
 );
 /// Extra CA file for target server certificates.
-pub const EXTRA_TARGET_CA_FILE: Setting<PathBuf> = Setting::new(
+pub(crate) const EXTRA_TARGET_CA_FILE: Setting<PathBuf> = Setting::new(
     "MTLS_EXTRA_TARGET_CA_FILE",
     "extra-target-ca-file",
     "Extra CA file (PEM) trusted for target server certificates, besides Mozilla's roots.",
     settings::file,
 );
 /// Forward connect timeout (SPEC section 9).
-pub const FORWARD_CONNECT_TIMEOUT_MS: Setting<u64> = Setting::new(
+pub(crate) const FORWARD_CONNECT_TIMEOUT_MS: Setting<u64> = Setting::new(
     "MTLS_FORWARD_CONNECT_TIMEOUT_MS",
     "forward-connect-timeout-ms",
     "Forward connect timeout in milliseconds.",
@@ -29,7 +29,7 @@ pub const FORWARD_CONNECT_TIMEOUT_MS: Setting<u64> = Setting::new(
 )
 .default("5000");
 /// Forward idle timeout (SPEC section 9).
-pub const FORWARD_TIMEOUT_MS: Setting<u64> = Setting::new(
+pub(crate) const FORWARD_TIMEOUT_MS: Setting<u64> = Setting::new(
     "MTLS_FORWARD_TIMEOUT_MS",
     "forward-timeout-ms",
     "Forward idle timeout in milliseconds: the longest wait for the target's response head, or for \

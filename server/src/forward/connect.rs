@@ -29,7 +29,7 @@ use super::transport_error::Failure;
 ///
 /// # Errors
 /// [`Failure`]: refused or unresolvable target, timeout, TCP or TLS failure.
-pub async fn open(settings: &ClientSettings, url: &mtls_sdk::NormalizedUrl, tls: Arc<ClientConfig>) -> Result<Sender, Failure> {
+pub(crate) async fn open(settings: &ClientSettings, url: &mtls_sdk::NormalizedUrl, tls: Arc<ClientConfig>) -> Result<Sender, Failure> {
     tokio::time::timeout(settings.connect_timeout, connect(settings, url, tls))
         .await
         .unwrap_or(Err(Failure::Timeout))

@@ -16,7 +16,7 @@ use actix_web::http::header::HeaderMap as ActixHeaders;
 use http::header::{HeaderMap as TargetHeaders, HeaderName, HeaderValue};
 
 /// Prefix of the gateway's own headers.
-pub const LP_PREFIX: &str = "lp-";
+pub(crate) const LP_PREFIX: &str = "lp-";
 
 /// RFC 9110 section 7.6.1 and the de-facto `Proxy-Connection`/`Keep-Alive`.
 const HOP_BY_HOP: [&str; 9] = [
@@ -33,7 +33,7 @@ const HOP_BY_HOP: [&str; 9] = [
 
 /// Headers of the request to send to the target. `authorization` and `content_type` are the
 /// override values (`LP-authorization-override`, `LP-content-type-override`).
-pub fn request_headers(
+pub(crate) fn request_headers(
     incoming: &ActixHeaders,
     authorization: Option<&HeaderValue>,
     content_type: Option<&HeaderValue>,
@@ -69,7 +69,7 @@ pub fn request_headers(
 
 /// The target's response headers that go back to the caller: hop-by-hop ones removed (the
 /// framing headers are set again by this server for its own connection), and every `LP-*` one.
-pub fn response_headers(target: &TargetHeaders) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
+pub(crate) fn response_headers(target: &TargetHeaders) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
     let named = || target.get_all(http::header::CONNECTION).into_iter().filter_map(|v| v.to_str().ok());
     target.iter().filter(move |(name, _)| {
         let key = name.as_str();

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::time::{Instant, Sleep};
 
 /// The idle timer of one stream; see the module docs.
-pub struct IdleTimer {
+pub(crate) struct IdleTimer {
     timeout: Duration,
     sleep: Option<Pin<Box<Sleep>>>,
     /// The source answered `Pending` and has not yielded since.
@@ -26,13 +26,13 @@ pub struct IdleTimer {
 
 impl IdleTimer {
     /// A timer allowing `timeout` of waiting; nothing is allocated before the first wait.
-    pub fn new(timeout: Duration) -> Self {
+    pub(crate) fn new(timeout: Duration) -> Self {
         Self { timeout, sleep: None, waiting: false }
     }
 
     /// Call when the source answered `Pending`: starts the clock if this is a new wait and
     /// registers `cx` for its end. True when the wait has lasted the timeout.
-    pub fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool {
+    pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool {
         let timeout = self.timeout;
         let sleep = self.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
         if !self.waiting {
@@ -43,7 +43,7 @@ impl IdleTimer {
     }
 
     /// Call when the source yielded something: the current wait, if any, is over.
-    pub fn progressed(&mut self) {
+    pub(crate) fn progressed(&mut self) {
         self.waiting = false;
     }
 }

@@ -17,25 +17,25 @@
 //! the request has stopped moving, and between the bytes of either body. None bounds a stream
 //! that keeps moving, so a long upload or download at any steady pace goes through.
 
-pub mod body;
-pub mod config;
-pub mod connect;
-pub mod guard;
-pub mod headers;
-pub mod idle;
-pub mod pool;
-pub mod probe;
-pub mod transport_error;
+pub(crate) mod body;
+pub(crate) mod config;
+pub(crate) mod connect;
+pub(crate) mod guard;
+pub(crate) mod headers;
+pub(crate) mod idle;
+pub(crate) mod pool;
+pub(crate) mod probe;
+pub(crate) mod transport_error;
 
 use std::sync::Arc;
 
 use crate::certificates::ClientMaterial;
-pub use body::{CallerBodyState, RequestBody, ResponseBody};
-pub use config::ForwardConfig;
-pub use guard::TargetGuard;
-pub use pool::{ClientPool, ClientSettings};
+pub(crate) use body::{CallerBodyState, RequestBody, ResponseBody};
+pub(crate) use config::ForwardConfig;
+pub(crate) use guard::TargetGuard;
+pub(crate) use pool::{ClientPool, ClientSettings};
 use transport_error::Failure;
-pub use transport_error::{ForwardError, TransportKind};
+pub(crate) use transport_error::{ForwardError, TransportKind};
 
 /// A request ready to go to the target.
 pub struct Outgoing {

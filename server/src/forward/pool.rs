@@ -33,20 +33,20 @@ use super::transport_error::ForwardError;
 use crate::certificates::ClientMaterial;
 
 /// Certificate versions kept at most; the least recently inserted goes first.
-pub const DEFAULT_CAPACITY: usize = 1024;
+pub(crate) const DEFAULT_CAPACITY: usize = 1024;
 /// Idle connections per target and certificate version, per worker.
-pub const MAX_IDLE_PER_TARGET: usize = 64;
+pub(crate) const MAX_IDLE_PER_TARGET: usize = 64;
 /// Targets with idle connections per certificate version, per worker.
-pub const MAX_TARGETS_PER_VERSION: usize = 1024;
+pub(crate) const MAX_TARGETS_PER_VERSION: usize = 1024;
 /// How long an idle pooled connection is kept.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// (certificate id, version); (0, 0) is "no certificate" (real certificate ids start at 1).
-pub type VersionKey = (u64, u32);
+pub(crate) type VersionKey = (u64, u32);
 const NO_CERTIFICATE: VersionKey = (0, 0);
 
 /// A connection's request side.
-pub type Sender = SendRequest<RequestBody>;
+pub(crate) type Sender = SendRequest<RequestBody>;
 
 /// Settings every connection shares.
 #[derive(Clone)]
@@ -307,7 +307,7 @@ fn start_reaper(worker: std::rc::Weak<WorkerPool>) {
 
 /// A connection in use by one exchange; goes back to its worker's pool when the response has
 /// been read to its end ([`Lease::release`]), and closes when dropped before that.
-pub struct Lease {
+pub(crate) struct Lease {
     pub(super) sender: Sender,
     pub(super) worker: Rc<WorkerPool>,
     pub(super) key: VersionKey,
@@ -316,7 +316,7 @@ pub struct Lease {
 
 impl Lease {
     /// Gives the connection back for reuse.
-    pub fn release(self) {
+    pub(crate) fn release(self) {
         self.worker.put(self.key, self.url.base(), self.sender);
     }
 }
@@ -350,7 +350,7 @@ fn build_tls(roots: &Arc<RootCertStore>, material: Option<&ClientMaterial>) -> R
 ///
 /// # Errors
 /// The PEM holds no certificate or one rustls refuses.
-pub fn root_store(extra_ca_pem: Option<&[u8]>) -> Result<RootCertStore, String> {
+pub(crate) fn root_store(extra_ca_pem: Option<&[u8]>) -> Result<RootCertStore, String> {
     use rustls_pki_types::pem::PemObject;
     let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
     if let Some(pem) = extra_ca_pem {

@@ -41,12 +41,12 @@ use crate::certificates::ClientMaterial;
 
 /// Acceptable issuers reported at most (a CertificateRequest may list hundreds); the chain is
 /// matched against all of them.
-pub const MAX_ACCEPTABLE_ISSUERS: usize = 100;
+pub(crate) const MAX_ACCEPTABLE_ISSUERS: usize = 100;
 
 /// The answer of `POST /mtls/account/{a}/probe` (SPEC section 12).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ProbeReport {
+pub(crate) struct ProbeReport {
     /// True when nothing went wrong: the certificate was requested, presented and accepted,
     /// and the target answered `HEAD`.
     pub ok: bool,
@@ -69,7 +69,7 @@ pub struct ProbeReport {
 /// The negotiated TLS session and the target's certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TlsFacts {
+pub(crate) struct TlsFacts {
     /// `TLSv1.3` or `TLSv1.2`; `None` when the handshake did not complete.
     pub version: Option<String>,
     /// IANA name, for example `TLS_AES_256_GCM_SHA384`; `None` when the handshake did not
@@ -82,7 +82,7 @@ pub struct TlsFacts {
 /// Facts of the target's leaf certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ServerCertificate {
+pub(crate) struct ServerCertificate {
     /// RFC 4514.
     pub subject: String,
     /// RFC 4514.
@@ -96,7 +96,7 @@ pub struct ServerCertificate {
 /// Why a probe is not `ok`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Problem {
+pub(crate) struct Problem {
     /// Stable snake_case code.
     pub code: ProblemCode,
     /// What happened, and what to do, in plain words.
@@ -115,7 +115,7 @@ pub struct Problem {
 /// The problem codes of SPEC section 12, plus `tls` and `io` for failures none of them names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ProblemCode {
+pub(crate) enum ProblemCode {
     /// No mapping matched and no certificate was named: no certificate would be presented.
     NoMapping,
     /// The target name does not resolve.
@@ -141,7 +141,7 @@ pub enum ProblemCode {
 /// Why no report could be made; these refusals are forwarding's (SPEC section 6).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum ProbeError {
+pub(crate) enum ProbeError {
     /// The target address is in a refused range (403 `target_not_allowed`, as forwarding).
     #[error("target {origin} resolves to an address that is not allowed")]
     TargetNotAllowed {
@@ -166,7 +166,7 @@ pub enum ProbeError {
 ///
 /// # Errors
 /// [`ProbeError`]: the guard refused the target, or the certificate is unusable for TLS.
-pub async fn probe(
+pub(crate) async fn probe(
     settings: &ClientSettings,
     url: &mtls_sdk::NormalizedUrl,
     material: Option<&ClientMaterial>,

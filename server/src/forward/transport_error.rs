@@ -81,7 +81,7 @@ pub enum ForwardError {
 
 /// What went wrong on the way to a target response, before classification.
 #[derive(Debug)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// Refused before anything was sent (an unusable certificate).
     Refused(ForwardError),
     /// The guard refused the target or its name did not resolve.
@@ -97,7 +97,7 @@ pub enum Failure {
 
 impl Failure {
     /// The error itself, for the log (none of these carry request data).
-    pub fn as_error(&self) -> &(dyn StdError + 'static) {
+    pub(crate) fn as_error(&self) -> &(dyn StdError + 'static) {
         match self {
             Self::Refused(e) => e,
             Self::Guard(e) => e,
@@ -114,15 +114,15 @@ struct TimedOut;
 
 /// The 424 message when the target refused the handshake and no mapping had matched, so no
 /// client certificate was presented: not to be read as a refusal of a certificate.
-pub const NO_CERTIFICATE_PRESENTED: &str =
+pub(crate) const NO_CERTIFICATE_PRESENTED: &str =
     "target requires a client certificate; none was presented because no mapping matched";
 /// Like [`NO_CERTIFICATE_PRESENTED`] for a target that ended the handshake without saying why.
-pub const HANDSHAKE_ENDED_WITHOUT_CERTIFICATE: &str =
+pub(crate) const HANDSHAKE_ENDED_WITHOUT_CERTIFICATE: &str =
     "target ended the TLS handshake; no client certificate was presented because no mapping matched";
 
 /// Classifies a failure of the call to `origin`; `presented` tells whether a client certificate
 /// was offered (false when no mapping matched).
-pub fn classify(failure: &Failure, origin: &str, presented: bool) -> ForwardError {
+pub(crate) fn classify(failure: &Failure, origin: &str, presented: bool) -> ForwardError {
     let transport = |kind, message| ForwardError::Transport { kind, origin: origin.to_owned(), message };
     let error = match failure {
         Failure::Refused(refused) => return refused.clone(),

@@ -4,7 +4,7 @@
 use crate::settings::{self, Declared, Setting, Settings};
 
 /// PKCS#12 iteration cap.
-pub const MAX_ITERATIONS: Setting<u64> = Setting::new(
+pub(crate) const MAX_ITERATIONS: Setting<u64> = Setting::new(
     "MTLS_P12_MAX_ITERATIONS",
     "p12-max-iterations",
     "Cap on PKCS#12 MAC and KDF iteration counts.",
@@ -12,7 +12,7 @@ pub const MAX_ITERATIONS: Setting<u64> = Setting::new(
 )
 .default("1000000");
 /// Budget of KDF iterations over all P12 files of one request.
-pub const REQUEST_ITERATION_BUDGET: Setting<u64> = Setting::new(
+pub(crate) const REQUEST_ITERATION_BUDGET: Setting<u64> = Setting::new(
     "MTLS_P12_REQUEST_ITERATION_BUDGET",
     "p12-request-iteration-budget",
     "Budget of KDF iterations over all P12 files of one request, checked before any KDF runs \
@@ -20,7 +20,7 @@ pub const REQUEST_ITERATION_BUDGET: Setting<u64> = Setting::new(
     settings::positive,
 );
 /// How many P12 inspections run at once.
-pub const INSPECTION_WORKERS: Setting<usize> = Setting::new(
+pub(crate) const INSPECTION_WORKERS: Setting<usize> = Setting::new(
     "MTLS_P12_INSPECTION_WORKERS",
     "p12-inspection-workers",
     "P12 inspections (uploads, replacements, the tester) running at once; more answer 503 \
@@ -32,7 +32,7 @@ pub const INSPECTION_WORKERS: Setting<usize> = Setting::new(
 /// default): a file at the cap in each of its three usual KDF runs (MAC, key, certificates) fits,
 /// so every file rule 7 accepts uploads on its own, and so do 100 files as keytool writes them
 /// (10,000 iterations per run); one request costs a few core-seconds of KDF, not minutes.
-pub const DEFAULT_REQUEST_BUDGET_FACTOR: u64 = 3;
+pub(crate) const DEFAULT_REQUEST_BUDGET_FACTOR: u64 = 3;
 
 /// Limits of P12 inspections.
 #[derive(Debug, Clone)]

@@ -29,8 +29,15 @@ fn methods(list: &str) -> BTreeSet<String> {
         .collect()
 }
 
-#[actix_web::test]
-async fn openapi_documents_exactly_the_methods_each_route_serves() {
+/// The production routes over an in-memory store, and the data directory to remove after.
+async fn production_routes() -> (
+    impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >,
+    std::path::PathBuf,
+) {
     let dir = std::env::temp_dir().join(format!("mtls-route-tests-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let state = web::Data::new(AppState::new(
@@ -44,6 +51,12 @@ async fn openapi_documents_exactly_the_methods_each_route_serves() {
             .configure(crate::http::configure),
     )
     .await;
+    (app, dir)
+}
+
+#[actix_web::test]
+async fn openapi_documents_exactly_the_methods_each_route_serves() {
+    let (app, dir) = production_routes().await;
     let doc: Value = serde_json::from_str(crate::http::ops::OPENAPI_JSON).unwrap();
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 20, "the document lists the API");
@@ -105,19 +118,7 @@ async fn openapi_documents_exactly_the_methods_each_route_serves() {
 
 #[actix_web::test]
 async fn a_path_outside_the_route_table_is_the_unknown_route() {
-    let dir = std::env::temp_dir().join(format!("mtls-route-tests-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let state = web::Data::new(AppState::new(
-        Config::for_tests(dir.clone()),
-        Arc::new(TestStore::default()),
-    ));
-    let app = test::init_service(
-        App::new()
-            .app_data(state)
-            .wrap(from_fn(crate::http::request_id::middleware))
-            .configure(crate::http::configure),
-    )
-    .await;
+    let (app, dir) = production_routes().await;
     // The check above would pass vacuously if every path answered 405: this one must not.
     let response = test::call_service(
         &app,

@@ -29,8 +29,12 @@ function serverSources() {
 
 test("LP-* header names are the server's", () => {
   const sources = serverSources();
-  // `const NAME: &str = "lp-..."` declarations and `"LP-..."` headers set on error answers.
-  const declared = new Set([...sources.matchAll(/const [A-Z_]+: &str = "(lp-[a-z-]+)"/g)].map((m) => m[1]));
+  // `const NAME: &str = "lp-..."` and `HeaderName::from_static("lp-...")` declarations, and
+  // `"LP-..."` headers set on error answers.
+  const declared = new Set([
+    ...[...sources.matchAll(/const [A-Z_]+: &str = "(lp-[a-z-]+)"/g)].map((m) => m[1]),
+    ...[...sources.matchAll(/HeaderName::from_static\("(lp-[a-z-]+)"\)/g)].map((m) => m[1]),
+  ]);
   const set = new Set([...sources.matchAll(/with_header\("(LP-[A-Za-z-]+)"/g)].map((m) => m[1].toLowerCase()));
   const server = new Set([...declared, ...set]);
   const client = new Set(Object.values(wire.LP_HEADERS));

@@ -270,6 +270,7 @@ impl Config {
     ///
     /// # Panics
     /// When `data_dir` exists and is not a directory.
+    #[cfg(any(test, feature = "test-support"))]
     pub fn for_tests(data_dir: PathBuf) -> Self {
         let environment = BTreeMap::from([
             (crate::store::config::DATA_DIR.env.to_owned(), data_dir.to_string_lossy().into_owned()),

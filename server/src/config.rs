@@ -2,7 +2,7 @@
 //! start (SPEC section 9). A bad value stops the server with a message naming the variable;
 //! secret values (`VAULT_TOKEN`, `MTLS_DATA_KEY`, ...) are never echoed.
 //!
-//! Each setting is declared once, as a [`Setting`] (variable, flag, help, default and
+//! Each setting is declared once, as a `Setting` (variable, flag, help, default and
 //! parser), by the module that uses it: the store's in `store::config`, the credentials' in
 //! `auth::config`, the forwarding client's in `forward::config`, the throttle's in
 //! `throttle::config`, the P12 inspector's in `certificates::inspector::config`, `MTLS_SERVICES`

@@ -2,7 +2,7 @@
 //!
 //! Extracts: the account from the path, the caller's credential (Bearer or oAuth1, for that
 //! account), the `LP-*` headers, and the body as a stream. Then: runtime lookup of the mapping →
-//! [`crate::forward::Forwarder::send`] → the target's status, headers and body streamed back,
+//! `crate::forward::Forwarder::send` → the target's status, headers and body streamed back,
 //! with `LP-certificate-id` naming the certificate presented (absent when none was).
 //!
 //! oAuth1 callers: RFC 5849 section 3.4.1.3.1 puts the parameters of an
@@ -10,7 +10,7 @@
 //! whole (within `MTLS_MAX_BODY_BYTES` and `MTLS_OAUTH1_FORM_READ_TIMEOUT_MS`) before the signature
 //! is checked, and then sent from memory. Only a request whose OAuth header is well-formed, with a
 //! timestamp in the window and a consumer key that exists, gets that far
-//! ([`auth::check_oauth1_before_body`]); anyone else is refused without the body being read.
+//! (`auth::check_oauth1_before_body`); anyone else is refused without the body being read.
 //! Every other body is streamed, never read ahead.
 
 use std::time::Duration;

@@ -132,6 +132,53 @@ describe('round trip from the npm package', () => {
   });
 });
 
+describe('WebCrypto does the key arithmetic', () => {
+  test('generateCsr signs with crypto.subtle.sign, the hash matching the curve, and OpenSSL verifies', async () => {
+    const { subtle } = globalThis.crypto;
+    const calls = [];
+    // An own property shadows SubtleCrypto.prototype.sign for this object only.
+    subtle.sign = function sign(algorithm, key, data) {
+      calls.push([algorithm.name, algorithm.hash ?? key.algorithm.hash.name, key.type]);
+      return SubtleCrypto.prototype.sign.call(this, algorithm, key, data);
+    };
+    try {
+      for (const [keyType, expected] of [['P-256', ['ECDSA', 'SHA-256', 'private']],
+        ['P-384', ['ECDSA', 'SHA-384', 'private']], ['RSA-2048', ['RSASSA-PKCS1-v1_5', 'SHA-256', 'private']]]) {
+        calls.length = 0;
+        const { csrPem } = await sdk.generateCsr(request(keyType));
+        assert.deepEqual(calls, [expected], keyType);
+        const text = ca.verifyCsr(csrPem, `signed-${keyType}`);
+        const algorithm = { 'P-256': 'ecdsa-with-SHA256', 'P-384': 'ecdsa-with-SHA384', 'RSA-2048': 'sha256WithRSAEncryption' }[keyType];
+        assert.ok(text.includes(`Signature Algorithm: ${algorithm}`), `${keyType}: ${text}`);
+      }
+    } finally {
+      delete subtle.sign;
+    }
+  });
+
+  test('without crypto.subtle generateCsr rejects with webcrypto_unavailable', async () => {
+    const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'crypto');
+    // What an old runtime or a browser page outside a secure context offers: no `subtle`.
+    Object.defineProperty(globalThis, 'crypto', { value: {}, configurable: true });
+    let error;
+    let badSubjectCode;
+    try {
+      badSubjectCode = await thrownCode(() => sdk.generateCsr({ subject: { commonName: '' } }));
+      await sdk.generateCsr(request('P-256'));
+    } catch (caught) {
+      error = caught;
+    } finally {
+      Object.defineProperty(globalThis, 'crypto', descriptor);
+    }
+    // Bad input is still reported as such: the request is checked before WebCrypto is looked up.
+    assert.equal(badSubjectCode, 'invalid_subject');
+    assert.ok(error instanceof sdk.MtlsError, String(error));
+    assert.equal(error.code, 'webcrypto_unavailable');
+    assert.match(error.message, /crypto\.subtle/);
+    assert.equal(typeof globalThis.crypto.subtle.sign, 'function');
+  });
+});
+
 describe('bad inputs give errors with codes', () => {
   test('generateCsr refuses a bad subject, SAN or key type before making a key', async () => {
     assert.equal(await thrownCode(() => sdk.generateCsr({ subject: { commonName: '' } })), 'invalid_subject');

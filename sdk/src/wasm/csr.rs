@@ -1,10 +1,13 @@
 //! `generateCsr` and `buildP12` (SPEC section 10) and the TypeScript types of their arguments.
 //!
-//! `generateCsr` makes the key with WebCrypto (`globalThis.crypto.subtle`, in browsers and
-//! Node ≥ 20): RSA key generation is several times faster there than in WebAssembly. The key is
-//! exported as PKCS#8 and the core builds and signs the CSR ([`crate::generate_csr_for_key`]);
-//! where `crypto.subtle` is missing (an insecure browser context), the core makes the key itself.
-//! The subject and subjectAltNames are checked before any key is generated.
+//! `generateCsr` leaves all key arithmetic to WebCrypto (`globalThis.crypto.subtle`, in browsers
+//! and Node ≥ 19; the package needs Node ≥ 20): it generates the key pair there, the core
+//! encodes the CSR for the exported public key ([`crate::unsigned_csr`]), WebCrypto signs it
+//! (`subtle.sign`: RSASSA-PKCS1-v1_5 with SHA-256, ECDSA with the curve's hash) and the core
+//! adds the signature, turning ECDSA's r || s into DER. The module thus carries no bigint or
+//! curve code. Where `crypto.subtle` is missing (a browser page that is not a secure context),
+//! `generateCsr` rejects with `webcrypto_unavailable`. The subject and subjectAltNames are
+//! checked before any key is generated.
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use serde::{Deserialize, Serialize};
@@ -133,7 +136,8 @@ struct BuildP12RequestDto {
 /// Generates a key pair (WebCrypto) and a CSR for it; resolves to `{ csrPem, privateKeyPem }`.
 ///
 /// Rejects with an `MtlsError`: `invalid_argument` for a malformed request,
-/// `invalid_subject`, `invalid_subject_alt_name`, `unsupported_key_type`, or `webcrypto_failed`.
+/// `invalid_subject`, `invalid_subject_alt_name`, `unsupported_key_type`,
+/// `webcrypto_unavailable` without `crypto.subtle`, or `webcrypto_failed`.
 #[allow(unreachable_pub, reason = "wasm-bindgen exports only `pub` functions; JS is the caller")]
 #[wasm_bindgen(js_name = generateCsr, unchecked_return_type = "GeneratedCsr")]
 pub async fn generate_csr(
@@ -141,16 +145,16 @@ pub async fn generate_csr(
 ) -> Result<JsValue, BindingError> {
     let request = csr_request(request)?;
     crate::validate_csr_request(&request)?;
-    let generated = match subtle_crypto() {
-        Some(subtle) => {
-            let pkcs8 = webcrypto_private_key(&subtle, request.key_type).await?;
-            crate::generate_csr_for_key(&request, &pkcs8)?
-        }
-        None => crate::generate_csr(&request)?,
-    };
+    let subtle = subtle_crypto().ok_or(BindingError::WebCryptoUnavailable)?;
+    let pair = webcrypto_key_pair(&subtle, request.key_type).await?;
+    let unsigned = crate::unsigned_csr(&request, &pair.public_key_spki)?;
+    let signature = webcrypto_sign(&subtle, &pair.private_key, &unsigned).await?;
+    let csr_pem = unsigned.into_pem(&signature)?;
+    let private_key_pem =
+        crate::private_key_pem(&pair.private_key_pkcs8, request.private_key_passphrase.as_deref())?;
     to_js(&GeneratedCsrDto {
-        csr_pem: &generated.csr_pem,
-        private_key_pem: &generated.private_key_pem,
+        csr_pem: &csr_pem,
+        private_key_pem: &private_key_pem,
     })
 }
 
@@ -229,12 +233,19 @@ fn subtle_crypto() -> Option<web_sys::SubtleCrypto> {
     subtle.dyn_into::<web_sys::SubtleCrypto>().ok()
 }
 
-/// Generates an extractable key pair of `key_type` and exports the private key as PKCS#8 DER.
-async fn webcrypto_private_key(
+/// A key pair WebCrypto generated: the private key to sign with, and both keys exported.
+struct WebCryptoKeyPair {
+    private_key: web_sys::CryptoKey,
+    private_key_pkcs8: Zeroizing<Vec<u8>>,
+    public_key_spki: Vec<u8>,
+}
+
+/// Generates an extractable key pair of `key_type` and exports the private key as PKCS#8 DER
+/// and the public key as SubjectPublicKeyInfo DER.
+async fn webcrypto_key_pair(
     subtle: &web_sys::SubtleCrypto,
     key_type: KeyType,
-) -> Result<Zeroizing<Vec<u8>>, BindingError> {
-    let failed = |operation| move |_| BindingError::WebCrypto { operation };
+) -> Result<WebCryptoKeyPair, BindingError> {
     let algorithm = key_algorithm(key_type).map_err(failed("building the algorithm"))?;
     let usages = Array::of2(&"sign".into(), &"verify".into());
     let pair = JsFuture::from(
@@ -244,17 +255,70 @@ async fn webcrypto_private_key(
     )
     .await
     .map_err(failed("generateKey"))?;
-    let private_key = Reflect::get(&pair, &"privateKey".into())
-        .ok()
-        .and_then(|key| key.dyn_into::<web_sys::CryptoKey>().ok())
-        .ok_or(BindingError::WebCrypto { operation: "generateKey" })?;
-    let exported = JsFuture::from(
-        subtle.export_key("pkcs8", &private_key).map_err(failed("exportKey"))?,
+    let key = |name: &str| {
+        Reflect::get(&pair, &name.into())
+            .ok()
+            .and_then(|key| key.dyn_into::<web_sys::CryptoKey>().ok())
+            .ok_or(BindingError::WebCrypto { operation: "generateKey" })
+    };
+    let private_key = key("privateKey")?;
+    let public_key = key("publicKey")?;
+    let private_key_pkcs8 = Zeroizing::new(export_key(subtle, "pkcs8", &private_key).await?);
+    let public_key_spki = export_key(subtle, "spki", &public_key).await?;
+    Ok(WebCryptoKeyPair {
+        private_key,
+        private_key_pkcs8,
+        public_key_spki,
+    })
+}
+
+async fn export_key(
+    subtle: &web_sys::SubtleCrypto,
+    format: &str,
+    key: &web_sys::CryptoKey,
+) -> Result<Vec<u8>, BindingError> {
+    let exported = JsFuture::from(subtle.export_key(format, key).map_err(failed("exportKey"))?)
+        .await
+        .map_err(failed("exportKey"))?;
+    Ok(Uint8Array::new(&exported).to_vec())
+}
+
+/// Signs the CSR's to-be-signed bytes with WebCrypto: `RSASSA-PKCS1-v1_5` (the hash is the
+/// key's, SHA-256) or `ECDSA` with the scheme's hash, which returns r || s.
+async fn webcrypto_sign(
+    subtle: &web_sys::SubtleCrypto,
+    private_key: &web_sys::CryptoKey,
+    unsigned: &crate::UnsignedCsr,
+) -> Result<Vec<u8>, BindingError> {
+    let scheme = unsigned.scheme();
+    let algorithm = Object::new();
+    let set = |name: &str, value: &str| {
+        Reflect::set(&algorithm, &name.into(), &value.into()).map_err(failed("sign"))
+    };
+    match (scheme.ecdsa_scalar_len(), scheme.hash_name()) {
+        (Some(_), Some(hash)) => {
+            set("name", "ECDSA")?;
+            set("hash", hash)?;
+        }
+        _ => {
+            set("name", "RSASSA-PKCS1-v1_5")?;
+        }
+    }
+    // WebCrypto copies `data` before `sign` returns (WebCrypto spec, "get a copy of the bytes").
+    let signed = JsFuture::from(
+        subtle
+            .sign_with_object_and_u8_array(&algorithm, private_key, unsigned.to_be_signed())
+            .map_err(failed("sign"))?,
     )
     .await
-    .map_err(failed("exportKey"))?;
-    let bytes = Uint8Array::new(&exported);
-    Ok(Zeroizing::new(bytes.to_vec()))
+    .map_err(failed("sign"))?;
+    Ok(Uint8Array::new(&signed).to_vec())
+}
+
+/// A WebCrypto rejection as [`BindingError::WebCrypto`]; its text may name the algorithm but is
+/// not passed on (the message stays ours).
+fn failed(operation: &'static str) -> impl Fn(JsValue) -> BindingError {
+    move |_| BindingError::WebCrypto { operation }
 }
 
 /// The WebCrypto `generateKey` algorithm: ECDSA on the curve, or RSASSA-PKCS1-v1_5 with

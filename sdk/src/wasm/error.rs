@@ -23,6 +23,14 @@ pub(crate) enum BindingError {
     #[cfg(feature = "wasm-csr")]
     #[error("WebCrypto {operation} failed")]
     WebCrypto { operation: &'static str },
+    /// `globalThis.crypto.subtle` does not exist: a browser page that is not a secure context
+    /// (https or localhost), or a JS runtime without WebCrypto.
+    #[cfg(feature = "wasm-csr")]
+    #[error(
+        "WebCrypto (crypto.subtle) is not available: generateCsr needs a secure context (https \
+         or localhost) in browsers, or Node 20 or later"
+    )]
+    WebCryptoUnavailable,
 }
 
 impl BindingError {
@@ -34,6 +42,8 @@ impl BindingError {
             Self::Sdk(error) => error.code(),
             #[cfg(feature = "wasm-csr")]
             Self::WebCrypto { .. } => "webcrypto_failed",
+            #[cfg(feature = "wasm-csr")]
+            Self::WebCryptoUnavailable => "webcrypto_unavailable",
         }
     }
 }

@@ -265,6 +265,7 @@ mod tests {
             CsrError::InvalidSubject { field: "country", problem: String::new() },
             CsrError::InvalidSubjectAltName { value: String::new(), problem: "" },
             CsrError::UnsupportedKeyType { key_type: String::new() },
+            CsrError::UnsupportedPublicKey,
             CsrError::Key(PrivateKeyError::NotFound { found: String::new() }),
             CsrError::Key(PrivateKeyError::Malformed { label: String::new(), reason: "" }),
             CsrError::Key(PrivateKeyError::PassphraseRequired),

@@ -30,6 +30,11 @@ export declare function inspectP12(p12: Exclude<BytesInput, Blob>, password: str
 /**
  * Generates a key pair (WebCrypto) and a CSR for it; the key never leaves this machine.
  * Asynchronous everywhere: WebCrypto is.
+ * WebCrypto (`globalThis.crypto.subtle`) makes the key and signs the CSR; the package's
+ * WebAssembly only encodes it.
+ * @throws {MtlsError} (the promise rejects) `invalid_subject`, `invalid_subject_alt_name`,
+ *   `unsupported_key_type`; `webcrypto_unavailable` where `crypto.subtle` is missing (a browser
+ *   page that is not a secure context: https or localhost); `webcrypto_failed`.
  */
 export declare function generateCsr(request: GenerateCsrRequest): Promise<GeneratedCsr>;
 

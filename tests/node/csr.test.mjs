@@ -186,6 +186,15 @@ describe('bad inputs give errors with codes', () => {
     assert.equal(await thrownCode(() => sdk.generateCsr({ subject: { commonName: 'a' }, subjectAltNames: ['bad host'] })), 'invalid_subject_alt_name');
     assert.equal(await thrownCode(() => sdk.generateCsr({ subject: { commonName: 'a' }, keyType: 'RSA-1024' })), 'unsupported_key_type');
     assert.equal(await thrownCode(() => sdk.generateCsr('not an object')), 'invalid_argument');
+    // Each field is absent (undefined or null) or of its declared type.
+    for (const wrong of [{ subject: 'CN=a' }, { subject: { commonName: 7 } },
+      { subject: { commonName: 'a' }, subjectAltNames: 'a.example' },
+      { subject: { commonName: 'a' }, subjectAltNames: ['a.example', 7] },
+      { subject: { commonName: 'a' }, privateKeyPassphrase: 1234 }]) {
+      assert.equal(await thrownCode(() => sdk.generateCsr(wrong)), 'invalid_argument', JSON.stringify(wrong));
+    }
+    const withNulls = await sdk.generateCsr({ subject: { commonName: 'a', organization: null }, subjectAltNames: null, keyType: undefined });
+    assert.match(withNulls.csrPem, /^-----BEGIN CERTIFICATE REQUEST-----\n/);
   });
 
   test('buildP12 refuses a mismatched key, garbage PEM, an empty chain and bad passwords', async () => {
@@ -200,6 +209,9 @@ describe('bad inputs give errors with codes', () => {
     assert.equal(await thrownCode(() => sdk.buildP12({ ...base, password: '' })), 'invalid_password');
     assert.equal(await thrownCode(() => sdk.buildP12({ ...base, profile: 'rc2' })), 'unsupported_profile');
     assert.equal(await thrownCode(() => sdk.buildP12(42)), 'invalid_argument');
+    assert.equal(await thrownCode(() => sdk.buildP12({ ...base, privateKeyPem: 42 })), 'invalid_argument');
+    assert.equal(await thrownCode(() => sdk.buildP12({ ...base, friendlyName: ['x'] })), 'invalid_argument');
+    assert.equal(await thrownCode(() => sdk.buildP12({ ...base, password: undefined })), 'invalid_argument');
   });
 });
 

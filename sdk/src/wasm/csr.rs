@@ -10,7 +10,6 @@
 //! checked before any key is generated.
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use zeroize::Zeroizing;
@@ -75,63 +74,11 @@ export interface BuildP12Request {
 }
 "#;
 
-/// The JSON shape of [`GenerateCsrRequest`]; every field optional so the core, not serde,
-/// reports what is missing.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct GenerateCsrRequestDto {
-    #[serde(default)]
-    subject: Option<CsrSubjectDto>,
-    #[serde(default)]
-    subject_alt_names: Option<Vec<String>>,
-    #[serde(default)]
-    key_type: Option<String>,
-    #[serde(default)]
-    private_key_passphrase: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct CsrSubjectDto {
-    #[serde(default)]
-    common_name: Option<String>,
-    #[serde(default)]
-    organization: Option<String>,
-    #[serde(default)]
-    organizational_unit: Option<String>,
-    #[serde(default)]
-    country: Option<String>,
-    #[serde(default)]
-    state: Option<String>,
-    #[serde(default)]
-    locality: Option<String>,
-    #[serde(default)]
-    email: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct GeneratedCsrDto<'a> {
-    csr_pem: &'a str,
-    private_key_pem: &'a str,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BuildP12RequestDto {
-    #[serde(default)]
-    private_key_pem: Option<String>,
-    #[serde(default)]
-    private_key_passphrase: Option<String>,
-    #[serde(default)]
-    certificate_pem: Option<String>,
-    #[serde(default)]
-    password: Option<String>,
-    #[serde(default)]
-    profile: Option<String>,
-    #[serde(default)]
-    friendly_name: Option<String>,
-}
+/// The message of a request that is not the object its TypeScript type describes.
+const GENERATE_CSR_REQUEST: &str = "an object { subject: { commonName, ... }, subjectAltNames?: \
+                                    string[], keyType?: string, privateKeyPassphrase?: string }";
+const BUILD_P12_REQUEST: &str = "an object { privateKeyPem, certificatePem, password, profile?, \
+                                 friendlyName?, privateKeyPassphrase? } of strings";
 
 /// Generates a key pair (WebCrypto) and a CSR for it; resolves to `{ csrPem, privateKeyPem }`.
 ///
@@ -152,10 +99,12 @@ pub async fn generate_csr(
     let csr_pem = unsigned.into_pem(&signature)?;
     let private_key_pem =
         crate::private_key_pem(&pair.private_key_pkcs8, request.private_key_passphrase.as_deref())?;
-    to_js(&GeneratedCsrDto {
-        csr_pem: &csr_pem,
-        private_key_pem: &private_key_pem,
-    })
+    let generated = Object::new();
+    let set = |key: &str, value: &str| Reflect::set(&generated, &key.into(), &value.into());
+    set("csrPem", &csr_pem)
+        .and_then(|_| set("privateKeyPem", &private_key_pem))
+        .map_err(|_| BindingError::Conversion("the generated CSR".to_owned()))?;
+    Ok(generated.into())
 }
 
 /// Packs a private key and its certificate chain into a PKCS#12 file.
@@ -168,62 +117,109 @@ pub async fn generate_csr(
 pub fn build_p12(
     #[wasm_bindgen(unchecked_param_type = "BuildP12Request")] request: JsValue,
 ) -> Result<Uint8Array, BindingError> {
-    let dto: BuildP12RequestDto = serde_wasm_bindgen::from_value(request).map_err(|_| {
-        BindingError::InvalidArgument {
-            argument: "request",
-            expected: "an object { privateKeyPem, certificatePem, password, profile?, \
-                       friendlyName?, privateKeyPassphrase? } of strings",
-        }
-    })?;
-    let private_key_pem = Zeroizing::new(dto.private_key_pem.unwrap_or_default());
-    let passphrase = dto.private_key_passphrase.map(Zeroizing::new);
-    let password = Zeroizing::new(dto.password.ok_or(BindingError::InvalidArgument {
+    let invalid = |_| BindingError::InvalidArgument {
+        argument: "request",
+        expected: BUILD_P12_REQUEST,
+    };
+    let request = JsObject::new(&request).map_err(invalid)?;
+    let string = |key| request.optional_string(key).map_err(invalid);
+    let private_key_pem = Zeroizing::new(string("privateKeyPem")?.unwrap_or_default());
+    let passphrase = string("privateKeyPassphrase")?.map(Zeroizing::new);
+    let password = Zeroizing::new(string("password")?.ok_or(BindingError::InvalidArgument {
         argument: "request.password",
         expected: "a string",
     })?);
-    let profile = match dto.profile.as_deref() {
+    let profile = match string("profile")?.as_deref() {
         None => P12Profile::default(),
         Some(name) => name.parse::<P12Profile>().map_err(crate::Error::from)?,
     };
-    let certificate_pem = dto.certificate_pem.unwrap_or_default();
+    let friendly_name = string("friendlyName")?;
+    let certificate_pem = string("certificatePem")?.unwrap_or_default();
     let p12 = crate::build_p12(&P12BuildRequest {
         private_key_pem: &private_key_pem,
         private_key_passphrase: passphrase.as_deref().map(String::as_str),
         certificate_pem: &certificate_pem,
         password: &password,
         profile,
-        friendly_name: dto.friendly_name.as_deref(),
+        friendly_name: friendly_name.as_deref(),
     })?;
     Ok(Uint8Array::from(p12.as_slice()))
 }
 
 /// The request as the core's type; `keyType` names are those of [`KeyType::name`].
 fn csr_request(request: JsValue) -> Result<CsrRequest, BindingError> {
-    let dto: GenerateCsrRequestDto =
-        serde_wasm_bindgen::from_value(request).map_err(|_| BindingError::InvalidArgument {
-            argument: "request",
-            expected: "an object { subject: { commonName, ... }, subjectAltNames?: string[], \
-                       keyType?: string, privateKeyPassphrase?: string }",
-        })?;
-    let subject = dto.subject.unwrap_or_default();
-    let key_type = match dto.key_type.as_deref() {
+    let invalid = |_| BindingError::InvalidArgument {
+        argument: "request",
+        expected: GENERATE_CSR_REQUEST,
+    };
+    let request = JsObject::new(&request).map_err(invalid)?;
+    let key_type = match request.optional_string("keyType").map_err(invalid)?.as_deref() {
         None => KeyType::default(),
         Some(name) => name.parse::<KeyType>().map_err(crate::Error::from)?,
     };
+    let subject = request.optional_object("subject").map_err(invalid)?;
+    let field = |key| match &subject {
+        Some(subject) => subject.optional_string(key).map_err(invalid),
+        None => Ok(None),
+    };
     Ok(CsrRequest {
         subject: CsrSubject {
-            common_name: subject.common_name.unwrap_or_default(),
-            organization: subject.organization,
-            organizational_unit: subject.organizational_unit,
-            country: subject.country,
-            state: subject.state,
-            locality: subject.locality,
-            email: subject.email,
+            common_name: field("commonName")?.unwrap_or_default(),
+            organization: field("organization")?,
+            organizational_unit: field("organizationalUnit")?,
+            country: field("country")?,
+            state: field("state")?,
+            locality: field("locality")?,
+            email: field("email")?,
         },
-        subject_alt_names: dto.subject_alt_names.unwrap_or_default(),
+        subject_alt_names: request
+            .optional_strings("subjectAltNames")
+            .map_err(invalid)?
+            .unwrap_or_default(),
         key_type,
-        private_key_passphrase: dto.private_key_passphrase,
+        private_key_passphrase: request.optional_string("privateKeyPassphrase").map_err(invalid)?,
     })
+}
+
+/// A JS object whose properties are read as the request types declare them: absent (`undefined`
+/// or `null`) or of the declared type. Read by hand rather than through serde, whose
+/// deserializer and its error texts are a large part of a small module.
+struct JsObject(JsValue);
+
+/// A value that is not of the type its request declares.
+struct WrongType;
+
+impl JsObject {
+    fn new(value: &JsValue) -> Result<Self, WrongType> {
+        if value.is_object() { Ok(Self(value.clone())) } else { Err(WrongType) }
+    }
+
+    fn property(&self, key: &str) -> Result<Option<JsValue>, WrongType> {
+        let value = Reflect::get(&self.0, &key.into()).map_err(|_| WrongType)?;
+        Ok((!value.is_undefined() && !value.is_null()).then_some(value))
+    }
+
+    fn optional_string(&self, key: &str) -> Result<Option<String>, WrongType> {
+        self.property(key)?
+            .map(|value| value.as_string().ok_or(WrongType))
+            .transpose()
+    }
+
+    fn optional_strings(&self, key: &str) -> Result<Option<Vec<String>>, WrongType> {
+        let Some(value) = self.property(key)? else {
+            return Ok(None);
+        };
+        let array = value.dyn_into::<Array>().map_err(|_| WrongType)?;
+        array
+            .iter()
+            .map(|item| item.as_string().ok_or(WrongType))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    fn optional_object(&self, key: &str) -> Result<Option<JsObject>, WrongType> {
+        self.property(key)?.as_ref().map(JsObject::new).transpose()
+    }
 }
 
 /// `globalThis.crypto.subtle`, present in browsers (secure contexts) and Node ≥ 19.
@@ -339,10 +335,4 @@ fn key_algorithm(key_type: KeyType) -> Result<Object, JsValue> {
         }
     }
     Ok(algorithm)
-}
-
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, BindingError> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|error| BindingError::Conversion(error.to_string()))
 }

@@ -8,6 +8,7 @@
 // (`../web/index.js`) has the same names, but fetching a module there is asynchronous, so its
 // `inspectP12` and `buildP12` return promises.
 'use strict';
+const crypto = require('node:crypto');
 const { toBytesSync } = require('../client/cjs/bytes.js');
 const { MtlsError } = require('../client/cjs/error.js');
 const { KEY_TYPES } = require('../client/cjs/types.js');
@@ -58,7 +59,28 @@ const MODULES = { inspector, csr };
 function inspectP12(p12, password, options) {
   const bytes = toBytesSync(p12, 'p12');
   const glue = inspector();
-  return sdkCall(() => glue.inspectP12(bytes, password, options));
+  return sdkCall(() => {
+    const result = glue.inspectP12(bytes, password, options);
+    if (!(result instanceof glue.PendingInspection)) return result;
+    // An EC or Ed25519 key: the module has no curve arithmetic, Node's crypto derives the public
+    // key (synchronously, so this function stays synchronous) and the module judges it.
+    try {
+      return result.finish(publicKeyJwk(result.privateKeyPkcs8()));
+    } finally {
+      result.free();
+    }
+  });
+}
+
+/** The public key of a PKCS#8 private key as a JWK (`x`, and `y` for EC), or `undefined` when
+ * Node's crypto refuses the key (the module then throws `public_key_unavailable`). */
+function publicKeyJwk(pkcs8) {
+  try {
+    const key = crypto.createPublicKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
+    return key.export({ format: 'jwk' });
+  } catch {
+    return undefined;
+  }
 }
 
 function generateCsr(request) {

@@ -19,6 +19,15 @@ pub(crate) enum BindingError {
     /// An SDK function failed.
     #[error(transparent)]
     Sdk(#[from] crate::Error),
+    /// The JavaScript runtime could not derive the public key of a private key (WebCrypto or
+    /// Node's `crypto` refused it), which matching it with its certificate needs; `key` is its
+    /// type (`EC P-521`, `Ed25519`).
+    #[cfg(feature = "wasm-inspector")]
+    #[error(
+        "this JavaScript runtime could not derive the public key of the {key} private key, which \
+         checking it against the certificate needs"
+    )]
+    PublicKeyUnavailable { key: String },
     /// A WebCrypto call (`crypto.subtle`) rejected, for example an unsupported algorithm.
     #[cfg(feature = "wasm-csr")]
     #[error("WebCrypto {operation} failed")]
@@ -32,6 +41,8 @@ impl BindingError {
             Self::InvalidArgument { .. } => "invalid_argument",
             Self::Conversion(_) => "internal_error",
             Self::Sdk(error) => error.code(),
+            #[cfg(feature = "wasm-inspector")]
+            Self::PublicKeyUnavailable { .. } => "public_key_unavailable",
             #[cfg(feature = "wasm-csr")]
             Self::WebCrypto { .. } => "webcrypto_failed",
         }

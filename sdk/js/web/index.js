@@ -62,29 +62,20 @@ export async function inspectP12(p12, password, options) {
   try {
     const result = glue.inspectP12(bytes, password, options);
     if (!(result instanceof glue.PendingInspection)) return result;
-    // An EC or Ed25519 key: the module has no curve arithmetic, WebCrypto derives the public
-    // key and the module judges it (what was decrypted stays in `result`: no second KDF).
+    // EC and Ed25519: WebCrypto derives the public key (a JWK export of the private key), the
+    // module judges it; `undefined` makes it throw `public_key_unavailable`.
     try {
-      return result.finish(await publicKeyJwk(result));
+      const subtle = globalThis.crypto?.subtle;
+      const jwk = await subtle
+        ?.importKey('pkcs8', result.privateKeyPkcs8(), result.curve ? { name: 'ECDSA', namedCurve: result.curve } : result.algorithm, true, ['sign'])
+        .then((key) => subtle.exportKey('jwk', key))
+        .catch(() => {});
+      return result.finish(jwk && { x: jwk.x, y: jwk.y });
     } finally {
       result.free();
     }
   } catch (error) {
     throw sdkError(error);
-  }
-}
-
-/** The public key of a pending inspection's private key as a JWK (`x`, and `y` for EC): WebCrypto
- * exports a private key's JWK with its public part. `undefined` when WebCrypto is missing or
- * refuses the key (the module then throws `public_key_unavailable`). */
-async function publicKeyJwk(pending) {
-  const algorithm = pending.algorithm === 'EC' ? { name: 'ECDSA', namedCurve: pending.curve } : { name: pending.algorithm };
-  try {
-    const key = await globalThis.crypto.subtle.importKey('pkcs8', pending.privateKeyPkcs8(), algorithm, true, ['sign']);
-    const { x, y } = await globalThis.crypto.subtle.exportKey('jwk', key);
-    return { x, y };
-  } catch {
-    return undefined;
   }
 }
 

@@ -720,6 +720,118 @@ mod tests {
         assert!(!signer.matches(&other));
     }
 
+    /// A P-256 PKCS#8 around `scalar`, carrying `public` when given.
+    fn p256_pkcs8(scalar: &[u8], public: Option<&[u8]>) -> Vec<u8> {
+        let inner = sec1::EcPrivateKey { private_key: scalar, parameters: None, public_key: public };
+        pkcs8(EC_PUBLIC_KEY, Some(SECP256R1), &inner.to_der().unwrap())
+    }
+
+    /// What a host answers for a host request: the public key, derived by the crates.
+    fn host_answer(request: &[u8]) -> Vec<u8> {
+        use p256::elliptic_curve::sec1::ToSec1Point;
+        use pkcs8::DecodePrivateKey;
+        if let Ok(key) = p256::SecretKey::from_pkcs8_der(request) {
+            return key.public_key().to_sec1_point(false).as_bytes().to_vec();
+        }
+        let key = ed25519_dalek::SigningKey::from_pkcs8_der(request).unwrap();
+        key.verifying_key().to_bytes().to_vec()
+    }
+
+    /// The decoding error with local derivation and with host derivation (the host answering
+    /// with the derived public key), which must be the same.
+    fn both_errors(der: &[u8]) -> (String, String) {
+        let local = PrivateKey::decode_deriving(der, KeyDerivation::Local).err().unwrap();
+        let host = match PrivateKey::decode_deriving(der, KeyDerivation::Host) {
+            Err(error) => error,
+            Ok(mut key) => {
+                let answer = host_answer(key.host_request().unwrap());
+                match key.accept_host_public_key(&answer) {
+                    Err(HostKeyError::Inconsistent(error)) => error,
+                    other => panic!("expected an inconsistent key, got {other:?}"),
+                }
+            }
+        };
+        (local.to_string(), host.to_string())
+    }
+
+    #[test]
+    fn host_derivation_refuses_what_local_derivation_refuses_with_the_same_message() {
+        let key = SigningKey::generate_p256().unwrap();
+        let scalar = PrivateKey::decode(key.pkcs8_der()).ok().and_then(|k| match k.material {
+            Some(KeyMaterial::P256(secret)) => Some(secret.to_bytes().to_vec()),
+            _ => None,
+        });
+        let scalar = scalar.unwrap();
+        let other = SigningKey::generate_p256().unwrap().public_key_info().unwrap();
+        let order = curve_order_bytes(SECP256R1).unwrap();
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("carries another key's point", p256_pkcs8(&scalar, Some(other.subject_public_key.raw_bytes()))),
+            ("carries a point of the wrong length", p256_pkcs8(&scalar, Some(&[4, 1, 2]))),
+            ("scalar is the order", p256_pkcs8(&order, None)),
+            ("scalar is zero", p256_pkcs8(&[0; 32], None)),
+            ("scalar is too short", p256_pkcs8(&scalar[..20], None)),
+            ("scalar is too long", p256_pkcs8(&[&[1][..], &scalar].concat(), None)),
+        ];
+        for (what, der) in cases {
+            let (local, host) = both_errors(&der);
+            assert_eq!(host, local, "{what}");
+            assert!(local.starts_with("the EC private key does not decode ("), "{what}: {local}");
+        }
+        // Ed25519 PKCS#8 version 2 carrying another key's public key.
+        let seed = [7u8; 32];
+        let carried = ed25519_dalek::SigningKey::from_bytes(&[8; 32]).verifying_key().to_bytes();
+        // OneAsymmetricKey v2: version 1, algorithm, OCTET STRING { OCTET STRING seed },
+        // [1] IMPLICIT BIT STRING public key.
+        let body = [
+            tlv(0x02, &[1]),
+            tlv(0x30, &ED25519.to_der().unwrap()),
+            tlv(0x04, &tlv(0x04, &seed)),
+            tlv(0x81, &[&[0][..], &carried].concat()),
+        ]
+        .concat();
+        let (local, host) = both_errors(&tlv(0x30, &body));
+        assert_eq!(host, local);
+        assert!(local.starts_with("the Ed25519 private key does not decode ("), "{local}");
+    }
+
+    #[test]
+    fn host_derivation_hands_over_the_scalar_only_and_matches_like_local_derivation() {
+        let signer = SigningKey::generate_p256().unwrap();
+        let mut host = PrivateKey::decode_deriving(signer.pkcs8_der(), KeyDerivation::Host).unwrap();
+        let request = host.host_request().unwrap().to_vec();
+        // The request is a PKCS#8 with the named curve and no public key (what JDK keys look like).
+        let info = pkcs8::PrivateKeyInfoRef::from_der(&request).unwrap();
+        let inner = sec1::EcPrivateKey::from_der(info.private_key.as_bytes()).unwrap();
+        assert_eq!(inner.public_key, None);
+        assert_eq!(info.algorithm.parameters.unwrap().decode_as::<Oid>().unwrap(), SECP256R1);
+        let mine = signer.public_key_info().unwrap();
+        assert_eq!(host.matches(&mine), KeyMatch::Unknown, "unresolved until the host answers");
+        // Answers that are not an uncompressed P-256 point leave the key unresolved.
+        let answer = host_answer(&request);
+        for wrong in [&answer[..33], &[&[2u8][..], &answer[1..]].concat()[..], &[0u8; 32][..]] {
+            assert_eq!(host.accept_host_public_key(wrong), Err(HostKeyError::NotAPublicKey));
+        }
+        host.accept_host_public_key(&answer).unwrap();
+        assert!(host.host_request().is_none());
+        let local = PrivateKey::decode(signer.pkcs8_der()).unwrap();
+        let other = SigningKey::generate_p256().unwrap().public_key_info().unwrap();
+        let mut compressed = mine.clone();
+        let point = p256::PublicKey::from_sec1_bytes(mine.subject_public_key.raw_bytes()).unwrap();
+        use p256::elliptic_curve::sec1::ToSec1Point;
+        compressed.subject_public_key =
+            der::asn1::BitString::from_bytes(point.to_sec1_point(true).as_bytes()).unwrap();
+        let mut flipped = compressed.clone();
+        let mut bytes = compressed.subject_public_key.raw_bytes().to_vec();
+        bytes[0] ^= 1;
+        flipped.subject_public_key = der::asn1::BitString::from_bytes(&bytes).unwrap();
+        for (spki, expected) in
+            [(&mine, KeyMatch::Matches), (&compressed, KeyMatch::Matches), (&flipped, KeyMatch::Differs), (&other, KeyMatch::Differs)]
+        {
+            assert_eq!(host.matches(spki), expected);
+            assert_eq!(local.matches(spki), expected);
+        }
+    }
+
     #[test]
     fn bit_length_counts_significant_bits() {
         assert_eq!(bit_length(&[0x00, 0x80, 0x00]), 16);

@@ -65,19 +65,19 @@ function inspectP12(p12, password, options) {
     // An EC or Ed25519 key: the module has no curve arithmetic, Node's crypto derives the public
     // key (synchronously, so this function stays synchronous) and the module judges it.
     try {
-      return result.finish(publicKeyJwk(result.privateKeyPkcs8()));
+      return result.finish(publicKeySpki(result.privateKeyPkcs8()));
     } finally {
       result.free();
     }
   });
 }
 
-/** The public key of a PKCS#8 private key as a JWK (`x`, and `y` for EC), or `undefined` when
+/** The public key of a PKCS#8 private key as SubjectPublicKeyInfo DER, or `undefined` when
  * Node's crypto refuses the key (the module then throws `public_key_unavailable`). */
-function publicKeyJwk(pkcs8) {
+function publicKeySpki(pkcs8) {
   try {
     const key = crypto.createPublicKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
-    return key.export({ format: 'jwk' });
+    return new Uint8Array(key.export({ type: 'spki', format: 'der' }));
   } catch {
     return undefined;
   }

@@ -62,15 +62,18 @@ export async function inspectP12(p12, password, options) {
   try {
     const result = glue.inspectP12(bytes, password, options);
     if (!(result instanceof glue.PendingInspection)) return result;
-    // EC and Ed25519: WebCrypto derives the public key (a JWK export of the private key), the
-    // module judges it; `undefined` makes it throw `public_key_unavailable`.
+    // EC and Ed25519: WebCrypto derives the public key (in the private key's JWK, imported as a
+    // public key to export its SPKI), the module judges it; `undefined` makes it throw
+    // `public_key_unavailable`.
     try {
       const subtle = globalThis.crypto?.subtle;
-      const jwk = await subtle
-        ?.importKey('pkcs8', result.privateKeyPkcs8(), result.curve ? { name: 'ECDSA', namedCurve: result.curve } : result.algorithm, true, ['sign'])
+      const algorithm = result.curve ? { name: 'ECDSA', namedCurve: result.curve } : result.algorithm;
+      return result.finish(await subtle
+        ?.importKey('pkcs8', result.privateKeyPkcs8(), algorithm, true, ['sign'])
         .then((key) => subtle.exportKey('jwk', key))
-        .catch(() => {});
-      return result.finish(jwk && { x: jwk.x, y: jwk.y });
+        .then(({ d, key_ops, ...jwk }) => subtle.importKey('jwk', jwk, algorithm, true, ['verify']))
+        .then((key) => subtle.exportKey('spki', key))
+        .catch(() => {}));
     } finally {
       result.free();
     }

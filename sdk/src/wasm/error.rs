@@ -16,7 +16,9 @@ pub(crate) enum BindingError {
     /// The report could not be converted to a JS value (a bug, not bad input).
     #[error("could not convert the result to a JS value: {0}")]
     Conversion(String),
-    /// An SDK function failed.
+    /// An SDK function failed (only the csr module's functions return SDK errors; leaving the
+    /// variant out of the inspector keeps their messages out of it).
+    #[cfg(feature = "wasm-csr")]
     #[error(transparent)]
     Sdk(#[from] crate::Error),
     /// The JavaScript runtime could not derive the public key of a private key (WebCrypto or
@@ -40,6 +42,7 @@ impl BindingError {
         match self {
             Self::InvalidArgument { .. } => "invalid_argument",
             Self::Conversion(_) => "internal_error",
+            #[cfg(feature = "wasm-csr")]
             Self::Sdk(error) => error.code(),
             #[cfg(feature = "wasm-inspector")]
             Self::PublicKeyUnavailable { .. } => "public_key_unavailable",

@@ -89,12 +89,6 @@ export interface P12Report {
   container: ContainerInfo | null;
 }
 
-/** A public key as WebCrypto and Node export it in a JWK: base64url `x` (and `y` for EC). */
-export interface PublicKeyJwk {
-  x: string;
-  y?: string;
-}
-
 /**
  * Decides whether a PKCS#12 file plus password is usable (SPEC section 2) and returns the
  * report; a file that is not usable is not an error, its report says why. For an EC or Ed25519
@@ -176,24 +170,25 @@ impl PendingInspection {
         self.inner.key().and_then(|key| key.curve.clone())
     }
 
-    /// Finishes the inspection with the public key as a JWK's `{ x, y }` (base64url), or with
-    /// `undefined` when the host could not derive it, and returns the report.
+    /// Finishes the inspection with the public key as `SubjectPublicKeyInfo` DER (what Node's
+    /// `KeyObject.export({ type: "spki", format: "der" })` and WebCrypto's `exportKey("spki")`
+    /// give), or with `undefined` when the host could not derive it, and returns the report.
     ///
-    /// Throws an `MtlsError` with code `public_key_unavailable` when `jwk` is `undefined` or
+    /// Throws an `MtlsError` with code `public_key_unavailable` when `spki` is `undefined` or
     /// not the public key of an EC key on the key's curve or of an Ed25519 key.
-    pub fn finish(&mut self, jwk: JsValue) -> Result<JsValue, JsValue> {
-        self.finish_with(&jwk).map_err(JsValue::from)
+    pub fn finish(&mut self, spki: JsValue) -> Result<JsValue, JsValue> {
+        self.finish_with(&spki).map_err(JsValue::from)
     }
 }
 
 impl PendingInspection {
-    fn finish_with(&mut self, jwk: &JsValue) -> Result<JsValue, BindingError> {
+    fn finish_with(&mut self, spki: &JsValue) -> Result<JsValue, BindingError> {
         let key = match self.curve() {
             Some(curve) => format!("{} {curve}", self.algorithm()),
             None => self.algorithm(),
         };
         let unavailable = || BindingError::PublicKeyUnavailable { key: key.clone() };
-        let public_key = jwk_public_key(jwk).ok_or_else(unavailable)?;
+        let public_key = spki_public_key(spki).ok_or_else(unavailable)?;
         match self.inner.finish(&public_key) {
             Ok(report) => to_js(&report),
             Err(FinishInspectionError::NotItsPublicKey) => Err(unavailable()),
@@ -204,22 +199,19 @@ impl PendingInspection {
     }
 }
 
-/// The public key of a JWK `{ x, y? }`: `04 || x || y` (EC) or `x` (Ed25519); `None` for
-/// `undefined` or anything that is not such an object with base64url members.
-fn jwk_public_key(jwk: &JsValue) -> Option<Vec<u8>> {
-    use base64::Engine;
-    if !jwk.is_object() {
+/// The public key bits of a `SubjectPublicKeyInfo` given as bytes (a `Uint8Array`, or an
+/// `ArrayBuffer` as WebCrypto exports it); `None` for `undefined` or anything else.
+fn spki_public_key(spki: &JsValue) -> Option<Vec<u8>> {
+    use der::Decode;
+    let bytes = if spki.is_instance_of::<Uint8Array>() {
+        spki.unchecked_ref::<Uint8Array>().to_vec()
+    } else if spki.is_instance_of::<js_sys::ArrayBuffer>() {
+        Uint8Array::new(spki).to_vec()
+    } else {
         return None;
-    }
-    let member = |name| {
-        let value = Reflect::get(jwk, &JsValue::from_str(name)).ok()?.as_string()?;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(value).ok()
     };
-    let x = member("x")?;
-    Some(match member("y") {
-        Some(y) => [&[0x04][..], &x, &y].concat(),
-        None => x,
-    })
+    let info = spki::SubjectPublicKeyInfoRef::from_der(&bytes).ok()?;
+    info.subject_public_key.as_bytes().map(<[u8]>::to_vec)
 }
 
 /// Reads `{ now?: Date, maxIterations?: number }`; `null` and `undefined` mean "default".

@@ -229,7 +229,7 @@ impl PrivateKey {
                 }
             },
             (ED25519, _) if local => (KeyKind::Ed25519, ed25519_local(pkcs8_der)?),
-            (ED25519, _) => (KeyKind::Ed25519, ed25519_for_host(pkcs8_der)?),
+            (ED25519, _) => (KeyKind::Ed25519, ed25519_for_host(&pki)?),
             (other, _) => {
                 (KeyKind::Other { algorithm: algorithm_name(&other) }, (None, None, None))
             }
@@ -455,13 +455,24 @@ fn ed25519_local(pkcs8_der: &[u8]) -> Result<PublicPart, KeyDecodeError> {
     Ok((Some(KeyMaterial::Ed25519(Box::new(key))), Some(public), None))
 }
 
-fn ed25519_for_host(pkcs8_der: &[u8]) -> Result<PublicPart, KeyDecodeError> {
-    use pkcs8::DecodePrivateKey;
-    // Parsing only (no arithmetic): the seed, and the public key a version 2 PKCS#8 carries.
-    let pair = ed25519_dalek::pkcs8::KeypairBytes::from_pkcs8_der(pkcs8_der)
-        .map_err(KeyDecodeError::Ed25519)?;
+fn ed25519_for_host(pki: &pkcs8::PrivateKeyInfoRef<'_>) -> Result<PublicPart, KeyDecodeError> {
+    // The checks (and errors) of the `ed25519` crate's `KeypairBytes` decoding, on the PKCS#8
+    // decoded already: no parameters, the seed as an OCTET STRING of 32 bytes, a public key of
+    // 32 bytes when there is one.
+    let invalid = || KeyDecodeError::Ed25519(pkcs8::Error::KeyMalformed(pkcs8::KeyError::Invalid));
+    if pki.algorithm.parameters.is_some() {
+        return Err(KeyDecodeError::Ed25519(pkcs8::Error::ParametersMalformed));
+    }
+    let seed: [u8; 32] = match pki.private_key.as_bytes() {
+        [0x04, 0x20, rest @ ..] => rest.try_into().map_err(|_| invalid())?,
+        _ => return Err(invalid()),
+    };
+    let carried = match pki.public_key.and_then(|bits| bits.as_bytes()) {
+        Some(bytes) if bytes.len() != 32 => return Err(invalid()),
+        other => other.map(<[u8]>::to_vec),
+    };
     let encoding = |e: der::Error| KeyDecodeError::Encoding(e.to_string());
-    let seed = Zeroizing::new(pair.secret_key);
+    let seed = Zeroizing::new(seed);
     let inner = Zeroizing::new(
         der::asn1::OctetStringRef::new(seed.as_slice())
             .and_then(|octets| octets.to_der())
@@ -472,7 +483,6 @@ fn ed25519_for_host(pkcs8_der: &[u8]) -> Result<PublicPart, KeyDecodeError> {
         .map(|octets| pkcs8::PrivateKeyInfoRef::new(algorithm, octets))
         .and_then(|info| info.to_der())
         .map_err(encoding)?;
-    let carried = pair.public_key.map(|key| key.to_bytes().to_vec());
     Ok((None, None, Some(HostKeyRequest { pkcs8: Zeroizing::new(pkcs8), carried })))
 }
 
@@ -489,7 +499,7 @@ fn padded_scalar(curve: Oid, scalar: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
     padded[field - scalar.len()..].copy_from_slice(scalar);
     let order = curve_order_bytes(curve)?;
     let mut order_padded = vec![0u8; field];
-    order_padded[field - order.len()..].copy_from_slice(&order);
+    order_padded[field - order.len()..].copy_from_slice(order);
     // Big-endian comparison: less once the first differing byte is smaller.
     let mut less = subtle::Choice::from(0);
     let mut equal = subtle::Choice::from(1);
@@ -585,20 +595,51 @@ fn explicit_named_curve(parameters: &der::AnyRef<'_>) -> Option<Oid> {
     let order = domain.order.as_bytes();
     [SECP256R1, SECP384R1, SECP521R1]
         .into_iter()
-        .find(|&curve| curve_order_bytes(curve).is_some_and(|known| known.as_slice() == order))
+        .find(|&curve| curve_order_bytes(curve).is_some_and(|known| known == order))
 }
 
 /// The order of a curve with arithmetic, big-endian without leading zeros.
-fn curve_order_bytes(curve: Oid) -> Option<Vec<u8>> {
+fn curve_order_bytes(curve: Oid) -> Option<&'static [u8]> {
+    // Constants rather than the curve crates' `C::ORDER`, so the WebAssembly modules carry no
+    // bigint code for them; a test checks them against the crates.
+    const P256: [u8; 32] =
+        hex_bytes("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551");
+    const P384: [u8; 48] = hex_bytes(
+        "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973",
+    );
+    const P521: [u8; 66] = hex_bytes(
+        "01FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFA51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409",
+    );
     match curve {
-        SECP256R1 => Some(curve_order::<p256::NistP256>()),
-        SECP384R1 => Some(curve_order::<p384::NistP384>()),
-        SECP521R1 => Some(curve_order::<p521::NistP521>()),
+        SECP256R1 => Some(&P256),
+        SECP384R1 => Some(&P384),
+        SECP521R1 => Some(&P521),
         _ => None,
     }
 }
 
+/// `N` bytes from `2 * N` hex digits, at compile time.
+const fn hex_bytes<const N: usize>(hex: &str) -> [u8; N] {
+    const fn digit(c: u8) -> u8 {
+        match c {
+            b'0'..=b'9' => c - b'0',
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => panic!("an upper-case hex digit"),
+        }
+    }
+    let hex = hex.as_bytes();
+    assert!(hex.len() == 2 * N, "two hex digits per byte");
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = (digit(hex[2 * i]) << 4) | digit(hex[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
 /// The order of curve `C`, big-endian without leading zeros (as a DER INTEGER's magnitude).
+#[cfg(test)]
 fn curve_order<C: p256::elliptic_curve::Curve>() -> Vec<u8> {
     use p256::elliptic_curve::bigint::Encoding;
     let bytes = C::ORDER.as_ref().to_be_bytes();
@@ -767,7 +808,7 @@ mod tests {
         let cases: Vec<(&str, Vec<u8>)> = vec![
             ("carries another key's point", p256_pkcs8(&scalar, Some(other.subject_public_key.raw_bytes()))),
             ("carries a point of the wrong length", p256_pkcs8(&scalar, Some(&[4, 1, 2]))),
-            ("scalar is the order", p256_pkcs8(&order, None)),
+            ("scalar is the order", p256_pkcs8(order, None)),
             ("scalar is zero", p256_pkcs8(&[0; 32], None)),
             ("scalar is too short", p256_pkcs8(&scalar[..20], None)),
             ("scalar is too long", p256_pkcs8(&[&[1][..], &scalar].concat(), None)),
@@ -792,6 +833,22 @@ mod tests {
         let (local, host) = both_errors(&tlv(0x30, &body));
         assert_eq!(host, local);
         assert!(local.starts_with("the Ed25519 private key does not decode ("), "{local}");
+        // Malformed Ed25519 keys: parameters, a short seed, a short public key.
+        let algorithm = ED25519.to_der().unwrap();
+        let malformed = [
+            ("parameters", [&algorithm[..], &[5, 0]].concat(), tlv(0x04, &seed), None),
+            ("short seed", algorithm.clone(), tlv(0x04, &seed[..31]), None),
+            ("short public key", algorithm.clone(), tlv(0x04, &seed), Some(&carried[..31])),
+        ];
+        for (what, algorithm, inner, public) in malformed {
+            let mut body = [tlv(0x02, &[u8::from(public.is_some())]), tlv(0x30, &algorithm), tlv(0x04, &inner)].concat();
+            if let Some(public) = public {
+                body.extend(tlv(0x81, &[&[0][..], public].concat()));
+            }
+            let (local, host) = both_errors(&tlv(0x30, &body));
+            assert_eq!(host, local, "{what}");
+            assert!(local.starts_with("the Ed25519 private key does not decode ("), "{what}: {local}");
+        }
     }
 
     #[test]
@@ -830,6 +887,13 @@ mod tests {
             assert_eq!(host.matches(spki), expected);
             assert_eq!(local.matches(spki), expected);
         }
+    }
+
+    #[test]
+    fn curve_orders_are_the_curve_crates() {
+        assert_eq!(curve_order_bytes(SECP256R1).unwrap(), curve_order::<p256::NistP256>());
+        assert_eq!(curve_order_bytes(SECP384R1).unwrap(), curve_order::<p384::NistP384>());
+        assert_eq!(curve_order_bytes(SECP521R1).unwrap(), curve_order::<p521::NistP521>());
     }
 
     #[test]

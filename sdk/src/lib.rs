@@ -67,11 +67,23 @@ pub use csr::{
 };
 pub use error::Error;
 pub use oauth1::{oauth1_authorization, OAuth1Credentials, OAuth1SignatureMethod};
-pub use p12_builder::{build_p12, P12BuildError, P12BuildRequest, P12Profile, P12_ITERATIONS};
+#[cfg(feature = "key-arithmetic")]
+pub use p12_builder::build_p12;
+pub use p12_builder::{
+    start_p12_build, P12Build, P12BuildError, P12BuildRequest, P12Profile, PendingP12Build,
+    P12_ITERATIONS,
+};
 pub use pfx::read::P12Iterations;
 pub use policy::{
-    inspect_p12, open_p12, p12_iterations, InspectOptions, P12Contents, DEFAULT_MAX_ITERATIONS,
-    KDF_BUDGET_FACTOR,
+    p12_iterations, InspectOptions, P12Contents, DEFAULT_MAX_ITERATIONS, KDF_BUDGET_FACTOR,
+};
+#[cfg(feature = "key-arithmetic")]
+pub use policy::{inspect_p12, open_p12};
+// Inspection with the caller deriving public keys (the WebAssembly modules: no curve or bigint
+// arithmetic in them).
+pub use policy::{
+    start_p12_inspection, FinishInspectionError, P12Inspection, PendingP12Inspection,
+    PublicKeyDerivation,
 };
 pub use private_key::PrivateKeyError;
 pub use report::{CertificateInfo, ContainerInfo, EncryptionInfo, Finding, KeyInfo, P12Report};

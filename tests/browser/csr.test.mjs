@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { makeTestCa, opensslP12Info } from '../node/csr-helpers.mjs';
+import { makeTestCa, opensslOk, opensslP12Info } from '../node/csr-helpers.mjs';
 import { linkPackage, pkgDir } from '../node/helpers.mjs';
 import { launchChromium, openPage } from './chromium.mjs';
 import { startStaticServer } from './static-server.mjs';
@@ -103,6 +103,29 @@ test('generateCsr in Chromium uses WebCrypto, and its CSR and key make a usable 
     }
   });
   assert.equal(code, 'invalid_subject');
+
+  // Keys whose public key the csr module cannot see (no curve arithmetic in it): WebCrypto derives
+  // it for buildP12; when WebCrypto refuses, buildP12 rejects with public_key_unavailable.
+  for (const [name, keyPem] of [['ed25519', opensslOk(['genpkey', '-algorithm', 'ed25519'])],
+    ['ec-no-public', opensslOk(['ec', '-in', ca.write('browser-ec.key', opensslOk(['ecparam', '-genkey', '-noout', '-name', 'prime256v1'])), '-no_public'])]]) {
+    const leaf = ca.sign(opensslOk(['req', '-new', '-key', ca.write(`browser-${name}.key`, keyPem), '-subj', `/CN=browser-${name}`]), `browser-${name}`);
+    const built = await page.evaluate(async ({ privateKeyPem, certificatePem, password }) => {
+      const bytes = [...(await window.sdk.buildP12({ privateKeyPem, certificatePem, password }))];
+      const importKey = crypto.subtle.importKey;
+      crypto.subtle.importKey = () => Promise.reject(new Error('refused by the test'));
+      try {
+        await window.sdk.buildP12({ privateKeyPem, certificatePem, password });
+        return { bytes, refused: null };
+      } catch (error) {
+        return { bytes, refused: error.code };
+      } finally {
+        crypto.subtle.importKey = importKey;
+      }
+    }, { privateKeyPem: keyPem, certificatePem: leaf, password: PASSWORD });
+    const info = opensslP12Info(ca.write(`browser-${name}.p12`, new Uint8Array(built.bytes)), PASSWORD);
+    assert.match(info, new RegExp(`subject=CN ?= ?browser-${name}\\n`));
+    assert.equal(built.refused, 'public_key_unavailable', name);
+  }
 
   // A page outside a secure context has `crypto` without `subtle`.
   const unavailable = await page.evaluate(async () => {

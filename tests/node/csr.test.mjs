@@ -2,7 +2,9 @@
 // package in Node (keys from Node's WebCrypto), for every key type and both profiles; and the
 // errors of bad inputs.
 import assert from 'node:assert/strict';
+import nodeCrypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { makeTestCa, opensslOk, opensslP12Info, jdkVerdicts } from './csr-helpers.mjs';
@@ -176,6 +178,50 @@ describe('WebCrypto does the key arithmetic', () => {
     assert.equal(error.code, 'webcrypto_unavailable');
     assert.match(error.message, /crypto\.subtle/);
     assert.equal(typeof globalThis.crypto.subtle.sign, 'function');
+  });
+});
+
+describe('buildP12 with keys whose public key the module cannot see', () => {
+  // The csr module has no curve arithmetic: an EC key without its optional public key and an
+  // Ed25519 key need theirs derived by Node's crypto before the module matches the certificate.
+  function keysWithoutPublicKey() {
+    const ecFile = ca.write('ec-full.key', opensslOk(['ecparam', '-genkey', '-noout', '-name', 'secp384r1']));
+    // SEC1 without the optional public key (the form the package wraps into PKCS#8 itself).
+    const ecNoPublic = opensslOk(['ec', '-in', ecFile, '-no_public']);
+    return [['ec-no-public', ecNoPublic], ['ed25519', opensslOk(['genpkey', '-algorithm', 'ed25519'])]];
+  }
+
+  test('Node derives the public key; the P12 pairs key and certificate', () => {
+    for (const [name, keyPem] of keysWithoutPublicKey()) {
+      const keyFile = ca.write(`${name}.key`, keyPem);
+      const leaf = ca.sign(opensslOk(['req', '-new', '-key', keyFile, '-subj', `/CN=${name}`]), name);
+      const p12 = sdk.buildP12({ privateKeyPem: keyPem, certificatePem: ca.intermediatePem + leaf, password: PASSWORD });
+      const info = opensslP12Info(ca.write(`${name}.p12`, p12), PASSWORD);
+      assert.ok(info.split('\n').find((line) => line.startsWith('subject='))?.includes(name), info);
+      const report = sdk.inspectP12(p12, PASSWORD);
+      assert.equal(report.chain.length, 1, JSON.stringify(report));
+      assert.ok(!report.problems.some((problem) => problem.code === 'key_certificate_mismatch'), JSON.stringify(report.problems));
+      // Another key's certificate is still refused.
+      const other = ca.sign(opensslOk(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-noenc',
+        '-keyout', path.join(ca.dir, `${name}-other.key`), '-subj', '/CN=other']), `${name}-other`);
+      assert.throws(() => sdk.buildP12({ privateKeyPem: keyPem, certificatePem: other, password: PASSWORD }),
+        (error) => error.code === 'key_certificate_mismatch');
+    }
+  });
+
+  test('when Node refuses to derive the public key, buildP12 throws public_key_unavailable', () => {
+    const [[, keyPem]] = keysWithoutPublicKey();
+    const leaf = ca.sign(opensslOk(['req', '-new', '-key', ca.write('refused.key', keyPem), '-subj', '/CN=refused']), 'refused');
+    const createPublicKey = nodeCrypto.createPublicKey;
+    nodeCrypto.createPublicKey = () => {
+      throw new Error('refused by the test');
+    };
+    try {
+      assert.throws(() => sdk.buildP12({ privateKeyPem: keyPem, certificatePem: leaf, password: PASSWORD }),
+        (error) => error instanceof sdk.MtlsError && error.code === 'public_key_unavailable' && error.message.includes('EC P-384'));
+    } finally {
+      nodeCrypto.createPublicKey = createPublicKey;
+    }
   });
 });
 

@@ -23,7 +23,9 @@ export type WasmModuleName = 'inspector' | 'csr';
  * (the first call reads and compiles the `inspector` module); in browsers it returns a promise.
  * @param p12 The file: a `Uint8Array` (a `Buffer` is one), another typed array, an `ArrayBuffer`
  *   or a base64 string.
- * @throws {MtlsError} code `invalid_argument` when an argument has the wrong type.
+ * The public key of an EC or Ed25519 key is derived by Node's `crypto`.
+ * @throws {MtlsError} code `invalid_argument` when an argument has the wrong type,
+ *   `public_key_unavailable` when Node's `crypto` cannot derive the key's public key.
  */
 export declare function inspectP12(p12: Exclude<BytesInput, Blob>, password: string, options?: InspectP12Options): P12Report;
 

@@ -110,22 +110,10 @@ impl SigningKey {
     /// # Errors
     /// [`PrivateKeyError`] saying what was found instead of a readable key.
     pub(crate) fn from_pem(pem: &str, passphrase: Option<&str>) -> Result<Self, PrivateKeyError> {
-        let (form, pkcs8) = read_pem(pem, passphrase)?;
-        Self::from_pkcs8_der(&pkcs8).map_err(|error| match (error, form) {
-            // Garbage after a "successful" CBC unpadding means the passphrase was wrong.
-            (PrivateKeyError::Malformed { .. }, PemKeyForm::EncryptedPkcs8) => {
-                PrivateKeyError::WrongPassphrase
-            }
-            // The wrapped forms report against their own block, as before wrapping.
-            (PrivateKeyError::Malformed { .. }, PemKeyForm::Pkcs1) => PrivateKeyError::Malformed {
-                label: "RSA PRIVATE KEY".to_owned(),
-                reason: "not a PKCS#1 RSAPrivateKey",
-            },
-            (PrivateKeyError::Malformed { .. }, PemKeyForm::Sec1) => PrivateKeyError::Malformed {
-                label: "EC PRIVATE KEY".to_owned(),
-                reason: "invalid EC private key for its curve",
-            },
-            (other, _) => other,
+        let read = signing_key_pkcs8_from_pem(pem, passphrase)?;
+        Self::from_pkcs8_der(&read.der).map_err(|error| match error {
+            PrivateKeyError::Malformed { .. } => read.invalid,
+            other => other,
         })
     }
 
@@ -134,40 +122,14 @@ impl SigningKey {
     /// # Errors
     /// [`PrivateKeyError::Malformed`] or [`PrivateKeyError::UnsupportedAlgorithm`].
     pub(crate) fn from_pkcs8_der(der: &[u8]) -> Result<Self, PrivateKeyError> {
-        let malformed = |reason| PrivateKeyError::Malformed {
+        let invalid = signing_algorithm_check(der)?;
+        let malformed = || PrivateKeyError::Malformed {
             label: "PRIVATE KEY".into(),
-            reason,
+            reason: invalid,
         };
-        let info = pkcs8::PrivateKeyInfoRef::from_der(der)
-            .map_err(|_| malformed("not a PKCS#8 PrivateKeyInfo"))?;
-        let (algorithm, parameter) = info
-            .algorithm
-            .oids()
-            .map_err(|_| malformed("invalid algorithm parameters"))?;
-        // Only what CSRs and Java's P12 reader take: named curves, not explicit parameters.
-        let invalid = match (algorithm, parameter) {
-            (RSA_ENCRYPTION, _) => "invalid RSA private key",
-            (EC_PUBLIC_KEY, Some(SECP256R1)) => "invalid P-256 private key",
-            (EC_PUBLIC_KEY, Some(SECP384R1)) => "invalid P-384 private key",
-            (EC_PUBLIC_KEY, Some(SECP521R1)) => "invalid P-521 private key",
-            (ED25519, _) => "invalid Ed25519 private key",
-            (EC_PUBLIC_KEY, curve) => {
-                return Err(PrivateKeyError::UnsupportedAlgorithm {
-                    algorithm: format!(
-                        "EC curve {}",
-                        curve.map_or_else(|| "(none)".to_owned(), |oid| oid.to_string())
-                    ),
-                });
-            }
-            (other, _) => {
-                return Err(PrivateKeyError::UnsupportedAlgorithm {
-                    algorithm: other.to_string(),
-                });
-            }
-        };
-        let mut key = PrivateKey::decode(der).map_err(|_| malformed(invalid))?;
+        let mut key = PrivateKey::decode(der).map_err(|_| malformed())?;
         // The decoder keeps the material of every type accepted above.
-        let material = key.material.take().ok_or_else(|| malformed(invalid))?;
+        let material = key.material.take().ok_or_else(malformed)?;
         // Keep the caller's encoding (it may carry the optional public key or attributes).
         Ok(Self {
             key,
@@ -286,19 +248,81 @@ impl SigningKey {
 
 }
 
-/// Reads the first private key block of `pem` as PKCS#8 `PrivateKeyInfo` DER without any key
-/// arithmetic: PKCS#8 as it is, encrypted PKCS#8 decrypted with `passphrase`, PKCS#1 and SEC1
-/// wrapped by DER encoding alone. The key's consistency is not checked here; the decoder
-/// (`PrivateKey::decode`) does that.
+/// A private key [`SigningKey::from_pem`] accepts, read without key arithmetic: its PKCS#8 DER,
+/// and the error `from_pem` gives when the key's decoder then refuses it.
+pub(crate) struct SigningKeyPkcs8 {
+    /// The key as PKCS#8 `PrivateKeyInfo` DER.
+    pub(crate) der: Zeroizing<Vec<u8>>,
+    /// The error for a key that does not decode, worded for the form it came in.
+    pub(crate) invalid: PrivateKeyError,
+}
+
+/// Reads the first private key block of `pem` as [`SigningKey::from_pem`] does, up to decoding
+/// the key itself (which the caller does, with or without key arithmetic): the same errors for
+/// what can be told without the key's numbers (no key, bad PEM, wrong passphrase, a key type
+/// or curve the SDK does not sign with).
 ///
 /// # Errors
 /// [`PrivateKeyError`] saying what was found instead of a readable key.
-#[allow(dead_code, reason = "the P12 builder's key reader without key arithmetic, wired next")]
-pub(crate) fn private_key_pkcs8_from_pem(
+pub(crate) fn signing_key_pkcs8_from_pem(
     pem: &str,
     passphrase: Option<&str>,
-) -> Result<Zeroizing<Vec<u8>>, PrivateKeyError> {
-    read_pem(pem, passphrase).map(|(_, pkcs8)| pkcs8)
+) -> Result<SigningKeyPkcs8, PrivateKeyError> {
+    let (form, der) = read_pem(pem, passphrase)?;
+    let invalid = match (form, signing_algorithm_check(&der)) {
+        // Garbage after a "successful" CBC unpadding means the passphrase was wrong.
+        (PemKeyForm::EncryptedPkcs8, Err(PrivateKeyError::Malformed { .. })) => {
+            return Err(PrivateKeyError::WrongPassphrase);
+        }
+        (_, Err(error)) => return Err(error),
+        (PemKeyForm::EncryptedPkcs8, Ok(_)) => PrivateKeyError::WrongPassphrase,
+        // The wrapped forms report against their own block, as before wrapping.
+        (PemKeyForm::Pkcs1, Ok(_)) => PrivateKeyError::Malformed {
+            label: "RSA PRIVATE KEY".to_owned(),
+            reason: "not a PKCS#1 RSAPrivateKey",
+        },
+        (PemKeyForm::Sec1, Ok(_)) => PrivateKeyError::Malformed {
+            label: "EC PRIVATE KEY".to_owned(),
+            reason: "invalid EC private key for its curve",
+        },
+        (PemKeyForm::Pkcs8, Ok(reason)) => PrivateKeyError::Malformed {
+            label: "PRIVATE KEY".to_owned(),
+            reason,
+        },
+    };
+    Ok(SigningKeyPkcs8 { der, invalid })
+}
+
+/// Checks that PKCS#8 DER names a key type the SDK signs with and returns the reason to give
+/// if the key itself then does not decode.
+fn signing_algorithm_check(der: &[u8]) -> Result<&'static str, PrivateKeyError> {
+    let malformed = |reason| PrivateKeyError::Malformed {
+        label: "PRIVATE KEY".into(),
+        reason,
+    };
+    let info = pkcs8::PrivateKeyInfoRef::from_der(der)
+        .map_err(|_| malformed("not a PKCS#8 PrivateKeyInfo"))?;
+    let (algorithm, parameter) = info
+        .algorithm
+        .oids()
+        .map_err(|_| malformed("invalid algorithm parameters"))?;
+    // Only what CSRs and Java's P12 reader take: named curves, not explicit parameters.
+    match (algorithm, parameter) {
+        (RSA_ENCRYPTION, _) => Ok("invalid RSA private key"),
+        (EC_PUBLIC_KEY, Some(SECP256R1)) => Ok("invalid P-256 private key"),
+        (EC_PUBLIC_KEY, Some(SECP384R1)) => Ok("invalid P-384 private key"),
+        (EC_PUBLIC_KEY, Some(SECP521R1)) => Ok("invalid P-521 private key"),
+        (ED25519, _) => Ok("invalid Ed25519 private key"),
+        (EC_PUBLIC_KEY, curve) => Err(PrivateKeyError::UnsupportedAlgorithm {
+            algorithm: format!(
+                "EC curve {}",
+                curve.map_or_else(|| "(none)".to_owned(), |oid| oid.to_string())
+            ),
+        }),
+        (other, _) => Err(PrivateKeyError::UnsupportedAlgorithm {
+            algorithm: other.to_string(),
+        }),
+    }
 }
 
 /// The PEM form a private key arrived in.
@@ -310,7 +334,10 @@ enum PemKeyForm {
     Sec1,
 }
 
-/// [`private_key_pkcs8_from_pem`], and the form the key was in.
+/// The first private key block of `pem` as PKCS#8 `PrivateKeyInfo` DER, read without any key
+/// arithmetic: PKCS#8 as it is, encrypted PKCS#8 decrypted with `passphrase`, PKCS#1 and SEC1
+/// wrapped by DER encoding alone; and the form the key was in. The key's consistency is not
+/// checked here; the decoder (`PrivateKey::decode`) does that.
 fn read_pem(
     pem: &str,
     passphrase: Option<&str>,
@@ -534,8 +561,9 @@ mod tests {
         use pkcs1::EncodeRsaPrivateKey;
         let rsa = rsa::PrivateKey::new(&mut getrandom::SysRng, 1024).unwrap();
         let pkcs1 = rsa.to_pkcs1_der().unwrap();
-        let wrapped = private_key_pkcs8_from_pem(&pem("RSA PRIVATE KEY", pkcs1.as_bytes()), None)
-            .unwrap();
+        let wrapped = signing_key_pkcs8_from_pem(&pem("RSA PRIVATE KEY", pkcs1.as_bytes()), None)
+            .unwrap()
+            .der;
         // The rsa crate's own PKCS#8 is the same wrapping (rsaEncryption, NULL parameters).
         assert_eq!(wrapped.as_slice(), rsa.to_pkcs8_der().unwrap().as_bytes());
 
@@ -543,7 +571,7 @@ mod tests {
         let p256 = <p256::SecretKey as pkcs8::DecodePrivateKey>::from_pkcs8_der(signer.pkcs8_der())
             .unwrap();
         let sec1 = p256.to_sec1_der().unwrap();
-        let wrapped = private_key_pkcs8_from_pem(&pem("EC PRIVATE KEY", &sec1), None).unwrap();
+        let wrapped = signing_key_pkcs8_from_pem(&pem("EC PRIVATE KEY", &sec1), None).unwrap().der;
         let again = SigningKey::from_pkcs8_der(&wrapped).unwrap();
         assert!(again.matches(&signer.public_key_info().unwrap()));
     }
@@ -564,8 +592,9 @@ mod tests {
         // A scalar written without its leading zero bytes is padded back to the order's size.
         let mut short_scalar = inner.private_key.to_vec();
         short_scalar[0] = 0;
-        let padded = private_key_pkcs8_from_pem(&with_curve(&short_scalar[1..], SECP384R1), None)
-            .unwrap();
+        let padded = signing_key_pkcs8_from_pem(&with_curve(&short_scalar[1..], SECP384R1), None)
+            .unwrap()
+            .der;
         let padded = pkcs8::PrivateKeyInfoRef::from_der(&padded).unwrap();
         let padded = sec1::EcPrivateKey::from_der(padded.private_key.as_bytes()).unwrap();
         assert_eq!(padded.private_key, short_scalar.as_slice());

@@ -15,7 +15,9 @@ use wasm_bindgen_futures::JsFuture;
 use zeroize::Zeroizing;
 
 use super::error::BindingError;
-use crate::{CsrRequest, CsrSubject, KeyType, P12BuildRequest, P12Profile};
+use crate::{
+    CsrRequest, CsrSubject, KeyType, P12Build, P12BuildRequest, P12Profile, PublicKeyDerivation,
+};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_CSR: &'static str = r#"
@@ -107,16 +109,18 @@ pub async fn generate_csr(
     Ok(generated.into())
 }
 
-/// Packs a private key and its certificate chain into a PKCS#12 file.
+/// Packs a private key and its certificate chain into a PKCS#12 file; for an EC or Ed25519 key
+/// it returns a [`PendingP12Build`] instead: the module has no curve arithmetic, so the package's
+/// entry derives the key's public key (Node's `crypto`, WebCrypto) and calls `finish` with it.
 ///
 /// Throws an `MtlsError`: `invalid_argument`, `invalid_private_key`, `passphrase_required`,
 /// `wrong_passphrase`, `no_certificate`, `invalid_certificate`, `key_certificate_mismatch`,
 /// `invalid_password`, `unsupported_profile`, ...
 #[allow(unreachable_pub, reason = "wasm-bindgen exports only `pub` functions; JS is the caller")]
-#[wasm_bindgen(js_name = buildP12)]
+#[wasm_bindgen(js_name = buildP12, unchecked_return_type = "Uint8Array | PendingP12Build")]
 pub fn build_p12(
     #[wasm_bindgen(unchecked_param_type = "BuildP12Request")] request: JsValue,
-) -> Result<Uint8Array, BindingError> {
+) -> Result<JsValue, BindingError> {
     let invalid = |_| BindingError::InvalidArgument {
         argument: "request",
         expected: BUILD_P12_REQUEST,
@@ -135,15 +139,81 @@ pub fn build_p12(
     };
     let friendly_name = string("friendlyName")?;
     let certificate_pem = string("certificatePem")?.unwrap_or_default();
-    let p12 = crate::build_p12(&P12BuildRequest {
+    let request = P12BuildRequest {
         private_key_pem: &private_key_pem,
         private_key_passphrase: passphrase.as_deref().map(String::as_str),
         certificate_pem: &certificate_pem,
         password: &password,
         profile,
         friendly_name: friendly_name.as_deref(),
-    })?;
-    Ok(Uint8Array::from(p12.as_slice()))
+    };
+    match crate::start_p12_build(&request, PublicKeyDerivation::BUILT_IN)? {
+        P12Build::Done(p12) => Ok(Uint8Array::from(p12.as_slice()).into()),
+        P12Build::NeedsPublicKey(inner) => Ok(PendingP12Build { inner }.into()),
+    }
+}
+
+/// A `buildP12` waiting for the public key of its private key. Free it (`free()`) when done: it
+/// holds the key and the password.
+#[wasm_bindgen]
+#[allow(unreachable_pub, reason = "wasm-bindgen exports only `pub` items; JS is the caller")]
+pub struct PendingP12Build {
+    inner: crate::PendingP12Build,
+}
+
+#[wasm_bindgen]
+#[allow(unreachable_pub, reason = "wasm-bindgen exports only `pub` items; JS is the caller")]
+impl PendingP12Build {
+    /// The private key to derive the public key of, PKCS#8 DER, for WebCrypto
+    /// `importKey("pkcs8")` or Node's `crypto.createPublicKey`.
+    #[wasm_bindgen(js_name = privateKeyPkcs8)]
+    pub fn private_key_pkcs8(&self) -> Uint8Array {
+        Uint8Array::from(self.inner.private_key_pkcs8())
+    }
+
+    /// `EC` or `Ed25519`.
+    #[wasm_bindgen(getter)]
+    pub fn algorithm(&self) -> String {
+        self.inner.key().algorithm.clone()
+    }
+
+    /// The curve of an EC key (`P-256`, `P-384`, `P-521`, WebCrypto's `namedCurve`).
+    #[wasm_bindgen(getter)]
+    pub fn curve(&self) -> Option<String> {
+        self.inner.key().curve.clone()
+    }
+
+    /// Finishes the build with the public key as `SubjectPublicKeyInfo` DER (Node's
+    /// `KeyObject.export({ type: "spki", format: "der" })`, WebCrypto's `exportKey("spki")`), or
+    /// `undefined` when the host could not derive it, and returns the PKCS#12 file.
+    ///
+    /// Throws an `MtlsError`: `public_key_unavailable` when `spki` is missing or not a
+    /// `SubjectPublicKeyInfo`, else as `buildP12`.
+    pub fn finish(&mut self, spki: JsValue) -> Result<Uint8Array, JsValue> {
+        let key = match self.curve() {
+            Some(curve) => format!("{} {curve}", self.algorithm()),
+            None => self.algorithm(),
+        };
+        let public_key = spki_public_key(&spki)
+            .ok_or(BindingError::PublicKeyUnavailable { key })?;
+        let p12 = self.inner.finish(&public_key).map_err(BindingError::from)?;
+        Ok(Uint8Array::from(p12.as_slice()))
+    }
+}
+
+/// The public key bits of a `SubjectPublicKeyInfo` given as bytes (a `Uint8Array`, or an
+/// `ArrayBuffer` as WebCrypto exports it); `None` for `undefined` or anything else.
+fn spki_public_key(spki: &JsValue) -> Option<Vec<u8>> {
+    use der::Decode;
+    let bytes = if spki.is_instance_of::<Uint8Array>() {
+        spki.unchecked_ref::<Uint8Array>().to_vec()
+    } else if spki.is_instance_of::<js_sys::ArrayBuffer>() {
+        Uint8Array::new(spki).to_vec()
+    } else {
+        return None;
+    };
+    let info = spki::SubjectPublicKeyInfoRef::from_der(&bytes).ok()?;
+    info.subject_public_key.as_bytes().map(<[u8]>::to_vec)
 }
 
 /// The request as the core's type; `keyType` names are those of [`KeyType::name`].

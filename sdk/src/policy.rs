@@ -4,14 +4,12 @@
 //! rules on keys and certificates (4, 5, 6) to the decoded values. Every rule adds problems or
 //! warnings to one report; a file is usable when no rule found a problem.
 
-use std::collections::HashMap;
-
 use zeroize::Zeroizing;
 
 use crate::oids::CLIENT_AUTH;
-use crate::pfx::read::{read_pfx, BagLink, CertEntry, KeyEntry, P12Iterations};
-use crate::private_key::{KeyKind, KeyMatch, PrivateKey};
-use crate::report::{Finding, P12Report};
+use crate::pfx::read::{read_pfx, BagLink, CertEntry, KeyEntry, P12Iterations, Reading};
+use crate::private_key::{HostKeyError, KeyDerivation, KeyKind, KeyMatch, PrivateKey};
+use crate::report::{Finding, KeyInfo, P12Report};
 use crate::x509::{weak_signature_name, Cert, JavaUnreadableEcKey};
 
 /// Warn when the leaf expires within this many seconds (30 days).
@@ -76,7 +74,9 @@ impl std::fmt::Debug for P12Contents {
     }
 }
 
-/// Decides whether `p12` opened with `password` is usable (SPEC section 2).
+/// Decides whether `p12` opened with `password` is usable (SPEC section 2). Needs the cargo
+/// feature `key-arithmetic` (the default); without it, see [`start_p12_inspection`].
+#[cfg(feature = "key-arithmetic")]
 pub fn inspect_p12(p12: &[u8], password: &str, options: &InspectOptions) -> P12Report {
     open_p12(p12, password, options).0
 }
@@ -93,23 +93,163 @@ pub fn p12_iterations(p12: &[u8]) -> Result<P12Iterations, Finding> {
 }
 
 /// Like [`inspect_p12`], and also returns the decrypted key and chain when the file is usable.
+/// Public keys are derived here (the RustCrypto crates).
+#[cfg(feature = "key-arithmetic")]
 pub fn open_p12(
     p12: &[u8],
     password: &str,
     options: &InspectOptions,
 ) -> (P12Report, Option<P12Contents>) {
-    let reading = read_pfx(p12, password, options.max_iterations, options.kdf_budget);
+    match start(p12, password, options, PublicKeyDerivation::Local) {
+        Step::Done(report, contents) => (report, contents),
+        // Local derivation leaves nothing to the host.
+        Step::NeedsPublicKey(stage) => finish_key_stage(*stage),
+    }
+}
+
+/// Where the public key of the file's private key comes from when it must be derived (EC and
+/// Ed25519 keys; see `crate::private_key`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicKeyDerivation {
+    /// Derived here by the RustCrypto crates (which also check an RSA key's consistency).
+    /// Builds without the cargo feature `key-arithmetic` have no such code and derive as
+    /// `Host` does.
+    Local,
+    /// Derived by the caller: [`start_p12_inspection`] stops with
+    /// [`P12Inspection::NeedsPublicKey`]. RSA keys are compared by modulus and exponent without
+    /// a consistency check.
+    Host,
+}
+
+impl PublicKeyDerivation {
+    /// What this build does: `Local` with the cargo feature `key-arithmetic` (the default),
+    /// `Host` without it (the WebAssembly modules).
+    pub const BUILT_IN: Self = match KeyDerivation::BUILT_IN {
+        KeyDerivation::Local => Self::Local,
+        KeyDerivation::Host => Self::Host,
+    };
+}
+
+/// The first step of an inspection: the report, or the private key whose public key the
+/// caller must derive to finish it.
+#[allow(clippy::large_enum_variant, reason = "one value per inspection, returned by value")]
+pub enum P12Inspection {
+    /// The report: what [`inspect_p12`] returns.
+    Done(P12Report),
+    /// The file's one private key needs its public key derived by the caller.
+    NeedsPublicKey(PendingP12Inspection),
+}
+
+/// An inspection waiting for the public key of the file's private key, holding what the first
+/// step decrypted (so finishing runs no KDF again).
+pub struct PendingP12Inspection {
+    /// `None` once finished.
+    stage: Option<Box<KeyStage>>,
+}
+
+/// Why [`PendingP12Inspection::finish`] gave no report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FinishInspectionError {
+    /// The public key given is not one of the private key's type and curve (the caller's
+    /// mistake); the inspection can be finished with the right one.
+    #[error("the public key given is not one of the private key's type and curve")]
+    NotItsPublicKey,
+    /// The inspection was finished already.
+    #[error("the inspection is finished already")]
+    Finished,
+}
+
+/// Inspects `p12` like [`inspect_p12`], deriving public keys as `derivation` says: with
+/// [`PublicKeyDerivation::Host`] an EC or Ed25519 key (when the file gets as far as its key)
+/// stops the inspection with [`P12Inspection::NeedsPublicKey`].
+pub fn start_p12_inspection(
+    p12: &[u8],
+    password: &str,
+    options: &InspectOptions,
+    derivation: PublicKeyDerivation,
+) -> P12Inspection {
+    match start(p12, password, options, derivation) {
+        Step::Done(report, _) => P12Inspection::Done(report),
+        Step::NeedsPublicKey(stage) => {
+            P12Inspection::NeedsPublicKey(PendingP12Inspection { stage: Some(stage) })
+        }
+    }
+}
+
+impl PendingP12Inspection {
+    /// The private key to derive the public key of, as PKCS#8 `PrivateKeyInfo` DER in a form
+    /// WebCrypto's `importKey("pkcs8")` and Node's `crypto.createPrivateKey` take: an EC key with
+    /// a named curve and no public key, an Ed25519 key as PKCS#8 version 1.
+    pub fn private_key_pkcs8(&self) -> &[u8] {
+        self.stage.as_ref().and_then(|stage| stage.key.host_request()).unwrap_or_default()
+    }
+
+    /// Type and size of the private key (`EC` with its curve, or `Ed25519`): what the caller
+    /// tells its crypto API when importing [`Self::private_key_pkcs8`].
+    pub fn key(&self) -> Option<&KeyInfo> {
+        self.stage.as_ref().map(|stage| &stage.key.info)
+    }
+
+    /// Finishes the inspection with the public key of [`Self::private_key_pkcs8`]: for EC the
+    /// uncompressed SEC1 point (`04 || x || y`), for Ed25519 its 32 bytes.
+    ///
+    /// # Errors
+    /// [`FinishInspectionError`]: `public_key` is not a public key of the private key's type and
+    /// curve (the inspection can be finished again), or the inspection is finished.
+    pub fn finish(&mut self, public_key: &[u8]) -> Result<P12Report, FinishInspectionError> {
+        let stage = self.stage.as_mut().ok_or(FinishInspectionError::Finished)?;
+        let accepted = stage.key.accept_host_public_key(public_key);
+        if accepted == Err(HostKeyError::NotAPublicKey) {
+            return Err(FinishInspectionError::NotItsPublicKey);
+        }
+        let stage = *self.stage.take().ok_or(FinishInspectionError::Finished)?;
+        Ok(match accepted {
+            // As when decoding finds the key invalid: no key facts, no certificate.
+            Err(HostKeyError::Inconsistent(why)) => {
+                let mut report = stage.report;
+                report.problems.push(Finding::new("invalid_private_key", why.to_string()));
+                finish(report, None).0
+            }
+            _ => finish_key_stage(stage).0,
+        })
+    }
+}
+
+/// What the file held once decrypted, up to its decoded private key: the rules on the key and
+/// certificates run from here.
+struct KeyStage {
+    report: P12Report,
+    reading: Reading,
+    certs: Vec<Cert>,
+    /// For each certificate bag, its index in `certs`.
+    cert_of_bag: Vec<Option<usize>>,
+    key: PrivateKey,
+    /// The key's entry in `reading.keys`.
+    key_entry: usize,
+    now_unix: i64,
+}
+
+/// Where reading stopped: with the report, or at a key whose public key the host derives.
+#[cfg_attr(not(feature = "key-arithmetic"), allow(dead_code, reason = "contents for open_p12"))]
+#[allow(clippy::large_enum_variant, reason = "one value per inspection, returned by value")]
+enum Step {
+    Done(P12Report, Option<P12Contents>),
+    NeedsPublicKey(Box<KeyStage>),
+}
+
+fn start(p12: &[u8], password: &str, options: &InspectOptions, derivation: PublicKeyDerivation) -> Step {
+    let mut reading = read_pfx(p12, password, options.max_iterations, options.kdf_budget);
     let mut report = P12Report {
         usable: false,
-        problems: reading.problems,
-        warnings: reading.warnings,
+        problems: std::mem::take(&mut reading.problems),
+        warnings: std::mem::take(&mut reading.warnings),
         certificate: None,
         chain: Vec::new(),
         key: None,
-        container: reading.container,
+        container: reading.container.take(),
     };
     if !reading.complete {
-        return (report, None);
+        return done(finish(report, None));
     }
     // The distinct certificates, and for each certificate bag its index among them.
     let mut certs: Vec<Cert> = Vec::new();
@@ -130,41 +270,69 @@ pub fn open_p12(
         }
     }
     check_java_reads_certificate_keys(&certs, &mut report.problems);
-    let leaf_and_key = one_private_key(&reading.keys, &mut report.problems).and_then(|entry| {
-        let key = match PrivateKey::decode(&entry.pkcs8) {
-            Ok(key) => key,
-            Err(why) => {
-                report.problems.push(Finding::new("invalid_private_key", why.to_string()));
-                return None;
-            }
-        };
-        report.key = Some(key.info.clone());
-        check_java_reads_key(&key, &mut report.problems);
-        check_key_strength(&key, &mut report.problems);
-        let java_pairing = java_paired_bag(&entry.link, &reading.certificates)
-            .and_then(|(bag, how)| Some((cert_of_bag[bag]?, how)));
-        let leaf = matching_certificate(&key, java_pairing.map(|(i, _)| i), &certs, &mut report.problems)?;
-        let leaf_visible = reading
-            .certificates
-            .iter()
-            .zip(&cert_of_bag)
-            .any(|(bag, cert)| *cert == Some(leaf) && bag.link.java_visible);
-        check_java_pairing(&entry.link, java_pairing, (leaf, leaf_visible), &certs, &mut report.problems);
-        Some((leaf, entry))
-    });
-    let Some((leaf_index, key_entry)) = leaf_and_key else {
+    let Some(key_entry) = one_private_key(&reading.keys, &mut report.problems) else {
+        return done(finish(report, None));
+    };
+    let derivation = match derivation {
+        PublicKeyDerivation::Local => KeyDerivation::Local,
+        PublicKeyDerivation::Host => KeyDerivation::Host,
+    };
+    let key = match PrivateKey::decode_deriving(&reading.keys[key_entry].pkcs8, derivation) {
+        Ok(key) => key,
+        Err(why) => {
+            report.problems.push(Finding::new("invalid_private_key", why.to_string()));
+            return done(finish(report, None));
+        }
+    };
+    let stage =
+        KeyStage { report, reading, certs, cert_of_bag, key, key_entry, now_unix: options.now_unix };
+    if stage.key.host_request().is_some() {
+        return Step::NeedsPublicKey(Box::new(stage));
+    }
+    let (report, contents) = finish_key_stage(stage);
+    Step::Done(report, contents)
+}
+
+fn done((report, contents): (P12Report, Option<P12Contents>)) -> Step {
+    Step::Done(report, contents)
+}
+
+/// The rules on the decoded key and the certificates (4, 5, 6 and Java's pairing of rule 3).
+fn finish_key_stage(stage: KeyStage) -> (P12Report, Option<P12Contents>) {
+    let KeyStage { mut report, reading, mut certs, cert_of_bag, key, key_entry, now_unix } = stage;
+    let entry = &reading.keys[key_entry];
+    report.key = Some(key.info.clone());
+    check_java_reads_key(&key, &mut report.problems);
+    check_key_strength(&key, &mut report.problems);
+    let java_pairing = java_paired_bag(&entry.link, &reading.certificates)
+        .and_then(|(bag, how)| Some((cert_of_bag[bag]?, how)));
+    let Some(leaf_index) =
+        matching_certificate(&key, java_pairing.map(|(i, _)| i), &certs, &mut report.problems)
+    else {
         return finish(report, None);
     };
+    let leaf_visible = reading
+        .certificates
+        .iter()
+        .zip(&cert_of_bag)
+        .any(|(bag, cert)| *cert == Some(leaf_index) && bag.link.java_visible);
+    check_java_pairing(
+        &entry.link,
+        java_pairing,
+        (leaf_index, leaf_visible),
+        &certs,
+        &mut report.problems,
+    );
     let leaf = certs.swap_remove(leaf_index);
     let chain = order_chain(&leaf, certs, &mut report.warnings);
-    check_validity(&leaf, options.now_unix, &mut report.problems, &mut report.warnings);
+    check_validity(&leaf, now_unix, &mut report.problems, &mut report.warnings);
     check_key_usage(&leaf, &mut report.problems);
     check_extended_key_usage(&leaf, &mut report.problems);
     warn_weak_signatures(&leaf, &chain, &mut report.warnings);
     report.certificate = Some(leaf.info.clone());
     report.chain = chain.iter().map(|c| c.info.clone()).collect();
     let contents = P12Contents {
-        private_key_pkcs8: Zeroizing::new(key_entry.pkcs8.to_vec()),
+        private_key_pkcs8: Zeroizing::new(entry.pkcs8.to_vec()),
         certificate_chain: std::iter::once(leaf.der).chain(chain.into_iter().map(|c| c.der)).collect(),
     };
     finish(report, Some(contents))
@@ -176,12 +344,12 @@ fn finish(mut report: P12Report, contents: Option<P12Contents>) -> (P12Report, O
     (report, contents)
 }
 
-/// Rule 4: exactly one private key (the same key stored twice counts once).
-fn one_private_key<'a>(keys: &'a [KeyEntry], problems: &mut Vec<Finding>) -> Option<&'a KeyEntry> {
-    let mut distinct: Vec<&KeyEntry> = Vec::new();
-    for key in keys {
-        if !distinct.iter().any(|k| k.pkcs8 == key.pkcs8) {
-            distinct.push(key);
+/// Rule 4: exactly one private key (the same key stored twice counts once); its index.
+fn one_private_key(keys: &[KeyEntry], problems: &mut Vec<Finding>) -> Option<usize> {
+    let mut distinct: Vec<usize> = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        if !distinct.iter().any(|&k| keys[k].pkcs8 == key.pkcs8) {
+            distinct.push(i);
         }
     }
     match distinct.as_slice() {
@@ -193,7 +361,7 @@ fn one_private_key<'a>(keys: &'a [KeyEntry], problems: &mut Vec<Finding>) -> Opt
             ));
             None
         }
-        [one] => Some(one),
+        [one] => Some(*one),
         many => {
             problems.push(Finding::new(
                 "multiple_private_keys",
@@ -286,7 +454,7 @@ enum JavaLink {
 fn java_paired_bag(key: &BagLink, bags: &[CertEntry]) -> Option<(usize, JavaLink)> {
     let same_id = |c: &BagLink| key.java_key_id.is_some() && c.java_key_id == key.java_key_id;
     let same_name = |c: &BagLink| match (&key.friendly_name, &c.friendly_name) {
-        (Some(a), Some(b)) => a.to_lowercase() == b.to_lowercase(),
+        (Some(a), Some(b)) => lowercase(a) == lowercase(b),
         _ => false,
     };
     let mut by_id = None;
@@ -303,6 +471,20 @@ fn java_paired_bag(key: &BagLink, bags: &[CertEntry]) -> Option<(usize, JavaLink
         }
     }
     by_id.or(by_name)
+}
+
+/// `text` lower-cased with Unicode's full mapping, as Java's `toLowerCase` does. In
+/// WebAssembly the JavaScript engine's `toLowerCase` (the same mapping) does it, so the module
+/// does not carry Rust's Unicode case tables (about 6 KiB of the inspector's gzip size).
+fn lowercase(text: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        String::from(js_sys::JsString::from(text).to_lower_case())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        text.to_lowercase()
+    }
 }
 
 /// Rule 3: Java must see the key and pair it with its own certificate. A key in a bag Java
@@ -413,21 +595,25 @@ fn check_java_reads_certificate_keys(certs: &[Cert], problems: &mut Vec<Finding>
 }
 
 /// Orders the other certificates leaf → root by issuer and subject names; warns when the chain
-/// does not reach a self-issued certificate or certificates are left over. Linear in the number
-/// of certificates (an index by subject), whatever a hostile file holds.
+/// does not reach a self-issued certificate or certificates are left over. O(n log n) in the
+/// number of certificates (an index sorted by subject), whatever a hostile file holds. (A sorted
+/// index rather than a hash map: no hasher and table code in the WebAssembly module.)
 fn order_chain(leaf: &Cert, rest: Vec<Cert>, warnings: &mut Vec<Finding>) -> Vec<Cert> {
-    let mut by_subject: HashMap<&[u8], Vec<usize>> = HashMap::new();
-    for (i, cert) in rest.iter().enumerate() {
-        by_subject.entry(cert.subject_der.as_slice()).or_default().push(i);
-    }
+    // Certificate indexes by subject, and among equal subjects in file order.
+    let mut by_subject: Vec<usize> = (0..rest.len()).collect();
+    by_subject.sort_unstable_by(|&a, &b| rest[a].subject_der.cmp(&rest[b].subject_der).then(a.cmp(&b)));
     let mut used = vec![false; rest.len()];
     let mut order = Vec::new();
     let mut current = leaf;
     let mut complete = leaf.is_self_issued();
     while !complete {
-        let next = by_subject
-            .get(current.issuer_der.as_slice())
-            .and_then(|candidates| candidates.iter().copied().find(|&i| !used[i]));
+        let issuer = current.issuer_der.as_slice();
+        let first = by_subject.partition_point(|&i| rest[i].subject_der.as_slice() < issuer);
+        let next = by_subject[first..]
+            .iter()
+            .copied()
+            .take_while(|&i| rest[i].subject_der == issuer)
+            .find(|&i| !used[i]);
         let Some(i) = next else { break };
         used[i] = true;
         order.push(i);
@@ -520,5 +706,17 @@ fn warn_weak_signatures(leaf: &Cert, chain: &[Cert], warnings: &mut Vec<Finding>
             "weak_signature",
             format!("certificates signed with MD5 or SHA-1: {}", weak.join("; ")),
         ));
+    }
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod wasm_tests {
+    /// The JavaScript engine lower-cases as Rust does, final sigma and multi-character
+    /// mappings included.
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn lowercase_from_the_javascript_engine_is_rusts() {
+        for text in ["CLIENT", "Client-1", "ÄRGER", "ΟΔΟΣ ΣΑΣ", "İstanbul", "ǅ", "ẞ", "Σ", ""] {
+            assert_eq!(super::lowercase(text), text.to_lowercase(), "{text}");
+        }
     }
 }

@@ -44,7 +44,7 @@ fn run_target(data: &[u8]) -> Option<mtls_sdk::P12Report> {
     let (&selector, p12) = data.split_first()?;
     let password = PASSWORDS[usize::from(selector) % PASSWORDS.len()];
     let options = InspectOptions::new(1_800_000_000, 4096);
-    let report = inspect_p12(p12, password, &options);
+    let report = common::inspect_both_ways(p12, password, &options);
     assert_eq!(report.usable, report.problems.is_empty());
     Some(report)
 }

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use common::tlv::{self, Node, Style};
 use common::*;
-use mtls_sdk::{inspect_p12, InspectOptions, P12Report};
+use mtls_sdk::{InspectOptions, P12Report};
 
 const CONTAINER_CODES: [&str; 4] =
     ["not_pkcs12", "wrong_password", "not_java_compliant", "unsupported_algorithm"];
@@ -394,7 +394,7 @@ fn verdicts_agree_with_the_jdk_and_the_spec_rules() {
     let options = InspectOptions::at(now);
     for case in &mut cases.list {
         let bytes = std::fs::read(&case.path).unwrap();
-        case.report = Some(inspect_p12(&bytes, &case.password, &options));
+        case.report = Some(inspect_both_ways(&bytes, &case.password, &options));
     }
     let asked: Vec<&Case> = cases.list.iter().filter(|c| c.ask_jdk).collect();
     let verdicts = jdk_verdicts(

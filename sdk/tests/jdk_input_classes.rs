@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use common::build::{self, Bag};
 use common::tlv::Style;
 use common::*;
-use mtls_sdk::{inspect_p12, InspectOptions, P12Report};
+use mtls_sdk::{InspectOptions, P12Report};
 
 const PW: &str = "changeit";
 
@@ -284,7 +284,7 @@ fn input_classes_agree_with_the_jdk() {
     // --- Run: ours, then the JDK on the same files, once ---
     let options = InspectOptions::at(now_unix());
     let reports: Vec<P12Report> =
-        cases.list.iter().map(|c| inspect_p12(&std::fs::read(&c.path).unwrap(), PW, &options)).collect();
+        cases.list.iter().map(|c| inspect_both_ways(&std::fs::read(&c.path).unwrap(), PW, &options)).collect();
     let verdicts = jdk_verdicts(
         fx.dir.path(),
         &cases.list.iter().map(|c| (c.path.clone(), PW.to_owned())).collect::<Vec<_>>(),

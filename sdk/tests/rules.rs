@@ -7,7 +7,7 @@ use common::*;
 use mtls_sdk::{inspect_p12, p12_iterations, InspectOptions, P12Iterations};
 
 fn inspect_bytes(bytes: &[u8], password: &str) -> mtls_sdk::P12Report {
-    inspect_p12(bytes, password, &InspectOptions::at(now_unix()))
+    inspect_both_ways(bytes, password, &InspectOptions::at(now_unix()))
 }
 
 #[test]

@@ -50,6 +50,34 @@ test('the browser entry loads and inspectP12 equals the native report on every f
   assert.deepEqual(problems, []);
 });
 
+test('EC and Ed25519 public keys come from WebCrypto; a key it refuses rejects with public_key_unavailable', async () => {
+  const { page, problems } = await openPage(browser, `${server.url}/`);
+  await page.waitForFunction(() => window.sdk !== undefined, null, { timeout: 30_000 });
+  for (const [name, key] of [['EC P-521 by keytool (no public key in the key)', 'EC P-521'], ['Ed25519', 'Ed25519']]) {
+    const c = fixtures.cases.find((x) => x.name === name);
+    const outcome = await page.evaluate(async ({ bytes, password }) => {
+      const subtle = globalThis.crypto.subtle;
+      subtle.importKey = () => Promise.reject(new DOMException('refused by the test', 'NotSupportedError'));
+      try {
+        await window.sdk.inspectP12(new Uint8Array(bytes), password);
+        return null;
+      } catch (error) {
+        return { isMtlsError: error instanceof window.sdk.MtlsError, status: error.status, code: error.code, message: error.message };
+      } finally {
+        delete subtle.importKey; // back to SubtleCrypto.prototype.importKey
+      }
+    }, { bytes: [...fs.readFileSync(c.file)], password: c.password });
+    assert.deepEqual(outcome && { isMtlsError: outcome.isMtlsError, status: outcome.status, code: outcome.code },
+      { isMtlsError: true, status: 0, code: 'public_key_unavailable' }, name);
+    assert.match(outcome.message, new RegExp(`the ${key} private key`));
+    const usable = await page.evaluate(async ({ bytes, password, nowMillis }) => {
+      return (await window.sdk.inspectP12(new Uint8Array(bytes), password, { now: new Date(nowMillis) })).usable;
+    }, { bytes: [...fs.readFileSync(c.file)], password: c.password, nowMillis: c.nowUnix * 1000 });
+    assert.equal(usable, true, `${name} with WebCrypto back`);
+  }
+  assert.deepEqual(problems, []);
+});
+
 test('a bad argument in the page rejects with the one error class, MtlsError, and its code', async () => {
   const { page, problems } = await openPage(browser, `${server.url}/`);
   await page.waitForFunction(() => window.sdk !== undefined, null, { timeout: 30_000 });

@@ -80,6 +80,16 @@ function selfSigned(dir, name, { newkey, eku = 'clientAuth', days = 60 }) {
   );
 }
 
+/** A P12 made by the JDK's keytool: its PKCS#8 EC key has no public key (OpenSSL's has one), so
+ * the WebAssembly inspector has the host derive it. */
+function keytoolEcP12(dir, name, curve, password) {
+  execFileSync('keytool', ['-genkeypair', '-alias', name, '-keyalg', 'EC', '-groupname', curve,
+    '-dname', `CN=${name},O=Brand`, '-validity', '60', '-storetype', 'PKCS12',
+    '-keystore', `${name}.p12`, '-storepass', password, '-keypass', password],
+  { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  return path.join(dir, `${name}.p12`);
+}
+
 function exportP12(dir, name, base, password, extra = []) {
   openssl(
     ['pkcs12', '-export', '-inkey', `${base}.key`, '-in', `${base}.crt`, '-out', `${name}.p12`,
@@ -118,6 +128,8 @@ export function makeFixtures() {
     '-days', '60', '-extfile', 'leaf.ext', '-out', 'leaf.crt'], dir);
 
   const rsaDefault = exportP12(dir, 'rsa-default', 'rsa', password);
+  const jdkEcP256 = keytoolEcP12(dir, 'jdk-ec-p256', 'secp256r1', password);
+  const jdkEcP521 = keytoolEcP12(dir, 'jdk-ec-p521', 'secp521r1', password);
   // One more than the default cap of SPEC section 2 rule 7, on the MAC and both bags.
   const overCap = exportP12(dir, 'over-cap', 'rsa', password, ['-iter', '1000001']);
   const truncated = path.join(dir, 'truncated.p12');
@@ -141,6 +153,8 @@ export function makeFixtures() {
       { name: 'EC P-384 leaf with its CA chain',
         file: exportP12(dir, 'chain', 'leaf', password, ['-certfile', 'ca.crt']), password, usable: true },
       { name: 'Ed25519', file: exportP12(dir, 'ed25519', 'ed25519', password), password, usable: true },
+      { name: 'EC P-256 by keytool (no public key in the key)', file: jdkEcP256, password, usable: true },
+      { name: 'EC P-521 by keytool (no public key in the key)', file: jdkEcP521, password, usable: true },
       { name: 'RSA-1024', file: exportP12(dir, 'weak', 'weak', password), password, usable: false, problem: 'weak_key' },
       { name: 'serverAuth only', file: exportP12(dir, 'server', 'server', password), password, usable: false, problem: 'missing_client_auth' },
       { name: 'wrong password', file: rsaDefault, password: 'wrong', usable: false, problem: 'wrong_password' },

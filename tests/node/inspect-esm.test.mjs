@@ -2,6 +2,7 @@
 // native report (sdk/examples/inspect.rs) on P12 files made by openssl now, and the verdicts
 // SPEC section 2 requires.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
@@ -42,6 +43,31 @@ test('a usable report carries certificate, key and container facts', () => {
   assert.match(report.chain[0].subject, /CN=Test CA/);
   assert.deepEqual({ algorithm: report.key.algorithm, curve: report.key.curve }, { algorithm: 'EC', curve: 'P-384' });
   assert.ok(report.container.macIterations >= 1);
+});
+
+test('EC and Ed25519 public keys come from Node\'s crypto; a key it refuses is public_key_unavailable', () => {
+  const refuse = () => {
+    throw new Error('refused by the test');
+  };
+  for (const [name, key] of [['EC P-256 by keytool (no public key in the key)', 'EC P-256'], ['Ed25519', 'Ed25519']]) {
+    const c = fixtures.cases.find((x) => x.name === name);
+    const bytes = new Uint8Array(fs.readFileSync(c.file));
+    const original = crypto.createPublicKey;
+    crypto.createPublicKey = refuse;
+    try {
+      assert.throws(() => sdk.inspectP12(bytes, c.password), (error) => {
+        assert.ok(error instanceof sdk.MtlsError, String(error));
+        assert.equal(error.code, 'public_key_unavailable');
+        assert.equal(error.status, 0);
+        assert.match(error.message, new RegExp(`the ${key} private key`));
+        return true;
+      });
+    } finally {
+      crypto.createPublicKey = original;
+    }
+    // The same file, Node's crypto back: usable.
+    assert.equal(sdk.inspectP12(bytes, c.password, { now: new Date(c.nowUnix * 1000) }).usable, true, name);
+  }
 });
 
 test('now defaults to the current time', () => {

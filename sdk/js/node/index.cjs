@@ -8,6 +8,7 @@
 // (`../web/index.js`) has the same names, but fetching a module there is asynchronous, so its
 // `inspectP12` and `buildP12` return promises.
 'use strict';
+const crypto = require('node:crypto');
 const { toBytesSync } = require('../client/cjs/bytes.js');
 const { MtlsError } = require('../client/cjs/error.js');
 const { KEY_TYPES } = require('../client/cjs/types.js');
@@ -58,7 +59,32 @@ const MODULES = { inspector, csr };
 function inspectP12(p12, password, options) {
   const bytes = toBytesSync(p12, 'p12');
   const glue = inspector();
-  return sdkCall(() => glue.inspectP12(bytes, password, options));
+  return sdkCall(() => {
+    const result = glue.inspectP12(bytes, password, options);
+    return result instanceof glue.PendingInspection ? finishWithPublicKey(result) : result;
+  });
+}
+
+/** Finishes what a module left pending for an EC or Ed25519 key (the modules have no curve
+ * arithmetic): Node's crypto derives the public key (synchronously, so the functions stay
+ * synchronous) and the module judges it. */
+function finishWithPublicKey(result) {
+  try {
+    return result.finish(publicKeySpki(result.privateKeyPkcs8()));
+  } finally {
+    result.free();
+  }
+}
+
+/** The public key of a PKCS#8 private key as SubjectPublicKeyInfo DER, or `undefined` when
+ * Node's crypto refuses the key (the module then throws `public_key_unavailable`). */
+function publicKeySpki(pkcs8) {
+  try {
+    const key = crypto.createPublicKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
+    return new Uint8Array(key.export({ type: 'spki', format: 'der' }));
+  } catch {
+    return undefined;
+  }
 }
 
 function generateCsr(request) {
@@ -76,7 +102,10 @@ function generateCsr(request) {
 function buildP12(request) {
   if (request?.profile !== undefined) oneOf(request.profile, P12_PROFILES, 'request.profile', 'unsupported_profile');
   const glue = csr();
-  return sdkCall(() => glue.buildP12(request));
+  return sdkCall(() => {
+    const result = glue.buildP12(request);
+    return result instanceof glue.PendingP12Build ? finishWithPublicKey(result) : result;
+  });
 }
 
 /** The module names `which` stands for (all when omitted), or an `invalid_argument` error. */

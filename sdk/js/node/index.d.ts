@@ -23,13 +23,20 @@ export type WasmModuleName = 'inspector' | 'csr';
  * (the first call reads and compiles the `inspector` module); in browsers it returns a promise.
  * @param p12 The file: a `Uint8Array` (a `Buffer` is one), another typed array, an `ArrayBuffer`
  *   or a base64 string.
- * @throws {MtlsError} code `invalid_argument` when an argument has the wrong type.
+ * The public key of an EC or Ed25519 key is derived by Node's `crypto`.
+ * @throws {MtlsError} code `invalid_argument` when an argument has the wrong type,
+ *   `public_key_unavailable` when Node's `crypto` cannot derive the key's public key.
  */
 export declare function inspectP12(p12: Exclude<BytesInput, Blob>, password: string, options?: InspectP12Options): P12Report;
 
 /**
  * Generates a key pair (WebCrypto) and a CSR for it; the key never leaves this machine.
  * Asynchronous everywhere: WebCrypto is.
+ * WebCrypto (`globalThis.crypto.subtle`) makes the key and signs the CSR; the package's
+ * WebAssembly only encodes it.
+ * @throws {MtlsError} (the promise rejects) `invalid_subject`, `invalid_subject_alt_name`,
+ *   `unsupported_key_type`; `webcrypto_unavailable` where `crypto.subtle` is missing (a browser
+ *   page that is not a secure context: https or localhost); `webcrypto_failed`.
  */
 export declare function generateCsr(request: GenerateCsrRequest): Promise<GeneratedCsr>;
 

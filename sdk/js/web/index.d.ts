@@ -24,14 +24,22 @@ export type WasmModuleName = 'inspector' | 'csr';
  * the `inspector` module.
  * @param p12 The file: a `File`/`Blob`, `Uint8Array`, another typed array, an `ArrayBuffer` or a
  *   base64 string.
+ * The public key of an EC or Ed25519 key is derived by WebCrypto.
  * Rejects with an `MtlsError`: code `invalid_argument` when an argument has the wrong type,
- * `wasm_load_failed` when the module could not be fetched (the next call tries again).
+ * `wasm_load_failed` when the module could not be fetched (the next call tries again),
+ * `public_key_unavailable` when WebCrypto cannot derive the key's public key (no `crypto.subtle`
+ * outside a secure context, or a browser without Ed25519).
  */
 export declare function inspectP12(p12: BytesInput, password: string, options?: InspectP12Options): Promise<P12Report>;
 
 /**
  * Generates a key pair (WebCrypto) and a CSR for it; the key never leaves this machine. The
  * first call fetches the `csr` module.
+ * WebCrypto (`globalThis.crypto.subtle`) makes the key and signs the CSR; the package's
+ * WebAssembly only encodes it.
+ * @throws {MtlsError} (the promise rejects) `invalid_subject`, `invalid_subject_alt_name`,
+ *   `unsupported_key_type`; `webcrypto_unavailable` where `crypto.subtle` is missing (a browser
+ *   page that is not a secure context: https or localhost); `webcrypto_failed`.
  */
 export declare function generateCsr(request: GenerateCsrRequest): Promise<GeneratedCsr>;
 

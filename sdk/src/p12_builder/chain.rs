@@ -12,7 +12,7 @@ use x509_cert::Certificate;
 
 use super::P12BuildError;
 use crate::pem_bundle::{PemBundleError, pem_blocks};
-use crate::private_key::SigningKey;
+use spki::SubjectPublicKeyInfoOwned;
 
 /// A certificate and its DER encoding as given.
 pub(crate) struct ChainCertificate {
@@ -20,14 +20,15 @@ pub(crate) struct ChainCertificate {
     pub(crate) der: Vec<u8>,
 }
 
-/// Parses every `CERTIFICATE` block of `pem` and orders them leaf first.
+/// Parses every `CERTIFICATE` block of `pem` and orders them leaf first; `is_key_of` says
+/// whether a certificate's public key is the private key's.
 ///
 /// # Errors
 /// [`P12BuildError::NoCertificate`], [`P12BuildError::InvalidCertificate`] or
 /// [`P12BuildError::KeyCertificateMismatch`].
 pub(crate) fn ordered_chain(
     pem: &str,
-    key: &SigningKey,
+    is_key_of: &dyn Fn(&SubjectPublicKeyInfoOwned) -> bool,
 ) -> Result<Vec<ChainCertificate>, P12BuildError> {
     let blocks = pem_blocks(pem).map_err(|error| match error {
         PemBundleError::Unterminated => P12BuildError::InvalidCertificate {
@@ -69,7 +70,7 @@ pub(crate) fn ordered_chain(
     let leaf = given
         .iter()
         .position(|candidate| {
-            key.matches(
+            is_key_of(
                 candidate
                     .certificate
                     .tbs_certificate()

@@ -42,7 +42,13 @@ use crate::pfx::pfx_types::{
     AuthenticatedSafe, ContentInfo, EncryptedContentInfo, EncryptedData, Pfx, integer,
 };
 use crate::pfx::safe_bag::{CertBag, EncryptedPrivateKeyInfo, SafeBag, SafeContents};
-use crate::private_key::SigningKey;
+use crate::private_key::{
+    HostKeyError, KeyDerivation, KeyMatch, PrivateKey, SigningKey, signing_key_pkcs8_from_pem,
+};
+use spki::SubjectPublicKeyInfoOwned;
+use crate::report::KeyInfo;
+use crate::PublicKeyDerivation;
+use zeroize::Zeroizing;
 
 /// How the P12 is protected.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -86,12 +92,149 @@ const MAX_FRIENDLY_NAME_CHARS: usize = 128;
 /// [`P12BuildError`] when the key or a certificate cannot be read, no certificate matches the
 /// key (`key_certificate_mismatch`), the password or friendly name is unusable, or the random
 /// generator fails.
+#[cfg(feature = "key-arithmetic")]
 pub fn build_p12(request: &P12BuildRequest<'_>) -> Result<Vec<u8>, crate::Error> {
-    Ok(build(request)?)
+    match start_p12_build(request, PublicKeyDerivation::Local)? {
+        P12Build::Done(p12) => Ok(p12),
+        // Local derivation leaves nothing to the caller.
+        P12Build::NeedsPublicKey(_) => {
+            Err(P12BuildError::Internal { stage: "deriving the public key" }.into())
+        }
+    }
 }
 
-fn build(request: &P12BuildRequest<'_>) -> Result<Vec<u8>, P12BuildError> {
-    if request.password.is_empty() {
+/// The first step of building a P12 where the caller may derive public keys: the file, or the
+/// private key whose public key the caller must derive (an EC or Ed25519 key with
+/// [`PublicKeyDerivation::Host`]) to match it with its certificate.
+#[allow(clippy::large_enum_variant, reason = "one value per build, returned by value")]
+pub enum P12Build {
+    /// The PKCS#12 file.
+    Done(Vec<u8>),
+    /// The key needs its public key derived by the caller; see [`PendingP12Build`].
+    NeedsPublicKey(PendingP12Build),
+}
+
+/// A P12 build waiting for the public key of its private key.
+pub struct PendingP12Build {
+    key: PrivateKey,
+    pkcs8: Zeroizing<Vec<u8>>,
+    certificate_pem: String,
+    password: Zeroizing<String>,
+    profile: P12Profile,
+    friendly_name: Option<String>,
+}
+
+/// Builds a PKCS#12 file like [`build_p12`], deriving the key's public key as `derivation`
+/// says: with [`PublicKeyDerivation::Host`] an EC or Ed25519 key stops the build with
+/// [`P12Build::NeedsPublicKey`].
+///
+/// # Errors
+/// As [`build_p12`], for what can be checked before the key is matched.
+pub fn start_p12_build(
+    request: &P12BuildRequest<'_>,
+    derivation: PublicKeyDerivation,
+) -> Result<P12Build, crate::Error> {
+    check_password(request.password)?;
+    let parts = Parts {
+        certificate_pem: request.certificate_pem,
+        password: request.password,
+        profile: request.profile,
+        friendly_name: request.friendly_name,
+    };
+    if derivation == PublicKeyDerivation::Local {
+        let signing_key =
+            SigningKey::from_pem(request.private_key_pem, request.private_key_passphrase)
+                .map_err(P12BuildError::Key)?;
+        let is_key_of = |spki: &SubjectPublicKeyInfoOwned| signing_key.matches(spki);
+        return Ok(P12Build::Done(assemble(&is_key_of, signing_key.pkcs8_der(), &parts)?));
+    }
+    // Read as `SigningKey::from_pem` reads it, with the same errors, but decoded without key
+    // arithmetic.
+    let read = signing_key_pkcs8_from_pem(request.private_key_pem, request.private_key_passphrase)
+        .map_err(P12BuildError::Key)?;
+    let pkcs8 = read.der;
+    let key = PrivateKey::decode_deriving(&pkcs8, KeyDerivation::Host)
+        .map_err(|_| P12BuildError::Key(read.invalid))?;
+    if key.host_request().is_some() {
+        return Ok(P12Build::NeedsPublicKey(PendingP12Build {
+            key,
+            pkcs8,
+            certificate_pem: request.certificate_pem.to_owned(),
+            password: Zeroizing::new(request.password.to_owned()),
+            profile: request.profile,
+            friendly_name: request.friendly_name.map(str::to_owned),
+        }));
+    }
+    let is_key_of = |spki: &SubjectPublicKeyInfoOwned| key.matches(spki) == KeyMatch::Matches;
+    Ok(P12Build::Done(assemble(&is_key_of, &pkcs8, &parts)?))
+}
+
+impl PendingP12Build {
+    /// The private key to derive the public key of, PKCS#8 DER (see
+    /// [`crate::PendingP12Inspection::private_key_pkcs8`]).
+    pub fn private_key_pkcs8(&self) -> &[u8] {
+        self.key.host_request().unwrap_or_default()
+    }
+
+    /// Type and size of the private key (`EC` with its curve, or `Ed25519`).
+    pub fn key(&self) -> &KeyInfo {
+        &self.key.info
+    }
+
+    /// Finishes the build with the public key of [`Self::private_key_pkcs8`]: for EC the
+    /// uncompressed SEC1 point, for Ed25519 its 32 bytes.
+    ///
+    /// # Errors
+    /// As [`build_p12`]; `invalid_private_key` when the key carried another public key,
+    /// `internal_error` when `public_key` is not one of the key's type and curve.
+    pub fn finish(&mut self, public_key: &[u8]) -> Result<Vec<u8>, crate::Error> {
+        let curve = self.key.info.curve.clone();
+        match self.key.accept_host_public_key(public_key) {
+            Ok(()) => {}
+            Err(HostKeyError::Inconsistent(_)) => {
+                return Err(P12BuildError::Key(invalid_key(curve.as_deref())).into());
+            }
+            Err(HostKeyError::NotAPublicKey) => {
+                return Err(P12BuildError::Internal { stage: "taking the derived public key" }.into());
+            }
+        }
+        let parts = Parts {
+            certificate_pem: &self.certificate_pem,
+            password: &self.password,
+            profile: self.profile,
+            friendly_name: self.friendly_name.as_deref(),
+        };
+        let key = &self.key;
+        let is_key_of = |spki: &SubjectPublicKeyInfoOwned| key.matches(spki) == KeyMatch::Matches;
+        Ok(assemble(&is_key_of, &self.pkcs8, &parts)?)
+    }
+}
+
+/// The key reader's error for a key that does not decode (`invalid_private_key`), naming its
+/// curve when known as the reader does.
+fn invalid_key(curve: Option<&str>) -> crate::PrivateKeyError {
+    crate::PrivateKeyError::Malformed {
+        label: "PRIVATE KEY".to_owned(),
+        reason: match curve {
+            Some("P-256") => "invalid P-256 private key",
+            Some("P-384") => "invalid P-384 private key",
+            Some("P-521") => "invalid P-521 private key",
+            _ => "invalid Ed25519 private key",
+        },
+    }
+}
+
+/// What goes into the file besides the key.
+struct Parts<'a> {
+    certificate_pem: &'a str,
+    password: &'a str,
+    profile: P12Profile,
+    friendly_name: Option<&'a str>,
+}
+
+/// The password rules: non-empty printable ASCII.
+fn check_password(password: &str) -> Result<(), P12BuildError> {
+    if password.is_empty() {
         return Err(P12BuildError::InvalidPassword {
             problem: "is empty",
         });
@@ -99,8 +242,7 @@ fn build(request: &P12BuildRequest<'_>) -> Result<Vec<u8>, P12BuildError> {
     // The JDK's PBEKey refuses any password character outside U+0020..U+007E ("Password is not
     // ASCII", JDK 17 com.sun.crypto.provider.PBEKey), so such a file would not be usable (SPEC
     // section 2 rule 3) even though OpenSSL reads it.
-    if !request
-        .password
+    if !password
         .bytes()
         .all(|byte| (0x20..=0x7e).contains(&byte))
     {
@@ -109,17 +251,26 @@ fn build(request: &P12BuildRequest<'_>) -> Result<Vec<u8>, P12BuildError> {
                       a PKCS#12 file",
         });
     }
-    let password_bmp = bmp_password(request.password);
+    Ok(())
+}
+
+/// The PKCS#12 file of the key `key_der` (PKCS#8 DER; `is_key_of` tells its certificate) and
+/// `parts`.
+fn assemble(
+    is_key_of: &dyn Fn(&SubjectPublicKeyInfoOwned) -> bool,
+    key_der: &[u8],
+    parts: &Parts<'_>,
+) -> Result<Vec<u8>, P12BuildError> {
+    let password_bmp = bmp_password(parts.password);
     let password = Password {
-        utf8: request.password,
+        utf8: parts.password,
         bmp: &password_bmp,
     };
-    let key = SigningKey::from_pem(request.private_key_pem, request.private_key_passphrase)?;
-    let chain = chain::ordered_chain(request.certificate_pem, &key)?;
+    let chain = chain::ordered_chain(parts.certificate_pem, is_key_of)?;
     let leaf = chain.first().ok_or(P12BuildError::Internal {
         stage: "ordering the chain",
     })?;
-    let friendly_name = friendly_name(request.friendly_name, leaf)?;
+    let friendly_name = friendly_name(parts.friendly_name, leaf)?;
     let local_key_id = sha1::Sha1::digest(&leaf.der);
     let leaf_attributes = bag_attributes(&friendly_name, &local_key_id)
         .and_then(|attributes| Any::encode_from(&attributes))
@@ -144,7 +295,7 @@ fn build(request: &P12BuildRequest<'_>) -> Result<Vec<u8>, P12BuildError> {
         .to_der()
         .map_err(internal("encoding the certificates"))?;
     let (algorithm, ciphertext) =
-        encryption::encrypt(request.profile, &password, P12_ITERATIONS, &cert_contents)
+        encryption::encrypt(parts.profile, &password, P12_ITERATIONS, &cert_contents)
             .map_err(from_encryption)?;
     let encrypted_certificates = EncryptedData {
         version: integer(0).map_err(internal("encoding"))?,
@@ -159,7 +310,7 @@ fn build(request: &P12BuildRequest<'_>) -> Result<Vec<u8>, P12BuildError> {
 
     // The key: a shrouded key bag in a plain Data SafeContents (the bag itself is encrypted).
     let (algorithm, ciphertext) =
-        encryption::encrypt(request.profile, &password, P12_ITERATIONS, key.pkcs8_der())
+        encryption::encrypt(parts.profile, &password, P12_ITERATIONS, key_der)
             .map_err(from_encryption)?;
     let shrouded_key = EncryptedPrivateKeyInfo {
         encryption_algorithm: algorithm,
@@ -181,7 +332,7 @@ fn build(request: &P12BuildRequest<'_>) -> Result<Vec<u8>, P12BuildError> {
     let auth_safe = auth_safe
         .to_der()
         .map_err(internal("encoding the authenticated safe"))?;
-    let mac_data = encryption::mac_data(request.profile, &password_bmp, P12_ITERATIONS, &auth_safe)
+    let mac_data = encryption::mac_data(parts.profile, &password_bmp, P12_ITERATIONS, &auth_safe)
         .map_err(from_encryption)?;
     let pfx = Pfx {
         version: integer(3).map_err(internal("encoding"))?,

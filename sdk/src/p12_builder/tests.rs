@@ -374,3 +374,70 @@ fn mangled_keys_and_certificates_never_panic() {
         let _ = build_p12(&request(&key, &certificates, P12Profile::Legacy));
     }
 }
+
+/// What a JavaScript host answers for a pending build's key (P-256 here): its public point.
+fn host_public_point(pkcs8: &[u8]) -> Vec<u8> {
+    use p256::elliptic_curve::sec1::ToSec1Point;
+    use pkcs8::DecodePrivateKey;
+    let key = p256::SecretKey::from_pkcs8_der(pkcs8).unwrap();
+    key.public_key().to_sec1_point(false).as_bytes().to_vec()
+}
+
+#[test]
+fn a_build_with_host_derivation_waits_for_the_public_key_then_makes_the_same_file() {
+    let (key, certificate) = key_and_certificate("host");
+    let (_, other_certificate) = key_and_certificate("other");
+    let request = request(&key, &certificate, P12Profile::Modern);
+    let P12Build::NeedsPublicKey(mut pending) =
+        start_p12_build(&request, PublicKeyDerivation::Host).unwrap()
+    else {
+        panic!("an EC key needs the host");
+    };
+    assert_eq!((pending.key().algorithm.as_str(), pending.key().curve.as_deref()), ("EC", Some("P-256")));
+    let point = host_public_point(pending.private_key_pkcs8());
+    // Not a P-256 point: the host's mistake, an internal error, and the build can go on.
+    match pending.finish(&point[..33]) {
+        Err(Error::P12Build(error)) => assert_eq!(error.code(), "internal_error"),
+        other => panic!("expected internal_error, got {other:?}"),
+    }
+    let p12 = pending.finish(&point).unwrap();
+    let report = crate::inspect_p12(&p12, PASSWORD, &crate::InspectOptions::at(now()));
+    // The key and its certificate opened and paired (the test certificate is a CA's, whose
+    // keyUsage is the only problem).
+    let codes: Vec<&str> = report.problems.iter().map(|p| p.code.as_str()).collect();
+    assert_eq!(codes, ["key_usage"]);
+    assert_eq!(report.certificate.unwrap().subject, "CN=host,O=Test,C=US");
+
+    // The wrong certificate: the same refusal as with local derivation.
+    let wrong = super::P12BuildRequest { certificate_pem: &other_certificate, ..request };
+    let P12Build::NeedsPublicKey(mut pending) =
+        start_p12_build(&wrong, PublicKeyDerivation::Host).unwrap()
+    else {
+        panic!("an EC key needs the host");
+    };
+    let point = host_public_point(pending.private_key_pkcs8());
+    let host_error = match pending.finish(&point) {
+        Err(Error::P12Build(error)) => error,
+        other => panic!("expected a mismatch, got {other:?}"),
+    };
+    assert_eq!(host_error, build_error(&wrong));
+    assert_eq!(host_error.code(), "key_certificate_mismatch");
+}
+
+#[test]
+fn an_rsa_key_needs_no_host() {
+    let key = crate::private_key::SigningKey::generate_rsa(2048).unwrap();
+    let key_pem = der::pem::encode_string("PRIVATE KEY", der::pem::LineEnding::LF, key.pkcs8_der()).unwrap();
+    let (_, certificate) = key_and_certificate("ec");
+    // Building needs no derivation for RSA: the mismatch shows without the host.
+    let request = request(&key_pem, &certificate, P12Profile::Modern);
+    match start_p12_build(&request, PublicKeyDerivation::Host) {
+        Err(Error::P12Build(error)) => assert_eq!(error.code(), "key_certificate_mismatch"),
+        Ok(_) => panic!("an RSA key never waits for the host, and this certificate is not its"),
+        Err(other) => panic!("unexpected {other:?}"),
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}

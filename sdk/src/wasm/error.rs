@@ -16,13 +16,32 @@ pub(crate) enum BindingError {
     /// The report could not be converted to a JS value (a bug, not bad input).
     #[error("could not convert the result to a JS value: {0}")]
     Conversion(String),
-    /// An SDK function failed.
+    /// An SDK function failed (only the csr module's functions return SDK errors; leaving the
+    /// variant out of the inspector keeps their messages out of it).
+    #[cfg(feature = "wasm-csr")]
     #[error(transparent)]
     Sdk(#[from] crate::Error),
+    /// The JavaScript runtime could not derive the public key of a private key (WebCrypto or
+    /// Node's `crypto` refused it), which matching it with its certificate needs; `key` is its
+    /// type (`EC P-521`, `Ed25519`).
+    #[cfg(any(feature = "wasm-inspector", feature = "wasm-csr"))]
+    #[error(
+        "this JavaScript runtime could not derive the public key of the {key} private key, which \
+         checking it against the certificate needs"
+    )]
+    PublicKeyUnavailable { key: String },
     /// A WebCrypto call (`crypto.subtle`) rejected, for example an unsupported algorithm.
     #[cfg(feature = "wasm-csr")]
     #[error("WebCrypto {operation} failed")]
     WebCrypto { operation: &'static str },
+    /// `globalThis.crypto.subtle` does not exist: a browser page that is not a secure context
+    /// (https or localhost), or a JS runtime without WebCrypto.
+    #[cfg(feature = "wasm-csr")]
+    #[error(
+        "WebCrypto (crypto.subtle) is not available: generateCsr needs a secure context (https \
+         or localhost) in browsers, or Node 20 or later"
+    )]
+    WebCryptoUnavailable,
 }
 
 impl BindingError {
@@ -31,9 +50,14 @@ impl BindingError {
         match self {
             Self::InvalidArgument { .. } => "invalid_argument",
             Self::Conversion(_) => "internal_error",
+            #[cfg(feature = "wasm-csr")]
             Self::Sdk(error) => error.code(),
+            #[cfg(any(feature = "wasm-inspector", feature = "wasm-csr"))]
+            Self::PublicKeyUnavailable { .. } => "public_key_unavailable",
             #[cfg(feature = "wasm-csr")]
             Self::WebCrypto { .. } => "webcrypto_failed",
+            #[cfg(feature = "wasm-csr")]
+            Self::WebCryptoUnavailable => "webcrypto_unavailable",
         }
     }
 }

@@ -1,14 +1,22 @@
 //! `inspectP12` (SPEC section 10) and the TypeScript types of its report (SPEC section 2).
 //!
 //! The binding reads the clock (`Date.now()`) when the caller gives no `now`, because the core
-//! reads none; everything else is the core's [`crate::inspect_p12`].
+//! reads none; everything else is the core's inspection, built without curve or bigint
+//! arithmetic (no cargo feature `key-arithmetic`): for an EC or Ed25519 key, `inspectP12`
+//! returns a [`PendingInspection`] instead of the report, the package's entry (sdk/js/node,
+//! sdk/js/web) has its crypto API (Node's `crypto`, WebCrypto) derive the key's public key and
+//! calls [`PendingInspection::finish`] with it, which applies the rules and returns the report.
+//! What was decrypted stays in the pending inspection, so finishing runs no KDF again.
 
 use js_sys::{Date, Object, Reflect, Uint8Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::error::BindingError;
-use crate::{DEFAULT_MAX_ITERATIONS, InspectOptions};
+use crate::{
+    DEFAULT_MAX_ITERATIONS, FinishInspectionError, InspectOptions, P12Inspection,
+    PublicKeyDerivation,
+};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_REPORT: &'static str = r#"
@@ -83,10 +91,12 @@ export interface P12Report {
 
 /**
  * Decides whether a PKCS#12 file plus password is usable (SPEC section 2) and returns the
- * report; a file that is not usable is not an error, its report says why.
+ * report; a file that is not usable is not an error, its report says why. For an EC or Ed25519
+ * key it returns a `PendingInspection`: derive the public key of `privateKeyPkcs8()` and call
+ * `finish` with it (the package's entries do).
  * @throws {MtlsError} code `invalid_argument` when an argument has the wrong type.
  */
-export function inspectP12(p12: Uint8Array, password: string, options?: InspectP12Options): P12Report;
+export function inspectP12(p12: Uint8Array, password: string, options?: InspectP12Options): P12Report | PendingInspection;
 "#;
 
 /// Decides whether a PKCS#12 file plus password is usable and returns the report.
@@ -117,8 +127,91 @@ pub fn inspect_p12(
         expected: "a string",
     })?;
     let options = inspect_options(options.as_ref())?;
-    let report = crate::inspect_p12(&p12, &password, &options);
-    to_js(&report)
+    match crate::start_p12_inspection(&p12, &password, &options, PublicKeyDerivation::BUILT_IN) {
+        P12Inspection::Done(report) => to_js(&report),
+        P12Inspection::NeedsPublicKey(inner) => Ok(PendingInspection { inner }.into()),
+    }
+}
+
+/// An inspection waiting for the public key of the file's private key (see the module
+/// documentation). Free it (`free()`) when done: it holds the decrypted key.
+#[wasm_bindgen]
+#[allow(
+    unreachable_pub,
+    reason = "wasm-bindgen exports only `pub` items; JS is the caller"
+)]
+pub struct PendingInspection {
+    inner: crate::PendingP12Inspection,
+}
+
+#[wasm_bindgen]
+#[allow(
+    unreachable_pub,
+    reason = "wasm-bindgen exports only `pub` items; JS is the caller"
+)]
+impl PendingInspection {
+    /// The private key to derive the public key of, PKCS#8 DER (an EC key with its named curve
+    /// and no public key, or an Ed25519 key), for WebCrypto `importKey("pkcs8")` or Node's
+    /// `crypto.createPublicKey`.
+    #[wasm_bindgen(js_name = privateKeyPkcs8)]
+    pub fn private_key_pkcs8(&self) -> Uint8Array {
+        Uint8Array::from(self.inner.private_key_pkcs8())
+    }
+
+    /// `EC` or `Ed25519`.
+    #[wasm_bindgen(getter)]
+    pub fn algorithm(&self) -> String {
+        self.inner.key().map(|key| key.algorithm.clone()).unwrap_or_default()
+    }
+
+    /// The curve of an EC key (`P-256`, `P-384`, `P-521`, WebCrypto's `namedCurve`).
+    #[wasm_bindgen(getter)]
+    pub fn curve(&self) -> Option<String> {
+        self.inner.key().and_then(|key| key.curve.clone())
+    }
+
+    /// Finishes the inspection with the public key as `SubjectPublicKeyInfo` DER (what Node's
+    /// `KeyObject.export({ type: "spki", format: "der" })` and WebCrypto's `exportKey("spki")`
+    /// give), or with `undefined` when the host could not derive it, and returns the report.
+    ///
+    /// Throws an `MtlsError` with code `public_key_unavailable` when `spki` is `undefined` or
+    /// not the public key of an EC key on the key's curve or of an Ed25519 key.
+    pub fn finish(&mut self, spki: JsValue) -> Result<JsValue, JsValue> {
+        self.finish_with(&spki).map_err(JsValue::from)
+    }
+}
+
+impl PendingInspection {
+    fn finish_with(&mut self, spki: &JsValue) -> Result<JsValue, BindingError> {
+        let key = match self.curve() {
+            Some(curve) => format!("{} {curve}", self.algorithm()),
+            None => self.algorithm(),
+        };
+        let unavailable = || BindingError::PublicKeyUnavailable { key: key.clone() };
+        let public_key = spki_public_key(spki).ok_or_else(unavailable)?;
+        match self.inner.finish(&public_key) {
+            Ok(report) => to_js(&report),
+            Err(FinishInspectionError::NotItsPublicKey) => Err(unavailable()),
+            Err(FinishInspectionError::Finished) => {
+                Err(BindingError::Conversion("the inspection is finished already".to_owned()))
+            }
+        }
+    }
+}
+
+/// The public key bits of a `SubjectPublicKeyInfo` given as bytes (a `Uint8Array`, or an
+/// `ArrayBuffer` as WebCrypto exports it); `None` for `undefined` or anything else.
+fn spki_public_key(spki: &JsValue) -> Option<Vec<u8>> {
+    use der::Decode;
+    let bytes = if spki.is_instance_of::<Uint8Array>() {
+        spki.unchecked_ref::<Uint8Array>().to_vec()
+    } else if spki.is_instance_of::<js_sys::ArrayBuffer>() {
+        Uint8Array::new(spki).to_vec()
+    } else {
+        return None;
+    };
+    let info = spki::SubjectPublicKeyInfoRef::from_der(&bytes).ok()?;
+    info.subject_public_key.as_bytes().map(<[u8]>::to_vec)
 }
 
 /// Reads `{ now?: Date, maxIterations?: number }`; `null` and `undefined` mean "default".
@@ -353,7 +446,12 @@ mod tests {
         let js =
             inspect_p12(Uint8Array::from(&bytes[..]).into(), "pw".into(), None).expect("report");
         let report: P12Report = serde_wasm_bindgen::from_value(js).expect("a P12Report");
-        let native = crate::inspect_p12(bytes, "pw", &InspectOptions::at(report_time()));
+        let options = InspectOptions::at(report_time());
+        let crate::P12Inspection::Done(native) =
+            crate::start_p12_inspection(bytes, "pw", &options, PublicKeyDerivation::BUILT_IN)
+        else {
+            panic!("a PEM file is refused before any key");
+        };
         assert_eq!(report, native);
         assert!(!report.usable);
     }

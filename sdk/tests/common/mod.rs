@@ -159,7 +159,7 @@ pub fn now_unix() -> i64 {
 
 pub fn inspect(path: &Path, password: &str) -> P12Report {
     let bytes = std::fs::read(path).unwrap();
-    mtls_sdk::inspect_p12(&bytes, password, &InspectOptions::at(now_unix()))
+    inspect_both_ways(&bytes, password, &InspectOptions::at(now_unix()))
 }
 
 pub fn codes(findings: &[mtls_sdk::Finding]) -> Vec<&str> {
@@ -277,4 +277,39 @@ pub fn print_messages(reports: &[P12Report]) -> Vec<String> {
         }
     }
     slips.into_iter().map(|s| format!("wording slip: {s}")).collect()
+}
+
+/// Inspects `p12` as the server does (public keys derived by the RustCrypto crates) and as the
+/// WebAssembly modules do (public keys derived by the host, here the same crates standing in
+/// for WebCrypto), asserts both reports are the same, and returns it.
+pub fn inspect_both_ways(p12: &[u8], password: &str, options: &InspectOptions) -> P12Report {
+    use mtls_sdk::{start_p12_inspection, P12Inspection, PublicKeyDerivation};
+    let local = mtls_sdk::inspect_p12(p12, password, options);
+    let by_host = match start_p12_inspection(p12, password, options, PublicKeyDerivation::Host) {
+        P12Inspection::Done(report) => report,
+        P12Inspection::NeedsPublicKey(mut pending) => {
+            let public_key = host_public_key(pending.private_key_pkcs8())
+                .expect("the host derives the public key of the key it is given");
+            pending.finish(&public_key).expect("the derived public key is accepted")
+        }
+    };
+    assert_eq!(by_host, local, "the host-derived inspection differs from the local one");
+    local
+}
+
+/// What a JavaScript host does with a `PendingP12Inspection`'s key: its public key (the
+/// uncompressed point for EC, the 32 bytes for Ed25519), or `None` when it refuses the key.
+pub fn host_public_key(pkcs8: &[u8]) -> Option<Vec<u8>> {
+    use p256::elliptic_curve::sec1::ToSec1Point;
+    use pkcs8::DecodePrivateKey;
+    if let Ok(key) = p256::SecretKey::from_pkcs8_der(pkcs8) {
+        Some(key.public_key().to_sec1_point(false).as_bytes().to_vec())
+    } else if let Ok(key) = p384::SecretKey::from_pkcs8_der(pkcs8) {
+        Some(key.public_key().to_sec1_point(false).as_bytes().to_vec())
+    } else if let Ok(key) = p521::SecretKey::from_pkcs8_der(pkcs8) {
+        Some(key.public_key().to_sec1_point(false).as_bytes().to_vec())
+    } else {
+        let key = ed25519_dalek::SigningKey::from_pkcs8_der(pkcs8).ok()?;
+        Some(key.verifying_key().to_bytes().to_vec())
+    }
 }

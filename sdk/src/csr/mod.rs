@@ -39,63 +39,85 @@ use crate::oids::{CLIENT_AUTH, EXTENDED_KEY_USAGE, KEY_USAGE, SUBJECT_ALT_NAME};
 #[cfg(feature = "key-arithmetic")]
 use crate::private_key::SigningKey;
 
-/// The subject of a CSR. Only `common_name` is required; blank optional fields count as absent.
+/// The subject of a CSR. Only the common name is required; blank optional fields count as absent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct CsrSubject {
     /// CN, 1-64 characters.
     pub common_name: String,
     /// O, up to 64 characters.
+    #[cfg_attr(test, ts(optional))]
     pub organization: Option<String>,
     /// OU, up to 64 characters.
+    #[cfg_attr(test, ts(optional))]
     pub organizational_unit: Option<String>,
     /// C, two letters (ISO 3166-1 alpha-2), written upper-case.
+    #[cfg_attr(test, ts(optional))]
     pub country: Option<String>,
     /// ST, up to 128 characters.
+    #[cfg_attr(test, ts(optional))]
     pub state: Option<String>,
     /// L, up to 128 characters.
+    #[cfg_attr(test, ts(optional))]
     pub locality: Option<String>,
     /// emailAddress, an ASCII `local@domain`.
+    #[cfg_attr(test, ts(optional))]
     pub email: Option<String>,
 }
 
-/// The key types [`generate_csr`] makes.
+/// The types of key a CSR can be made for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+// In JS a key type is its `name()`; the test of `crate::typescript` checks the two agree.
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum KeyType {
     /// ECDSA on NIST P-256 (the default: fast everywhere, accepted by every TLS stack).
     #[default]
+    #[cfg_attr(test, ts(rename = "P-256"))]
     P256,
     /// ECDSA on NIST P-384.
+    #[cfg_attr(test, ts(rename = "P-384"))]
     P384,
     /// RSA, 2048-bit modulus.
+    #[cfg_attr(test, ts(rename = "RSA-2048"))]
     Rsa2048,
     /// RSA, 3072-bit modulus.
+    #[cfg_attr(test, ts(rename = "RSA-3072"))]
     Rsa3072,
     /// RSA, 4096-bit modulus.
+    #[cfg_attr(test, ts(rename = "RSA-4096"))]
     Rsa4096,
 }
 
 /// What to put in a CSR.
 #[derive(Clone, Default, PartialEq, Eq)]
+// In JS (`GenerateCsrRequest`) everything but the subject may be left out.
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "GenerateCsrRequest", rename_all = "camelCase"))]
 pub struct CsrRequest {
     /// The subject name.
     pub subject: CsrSubject,
     /// subjectAltName entries: `DNS:`, `IP:`, `email:` and `URI:` prefixed, or bare (recognised
     /// by shape: IP address, then `://` for a URI, then `@` for an email, else a DNS name).
+    #[cfg_attr(test, ts(as = "Option<Vec<String>>", optional))]
     pub subject_alt_names: Vec<String>,
-    /// The key to generate ([`generate_csr`] only).
+    /// The type of key to generate: `P-256` unless set. Unused when the CSR is made for a key
+    /// that exists already.
+    #[cfg_attr(test, ts(as = "Option<KeyType>", optional))]
     pub key_type: KeyType,
-    /// Encrypts the returned private key with this passphrase; `None` or empty leaves it
+    /// Encrypts the returned private key with this passphrase; absent or empty leaves it
     /// unencrypted.
+    #[cfg_attr(test, ts(optional))]
     pub private_key_passphrase: Option<String>,
 }
 
 /// A CSR and its private key, both PEM.
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct GeneratedCsr {
     /// `-----BEGIN CERTIFICATE REQUEST-----`.
     pub csr_pem: String,
     /// `-----BEGIN PRIVATE KEY-----`, or `-----BEGIN ENCRYPTED PRIVATE KEY-----` with a
     /// passphrase.
+    #[cfg_attr(test, ts(type = "string"))]
     pub private_key_pem: Zeroizing<String>,
 }
 

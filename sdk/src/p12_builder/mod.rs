@@ -52,6 +52,8 @@ use zeroize::Zeroizing;
 
 /// How the P12 is protected.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+// In JS a profile is its `name()`; the test of `crate::typescript` checks the two agree.
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "lowercase"))]
 pub enum P12Profile {
     /// PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) for key and certificates, HMAC-SHA256 MAC:
     /// OpenSSL 3's default; read by JDK 12+, 11.0.12+ and 8u301+.
@@ -62,20 +64,24 @@ pub enum P12Profile {
     Legacy,
 }
 
-/// The inputs of [`build_p12`].
+/// What the P12 builder packs into a PKCS#12 file.
 #[derive(Clone, Copy, Default)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "BuildP12Request", rename_all = "camelCase"))]
 pub struct P12BuildRequest<'a> {
     /// The private key: PKCS#8, encrypted PKCS#8, PKCS#1 RSA or SEC1 EC, as PEM.
     pub private_key_pem: &'a str,
     /// The passphrase of an encrypted private key.
+    #[cfg_attr(test, ts(optional))]
     pub private_key_passphrase: Option<&'a str>,
     /// The leaf certificate and its chain as PEM, in any order.
     pub certificate_pem: &'a str,
     /// The password of the P12: non-empty printable ASCII, the only passwords the JDK opens.
     pub password: &'a str,
-    /// How the P12 is protected.
+    /// How the P12 is protected: `modern` unless set.
+    #[cfg_attr(test, ts(as = "Option<P12Profile>", optional))]
     pub profile: P12Profile,
     /// The friendly name (the JDK's alias); defaults to the leaf's common name, else `client`.
+    #[cfg_attr(test, ts(optional))]
     pub friendly_name: Option<&'a str>,
 }
 

@@ -1,4 +1,4 @@
-//! `generateCsr` and `buildP12` (SPEC section 10) and the TypeScript types of their arguments.
+//! `generateCsr` and `buildP12` (SPEC section 10).
 //!
 //! `generateCsr` leaves all key arithmetic to WebCrypto (`globalThis.crypto.subtle`, in browsers
 //! and Node ≥ 19; the package needs Node ≥ 20): it generates the key pair there, the core
@@ -21,59 +21,9 @@ use crate::{
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_CSR: &'static str = r#"
-/** The subject of a CSR. Blank optional fields are left out. */
-export interface CsrSubject {
-  /** CN, 1-64 characters (required). */
-  commonName: string;
-  /** O, up to 64 characters. */
-  organization?: string;
-  /** OU, up to 64 characters. */
-  organizationalUnit?: string;
-  /** C, two letters (ISO 3166-1), for example `US`. */
-  country?: string;
-  /** ST, up to 128 characters. */
-  state?: string;
-  /** L, up to 128 characters. */
-  locality?: string;
-  /** emailAddress, an ASCII `name@domain`. */
-  email?: string;
-}
-
-/** What `generateCsr` puts in the CSR. */
-export interface GenerateCsrRequest {
-  subject: CsrSubject;
-  /** `DNS:`, `IP:`, `email:` or `URI:` prefixed, or bare: an IP address, then anything with
-   * `://` is a URI, anything with `@` an email address, anything else a DNS name. */
-  subjectAltNames?: string[];
-  /** Default `P-256`. */
-  keyType?: "P-256" | "P-384" | "RSA-2048" | "RSA-3072" | "RSA-4096";
-  /** Encrypts the returned private key (PBES2: PBKDF2-HMAC-SHA256, AES-256-CBC). */
-  privateKeyPassphrase?: string;
-}
-
-/** A CSR and its private key, made on this machine; the key never leaves it. */
-export interface GeneratedCsr {
-  /** `-----BEGIN CERTIFICATE REQUEST-----` */
-  csrPem: string;
-  /** PKCS#8: `-----BEGIN PRIVATE KEY-----`, or `ENCRYPTED PRIVATE KEY` with a passphrase. */
-  privateKeyPem: string;
-}
-
-/** What `buildP12` packs. */
-export interface BuildP12Request {
-  /** PKCS#8, encrypted PKCS#8, PKCS#1 (`RSA PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`) PEM. */
-  privateKeyPem: string;
-  /** The passphrase of an encrypted private key. */
-  privateKeyPassphrase?: string;
-  /** The leaf certificate and its chain as PEM, in any order: the builder orders them. */
-  certificatePem: string;
-  /** The P12 password: printable ASCII, the only passwords the JDK opens. */
-  password: string;
-  /** `modern` (default): PBES2 AES-256 + HMAC-SHA256 MAC; `legacy`: 3DES + SHA-1 MAC. */
-  profile?: "modern" | "legacy";
-  /** The JDK alias; defaults to the leaf's common name. */
-  friendlyName?: string;
-}
+// The requests and answers are generated from the SDK's Rust definitions (CsrRequest,
+// P12BuildRequest, ... in sdk/src) into the package's client, which declares them once.
+import type { BuildP12Request, GenerateCsrRequest, GeneratedCsr } from '../client/cjs/index.js';
 "#;
 
 /// The message of a request that is not the object its TypeScript type describes.

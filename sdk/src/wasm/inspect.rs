@@ -19,73 +19,17 @@ use crate::{
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_REPORT: &'static str = r#"
-/** Options of `inspectP12`. */
+// The report's types are generated from the SDK's Rust definitions (sdk/src/report.rs) into the
+// package's client, which declares them once for the whole package.
+import type { P12Report } from '../client/cjs/index.js';
+
+/** Options of `inspectP12` (the binding's own: `now` is a JS `Date`). */
 export interface InspectP12Options {
   /** The time at which validity is judged; defaults to the current time. */
   now?: Date;
   /** Cap on MAC and key-derivation iteration counts (default 1,000,000); larger counts are
    * refused before any key derivation runs. */
   maxIterations?: number;
-}
-
-/** One problem or warning: a stable snake_case code and a human message. */
-export interface Finding {
-  code: string;
-  message: string;
-}
-
-/** Facts about one certificate. */
-export interface CertificateInfo {
-  /** RFC 4514 string, for example `CN=client,O=Brand`. */
-  subject: string;
-  issuer: string;
-  /** Lower-case hex. */
-  serialNumber: string;
-  /** RFC 3339 UTC. */
-  notBefore: string;
-  /** RFC 3339 UTC. */
-  notAfter: string;
-  /** SHA-256 of the DER certificate, lower-case hex. */
-  fingerprintSha256: string;
-  keyUsage: string[];
-  extendedKeyUsage: string[];
-  /** `DNS:x`, `IP:x`, `email:x`, `URI:x`. */
-  subjectAltNames: string[];
-}
-
-/** Type and size of the private key. */
-export interface KeyInfo {
-  /** `RSA`, `EC`, `Ed25519`, `DSA`, or a dotted OID. */
-  algorithm: string;
-  bits: number | null;
-  /** `P-256`, `P-384`, `P-521` or a curve OID; present for EC keys only. */
-  curve?: string;
-}
-
-/** One encrypted part of the PFX. */
-export interface EncryptionInfo {
-  /** `key` or `certificates`. */
-  bag: string;
-  algorithm: string;
-  iterations: number;
-}
-
-/** How the PFX is protected. */
-export interface ContainerInfo {
-  macAlgorithm: string;
-  macIterations: number;
-  encryption: EncryptionInfo[];
-}
-
-/** Whether a P12 plus password is usable (SPEC section 2): the same JSON the server returns. */
-export interface P12Report {
-  usable: boolean;
-  problems: Finding[];
-  warnings: Finding[];
-  certificate: CertificateInfo | null;
-  chain: CertificateInfo[];
-  key: KeyInfo | null;
-  container: ContainerInfo | null;
 }
 
 /**

@@ -9,13 +9,12 @@
 //! What was decrypted stays in the pending inspection, so finishing runs no KDF again.
 
 use js_sys::{Date, Object, Reflect, Uint8Array};
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::error::BindingError;
 use crate::{
-    DEFAULT_MAX_ITERATIONS, FinishInspectionError, InspectOptions, P12Inspection,
-    PublicKeyDerivation,
+    CertificateInfo, DEFAULT_MAX_ITERATIONS, Finding, FinishInspectionError, InspectOptions,
+    P12Inspection, P12Report, PublicKeyDerivation,
 };
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -272,12 +271,93 @@ fn property(object: &Object, name: &str) -> JsValue {
     Reflect::get(object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Serialises like `serde_json` does, so the JS object deep-equals the server's JSON: `None` is
-/// `null`, maps are plain objects, integers are numbers.
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, BindingError> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|error| BindingError::Conversion(error.to_string()))
+/// The report as the JS object `JSON.parse` makes of the server's JSON (serde_json's output):
+/// the same keys in the same order (camelCase, `curve` omitted when absent), `null` for missing
+/// parts, numbers for counts. Written out rather than through serde-wasm-bindgen, whose generic
+/// serializer (and its key cache's hash table) would be most of the conversion's weight.
+fn to_js(report: &P12Report) -> Result<JsValue, BindingError> {
+    let object = Object::new();
+    set(&object, "usable", report.usable.into());
+    set(&object, "problems", findings(&report.problems));
+    set(&object, "warnings", findings(&report.warnings));
+    set(&object, "certificate", report.certificate.as_ref().map_or(JsValue::NULL, certificate));
+    set(&object, "chain", array(report.chain.iter().map(certificate)));
+    let key = report.key.as_ref().map_or(JsValue::NULL, |key| {
+        let object = Object::new();
+        set(&object, "algorithm", key.algorithm.as_str().into());
+        set(&object, "bits", key.bits.map_or(JsValue::NULL, JsValue::from));
+        if let Some(curve) = &key.curve {
+            set(&object, "curve", curve.as_str().into());
+        }
+        object.into()
+    });
+    set(&object, "key", key);
+    let container = match &report.container {
+        None => JsValue::NULL,
+        Some(container) => {
+            let object = Object::new();
+            set(&object, "macAlgorithm", container.mac_algorithm.as_str().into());
+            set(&object, "macIterations", number(container.mac_iterations)?);
+            let mut parts = Vec::with_capacity(container.encryption.len());
+            for part in &container.encryption {
+                let entry = Object::new();
+                set(&entry, "bag", part.bag.as_str().into());
+                set(&entry, "algorithm", part.algorithm.as_str().into());
+                set(&entry, "iterations", number(part.iterations)?);
+                parts.push(JsValue::from(entry));
+            }
+            set(&object, "encryption", array(parts.into_iter()));
+            object.into()
+        }
+    };
+    set(&object, "container", container);
+    Ok(object.into())
+}
+
+/// `object[name] = value` (cannot fail on a fresh plain object).
+fn set(object: &Object, name: &str, value: JsValue) {
+    let _ = Reflect::set(object, &JsValue::from_str(name), &value);
+}
+
+fn array(values: impl Iterator<Item = JsValue>) -> JsValue {
+    values.collect::<js_sys::Array>().into()
+}
+
+fn findings(findings: &[Finding]) -> JsValue {
+    array(findings.iter().map(|finding| {
+        let object = Object::new();
+        set(&object, "code", finding.code.as_str().into());
+        set(&object, "message", finding.message.as_str().into());
+        object.into()
+    }))
+}
+
+fn strings(values: &[String]) -> JsValue {
+    array(values.iter().map(|value| value.as_str().into()))
+}
+
+fn certificate(info: &CertificateInfo) -> JsValue {
+    let object = Object::new();
+    set(&object, "subject", info.subject.as_str().into());
+    set(&object, "issuer", info.issuer.as_str().into());
+    set(&object, "serialNumber", info.serial_number.as_str().into());
+    set(&object, "notBefore", info.not_before.as_str().into());
+    set(&object, "notAfter", info.not_after.as_str().into());
+    set(&object, "fingerprintSha256", info.fingerprint_sha256.as_str().into());
+    set(&object, "keyUsage", strings(&info.key_usage));
+    set(&object, "extendedKeyUsage", strings(&info.extended_key_usage));
+    set(&object, "subjectAltNames", strings(&info.subject_alt_names));
+    object.into()
+}
+
+/// A count as a JS number; past 2^53 - 1 an error (a number would not hold it exactly), as
+/// serde-wasm-bindgen's JSON-compatible serializer does.
+fn number(count: u64) -> Result<JsValue, BindingError> {
+    if count as f64 <= MAX_SAFE_INTEGER {
+        Ok(JsValue::from_f64(count as f64))
+    } else {
+        Err(BindingError::Conversion(format!("{count} can't be represented as a JavaScript number")))
+    }
 }
 
 // Run with `scripts/test.sh` (or `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
@@ -433,6 +513,12 @@ mod tests {
             key: None,
             container: None,
         };
+        let mut too_large = full.clone();
+        if let Some(container) = too_large.container.as_mut() {
+            container.mac_iterations = 1 << 53;
+        }
+        let error = to_js(&too_large).expect_err("2^53 is not exact in a JS number");
+        assert_eq!(error.code(), "internal_error");
         for report in [full, empty] {
             let js = to_js(&report).expect("serialisable");
             let via_js = String::from(js_sys::JSON::stringify(&js).expect("stringify"));

@@ -42,6 +42,7 @@ mod error;
 pub mod oauth1;
 mod oids;
 mod p12_builder;
+mod pbes2;
 mod pem_bundle;
 mod pfx;
 mod policy;

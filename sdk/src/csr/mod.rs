@@ -25,7 +25,6 @@ use std::str::FromStr;
 
 use der::asn1::{BitString, OctetString, SetOfVec};
 use der::{Decode, Encode, EncodePem};
-use pkcs8::pkcs5::pbes2;
 use spki::ObjectIdentifier;
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::name::GeneralName;
@@ -36,6 +35,7 @@ pub use error::CsrError;
 pub use signature::CsrSignatureScheme;
 
 use crate::oids::{CLIENT_AUTH, EXTENDED_KEY_USAGE, KEY_USAGE, SUBJECT_ALT_NAME};
+use crate::pfx::safe_bag::EncryptedPrivateKeyInfo;
 #[cfg(feature = "key-arithmetic")]
 use crate::private_key::SigningKey;
 
@@ -318,8 +318,9 @@ fn encode_private_key(
 ) -> Result<Zeroizing<String>, CsrError> {
     let line_ending = der::pem::LineEnding::LF;
     let Some(passphrase) = passphrase else {
-        // Checked like the encrypted form: a caller's bytes, not necessarily PKCS#8.
-        pkcs8::PrivateKeyInfoRef::try_from(pkcs8_der).map_err(internal("encoding the private key"))?;
+        // A caller's bytes, not necessarily PKCS#8.
+        pkcs8::PrivateKeyInfoRef::try_from(pkcs8_der)
+            .map_err(internal("encoding the private key"))?;
         return der::pem::encode_string("PRIVATE KEY", line_ending, pkcs8_der)
             .map(Zeroizing::new)
             .map_err(|_| CsrError::Internal {
@@ -330,19 +331,25 @@ fn encode_private_key(
     let mut iv = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|_| CsrError::Random)?;
     getrandom::fill(&mut iv).map_err(|_| CsrError::Random)?;
-    let encrypt = || -> Result<Zeroizing<String>, pkcs8::Error> {
-        let parameters = pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(
-            PRIVATE_KEY_PBKDF2_ITERATIONS,
-            &salt,
-            iv,
-        )?;
-        let info = pkcs8::PrivateKeyInfoRef::try_from(pkcs8_der)?;
-        let document = info.encrypt_with_params(parameters, passphrase)?;
-        Ok(document.to_pem("ENCRYPTED PRIVATE KEY", line_ending)?)
+    pkcs8::PrivateKeyInfoRef::try_from(pkcs8_der)
+        .map_err(internal("encrypting the private key"))?;
+    let (encryption_algorithm, ciphertext) = crate::pbes2::encrypt_pbes2_sha256_aes256(
+        passphrase.as_bytes(),
+        &salt,
+        PRIVATE_KEY_PBKDF2_ITERATIONS,
+        iv,
+        pkcs8_der,
+    )
+    .map_err(internal("encrypting the private key"))?;
+    let encrypted = EncryptedPrivateKeyInfo {
+        encryption_algorithm,
+        encrypted_data: OctetString::new(ciphertext)
+            .map_err(internal("encrypting the private key"))?,
     };
-    encrypt().map_err(|_| CsrError::Internal {
-        stage: "encrypting the private key",
-    })
+    let der = Zeroizing::new(encrypted.to_der().map_err(internal("encrypting the private key"))?);
+    der::pem::encode_string("ENCRYPTED PRIVATE KEY", line_ending, &der)
+        .map(Zeroizing::new)
+        .map_err(internal("encrypting the private key"))
 }
 
 /// subjectAltName (when any), keyUsage digitalSignature, extendedKeyUsage clientAuth.

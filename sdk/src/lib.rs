@@ -53,7 +53,8 @@ mod url_norm;
 pub mod wire;
 mod x509;
 
-#[cfg(test)]
+// ts-rs is a native dev-dependency: the wasm32 test build (scripts/test.sh) has no `typescript`.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod typescript;
 
 #[cfg(target_arch = "wasm32")]

@@ -669,8 +669,13 @@ fn pem_description(bytes: &[u8]) -> String {
     let label = text
         .trim_start()
         .strip_prefix("-----BEGIN ")
-        .and_then(|rest| rest.split_once("-----"))
-        .map_or("", |(label, _)| label);
+        // The label ends at the first "-----" (a byte search: `str::split_once` with a string
+        // pattern brings the Two-Way searcher into the WebAssembly module for this one line).
+        .and_then(|rest| {
+            let end = rest.as_bytes().windows(5).position(|window| window == b"-----")?;
+            rest.get(..end)
+        })
+        .unwrap_or("");
     format!(
         "the file is PEM text ({label}), not a binary PKCS#12; build a P12 with openssl pkcs12 \
          -export"

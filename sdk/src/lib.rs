@@ -53,7 +53,7 @@ mod url_norm;
 pub mod wire;
 mod x509;
 
-// ts-rs is a native dev-dependency: the wasm32 test build (scripts/test.sh) has no `typescript`.
+// The generated TypeScript is written to and compared with files: a native test only.
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod typescript;
 

@@ -15,12 +15,11 @@ use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockModeEncrypt, KeyIvInit};
 use der::asn1::{Any, ObjectIdentifier, OctetString};
 use hmac::{Hmac, KeyInit, Mac};
-use pkcs8::pkcs5::pbes2;
 use spki::AlgorithmIdentifierOwned;
 use zeroize::Zeroizing;
 
 use super::P12Profile;
-use crate::oids::{PBE_SHA1_3DES, PBES2, SHA1, SHA256};
+use crate::oids::{PBE_SHA1_3DES, SHA1, SHA256};
 use crate::pfx::hash::{Hash, KDF_IV, KDF_KEY, KDF_MAC};
 use crate::pfx::pbe_params::Pkcs12PbeParams;
 use crate::pfx::pfx_types::{DigestInfo, MacData, integer};
@@ -54,21 +53,16 @@ pub(crate) fn encrypt(
     match profile {
         P12Profile::Modern => {
             let iv = random::<16>()?;
-            let parameters =
-                pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(iterations, &salt, iv)
-                    .map_err(|_| EncryptionError::Internal)?;
-            let ciphertext = parameters
-                .encrypt(password.utf8, plaintext)
-                .map_err(|_| EncryptionError::Internal)?;
-            let parameters =
-                Any::encode_from(&parameters).map_err(|_| EncryptionError::Internal)?;
-            Ok((
-                AlgorithmIdentifierOwned {
-                    oid: PBES2,
-                    parameters: Some(parameters),
-                },
-                ciphertext,
-            ))
+            // The SDK's one PBES2 writer (not pkcs5's `encrypt`, whose dispatch over every
+            // scheme would follow into the csr module).
+            crate::pbes2::encrypt_pbes2_sha256_aes256(
+                password.utf8.as_bytes(),
+                &salt,
+                iterations,
+                iv,
+                plaintext,
+            )
+            .map_err(|_| EncryptionError::Internal)
         }
         P12Profile::Legacy => {
             let (key, iv) = triple_des_key_iv(password.bmp, &salt, iterations);

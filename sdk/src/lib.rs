@@ -43,7 +43,11 @@ mod private_key;
 mod report;
 mod rfc4514;
 mod url_norm;
+pub mod wire;
 mod x509;
+
+#[cfg(test)]
+mod typescript;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

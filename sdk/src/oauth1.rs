@@ -5,7 +5,7 @@
 //! numbers here), so a signature is a pure function of its inputs and testable against the
 //! specification's example.
 //!
-//! The gateway verifies with the same [`signature_base_string`], [`signature`] and
+//! The gateway verifies with the same [`signature_base_string`], [`signature()`] and
 //! [`percent_encode`], so signer and verifier cannot drift apart.
 
 use base64::Engine as _;

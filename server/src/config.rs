@@ -2,7 +2,7 @@
 //! start (SPEC section 9). A bad value stops the server with a message naming the variable;
 //! secret values (`VAULT_TOKEN`, `MTLS_DATA_KEY`, ...) are never echoed.
 //!
-//! Each setting is declared once, as a [`Setting`] (variable, flag, help, default and
+//! Each setting is declared once, as a `Setting` (variable, flag, help, default and
 //! parser), by the module that uses it: the store's in `store::config`, the credentials' in
 //! `auth::config`, the forwarding client's in `forward::config`, the throttle's in
 //! `throttle::config`, the P12 inspector's in `certificates::inspector::config`, `MTLS_SERVICES`
@@ -270,6 +270,7 @@ impl Config {
     ///
     /// # Panics
     /// When `data_dir` exists and is not a directory.
+    #[cfg(any(test, feature = "test-support"))]
     pub fn for_tests(data_dir: PathBuf) -> Self {
         let environment = BTreeMap::from([
             (crate::store::config::DATA_DIR.env.to_owned(), data_dir.to_string_lossy().into_owned()),

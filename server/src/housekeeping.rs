@@ -1,7 +1,7 @@
 //! Background upkeep of one gateway process, started once by `main` after the state is built:
 //! the lease that lets other instances tell this process's claims from a crashed one's
 //! ([`claim::keep_lease`]), and a sweep of what crashed requests left in the store
-//! ([`CertificateService::sweep_orphan_secrets`], [`CertificateRequestService::sweep_orphan_keys`])
+//! ([`CertificateService::sweep_orphan_secrets`], `CertificateRequestService::sweep_orphan_keys`)
 //! at start and every [`SWEEP_EVERY`], and the certificate expiry gauge's walk of the store
 //! ([`CertificateService::refresh_expiry`]) at start and every [`EXPIRY_REFRESH_EVERY`].
 

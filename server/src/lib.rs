@@ -14,6 +14,7 @@ pub mod certificates;
 pub mod clock;
 pub mod config;
 mod forward;
+#[cfg(any(test, feature = "test-support"))]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod housekeeping;

@@ -1,6 +1,6 @@
 //! Mapping service (SPEC sections 3 and 5): create many at once, list, get, update and delete
 //! with revisions; uniqueness of name and of (service, normalised URL) per account built on
-//! create-only writes (Vault check-and-set). Owns the store keys under `mappings/` (see [`keys`]).
+//! create-only writes (Vault check-and-set). Owns the store keys under `mappings/` (see `keys`).
 //!
 //! Uniqueness: before a record is written, its name key and its route key are *claimed*
 //! ([`claim`]) for the mapping id. Of two racing clients or gateway instances exactly one claim

@@ -18,7 +18,7 @@
 //! - **O(1) store reads per miss**: with a service, the route key and the record (2 reads; 1
 //!   when there is no route), then the certificate's metadata and its key material (3 reads with
 //!   the certificate service); without a service, one route key per configured service
-//!   first. Never a scan (see [`crate::mappings::keys`]). Counted by [`ReadCounter`].
+//!   first. Never a scan (see `crate::mappings::keys`). Counted by [`ReadCounter`].
 //! - **Stale entries while the store is down**: an expired or invalidated entry is kept until
 //!   evicted; when the refresh fails because the store is unavailable, the old answer is served
 //!   (and for [`STORE_RETRY_AFTER`] further stale answers skip the store). A fresh miss then

@@ -103,6 +103,7 @@ impl AppState {
     ///
     /// # Panics
     /// When [`AppState::try_new`] fails.
+    #[cfg(any(test, feature = "test-support"))]
     pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
         match Self::try_new(config, store) {
             Ok(state) => state,

@@ -1,13 +1,13 @@
 // Types of the Node entry (`require` and `import`): the WebAssembly functions are synchronous
 // here, each module loaded on the first call that needs it. The browser entry's types
 // (../web/index.d.ts) have the same names returning promises.
-import type { BytesInput } from '../client/cjs/index.js';
-import type { InspectP12Options, P12Report } from '../wasm/inspector.cjs';
+import type { BytesInput, P12Report } from '../client/cjs/index.js';
+import type { InspectP12Options } from '../wasm/inspector.cjs';
 import type { BuildP12Request, GenerateCsrRequest, GeneratedCsr } from '../wasm/csr.cjs';
 import * as client from '../client/cjs/index.js';
 
 export * from '../client/cjs/index.js';
-export type { CertificateInfo, ContainerInfo, EncryptionInfo, InspectP12Options, KeyInfo } from '../wasm/inspector.cjs';
+export type { InspectP12Options } from '../wasm/inspector.cjs';
 export type { BuildP12Request, CsrSubject, GenerateCsrRequest, GeneratedCsr } from '../wasm/csr.cjs';
 
 /** @deprecated The package throws one error class, `MtlsError` (status 0 for errors on this

@@ -2,13 +2,13 @@
 // can only do asynchronously, so every WebAssembly function returns a promise here. The Node
 // entry's types (../node/index.d.ts) have the same names, with `inspectP12` and `buildP12`
 // synchronous.
-import type { BytesInput } from '../client/index.js';
-import type { InspectP12Options, P12Report } from '../wasm/inspector.js';
+import type { BytesInput, P12Report } from '../client/index.js';
+import type { InspectP12Options } from '../wasm/inspector.js';
 import type { BuildP12Request, GenerateCsrRequest, GeneratedCsr } from '../wasm/csr.js';
 import * as client from '../client/index.js';
 
 export * from '../client/index.js';
-export type { CertificateInfo, ContainerInfo, EncryptionInfo, InspectP12Options, KeyInfo } from '../wasm/inspector.js';
+export type { InspectP12Options } from '../wasm/inspector.js';
 export type { BuildP12Request, CsrSubject, GenerateCsrRequest, GeneratedCsr } from '../wasm/csr.js';
 
 /** @deprecated The package throws one error class, `MtlsError` (status 0 for errors on this

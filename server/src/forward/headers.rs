@@ -16,7 +16,7 @@ use actix_web::http::header::HeaderMap as ActixHeaders;
 use http::header::{HeaderMap as TargetHeaders, HeaderName, HeaderValue};
 
 /// Prefix of the gateway's own headers.
-pub(crate) const LP_PREFIX: &str = "lp-";
+pub(crate) use mtls_sdk::wire::LP_PREFIX;
 
 /// RFC 9110 section 7.6.1 and the de-facto `Proxy-Connection`/`Keep-Alive`.
 const HOP_BY_HOP: [&str; 9] = [

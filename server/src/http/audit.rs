@@ -1,13 +1,13 @@
 //! The audit trail's HTTP side (SPEC section 12): `GET /mtls/account/{account}/audit` (Bearer
 //! or oAuth1 on the account) and `GET /admin/audit` (the admin token), both
 //! `?since=&limit=&cursor=`, newest first; and the helpers every changing handler uses to record
-//! its change before making it ([`record`], [`made`]), with the one mapping of
-//! [`AuditError`] to HTTP.
+//! its change before making it (`record`, `made`), with the one mapping of
+//! `AuditError` to HTTP.
 //!
-//! A handler that changes something: authorizes, parses, calls [`record`] (503
+//! A handler that changes something: authorizes, parses, calls `record` (503
 //! `audit_unavailable` when the record cannot be written: the change is then not attempted),
-//! makes the change, and passes the result through [`made`], which withdraws the record when the
-//! change failed. A create adds the new id with [`crate::audit::AuditLog::complete`].
+//! makes the change, and passes the result through `made`, which withdraws the record when the
+//! change failed. A create adds the new id with `crate::audit::AuditLog::complete`.
 
 use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 

@@ -2,12 +2,10 @@
 //! `/mtls/account/{account}/certificate-requests`: Bearer or oAuth1, like certificate JSON CRUD.
 //!
 //! Each handler authorizes first, so a caller without rights learns nothing (not even whether an
-//! id exists), then reads and checks the body and calls one [`CertificateRequestService`]
+//! id exists), then reads and checks the body and calls one `CertificateRequestService`
 //! method, whose errors become HTTP in `From<RequestError> for ApiError` below. The completion takes
 //! JSON `{certificatePem, replaceCertificateId?}` or a multipart form with the chain as `file`
 //! (PEM, or one DER certificate) and an optional `replaceCertificateId` part.
-//!
-//! [`CertificateRequestService`]: crate::certificate_requests::CertificateRequestService
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine as _;

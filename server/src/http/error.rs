@@ -8,6 +8,7 @@
 
 use crate::http::error_code::ErrorCode;
 use actix_web::{http::StatusCode, HttpResponse, HttpResponseBuilder, ResponseError};
+use mtls_sdk::wire;
 use serde_json::Value;
 
 /// An error answered to an API caller.
@@ -71,7 +72,7 @@ impl ApiError {
     pub fn unauthorized(schemes: &[&str], message: impl Into<String>) -> Self {
         let challenge = schemes
             .iter()
-            .map(|s| format!("{s} realm=\"mtls-gateway\""))
+            .map(|s| format!("{s} realm=\"{}\"", wire::GATEWAY_REALM))
             .collect::<Vec<_>>()
             .join(", ");
         Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, message)
@@ -208,8 +209,8 @@ impl From<crate::forward::ForwardError> for ApiError {
                 let text = format!("{origin}: {message}");
                 Self::new(StatusCode::FAILED_DEPENDENCY, ErrorCode::TransportError, format!("the call to the target failed: {text}"))
                     .with_details(serde_json::json!({ "errorFromTransport": kind.as_str(), "target": origin }))
-                    .with_header("LP-message-from-transport", text)
-                    .with_header("LP-error-from-transport", kind.as_str())
+                    .with_header(wire::LP_MESSAGE_FROM_TRANSPORT, text)
+                    .with_header(wire::LP_ERROR_FROM_TRANSPORT, kind.as_str())
             }
             F::BodyTooLarge { limit } => Self::new(
                 StatusCode::PAYLOAD_TOO_LARGE,

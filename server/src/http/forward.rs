@@ -2,7 +2,7 @@
 //!
 //! Extracts: the account from the path, the caller's credential (Bearer or oAuth1, for that
 //! account), the `LP-*` headers, and the body as a stream. Then: runtime lookup of the mapping →
-//! [`crate::forward::Forwarder::send`] → the target's status, headers and body streamed back,
+//! `crate::forward::Forwarder::send` → the target's status, headers and body streamed back,
 //! with `LP-certificate-id` naming the certificate presented (absent when none was).
 //!
 //! oAuth1 callers: RFC 5849 section 3.4.1.3.1 puts the parameters of an
@@ -10,7 +10,7 @@
 //! whole (within `MTLS_MAX_BODY_BYTES` and `MTLS_OAUTH1_FORM_READ_TIMEOUT_MS`) before the signature
 //! is checked, and then sent from memory. Only a request whose OAuth header is well-formed, with a
 //! timestamp in the window and a consumer key that exists, gets that far
-//! ([`auth::check_oauth1_before_body`]); anyone else is refused without the body being read.
+//! (`auth::check_oauth1_before_body`); anyone else is refused without the body being read.
 //! Every other body is streamed, never read ahead.
 
 use std::time::Duration;
@@ -26,21 +26,20 @@ use crate::http::error::ApiError;
 use crate::http::json_body::{read_limited, BodyReadError};
 use crate::forward::{headers, ForwardError, Outgoing, RequestBody, TargetResponse};
 use crate::http::ops;
+use mtls_sdk::wire;
 use crate::state::AppState;
-
-/// Response header naming the certificate presented to the target.
-pub const CERTIFICATE_ID_HEADER: &str = "lp-certificate-id";
 
 // The gateway's headers as `HeaderName`s: looking a header up by a `&str` that is not one of
 // HTTP's standard names allocates a `HeaderName` on every call, and these are read on every
 // forward.
-const CERTIFICATE_ID: HeaderName = HeaderName::from_static(CERTIFICATE_ID_HEADER);
-const FORWARD_URL: HeaderName = HeaderName::from_static("lp-forward-url");
-const SERVICE_NAME: HeaderName = HeaderName::from_static("lp-service-name");
-const AUTHORIZATION_OVERRIDE: HeaderName = HeaderName::from_static("lp-authorization-override");
-const CONTENT_TYPE_OVERRIDE: HeaderName = HeaderName::from_static("lp-content-type-override");
-const METHOD_OVERRIDE: HeaderName = HeaderName::from_static("lp-method-override");
-const STOP_IF_NOT_FOUND: HeaderName = HeaderName::from_static("lp-stop-if-certificate-not-found");
+// The names themselves are the SDK's (`mtls_sdk::wire`), shared with the npm package's client.
+const CERTIFICATE_ID: HeaderName = HeaderName::from_static(wire::LP_CERTIFICATE_ID);
+const FORWARD_URL: HeaderName = HeaderName::from_static(wire::LP_FORWARD_URL);
+const SERVICE_NAME: HeaderName = HeaderName::from_static(wire::LP_SERVICE_NAME);
+const AUTHORIZATION_OVERRIDE: HeaderName = HeaderName::from_static(wire::LP_AUTHORIZATION_OVERRIDE);
+const CONTENT_TYPE_OVERRIDE: HeaderName = HeaderName::from_static(wire::LP_CONTENT_TYPE_OVERRIDE);
+const METHOD_OVERRIDE: HeaderName = HeaderName::from_static(wire::LP_METHOD_OVERRIDE);
+const STOP_IF_NOT_FOUND: HeaderName = HeaderName::from_static(wire::LP_STOP_IF_CERTIFICATE_NOT_FOUND);
 
 
 /// The forward route's template.
@@ -146,7 +145,7 @@ async fn forward(
             state.metrics.forward(outcome_label(&error), started.elapsed());
             let mut error = ApiError::from(error);
             if let Some(material) = &material {
-                error = error.with_header(CERTIFICATE_ID_HEADER, material.certificate_id.to_string());
+                error = error.with_header(wire::LP_CERTIFICATE_ID, material.certificate_id.to_string());
             }
             return Err(error);
         }

@@ -4,7 +4,7 @@
 //! JSON CRUD), and the JSON body `{url, serviceName?, certificationId?}`. Then chooses the
 //! certificate as forwarding does (the runtime cache's mapping for account, service and URL;
 //! without a service, the one enabled mapping of the URL), or takes the certificate the caller
-//! named, and calls [`probe::probe`]. 200 with the report whatever the target did; the guard's
+//! named, and calls `probe::probe`. 200 with the report whatever the target did; the guard's
 //! refusal is forwarding's 403 `target_not_allowed`.
 
 use actix_web::{web, HttpRequest, HttpResponse};

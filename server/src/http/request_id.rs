@@ -16,10 +16,9 @@ use tracing::Instrument as _;
 use crate::http::error::{ErrorBody, ErrorLog};
 use crate::metrics::UNMATCHED_ROUTE;
 
-/// Header carrying the request id both ways.
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
-// As a `HeaderName`: a lookup by a non-standard `&str` name allocates one on every call.
-const REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
+// The header carrying the request id both ways (`X-Request-Id`, named by the SDK), as a
+// `HeaderName`: a lookup by a non-standard `&str` name allocates one on every call.
+const REQUEST_ID: HeaderName = HeaderName::from_static(mtls_sdk::wire::REQUEST_ID);
 
 /// The request id, available to handlers through request extensions (the audit trail records
 /// it); kept as the header value it goes out as.

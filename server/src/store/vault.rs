@@ -30,10 +30,10 @@
 //! own requests; the active node is consistent for every gateway at once, including for tokens
 //! an AppRole login just created. A request that cannot reach its node, or gets a 5xx, makes the
 //! store look for the leader again (one search at a time, at most every
-//! [`MIN_DISCOVERY_INTERVAL`]); reads are then retried on the new leader, writes only when the
+//! `MIN_DISCOVERY_INTERVAL`); reads are then retried on the new leader, writes only when the
 //! first attempt certainly never reached a node (connection refused), so an answer lost with the
 //! old leader is 503, never a second, conflicting write. A background watch asks the node in use
-//! every [`LEADER_WATCH_INTERVAL`] whether it still leads (a leader that stepped down keeps
+//! every `LEADER_WATCH_INTERVAL` whether it still leads (a leader that stepped down keeps
 //! answering, from its replica).
 //!
 //! Authentication: a fixed token (`VAULT_TOKEN`, renewed in the background when renewable), or

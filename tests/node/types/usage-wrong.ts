@@ -7,6 +7,9 @@ inspectP12(new Uint8Array(), 42); // expect-error: number is not a string
 inspectP12(new Uint8Array(), 'pw', { now: 'today' }); // expect-error: string is not a Date
 const usable: string = inspectP12(new Uint8Array(), 'pw').usable; // expect-error: boolean
 void usable;
+import type { GatewayErrorCode } from 'mtls-sdk';
+const notACode: GatewayErrorCode = 'certificate_used'; // expect-error: not one of the gateway's codes
+void notACode;
 import { buildP12, generateCsr } from 'mtls-sdk';
 void generateCsr({ subject: { commonName: 'a' }, keyType: 'RSA-1024' }); // expect-error: not a key type
 void generateCsr({ subject: { organization: 'no common name' } }); // expect-error: commonName missing

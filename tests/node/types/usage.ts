@@ -1,7 +1,7 @@
 // Compiled (never run) by types.test.mjs with `tsc --strict`: the package's TypeScript types
 // accept the SPEC section 10 signature and describe the report of SPEC section 2.
 import { inspectP12 } from 'mtls-sdk';
-import type { CertificateInfo, Finding, InspectP12Options, MtlsSdkError, P12Report } from 'mtls-sdk';
+import type { CertificateInfo, Finding, GatewayErrorCode, InspectP12Options, MtlsErrorCode, MtlsSdkError, P12Report } from 'mtls-sdk';
 
 const bytes: Uint8Array = new Uint8Array([0x30]);
 const options: InspectP12Options = { now: new Date(), maxIterations: 10_000 };
@@ -19,7 +19,11 @@ try {
   if (error instanceof MtlsError) {
     const status: number = error.status;
     const code: string = error.code;
-    void [status, code];
+    // The gateway's codes (generated from the SDK's Rust definitions) complete and compare.
+    const inUse: GatewayErrorCode = 'certificate_in_use';
+    const known: boolean = error.code === inUse || error.code === 'network_error';
+    const any: MtlsErrorCode = 'wasm_load_failed';
+    void [status, code, known, any];
   }
   // The old name, kept as an alias of the one class.
   const old: MtlsSdkError = error as MtlsError;

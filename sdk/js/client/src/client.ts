@@ -12,7 +12,7 @@ import {
   type NewCertificate, type NewCertificateRequest, type NewMapping, type P12Report, type ProbeRequest,
   type ProbeResult, type SaveCertificatesResult, type Service,
 } from './types.js';
-import { CLIENT_ERROR_CODES, GATEWAY_REALM, LP_HEADERS } from './wire.js';
+import { CLIENT_ERROR_CODES, GATEWAY_REALM, LP_HEADERS, REQUEST_ID_HEADER } from './generated/wire.js';
 
 /** How `MtlsClient` authenticates (SPEC section 4): a Bearer JWT (or, for the admin methods,
  * the admin token), or an oAuth1 app key. */
@@ -385,7 +385,7 @@ export class MtlsClient {
       replyHeaders[name.toLowerCase()] = value;
     });
     const bytes = new Uint8Array(await response.arrayBuffer());
-    return { status: response.status, headers: replyHeaders, bytes, requestId: replyHeaders['x-request-id'] ?? null };
+    return { status: response.status, headers: replyHeaders, bytes, requestId: replyHeaders[REQUEST_ID_HEADER] ?? null };
   }
 
   /** The `Authorization` value; an oAuth1 signature covers the parameters of a form-encoded

@@ -1,9 +1,13 @@
-import { CLIENT_ERROR_CODES } from './wire.js';
+import { CLIENT_ERROR_CODES, type ClientErrorCode, type GatewayErrorCode } from './generated/wire.js';
+
+/** An `MtlsError`'s `code`: the gateway's, the client's own, or another one (the WebAssembly
+ * functions' codes, `http_<status>`); the named ones are listed for completion. */
+export type MtlsErrorCode = GatewayErrorCode | ClientErrorCode | (string & {});
 
 /** What an `MtlsError` is made from. */
 export interface MtlsErrorInit {
   status: number;
-  code: string;
+  code: MtlsErrorCode;
   message: string;
   requestId?: string | null;
   retryAfter?: number | null;
@@ -30,7 +34,7 @@ export class MtlsError extends Error {
   /** Stable snake_case code: the gateway's (`certificate_in_use`, `too_many_requests`, ...), one
    * of the client's own (`invalid_argument`, `network_error`, `unexpected_response`), or
    * `http_<status>` for an answer without an error body. */
-  readonly code: string;
+  readonly code: MtlsErrorCode;
   /** The gateway's `X-Request-Id` for this call: quote it when asking for help. */
   readonly requestId: string | null;
   /** Seconds the gateway asked to wait (`Retry-After` of a 429 or 503), after the client's own

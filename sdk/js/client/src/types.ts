@@ -1,26 +1,10 @@
 // The JSON shapes of the gateway's REST API (SPEC sections 2, 5 and 12), as `MtlsClient`
 // returns them.
 import type { BytesInput } from './bytes.js';
+import type { Finding } from './generated/report.js';
 
-/** One problem or warning: a stable snake_case code and a human message. */
-export interface Finding {
-  code: string;
-  message: string;
-}
-
-/** The P12 tester's answer: the SPEC section 2 report (the same JSON `inspectP12` returns). */
-export interface P12Report {
-  usable: boolean;
-  problems: Finding[];
-  warnings: Finding[];
-  certificate: {
-    subject: string; issuer: string; serialNumber: string; notBefore: string; notAfter: string;
-    fingerprintSha256: string; keyUsage: string[]; extendedKeyUsage: string[]; subjectAltNames: string[];
-  } | null;
-  chain: P12Report['certificate'][];
-  key: { algorithm: string; bits: number | null; curve?: string } | null;
-  container: { macAlgorithm: string; macIterations: number; encryption: { bag: string; algorithm: string; iterations: number }[] } | null;
-}
+// The P12 tester's answer is the report `inspectP12` returns, declared from the SDK's Rust types.
+export type { CertificateInfo, ContainerInfo, EncryptionInfo, Finding, KeyInfo, P12Report } from './generated/report.js';
 
 /** A version of a certificate waiting for its `activateAt` (staged rotation, SPEC 12). */
 export interface PendingVersion {

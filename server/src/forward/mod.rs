@@ -27,7 +27,6 @@ pub(crate) mod pool;
 pub(crate) mod probe;
 pub(crate) mod transport_error;
 
-use std::future::Future;
 use std::sync::Arc;
 
 use crate::certificates::ClientMaterial;
@@ -115,8 +114,8 @@ impl Forwarder {
     }
 
     /// Sends `request`, presenting `material` when given, and returns the target's response
-    /// head; its body is read as the caller reads it, which drives the connection on. Must run
-    /// on an actix worker (connections are pooled per worker thread).
+    /// head; its body is read as the caller reads it. Must run on an actix worker (the
+    /// connection's task is spawned on it).
     ///
     /// # Errors
     /// [`ForwardError`]: refused target, transport failure, body over the limit, unusable
@@ -144,32 +143,21 @@ impl Forwarder {
         tokio::pin!(timer);
         let worker = self.pool.worker();
         let key = ClientPool::key(material);
-        // The connection is driven here, in the caller's task, while the response head is
-        // awaited (see `connect`): its reads and writes wake this task and no other.
         let exchange = async {
             let mut outgoing = outgoing;
             loop {
-                let (mut connection, reused) = match worker.take(key, url.base()) {
-                    Some(connection) => (connection, true),
+                let (mut sender, reused) = match worker.take(key, url.base()) {
+                    Some(sender) => (sender, true),
                     None => {
                         let tls = self.pool.tls(material).map_err(Failure::Refused)?;
                         (connect::open(self.pool.settings(), &url, tls).await?, false)
                     }
                 };
-                if reused && std::future::poll_fn(|cx| connection.poll_ready(cx)).await.is_err() {
+                if reused && sender.ready().await.is_err() {
                     continue; // closed while idle
                 }
-                let response = connection.sender.try_send_request(outgoing);
-                tokio::pin!(response);
-                let sent = std::future::poll_fn(|cx| {
-                    // The driver first: it writes the request and reads the answer the response
-                    // future then finds (or ends, failing the response future).
-                    let _ = connection.poll_drive(cx);
-                    response.as_mut().poll(cx)
-                })
-                .await;
-                match sent {
-                    Ok(response) => return Ok((response, connection)),
+                match sender.try_send_request(outgoing).await {
+                    Ok(response) => return Ok((response, sender)),
                     Err(mut error) => match error.take_message() {
                         // A reused connection closed before the request went out: another one.
                         Some(unsent) if reused => outgoing = unsent,
@@ -199,9 +187,9 @@ impl Forwarder {
             }
         };
         match outcome {
-            Ok((response, connection)) => {
+            Ok((response, sender)) => {
                 let (head, incoming) = response.into_parts();
-                let lease = pool::Lease { connection, worker, key, url };
+                let lease = pool::Lease { sender, worker, key, url };
                 let idle = idle::IdleTimer::new(timeout);
                 Ok(TargetResponse { head, body: ResponseBody::new(incoming, lease, idle) })
             }
@@ -375,30 +363,9 @@ mod tests {
     }
 
     #[test]
-    fn a_pooled_connection_the_target_closed_while_idle_is_noticed_at_checkout() {
-        on_worker(async {
-            let (addr, accepted, close, mut closed) = closing_target(b"ok".to_vec()).await;
-            let forwarder = forwarder("127.0.0.0/8");
-            let url = format!("http://{addr}/");
-            let response = forwarder.send(None, get(&url)).await.unwrap();
-            assert_eq!(read_all(response.body).await, b"ok");
-            assert_eq!(forwarder.pool().worker().idle_count(), 1);
-            // The target closes the idle connection; nothing drives it until the next checkout,
-            // which must find the close and open another connection instead of failing.
-            close.send(true).unwrap();
-            closed.recv().await.unwrap();
-            close.send(false).unwrap();
-            let response = forwarder.send(None, get(&url)).await.unwrap();
-            assert_eq!(read_all(response.body).await, b"ok");
-            assert_eq!(accepted.load(Ordering::SeqCst), 2, "a new connection replaced the closed one");
-        });
-    }
-
-    #[test]
     fn a_response_body_larger_than_the_socket_buffers_streams_and_the_connection_is_reused() {
         on_worker(async {
-            // Several MB: the body keeps arriving after the head was handed over, so the
-            // response body has to keep driving the connection (it has no task of its own).
+            // Several MB: the body keeps arriving after the head was handed over.
             let body: Vec<u8> = (0..4 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
             let (addr, accepted, _close, _closed) = closing_target(body.clone()).await;
             let forwarder = forwarder("127.0.0.0/8");

@@ -7,17 +7,14 @@
 //!   the same id, and eviction by the bound all bump an epoch.
 //! - [`WorkerPool`] (one per actix worker thread, thread-local) holds the idle connections, by
 //!   certificate version and then by target (`scheme://host:port`). Actix workers are
-//!   single-threaded runtimes: the pool needs no lock, and a connection is only ever driven on
-//!   the worker that opened it (by the requests using it, see [`super::connect`]), so a request
-//!   never wakes another thread. Each checkout compares the worker's epoch with the shared one (one atomic load); when they
+//!   single-threaded runtimes: the pool needs no lock, and each connection's task runs on the
+//!   worker that opened it (`spawn_local`), so a request never wakes another thread. Each
+//!   checkout compares the worker's epoch with the shared one (one atomic load); when they
 //!   differ the worker drops the connections of every version no longer in the shared map.
 //!
 //! Bounds: [`DEFAULT_CAPACITY`] certificate versions, [`MAX_IDLE_PER_TARGET`] idle connections
 //! per target and version, [`MAX_TARGETS_PER_VERSION`] targets per version and worker; idle
 //! connections close after [`IDLE_TIMEOUT`] (checked on checkout and by a reaper task per worker).
-//! Nothing waits on an idle connection: a target that closes one is noticed at the next checkout
-//! (which drives the connection before sending on it) or by the reaper, which drives every idle
-//! connection once and drops those that ended.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -31,7 +28,6 @@ use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use super::body::RequestBody;
-use super::connect::TargetConnection;
 use super::guard::TargetGuard;
 use super::transport_error::ForwardError;
 use crate::certificates::ClientMaterial;
@@ -228,13 +224,13 @@ pub struct WorkerPool {
 type Targets = HashMap<Box<str>, Vec<Idle>>;
 
 struct Idle {
-    connection: TargetConnection,
+    sender: Sender,
     since: Instant,
 }
 
 impl Idle {
     fn usable(&self, now: Instant) -> bool {
-        !self.connection.is_closed() && now.duration_since(self.since) < IDLE_TIMEOUT
+        !self.sender.is_closed() && now.duration_since(self.since) < IDLE_TIMEOUT
     }
 }
 
@@ -243,24 +239,23 @@ impl WorkerPool {
         Self { epoch: Cell::new(epoch), connections: RefCell::default() }
     }
 
-    /// The most recently used idle connection to `target` for `key`, if none is known to have
-    /// ended (the caller drives it before use, see [`TargetConnection::poll_ready`]).
-    pub(crate) fn take(&self, key: VersionKey, target: &str) -> Option<TargetConnection> {
+    /// The most recently used idle connection to `target` for `key`, if any is still open.
+    pub fn take(&self, key: VersionKey, target: &str) -> Option<Sender> {
         let mut connections = self.connections.borrow_mut();
         let idle = connections.get_mut(&key)?.get_mut(target)?;
         let now = Instant::now();
         while let Some(connection) = idle.pop() {
             if connection.usable(now) {
-                return Some(connection.connection);
+                return Some(connection.sender);
             }
         }
         None
     }
 
-    /// Keeps `connection` for reuse (dropped, which closes it, when a bound is reached or its
+    /// Keeps `sender` for reuse (dropped, which closes it, when a bound is reached or its
     /// version is gone).
-    pub(crate) fn put(&self, key: VersionKey, target: &str, connection: TargetConnection) {
-        if connection.is_closed() {
+    pub fn put(&self, key: VersionKey, target: &str, sender: Sender) {
+        if sender.is_closed() {
             return;
         }
         let mut connections = self.connections.borrow_mut();
@@ -280,16 +275,15 @@ impl WorkerPool {
         if idle.len() >= MAX_IDLE_PER_TARGET {
             idle.remove(0);
         }
-        idle.push(Idle { connection, since: Instant::now() });
+        idle.push(Idle { sender, since: Instant::now() });
     }
 
-    /// Closes idle connections that timed out or were closed by the target (driven once here,
-    /// since no task waits on them).
+    /// Closes idle connections that timed out or were closed by the target.
     fn prune(&self) {
         let now = Instant::now();
         for targets in self.connections.borrow_mut().values_mut() {
             targets.retain(|_, idle| {
-                idle.retain_mut(|idle| !idle.connection.check_closed() && idle.usable(now));
+                idle.retain(|connection| connection.usable(now));
                 !idle.is_empty()
             });
         }
@@ -314,7 +308,7 @@ fn start_reaper(worker: std::rc::Weak<WorkerPool>) {
 /// A connection in use by one exchange; goes back to its worker's pool when the response has
 /// been read to its end ([`Lease::release`]), and closes when dropped before that.
 pub(crate) struct Lease {
-    pub(super) connection: TargetConnection,
+    pub(super) sender: Sender,
     pub(super) worker: Rc<WorkerPool>,
     pub(super) key: VersionKey,
     pub(super) url: mtls_sdk::NormalizedUrl,
@@ -323,7 +317,7 @@ pub(crate) struct Lease {
 impl Lease {
     /// Gives the connection back for reuse.
     pub(crate) fn release(self) {
-        self.worker.put(self.key, self.url.base(), self.connection);
+        self.worker.put(self.key, self.url.base(), self.sender);
     }
 }
 
@@ -376,6 +370,7 @@ pub(crate) fn root_store(extra_ca_pem: Option<&[u8]>) -> Result<RootCertStore, S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hyper_util::rt::TokioIo;
     use std::net::SocketAddr;
     use tokio::net::{TcpListener, TcpStream};
 
@@ -397,9 +392,9 @@ mod tests {
     }
 
     /// A real connection to `addr` (a listener that never answers: it stays open and idle).
-    async fn connection(addr: SocketAddr) -> TargetConnection {
+    async fn connection(addr: SocketAddr) -> Sender {
         let tcp = TcpStream::connect(addr).await.unwrap();
-        TargetConnection::plain(tcp).await.unwrap()
+        super::super::connect::start(TokioIo::new(tcp)).await.unwrap()
     }
 
     #[test]
@@ -420,18 +415,15 @@ mod tests {
             worker.put((7, 1), TARGET, sender);
             assert_eq!(worker.idle_count(), 1);
 
-            // The target closes the connection while it is idle: the reaper's pass notices (no
-            // task waits on an idle connection) and it is not handed out again.
+            // The target closes the connection while it is idle: it is not handed out again.
             let (server_side, _) = listener.accept().await.unwrap();
             drop(server_side);
             for _ in 0..100 {
                 tokio::time::sleep(Duration::from_millis(10)).await;
-                worker.prune();
-                if worker.idle_count() == 0 {
+                if worker.connections.borrow()[&(7, 1)][TARGET][0].sender.is_closed() {
                     break;
                 }
             }
-            assert_eq!(worker.idle_count(), 0, "the closed connection was dropped");
             assert!(worker.take((7, 1), TARGET).is_none());
         });
     }

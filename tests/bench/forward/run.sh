@@ -13,6 +13,8 @@
 #   ROUNDS=3 tests/bench/forward/run.sh    # gateway and nginx alternate, 3 rounds each, medians
 #   PROFILE=after tests/bench/forward/run.sh   # also counts per request (below), root only
 #   REFERENCE=main ROUNDS=5 tests/bench/forward/run.sh   # this tree against another revision
+#   REFERENCE=main REFERENCE_BIN=/tmp/gw-main GATEWAY_BIN=/tmp/gw-new tests/bench/forward/run.sh
+#                                          # the same with both gateways already built
 #
 # PROFILE=<name> adds, for the gateway and the nginx proxy each under the same wrk load of
 # PROFILE_SECONDS (default 5): syscalls per request by name (strace -c -f on every thread or
@@ -52,11 +54,18 @@ trap cleanup EXIT
 # The reference first: both builds leave their binary at the same path, so each is copied away.
 REFERENCE=${REFERENCE:-}
 ROUNDS=${ROUNDS:-3}
-if [ -n "$REFERENCE" ]; then
+if [ -n "$REFERENCE" ] && [ -n "${REFERENCE_BIN:-}" ]; then  # REFERENCE_BIN=path: already built
+  cp "$REFERENCE_BIN" "$WORK/reference-gateway"
+elif [ -n "$REFERENCE" ]; then
   mkdir "$WORK/reference-src"
   git archive --format=tar "$REFERENCE" | tar -x -C "$WORK/reference-src"
+  # The archive's files carry the commit's time, older than this tree's last build in the shared
+  # target dir: cargo would take the workspace crates as fresh and hand back this tree's binary.
+  find "$WORK/reference-src" -type f -exec touch {} +
   (cd "$WORK/reference-src" && cargo build --release -q -p mtls-server)
   cp "$CARGO_TARGET_DIR/release/mtls-server" "$WORK/reference-gateway"
+  # And back: now the reference's build is the newer one, so this tree's crates must look changed.
+  touch "$ROOT"/sdk/src/lib.rs "$ROOT"/server/src/lib.rs "$ROOT"/server/src/main.rs
 fi
 if [ -z "${GATEWAY_BIN:-}" ]; then  # GATEWAY_BIN=path: an already built gateway
   cargo build --release -q -p mtls-server

@@ -12,6 +12,8 @@
 //!   certificate chain a CA returned into a PKCS#12 file that the JDK and OpenSSL 3 read
 //!   (profiles `modern`: PBES2 AES-256-CBC, PBKDF2-HMAC-SHA256, HMAC-SHA256 MAC; `legacy`:
 //!   pbeWithSHAAnd3-KeyTripleDES-CBC, HMAC-SHA1 MAC).
+//!   Where the key lives elsewhere (WebCrypto), [`unsigned_csr`] encodes the same CSR up to its
+//!   signature and [`UnsignedCsr::into_pem`] adds the signature the key's holder made.
 //! - [`normalize_url`] is the URL normalisation used for storing mappings and every lookup.
 //! - [`oauth1_authorization`] signs a request for the gateway's oAuth1 endpoints (RFC 5849); the
 //!   npm package's `MtlsClient` uses it.
@@ -27,6 +29,10 @@
 //! them; passwords that are not printable ASCII are refused, as the JDK refuses them. Tested
 //! against files made at test time by OpenSSL 3, keytool and pyca/cryptography, each verdict
 //! compared with the JDK's (`tests/jdk_agreement.rs`).
+//!
+//! Cargo feature `key-arithmetic` (default): key generation, signing and public keys derived
+//! from private keys, with the RustCrypto crates ([`generate_csr`] needs it). The WebAssembly
+//! modules are built without it and leave that arithmetic to WebCrypto.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
@@ -46,16 +52,18 @@ mod url_norm;
 pub mod wire;
 mod x509;
 
-// ts-rs is a native dev-dependency: the wasm32 test build (scripts/test.sh) has no `typescript`.
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(test)]
 mod typescript;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+#[cfg(feature = "key-arithmetic")]
+pub use csr::{generate_csr, generate_csr_for_key};
 pub use csr::{
-    generate_csr, generate_csr_for_key, validate_csr_request, CsrError, CsrRequest, CsrSubject,
-    GeneratedCsr, KeyType, PRIVATE_KEY_PBKDF2_ITERATIONS,
+    private_key_pem, unsigned_csr, validate_csr_request, CsrError, CsrRequest,
+    CsrSignatureScheme, CsrSubject, GeneratedCsr, KeyType, UnsignedCsr,
+    PRIVATE_KEY_PBKDF2_ITERATIONS,
 };
 pub use error::Error;
 pub use oauth1::{oauth1_authorization, OAuth1Credentials, OAuth1SignatureMethod};

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Whether a P12 is usable, and everything learnt while deciding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(all(test, not(target_arch = "wasm32")), derive(ts_rs::TS))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct P12Report {
     /// True only when `problems` is empty.
@@ -26,7 +26,7 @@ pub struct P12Report {
 
 /// One problem or warning: a stable code and a human message (never a secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(all(test, not(target_arch = "wasm32")), derive(ts_rs::TS))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Finding {
     /// Stable snake_case identifier, for example `weak_key`.
     pub code: String,
@@ -36,7 +36,7 @@ pub struct Finding {
 
 /// Facts about one certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(all(test, not(target_arch = "wasm32")), derive(ts_rs::TS))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct CertificateInfo {
     /// RFC 4514 string of the subject, for example `CN=client,O=Brand`.
@@ -61,7 +61,7 @@ pub struct CertificateInfo {
 
 /// Type and size of the private key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(all(test, not(target_arch = "wasm32")), derive(ts_rs::TS))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct KeyInfo {
     /// `RSA`, `EC`, `Ed25519`, `DSA`, or the dotted OID of anything else.
     pub algorithm: String,
@@ -69,19 +69,19 @@ pub struct KeyInfo {
     pub bits: Option<u32>,
     /// Named curve for EC keys: `P-256`, `P-384`, `P-521`, or the curve OID.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(all(test, not(target_arch = "wasm32")), ts(optional))]
+    #[cfg_attr(test, ts(optional))]
     pub curve: Option<String>,
 }
 
 /// How the PFX is protected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(all(test, not(target_arch = "wasm32")), derive(ts_rs::TS))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerInfo {
     /// MAC digest (`SHA-1`, `SHA-256`, ...), or `none` when the file has no MAC.
     pub mac_algorithm: String,
     /// MAC iteration count (1 when the field is absent, as RFC 7292 defaults it).
-    #[cfg_attr(all(test, not(target_arch = "wasm32")), ts(type = "number"))]
+    #[cfg_attr(test, ts(type = "number"))]
     pub mac_iterations: u64,
     /// One entry per encrypted part.
     pub encryption: Vec<EncryptionInfo>,
@@ -89,14 +89,14 @@ pub struct ContainerInfo {
 
 /// One encrypted part of the PFX.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(all(test, not(target_arch = "wasm32")), derive(ts_rs::TS))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct EncryptionInfo {
     /// `key` or `certificates`.
     pub bag: String,
     /// Algorithm name, for example `PBES2/PBKDF2-HMAC-SHA256/AES-256-CBC`.
     pub algorithm: String,
     /// Iteration count of the key derivation.
-    #[cfg_attr(all(test, not(target_arch = "wasm32")), ts(type = "number"))]
+    #[cfg_attr(test, ts(type = "number"))]
     pub iterations: u64,
 }
 

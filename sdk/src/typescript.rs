@@ -3,7 +3,12 @@
 //! - `sdk/js/client/src/generated/report.ts`: the report types of [`crate::report`] (the JSON
 //!   `inspectP12` and the gateway's P12 tester return), through ts-rs, doc comments included;
 //! - `sdk/js/client/src/generated/wire.ts`: the `LP-*` header names, the realm, and the gateway's
-//!   and a client's own error codes, from [`crate::wire`].
+//!   and a client's own error codes, from [`crate::wire`];
+//! - `sdk/js/client/src/generated/csr.ts`: the requests and answers of `generateCsr` and
+//!   `buildP12` ([`crate::CsrRequest`] as `GenerateCsrRequest`, [`crate::P12BuildRequest`] as
+//!   `BuildP12Request`, ...), through ts-rs. The WebAssembly bindings read these objects field by
+//!   field (serde-wasm-bindgen would add 17 KB gzip to the module); the names they read are
+//!   these.
 //!
 //! The test fails when a committed file differs from what the Rust definitions say;
 //! `UPDATE_TYPESCRIPT=1 cargo test -p mtls-sdk --lib typescript` rewrites them.
@@ -14,6 +19,7 @@ use std::path::PathBuf;
 use ts_rs::TS;
 
 use crate::report::{CertificateInfo, ContainerInfo, EncryptionInfo, Finding, KeyInfo, P12Report};
+use crate::{CsrRequest, CsrSubject, GeneratedCsr, KeyType, P12BuildRequest, P12Profile};
 use crate::wire::{ClientErrorCode, ErrorCode, GATEWAY_REALM, LP_HEADERS, REQUEST_ID};
 
 const UPDATE_VARIABLE: &str = "UPDATE_TYPESCRIPT";
@@ -38,6 +44,23 @@ fn report_ts() -> String {
     ] {
         out.push('\n');
         out.push_str(&tidy(&exported.expect("ts-rs renders every report type")));
+    }
+    out
+}
+
+/// The types of `generateCsr` and `buildP12`, the request first.
+fn csr_ts() -> String {
+    let mut out = banner("sdk/src/csr/mod.rs and sdk/src/p12_builder/mod.rs");
+    for exported in [
+        CsrRequest::export_to_string(),
+        CsrSubject::export_to_string(),
+        KeyType::export_to_string(),
+        GeneratedCsr::export_to_string(),
+        P12BuildRequest::export_to_string(),
+        P12Profile::export_to_string(),
+    ] {
+        out.push('\n');
+        out.push_str(&tidy(&exported.expect("ts-rs renders every CSR type")));
     }
     out
 }
@@ -132,7 +155,7 @@ fn generated_dir() -> PathBuf {
 fn the_client_typescript_is_generated_from_the_rust_definitions() {
     let update = std::env::var_os(UPDATE_VARIABLE).is_some();
     let mut stale = Vec::new();
-    for (file, expected) in [("report.ts", report_ts()), ("wire.ts", wire_ts())] {
+    for (file, expected) in [("report.ts", report_ts()), ("wire.ts", wire_ts()), ("csr.ts", csr_ts())] {
         let path = generated_dir().join(file);
         if update {
             std::fs::create_dir_all(generated_dir()).unwrap();
@@ -196,4 +219,20 @@ fn the_report_declares_every_field_the_json_has() {
             "{field} is in the JSON but not declared"
         );
     }
+}
+
+/// The bindings take key types and profiles by their `name()`: the declared unions must be
+/// exactly those names.
+#[test]
+fn key_types_and_profiles_are_declared_by_their_js_names() {
+    let declared = csr_ts();
+    let union = |name: &str| {
+        let start = declared.find(&format!("export type {name} = ")).expect(name);
+        declared[start..].lines().next().unwrap().to_owned()
+    };
+    let key_types: Vec<String> = KeyType::ALL.iter().map(|k| format!("\"{}\"", k.name())).collect();
+    assert_eq!(union("KeyType"), format!("export type {} = {};", "KeyType", key_types.join(" | ")));
+    let profiles: Vec<String> =
+        [P12Profile::Modern, P12Profile::Legacy].iter().map(|p| format!("\"{}\"", p.name())).collect();
+    assert_eq!(union("P12Profile"), format!("export type {} = {};", "P12Profile", profiles.join(" | ")));
 }

@@ -9,8 +9,8 @@ mod builder_support;
 
 use builder_support::{TestCa, TestDir, openssl, openssl_ok, run_java_loader};
 use mtls_sdk::{
-    CsrRequest, CsrSubject, GeneratedCsr, InspectOptions, KeyType, P12BuildRequest, P12Profile,
-    build_p12, generate_csr, inspect_p12, open_p12,
+    CsrRequest, CsrSignatureScheme, CsrSubject, GeneratedCsr, InspectOptions, KeyType,
+    P12BuildRequest, P12Profile, build_p12, generate_csr, inspect_p12, open_p12, unsigned_csr,
 };
 
 const PASSWORD: &str = "p12 Pass-word!";
@@ -459,4 +459,72 @@ fn encrypted_key_over_the_iteration_cap_is_refused() {
     let error = build_p12(&request).expect_err("costly key accepted");
     assert_eq!(error.code(), "unsupported_key_encryption", "{error}");
     assert!(error.to_string().contains("1,000,000"), "{error}");
+}
+
+/// The path of keys held elsewhere (WebCrypto in the npm package): the core encodes the CSR for
+/// the holder's public key, the holder signs it and returns ECDSA signatures as r || s (IEEE
+/// P1363, WebCrypto's only form), the core writes the DER signature. OpenSSL verifies the result.
+#[test]
+fn csr_signed_by_an_outside_ecdsa_signer_verifies_in_openssl() {
+    use p256::elliptic_curve::Generate;
+    use signature::Signer;
+    use spki::EncodePublicKey;
+    let dir = TestDir::new("outside-signer");
+    let p256_key = p256::ecdsa::SigningKey::try_generate().unwrap();
+    let p384_key = p384::ecdsa::SigningKey::try_generate().unwrap();
+    type Sign = Box<dyn Fn(&[u8]) -> Vec<u8>>;
+    let cases: [(&str, Vec<u8>, CsrSignatureScheme, Sign); 2] = [
+        (
+            "p256",
+            p256_key.verifying_key().to_public_key_der().unwrap().into_vec(),
+            CsrSignatureScheme::EcdsaP256Sha256,
+            Box::new(move |tbs: &[u8]| {
+                let signature: p256::ecdsa::Signature = p256_key.sign(tbs);
+                signature.to_bytes().to_vec()
+            }),
+        ),
+        (
+            "p384",
+            p384_key.verifying_key().to_public_key_der().unwrap().into_vec(),
+            CsrSignatureScheme::EcdsaP384Sha384,
+            Box::new(move |tbs: &[u8]| {
+                let signature: p384::ecdsa::Signature = p384_key.sign(tbs);
+                signature.to_bytes().to_vec()
+            }),
+        ),
+    ];
+    for (name, spki, scheme, sign) in cases {
+        let unsigned = unsigned_csr(&csr_request(KeyType::P256), &spki).unwrap();
+        assert_eq!(unsigned.scheme(), scheme);
+        let signature = sign(unsigned.to_be_signed());
+        assert_eq!(signature.len(), 2 * scheme.ecdsa_scalar_len().unwrap());
+        let csr_pem = unsigned.into_pem(&signature).unwrap();
+        let csr_path = dir.write(&format!("{name}.csr"), csr_pem.as_bytes());
+        openssl_ok(&["req", "-verify", "-noout", "-in", &csr_path]);
+        let text = openssl_ok(&["req", "-noout", "-text", "-in", &csr_path]);
+        assert!(text.contains("TLS Web Client Authentication"), "{text}");
+    }
+}
+
+#[test]
+fn outside_keys_of_other_types_and_malformed_signatures_are_refused() {
+    let dir = TestDir::new("outside-refused");
+    // secp256k1: an EC curve CSRs are not made for.
+    let key = dir.write("k1.key", openssl_ok(&["ecparam", "-genkey", "-name", "secp256k1"]));
+    let spki_path = dir.path("k1.spki");
+    openssl_ok(&["pkey", "-in", &key, "-pubout", "-outform", "DER", "-out", &spki_path]);
+    let spki = std::fs::read(&spki_path).unwrap();
+    let error = unsigned_csr(&csr_request(KeyType::P256), &spki).err().unwrap();
+    assert_eq!(error.code(), "unsupported_key_type");
+    let error = unsigned_csr(&csr_request(KeyType::P256), b"not der").err().unwrap();
+    assert_eq!(error.code(), "unsupported_key_type");
+
+    let key = dir.write("p256.key", openssl_ok(&["ecparam", "-genkey", "-name", "prime256v1"]));
+    let spki_path = dir.path("p256.spki");
+    openssl_ok(&["pkey", "-in", &key, "-pubout", "-outform", "DER", "-out", &spki_path]);
+    let spki = std::fs::read(&spki_path).unwrap();
+    let unsigned = unsigned_csr(&csr_request(KeyType::P256), &spki).unwrap();
+    // A DER signature where r || s is expected: a signer's bug, never a CSR.
+    let error = unsigned.into_pem(&[0x30; 70]).err().unwrap();
+    assert_eq!(error.code(), "internal_error");
 }

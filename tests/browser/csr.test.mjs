@@ -1,5 +1,6 @@
-// generateCsr and buildP12 from the npm package in headless Chromium: keys come from the page's
-// WebCrypto (`crypto.subtle.generateKey` is observed being called), the CSRs verify with
+// generateCsr and buildP12 from the npm package in headless Chromium: keys and CSR signatures come
+// from the page's WebCrypto (`crypto.subtle.generateKey` and `sign` are observed being called,
+// and without `crypto.subtle` generateCsr refuses with `webcrypto_unavailable`), the CSRs verify with
 // `openssl req -verify`, a test CA signs them, and the P12 built in the page opens in OpenSSL 3
 // and is usable by inspectP12.
 import assert from 'node:assert/strict';
@@ -7,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { makeTestCa, opensslP12Info } from '../node/csr-helpers.mjs';
+import { makeTestCa, opensslOk, opensslP12Info } from '../node/csr-helpers.mjs';
 import { linkPackage, pkgDir } from '../node/helpers.mjs';
 import { launchChromium, openPage } from './chromium.mjs';
 import { startStaticServer } from './static-server.mjs';
@@ -26,6 +27,13 @@ const PAGE = `<!doctype html>
   crypto.subtle.generateKey = (algorithm, ...rest) => {
     window.generateKeyCalls.push(algorithm.name + ' ' + (algorithm.namedCurve ?? algorithm.modulusLength));
     return generateKey(algorithm, ...rest);
+  };
+  // And signatures: the CSR is signed by WebCrypto too, not in WebAssembly.
+  const sign = crypto.subtle.sign.bind(crypto.subtle);
+  window.signCalls = [];
+  crypto.subtle.sign = (algorithm, key, data) => {
+    window.signCalls.push(algorithm.name + ' ' + (algorithm.hash ?? key.algorithm.hash.name));
+    return sign(algorithm, key, data);
   };
   import * as sdk from 'mtls-sdk';
   window.sdk = sdk;
@@ -50,23 +58,25 @@ test('generateCsr in Chromium uses WebCrypto, and its CSR and key make a usable 
   const { page, problems } = await openPage(browser, `${server.url}/`);
   await page.waitForFunction(() => window.sdk !== undefined, null, { timeout: 30_000 });
   const cases = [
-    ['P-256', 'ECDSA P-256'],
-    ['P-384', 'ECDSA P-384'],
-    ['RSA-2048', 'RSASSA-PKCS1-v1_5 2048'],
-    ['RSA-3072', 'RSASSA-PKCS1-v1_5 3072'],
-    ['RSA-4096', 'RSASSA-PKCS1-v1_5 4096'],
+    ['P-256', 'ECDSA P-256', 'ECDSA SHA-256'],
+    ['P-384', 'ECDSA P-384', 'ECDSA SHA-384'],
+    ['RSA-2048', 'RSASSA-PKCS1-v1_5 2048', 'RSASSA-PKCS1-v1_5 SHA-256'],
+    ['RSA-3072', 'RSASSA-PKCS1-v1_5 3072', 'RSASSA-PKCS1-v1_5 SHA-256'],
+    ['RSA-4096', 'RSASSA-PKCS1-v1_5 4096', 'RSASSA-PKCS1-v1_5 SHA-256'],
   ];
-  for (const [keyType, webCryptoCall] of cases) {
+  for (const [keyType, webCryptoCall, signCall] of cases) {
     const generated = await page.evaluate(async (keyType) => {
       window.generateKeyCalls.length = 0;
+      window.signCalls.length = 0;
       const result = await window.sdk.generateCsr({
         subject: { commonName: `browser-${keyType}`, organization: 'Brand' },
         subjectAltNames: ['browser.example.com'],
         keyType,
       });
-      return { ...result, calls: [...window.generateKeyCalls] };
+      return { ...result, calls: [...window.generateKeyCalls], signCalls: [...window.signCalls] };
     }, keyType);
     assert.deepEqual(generated.calls, [webCryptoCall], `${keyType}: WebCrypto generateKey calls`);
+    assert.deepEqual(generated.signCalls, [signCall], `${keyType}: WebCrypto sign calls`);
     const text = ca.verifyCsr(generated.csrPem, `browser-${keyType}`);
     const expectedKey = keyType.startsWith('RSA') ? `Public-Key: (${keyType.slice(4)} bit)` : `NIST CURVE: ${keyType}`;
     assert.ok(text.includes(expectedKey), `${keyType}: ${text}`);
@@ -93,5 +103,42 @@ test('generateCsr in Chromium uses WebCrypto, and its CSR and key make a usable 
     }
   });
   assert.equal(code, 'invalid_subject');
+
+  // Keys whose public key the csr module cannot see (no curve arithmetic in it): WebCrypto derives
+  // it for buildP12; when WebCrypto refuses, buildP12 rejects with public_key_unavailable.
+  for (const [name, keyPem] of [['ed25519', opensslOk(['genpkey', '-algorithm', 'ed25519'])],
+    ['ec-no-public', opensslOk(['ec', '-in', ca.write('browser-ec.key', opensslOk(['ecparam', '-genkey', '-noout', '-name', 'prime256v1'])), '-no_public'])]]) {
+    const leaf = ca.sign(opensslOk(['req', '-new', '-key', ca.write(`browser-${name}.key`, keyPem), '-subj', `/CN=browser-${name}`]), `browser-${name}`);
+    const built = await page.evaluate(async ({ privateKeyPem, certificatePem, password }) => {
+      const bytes = [...(await window.sdk.buildP12({ privateKeyPem, certificatePem, password }))];
+      const importKey = crypto.subtle.importKey;
+      crypto.subtle.importKey = () => Promise.reject(new Error('refused by the test'));
+      try {
+        await window.sdk.buildP12({ privateKeyPem, certificatePem, password });
+        return { bytes, refused: null };
+      } catch (error) {
+        return { bytes, refused: error.code };
+      } finally {
+        crypto.subtle.importKey = importKey;
+      }
+    }, { privateKeyPem: keyPem, certificatePem: leaf, password: PASSWORD });
+    const info = opensslP12Info(ca.write(`browser-${name}.p12`, new Uint8Array(built.bytes)), PASSWORD);
+    assert.match(info, new RegExp(`subject=CN ?= ?browser-${name}\\n`));
+    assert.equal(built.refused, 'public_key_unavailable', name);
+  }
+
+  // A page outside a secure context has `crypto` without `subtle`.
+  const unavailable = await page.evaluate(async () => {
+    Object.defineProperty(crypto, 'subtle', { value: undefined, configurable: true });
+    try {
+      await window.sdk.generateCsr({ subject: { commonName: 'no-webcrypto' } });
+      return null;
+    } catch (error) {
+      return { code: error.code, isMtlsError: error instanceof window.sdk.MtlsError };
+    } finally {
+      delete crypto.subtle;
+    }
+  });
+  assert.deepEqual(unavailable, { code: 'webcrypto_unavailable', isMtlsError: true });
   assert.deepEqual(problems, []);
 });

@@ -2,7 +2,9 @@
 // package in Node (keys from Node's WebCrypto), for every key type and both profiles; and the
 // errors of bad inputs.
 import assert from 'node:assert/strict';
+import nodeCrypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { makeTestCa, opensslOk, opensslP12Info, jdkVerdicts } from './csr-helpers.mjs';
@@ -132,6 +134,97 @@ describe('round trip from the npm package', () => {
   });
 });
 
+describe('WebCrypto does the key arithmetic', () => {
+  test('generateCsr signs with crypto.subtle.sign, the hash matching the curve, and OpenSSL verifies', async () => {
+    const { subtle } = globalThis.crypto;
+    const calls = [];
+    // An own property shadows SubtleCrypto.prototype.sign for this object only.
+    subtle.sign = function sign(algorithm, key, data) {
+      calls.push([algorithm.name, algorithm.hash ?? key.algorithm.hash.name, key.type]);
+      return SubtleCrypto.prototype.sign.call(this, algorithm, key, data);
+    };
+    try {
+      for (const [keyType, expected] of [['P-256', ['ECDSA', 'SHA-256', 'private']],
+        ['P-384', ['ECDSA', 'SHA-384', 'private']], ['RSA-2048', ['RSASSA-PKCS1-v1_5', 'SHA-256', 'private']]]) {
+        calls.length = 0;
+        const { csrPem } = await sdk.generateCsr(request(keyType));
+        assert.deepEqual(calls, [expected], keyType);
+        const text = ca.verifyCsr(csrPem, `signed-${keyType}`);
+        const algorithm = { 'P-256': 'ecdsa-with-SHA256', 'P-384': 'ecdsa-with-SHA384', 'RSA-2048': 'sha256WithRSAEncryption' }[keyType];
+        assert.ok(text.includes(`Signature Algorithm: ${algorithm}`), `${keyType}: ${text}`);
+      }
+    } finally {
+      delete subtle.sign;
+    }
+  });
+
+  test('without crypto.subtle generateCsr rejects with webcrypto_unavailable', async () => {
+    const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'crypto');
+    // What an old runtime or a browser page outside a secure context offers: no `subtle`.
+    Object.defineProperty(globalThis, 'crypto', { value: {}, configurable: true });
+    let error;
+    let badSubjectCode;
+    try {
+      badSubjectCode = await thrownCode(() => sdk.generateCsr({ subject: { commonName: '' } }));
+      await sdk.generateCsr(request('P-256'));
+    } catch (caught) {
+      error = caught;
+    } finally {
+      Object.defineProperty(globalThis, 'crypto', descriptor);
+    }
+    // Bad input is still reported as such: the request is checked before WebCrypto is looked up.
+    assert.equal(badSubjectCode, 'invalid_subject');
+    assert.ok(error instanceof sdk.MtlsError, String(error));
+    assert.equal(error.code, 'webcrypto_unavailable');
+    assert.match(error.message, /crypto\.subtle/);
+    assert.equal(typeof globalThis.crypto.subtle.sign, 'function');
+  });
+});
+
+describe('buildP12 with keys whose public key the module cannot see', () => {
+  // The csr module has no curve arithmetic: an EC key without its optional public key and an
+  // Ed25519 key need theirs derived by Node's crypto before the module matches the certificate.
+  function keysWithoutPublicKey() {
+    const ecFile = ca.write('ec-full.key', opensslOk(['ecparam', '-genkey', '-noout', '-name', 'secp384r1']));
+    // SEC1 without the optional public key (the form the package wraps into PKCS#8 itself).
+    const ecNoPublic = opensslOk(['ec', '-in', ecFile, '-no_public']);
+    return [['ec-no-public', ecNoPublic], ['ed25519', opensslOk(['genpkey', '-algorithm', 'ed25519'])]];
+  }
+
+  test('Node derives the public key; the P12 pairs key and certificate', () => {
+    for (const [name, keyPem] of keysWithoutPublicKey()) {
+      const keyFile = ca.write(`${name}.key`, keyPem);
+      const leaf = ca.sign(opensslOk(['req', '-new', '-key', keyFile, '-subj', `/CN=${name}`]), name);
+      const p12 = sdk.buildP12({ privateKeyPem: keyPem, certificatePem: ca.intermediatePem + leaf, password: PASSWORD });
+      const info = opensslP12Info(ca.write(`${name}.p12`, p12), PASSWORD);
+      assert.ok(info.split('\n').find((line) => line.startsWith('subject='))?.includes(name), info);
+      const report = sdk.inspectP12(p12, PASSWORD);
+      assert.equal(report.chain.length, 1, JSON.stringify(report));
+      assert.ok(!report.problems.some((problem) => problem.code === 'key_certificate_mismatch'), JSON.stringify(report.problems));
+      // Another key's certificate is still refused.
+      const other = ca.sign(opensslOk(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-noenc',
+        '-keyout', path.join(ca.dir, `${name}-other.key`), '-subj', '/CN=other']), `${name}-other`);
+      assert.throws(() => sdk.buildP12({ privateKeyPem: keyPem, certificatePem: other, password: PASSWORD }),
+        (error) => error.code === 'key_certificate_mismatch');
+    }
+  });
+
+  test('when Node refuses to derive the public key, buildP12 throws public_key_unavailable', () => {
+    const [[, keyPem]] = keysWithoutPublicKey();
+    const leaf = ca.sign(opensslOk(['req', '-new', '-key', ca.write('refused.key', keyPem), '-subj', '/CN=refused']), 'refused');
+    const createPublicKey = nodeCrypto.createPublicKey;
+    nodeCrypto.createPublicKey = () => {
+      throw new Error('refused by the test');
+    };
+    try {
+      assert.throws(() => sdk.buildP12({ privateKeyPem: keyPem, certificatePem: leaf, password: PASSWORD }),
+        (error) => error instanceof sdk.MtlsError && error.code === 'public_key_unavailable' && error.message.includes('EC P-384'));
+    } finally {
+      nodeCrypto.createPublicKey = createPublicKey;
+    }
+  });
+});
+
 describe('bad inputs give errors with codes', () => {
   test('generateCsr refuses a bad subject, SAN or key type before making a key', async () => {
     assert.equal(await thrownCode(() => sdk.generateCsr({ subject: { commonName: '' } })), 'invalid_subject');
@@ -139,6 +232,15 @@ describe('bad inputs give errors with codes', () => {
     assert.equal(await thrownCode(() => sdk.generateCsr({ subject: { commonName: 'a' }, subjectAltNames: ['bad host'] })), 'invalid_subject_alt_name');
     assert.equal(await thrownCode(() => sdk.generateCsr({ subject: { commonName: 'a' }, keyType: 'RSA-1024' })), 'unsupported_key_type');
     assert.equal(await thrownCode(() => sdk.generateCsr('not an object')), 'invalid_argument');
+    // Each field is absent (undefined or null) or of its declared type.
+    for (const wrong of [{ subject: 'CN=a' }, { subject: { commonName: 7 } },
+      { subject: { commonName: 'a' }, subjectAltNames: 'a.example' },
+      { subject: { commonName: 'a' }, subjectAltNames: ['a.example', 7] },
+      { subject: { commonName: 'a' }, privateKeyPassphrase: 1234 }]) {
+      assert.equal(await thrownCode(() => sdk.generateCsr(wrong)), 'invalid_argument', JSON.stringify(wrong));
+    }
+    const withNulls = await sdk.generateCsr({ subject: { commonName: 'a', organization: null }, subjectAltNames: null, keyType: undefined });
+    assert.match(withNulls.csrPem, /^-----BEGIN CERTIFICATE REQUEST-----\n/);
   });
 
   test('buildP12 refuses a mismatched key, garbage PEM, an empty chain and bad passwords', async () => {
@@ -153,6 +255,9 @@ describe('bad inputs give errors with codes', () => {
     assert.equal(await thrownCode(() => sdk.buildP12({ ...base, password: '' })), 'invalid_password');
     assert.equal(await thrownCode(() => sdk.buildP12({ ...base, profile: 'rc2' })), 'unsupported_profile');
     assert.equal(await thrownCode(() => sdk.buildP12(42)), 'invalid_argument');
+    assert.equal(await thrownCode(() => sdk.buildP12({ ...base, privateKeyPem: 42 })), 'invalid_argument');
+    assert.equal(await thrownCode(() => sdk.buildP12({ ...base, friendlyName: ['x'] })), 'invalid_argument');
+    assert.equal(await thrownCode(() => sdk.buildP12({ ...base, password: undefined })), 'invalid_argument');
   });
 });
 

@@ -61,15 +61,19 @@ function inspectP12(p12, password, options) {
   const glue = inspector();
   return sdkCall(() => {
     const result = glue.inspectP12(bytes, password, options);
-    if (!(result instanceof glue.PendingInspection)) return result;
-    // An EC or Ed25519 key: the module has no curve arithmetic, Node's crypto derives the public
-    // key (synchronously, so this function stays synchronous) and the module judges it.
-    try {
-      return result.finish(publicKeySpki(result.privateKeyPkcs8()));
-    } finally {
-      result.free();
-    }
+    return result instanceof glue.PendingInspection ? finishWithPublicKey(result) : result;
   });
+}
+
+/** Finishes what a module left pending for an EC or Ed25519 key (the modules have no curve
+ * arithmetic): Node's crypto derives the public key (synchronously, so the functions stay
+ * synchronous) and the module judges it. */
+function finishWithPublicKey(result) {
+  try {
+    return result.finish(publicKeySpki(result.privateKeyPkcs8()));
+  } finally {
+    result.free();
+  }
 }
 
 /** The public key of a PKCS#8 private key as SubjectPublicKeyInfo DER, or `undefined` when
@@ -98,7 +102,10 @@ function generateCsr(request) {
 function buildP12(request) {
   if (request?.profile !== undefined) oneOf(request.profile, P12_PROFILES, 'request.profile', 'unsupported_profile');
   const glue = csr();
-  return sdkCall(() => glue.buildP12(request));
+  return sdkCall(() => {
+    const result = glue.buildP12(request);
+    return result instanceof glue.PendingP12Build ? finishWithPublicKey(result) : result;
+  });
 }
 
 /** The module names `which` stands for (all when omitted), or an `invalid_argument` error. */

@@ -1,14 +1,12 @@
 // Types of the Node entry (`require` and `import`): the WebAssembly functions are synchronous
 // here, each module loaded on the first call that needs it. The browser entry's types
 // (../web/index.d.ts) have the same names returning promises.
-import type { BytesInput, P12Report } from '../client/cjs/index.js';
+import type { BuildP12Request, BytesInput, GenerateCsrRequest, GeneratedCsr, P12Report } from '../client/cjs/index.js';
 import type { InspectP12Options } from '../wasm/inspector.cjs';
-import type { BuildP12Request, GenerateCsrRequest, GeneratedCsr } from '../wasm/csr.cjs';
 import * as client from '../client/cjs/index.js';
 
 export * from '../client/cjs/index.js';
 export type { InspectP12Options } from '../wasm/inspector.cjs';
-export type { BuildP12Request, CsrSubject, GenerateCsrRequest, GeneratedCsr } from '../wasm/csr.cjs';
 
 /** @deprecated The package throws one error class, `MtlsError` (status 0 for errors on this
  * side, with the same `code`s); this name is kept for code written against older versions. */
@@ -32,6 +30,11 @@ export declare function inspectP12(p12: Exclude<BytesInput, Blob>, password: str
 /**
  * Generates a key pair (WebCrypto) and a CSR for it; the key never leaves this machine.
  * Asynchronous everywhere: WebCrypto is.
+ * WebCrypto (`globalThis.crypto.subtle`) makes the key and signs the CSR; the package's
+ * WebAssembly only encodes it.
+ * @throws {MtlsError} (the promise rejects) `invalid_subject`, `invalid_subject_alt_name`,
+ *   `unsupported_key_type`; `webcrypto_unavailable` where `crypto.subtle` is missing (a browser
+ *   page that is not a secure context: https or localhost); `webcrypto_failed`.
  */
 export declare function generateCsr(request: GenerateCsrRequest): Promise<GeneratedCsr>;
 

@@ -2,14 +2,12 @@
 // can only do asynchronously, so every WebAssembly function returns a promise here. The Node
 // entry's types (../node/index.d.ts) have the same names, with `inspectP12` and `buildP12`
 // synchronous.
-import type { BytesInput, P12Report } from '../client/index.js';
+import type { BuildP12Request, BytesInput, GenerateCsrRequest, GeneratedCsr, P12Report } from '../client/index.js';
 import type { InspectP12Options } from '../wasm/inspector.js';
-import type { BuildP12Request, GenerateCsrRequest, GeneratedCsr } from '../wasm/csr.js';
 import * as client from '../client/index.js';
 
 export * from '../client/index.js';
 export type { InspectP12Options } from '../wasm/inspector.js';
-export type { BuildP12Request, CsrSubject, GenerateCsrRequest, GeneratedCsr } from '../wasm/csr.js';
 
 /** @deprecated The package throws one error class, `MtlsError` (status 0 for errors on this
  * side, with the same `code`s); this name is kept for code written against older versions. */
@@ -35,6 +33,11 @@ export declare function inspectP12(p12: BytesInput, password: string, options?: 
 /**
  * Generates a key pair (WebCrypto) and a CSR for it; the key never leaves this machine. The
  * first call fetches the `csr` module.
+ * WebCrypto (`globalThis.crypto.subtle`) makes the key and signs the CSR; the package's
+ * WebAssembly only encodes it.
+ * @throws {MtlsError} (the promise rejects) `invalid_subject`, `invalid_subject_alt_name`,
+ *   `unsupported_key_type`; `webcrypto_unavailable` where `crypto.subtle` is missing (a browser
+ *   page that is not a secure context: https or localhost); `webcrypto_failed`.
  */
 export declare function generateCsr(request: GenerateCsrRequest): Promise<GeneratedCsr>;
 

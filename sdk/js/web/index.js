@@ -1,8 +1,5 @@
-// Browser entry of `mtls-sdk` (ES module): the API client, which needs no WebAssembly, and the
-// WebAssembly functions, each of whose modules is fetched and compiled on its first use (or
-// earlier through `loadWasm` / `prefetchWasm`), so importing this file downloads no WebAssembly.
-// A browser cannot fetch synchronously, so here `inspectP12` and `buildP12` return promises
-// (in Node they are synchronous; `await` works on both).
+// Browser entry of `mtls-sdk`: the client (no WebAssembly) and the WebAssembly functions, each
+// module fetched on first use (or `loadWasm`/`prefetchWasm`), so all are async here.
 import client, { KEY_TYPES, MtlsError, toBytes } from '../client/index.js';
 
 /** `buildP12` profiles; the Rust core reads more spellings, the package accepts these only. */
@@ -18,10 +15,8 @@ function oneOf(value, allowed, argument, code) {
   });
 }
 
-/** The package throws one error class: the Rust core's errors (plain `Error`s named
- * `MtlsError` with a `code`, made in WebAssembly, which cannot construct this class) become
- * `MtlsError`s with status 0 (nothing was sent). Anything else passes unchanged (a WebAssembly
- * trap is a bug, not an API error). */
+/** The core's errors (`Error`s named `MtlsError`, with a `code`) as `MtlsError`s, status 0;
+ * anything else (a WebAssembly trap is a bug) unchanged. */
 function sdkError(error) {
   if (error instanceof MtlsError || error?.name !== 'MtlsError' || typeof error.code !== 'string') return error;
   return new MtlsError({ status: 0, code: error.code, message: error.message });
@@ -29,8 +24,7 @@ function sdkError(error) {
 
 export * from '../client/index.js';
 
-/** Each module's glue, imported and instantiated on first use (`init` fetches `<module>_bg.wasm`
- * beside the glue, relative to `import.meta.url`, which bundlers also understand). */
+/** Each module's glue; its `init` fetches `<module>_bg.wasm` relative to `import.meta.url`. */
 const IMPORTS = {
   inspector: () => import('../wasm/inspector.js'),
   csr: () => import('../wasm/csr.js'),
@@ -61,24 +55,26 @@ export async function inspectP12(p12, password, options) {
   const glue = await wasmModule('inspector');
   try {
     const result = glue.inspectP12(bytes, password, options);
-    if (!(result instanceof glue.PendingInspection)) return result;
-    // EC and Ed25519: WebCrypto derives the public key (in the private key's JWK, imported as a
-    // public key to export its SPKI), the module judges it; `undefined` makes it throw
-    // `public_key_unavailable`.
-    try {
-      const subtle = globalThis.crypto?.subtle;
-      const algorithm = result.webCryptoAlgorithm;
-      return result.finish(await subtle
-        ?.importKey('pkcs8', result.privateKeyPkcs8(), algorithm, true, ['sign'])
-        .then((key) => subtle.exportKey('jwk', key))
-        .then(({ d, key_ops, ...jwk }) => subtle.importKey('jwk', jwk, algorithm, true, ['verify']))
-        .then((key) => subtle.exportKey('spki', key))
-        .catch(() => {}));
-    } finally {
-      result.free();
-    }
+    return result instanceof glue.PendingInspection ? await finishWithPublicKey(result) : result;
   } catch (error) {
     throw sdkError(error);
+  }
+}
+
+/** EC and Ed25519 keys (no curve arithmetic in the modules): WebCrypto derives the public key
+ * (JWK, imported as public, exported as SPKI); `undefined` gives `public_key_unavailable`. */
+async function finishWithPublicKey(result) {
+  try {
+    const subtle = globalThis.crypto?.subtle;
+    const algorithm = result.curve ? { name: 'ECDSA', namedCurve: result.curve } : result.algorithm;
+    return result.finish(await subtle
+      ?.importKey('pkcs8', result.privateKeyPkcs8(), algorithm, true, ['sign'])
+      .then((key) => subtle.exportKey('jwk', key))
+      .then(({ d, key_ops, ...jwk }) => subtle.importKey('jwk', jwk, algorithm, true, ['verify']))
+      .then((key) => subtle.exportKey('spki', key))
+      .catch(() => {}));
+  } finally {
+    result.free();
   }
 }
 
@@ -96,7 +92,8 @@ export async function buildP12(request) {
   if (request?.profile !== undefined) oneOf(request.profile, P12_PROFILES, 'request.profile', 'unsupported_profile');
   const glue = await wasmModule('csr');
   try {
-    return glue.buildP12(request);
+    const result = glue.buildP12(request);
+    return result instanceof glue.PendingP12Build ? await finishWithPublicKey(result) : result;
   } catch (error) {
     throw sdkError(error);
   }

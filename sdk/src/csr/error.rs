@@ -32,6 +32,13 @@ pub enum CsrError {
         /// The key type as given.
         key_type: String,
     },
+    /// The public key given for a CSR ([`crate::unsigned_csr`]) is not the DER
+    /// `SubjectPublicKeyInfo` of a key type CSRs are made for.
+    #[error(
+        "the public key is not a SubjectPublicKeyInfo of an RSA, EC (P-256, P-384, P-521) or \
+             Ed25519 key"
+    )]
+    UnsupportedPublicKey,
     /// The key handed in to sign the CSR could not be read.
     #[error(transparent)]
     Key(#[from] PrivateKeyError),
@@ -52,7 +59,7 @@ impl CsrError {
         match self {
             Self::InvalidSubject { .. } => "invalid_subject",
             Self::InvalidSubjectAltName { .. } => "invalid_subject_alt_name",
-            Self::UnsupportedKeyType { .. } => "unsupported_key_type",
+            Self::UnsupportedKeyType { .. } | Self::UnsupportedPublicKey => "unsupported_key_type",
             Self::Key(error) => error.code(),
             Self::Random => "random_failure",
             Self::Internal { .. } => "internal_error",

@@ -17,13 +17,14 @@
 
 mod error;
 mod san;
+mod signature;
 mod subject;
 
 use std::fmt;
 use std::str::FromStr;
 
 use der::asn1::{BitString, OctetString, SetOfVec};
-use der::{Encode, EncodePem};
+use der::{Decode, Encode, EncodePem};
 use pkcs8::pkcs5::pbes2;
 use spki::ObjectIdentifier;
 use x509_cert::ext::Extension;
@@ -32,67 +33,91 @@ use x509_cert::request::{CertReq, CertReqInfo, ExtensionReq, Version};
 use zeroize::Zeroizing;
 
 pub use error::CsrError;
+pub use signature::CsrSignatureScheme;
 
 use crate::oids::{CLIENT_AUTH, EXTENDED_KEY_USAGE, KEY_USAGE, SUBJECT_ALT_NAME};
+#[cfg(feature = "key-arithmetic")]
 use crate::private_key::SigningKey;
 
-/// The subject of a CSR. Only `common_name` is required; blank optional fields count as absent.
+/// The subject of a CSR. Only the common name is required; blank optional fields count as absent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct CsrSubject {
     /// CN, 1-64 characters.
     pub common_name: String,
     /// O, up to 64 characters.
+    #[cfg_attr(test, ts(optional))]
     pub organization: Option<String>,
     /// OU, up to 64 characters.
+    #[cfg_attr(test, ts(optional))]
     pub organizational_unit: Option<String>,
     /// C, two letters (ISO 3166-1 alpha-2), written upper-case.
+    #[cfg_attr(test, ts(optional))]
     pub country: Option<String>,
     /// ST, up to 128 characters.
+    #[cfg_attr(test, ts(optional))]
     pub state: Option<String>,
     /// L, up to 128 characters.
+    #[cfg_attr(test, ts(optional))]
     pub locality: Option<String>,
     /// emailAddress, an ASCII `local@domain`.
+    #[cfg_attr(test, ts(optional))]
     pub email: Option<String>,
 }
 
-/// The key types [`generate_csr`] makes.
+/// The types of key a CSR can be made for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+// In JS a key type is its `name()`; the test of `crate::typescript` checks the two agree.
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum KeyType {
     /// ECDSA on NIST P-256 (the default: fast everywhere, accepted by every TLS stack).
     #[default]
+    #[cfg_attr(test, ts(rename = "P-256"))]
     P256,
     /// ECDSA on NIST P-384.
+    #[cfg_attr(test, ts(rename = "P-384"))]
     P384,
     /// RSA, 2048-bit modulus.
+    #[cfg_attr(test, ts(rename = "RSA-2048"))]
     Rsa2048,
     /// RSA, 3072-bit modulus.
+    #[cfg_attr(test, ts(rename = "RSA-3072"))]
     Rsa3072,
     /// RSA, 4096-bit modulus.
+    #[cfg_attr(test, ts(rename = "RSA-4096"))]
     Rsa4096,
 }
 
 /// What to put in a CSR.
 #[derive(Clone, Default, PartialEq, Eq)]
+// In JS (`GenerateCsrRequest`) everything but the subject may be left out.
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "GenerateCsrRequest", rename_all = "camelCase"))]
 pub struct CsrRequest {
     /// The subject name.
     pub subject: CsrSubject,
     /// subjectAltName entries: `DNS:`, `IP:`, `email:` and `URI:` prefixed, or bare (recognised
     /// by shape: IP address, then `://` for a URI, then `@` for an email, else a DNS name).
+    #[cfg_attr(test, ts(as = "Option<Vec<String>>", optional))]
     pub subject_alt_names: Vec<String>,
-    /// The key to generate ([`generate_csr`] only).
+    /// The type of key to generate: `P-256` unless set. Unused when the CSR is made for a key
+    /// that exists already.
+    #[cfg_attr(test, ts(as = "Option<KeyType>", optional))]
     pub key_type: KeyType,
-    /// Encrypts the returned private key with this passphrase; `None` or empty leaves it
+    /// Encrypts the returned private key with this passphrase; absent or empty leaves it
     /// unencrypted.
+    #[cfg_attr(test, ts(optional))]
     pub private_key_passphrase: Option<String>,
 }
 
 /// A CSR and its private key, both PEM.
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct GeneratedCsr {
     /// `-----BEGIN CERTIFICATE REQUEST-----`.
     pub csr_pem: String,
     /// `-----BEGIN PRIVATE KEY-----`, or `-----BEGIN ENCRYPTED PRIVATE KEY-----` with a
     /// passphrase.
+    #[cfg_attr(test, ts(type = "string"))]
     pub private_key_pem: Zeroizing<String>,
 }
 
@@ -105,6 +130,7 @@ pub const PRIVATE_KEY_PBKDF2_ITERATIONS: u32 = 100_000;
 /// # Errors
 /// [`CsrError`] for an invalid subject or subjectAltName (checked before any key is made), or
 /// a failing random number generator.
+#[cfg(feature = "key-arithmetic")]
 pub fn generate_csr(request: &CsrRequest) -> Result<GeneratedCsr, crate::Error> {
     let template = CsrTemplate::new(request)?;
     let key = match request.key_type {
@@ -115,7 +141,7 @@ pub fn generate_csr(request: &CsrRequest) -> Result<GeneratedCsr, crate::Error> 
         KeyType::Rsa4096 => SigningKey::generate_rsa(4096),
     }
     .map_err(|_| CsrError::Random)?;
-    Ok(template.sign(&key, request.private_key_passphrase.as_deref())?)
+    sign_with_key(template, &key, request)
 }
 
 /// Makes a CSR for an existing key given as PKCS#8 `PrivateKeyInfo` DER (RSA, P-256, P-384,
@@ -123,13 +149,31 @@ pub fn generate_csr(request: &CsrRequest) -> Result<GeneratedCsr, crate::Error> 
 ///
 /// # Errors
 /// As [`generate_csr`], plus [`CsrError::Key`] when the key cannot be read.
+#[cfg(feature = "key-arithmetic")]
 pub fn generate_csr_for_key(
     request: &CsrRequest,
     private_key_pkcs8_der: &[u8],
 ) -> Result<GeneratedCsr, crate::Error> {
     let template = CsrTemplate::new(request)?;
     let key = SigningKey::from_pkcs8_der(private_key_pkcs8_der).map_err(CsrError::Key)?;
-    Ok(template.sign(&key, request.private_key_passphrase.as_deref())?)
+    sign_with_key(template, &key, request)
+}
+
+/// Encodes the CSR of `request` for the public key `public_key_spki_der` (a DER
+/// `SubjectPublicKeyInfo`), up to its signature: for keys held by someone else (WebCrypto in
+/// the npm package), who signs [`UnsignedCsr::to_be_signed`] with [`UnsignedCsr::scheme`].
+///
+/// # Errors
+/// [`CsrError::InvalidSubject`], [`CsrError::InvalidSubjectAltName`], or
+/// [`CsrError::UnsupportedPublicKey`].
+pub fn unsigned_csr(
+    request: &CsrRequest,
+    public_key_spki_der: &[u8],
+) -> Result<UnsignedCsr, crate::Error> {
+    let template = CsrTemplate::new(request)?;
+    let public_key = spki::SubjectPublicKeyInfoOwned::from_der(public_key_spki_der)
+        .map_err(|_| CsrError::UnsupportedPublicKey)?;
+    Ok(template.unsigned(public_key)?)
 }
 
 /// Checks the subject and subjectAltNames of `request` without making a key, so a caller can
@@ -140,6 +184,60 @@ pub fn generate_csr_for_key(
 pub fn validate_csr_request(request: &CsrRequest) -> Result<(), crate::Error> {
     CsrTemplate::new(request)?;
     Ok(())
+}
+
+/// The PEM of a PKCS#8 `PrivateKeyInfo` (`private_key_pkcs8_der`), encrypted when `passphrase`
+/// is given and not empty (PBES2: PBKDF2-HMAC-SHA256 with [`PRIVATE_KEY_PBKDF2_ITERATIONS`],
+/// AES-256-CBC).
+///
+/// # Errors
+/// [`CsrError::Random`] when no salt can be drawn, [`CsrError::Internal`] when the bytes are not
+/// PKCS#8.
+pub fn private_key_pem(
+    private_key_pkcs8_der: &[u8],
+    passphrase: Option<&str>,
+) -> Result<Zeroizing<String>, crate::Error> {
+    Ok(encode_private_key(private_key_pkcs8_der, passphrase.filter(|p| !p.is_empty()))?)
+}
+
+/// A CSR encoded up to its signature (see [`unsigned_csr`]).
+pub struct UnsignedCsr {
+    info: CertReqInfo,
+    to_be_signed: Vec<u8>,
+    scheme: CsrSignatureScheme,
+}
+
+impl UnsignedCsr {
+    /// The DER `CertificationRequestInfo`: the bytes to sign.
+    pub fn to_be_signed(&self) -> &[u8] {
+        &self.to_be_signed
+    }
+
+    /// How to sign [`Self::to_be_signed`], chosen by the public key.
+    pub fn scheme(&self) -> CsrSignatureScheme {
+        self.scheme
+    }
+
+    /// The signed CSR as PEM. `signature` is the signer's output for [`Self::scheme`]: RSA
+    /// PKCS#1 v1.5 or Ed25519 bytes, or an ECDSA r || s of the curve's size (IEEE P1363, what
+    /// WebCrypto returns).
+    ///
+    /// # Errors
+    /// [`CsrError::Internal`] when the signature has not the scheme's form (a signer's bug).
+    pub fn into_pem(self, signature: &[u8]) -> Result<String, crate::Error> {
+        let value = self.scheme.signature_value(signature).ok_or(CsrError::Internal {
+            stage: "encoding the signature",
+        })?;
+        let request = CertReq {
+            info: self.info,
+            algorithm: self.scheme.algorithm_identifier(),
+            signature: BitString::from_bytes(&value)
+                .map_err(internal("encoding the signature"))?,
+        };
+        Ok(request
+            .to_pem(der::pem::LineEnding::LF)
+            .map_err(internal("encoding the request as PEM"))?)
+    }
 }
 
 /// A validated request: the subject name and the extensions to request.
@@ -161,8 +259,10 @@ impl CsrTemplate {
         })
     }
 
-    /// Builds and signs the CSR and encodes the key.
-    fn sign(self, key: &SigningKey, passphrase: Option<&str>) -> Result<GeneratedCsr, CsrError> {
+    /// Encodes the request for `public_key`, up to its signature.
+    fn unsigned(self, public_key: spki::SubjectPublicKeyInfoOwned) -> Result<UnsignedCsr, CsrError> {
+        let scheme = CsrSignatureScheme::for_public_key(&public_key)
+            .ok_or(CsrError::UnsupportedPublicKey)?;
         let mut attributes = SetOfVec::new();
         let extension_request = ExtensionReq(self.extensions)
             .try_into()
@@ -173,30 +273,37 @@ impl CsrTemplate {
         let info = CertReqInfo {
             version: Version::V1,
             subject: self.subject,
-            public_key: key
-                .public_key_info()
-                .map_err(internal("encoding the public key"))?,
+            public_key,
             attributes,
         };
         let to_be_signed = info.to_der().map_err(internal("encoding the request"))?;
-        let signature = key
-            .sign(&to_be_signed)
-            .map_err(internal("signing the request"))?;
-        let request = CertReq {
+        Ok(UnsignedCsr {
             info,
-            algorithm: key.signature_algorithm(),
-            signature: BitString::from_bytes(&signature)
-                .map_err(internal("encoding the signature"))?,
-        };
-        let csr_pem = request
-            .to_pem(der::pem::LineEnding::LF)
-            .map_err(internal("encoding the request as PEM"))?;
-        let private_key_pem = private_key_pem(key, passphrase.filter(|p| !p.is_empty()))?;
-        Ok(GeneratedCsr {
-            csr_pem,
-            private_key_pem,
+            to_be_signed,
+            scheme,
         })
     }
+}
+
+/// Builds the CSR for `key`, signs it with `key` and encodes the key: the path of native
+/// callers, through the same encoder WebCrypto's keys take.
+#[cfg(feature = "key-arithmetic")]
+fn sign_with_key(
+    template: CsrTemplate,
+    key: &SigningKey,
+    request: &CsrRequest,
+) -> Result<GeneratedCsr, crate::Error> {
+    let public_key = key
+        .public_key_info()
+        .map_err(internal("encoding the public key"))?;
+    let unsigned = template.unsigned(public_key)?;
+    let signature = key
+        .sign(unsigned.to_be_signed())
+        .map_err(internal("signing the request"))?;
+    Ok(GeneratedCsr {
+        csr_pem: unsigned.into_pem(&signature)?,
+        private_key_pem: private_key_pem(key.pkcs8_der(), request.private_key_passphrase.as_deref())?,
+    })
 }
 
 /// Maps any error to [`CsrError::Internal`] at `stage`: encoders fail only on a bug.
@@ -204,14 +311,16 @@ fn internal<E>(stage: &'static str) -> impl FnOnce(E) -> CsrError {
     move |_| CsrError::Internal { stage }
 }
 
-/// The PKCS#8 PEM of `key`, encrypted when a passphrase is given.
-fn private_key_pem(
-    key: &SigningKey,
+/// The PKCS#8 PEM of `pkcs8_der`, encrypted when a passphrase is given.
+fn encode_private_key(
+    pkcs8_der: &[u8],
     passphrase: Option<&str>,
 ) -> Result<Zeroizing<String>, CsrError> {
     let line_ending = der::pem::LineEnding::LF;
     let Some(passphrase) = passphrase else {
-        return der::pem::encode_string("PRIVATE KEY", line_ending, key.pkcs8_der())
+        // Checked like the encrypted form: a caller's bytes, not necessarily PKCS#8.
+        pkcs8::PrivateKeyInfoRef::try_from(pkcs8_der).map_err(internal("encoding the private key"))?;
+        return der::pem::encode_string("PRIVATE KEY", line_ending, pkcs8_der)
             .map(Zeroizing::new)
             .map_err(|_| CsrError::Internal {
                 stage: "encoding the private key",
@@ -227,7 +336,7 @@ fn private_key_pem(
             &salt,
             iv,
         )?;
-        let info = pkcs8::PrivateKeyInfoRef::try_from(key.pkcs8_der())?;
+        let info = pkcs8::PrivateKeyInfoRef::try_from(pkcs8_der)?;
         let document = info.encrypt_with_params(parameters, passphrase)?;
         Ok(document.to_pem("ENCRYPTED PRIVATE KEY", line_ending)?)
     };

@@ -42,7 +42,9 @@ use crate::pfx::pfx_types::{
     AuthenticatedSafe, ContentInfo, EncryptedContentInfo, EncryptedData, Pfx, integer,
 };
 use crate::pfx::safe_bag::{CertBag, EncryptedPrivateKeyInfo, SafeBag, SafeContents};
-use crate::private_key::{HostKeyError, KeyDerivation, KeyMatch, PrivateKey, SigningKey};
+use crate::private_key::{
+    HostKeyError, KeyDerivation, KeyMatch, PrivateKey, SigningKey, signing_key_pkcs8_from_pem,
+};
 use spki::SubjectPublicKeyInfoOwned;
 use crate::report::KeyInfo;
 use crate::PublicKeyDerivation;
@@ -50,6 +52,8 @@ use zeroize::Zeroizing;
 
 /// How the P12 is protected.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+// In JS a profile is its `name()`; the test of `crate::typescript` checks the two agree.
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "lowercase"))]
 pub enum P12Profile {
     /// PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) for key and certificates, HMAC-SHA256 MAC:
     /// OpenSSL 3's default; read by JDK 12+, 11.0.12+ and 8u301+.
@@ -60,20 +64,24 @@ pub enum P12Profile {
     Legacy,
 }
 
-/// The inputs of [`build_p12`].
+/// What the P12 builder packs into a PKCS#12 file.
 #[derive(Clone, Copy, Default)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "BuildP12Request", rename_all = "camelCase"))]
 pub struct P12BuildRequest<'a> {
     /// The private key: PKCS#8, encrypted PKCS#8, PKCS#1 RSA or SEC1 EC, as PEM.
     pub private_key_pem: &'a str,
     /// The passphrase of an encrypted private key.
+    #[cfg_attr(test, ts(optional))]
     pub private_key_passphrase: Option<&'a str>,
     /// The leaf certificate and its chain as PEM, in any order.
     pub certificate_pem: &'a str,
     /// The password of the P12: non-empty printable ASCII, the only passwords the JDK opens.
     pub password: &'a str,
-    /// How the P12 is protected.
+    /// How the P12 is protected: `modern` unless set.
+    #[cfg_attr(test, ts(as = "Option<P12Profile>", optional))]
     pub profile: P12Profile,
     /// The friendly name (the JDK's alias); defaults to the leaf's common name, else `client`.
+    #[cfg_attr(test, ts(optional))]
     pub friendly_name: Option<&'a str>,
 }
 
@@ -139,15 +147,20 @@ pub fn start_p12_build(
         profile: request.profile,
         friendly_name: request.friendly_name,
     };
-    let signing_key = SigningKey::from_pem(request.private_key_pem, request.private_key_passphrase)
-        .map_err(P12BuildError::Key)?;
     if derivation == PublicKeyDerivation::Local {
+        let signing_key =
+            SigningKey::from_pem(request.private_key_pem, request.private_key_passphrase)
+                .map_err(P12BuildError::Key)?;
         let is_key_of = |spki: &SubjectPublicKeyInfoOwned| signing_key.matches(spki);
         return Ok(P12Build::Done(assemble(&is_key_of, signing_key.pkcs8_der(), &parts)?));
     }
-    let pkcs8 = Zeroizing::new(signing_key.pkcs8_der().to_vec());
+    // Read as `SigningKey::from_pem` reads it, with the same errors, but decoded without key
+    // arithmetic.
+    let read = signing_key_pkcs8_from_pem(request.private_key_pem, request.private_key_passphrase)
+        .map_err(P12BuildError::Key)?;
+    let pkcs8 = read.der;
     let key = PrivateKey::decode_deriving(&pkcs8, KeyDerivation::Host)
-        .map_err(|_| P12BuildError::Key(invalid_key(None)))?;
+        .map_err(|_| P12BuildError::Key(read.invalid))?;
     if key.host_request().is_some() {
         return Ok(P12Build::NeedsPublicKey(PendingP12Build {
             key,

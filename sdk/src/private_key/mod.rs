@@ -30,7 +30,7 @@ use crate::oids::{
 use crate::report::KeyInfo;
 
 pub use signing::PrivateKeyError;
-pub(crate) use signing::SigningKey;
+pub(crate) use signing::{SigningKey, signing_key_pkcs8_from_pem};
 
 /// Key types and their fitness for TLS client authentication.
 #[derive(Debug, Clone, PartialEq, Eq)]

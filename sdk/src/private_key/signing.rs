@@ -10,18 +10,19 @@
 //! [`PrivateKey::decode`], the decoder the P12 reader uses, so [`SigningKey::matches`] answers
 //! as the reader does (arithmetic, not names: SPEC section 2 rule 4).
 
-use der::Decode;
+use der::{Decode, Encode};
+#[cfg(feature = "key-arithmetic")]
 use pkcs8::EncodePrivateKey;
+#[cfg(feature = "key-arithmetic")]
 use signature::{SignatureEncoding, Signer};
-use spki::{AlgorithmIdentifierOwned, EncodePublicKey, SubjectPublicKeyInfoOwned};
+#[cfg(feature = "key-arithmetic")]
+use spki::{AlgorithmIdentifierOwned, EncodePublicKey};
+use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoOwned};
 use zeroize::Zeroizing;
 
 use super::{KeyMatch, KeyMaterial, PrivateKey};
 use crate::DEFAULT_MAX_ITERATIONS;
-use crate::oids::{
-    ECDSA_WITH_SHA256, ECDSA_WITH_SHA384, ECDSA_WITH_SHA512, EC_PUBLIC_KEY, ED25519,
-    RSA_ENCRYPTION, SECP256R1, SECP384R1, SECP521R1, SHA256_WITH_RSA_ENCRYPTION,
-};
+use crate::oids::{EC_PUBLIC_KEY, ED25519, RSA_ENCRYPTION, SECP256R1, SECP384R1, SECP521R1};
 use crate::pem_bundle::{PemBundleError, pem_blocks};
 use crate::pfx::hash::bmp_password;
 use crate::pfx::safe_bag::EncryptedPrivateKeyInfo;
@@ -94,6 +95,10 @@ pub(crate) struct SigningKey {
     /// The key as the decoder saw it, for matching certificates.
     key: PrivateKey,
     /// The key itself, taken from `key`.
+    #[cfg_attr(
+        not(feature = "key-arithmetic"),
+        allow(dead_code, reason = "only key generation and signing read the key itself")
+    )]
     material: KeyMaterial,
     pkcs8_der: Zeroizing<Vec<u8>>,
 }
@@ -105,78 +110,11 @@ impl SigningKey {
     /// # Errors
     /// [`PrivateKeyError`] saying what was found instead of a readable key.
     pub(crate) fn from_pem(pem: &str, passphrase: Option<&str>) -> Result<Self, PrivateKeyError> {
-        let blocks = pem_blocks(pem).map_err(|error| PrivateKeyError::Malformed {
-            label: "PEM".to_owned(),
-            reason: match error {
-                PemBundleError::Unterminated => "a BEGIN line has no matching END line",
-                PemBundleError::Malformed { .. } => "invalid base64 or framing",
-            },
-        })?;
-        let Some(block) = blocks
-            .iter()
-            .find(|block| block.label.ends_with("PRIVATE KEY"))
-        else {
-            let labels: Vec<&str> = blocks.iter().map(|block| block.label.as_str()).collect();
-            let found = if labels.is_empty() {
-                "nothing".to_owned()
-            } else {
-                labels.join(", ")
-            };
-            return Err(PrivateKeyError::NotFound { found });
-        };
-        if block.has_headers {
-            return Err(PrivateKeyError::UnsupportedEncryption {
-                what: format!("{} with Proc-Type/DEK-Info headers", block.label),
-            });
-        }
-        let malformed = |reason| PrivateKeyError::Malformed {
-            label: block.label.clone(),
-            reason,
-        };
-        match block.label.as_str() {
-            "PRIVATE KEY" => Self::from_pkcs8_der(&block.der),
-            "ENCRYPTED PRIVATE KEY" => {
-                let passphrase = passphrase.ok_or(PrivateKeyError::PassphraseRequired)?;
-                let encrypted = EncryptedPrivateKeyInfo::from_der(&block.der)
-                    .map_err(|_| malformed("not an EncryptedPrivateKeyInfo"))?;
-                let decrypted = decrypt_private_key(&encrypted, passphrase)?;
-                Self::from_pkcs8_der(&decrypted).map_err(|error| match error {
-                    // Garbage after a "successful" CBC unpadding means the passphrase was wrong.
-                    PrivateKeyError::Malformed { .. } => PrivateKeyError::WrongPassphrase,
-                    other => other,
-                })
-            }
-            "RSA PRIVATE KEY" => {
-                let key =
-                    <rsa::PrivateKey as pkcs1::DecodeRsaPrivateKey>::from_pkcs1_der(&block.der)
-                        .map_err(|_| malformed("not a PKCS#1 RSAPrivateKey"))?;
-                Self::from_material(KeyMaterial::Rsa(Box::new(key)))
-            }
-            "EC PRIVATE KEY" => {
-                let ec = sec1::EcPrivateKey::from_der(&block.der)
-                    .map_err(|_| malformed("not a SEC1 ECPrivateKey"))?;
-                let curve = ec
-                    .parameters
-                    .as_ref()
-                    .and_then(|parameters| parameters.named_curve())
-                    .ok_or(malformed("the EC key names no curve"))?;
-                let material = match curve {
-                    SECP256R1 => p256::SecretKey::try_from(ec).map(KeyMaterial::P256),
-                    SECP384R1 => p384::SecretKey::try_from(ec).map(KeyMaterial::P384),
-                    SECP521R1 => p521::SecretKey::try_from(ec).map(KeyMaterial::P521),
-                    other => {
-                        return Err(PrivateKeyError::UnsupportedAlgorithm {
-                            algorithm: format!("EC curve {other}"),
-                        });
-                    }
-                }
-                .map_err(|_| malformed("invalid EC private key for its curve"))?;
-                Self::from_material(material)
-            }
-            other => Err(PrivateKeyError::UnsupportedEncryption {
-                what: other.to_owned(),
-            }),
-        }
+        let read = signing_key_pkcs8_from_pem(pem, passphrase)?;
+        Self::from_pkcs8_der(&read.der).map_err(|error| match error {
+            PrivateKeyError::Malformed { .. } => read.invalid,
+            other => other,
+        })
     }
 
     /// Reads a PKCS#8 `PrivateKeyInfo` (as WebCrypto's `exportKey("pkcs8")` gives it).
@@ -184,40 +122,14 @@ impl SigningKey {
     /// # Errors
     /// [`PrivateKeyError::Malformed`] or [`PrivateKeyError::UnsupportedAlgorithm`].
     pub(crate) fn from_pkcs8_der(der: &[u8]) -> Result<Self, PrivateKeyError> {
-        let malformed = |reason| PrivateKeyError::Malformed {
+        let invalid = signing_algorithm_check(der)?;
+        let malformed = || PrivateKeyError::Malformed {
             label: "PRIVATE KEY".into(),
-            reason,
+            reason: invalid,
         };
-        let info = pkcs8::PrivateKeyInfoRef::from_der(der)
-            .map_err(|_| malformed("not a PKCS#8 PrivateKeyInfo"))?;
-        let (algorithm, parameter) = info
-            .algorithm
-            .oids()
-            .map_err(|_| malformed("invalid algorithm parameters"))?;
-        // Only what CSRs and Java's P12 reader take: named curves, not explicit parameters.
-        let invalid = match (algorithm, parameter) {
-            (RSA_ENCRYPTION, _) => "invalid RSA private key",
-            (EC_PUBLIC_KEY, Some(SECP256R1)) => "invalid P-256 private key",
-            (EC_PUBLIC_KEY, Some(SECP384R1)) => "invalid P-384 private key",
-            (EC_PUBLIC_KEY, Some(SECP521R1)) => "invalid P-521 private key",
-            (ED25519, _) => "invalid Ed25519 private key",
-            (EC_PUBLIC_KEY, curve) => {
-                return Err(PrivateKeyError::UnsupportedAlgorithm {
-                    algorithm: format!(
-                        "EC curve {}",
-                        curve.map_or_else(|| "(none)".to_owned(), |oid| oid.to_string())
-                    ),
-                });
-            }
-            (other, _) => {
-                return Err(PrivateKeyError::UnsupportedAlgorithm {
-                    algorithm: other.to_string(),
-                });
-            }
-        };
-        let mut key = PrivateKey::decode(der).map_err(|_| malformed(invalid))?;
+        let mut key = PrivateKey::decode(der).map_err(|_| malformed())?;
         // The decoder keeps the material of every type accepted above.
-        let material = key.material.take().ok_or_else(|| malformed(invalid))?;
+        let material = key.material.take().ok_or_else(malformed)?;
         // Keep the caller's encoding (it may carry the optional public key or attributes).
         Ok(Self {
             key,
@@ -226,6 +138,25 @@ impl SigningKey {
         })
     }
 
+    /// The PKCS#8 `PrivateKeyInfo` DER of this key.
+    pub(crate) fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8_der
+    }
+
+    /// Whether `certificate_key` (a certificate's `SubjectPublicKeyInfo`) is this key's public
+    /// key, as [`PrivateKey::matches`] decides it for the P12 reader: compared as numbers or
+    /// curve points, so an equivalent encoding (compressed point, absent NULL parameters) still
+    /// matches.
+    pub(crate) fn matches(&self, certificate_key: &SubjectPublicKeyInfoOwned) -> bool {
+        self.key.matches(certificate_key) == KeyMatch::Matches
+    }
+
+
+}
+
+/// Key generation and signing: arithmetic the WebAssembly modules leave to WebCrypto.
+#[cfg(feature = "key-arithmetic")]
+impl SigningKey {
     /// A freshly generated RSA key of `bits` bits (exponent 65537).
     pub(crate) fn generate_rsa(bits: usize) -> Result<Self, KeyGenerationError> {
         let mut rng = getrandom::SysRng;
@@ -264,11 +195,6 @@ impl SigningKey {
         Self::from_pkcs8_der(encoded.as_bytes())
     }
 
-    /// The PKCS#8 `PrivateKeyInfo` DER of this key.
-    pub(crate) fn pkcs8_der(&self) -> &[u8] {
-        &self.pkcs8_der
-    }
-
     /// The `SubjectPublicKeyInfo` of the matching public key.
     pub(crate) fn public_key_info(&self) -> Result<SubjectPublicKeyInfoOwned, spki::Error> {
         let der = match &self.material {
@@ -290,30 +216,10 @@ impl SigningKey {
         Ok(SubjectPublicKeyInfoOwned::from_der(der.as_bytes())?)
     }
 
-    /// Whether `certificate_key` (a certificate's `SubjectPublicKeyInfo`) is this key's public
-    /// key, as [`PrivateKey::matches`] decides it for the P12 reader: compared as numbers or
-    /// curve points, so an equivalent encoding (compressed point, absent NULL parameters) still
-    /// matches.
-    pub(crate) fn matches(&self, certificate_key: &SubjectPublicKeyInfoOwned) -> bool {
-        self.key.matches(certificate_key) == KeyMatch::Matches
-    }
-
-    /// The signature algorithm this key signs CSRs with: SHA-256 for RSA and P-256, the
-    /// curve's own hash size for P-384 and P-521 (as OpenSSL and WebCrypto pair them).
-    pub(crate) fn signature_algorithm(&self) -> AlgorithmIdentifierOwned {
-        let (oid, parameters) = match &self.material {
-            // RFC 4055 section 5: the parameters of sha256WithRSAEncryption are NULL.
-            KeyMaterial::Rsa(_) => (SHA256_WITH_RSA_ENCRYPTION, Some(der::asn1::Any::null())),
-            KeyMaterial::P256(_) => (ECDSA_WITH_SHA256, None),
-            KeyMaterial::P384(_) => (ECDSA_WITH_SHA384, None),
-            KeyMaterial::P521(_) => (ECDSA_WITH_SHA512, None),
-            KeyMaterial::Ed25519(_) => (ED25519, None),
-        };
-        AlgorithmIdentifierOwned { oid, parameters }
-    }
-
-    /// Signs `message` with [`Self::signature_algorithm`]; ECDSA signatures are DER-encoded as
-    /// X.509 wants them.
+    /// Signs `message` with the scheme of its public key ([`crate::CsrSignatureScheme`]): RSA
+    /// PKCS#1 v1.5 with SHA-256, ECDSA with the curve's hash, Ed25519. ECDSA signatures come as
+    /// r || s, each the size of the curve's order (IEEE P1363), the form WebCrypto gives too;
+    /// the CSR encoder turns them into DER.
     pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, signature::Error> {
         Ok(match &self.material {
             KeyMaterial::Rsa(key) => {
@@ -323,22 +229,230 @@ impl SigningKey {
             KeyMaterial::P256(key) => {
                 let signer = p256::ecdsa::SigningKey::from(key);
                 let signature: p256::ecdsa::Signature = signer.try_sign(message)?;
-                signature.to_der().to_vec()
+                signature.to_bytes().to_vec()
             }
             KeyMaterial::P384(key) => {
                 let signer = p384::ecdsa::SigningKey::from(key);
                 let signature: p384::ecdsa::Signature = signer.try_sign(message)?;
-                signature.to_der().to_vec()
+                signature.to_bytes().to_vec()
             }
             KeyMaterial::P521(key) => {
                 let signer = p521::ecdsa::SigningKey::from_bytes(&key.to_bytes())
                     .map_err(|_| signature::Error::new())?;
                 let signature: p521::ecdsa::Signature = signer.try_sign(message)?;
-                signature.to_der().to_vec()
+                signature.to_bytes().to_vec()
             }
             KeyMaterial::Ed25519(key) => key.try_sign(message)?.to_vec(),
         })
     }
+
+}
+
+/// A private key [`SigningKey::from_pem`] accepts, read without key arithmetic: its PKCS#8 DER,
+/// and the error `from_pem` gives when the key's decoder then refuses it.
+pub(crate) struct SigningKeyPkcs8 {
+    /// The key as PKCS#8 `PrivateKeyInfo` DER.
+    pub(crate) der: Zeroizing<Vec<u8>>,
+    /// The error for a key that does not decode, worded for the form it came in.
+    pub(crate) invalid: PrivateKeyError,
+}
+
+/// Reads the first private key block of `pem` as [`SigningKey::from_pem`] does, up to decoding
+/// the key itself (which the caller does, with or without key arithmetic): the same errors for
+/// what can be told without the key's numbers (no key, bad PEM, wrong passphrase, a key type
+/// or curve the SDK does not sign with).
+///
+/// # Errors
+/// [`PrivateKeyError`] saying what was found instead of a readable key.
+pub(crate) fn signing_key_pkcs8_from_pem(
+    pem: &str,
+    passphrase: Option<&str>,
+) -> Result<SigningKeyPkcs8, PrivateKeyError> {
+    let (form, der) = read_pem(pem, passphrase)?;
+    let invalid = match (form, signing_algorithm_check(&der)) {
+        // Garbage after a "successful" CBC unpadding means the passphrase was wrong.
+        (PemKeyForm::EncryptedPkcs8, Err(PrivateKeyError::Malformed { .. })) => {
+            return Err(PrivateKeyError::WrongPassphrase);
+        }
+        (_, Err(error)) => return Err(error),
+        (PemKeyForm::EncryptedPkcs8, Ok(_)) => PrivateKeyError::WrongPassphrase,
+        // The wrapped forms report against their own block, as before wrapping.
+        (PemKeyForm::Pkcs1, Ok(_)) => PrivateKeyError::Malformed {
+            label: "RSA PRIVATE KEY".to_owned(),
+            reason: "not a PKCS#1 RSAPrivateKey",
+        },
+        (PemKeyForm::Sec1, Ok(_)) => PrivateKeyError::Malformed {
+            label: "EC PRIVATE KEY".to_owned(),
+            reason: "invalid EC private key for its curve",
+        },
+        (PemKeyForm::Pkcs8, Ok(reason)) => PrivateKeyError::Malformed {
+            label: "PRIVATE KEY".to_owned(),
+            reason,
+        },
+    };
+    Ok(SigningKeyPkcs8 { der, invalid })
+}
+
+/// Checks that PKCS#8 DER names a key type the SDK signs with and returns the reason to give
+/// if the key itself then does not decode.
+fn signing_algorithm_check(der: &[u8]) -> Result<&'static str, PrivateKeyError> {
+    let malformed = |reason| PrivateKeyError::Malformed {
+        label: "PRIVATE KEY".into(),
+        reason,
+    };
+    let info = pkcs8::PrivateKeyInfoRef::from_der(der)
+        .map_err(|_| malformed("not a PKCS#8 PrivateKeyInfo"))?;
+    let (algorithm, parameter) = info
+        .algorithm
+        .oids()
+        .map_err(|_| malformed("invalid algorithm parameters"))?;
+    // Only what CSRs and Java's P12 reader take: named curves, not explicit parameters.
+    match (algorithm, parameter) {
+        (RSA_ENCRYPTION, _) => Ok("invalid RSA private key"),
+        (EC_PUBLIC_KEY, Some(SECP256R1)) => Ok("invalid P-256 private key"),
+        (EC_PUBLIC_KEY, Some(SECP384R1)) => Ok("invalid P-384 private key"),
+        (EC_PUBLIC_KEY, Some(SECP521R1)) => Ok("invalid P-521 private key"),
+        (ED25519, _) => Ok("invalid Ed25519 private key"),
+        (EC_PUBLIC_KEY, curve) => Err(PrivateKeyError::UnsupportedAlgorithm {
+            algorithm: format!(
+                "EC curve {}",
+                curve.map_or_else(|| "(none)".to_owned(), |oid| oid.to_string())
+            ),
+        }),
+        (other, _) => Err(PrivateKeyError::UnsupportedAlgorithm {
+            algorithm: other.to_string(),
+        }),
+    }
+}
+
+/// The PEM form a private key arrived in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PemKeyForm {
+    Pkcs8,
+    EncryptedPkcs8,
+    Pkcs1,
+    Sec1,
+}
+
+/// The first private key block of `pem` as PKCS#8 `PrivateKeyInfo` DER, read without any key
+/// arithmetic: PKCS#8 as it is, encrypted PKCS#8 decrypted with `passphrase`, PKCS#1 and SEC1
+/// wrapped by DER encoding alone; and the form the key was in. The key's consistency is not
+/// checked here; the decoder (`PrivateKey::decode`) does that.
+fn read_pem(
+    pem: &str,
+    passphrase: Option<&str>,
+) -> Result<(PemKeyForm, Zeroizing<Vec<u8>>), PrivateKeyError> {
+    let blocks = pem_blocks(pem).map_err(|error| PrivateKeyError::Malformed {
+        label: "PEM".to_owned(),
+        reason: match error {
+            PemBundleError::Unterminated => "a BEGIN line has no matching END line",
+            PemBundleError::Malformed { .. } => "invalid base64 or framing",
+        },
+    })?;
+    let Some(block) = blocks
+        .iter()
+        .find(|block| block.label.ends_with("PRIVATE KEY"))
+    else {
+        let labels: Vec<&str> = blocks.iter().map(|block| block.label.as_str()).collect();
+        let found = if labels.is_empty() {
+            "nothing".to_owned()
+        } else {
+            labels.join(", ")
+        };
+        return Err(PrivateKeyError::NotFound { found });
+    };
+    if block.has_headers {
+        return Err(PrivateKeyError::UnsupportedEncryption {
+            what: format!("{} with Proc-Type/DEK-Info headers", block.label),
+        });
+    }
+    let malformed = |reason| PrivateKeyError::Malformed {
+        label: block.label.clone(),
+        reason,
+    };
+    match block.label.as_str() {
+        "PRIVATE KEY" => Ok((PemKeyForm::Pkcs8, block.der.clone())),
+        "ENCRYPTED PRIVATE KEY" => {
+            let passphrase = passphrase.ok_or(PrivateKeyError::PassphraseRequired)?;
+            let encrypted = EncryptedPrivateKeyInfo::from_der(&block.der)
+                .map_err(|_| malformed("not an EncryptedPrivateKeyInfo"))?;
+            let decrypted = decrypt_private_key(&encrypted, passphrase)?;
+            // Garbage after a "successful" CBC unpadding means the passphrase was wrong.
+            pkcs8::PrivateKeyInfoRef::from_der(&decrypted)
+                .map_err(|_| PrivateKeyError::WrongPassphrase)?;
+            Ok((PemKeyForm::EncryptedPkcs8, decrypted))
+        }
+        "RSA PRIVATE KEY" => {
+            pkcs1::RsaPrivateKey::<der::asn1::UintRef<'_>>::from_der(&block.der)
+                .map_err(|_| malformed("not a PKCS#1 RSAPrivateKey"))?;
+            // RFC 8017 appendix A.1: the parameters of rsaEncryption are NULL.
+            let algorithm = AlgorithmIdentifierRef {
+                oid: RSA_ENCRYPTION,
+                parameters: Some(der::asn1::AnyRef::NULL),
+            };
+            let pkcs8 = wrap_pkcs8(algorithm, &block.der)
+                .map_err(|_| malformed("not a PKCS#1 RSAPrivateKey"))?;
+            Ok((PemKeyForm::Pkcs1, pkcs8))
+        }
+        "EC PRIVATE KEY" => {
+            let ec = sec1::EcPrivateKey::from_der(&block.der)
+                .map_err(|_| malformed("not a SEC1 ECPrivateKey"))?;
+            let curve = ec
+                .parameters
+                .as_ref()
+                .and_then(|parameters| parameters.named_curve())
+                .ok_or(malformed("the EC key names no curve"))?;
+            let scalar_len = match curve {
+                SECP256R1 => 32,
+                SECP384R1 => 48,
+                SECP521R1 => 66,
+                other => {
+                    return Err(PrivateKeyError::UnsupportedAlgorithm {
+                        algorithm: format!("EC curve {other}"),
+                    });
+                }
+            };
+            let invalid = || malformed("invalid EC private key for its curve");
+            if ec.private_key.is_empty()
+                || ec.private_key.len() > scalar_len
+                || ec.private_key.iter().all(|&byte| byte == 0)
+            {
+                return Err(invalid());
+            }
+            // RFC 5915 section 3: the scalar has the order's length; pad a shortened one.
+            let mut scalar = Zeroizing::new(vec![0u8; scalar_len]);
+            scalar[scalar_len - ec.private_key.len()..].copy_from_slice(ec.private_key);
+            // RFC 5915 section 3: inside PKCS#8 the curve is named by the algorithm's
+            // parameters, so the key's own copy is left out; the public key is kept.
+            let inner = sec1::EcPrivateKey {
+                private_key: &scalar,
+                parameters: None,
+                public_key: ec.public_key,
+            };
+            let inner_der = Zeroizing::new(inner.to_der().map_err(|_| invalid())?);
+            let curve_der = curve.to_der().map_err(|_| invalid())?;
+            let algorithm = AlgorithmIdentifierRef {
+                oid: EC_PUBLIC_KEY,
+                parameters: Some(der::asn1::AnyRef::try_from(curve_der.as_slice()).map_err(|_| invalid())?),
+            };
+            let pkcs8 = wrap_pkcs8(algorithm, &inner_der).map_err(|_| invalid())?;
+            Ok((PemKeyForm::Sec1, pkcs8))
+        }
+        other => Err(PrivateKeyError::UnsupportedEncryption {
+            what: other.to_owned(),
+        }),
+    }
+}
+
+/// A PKCS#8 v1 `PrivateKeyInfo` of `private_key` under `algorithm`.
+fn wrap_pkcs8(
+    algorithm: AlgorithmIdentifierRef<'_>,
+    private_key: &[u8],
+) -> der::Result<Zeroizing<Vec<u8>>> {
+    let private_key = der::asn1::OctetStringRef::new(private_key)?;
+    pkcs8::PrivateKeyInfoRef::new(algorithm, private_key)
+        .to_der()
+        .map(Zeroizing::new)
 }
 
 /// Decrypts an encrypted PKCS#8 key with the P12 reader's schemes (PBES2, PKCS#12 PBE, PBES1),
@@ -388,6 +502,7 @@ impl std::fmt::Debug for SigningKey {
 }
 
 /// The system random number generator failed while generating a key.
+#[cfg(feature = "key-arithmetic")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct KeyGenerationError;
 
@@ -437,4 +552,72 @@ mod tests {
             Err(PrivateKeyError::Malformed { .. })
         ));
     }
+    fn pem(label: &str, der: &[u8]) -> String {
+        der::pem::encode_string(label, der::pem::LineEnding::LF, der).unwrap()
+    }
+
+    #[test]
+    fn pkcs1_and_sec1_keys_are_wrapped_into_pkcs8_without_key_arithmetic() {
+        use pkcs1::EncodeRsaPrivateKey;
+        let rsa = rsa::PrivateKey::new(&mut getrandom::SysRng, 1024).unwrap();
+        let pkcs1 = rsa.to_pkcs1_der().unwrap();
+        let wrapped = signing_key_pkcs8_from_pem(&pem("RSA PRIVATE KEY", pkcs1.as_bytes()), None)
+            .unwrap()
+            .der;
+        // The rsa crate's own PKCS#8 is the same wrapping (rsaEncryption, NULL parameters).
+        assert_eq!(wrapped.as_slice(), rsa.to_pkcs8_der().unwrap().as_bytes());
+
+        let signer = SigningKey::generate_p256().unwrap();
+        let p256 = <p256::SecretKey as pkcs8::DecodePrivateKey>::from_pkcs8_der(signer.pkcs8_der())
+            .unwrap();
+        let sec1 = p256.to_sec1_der().unwrap();
+        let wrapped = signing_key_pkcs8_from_pem(&pem("EC PRIVATE KEY", &sec1), None).unwrap().der;
+        let again = SigningKey::from_pkcs8_der(&wrapped).unwrap();
+        assert!(again.matches(&signer.public_key_info().unwrap()));
+    }
+
+    #[test]
+    fn sec1_keys_with_a_short_zero_or_unsupported_scalar_are_handled_like_before() {
+        let signer = SigningKey::generate_p384().unwrap();
+        let info = pkcs8::PrivateKeyInfoRef::from_der(signer.pkcs8_der()).unwrap();
+        let inner = sec1::EcPrivateKey::from_der(info.private_key.as_bytes()).unwrap();
+        let with_curve = |private_key: &[u8], curve: spki::ObjectIdentifier| {
+            let key = sec1::EcPrivateKey {
+                private_key,
+                parameters: Some(sec1::EcParameters::NamedCurve(curve)),
+                public_key: None,
+            };
+            pem("EC PRIVATE KEY", &key.to_der().unwrap())
+        };
+        // A scalar written without its leading zero bytes is padded back to the order's size.
+        let mut short_scalar = inner.private_key.to_vec();
+        short_scalar[0] = 0;
+        let padded = signing_key_pkcs8_from_pem(&with_curve(&short_scalar[1..], SECP384R1), None)
+            .unwrap()
+            .der;
+        let padded = pkcs8::PrivateKeyInfoRef::from_der(&padded).unwrap();
+        let padded = sec1::EcPrivateKey::from_der(padded.private_key.as_bytes()).unwrap();
+        assert_eq!(padded.private_key, short_scalar.as_slice());
+
+        let zero = SigningKey::from_pem(&with_curve(&[0u8; 48], SECP384R1), None).unwrap_err();
+        assert_eq!(
+            zero,
+            PrivateKeyError::Malformed {
+                label: "EC PRIVATE KEY".into(),
+                reason: "invalid EC private key for its curve",
+            }
+        );
+        let secp256k1 = spki::ObjectIdentifier::new_unwrap("1.3.132.0.10");
+        let other = SigningKey::from_pem(&with_curve(&[1u8; 32], secp256k1), None).unwrap_err();
+        assert_eq!(
+            other,
+            PrivateKeyError::UnsupportedAlgorithm {
+                algorithm: "EC curve 1.3.132.0.10".into()
+            }
+        );
+        // A scalar at or above the order passes the wrapping and fails the decoder.
+        let too_big = SigningKey::from_pem(&with_curve(&[0xff; 48], SECP384R1), None).unwrap_err();
+        assert!(matches!(too_big, PrivateKeyError::Malformed { label, .. } if label == "EC PRIVATE KEY"));
+    }
+
 }

@@ -1,139 +1,42 @@
-//! `generateCsr` and `buildP12` (SPEC section 10) and the TypeScript types of their arguments.
+//! `generateCsr` and `buildP12` (SPEC section 10).
 //!
-//! `generateCsr` makes the key with WebCrypto (`globalThis.crypto.subtle`, in browsers and
-//! Node ≥ 20): RSA key generation is several times faster there than in WebAssembly. The key is
-//! exported as PKCS#8 and the core builds and signs the CSR ([`crate::generate_csr_for_key`]);
-//! where `crypto.subtle` is missing (an insecure browser context), the core makes the key itself.
-//! The subject and subjectAltNames are checked before any key is generated.
+//! `generateCsr` leaves all key arithmetic to WebCrypto (`globalThis.crypto.subtle`, in browsers
+//! and Node ≥ 19; the package needs Node ≥ 20): it generates the key pair there, the core
+//! encodes the CSR for the exported public key ([`crate::unsigned_csr`]), WebCrypto signs it
+//! (`subtle.sign`: RSASSA-PKCS1-v1_5 with SHA-256, ECDSA with the curve's hash) and the core
+//! adds the signature, turning ECDSA's r || s into DER. The module thus carries no bigint or
+//! curve code. Where `crypto.subtle` is missing (a browser page that is not a secure context),
+//! `generateCsr` rejects with `webcrypto_unavailable`. The subject and subjectAltNames are
+//! checked before any key is generated.
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use zeroize::Zeroizing;
 
 use super::error::BindingError;
-use crate::{CsrRequest, CsrSubject, KeyType, P12BuildRequest, P12Profile};
+use crate::{
+    CsrRequest, CsrSubject, KeyType, P12Build, P12BuildRequest, P12Profile, PublicKeyDerivation,
+};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_CSR: &'static str = r#"
-/** The subject of a CSR. Blank optional fields are left out. */
-export interface CsrSubject {
-  /** CN, 1-64 characters (required). */
-  commonName: string;
-  /** O, up to 64 characters. */
-  organization?: string;
-  /** OU, up to 64 characters. */
-  organizationalUnit?: string;
-  /** C, two letters (ISO 3166-1), for example `US`. */
-  country?: string;
-  /** ST, up to 128 characters. */
-  state?: string;
-  /** L, up to 128 characters. */
-  locality?: string;
-  /** emailAddress, an ASCII `name@domain`. */
-  email?: string;
-}
-
-/** What `generateCsr` puts in the CSR. */
-export interface GenerateCsrRequest {
-  subject: CsrSubject;
-  /** `DNS:`, `IP:`, `email:` or `URI:` prefixed, or bare: an IP address, then anything with
-   * `://` is a URI, anything with `@` an email address, anything else a DNS name. */
-  subjectAltNames?: string[];
-  /** Default `P-256`. */
-  keyType?: "P-256" | "P-384" | "RSA-2048" | "RSA-3072" | "RSA-4096";
-  /** Encrypts the returned private key (PBES2: PBKDF2-HMAC-SHA256, AES-256-CBC). */
-  privateKeyPassphrase?: string;
-}
-
-/** A CSR and its private key, made on this machine; the key never leaves it. */
-export interface GeneratedCsr {
-  /** `-----BEGIN CERTIFICATE REQUEST-----` */
-  csrPem: string;
-  /** PKCS#8: `-----BEGIN PRIVATE KEY-----`, or `ENCRYPTED PRIVATE KEY` with a passphrase. */
-  privateKeyPem: string;
-}
-
-/** What `buildP12` packs. */
-export interface BuildP12Request {
-  /** PKCS#8, encrypted PKCS#8, PKCS#1 (`RSA PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`) PEM. */
-  privateKeyPem: string;
-  /** The passphrase of an encrypted private key. */
-  privateKeyPassphrase?: string;
-  /** The leaf certificate and its chain as PEM, in any order: the builder orders them. */
-  certificatePem: string;
-  /** The P12 password: printable ASCII, the only passwords the JDK opens. */
-  password: string;
-  /** `modern` (default): PBES2 AES-256 + HMAC-SHA256 MAC; `legacy`: 3DES + SHA-1 MAC. */
-  profile?: "modern" | "legacy";
-  /** The JDK alias; defaults to the leaf's common name. */
-  friendlyName?: string;
-}
+// The requests and answers are generated from the SDK's Rust definitions (CsrRequest,
+// P12BuildRequest, ... in sdk/src) into the package's client, which declares them once.
+import type { BuildP12Request, GenerateCsrRequest, GeneratedCsr } from '../client/cjs/index.js';
 "#;
 
-/// The JSON shape of [`GenerateCsrRequest`]; every field optional so the core, not serde,
-/// reports what is missing.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct GenerateCsrRequestDto {
-    #[serde(default)]
-    subject: Option<CsrSubjectDto>,
-    #[serde(default)]
-    subject_alt_names: Option<Vec<String>>,
-    #[serde(default)]
-    key_type: Option<String>,
-    #[serde(default)]
-    private_key_passphrase: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct CsrSubjectDto {
-    #[serde(default)]
-    common_name: Option<String>,
-    #[serde(default)]
-    organization: Option<String>,
-    #[serde(default)]
-    organizational_unit: Option<String>,
-    #[serde(default)]
-    country: Option<String>,
-    #[serde(default)]
-    state: Option<String>,
-    #[serde(default)]
-    locality: Option<String>,
-    #[serde(default)]
-    email: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct GeneratedCsrDto<'a> {
-    csr_pem: &'a str,
-    private_key_pem: &'a str,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BuildP12RequestDto {
-    #[serde(default)]
-    private_key_pem: Option<String>,
-    #[serde(default)]
-    private_key_passphrase: Option<String>,
-    #[serde(default)]
-    certificate_pem: Option<String>,
-    #[serde(default)]
-    password: Option<String>,
-    #[serde(default)]
-    profile: Option<String>,
-    #[serde(default)]
-    friendly_name: Option<String>,
-}
+/// The message of a request that is not the object its TypeScript type describes.
+const GENERATE_CSR_REQUEST: &str = "an object { subject: { commonName, ... }, subjectAltNames?: \
+                                    string[], keyType?: string, privateKeyPassphrase?: string }";
+const BUILD_P12_REQUEST: &str = "an object { privateKeyPem, certificatePem, password, profile?, \
+                                 friendlyName?, privateKeyPassphrase? } of strings";
 
 /// Generates a key pair (WebCrypto) and a CSR for it; resolves to `{ csrPem, privateKeyPem }`.
 ///
 /// Rejects with an `MtlsError`: `invalid_argument` for a malformed request,
-/// `invalid_subject`, `invalid_subject_alt_name`, `unsupported_key_type`, or `webcrypto_failed`.
+/// `invalid_subject`, `invalid_subject_alt_name`, `unsupported_key_type`,
+/// `webcrypto_unavailable` without `crypto.subtle`, or `webcrypto_failed`.
 #[allow(unreachable_pub, reason = "wasm-bindgen exports only `pub` functions; JS is the caller")]
 #[wasm_bindgen(js_name = generateCsr, unchecked_return_type = "GeneratedCsr")]
 pub async fn generate_csr(
@@ -141,85 +44,202 @@ pub async fn generate_csr(
 ) -> Result<JsValue, BindingError> {
     let request = csr_request(request)?;
     crate::validate_csr_request(&request)?;
-    let generated = match subtle_crypto() {
-        Some(subtle) => {
-            let pkcs8 = webcrypto_private_key(&subtle, request.key_type).await?;
-            crate::generate_csr_for_key(&request, &pkcs8)?
-        }
-        None => crate::generate_csr(&request)?,
-    };
-    to_js(&GeneratedCsrDto {
-        csr_pem: &generated.csr_pem,
-        private_key_pem: &generated.private_key_pem,
-    })
+    let subtle = subtle_crypto().ok_or(BindingError::WebCryptoUnavailable)?;
+    let pair = webcrypto_key_pair(&subtle, request.key_type).await?;
+    let unsigned = crate::unsigned_csr(&request, &pair.public_key_spki)?;
+    let signature = webcrypto_sign(&subtle, &pair.private_key, &unsigned).await?;
+    let csr_pem = unsigned.into_pem(&signature)?;
+    let private_key_pem =
+        crate::private_key_pem(&pair.private_key_pkcs8, request.private_key_passphrase.as_deref())?;
+    let generated = Object::new();
+    let set = |key: &str, value: &str| Reflect::set(&generated, &key.into(), &value.into());
+    set("csrPem", &csr_pem)
+        .and_then(|_| set("privateKeyPem", &private_key_pem))
+        .map_err(|_| BindingError::Conversion("the generated CSR".to_owned()))?;
+    Ok(generated.into())
 }
 
-/// Packs a private key and its certificate chain into a PKCS#12 file.
+/// Packs a private key and its certificate chain into a PKCS#12 file; for an EC or Ed25519 key
+/// it returns a [`PendingP12Build`] instead: the module has no curve arithmetic, so the package's
+/// entry derives the key's public key (Node's `crypto`, WebCrypto) and calls `finish` with it.
 ///
 /// Throws an `MtlsError`: `invalid_argument`, `invalid_private_key`, `passphrase_required`,
 /// `wrong_passphrase`, `no_certificate`, `invalid_certificate`, `key_certificate_mismatch`,
 /// `invalid_password`, `unsupported_profile`, ...
 #[allow(unreachable_pub, reason = "wasm-bindgen exports only `pub` functions; JS is the caller")]
-#[wasm_bindgen(js_name = buildP12)]
+#[wasm_bindgen(js_name = buildP12, unchecked_return_type = "Uint8Array | PendingP12Build")]
 pub fn build_p12(
     #[wasm_bindgen(unchecked_param_type = "BuildP12Request")] request: JsValue,
-) -> Result<Uint8Array, BindingError> {
-    let dto: BuildP12RequestDto = serde_wasm_bindgen::from_value(request).map_err(|_| {
-        BindingError::InvalidArgument {
-            argument: "request",
-            expected: "an object { privateKeyPem, certificatePem, password, profile?, \
-                       friendlyName?, privateKeyPassphrase? } of strings",
-        }
-    })?;
-    let private_key_pem = Zeroizing::new(dto.private_key_pem.unwrap_or_default());
-    let passphrase = dto.private_key_passphrase.map(Zeroizing::new);
-    let password = Zeroizing::new(dto.password.ok_or(BindingError::InvalidArgument {
+) -> Result<JsValue, BindingError> {
+    let invalid = |_| BindingError::InvalidArgument {
+        argument: "request",
+        expected: BUILD_P12_REQUEST,
+    };
+    let request = JsObject::new(&request).map_err(invalid)?;
+    let string = |key| request.optional_string(key).map_err(invalid);
+    let private_key_pem = Zeroizing::new(string("privateKeyPem")?.unwrap_or_default());
+    let passphrase = string("privateKeyPassphrase")?.map(Zeroizing::new);
+    let password = Zeroizing::new(string("password")?.ok_or(BindingError::InvalidArgument {
         argument: "request.password",
         expected: "a string",
     })?);
-    let profile = match dto.profile.as_deref() {
+    let profile = match string("profile")?.as_deref() {
         None => P12Profile::default(),
         Some(name) => name.parse::<P12Profile>().map_err(crate::Error::from)?,
     };
-    let certificate_pem = dto.certificate_pem.unwrap_or_default();
-    let p12 = crate::build_p12(&P12BuildRequest {
+    let friendly_name = string("friendlyName")?;
+    let certificate_pem = string("certificatePem")?.unwrap_or_default();
+    let request = P12BuildRequest {
         private_key_pem: &private_key_pem,
         private_key_passphrase: passphrase.as_deref().map(String::as_str),
         certificate_pem: &certificate_pem,
         password: &password,
         profile,
-        friendly_name: dto.friendly_name.as_deref(),
-    })?;
-    Ok(Uint8Array::from(p12.as_slice()))
+        friendly_name: friendly_name.as_deref(),
+    };
+    match crate::start_p12_build(&request, PublicKeyDerivation::BUILT_IN)? {
+        P12Build::Done(p12) => Ok(Uint8Array::from(p12.as_slice()).into()),
+        P12Build::NeedsPublicKey(inner) => Ok(PendingP12Build { inner }.into()),
+    }
+}
+
+/// A `buildP12` waiting for the public key of its private key. Free it (`free()`) when done: it
+/// holds the key and the password.
+#[wasm_bindgen]
+#[allow(unreachable_pub, reason = "wasm-bindgen exports only `pub` items; JS is the caller")]
+pub struct PendingP12Build {
+    inner: crate::PendingP12Build,
+}
+
+#[wasm_bindgen]
+#[allow(unreachable_pub, reason = "wasm-bindgen exports only `pub` items; JS is the caller")]
+impl PendingP12Build {
+    /// The private key to derive the public key of, PKCS#8 DER, for WebCrypto
+    /// `importKey("pkcs8")` or Node's `crypto.createPublicKey`.
+    #[wasm_bindgen(js_name = privateKeyPkcs8)]
+    pub fn private_key_pkcs8(&self) -> Uint8Array {
+        Uint8Array::from(self.inner.private_key_pkcs8())
+    }
+
+    /// `EC` or `Ed25519`.
+    #[wasm_bindgen(getter)]
+    pub fn algorithm(&self) -> String {
+        self.inner.key().algorithm.clone()
+    }
+
+    /// The curve of an EC key (`P-256`, `P-384`, `P-521`, WebCrypto's `namedCurve`).
+    #[wasm_bindgen(getter)]
+    pub fn curve(&self) -> Option<String> {
+        self.inner.key().curve.clone()
+    }
+
+    /// Finishes the build with the public key as `SubjectPublicKeyInfo` DER (Node's
+    /// `KeyObject.export({ type: "spki", format: "der" })`, WebCrypto's `exportKey("spki")`), or
+    /// `undefined` when the host could not derive it, and returns the PKCS#12 file.
+    ///
+    /// Throws an `MtlsError`: `public_key_unavailable` when `spki` is missing or not a
+    /// `SubjectPublicKeyInfo`, else as `buildP12`.
+    pub fn finish(&mut self, spki: JsValue) -> Result<Uint8Array, JsValue> {
+        let key = match self.curve() {
+            Some(curve) => format!("{} {curve}", self.algorithm()),
+            None => self.algorithm(),
+        };
+        let public_key = spki_public_key(&spki)
+            .ok_or(BindingError::PublicKeyUnavailable { key })?;
+        let p12 = self.inner.finish(&public_key).map_err(BindingError::from)?;
+        Ok(Uint8Array::from(p12.as_slice()))
+    }
+}
+
+/// The public key bits of a `SubjectPublicKeyInfo` given as bytes (a `Uint8Array`, or an
+/// `ArrayBuffer` as WebCrypto exports it); `None` for `undefined` or anything else.
+fn spki_public_key(spki: &JsValue) -> Option<Vec<u8>> {
+    use der::Decode;
+    let bytes = if spki.is_instance_of::<Uint8Array>() {
+        spki.unchecked_ref::<Uint8Array>().to_vec()
+    } else if spki.is_instance_of::<js_sys::ArrayBuffer>() {
+        Uint8Array::new(spki).to_vec()
+    } else {
+        return None;
+    };
+    let info = spki::SubjectPublicKeyInfoRef::from_der(&bytes).ok()?;
+    info.subject_public_key.as_bytes().map(<[u8]>::to_vec)
 }
 
 /// The request as the core's type; `keyType` names are those of [`KeyType::name`].
 fn csr_request(request: JsValue) -> Result<CsrRequest, BindingError> {
-    let dto: GenerateCsrRequestDto =
-        serde_wasm_bindgen::from_value(request).map_err(|_| BindingError::InvalidArgument {
-            argument: "request",
-            expected: "an object { subject: { commonName, ... }, subjectAltNames?: string[], \
-                       keyType?: string, privateKeyPassphrase?: string }",
-        })?;
-    let subject = dto.subject.unwrap_or_default();
-    let key_type = match dto.key_type.as_deref() {
+    let invalid = |_| BindingError::InvalidArgument {
+        argument: "request",
+        expected: GENERATE_CSR_REQUEST,
+    };
+    let request = JsObject::new(&request).map_err(invalid)?;
+    let key_type = match request.optional_string("keyType").map_err(invalid)?.as_deref() {
         None => KeyType::default(),
         Some(name) => name.parse::<KeyType>().map_err(crate::Error::from)?,
     };
+    let subject = request.optional_object("subject").map_err(invalid)?;
+    let field = |key| match &subject {
+        Some(subject) => subject.optional_string(key).map_err(invalid),
+        None => Ok(None),
+    };
     Ok(CsrRequest {
         subject: CsrSubject {
-            common_name: subject.common_name.unwrap_or_default(),
-            organization: subject.organization,
-            organizational_unit: subject.organizational_unit,
-            country: subject.country,
-            state: subject.state,
-            locality: subject.locality,
-            email: subject.email,
+            common_name: field("commonName")?.unwrap_or_default(),
+            organization: field("organization")?,
+            organizational_unit: field("organizationalUnit")?,
+            country: field("country")?,
+            state: field("state")?,
+            locality: field("locality")?,
+            email: field("email")?,
         },
-        subject_alt_names: dto.subject_alt_names.unwrap_or_default(),
+        subject_alt_names: request
+            .optional_strings("subjectAltNames")
+            .map_err(invalid)?
+            .unwrap_or_default(),
         key_type,
-        private_key_passphrase: dto.private_key_passphrase,
+        private_key_passphrase: request.optional_string("privateKeyPassphrase").map_err(invalid)?,
     })
+}
+
+/// A JS object whose properties are read as the request types declare them: absent (`undefined`
+/// or `null`) or of the declared type. Read by hand rather than through serde, whose
+/// deserializer and its error texts are a large part of a small module.
+struct JsObject(JsValue);
+
+/// A value that is not of the type its request declares.
+struct WrongType;
+
+impl JsObject {
+    fn new(value: &JsValue) -> Result<Self, WrongType> {
+        if value.is_object() { Ok(Self(value.clone())) } else { Err(WrongType) }
+    }
+
+    fn property(&self, key: &str) -> Result<Option<JsValue>, WrongType> {
+        let value = Reflect::get(&self.0, &key.into()).map_err(|_| WrongType)?;
+        Ok((!value.is_undefined() && !value.is_null()).then_some(value))
+    }
+
+    fn optional_string(&self, key: &str) -> Result<Option<String>, WrongType> {
+        self.property(key)?
+            .map(|value| value.as_string().ok_or(WrongType))
+            .transpose()
+    }
+
+    fn optional_strings(&self, key: &str) -> Result<Option<Vec<String>>, WrongType> {
+        let Some(value) = self.property(key)? else {
+            return Ok(None);
+        };
+        let array = value.dyn_into::<Array>().map_err(|_| WrongType)?;
+        array
+            .iter()
+            .map(|item| item.as_string().ok_or(WrongType))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    fn optional_object(&self, key: &str) -> Result<Option<JsObject>, WrongType> {
+        self.property(key)?.as_ref().map(JsObject::new).transpose()
+    }
 }
 
 /// `globalThis.crypto.subtle`, present in browsers (secure contexts) and Node ≥ 19.
@@ -229,12 +249,19 @@ fn subtle_crypto() -> Option<web_sys::SubtleCrypto> {
     subtle.dyn_into::<web_sys::SubtleCrypto>().ok()
 }
 
-/// Generates an extractable key pair of `key_type` and exports the private key as PKCS#8 DER.
-async fn webcrypto_private_key(
+/// A key pair WebCrypto generated: the private key to sign with, and both keys exported.
+struct WebCryptoKeyPair {
+    private_key: web_sys::CryptoKey,
+    private_key_pkcs8: Zeroizing<Vec<u8>>,
+    public_key_spki: Vec<u8>,
+}
+
+/// Generates an extractable key pair of `key_type` and exports the private key as PKCS#8 DER
+/// and the public key as SubjectPublicKeyInfo DER.
+async fn webcrypto_key_pair(
     subtle: &web_sys::SubtleCrypto,
     key_type: KeyType,
-) -> Result<Zeroizing<Vec<u8>>, BindingError> {
-    let failed = |operation| move |_| BindingError::WebCrypto { operation };
+) -> Result<WebCryptoKeyPair, BindingError> {
     let algorithm = key_algorithm(key_type).map_err(failed("building the algorithm"))?;
     let usages = Array::of2(&"sign".into(), &"verify".into());
     let pair = JsFuture::from(
@@ -244,17 +271,70 @@ async fn webcrypto_private_key(
     )
     .await
     .map_err(failed("generateKey"))?;
-    let private_key = Reflect::get(&pair, &"privateKey".into())
-        .ok()
-        .and_then(|key| key.dyn_into::<web_sys::CryptoKey>().ok())
-        .ok_or(BindingError::WebCrypto { operation: "generateKey" })?;
-    let exported = JsFuture::from(
-        subtle.export_key("pkcs8", &private_key).map_err(failed("exportKey"))?,
+    let key = |name: &str| {
+        Reflect::get(&pair, &name.into())
+            .ok()
+            .and_then(|key| key.dyn_into::<web_sys::CryptoKey>().ok())
+            .ok_or(BindingError::WebCrypto { operation: "generateKey" })
+    };
+    let private_key = key("privateKey")?;
+    let public_key = key("publicKey")?;
+    let private_key_pkcs8 = Zeroizing::new(export_key(subtle, "pkcs8", &private_key).await?);
+    let public_key_spki = export_key(subtle, "spki", &public_key).await?;
+    Ok(WebCryptoKeyPair {
+        private_key,
+        private_key_pkcs8,
+        public_key_spki,
+    })
+}
+
+async fn export_key(
+    subtle: &web_sys::SubtleCrypto,
+    format: &str,
+    key: &web_sys::CryptoKey,
+) -> Result<Vec<u8>, BindingError> {
+    let exported = JsFuture::from(subtle.export_key(format, key).map_err(failed("exportKey"))?)
+        .await
+        .map_err(failed("exportKey"))?;
+    Ok(Uint8Array::new(&exported).to_vec())
+}
+
+/// Signs the CSR's to-be-signed bytes with WebCrypto: `RSASSA-PKCS1-v1_5` (the hash is the
+/// key's, SHA-256) or `ECDSA` with the scheme's hash, which returns r || s.
+async fn webcrypto_sign(
+    subtle: &web_sys::SubtleCrypto,
+    private_key: &web_sys::CryptoKey,
+    unsigned: &crate::UnsignedCsr,
+) -> Result<Vec<u8>, BindingError> {
+    let scheme = unsigned.scheme();
+    let algorithm = Object::new();
+    let set = |name: &str, value: &str| {
+        Reflect::set(&algorithm, &name.into(), &value.into()).map_err(failed("sign"))
+    };
+    match (scheme.ecdsa_scalar_len(), scheme.hash_name()) {
+        (Some(_), Some(hash)) => {
+            set("name", "ECDSA")?;
+            set("hash", hash)?;
+        }
+        _ => {
+            set("name", "RSASSA-PKCS1-v1_5")?;
+        }
+    }
+    // WebCrypto copies `data` before `sign` returns (WebCrypto spec, "get a copy of the bytes").
+    let signed = JsFuture::from(
+        subtle
+            .sign_with_object_and_u8_array(&algorithm, private_key, unsigned.to_be_signed())
+            .map_err(failed("sign"))?,
     )
     .await
-    .map_err(failed("exportKey"))?;
-    let bytes = Uint8Array::new(&exported);
-    Ok(Zeroizing::new(bytes.to_vec()))
+    .map_err(failed("sign"))?;
+    Ok(Uint8Array::new(&signed).to_vec())
+}
+
+/// A WebCrypto rejection as [`BindingError::WebCrypto`]; its text may name the algorithm but is
+/// not passed on (the message stays ours).
+fn failed(operation: &'static str) -> impl Fn(JsValue) -> BindingError {
+    move |_| BindingError::WebCrypto { operation }
 }
 
 /// The WebCrypto `generateKey` algorithm: ECDSA on the curve, or RSASSA-PKCS1-v1_5 with
@@ -275,10 +355,4 @@ fn key_algorithm(key_type: KeyType) -> Result<Object, JsValue> {
         }
     }
     Ok(algorithm)
-}
-
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, BindingError> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|error| BindingError::Conversion(error.to_string()))
 }

@@ -24,7 +24,7 @@ pub(crate) enum BindingError {
     /// The JavaScript runtime could not derive the public key of a private key (WebCrypto or
     /// Node's `crypto` refused it), which matching it with its certificate needs; `key` is its
     /// type (`EC P-521`, `Ed25519`).
-    #[cfg(feature = "wasm-inspector")]
+    #[cfg(any(feature = "wasm-inspector", feature = "wasm-csr"))]
     #[error(
         "this JavaScript runtime could not derive the public key of the {key} private key, which \
          checking it against the certificate needs"
@@ -34,6 +34,14 @@ pub(crate) enum BindingError {
     #[cfg(feature = "wasm-csr")]
     #[error("WebCrypto {operation} failed")]
     WebCrypto { operation: &'static str },
+    /// `globalThis.crypto.subtle` does not exist: a browser page that is not a secure context
+    /// (https or localhost), or a JS runtime without WebCrypto.
+    #[cfg(feature = "wasm-csr")]
+    #[error(
+        "WebCrypto (crypto.subtle) is not available: generateCsr needs a secure context (https \
+         or localhost) in browsers, or Node 20 or later"
+    )]
+    WebCryptoUnavailable,
 }
 
 impl BindingError {
@@ -44,10 +52,12 @@ impl BindingError {
             Self::Conversion(_) => "internal_error",
             #[cfg(feature = "wasm-csr")]
             Self::Sdk(error) => error.code(),
-            #[cfg(feature = "wasm-inspector")]
+            #[cfg(any(feature = "wasm-inspector", feature = "wasm-csr"))]
             Self::PublicKeyUnavailable { .. } => "public_key_unavailable",
             #[cfg(feature = "wasm-csr")]
             Self::WebCrypto { .. } => "webcrypto_failed",
+            #[cfg(feature = "wasm-csr")]
+            Self::WebCryptoUnavailable => "webcrypto_unavailable",
         }
     }
 }

@@ -49,6 +49,7 @@ fn every_csr_error_code_is_a_gateway_code() {
         CsrError::InvalidSubject { field: "country", problem: String::new() },
         CsrError::InvalidSubjectAltName { value: String::new(), problem: "" },
         CsrError::UnsupportedKeyType { key_type: String::new() },
+        CsrError::UnsupportedPublicKey,
         CsrError::Key(PrivateKeyError::NotFound { found: String::new() }),
         CsrError::Key(PrivateKeyError::Malformed { label: String::new(), reason: "" }),
         CsrError::Key(PrivateKeyError::PassphraseRequired),

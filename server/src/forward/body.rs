@@ -1,15 +1,17 @@
 //! Bodies on both sides of the forward, streamed without buffering them whole.
 //!
 //! [`RequestBody`] is what hyper sends to the target. A caller's body is actix's payload itself:
-//! the target connection's task runs on the same actix worker (`spawn_local`), so hyper polls the
-//! payload directly, and a slow target slows the reading of the caller's body (backpressure).
+//! the target connection is driven in the caller's task (see [`super::connect`]), so hyper polls
+//! the payload directly, and a slow target slows the reading of the caller's body (backpressure).
 //! Bytes are counted as they pass; once `MTLS_MAX_BODY_BYTES` is passed the body ends with an
 //! error, which aborts the request to the target, and the caller gets 413 (see
 //! [`CallerBodyState::over_limit`]). A caller that leaves it waiting for `MTLS_FORWARD_TIMEOUT_MS`
 //! ends it the same way, and gets 408 ([`CallerBodyState::stalled`]).
 //!
-//! [`ResponseBody`] is the target's response body as the caller's response stream: it gives the
-//! connection back to the worker's pool once the body has been read to its end, and ends with an
+//! [`ResponseBody`] is the target's response body as the caller's response stream: it drives the
+//! connection while the caller reads (the connection has no task of its own, and the request
+//! body may still be going out), gives the connection back to the worker's pool once the body
+//! has been read to its end, and ends with an
 //! error when the target leaves it waiting for `MTLS_FORWARD_TIMEOUT_MS`. Neither body has a
 //! limit on its total duration: a stream that keeps moving is never cut (see [`super::idle`]).
 
@@ -204,6 +206,8 @@ pub struct ResponseBody {
     lease: Option<Lease>,
     /// Waits for the target's next bytes (`MTLS_FORWARD_TIMEOUT_MS`).
     idle: IdleTimer,
+    /// The target's body broke off; reported on the next poll, see [`Stream::poll_next`].
+    broken: bool,
     done: bool,
 }
 
@@ -217,7 +221,7 @@ impl ResponseBody {
         } else {
             Some(lease)
         };
-        Self { incoming, lease, idle, done: false }
+        Self { incoming, lease, idle, broken: false, done: false }
     }
 
     /// The length the target declared, when it did.
@@ -242,7 +246,15 @@ impl Stream for ResponseBody {
         if this.done {
             return Poll::Ready(None);
         }
+        if this.broken {
+            return this.fail("target response body broke off");
+        }
         loop {
+            if let Some(lease) = this.lease.as_mut() {
+                // Moves the body's bytes into `incoming`; a connection that ended has sent its
+                // end or its error there.
+                let _ = lease.connection.poll_drive(cx);
+            }
             let Poll::Ready(frame) = Pin::new(&mut this.incoming).poll_frame(cx) else {
                 if this.idle.poll_expired(cx) {
                     tracing::info!("target response body stalled");
@@ -271,7 +283,15 @@ impl Stream for ResponseBody {
                 }
                 Some(Err(error)) => {
                     tracing::info!(%error, "target response body broke off");
-                    return this.fail("target response body broke off");
+                    // actix drops what it has not written yet when a body fails, the response
+                    // head included: the error is reported on the next poll, after actix wrote
+                    // out what came before it (the caller sees the status and a truncated body).
+                    // The connection is driven in this poll, so a break read together with the
+                    // head would otherwise fail before anything went out.
+                    this.lease = None;
+                    this.broken = true;
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
                 }
             }
         }

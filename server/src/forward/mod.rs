@@ -27,6 +27,7 @@ pub(crate) mod pool;
 pub(crate) mod probe;
 pub(crate) mod transport_error;
 
+use std::future::Future;
 use std::sync::Arc;
 
 use crate::certificates::ClientMaterial;
@@ -114,8 +115,8 @@ impl Forwarder {
     }
 
     /// Sends `request`, presenting `material` when given, and returns the target's response
-    /// head; its body is read as the caller reads it. Must run on an actix worker (the
-    /// connection's task is spawned on it).
+    /// head; its body is read as the caller reads it, which drives the connection on. Must run
+    /// on an actix worker (connections are pooled per worker thread).
     ///
     /// # Errors
     /// [`ForwardError`]: refused target, transport failure, body over the limit, unusable
@@ -143,21 +144,32 @@ impl Forwarder {
         tokio::pin!(timer);
         let worker = self.pool.worker();
         let key = ClientPool::key(material);
+        // The connection is driven here, in the caller's task, while the response head is
+        // awaited (see `connect`): its reads and writes wake this task and no other.
         let exchange = async {
             let mut outgoing = outgoing;
             loop {
-                let (mut sender, reused) = match worker.take(key, url.base()) {
-                    Some(sender) => (sender, true),
+                let (mut connection, reused) = match worker.take(key, url.base()) {
+                    Some(connection) => (connection, true),
                     None => {
                         let tls = self.pool.tls(material).map_err(Failure::Refused)?;
                         (connect::open(self.pool.settings(), &url, tls).await?, false)
                     }
                 };
-                if reused && sender.ready().await.is_err() {
+                if reused && std::future::poll_fn(|cx| connection.poll_ready(cx)).await.is_err() {
                     continue; // closed while idle
                 }
-                match sender.try_send_request(outgoing).await {
-                    Ok(response) => return Ok((response, sender)),
+                let response = connection.sender.try_send_request(outgoing);
+                tokio::pin!(response);
+                let sent = std::future::poll_fn(|cx| {
+                    // The driver first: it writes the request and reads the answer the response
+                    // future then finds (or ends, failing the response future).
+                    let _ = connection.poll_drive(cx);
+                    response.as_mut().poll(cx)
+                })
+                .await;
+                match sent {
+                    Ok(response) => return Ok((response, connection)),
                     Err(mut error) => match error.take_message() {
                         // A reused connection closed before the request went out: another one.
                         Some(unsent) if reused => outgoing = unsent,
@@ -187,9 +199,9 @@ impl Forwarder {
             }
         };
         match outcome {
-            Ok((response, sender)) => {
+            Ok((response, connection)) => {
                 let (head, incoming) = response.into_parts();
-                let lease = pool::Lease { sender, worker, key, url };
+                let lease = pool::Lease { connection, worker, key, url };
                 let idle = idle::IdleTimer::new(timeout);
                 Ok(TargetResponse { head, body: ResponseBody::new(incoming, lease, idle) })
             }
@@ -312,6 +324,91 @@ mod tests {
             let response = forwarder.send(None, get(&format!("http://{addr}/"))).await.unwrap();
             assert_eq!(read_all(response.body).await, b"ok");
             assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        });
+    }
+
+    /// A plain HTTP/1.1 target answering each request on a connection with `body`, keeping the
+    /// connection open, until `close` says to close every connection it holds; `closed` tells
+    /// once it has. Counts connections.
+    async fn closing_target(
+        body: Vec<u8>,
+    ) -> (std::net::SocketAddr, Arc<AtomicUsize>, tokio::sync::watch::Sender<bool>, tokio::sync::mpsc::UnboundedReceiver<()>)
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        let (close, close_rx) = tokio::sync::watch::channel(false);
+        let (closed_tx, closed) = tokio::sync::mpsc::unbounded_channel();
+        let body = Arc::new(body);
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                let (body, mut close, closed) = (body.clone(), close_rx.clone(), closed_tx.clone());
+                tokio::spawn(async move {
+                    let mut buffer = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        tokio::select! {
+                            read = stream.read(&mut chunk) => {
+                                let Ok(n @ 1..) = read else { return };
+                                buffer.extend_from_slice(&chunk[..n]);
+                            }
+                            _ = close.wait_for(|close| *close) => {
+                                drop(stream);
+                                let _ = closed.send(());
+                                return;
+                            }
+                        }
+                        while let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                            buffer.drain(..end + 4);
+                            let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+                            if stream.write_all(head.as_bytes()).await.is_err() || stream.write_all(&body).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (addr, accepted, close, closed)
+    }
+
+    #[test]
+    fn a_pooled_connection_the_target_closed_while_idle_is_noticed_at_checkout() {
+        on_worker(async {
+            let (addr, accepted, close, mut closed) = closing_target(b"ok".to_vec()).await;
+            let forwarder = forwarder("127.0.0.0/8");
+            let url = format!("http://{addr}/");
+            let response = forwarder.send(None, get(&url)).await.unwrap();
+            assert_eq!(read_all(response.body).await, b"ok");
+            assert_eq!(forwarder.pool().worker().idle_count(), 1);
+            // The target closes the idle connection; nothing drives it until the next checkout,
+            // which must find the close and open another connection instead of failing.
+            close.send(true).unwrap();
+            closed.recv().await.unwrap();
+            close.send(false).unwrap();
+            let response = forwarder.send(None, get(&url)).await.unwrap();
+            assert_eq!(read_all(response.body).await, b"ok");
+            assert_eq!(accepted.load(Ordering::SeqCst), 2, "a new connection replaced the closed one");
+        });
+    }
+
+    #[test]
+    fn a_response_body_larger_than_the_socket_buffers_streams_and_the_connection_is_reused() {
+        on_worker(async {
+            // Several MB: the body keeps arriving after the head was handed over, so the
+            // response body has to keep driving the connection (it has no task of its own).
+            let body: Vec<u8> = (0..4 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+            let (addr, accepted, _close, _closed) = closing_target(body.clone()).await;
+            let forwarder = forwarder("127.0.0.0/8");
+            let url = format!("http://{addr}/");
+            for _ in 0..2 {
+                let response = forwarder.send(None, get(&url)).await.unwrap();
+                assert_eq!(response.body.content_length(), Some(body.len() as u64));
+                assert!(read_all(response.body).await == body, "the body arrived whole");
+            }
+            assert_eq!(accepted.load(Ordering::SeqCst), 1, "the connection went back to the pool at the body's end");
         });
     }
 

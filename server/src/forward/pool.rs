@@ -7,14 +7,17 @@
 //!   the same id, and eviction by the bound all bump an epoch.
 //! - [`WorkerPool`] (one per actix worker thread, thread-local) holds the idle connections, by
 //!   certificate version and then by target (`scheme://host:port`). Actix workers are
-//!   single-threaded runtimes: the pool needs no lock, and each connection's task runs on the
-//!   worker that opened it (`spawn_local`), so a request never wakes another thread. Each
-//!   checkout compares the worker's epoch with the shared one (one atomic load); when they
+//!   single-threaded runtimes: the pool needs no lock, and a connection is only ever driven on
+//!   the worker that opened it (by the requests using it, see [`super::connect`]), so a request
+//!   never wakes another thread. Each checkout compares the worker's epoch with the shared one (one atomic load); when they
 //!   differ the worker drops the connections of every version no longer in the shared map.
 //!
 //! Bounds: [`DEFAULT_CAPACITY`] certificate versions, [`MAX_IDLE_PER_TARGET`] idle connections
 //! per target and version, [`MAX_TARGETS_PER_VERSION`] targets per version and worker; idle
 //! connections close after [`IDLE_TIMEOUT`] (checked on checkout and by a reaper task per worker).
+//! Nothing waits on an idle connection: a target that closes one is noticed at the next checkout
+//! (which drives the connection before sending on it) or by the reaper, which drives every idle
+//! connection once and drops those that ended.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -28,6 +31,7 @@ use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use super::body::RequestBody;
+use super::connect::TargetConnection;
 use super::guard::TargetGuard;
 use super::transport_error::ForwardError;
 use crate::certificates::ClientMaterial;
@@ -224,13 +228,13 @@ pub struct WorkerPool {
 type Targets = HashMap<Box<str>, Vec<Idle>>;
 
 struct Idle {
-    sender: Sender,
+    connection: TargetConnection,
     since: Instant,
 }
 
 impl Idle {
     fn usable(&self, now: Instant) -> bool {
-        !self.sender.is_closed() && now.duration_since(self.since) < IDLE_TIMEOUT
+        !self.connection.is_closed() && now.duration_since(self.since) < IDLE_TIMEOUT
     }
 }
 
@@ -239,23 +243,24 @@ impl WorkerPool {
         Self { epoch: Cell::new(epoch), connections: RefCell::default() }
     }
 
-    /// The most recently used idle connection to `target` for `key`, if any is still open.
-    pub fn take(&self, key: VersionKey, target: &str) -> Option<Sender> {
+    /// The most recently used idle connection to `target` for `key`, if none is known to have
+    /// ended (the caller drives it before use, see [`TargetConnection::poll_ready`]).
+    pub(crate) fn take(&self, key: VersionKey, target: &str) -> Option<TargetConnection> {
         let mut connections = self.connections.borrow_mut();
         let idle = connections.get_mut(&key)?.get_mut(target)?;
         let now = Instant::now();
         while let Some(connection) = idle.pop() {
             if connection.usable(now) {
-                return Some(connection.sender);
+                return Some(connection.connection);
             }
         }
         None
     }
 
-    /// Keeps `sender` for reuse (dropped, which closes it, when a bound is reached or its
+    /// Keeps `connection` for reuse (dropped, which closes it, when a bound is reached or its
     /// version is gone).
-    pub fn put(&self, key: VersionKey, target: &str, sender: Sender) {
-        if sender.is_closed() {
+    pub(crate) fn put(&self, key: VersionKey, target: &str, connection: TargetConnection) {
+        if connection.is_closed() {
             return;
         }
         let mut connections = self.connections.borrow_mut();
@@ -275,15 +280,16 @@ impl WorkerPool {
         if idle.len() >= MAX_IDLE_PER_TARGET {
             idle.remove(0);
         }
-        idle.push(Idle { sender, since: Instant::now() });
+        idle.push(Idle { connection, since: Instant::now() });
     }
 
-    /// Closes idle connections that timed out or were closed by the target.
+    /// Closes idle connections that timed out or were closed by the target (driven once here,
+    /// since no task waits on them).
     fn prune(&self) {
         let now = Instant::now();
         for targets in self.connections.borrow_mut().values_mut() {
             targets.retain(|_, idle| {
-                idle.retain(|connection| connection.usable(now));
+                idle.retain_mut(|idle| !idle.connection.check_closed() && idle.usable(now));
                 !idle.is_empty()
             });
         }
@@ -308,7 +314,7 @@ fn start_reaper(worker: std::rc::Weak<WorkerPool>) {
 /// A connection in use by one exchange; goes back to its worker's pool when the response has
 /// been read to its end ([`Lease::release`]), and closes when dropped before that.
 pub(crate) struct Lease {
-    pub(super) sender: Sender,
+    pub(super) connection: TargetConnection,
     pub(super) worker: Rc<WorkerPool>,
     pub(super) key: VersionKey,
     pub(super) url: mtls_sdk::NormalizedUrl,
@@ -317,7 +323,7 @@ pub(crate) struct Lease {
 impl Lease {
     /// Gives the connection back for reuse.
     pub(crate) fn release(self) {
-        self.worker.put(self.key, self.url.base(), self.sender);
+        self.worker.put(self.key, self.url.base(), self.connection);
     }
 }
 
@@ -370,7 +376,6 @@ pub(crate) fn root_store(extra_ca_pem: Option<&[u8]>) -> Result<RootCertStore, S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hyper_util::rt::TokioIo;
     use std::net::SocketAddr;
     use tokio::net::{TcpListener, TcpStream};
 
@@ -392,9 +397,9 @@ mod tests {
     }
 
     /// A real connection to `addr` (a listener that never answers: it stays open and idle).
-    async fn connection(addr: SocketAddr) -> Sender {
+    async fn connection(addr: SocketAddr) -> TargetConnection {
         let tcp = TcpStream::connect(addr).await.unwrap();
-        super::super::connect::start(TokioIo::new(tcp)).await.unwrap()
+        TargetConnection::plain(tcp).await.unwrap()
     }
 
     #[test]
@@ -415,15 +420,18 @@ mod tests {
             worker.put((7, 1), TARGET, sender);
             assert_eq!(worker.idle_count(), 1);
 
-            // The target closes the connection while it is idle: it is not handed out again.
+            // The target closes the connection while it is idle: the reaper's pass notices (no
+            // task waits on an idle connection) and it is not handed out again.
             let (server_side, _) = listener.accept().await.unwrap();
             drop(server_side);
             for _ in 0..100 {
                 tokio::time::sleep(Duration::from_millis(10)).await;
-                if worker.connections.borrow()[&(7, 1)][TARGET][0].sender.is_closed() {
+                worker.prune();
+                if worker.idle_count() == 0 {
                     break;
                 }
             }
+            assert_eq!(worker.idle_count(), 0, "the closed connection was dropped");
             assert!(worker.take((7, 1), TARGET).is_none());
         });
     }

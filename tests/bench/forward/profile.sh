@@ -38,15 +38,29 @@ trap 'remove_probes; cleanup' EXIT
 for symbol in mi_malloc_aligned mi_zalloc_aligned mi_realloc_aligned; do add_probe "gw_$symbol" "$GATEWAY_BIN" "$symbol"; done
 for symbol in malloc calloc realloc; do add_probe "ngx_$symbol" "$LIBC" "$symbol"; done
 
+# Voluntary (the thread blocked: epoll_wait, a lock) and involuntary (preempted) context switches
+# of every thread of the processes, one line per thread: "tid:name voluntary involuntary".
+thread_switches() {  # pid list (comma separated)
+  local pid task
+  for pid in ${1//,/ }; do
+    for task in /proc/"$pid"/task/*; do
+      awk -v id="${task##*/}:$(tr ' ' _ < "$task/comm" 2>/dev/null)" \
+        '/^voluntary_ctxt_switches/ {v=$2} /^nonvoluntary_ctxt_switches/ {n=$2} END {print id, v, n}' \
+        "$task/status" 2>/dev/null
+    done
+  done
+}
 counted() {  # name, pid list (comma separated), wrk args...: perf stat over a wrk run
   local name=$1 pids=$2; shift 2
   local events=task-clock,context-switches,cpu-migrations
   for e in "${probe_events[@]}"; do events+=",$e"; done
+  thread_switches "$pids" > "$WORK/$name.threads.before"
   perf stat -x, -e "$events" -p "$pids" -o "$WORK/$name.stat" -- sleep "$((PROFILE_SECONDS + 1))" &
   local stat=$!
   sleep 0.5
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${PROFILE_SECONDS}s" "$@" > "$WORK/$name.count.wrk" 2>&1
   wait "$stat"
+  thread_switches "$pids" > "$WORK/$name.threads.after"
 }
 traced() {  # name, strace -p args, wrk args...: syscalls by name over a wrk run
   local name=$1 targets=$2; shift 2
@@ -130,6 +144,24 @@ for name, (cpu, cs, allocs, sc, top) in rows.items():
     print("    " + ", ".join(f"{k} {v:.2f}" for k, v in top.items()))
 g, n = rows["gateway"], rows["nginx-proxy"]
 print(f"gateway/nginx-proxy: CPU {g[0]/n[0]:.2f}x, syscalls {g[3]/max(n[3],1e-9):.2f}x, switches {g[1]/max(n[1],1e-9):.2f}x")
+# Switches per request by thread, voluntary / involuntary (over the perf stat run's requests,
+# plus what the 0.5 s before wrk started and after it ended added: nothing under no load).
+def threads(path):
+    out = {}
+    for line in open(path):
+        f = line.split()
+        if len(f) == 3 and f[1].isdigit() and f[2].isdigit():
+            out[f[0]] = (int(f[1]), int(f[2]))
+    return out
+for name in ("gateway", "nginx-proxy"):
+    n = requests(f"{work}/{name}.count.wrk")
+    before, after = threads(f"{work}/{name}.threads.before"), threads(f"{work}/{name}.threads.after")
+    moved = []
+    for tid, (v, i) in after.items():
+        v0, i0 = before.get(tid, (0, 0))
+        if v - v0 or i - i0:
+            moved.append(f"{tid} {(v - v0) / n:.2f}/{(i - i0) / n:.2f}")
+    print(f"  {name} switches per request by thread (voluntary/involuntary): " + ", ".join(moved))
 PY
 echo "flame graph: $FLAME_DIR/flame-$PROFILE.svg" >&2
 if [ -s "$WORK/allocs.txt" ]; then

@@ -1,10 +1,14 @@
 // The JSON shapes of the gateway's REST API (SPEC sections 2, 5 and 12), as `MtlsClient`
 // returns them.
 import type { BytesInput } from './bytes.js';
+import type { CsrSubject, KeyType } from './generated/csr.js';
 import type { Finding } from './generated/report.js';
 
 // The P12 tester's answer is the report `inspectP12` returns, declared from the SDK's Rust types.
 export type { CertificateInfo, ContainerInfo, EncryptionInfo, Finding, KeyInfo, P12Report } from './generated/report.js';
+// `generateCsr` and `buildP12` take and return these (declared from the SDK's Rust types); the
+// gateway's certificate requests use the same subject and key types.
+export type { BuildP12Request, CsrSubject, GenerateCsrRequest, GeneratedCsr, KeyType, P12Profile } from './generated/csr.js';
 
 /** A version of a certificate waiting for its `activateAt` (staged rotation, SPEC 12). */
 export interface PendingVersion {
@@ -122,20 +126,12 @@ export interface Service {
   code: number;
 }
 
-/** Key types of a CSR key (RSA-2048 is the gateway's default). */
-export type KeyType = 'P-256' | 'P-384' | 'RSA-2048' | 'RSA-3072' | 'RSA-4096';
-/** The key types, in the order the docs list them. */
+/** The key types of a CSR key, in the order the docs list them (RSA-2048 is the gateway's
+ * default for the keys it holds). */
 export const KEY_TYPES: readonly KeyType[] = ['RSA-2048', 'RSA-3072', 'RSA-4096', 'P-256', 'P-384'];
 
-export interface Subject {
-  commonName: string;
-  organization?: string;
-  organizationalUnit?: string;
-  country?: string;
-  state?: string;
-  locality?: string;
-  email?: string;
-}
+/** The subject of a certificate request: the same fields as a CSR's. */
+export type Subject = CsrSubject;
 
 /** `createCertificateRequest`: the gateway makes and keeps the key, and answers the CSR. */
 export interface NewCertificateRequest {

@@ -191,14 +191,35 @@ fn general_name(name: &GeneralName) -> String {
     }
 }
 
+/// An IP address SAN as `std::net`'s `Display` writes it (IPv6 per RFC 5952: lower-case hex,
+/// the first longest run of two or more zero groups as `::`, IPv4-mapped as `::ffff:a.b.c.d`),
+/// written out so the WebAssembly module does not carry `std::net`'s formatting; a test compares
+/// it with `std::net`.
 fn ip_string(bytes: &[u8]) -> String {
-    if let Ok(v4) = <[u8; 4]>::try_from(bytes) {
-        return std::net::Ipv4Addr::from(v4).to_string();
+    let dotted = |v4: &[u8]| format!("{}.{}.{}.{}", v4[0], v4[1], v4[2], v4[3]);
+    if bytes.len() == 4 {
+        return dotted(bytes);
     }
-    if let Ok(v6) = <[u8; 16]>::try_from(bytes) {
-        return std::net::Ipv6Addr::from(v6).to_string();
+    if bytes.len() != 16 {
+        return hex::encode(bytes);
     }
-    hex::encode(bytes)
+    if bytes[..10].iter().all(|&b| b == 0) && bytes[10..12] == [0xff, 0xff] {
+        return format!("::ffff:{}", dotted(&bytes[12..]));
+    }
+    let groups: Vec<u16> = bytes.chunks(2).map(|pair| u16::from_be_bytes([pair[0], pair[1]])).collect();
+    let (mut best, mut run) = ((0, 0), (0, 0));
+    for (i, &group) in groups.iter().enumerate() {
+        run = if group == 0 { (if run.1 == 0 { i } else { run.0 }, run.1 + 1) } else { (0, 0) };
+        if run.1 > best.1 {
+            best = run;
+        }
+    }
+    let hex = |groups: &[u16]| groups.iter().map(|g| format!("{g:x}")).collect::<Vec<_>>().join(":");
+    if best.1 > 1 {
+        format!("{}::{}", hex(&groups[..best.0]), hex(&groups[best.0 + best.1..]))
+    } else {
+        hex(&groups)
+    }
 }
 
 /// Signature algorithms worth a warning, by name: MD5 and SHA-1 based.
@@ -234,5 +255,40 @@ mod tests {
             .unwrap(),
         );
         assert_eq!(rfc3339(&t), "2025-11-29T04:03:09Z");
+    }
+}
+
+#[cfg(test)]
+mod ip_tests {
+    /// The addresses `std::net` formats in each of its ways, and many with random zero runs.
+    #[test]
+    fn ip_strings_are_std_nets() {
+        let mut addresses: Vec<[u8; 16]> = vec![
+            [0; 16],
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1],
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1],
+            [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            [0x20, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1],
+        ];
+        // Every pattern of zero and non-zero groups (2^8), with values that need 1 to 4 digits.
+        for pattern in 0u16..256 {
+            let mut address = [0u8; 16];
+            for group in 0..8 {
+                if pattern & (1 << group) != 0 {
+                    let value = [0x1u16, 0xab, 0xabc, 0xabcd][group % 4].to_be_bytes();
+                    address[2 * group..2 * group + 2].copy_from_slice(&value);
+                }
+            }
+            addresses.push(address);
+        }
+        for address in addresses {
+            assert_eq!(super::ip_string(&address), std::net::Ipv6Addr::from(address).to_string());
+        }
+        for v4 in [[0, 0, 0, 0], [192, 168, 1, 20], [255, 255, 255, 255]] {
+            assert_eq!(super::ip_string(&v4), std::net::Ipv4Addr::from(v4).to_string());
+        }
+        assert_eq!(super::ip_string(&[1, 2, 3]), "010203");
     }
 }

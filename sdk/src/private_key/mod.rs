@@ -96,7 +96,13 @@ pub(crate) enum HostKeyError {
     Inconsistent(KeyDecodeError),
 }
 
-/// The key itself, by algorithm.
+/// The key itself, by algorithm. Without `key-arithmetic` no value is made (decoding for the
+/// host keeps none) and nothing reads one (signing is gated in `signing`), but `SigningKey`
+/// still names the type in code common to both builds.
+#[cfg_attr(
+    not(feature = "key-arithmetic"),
+    allow(dead_code, reason = "read only by the signing code of the key-arithmetic feature")
+)]
 enum KeyMaterial {
     Rsa(Box<rsa::PrivateKey>),
     P256(p256::SecretKey),

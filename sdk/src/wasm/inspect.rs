@@ -32,18 +32,6 @@ export interface InspectP12Options {
   maxIterations?: number;
 }
 
-/** An inspection waiting for the public key of its EC or Ed25519 private key. */
-export interface PendingInspection {
-  /** The private key, PKCS#8 DER, for Node's `crypto.createPublicKey` or WebCrypto's `importKey`. */
-  privateKeyPkcs8(): Uint8Array;
-  /** `{ name: "ECDSA", namedCurve }` or `{ name: "Ed25519" }`, for WebCrypto's `importKey`. */
-  readonly webCryptoAlgorithm: { name: string; namedCurve?: string };
-  /** The report, given the public key as SubjectPublicKeyInfo DER (`undefined`: not derivable). */
-  finish(spki: Uint8Array | ArrayBuffer | undefined): P12Report;
-  /** Releases the decrypted key held by the module. */
-  free(): void;
-}
-
 /**
  * Decides whether a PKCS#12 file plus password is usable (SPEC section 2) and returns the
  * report; a file that is not usable is not an error, its report says why. For an EC or Ed25519
@@ -89,10 +77,8 @@ pub fn inspect_p12(
 }
 
 /// An inspection waiting for the public key of the file's private key (see the module
-/// documentation). Free it (`free()`) when done: it holds the decrypted key. Its TypeScript
-/// interface is written in `TS_REPORT` (wasm-bindgen's class declaration uses
-/// `Symbol.dispose`, which TypeScript's default libraries do not have).
-#[wasm_bindgen(skip_typescript)]
+/// documentation). Free it (`free()`) when done: it holds the decrypted key.
+#[wasm_bindgen]
 #[allow(
     unreachable_pub,
     reason = "wasm-bindgen exports only `pub` items; JS is the caller"
@@ -115,19 +101,16 @@ impl PendingInspection {
         Uint8Array::from(self.inner.private_key_pkcs8())
     }
 
-    /// The key's algorithm as WebCrypto's `importKey` takes it: `{ name: "ECDSA", namedCurve }`
-    /// for EC, `{ name: "Ed25519" }`.
-    #[wasm_bindgen(getter = webCryptoAlgorithm)]
-    pub fn web_crypto_algorithm(&self) -> JsValue {
-        let object = Object::new();
-        match self.inner.key().and_then(|key| key.curve.as_deref()) {
-            Some(curve) => {
-                set(&object, "name", "ECDSA".into());
-                set(&object, "namedCurve", curve.into());
-            }
-            None => set(&object, "name", "Ed25519".into()),
-        }
-        object.into()
+    /// `EC` or `Ed25519`.
+    #[wasm_bindgen(getter)]
+    pub fn algorithm(&self) -> String {
+        self.inner.key().map(|key| key.algorithm.clone()).unwrap_or_default()
+    }
+
+    /// The curve of an EC key (`P-256`, `P-384`, `P-521`, WebCrypto's `namedCurve`).
+    #[wasm_bindgen(getter)]
+    pub fn curve(&self) -> Option<String> {
+        self.inner.key().and_then(|key| key.curve.clone())
     }
 
     /// Finishes the inspection with the public key as `SubjectPublicKeyInfo` DER (what Node's
@@ -143,12 +126,9 @@ impl PendingInspection {
 
 impl PendingInspection {
     fn finish_with(&mut self, spki: &JsValue) -> Result<JsValue, BindingError> {
-        let key = match self.inner.key() {
-            Some(key) => match &key.curve {
-                Some(curve) => format!("{} {curve}", key.algorithm),
-                None => key.algorithm.clone(),
-            },
-            None => String::new(),
+        let key = match self.curve() {
+            Some(curve) => format!("{} {curve}", self.algorithm()),
+            None => self.algorithm(),
         };
         let unavailable = || BindingError::PublicKeyUnavailable { key: key.clone() };
         let public_key = spki_public_key(spki).ok_or_else(unavailable)?;

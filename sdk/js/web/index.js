@@ -66,7 +66,7 @@ export async function inspectP12(p12, password, options) {
 async function finishWithPublicKey(result) {
   try {
     const subtle = globalThis.crypto?.subtle;
-    const algorithm = result.webCryptoAlgorithm ?? (result.curve ? { name: 'ECDSA', namedCurve: result.curve } : result.algorithm);
+    const algorithm = result.curve ? { name: 'ECDSA', namedCurve: result.curve } : result.algorithm;
     return result.finish(await subtle
       ?.importKey('pkcs8', result.privateKeyPkcs8(), algorithm, true, ['sign'])
       .then((key) => subtle.exportKey('jwk', key))

@@ -15,6 +15,7 @@ use wasm_bindgen_futures::JsFuture;
 use zeroize::Zeroizing;
 
 use super::error::BindingError;
+use super::spki_public_key;
 use crate::{
     CsrRequest, CsrSubject, KeyType, P12Build, P12BuildRequest, P12Profile, PublicKeyDerivation,
 };
@@ -149,21 +150,6 @@ impl PendingP12Build {
         let p12 = self.inner.finish(&public_key).map_err(BindingError::from)?;
         Ok(Uint8Array::from(p12.as_slice()))
     }
-}
-
-/// The public key bits of a `SubjectPublicKeyInfo` given as bytes (a `Uint8Array`, or an
-/// `ArrayBuffer` as WebCrypto exports it); `None` for `undefined` or anything else.
-fn spki_public_key(spki: &JsValue) -> Option<Vec<u8>> {
-    use der::Decode;
-    let bytes = if spki.is_instance_of::<Uint8Array>() {
-        spki.unchecked_ref::<Uint8Array>().to_vec()
-    } else if spki.is_instance_of::<js_sys::ArrayBuffer>() {
-        Uint8Array::new(spki).to_vec()
-    } else {
-        return None;
-    };
-    let info = spki::SubjectPublicKeyInfoRef::from_der(&bytes).ok()?;
-    info.subject_public_key.as_bytes().map(<[u8]>::to_vec)
 }
 
 /// The request as the core's type; `keyType` names are those of [`KeyType::name`].

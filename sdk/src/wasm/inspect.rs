@@ -12,6 +12,7 @@ use js_sys::{Date, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use super::error::BindingError;
+use super::spki_public_key;
 use crate::{
     CertificateInfo, DEFAULT_MAX_ITERATIONS, Finding, FinishInspectionError, InspectOptions,
     P12Inspection, P12Report, PublicKeyDerivation,
@@ -140,21 +141,6 @@ impl PendingInspection {
             }
         }
     }
-}
-
-/// The public key bits of a `SubjectPublicKeyInfo` given as bytes (a `Uint8Array`, or an
-/// `ArrayBuffer` as WebCrypto exports it); `None` for `undefined` or anything else.
-fn spki_public_key(spki: &JsValue) -> Option<Vec<u8>> {
-    use der::Decode;
-    let bytes = if spki.is_instance_of::<Uint8Array>() {
-        spki.unchecked_ref::<Uint8Array>().to_vec()
-    } else if spki.is_instance_of::<js_sys::ArrayBuffer>() {
-        Uint8Array::new(spki).to_vec()
-    } else {
-        return None;
-    };
-    let info = spki::SubjectPublicKeyInfoRef::from_der(&bytes).ok()?;
-    info.subject_public_key.as_bytes().map(<[u8]>::to_vec)
 }
 
 /// Reads `{ now?: Date, maxIterations?: number }`; `null` and `undefined` mean "default".

@@ -31,38 +31,44 @@ fn banner(source: &str) -> String {
     )
 }
 
-/// One exported type per report struct, in the order a reader meets them.
-fn report_ts() -> String {
-    let mut out = banner("sdk/src/report.rs");
-    for exported in [
-        P12Report::export_to_string(),
-        Finding::export_to_string(),
-        CertificateInfo::export_to_string(),
-        KeyInfo::export_to_string(),
-        ContainerInfo::export_to_string(),
-        EncryptionInfo::export_to_string(),
-    ] {
+/// One file of ts-rs exports: the banner, then each type in the order given.
+fn exported_types(source: &str, exports: &[Result<String, ts_rs::ExportError>]) -> String {
+    let mut out = banner(source);
+    for exported in exports {
         out.push('\n');
-        out.push_str(&tidy(&exported.expect("ts-rs renders every report type")));
+        out.push_str(&tidy(exported.as_ref().expect("ts-rs renders every type")));
     }
     out
 }
 
+/// The report types, in the order a reader meets them.
+fn report_ts() -> String {
+    exported_types(
+        "sdk/src/report.rs",
+        &[
+            P12Report::export_to_string(),
+            Finding::export_to_string(),
+            CertificateInfo::export_to_string(),
+            KeyInfo::export_to_string(),
+            ContainerInfo::export_to_string(),
+            EncryptionInfo::export_to_string(),
+        ],
+    )
+}
+
 /// The types of `generateCsr` and `buildP12`, the request first.
 fn csr_ts() -> String {
-    let mut out = banner("sdk/src/csr/mod.rs and sdk/src/p12_builder/mod.rs");
-    for exported in [
-        CsrRequest::export_to_string(),
-        CsrSubject::export_to_string(),
-        KeyType::export_to_string(),
-        GeneratedCsr::export_to_string(),
-        P12BuildRequest::export_to_string(),
-        P12Profile::export_to_string(),
-    ] {
-        out.push('\n');
-        out.push_str(&tidy(&exported.expect("ts-rs renders every CSR type")));
-    }
-    out
+    exported_types(
+        "sdk/src/csr/mod.rs and sdk/src/p12_builder/mod.rs",
+        &[
+            CsrRequest::export_to_string(),
+            CsrSubject::export_to_string(),
+            KeyType::export_to_string(),
+            GeneratedCsr::export_to_string(),
+            P12BuildRequest::export_to_string(),
+            P12Profile::export_to_string(),
+        ],
+    )
 }
 
 /// ts-rs writes a file per type, each field on a line of its own without indentation and the
